@@ -1,0 +1,17 @@
+# embed_presets.cmake: turn mmu/presets/*.machine into a C table of (name, text), so mmsim needs no data files at run time.
+# Invoked as: cmake -DOUT=<file.c> -DFILES="a;b;c" -P embed_presets.cmake
+string(REPLACE "|" ";" FILES "${FILES}")
+set(body "/* Generated from the machine presets in mmu/presets by cmake/embed_presets.cmake. Do not edit. */\n#include <stddef.h>\n")
+set(table "")
+set(i 0)
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char preset_${i}[] = {${hex}0x00};\n")
+  string(APPEND table "  { \"${name}\", preset_${i} },\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "const struct mmsim_preset { const char *name; const char *text; } mmsim_presets[] = {\n${table}  { NULL, NULL }\n};\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,111 @@
+/* shootdown.c: the invalidation mechanism: local INVLPG/PCID flushes and IPI-based remote shootdowns with modelled costs. */
+#include "mmu/mmu.h"
+
+cycles_t mmu_flush_cost(const struct mmu *mmu, const struct mmu_flush *f)
+{
+	return f->full ? mmu->m->flush_pcid : (cycles_t)f->n * mmu->m->invlpg;
+}
+
+/* Apply f to cpu's TLB and paging-structure caches, without charging. */
+static void apply(struct mmu_cpu *cpu, const struct mmu_flush *f)
+{
+	struct mmu_space *sp = f->sp;
+	uint16_t pcid;
+	if (cpu->mmu->m->pcid) {
+		if (cpu->pcid_owner[sp->pcid] != sp->id)
+			return; /* nothing of sp is cached here */
+		pcid = sp->pcid;
+	} else {
+		if (cpu->cur != sp)
+			return; /* flushed when sp was switched out */
+		pcid = 0;
+	}
+	if (f->full) {
+		tlb_flush_pcid(&cpu->tlb, pcid);
+		cpu->st.flush_pcid++;
+	} else {
+		for (uint32_t i = 0; i < f->n; i++)
+			tlb_invlpg(&cpu->tlb, f->va[i], pcid);
+		cpu->st.invlpg += f->n;
+	}
+	/* INVLPG and INVPCID also drop every paging-structure-cache entry of the PCID (SDM 4.10.4.1). */
+	if (++cpu->psc_gen[pcid] == 0)
+		cpu->psc_gen[pcid] = 1;
+}
+
+void mmu_flush_local(struct mmu_cpu *cpu, const struct mmu_flush *f)
+{
+	if (!f->full && !f->n)
+		return;
+	apply(cpu, f);
+	sim_advance(cpu->core, mmu_flush_cost(cpu->mmu, f));
+}
+
+struct ipi_arg {
+	const struct mmu_flush *f;
+	cycles_t work;
+};
+
+static void ipi_flush(struct sim_core *t, void *arg)
+{
+	struct ipi_arg *a = arg;
+	apply(mmu_cpu_of(t), a->f);
+	sim_charge_irq(t, a->work);
+}
+
+/* Reserve the target's interrupt handling from `arrive` for `work` cycles; returns when it starts. */
+static cycles_t irq_reserve(struct mmu_cpu *t, cycles_t arrive, cycles_t work)
+{
+	cycles_t busy = atomic_load_explicit(&t->irq_busy_until, memory_order_relaxed), start;
+	do {
+		start = arrive > busy ? arrive : busy;
+	} while (!atomic_compare_exchange_weak(&t->irq_busy_until, &busy, start + work));
+	return start;
+}
+
+uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struct mmu_flush *f, bool early_ack)
+{
+	struct sim_core *c = cpu->core;
+	struct mmu *mmu = cpu->mmu;
+	const struct machine *m = mmu->m;
+	uint32_t ncores = mmu->sim->o.ncores, k = 0;
+	if (!f->full && !f->n)
+		return 0;
+
+	sim_sync(c);
+	cycles_t t0 = c->clock, last_ack = t0;
+	cycles_t work = m->ipi_handler + mmu_flush_cost(mmu, f);
+	struct ipi_arg arg = { .f = f, .work = work };
+	struct irq_req reqs_small[8], *reqs = reqs_small;
+	uint32_t nt = 0;
+	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++)
+		nt += (uint32_t)popcount64(targets[w]);
+	if (nt > ARRAY_SIZE(reqs_small))
+		reqs = xmalloc(sizeof(*reqs) * nt);
+
+	for (uint32_t i = 0; i < ncores; i++) {
+		if (i == c->id || !(targets[i / 64] >> (i % 64) & 1))
+			continue;
+		struct mmu_cpu *t = &mmu->cpus[i];
+		cycles_t sent = t0 + m->ipi_send + (cycles_t)k * m->ipi_send_extra;
+		cycles_t start = irq_reserve(t, sent + m->ipi_deliver, work);
+		cycles_t ack = (early_ack ? start : start + work) + m->ipi_ack;
+		if (ack > last_ack)
+			last_ack = ack;
+		reqs[k] = (struct irq_req){ .fn = ipi_flush, .arg = &arg };
+		sim_irq_send(c, t->core, &reqs[k]);
+		k++;
+	}
+	if (k) {
+		sim_advance(c, m->ipi_send + (cycles_t)(k - 1) * m->ipi_send_extra);
+		sim_irq_wait(c, reqs, k);
+		if (c->clock < last_ack)
+			c->clock = last_ack;
+		cpu->st.shootdowns++;
+		cpu->st.shootdown_targets += k;
+		cpu->st.shootdown_wait += c->clock - t0;
+	}
+	if (reqs != reqs_small)
+		xfree(reqs);
+	return k;
+}

@@ -1,0 +1,67 @@
+/* cli.h: shared pieces of the mmsim command line: option parsing, errors, and the common result keys. */
+#ifndef MMSIM_CLI_H
+#define MMSIM_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim/emit.h"
+#include "sim/machine.h"
+#include "sim/sim.h"
+
+/* A subcommand: `run` gets argv with argv[0] = the subcommand name. Returns the exit status. */
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+/* Options every simulation command takes (apart from state). */
+struct cli_common {
+	const char *machine_name;
+	struct machine m;
+	enum sim_mode mode;
+	cycles_t quantum;
+	uint32_t cores;
+	bool json;
+	uint64_t seed;
+};
+
+/* Long options of cli_common, and their help text; a command appends its own. */
+#define CLI_COMMON_OPTS                                                                      \
+	{ "machine", required_argument, 0, 'M' }, { "mode", required_argument, 0, 'm' },       \
+		{ "quantum", required_argument, 0, 'q' }, { "cores", required_argument, 0, 'c' }, \
+		{ "json", no_argument, 0, 'j' }, { "seed", required_argument, 0, 's' },           \
+		{ "help", no_argument, 0, 'h' }
+#define CLI_COMMON_HELP                                                                           \
+	"  --cores N         simulated cores (default 1; at most the machine's core count)\n"        \
+	"  --machine NAME    machine preset or description file (default " MACHINE_DEFAULT ";\n"      \
+	"                    'mmsim machine list' shows the presets)\n"                              \
+	"  --mode det|par    deterministic (default: bit-identical results) or parallel scheduling\n" \
+	"  --quantum CYC     parallel mode: largest clock skew between cores (default: one\n"         \
+	"                    intra-CCX line transfer, so sharing is interleaved finely enough)\n"  \
+	"  --seed N          random seed (default 1)\n"                                               \
+	"  --json            print one JSON object instead of a table\n"                              \
+	"  --help            this text\n"
+
+void cli_common_defaults(struct cli_common *o);
+/* Handle one getopt result for a common option: 1 handled, 0 not common, -1 bad value (message printed). */
+int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *arg);
+/* Load the machine and check the core count. Prints an error and returns -1 on failure. */
+int cli_common_finish(struct cli_common *o, const char *cmd);
+
+/* cli_error: "mmsim CMD: message" on stderr. Returns 2 (the usage-error exit status). */
+int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+/* cli_bad_option: after getopt reported a bad option (argv[0] is "mmsim CMD"), point at --help; returns 2. */
+int cli_bad_option(const char *cmd);
+
+/* Emit the configuration and the keys every run reports (cores, ops, sim_cycles, ops_per_sim_sec, host_*). */
+void cli_emit_common(struct em *e, const struct cli_common *o, const struct sim *s, uint64_t ops);
+/* Emit the engine counters (lines, locks, interrupts). */
+void cli_emit_sim_stats(struct em *e, const struct sim *s);
+
+extern const struct cli_cmd cli_cmds[];
+
+#endif

@@ -1,0 +1,80 @@
+/* machine.h: the machine description (topology, coherence, TLB geometry, kernel and IPI costs) as one cost table. */
+#ifndef MMSIM_MACHINE_H
+#define MMSIM_MACHINE_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef uint64_t cycles_t;
+
+struct tlb_geom {
+	uint32_t entries, ways; /* ways == entries: fully associative; 0 entries: absent */
+};
+
+/*
+ * struct machine: every hardware and kernel-path number of the simulated
+ * machine. Filled only by machine_load*(); read-only afterwards, shared by
+ * all cores. Times are in core cycles. docs/machine-format.md documents the
+ * keys; the presets in mmu/presets/ cite a source for each number.
+ */
+struct machine {
+	char name[64];
+	char description[160];
+	double freq_ghz;
+
+	/* topology */
+	uint32_t cores_per_ccx, ccx_per_socket, sockets;
+
+	/* coherence */
+	cycles_t coh_hit, coh_atomic, coh_mem;
+	cycles_t coh_xfer_ccx, coh_xfer_socket, coh_xfer_remote, coh_inval_sharer;
+
+	/* TLBs and walks */
+	struct tlb_geom l1d_4k, l1d_2m, l1d_1g, l1i_4k, l1i_2m, l2, l2_1g;
+	cycles_t tlb_l1_hit, tlb_l2_hit;
+	uint32_t psc_pml5, psc_pml4, psc_pdpt, psc_pde;
+	cycles_t walk_step;
+	bool pcid;
+	cycles_t invlpg, flush_pcid, flush_full;
+
+	/* kernel paths */
+	cycles_t syscall, trap, zero_page, frame_alloc, frame_free, node_visit;
+	cycles_t ctx_switch, wakeup;
+	uint32_t tick_hz;
+
+	/* IPIs */
+	cycles_t ipi_send, ipi_send_extra, ipi_deliver, ipi_handler, ipi_ack;
+};
+
+/*
+ * machine_load: fill *m from a preset name or a file path. A name without a
+ * '/' and without a ".machine" suffix is looked up among the compiled-in
+ * presets first. On error returns -1 and writes "FILE:LINE: reason" to err.
+ */
+int machine_load(struct machine *m, const char *name_or_path, char *err, size_t errlen);
+
+/* machine_load_text: as machine_load, from text; `origin` names it in errors. */
+int machine_load_text(struct machine *m, const char *text, const char *origin, char *err,
+		      size_t errlen);
+
+/* Compiled-in presets: NULL-terminated list of names, and the text of one. */
+const char *const *machine_preset_names(void);
+const char *machine_preset_text(const char *name);
+
+/* machine_max_cores: cores the topology can hold. */
+static inline uint32_t machine_max_cores(const struct machine *m)
+{
+	return m->cores_per_ccx * m->ccx_per_socket * m->sockets;
+}
+
+/* Cycles <-> seconds. */
+static inline double machine_seconds(const struct machine *m, cycles_t c)
+{
+	return (double)c / (m->freq_ghz * 1e9);
+}
+
+/* The CortenMM paper's machine: 2 x EPYC 9965, 384 cores. */
+#define MACHINE_DEFAULT "epyc9965"
+
+#endif

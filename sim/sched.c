@@ -1,0 +1,480 @@
+/* sched.c: core threads, the deterministic token scheduler, the parallel-mode barrier, blocking and interrupts. */
+#include "sim/sim.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static _Thread_local struct sim_core *self;
+
+struct sim_core *sim_self(void) { return self; }
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void mask_set(uint64_t *m, uint32_t i) { m[i / 64] |= 1ull << (i % 64); }
+
+struct sim *sim_create(const struct sim_opts *o)
+{
+	const struct machine *m = o->m;
+	if (o->ncores < 1 || o->ncores > SIM_MAX_CORES)
+		panic("sim_create: %u cores (1..%u)", o->ncores, SIM_MAX_CORES);
+	if (o->ncores > machine_max_cores(m))
+		panic("sim_create: %u cores on a %u-core machine", o->ncores, machine_max_cores(m));
+	struct sim *s = xzalloc(sizeof(*s));
+	s->o = *o;
+	if (!s->o.quantum)
+		s->o.quantum = m->coh_xfer_ccx ? m->coh_xfer_ccx : 1;
+	s->m = m;
+	s->cores = xaligned_zalloc(CACHELINE, sizeof(struct sim_core) * o->ncores);
+	s->heap = xzalloc(sizeof(struct sim_core *) * o->ncores);
+	uint32_t per_socket = m->cores_per_ccx * m->ccx_per_socket;
+	for (uint32_t i = 0; i < o->ncores; i++) {
+		struct sim_core *c = &s->cores[i];
+		c->id = i;
+		c->sim = s;
+		c->ccx = i / m->cores_per_ccx;
+		c->socket = i / per_socket;
+		c->heap_idx = -1;
+		sem_init(&c->wake, 0, 0);
+		pthread_mutex_init(&c->irq_mu, NULL);
+		atomic_flag_clear(&c->mbox_lock);
+	}
+	for (uint32_t i = 0; i < o->ncores; i++)
+		for (uint32_t j = 0; j < o->ncores; j++) {
+			if (s->cores[i].ccx == s->cores[j].ccx)
+				mask_set(s->cores[i].ccx_mask, j);
+			if (s->cores[i].socket == s->cores[j].socket)
+				mask_set(s->cores[i].socket_mask, j);
+		}
+	pthread_mutex_init(&s->bar_mu, NULL);
+	pthread_cond_init(&s->bar_cv, NULL);
+	return s;
+}
+
+void sim_destroy(struct sim *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->o.ncores; i++) {
+		sem_destroy(&s->cores[i].wake);
+		pthread_mutex_destroy(&s->cores[i].irq_mu);
+	}
+	pthread_mutex_destroy(&s->bar_mu);
+	pthread_cond_destroy(&s->bar_cv);
+	xfree(s->heap);
+	xfree(s->cores);
+	xfree(s);
+}
+
+void sim_set_hooks(struct sim *s, const struct sim_hooks *h) { s->hooks = *h; }
+
+/* ---- SIM_DET: a binary min-heap of runnable cores keyed by (clock, id). ---- */
+
+static void heap_swap(struct sim *s, uint32_t a, uint32_t b)
+{
+	struct sim_core *t = s->heap[a];
+	s->heap[a] = s->heap[b];
+	s->heap[b] = t;
+	s->heap[a]->heap_idx = (int32_t)a;
+	s->heap[b]->heap_idx = (int32_t)b;
+}
+
+static void heap_up(struct sim *s, uint32_t i)
+{
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (sim_key(s->heap[p]) <= sim_key(s->heap[i]))
+			break;
+		heap_swap(s, p, i);
+		i = p;
+	}
+}
+
+static void heap_down(struct sim *s, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < s->heap_n && sim_key(s->heap[l]) < sim_key(s->heap[m]))
+			m = l;
+		if (r < s->heap_n && sim_key(s->heap[r]) < sim_key(s->heap[m]))
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(s, i, m);
+		i = m;
+	}
+}
+
+static void heap_push(struct sim *s, struct sim_core *c)
+{
+	ASSERT(c->heap_idx < 0);
+	if (unlikely(c->clock >= SIM_CLOCK_MAX))
+		panic("core %u clock overflow", c->id);
+	c->heap_idx = (int32_t)s->heap_n;
+	s->heap[s->heap_n++] = c;
+	heap_up(s, s->heap_n - 1);
+}
+
+static struct sim_core *heap_pop(struct sim *s)
+{
+	if (!s->heap_n)
+		return NULL;
+	struct sim_core *c = s->heap[0];
+	heap_swap(s, 0, s->heap_n - 1);
+	s->heap_n--;
+	c->heap_idx = -1;
+	if (s->heap_n)
+		heap_down(s, 0);
+	return c;
+}
+
+static void set_horizon(struct sim *s)
+{
+	s->horizon = s->heap_n ? sim_key(s->heap[0]) : UINT64_MAX;
+}
+
+/* Pass the token from c to `to` (already removed from the heap) and wait for it to come back. */
+static void det_switch(struct sim_core *c, struct sim_core *to, bool wait)
+{
+	struct sim *s = c->sim;
+	set_horizon(s);
+	c->st.handoffs++;
+	sem_post(&to->wake);
+	if (wait)
+		while (sem_wait(&c->wake) && errno == EINTR)
+			;
+}
+
+void sim_det_yield(struct sim_core *c)
+{
+	struct sim *s = c->sim;
+	heap_push(s, c);
+	struct sim_core *next = heap_pop(s);
+	if (next == c) {
+		set_horizon(s);
+		return;
+	}
+	det_switch(c, next, true);
+}
+
+static _Noreturn void det_deadlock(struct sim *s)
+{
+	fprintf(stderr, "mmsim: simulated deadlock: %u core(s) blocked, none runnable\n", s->nblocked);
+	for (uint32_t i = 0; i < s->o.ncores; i++)
+		if (s->cores[i].blocked)
+			fprintf(stderr, "  core %u blocked at cycle %llu\n", i,
+				(unsigned long long)s->cores[i].clock);
+	panic("deadlock");
+}
+
+/* ---- SIM_PAR: lax barrier over epochs of `quantum` cycles. ---- */
+
+/* Open the next epoch. Caller holds bar_mu and every participant has arrived. */
+static void bar_advance(struct sim *s)
+{
+	cycles_t base = s->min_arrived == UINT64_MAX ? atomic_load(&s->epoch_end) : s->min_arrived;
+	atomic_store_explicit(&s->epoch_end, base + s->o.quantum, memory_order_release);
+	s->arrived = 0;
+	s->min_arrived = UINT64_MAX;
+	s->generation++;
+	pthread_cond_broadcast(&s->bar_cv);
+}
+
+void sim_par_barrier(struct sim_core *c)
+{
+	struct sim *s = c->sim;
+	pthread_mutex_unlock(&c->irq_mu);
+	pthread_mutex_lock(&s->bar_mu);
+	while (c->clock >= atomic_load(&s->epoch_end)) {
+		c->st.barriers++;
+		s->arrived++;
+		if (c->clock < s->min_arrived)
+			s->min_arrived = c->clock;
+		if (s->arrived >= s->participants) {
+			bar_advance(s);
+		} else {
+			uint64_t g = s->generation;
+			while (g == s->generation)
+				pthread_cond_wait(&s->bar_cv, &s->bar_mu);
+		}
+	}
+	pthread_mutex_unlock(&s->bar_mu);
+	pthread_mutex_lock(&c->irq_mu);
+	c->clock += atomic_exchange(&c->stolen, 0);
+}
+
+/* Leave the barrier before a host wait, so waiting cores never hold up the epoch. */
+static void bar_leave(struct sim *s)
+{
+	pthread_mutex_lock(&s->bar_mu);
+	s->participants--;
+	if (s->participants && s->arrived >= s->participants)
+		bar_advance(s);
+	pthread_mutex_unlock(&s->bar_mu);
+}
+
+static void bar_join(struct sim *s)
+{
+	pthread_mutex_lock(&s->bar_mu);
+	s->participants++;
+	pthread_mutex_unlock(&s->bar_mu);
+}
+
+/* ---- blocking ---- */
+
+void sim_block(struct sim_core *c)
+{
+	struct sim *s = c->sim;
+	if (s->o.mode == SIM_DET) {
+		c->blocked = true;
+		s->nblocked++;
+		struct sim_core *next = heap_pop(s);
+		if (!next)
+			det_deadlock(s);
+		det_switch(c, next, true);
+		return;
+	}
+	bar_leave(s);
+	pthread_mutex_unlock(&c->irq_mu);
+	while (sem_wait(&c->wake) && errno == EINTR)
+		;
+	pthread_mutex_lock(&c->irq_mu);
+	c->clock += atomic_exchange(&c->stolen, 0);
+	if (c->clock < c->wake_at)
+		c->clock = c->wake_at;
+	bar_join(s);
+	sim_sync(c);
+}
+
+void sim_wake(struct sim_core *waker, struct sim_core *w, cycles_t at)
+{
+	struct sim *s = w->sim;
+	(void)waker;
+	w->wake_at = at;
+	if (s->o.mode == SIM_DET) {
+		ASSERT(w->blocked);
+		w->blocked = false;
+		s->nblocked--;
+		if (w->clock < at)
+			w->clock = at;
+		heap_push(s, w);
+		set_horizon(s);
+		return;
+	}
+	/* SIM_PAR: the waiter folds wake_at into its clock when it resumes. */
+	sem_post(&w->wake);
+}
+
+/* ---- interrupts ---- */
+
+static void mbox_lock(struct sim_core *t)
+{
+	while (atomic_flag_test_and_set_explicit(&t->mbox_lock, memory_order_acquire))
+		sched_yield();
+}
+
+static void mbox_unlock(struct sim_core *t)
+{
+	atomic_flag_clear_explicit(&t->mbox_lock, memory_order_release);
+}
+
+/* Run every queued request of t. Caller is t, or holds t->irq_mu. */
+static void drain(struct sim_core *t)
+{
+	mbox_lock(t);
+	struct irq_req *r = t->mbox;
+	t->mbox = NULL;
+	atomic_store_explicit(&t->irq_pending, 0, memory_order_relaxed);
+	mbox_unlock(t);
+	/* The list is newest-first; run oldest-first. */
+	struct irq_req *rev = NULL;
+	while (r) {
+		struct irq_req *n = r->next;
+		r->next = rev;
+		rev = r;
+		r = n;
+	}
+	while (rev) {
+		struct irq_req *n = rev->next;
+		t->st.irqs_taken++;
+		rev->fn(t, rev->arg);
+		atomic_store_explicit(&rev->done, 1, memory_order_release);
+		rev = n;
+	}
+}
+
+void sim_irq_drain(struct sim_core *c) { drain(c); }
+
+void sim_irq_send(struct sim_core *from, struct sim_core *t, struct irq_req *r)
+{
+	from->st.irqs_sent++;
+	r->target = t;
+	atomic_store_explicit(&r->done, 0, memory_order_relaxed);
+	if (from->sim->o.mode == SIM_DET || t == from) {
+		t->st.irqs_taken++;
+		r->fn(t, r->arg);
+		atomic_store_explicit(&r->done, 1, memory_order_relaxed);
+		return;
+	}
+	mbox_lock(t);
+	r->next = t->mbox;
+	t->mbox = r;
+	atomic_store_explicit(&t->irq_pending, 1, memory_order_release);
+	mbox_unlock(t);
+}
+
+void sim_irq_wait(struct sim_core *from, struct irq_req *rs, uint32_t n)
+{
+	if (from->sim->o.mode == SIM_DET)
+		return;
+	bool all;
+	bool released = false;
+	for (;;) {
+		all = true;
+		for (uint32_t i = 0; i < n; i++) {
+			if (atomic_load_explicit(&rs[i].done, memory_order_acquire))
+				continue;
+			all = false;
+		}
+		if (all)
+			break;
+		if (!released) {
+			/* Let others run our own pending requests while we wait. */
+			pthread_mutex_unlock(&from->irq_mu);
+			released = true;
+		}
+		/* Run the requests of targets that are not running, on their behalf. */
+		for (uint32_t i = 0; i < n; i++) {
+			struct sim_core *t = rs[i].target;
+			if (atomic_load_explicit(&rs[i].done, memory_order_acquire) ||
+			    !atomic_load_explicit(&t->irq_pending, memory_order_acquire))
+				continue;
+			if (pthread_mutex_trylock(&t->irq_mu) == 0) {
+				drain(t);
+				pthread_mutex_unlock(&t->irq_mu);
+			}
+		}
+		sched_yield();
+	}
+	if (released) {
+		pthread_mutex_lock(&from->irq_mu);
+		from->clock += atomic_exchange(&from->stolen, 0);
+	}
+	sim_irq_poll(from);
+}
+
+void sim_charge_irq(struct sim_core *t, cycles_t n)
+{
+	t->st.irq_cycles += n;
+	if (t->sim->o.mode == SIM_PAR) {
+		if (t == self)
+			t->clock += n;
+		else
+			atomic_fetch_add(&t->stolen, n);
+		return;
+	}
+	t->clock += n;
+	if (t->heap_idx >= 0) {
+		heap_down(t->sim, (uint32_t)t->heap_idx);
+		set_horizon(t->sim);
+	}
+}
+
+/* ---- threads ---- */
+
+static void *core_main(void *p)
+{
+	struct sim_core *c = p;
+	struct sim *s = c->sim;
+	self = c;
+	pthread_mutex_lock(&c->irq_mu);
+	if (s->hooks.core_start)
+		s->hooks.core_start(c);
+	if (s->o.mode == SIM_DET)
+		while (sem_wait(&c->wake) && errno == EINTR)
+			;
+	s->body(c, s->body_arg);
+	c->done = true;
+	if (s->o.mode == SIM_DET) {
+		struct sim_core *next = heap_pop(s);
+		if (next)
+			det_switch(c, next, false);
+		else if (s->nblocked)
+			det_deadlock(s);
+	} else {
+		pthread_mutex_lock(&s->bar_mu);
+		s->participants--;
+		s->nalive--;
+		if (s->participants && s->arrived >= s->participants)
+			bar_advance(s);
+		pthread_mutex_unlock(&s->bar_mu);
+	}
+	if (s->hooks.core_stop)
+		s->hooks.core_stop(c);
+	pthread_mutex_unlock(&c->irq_mu);
+	self = NULL;
+	return NULL;
+}
+
+void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg)
+{
+	double t0 = now_seconds();
+	s->body = body;
+	s->body_arg = arg;
+	s->heap_n = 0;
+	s->nblocked = 0;
+	s->participants = s->nalive = s->o.ncores;
+	s->arrived = 0;
+	s->min_arrived = UINT64_MAX;
+	cycles_t min = UINT64_MAX;
+	for (uint32_t i = 0; i < s->o.ncores; i++)
+		min = MIN(min, s->cores[i].clock);
+	atomic_store(&s->epoch_end, min + s->o.quantum);
+	for (uint32_t i = 0; i < s->o.ncores; i++) {
+		struct sim_core *c = &s->cores[i];
+		c->done = c->blocked = false;
+		if (s->o.mode == SIM_DET)
+			heap_push(s, c);
+	}
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	for (uint32_t i = 0; i < s->o.ncores; i++)
+		if (pthread_create(&s->cores[i].thread, &attr, core_main, &s->cores[i]))
+			panic("cannot create thread for core %u", i);
+	pthread_attr_destroy(&attr);
+	if (s->o.mode == SIM_DET) {
+		struct sim_core *first = heap_pop(s);
+		set_horizon(s);
+		sem_post(&first->wake);
+	}
+	for (uint32_t i = 0; i < s->o.ncores; i++)
+		pthread_join(s->cores[i].thread, NULL);
+	s->host_seconds += now_seconds() - t0;
+}
+
+cycles_t sim_makespan(const struct sim *s)
+{
+	cycles_t m = 0;
+	for (uint32_t i = 0; i < s->o.ncores; i++)
+		m = MAX(m, s->cores[i].clock);
+	return m;
+}
+
+void sim_stats_sum(const struct sim *s, struct sim_core_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	uint64_t *o = (uint64_t *)out;
+	for (uint32_t i = 0; i < s->o.ncores; i++) {
+		const uint64_t *c = (const uint64_t *)&s->cores[i].st;
+		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+			o[k] += c[k];
+	}
+}

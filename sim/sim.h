@@ -1,0 +1,224 @@
+/* sim.h: simulated cores (pthreads with cycle clocks), the deterministic and parallel schedulers, and interrupts. */
+#ifndef MMSIM_SIM_H
+#define MMSIM_SIM_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "sim/machine.h"
+#include "sim/util.h"
+
+#define SIM_MAX_CORES 512
+#define SIM_CORE_BITS 9 /* bits of a core id in a scheduling key */
+#define SIM_MASK_WORDS (SIM_MAX_CORES / 64)
+#define SIM_CLOCK_MAX ((cycles_t)1 << (64 - SIM_CORE_BITS))
+
+enum sim_mode {
+	SIM_DET, /* one core runs at a time: the one with the smallest clock */
+	SIM_PAR, /* all cores run at once; clock skew bounded by a quantum */
+};
+
+/* Options, kept apart from state (jemalloc style). */
+struct sim_opts {
+	uint32_t ncores;
+	enum sim_mode mode;
+	cycles_t quantum;	    /* SIM_PAR: barrier epoch length in cycles (0: one intra-CCX line transfer) */
+	const struct machine *m;    /* cost table; must outlive the sim */
+};
+
+/*
+ * Per-core counters. Each is written only by its own core's thread (or by
+ * a sender on its behalf while it is not running), and summed after the run.
+ */
+struct sim_core_stats {
+	uint64_t line_hits;	 /* coherent accesses satisfied locally */
+	uint64_t line_xfers;	 /* accesses that moved a line from another core */
+	uint64_t line_mem;	 /* accesses that filled a line from memory */
+	cycles_t line_wait;	 /* cycles queued behind another transfer of the same line */
+	cycles_t line_cycles;	 /* all cycles charged by the coherence model */
+	uint64_t lock_acquires;	 /* simulated lock acquisitions (any kind, any mode) */
+	uint64_t lock_contended; /* acquisitions that had to wait */
+	cycles_t spin;		 /* cycles spent spinning for a lock */
+	cycles_t sleep;		 /* cycles spent asleep waiting for a lock */
+	uint64_t irqs_sent;	 /* interrupts this core sent (one per target) */
+	uint64_t irqs_taken;	 /* interrupts this core handled */
+	cycles_t irq_cycles;	 /* cycles stolen from this core by interrupt handlers */
+	uint64_t handoffs;	 /* SIM_DET: times this core passed the token */
+	uint64_t barriers;	 /* SIM_PAR: barrier waits */
+};
+
+struct sim;
+struct sim_core;
+
+/* An interrupt request: fn runs in the target's context (or on its behalf while it is not running). */
+struct irq_req {
+	void (*fn)(struct sim_core *target, void *arg);
+	void *arg;
+	struct sim_core *target; /* set by sim_irq_send */
+	struct irq_req *next;
+	_Atomic int done;
+};
+
+/*
+ * struct sim_core: one simulated core, run by one pthread.
+ * Invariants: `clock` is written only by the owning thread, except by
+ * sim_charge_remote()/sim_wake() while the core is not running.
+ */
+struct sim_core {
+	cycles_t clock;
+	uint32_t id, ccx, socket;
+	struct sim *sim;
+	void *hw;   /* mmu per-CPU state (struct mmu_cpu) */
+	void *user; /* the body's per-core state */
+
+	/* scheduling */
+	sem_t wake;
+	int32_t heap_idx; /* SIM_DET: position in the runnable heap, -1 if not runnable */
+	bool blocked, done;
+	cycles_t wake_at; /* set by sim_wake: the earliest clock at which the core resumes */
+	pthread_t thread;
+
+	/* interrupts (SIM_PAR mailbox; SIM_DET runs handlers at once) */
+	_Atomic int irq_pending;
+	atomic_flag mbox_lock;
+	struct irq_req *mbox;
+	pthread_mutex_t irq_mu; /* held while the core runs; free while it waits */
+	_Atomic cycles_t stolen; /* SIM_PAR: handler cycles charged by others, folded at wake-up */
+
+	struct sim_core_stats st;
+	uint64_t ccx_mask[SIM_MASK_WORDS];    /* cores in my CCX */
+	uint64_t socket_mask[SIM_MASK_WORDS]; /* cores in my socket */
+} __attribute__((aligned(CACHELINE)));
+
+/* Hooks for outside effects, so tests can fake them (jemalloc style). */
+struct sim_hooks {
+	void (*core_start)(struct sim_core *c); /* on the core's thread before the body */
+	void (*core_stop)(struct sim_core *c);	/* on the core's thread after the body */
+	void *arg;
+};
+
+struct sim {
+	struct sim_opts o;
+	const struct machine *m;
+	struct sim_core *cores; /* o.ncores of them */
+	struct sim_hooks hooks;
+	void (*body)(struct sim_core *, void *);
+	void *body_arg;
+
+	/* SIM_DET: the token holder alone touches these */
+	struct sim_core **heap;
+	uint32_t heap_n;
+	uint64_t horizon; /* key of the smallest runnable core other than the running one */
+	uint32_t nblocked;
+
+	/* SIM_PAR barrier */
+	pthread_mutex_t bar_mu;
+	pthread_cond_t bar_cv;
+	_Atomic cycles_t epoch_end;
+	uint32_t participants, arrived;
+	uint64_t generation;
+	cycles_t min_arrived;
+	uint32_t nalive;
+
+	double host_seconds;
+};
+
+/* sim_create: cores are set up (clocks 0, topology from the machine) but no thread runs. */
+struct sim *sim_create(const struct sim_opts *o);
+void sim_destroy(struct sim *s);
+void sim_set_hooks(struct sim *s, const struct sim_hooks *h);
+
+/*
+ * sim_run: run body(core, arg) on every core, each on its own pthread, and
+ * return when all have returned. Records host wall time in s->host_seconds.
+ */
+void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg);
+
+/* Makespan: the largest core clock after sim_run. */
+cycles_t sim_makespan(const struct sim *s);
+
+/* Sum of every core's counters. */
+void sim_stats_sum(const struct sim *s, struct sim_core_stats *out);
+
+/*
+ * sim_key: the deterministic scheduling order: by clock, and among equal
+ * clocks by the core id scrambled with the clock, so that no core id is
+ * always first (a fixed id order would make neighbours hand lines to each
+ * other more often than on real hardware). Unique per core for a given clock.
+ */
+static inline uint64_t sim_key(const struct sim_core *c)
+{
+	uint64_t h = ((c->clock + 1) * 0x9E3779B97F4A7C15ull) >> (64 - SIM_CORE_BITS);
+	return (c->clock << SIM_CORE_BITS) | (c->id ^ h);
+}
+
+void sim_det_yield(struct sim_core *c);
+void sim_par_barrier(struct sim_core *c);
+void sim_irq_drain(struct sim_core *c);
+
+/*
+ * sim_sync: a synchronization point. Call before touching any state shared
+ * with other cores. SIM_DET: yields the token unless this core still has the
+ * smallest clock. SIM_PAR: waits at the barrier if the core is a quantum
+ * ahead, and runs pending interrupts.
+ */
+static inline void sim_sync(struct sim_core *c)
+{
+	struct sim *s = c->sim;
+	if (s->o.mode == SIM_DET) {
+		if (unlikely(sim_key(c) > s->horizon))
+			sim_det_yield(c);
+	} else {
+		if (unlikely(c->clock >= atomic_load_explicit(&s->epoch_end, memory_order_acquire)))
+			sim_par_barrier(c);
+		if (unlikely(atomic_load_explicit(&c->irq_pending, memory_order_acquire)))
+			sim_irq_drain(c);
+	}
+}
+
+/* sim_advance: charge `n` cycles of local work to this core. */
+static inline void sim_advance(struct sim_core *c, cycles_t n)
+{
+	c->clock += n;
+}
+
+/*
+ * Blocking in simulated time. The caller first records itself where a
+ * waker will find it (a lock's wait queue), then calls sim_block(), which
+ * returns once sim_wake() has been called for it. The caller's clock is
+ * then at least the `at` given to sim_wake().
+ * Precondition: no host lock held (the core may be descheduled).
+ */
+void sim_block(struct sim_core *c);
+void sim_wake(struct sim_core *waker, struct sim_core *w, cycles_t at);
+
+/*
+ * Interrupts. sim_irq_send queues `r` for target `t` (SIM_PAR) or runs it at
+ * once (SIM_DET). sim_irq_wait returns when every request in `rs` has run.
+ * The request storage must stay valid until then. A core may send to itself.
+ */
+void sim_irq_send(struct sim_core *from, struct sim_core *t, struct irq_req *r);
+void sim_irq_wait(struct sim_core *from, struct irq_req *rs, uint32_t n);
+
+/*
+ * sim_charge_irq: charge `n` cycles of interrupt-handler work to core t.
+ * Called from an irq_req handler, which runs on t's thread or on another
+ * core's thread while t is not running.
+ */
+void sim_charge_irq(struct sim_core *t, cycles_t n);
+
+/* Current core of the calling thread (NULL outside sim_run). */
+struct sim_core *sim_self(void);
+
+
+
+/* sim_irq_poll: run pending interrupts at an event boundary (SIM_PAR; free in SIM_DET). */
+static inline void sim_irq_poll(struct sim_core *c)
+{
+	if (unlikely(atomic_load_explicit(&c->irq_pending, memory_order_acquire)))
+		sim_irq_drain(c);
+}
+#endif

@@ -1,0 +1,42 @@
+/* util.h: panic, branch hints, bit helpers and the metadata allocator shared by every module. */
+#ifndef MMSIM_UTIL_H
+#define MMSIM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CACHELINE 64
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* panic: a broken invariant. Prints the location and message, then aborts. */
+_Noreturn void panic_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
+#define ASSERT(c)                                                              \
+	do {                                                                   \
+		if (unlikely(!(c)))                                            \
+			panic("assertion failed: %s", #c);                     \
+	} while (0)
+
+/*
+ * Metadata allocation. Hot simulator metadata (PT-page descriptors, VMAs,
+ * tree nodes, TLB arrays) comes from here: jemalloc when MMSIM_JEMALLOC is
+ * on, libc otherwise (so ASan sees every allocation). Exhaustion panics:
+ * the simulator cannot continue without its own metadata.
+ */
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xaligned_zalloc(size_t align, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+void xfree(void *p);
+
+static inline int popcount64(uint64_t x) { return __builtin_popcountll(x); }
+
+#endif
