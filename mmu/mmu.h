@@ -160,6 +160,14 @@ static inline uint32_t mmu_access(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc
  */
 uint64_t mmu_translate_host(const struct mmu_space *sp, uint64_t va, int *level);
 
+/*
+ * mmu_map_host: install a leaf for va at `level` (1: 4 KiB, 2: 2 MiB, 3: 1 GiB)
+ * pointing at pfn, creating tables as needed, on the host with no simulated
+ * cost. For tests, benchmarks and fixtures only: designs write their tables
+ * through charged accesses. Returns -1 if memory runs out or a huge leaf is in the way.
+ */
+int mmu_map_host(struct mmu_space *sp, uint64_t va, uint64_t pfn, uint64_t flags, int level);
+
 /* ---- invalidation mechanism (the policy belongs to each design) ---- */
 
 #define MMU_FLUSH_MAX 64

@@ -19,6 +19,14 @@ static void array_init(struct tlb_array *a, const struct tlb_geom *g, const char
 			n <<= 1;
 		a->hidx = xzalloc(sizeof(uint32_t) * n);
 		a->hmask = n - 1;
+		a->prev = xzalloc(sizeof(uint32_t) * g->entries);
+		a->next = xzalloc(sizeof(uint32_t) * g->entries);
+		for (uint32_t i = 0; i < g->entries; i++) {
+			a->prev[i] = i ? i - 1 : 0;
+			a->next[i] = i + 1 < g->entries ? i + 1 : 0;
+		}
+		a->head = 0;
+		a->tail = g->entries - 1;
 	}
 }
 
@@ -51,6 +59,8 @@ void tlb_destroy(struct tlb *t)
 	for (unsigned i = 0; i < ARRAY_SIZE(t->arrays); i++) {
 		xfree(t->arrays[i].e);
 		xfree(t->arrays[i].hidx);
+		xfree(t->arrays[i].prev);
+		xfree(t->arrays[i].next);
 	}
 	xfree(t->gen);
 	memset(t, 0, sizeof(*t));
@@ -86,11 +96,40 @@ static void hidx_remove(struct tlb_array *a, uint64_t tag, uint32_t slot)
 	a->hidx[hole] = 0;
 }
 
+/* Move slot s of a hashed array to the LRU tail (it is empty now, so it is reused first). */
+static void lru_to_tail(struct tlb_array *a, uint32_t s)
+{
+	if (a->tail == s)
+		return;
+	if (a->head == s)
+		a->head = a->next[s];
+	else
+		a->next[a->prev[s]] = a->next[s];
+	a->prev[a->next[s]] = a->prev[s];
+	a->prev[s] = a->tail;
+	a->next[a->tail] = s;
+	a->tail = s;
+}
+
 static void drop(struct tlb_array *a, struct tlb_entry *e)
 {
-	if (a->hidx && e->tag)
-		hidx_remove(a, e->tag, (uint32_t)(e - a->e));
+	if (a->hidx && e->tag) {
+		uint32_t s = (uint32_t)(e - a->e);
+		hidx_remove(a, e->tag, s);
+		lru_to_tail(a, s);
+	}
 	e->tag = 0;
+}
+
+static struct tlb_entry *hashed_lookup(struct tlb_array *a, uint64_t tag)
+{
+	for (uint32_t h = tlb_hash(tag) & a->hmask;; h = (h + 1) & a->hmask) {
+		uint32_t s = a->hidx[h];
+		if (!s)
+			return NULL;
+		if (a->e[s - 1].tag == tag)
+			return &a->e[s - 1];
+	}
 }
 
 static bool live(const struct tlb *t, const struct tlb_entry *e)
@@ -104,6 +143,23 @@ void tlb_fill(struct tlb *t, struct tlb_array *a, uint64_t va, enum pg_size sz, 
 	if (!a || !a->e)
 		return;
 	uint64_t tag = tlb_tag(va, sz, pcid);
+	if (a->hidx) {
+		/* Fully associative: reuse the tag's slot, else the LRU (or an emptied) slot at the tail. */
+		struct tlb_entry *v = hashed_lookup(a, tag);
+		if (!v) {
+			v = &a->e[a->tail];
+			drop(a, v);
+			v->tag = tag;
+			hidx_insert(a, tag, (uint32_t)(v - a->e));
+		}
+		tlb_lru_touch(a, (uint32_t)(v - a->e));
+		v->pfn = pfn;
+		v->gen = t->gen[pcid];
+		v->allow = allow;
+		v->size = (uint8_t)sz;
+		v->pcid = pcid;
+		return;
+	}
 	uint32_t set = (uint32_t)((va >> PG_SHIFT(sz)) & a->set_mask);
 	struct tlb_entry *base = &a->e[set * a->ways], *victim = NULL;
 	/* Same tag already present (maybe stale): overwrite it in place. */
@@ -140,6 +196,14 @@ static uint32_t inval_one(struct tlb *t, struct tlb_array *a, uint64_t va, enum 
 	if (!a || !a->e)
 		return 0;
 	uint64_t tag = tlb_tag(va, sz, pcid);
+	if (a->hidx) {
+		struct tlb_entry *e = hashed_lookup(a, tag);
+		if (!e)
+			return 0;
+		uint32_t was = live(t, e);
+		drop(a, e);
+		return was;
+	}
 	struct tlb_entry *base = &a->e[((va >> PG_SHIFT(sz)) & a->set_mask) * a->ways];
 	for (uint32_t w = 0; w < a->ways; w++)
 		if (base[w].tag == tag) {
@@ -161,6 +225,15 @@ uint32_t tlb_invlpg(struct tlb *t, uint64_t va, uint16_t pcid)
 
 void tlb_flush_pcid(struct tlb *t, uint16_t pcid)
 {
+	/* Hashed arrays drop the entries now, so their empty slots are reused before live ones. */
+	for (unsigned i = 0; i < ARRAY_SIZE(t->arrays); i++) {
+		struct tlb_array *a = &t->arrays[i];
+		if (!a->hidx)
+			continue;
+		for (uint32_t j = 0; j < a->sets * a->ways; j++)
+			if (a->e[j].tag && a->e[j].pcid == pcid)
+				drop(a, &a->e[j]);
+	}
 	if (++t->gen[pcid] == 0) {
 		/* The generation wrapped: clear everything so no old entry can match again. */
 		tlb_flush_all(t);

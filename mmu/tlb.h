@@ -40,9 +40,29 @@ struct tlb_array {
 	uint32_t sets, ways, set_mask;
 	uint32_t *hidx; /* slot+1 by hash of tag, 0 empty; NULL for set-scanned arrays */
 	uint32_t hmask;
+	/* hashed arrays: LRU order as a list of slots, most recent at head; empty slots at the tail */
+	uint32_t *prev, *next;
+	uint32_t head, tail;
 	uint64_t stamp;
 	const char *name;
 };
+
+/* tlb_lru_touch: make slot s the most recently used of a hashed array. */
+static inline void tlb_lru_touch(struct tlb_array *a, uint32_t s)
+{
+	if (a->head == s)
+		return;
+	/* unlink (s is not the head, so it has a prev) */
+	a->next[a->prev[s]] = a->next[s];
+	if (a->tail == s)
+		a->tail = a->prev[s];
+	else
+		a->prev[a->next[s]] = a->prev[s];
+	/* push front */
+	a->next[s] = a->head;
+	a->prev[a->head] = s;
+	a->head = s;
+}
 
 static inline uint64_t tlb_tag(uint64_t va, enum pg_size sz, uint16_t pcid)
 {
@@ -78,7 +98,7 @@ static inline struct tlb_entry *tlb_find(struct tlb_array *a, uint64_t va, enum 
 		if (e->tag == tag) {
 			if (e->gen != gen)
 				return NULL;
-			e->lru = ++a->stamp;
+			tlb_lru_touch(a, s - 1);
 			return e;
 		}
 	}

@@ -98,8 +98,8 @@ restart:;
 			break;
 		}
 	}
-	uint64_t path_pfn[6];
-	uint8_t path_allow[6];
+	uint64_t path_pfn[6] = { 0 }; /* next-table pfn read at each level on this walk (0: not read) */
+	uint8_t path_allow[6] = { 0 };
 	for (;;) {
 		struct pm_ptpage *p = pm_pt(mmu->pm, table);
 		if (unlikely(!p))
@@ -170,8 +170,6 @@ restart:;
 		}
 		path_pfn[level] = PTE_PFN(e);
 		path_allow[level] = allow;
-		for (int l = level - 1; l >= 1; l--)
-			path_pfn[l] = 0;
 		table = PTE_PFN(e);
 		level--;
 	}
@@ -186,9 +184,15 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 	uint32_t gen = cpu->tlb.gen[pcid];
 
 	/* Other L1 page sizes, then the STLB. */
+	bool denied = false; /* a cached entry exists but does not allow this access */
+	{
+		struct tlb_array *a = acc == ACC_X ? cpu->tlb.l1i[PG_4K] : cpu->tlb.l1d[PG_4K];
+		denied = tlb_find(a, va, PG_4K, pcid, gen) != NULL;
+	}
 	for (int sz = PG_2M; sz <= PG_1G; sz++) {
 		struct tlb_array *a = acc == ACC_X ? cpu->tlb.l1i[sz] : cpu->tlb.l1d[sz];
 		struct tlb_entry *e = a ? tlb_find(a, va, (enum pg_size)sz, pcid, gen) : NULL;
+		denied |= e != NULL;
 		if (e && (e->allow & need)) {
 			cpu->st.l1_hits++;
 			sim_advance(c, m->tlb_l1_hit);
@@ -201,6 +205,7 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 	for (int sz = PG_4K; sz <= PG_1G; sz++) {
 		struct tlb_array *a = cpu->tlb.l2[sz];
 		struct tlb_entry *e = a ? tlb_find(a, va, (enum pg_size)sz, pcid, gen) : NULL;
+		denied |= e != NULL;
 		if (e && (e->allow & need)) {
 			cpu->st.l2_hits++;
 			struct tlb_entry copy = *e;
@@ -221,7 +226,8 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 	 * page) is dropped and the walk decides, as on AMD; Intel may fault
 	 * from the TLB instead and the kernel retries, which ends the same way.
 	 */
-	tlb_invlpg(&cpu->tlb, va, pcid);
+	if (denied)
+		tlb_invlpg(&cpu->tlb, va, pcid);
 	sim_sync(c);
 	uint32_t err = walk(cpu, va, acc);
 	if (err)

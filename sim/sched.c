@@ -2,7 +2,10 @@
 #include "sim/sim.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +19,43 @@ static double now_seconds(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- parking: spin, then futex ---- */
+
+#define PARK_SPINS 256
+
+static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
+{
+	return syscall(SYS_futex, (uint32_t *)uaddr, op, val, NULL, NULL, 0);
+}
+
+void park_post(struct park *p)
+{
+	uint32_t old = atomic_exchange_explicit(&p->v, 1, memory_order_release);
+	if (old == 2)
+		futex(&p->v, FUTEX_WAKE_PRIVATE, 1);
+	else if (unlikely(old == 1))
+		panic("park_post: posted twice");
+}
+
+void park_wait(struct park *p)
+{
+	for (int i = 0; i < PARK_SPINS; i++) {
+		uint32_t one = 1;
+		if (atomic_compare_exchange_weak_explicit(&p->v, &one, 0, memory_order_acquire, memory_order_relaxed))
+			return;
+		__builtin_ia32_pause();
+	}
+	for (;;) {
+		uint32_t one = 1, zero = 0;
+		if (atomic_compare_exchange_strong_explicit(&p->v, &one, 0, memory_order_acquire, memory_order_relaxed))
+			return;
+		if (one == 0 && !atomic_compare_exchange_strong_explicit(&p->v, &zero, 2, memory_order_relaxed,
+									memory_order_relaxed))
+			continue;
+		futex(&p->v, FUTEX_WAIT_PRIVATE, 2);
+	}
 }
 
 static void mask_set(uint64_t *m, uint32_t i) { m[i / 64] |= 1ull << (i % 64); }
@@ -42,7 +82,7 @@ struct sim *sim_create(const struct sim_opts *o)
 		c->ccx = i / m->cores_per_ccx;
 		c->socket = i / per_socket;
 		c->heap_idx = -1;
-		sem_init(&c->wake, 0, 0);
+		atomic_store(&c->wake.v, 0);
 		pthread_mutex_init(&c->irq_mu, NULL);
 		atomic_flag_clear(&c->mbox_lock);
 	}
@@ -63,7 +103,6 @@ void sim_destroy(struct sim *s)
 	if (!s)
 		return;
 	for (uint32_t i = 0; i < s->o.ncores; i++) {
-		sem_destroy(&s->cores[i].wake);
 		pthread_mutex_destroy(&s->cores[i].irq_mu);
 	}
 	pthread_mutex_destroy(&s->bar_mu);
@@ -137,7 +176,7 @@ static struct sim_core *heap_pop(struct sim *s)
 
 static void set_horizon(struct sim *s)
 {
-	s->horizon = s->heap_n ? sim_key(s->heap[0]) : UINT64_MAX;
+	s->horizon = s->heap_n ? sim_key(s->heap[0]) + (s->o.lookahead << SIM_CORE_BITS) : UINT64_MAX;
 }
 
 /* Pass the token from c to `to` (already removed from the heap) and wait for it to come back. */
@@ -146,10 +185,9 @@ static void det_switch(struct sim_core *c, struct sim_core *to, bool wait)
 	struct sim *s = c->sim;
 	set_horizon(s);
 	c->st.handoffs++;
-	sem_post(&to->wake);
+	park_post(&to->wake);
 	if (wait)
-		while (sem_wait(&c->wake) && errno == EINTR)
-			;
+		park_wait(&c->wake);
 }
 
 void sim_det_yield(struct sim_core *c)
@@ -243,8 +281,7 @@ void sim_block(struct sim_core *c)
 	}
 	bar_leave(s);
 	pthread_mutex_unlock(&c->irq_mu);
-	while (sem_wait(&c->wake) && errno == EINTR)
-		;
+	park_wait(&c->wake);
 	pthread_mutex_lock(&c->irq_mu);
 	c->clock += atomic_exchange(&c->stolen, 0);
 	if (c->clock < c->wake_at)
@@ -269,7 +306,7 @@ void sim_wake(struct sim_core *waker, struct sim_core *w, cycles_t at)
 		return;
 	}
 	/* SIM_PAR: the waiter folds wake_at into its clock when it resumes. */
-	sem_post(&w->wake);
+	park_post(&w->wake);
 }
 
 /* ---- interrupts ---- */
@@ -398,8 +435,7 @@ static void *core_main(void *p)
 	if (s->hooks.core_start)
 		s->hooks.core_start(c);
 	if (s->o.mode == SIM_DET)
-		while (sem_wait(&c->wake) && errno == EINTR)
-			;
+		park_wait(&c->wake);
 	s->body(c, s->body_arg);
 	c->done = true;
 	if (s->o.mode == SIM_DET) {
@@ -453,7 +489,7 @@ void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg)
 	if (s->o.mode == SIM_DET) {
 		struct sim_core *first = heap_pop(s);
 		set_horizon(s);
-		sem_post(&first->wake);
+		park_post(&first->wake);
 	}
 	for (uint32_t i = 0; i < s->o.ncores; i++)
 		pthread_join(s->cores[i].thread, NULL);

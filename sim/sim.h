@@ -3,7 +3,6 @@
 #define MMSIM_SIM_H
 
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -26,6 +25,7 @@ struct sim_opts {
 	uint32_t ncores;
 	enum sim_mode mode;
 	cycles_t quantum;	    /* SIM_PAR: barrier epoch length in cycles (0: one intra-CCX line transfer) */
+	cycles_t lookahead;	    /* SIM_DET: run on while within this many cycles of the next core (0: exact order) */
 	const struct machine *m;    /* cost table; must outlive the sim */
 };
 
@@ -53,6 +53,18 @@ struct sim_core_stats {
 struct sim;
 struct sim_core;
 
+/*
+ * struct park: a binary semaphore that spins briefly before sleeping on a
+ * futex, so a token that comes straight back costs no system call.
+ * v: 0 empty, 1 posted, 2 empty with a sleeper.
+ */
+struct park {
+	_Atomic uint32_t v;
+};
+void park_post(struct park *p);
+void park_wait(struct park *p);
+
+
 /* An interrupt request: fn runs in the target's context (or on its behalf while it is not running). */
 struct irq_req {
 	void (*fn)(struct sim_core *target, void *arg);
@@ -75,7 +87,7 @@ struct sim_core {
 	void *user; /* the body's per-core state */
 
 	/* scheduling */
-	sem_t wake;
+	struct park wake;
 	int32_t heap_idx; /* SIM_DET: position in the runnable heap, -1 if not runnable */
 	bool blocked, done;
 	cycles_t wake_at; /* set by sim_wake: the earliest clock at which the core resumes */
@@ -111,7 +123,7 @@ struct sim {
 	/* SIM_DET: the token holder alone touches these */
 	struct sim_core **heap;
 	uint32_t heap_n;
-	uint64_t horizon; /* key of the smallest runnable core other than the running one */
+	uint64_t horizon; /* key of the smallest runnable core other than the running one, plus the lookahead */
 	uint32_t nblocked;
 
 	/* SIM_PAR barrier */

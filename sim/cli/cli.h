@@ -23,6 +23,7 @@ struct cli_common {
 	struct machine m;
 	enum sim_mode mode;
 	cycles_t quantum;
+	cycles_t lookahead;
 	uint32_t cores;
 	bool json;
 	uint64_t seed;
@@ -33,6 +34,7 @@ struct cli_common {
 	{ "machine", required_argument, 0, 'M' }, { "mode", required_argument, 0, 'm' },       \
 		{ "quantum", required_argument, 0, 'q' }, { "cores", required_argument, 0, 'c' }, \
 		{ "json", no_argument, 0, 'j' }, { "seed", required_argument, 0, 's' },           \
+		{ "lookahead", required_argument, 0, 'L' },                                       \
 		{ "help", no_argument, 0, 'h' }
 #define CLI_COMMON_HELP                                                                           \
 	"  --cores N         simulated cores (default 1; at most the machine's core count)\n"        \
@@ -41,6 +43,8 @@ struct cli_common {
 	"  --mode det|par    deterministic (default: bit-identical results) or parallel scheduling\n" \
 	"  --quantum CYC     parallel mode: largest clock skew between cores (default: one\n"         \
 	"                    intra-CCX line transfer, so sharing is interleaved finely enough)\n"  \
+	"  --lookahead CYC   deterministic mode: a core runs on while within CYC cycles of the\n"    \
+	"                    next core (default 0: exact time order; larger is faster, laxer)\n" \
 	"  --seed N          random seed (default 1)\n"                                               \
 	"  --json            print one JSON object instead of a table\n"                              \
 	"  --help            this text\n"

@@ -72,7 +72,7 @@ static int cmd_bench_lines(int argc, char **argv)
 		return cli_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (cli_common_finish(&o, cmd))
 		return 2;
-	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .m = &o.m };
+	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .lookahead = o.lookahead, .m = &o.m };
 	struct sim *s = sim_create(&so);
 	uint64_t total = drv_lines(s, shared, ops);
 	finish(&o, s, total, "lines", lines_extra, &shared);
@@ -152,7 +152,7 @@ static int cmd_bench_rwsem(int argc, char **argv)
 		return cli_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (cli_common_finish(&o, cmd))
 		return 2;
-	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .m = &o.m };
+	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .lookahead = o.lookahead, .m = &o.m };
 	struct sim *s = sim_create(&so);
 	uint64_t total = drv_rwsem(s, ops, (uint32_t)pct, cs);
 	struct rw_extra x = { (uint32_t)pct, cs };

@@ -87,6 +87,11 @@ int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *a
 	case 'j':
 		o->json = true;
 		return 1;
+	case 'L':
+		if (cli_u64(cmd, "lookahead", arg, 0, 1000000000, &v))
+			return -1;
+		o->lookahead = v;
+		return 1;
 	case 's':
 		if (cli_u64(cmd, "seed", arg, 0, UINT64_MAX, &v))
 			return -1;
@@ -120,6 +125,8 @@ void cli_emit_common(struct em *e, const struct cli_common *o, const struct sim 
 	em_str(e, "mode", o->mode == SIM_DET ? "det" : "par");
 	if (o->mode == SIM_PAR)
 		em_u64(e, "quantum", s->o.quantum);
+	else
+		em_u64(e, "lookahead", o->lookahead);
 	em_u64(e, "seed", o->seed);
 	em_u64(e, "cores", o->cores);
 	em_u64(e, "ops", ops);
