@@ -125,6 +125,7 @@ struct longhold {
 	struct lk_rwsem rw;
 	uint32_t done;
 	struct lk_spin sp;
+	_Atomic int taken;
 };
 
 static void longhold_body(struct sim_core *c, void *p)
@@ -132,6 +133,7 @@ static void longhold_body(struct sim_core *c, void *p)
 	struct longhold *h = p;
 	if (c->id == 0) {
 		lk_down_write(c, &h->rw);
+		atomic_store(&h->taken, 1);
 		/* Many epochs pass while the others sleep on the lock. */
 		for (int i = 0; i < 100; i++) {
 			sim_advance(c, 10000);
@@ -139,7 +141,11 @@ static void longhold_body(struct sim_core *c, void *p)
 		}
 		lk_up_write(c, &h->rw);
 	} else {
-		sim_advance(c, 10);
+		/* Host order is free in parallel mode: wait (in simulated time) until the writer holds it. */
+		while (!atomic_load(&h->taken)) {
+			sim_advance(c, 10);
+			sim_sync(c);
+		}
 		lk_down_read(c, &h->rw);
 		lk_up_read(c, &h->rw);
 	}
