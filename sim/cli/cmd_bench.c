@@ -162,10 +162,12 @@ static int cmd_bench_rwsem(int argc, char **argv)
 }
 
 extern int cmd_machine(int argc, char **argv);
+extern int cmd_conform(int argc, char **argv);
 
 const struct cli_cmd cli_cmds[] = {
 	{ "bench-lines", "atomics on one shared or on private cache lines (coherence model)", cmd_bench_lines },
 	{ "bench-rwsem", "cores looping on one reader-writer semaphore", cmd_bench_rwsem },
 	{ "machine", "list, show or check machine descriptions", cmd_machine },
+	{ "conform", "replay recorded Linux ground truth against a design", cmd_conform },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,234 @@
+/* as.c: address spaces and the system-call wrappers every design sits behind: entry costs, checks, checker windows, latency. */
+#include "vm/vm.h"
+
+#include <string.h>
+
+struct vm_as *vm_as_create(struct vm_sys *sys, struct mmu_cpu *cpu)
+{
+	struct vm_as *as = xzalloc(sizeof(*as));
+	as->sys = sys;
+	as->d = sys->d;
+	as->pid = atomic_fetch_add(&sys->next_pid, 1);
+	as->mmap_base = VM_MMAP_BASE;
+	as->start_brk = as->brk = VM_BRK_BASE;
+	if (mmu_space_init(sys->mmu, &as->hw, cpu ? cpu->core : NULL)) {
+		xfree(as);
+		return NULL;
+	}
+	if (as->d->create(as, cpu)) {
+		mmu_space_fini(&as->hw, cpu ? cpu->core : NULL);
+		xfree(as);
+		return NULL;
+	}
+	return as;
+}
+
+void vm_as_destroy(struct vm_as *as, struct mmu_cpu *cpu)
+{
+	if (!as)
+		return;
+	as->d->destroy(as, cpu);
+	mmu_space_fini(&as->hw, cpu ? cpu->core : NULL);
+	xfree(as);
+}
+
+void vm_switch(struct vm_as *as, struct mmu_cpu *cpu)
+{
+	if (cpu->cur != &as->hw)
+		mmu_switch(cpu, &as->hw);
+}
+
+/* Entry and exit bookkeeping of one call. */
+struct call {
+	struct vm_as *as;
+	struct mmu_cpu *cpu;
+	enum vm_op op;
+	cycles_t t0;
+	uint32_t win[2];
+	int nwin;
+};
+
+static void enter(struct call *k, struct vm_as *as, struct mmu_cpu *cpu, enum vm_op op)
+{
+	k->as = as;
+	k->cpu = cpu;
+	k->op = op;
+	k->nwin = 0;
+	k->t0 = cpu->core->clock;
+	sim_advance(cpu->core, as->sys->m->syscall);
+}
+
+static void window(struct call *k, uint64_t start, uint64_t len)
+{
+	uint64_t end = start + len;
+	if (end < start || end > VM_TASK_SIZE)
+		end = VM_TASK_SIZE;
+	k->win[k->nwin++] = mmu_window_open(&k->as->hw, start, end);
+}
+
+static long leave(struct call *k, long r)
+{
+	for (int i = 0; i < k->nwin; i++)
+		mmu_window_close(&k->as->hw, k->win[i]);
+	struct vm_core_stats *st = vm_cst(k->as, k->cpu);
+	st->calls[k->op]++;
+	if (r < 0 && r > -4096)
+		st->errors[k->op]++;
+	hist_record(&st->lat[k->op], k->cpu->core->clock - k->t0);
+	return r;
+}
+
+long vm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot, int flags,
+	     struct vm_file *f, uint64_t off)
+{
+	struct call k;
+	enter(&k, as, cpu, VM_OP_MMAP);
+	bool anon = (flags & VM_MAP_ANONYMOUS) || !f;
+	int e = vm_check_mmap(addr, &len, prot, flags, anon, off);
+	if (e)
+		return leave(&k, e);
+	if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE))
+		window(&k, addr, len);
+	return leave(&k, as->d->mmap(as, cpu, addr, len, prot, flags, anon ? NULL : f, off));
+}
+
+int vm_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len)
+{
+	struct call k;
+	enter(&k, as, cpu, VM_OP_MUNMAP);
+	int e = vm_check_munmap(addr, &len);
+	if (e)
+		return (int)leave(&k, e);
+	window(&k, addr, len);
+	return (int)leave(&k, as->d->munmap(as, cpu, addr, len));
+}
+
+int vm_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot)
+{
+	struct call k;
+	enter(&k, as, cpu, VM_OP_MPROTECT);
+	int e = vm_check_mprotect(addr, &len, prot);
+	if (e)
+		return (int)leave(&k, e == VM_CHECK_NOOP ? 0 : e);
+	window(&k, addr, len);
+	return (int)leave(&k, as->d->mprotect(as, cpu, addr, len, prot));
+}
+
+int vm_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice)
+{
+	struct call k;
+	enter(&k, as, cpu, VM_OP_MADVISE);
+	int e = vm_check_madvise(addr, &len, advice);
+	if (e)
+		return (int)leave(&k, e == VM_CHECK_NOOP ? 0 : e);
+	window(&k, addr, len);
+	return (int)leave(&k, as->d->madvise(as, cpu, addr, len, advice));
+}
+
+long vm_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
+	       uint64_t new_addr)
+{
+	struct call k;
+	enter(&k, as, cpu, VM_OP_MREMAP);
+	int e = vm_check_mremap(old, &old_len, &new_len, flags, new_addr);
+	if (e)
+		return leave(&k, e);
+	/* The source and, when given, the destination; a move elsewhere only adds a new mapping. */
+	window(&k, old, MAX(old_len, new_len));
+	if (flags & VM_MREMAP_FIXED)
+		window(&k, new_addr, new_len);
+	return leave(&k, as->d->mremap(as, cpu, old, old_len, new_len, flags, new_addr));
+}
+
+long vm_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t newbrk)
+{
+	struct call k;
+	enter(&k, as, cpu, VM_OP_BRK);
+	uint64_t lo = MIN(as->brk, newbrk), hi = MAX(as->brk, newbrk);
+	if (newbrk >= as->start_brk && hi - lo < VM_TASK_SIZE)
+		window(&k, lo & ~(PAGE_SIZE - 1), vm_page_up(hi) - (lo & ~(PAGE_SIZE - 1)));
+	return leave(&k, as->d->brk(as, cpu, newbrk));
+}
+
+struct vm_as *vm_fork(struct vm_as *parent, struct mmu_cpu *cpu)
+{
+	struct call k;
+	enter(&k, parent, cpu, VM_OP_FORK);
+	window(&k, 0, VM_TASK_SIZE);
+	struct vm_as *child = vm_as_create(parent->sys, cpu);
+	long r = -ENOMEM;
+	if (child) {
+		child->start_brk = parent->start_brk;
+		child->brk = parent->brk;
+		child->mmap_base = parent->mmap_base;
+		r = parent->d->fork(parent, child, cpu);
+		if (r) {
+			vm_as_destroy(child, cpu);
+			child = NULL;
+		}
+	}
+	leave(&k, r);
+	return child;
+}
+
+enum vm_fault vm_access(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
+{
+	struct vm_core_stats *st = vm_cst(as, cpu);
+	st->accesses++;
+	if (va >= VM_TASK_SIZE) { /* kernel or non-canonical: the hardware faults, the kernel signals */
+		st->segv++;
+		return VM_FAULT_SEGV;
+	}
+	for (int tries = 0;; tries++) {
+		uint32_t err = mmu_access(cpu, va, acc);
+		if (likely(!err))
+			return VM_FAULT_OK;
+		if (tries > 16)
+			panic("design %s: fault at %#llx (err %#x) keeps recurring after being resolved", as->d->name,
+			      (unsigned long long)va, err);
+		cycles_t t0 = cpu->core->clock;
+		sim_advance(cpu->core, as->sys->m->trap);
+		enum vm_fault r = as->d->fault(as, cpu, va, err);
+		st->calls[VM_OP_FAULT]++;
+		hist_record(&st->lat[VM_OP_FAULT], cpu->core->clock - t0);
+		if (r != VM_FAULT_OK) {
+			st->errors[VM_OP_FAULT]++;
+			if (r == VM_FAULT_BUS)
+				st->bus++;
+			else
+				st->segv++;
+			return r;
+		}
+	}
+}
+
+void vm_layout(struct vm_as *as, uint64_t start, uint64_t end, vm_visit_fn fn, void *arg)
+{
+	as->d->layout(as, start, end, fn, arg);
+}
+
+struct one_range {
+	struct vm_range r;
+	bool found;
+};
+
+static void take_first(void *arg, const struct vm_range *r)
+{
+	struct one_range *o = arg;
+	if (!o->found) {
+		o->r = *r;
+		o->found = true;
+	}
+}
+
+bool vm_resident(struct vm_as *as, uint64_t va)
+{
+	va &= ~(PAGE_SIZE - 1);
+	if (mmu_translate_host(&as->hw, va, NULL))
+		return true;
+	struct one_range o = { .found = false };
+	as->d->layout(as, va, va + PAGE_SIZE, take_first, &o);
+	if (!o.found || o.r.kind != VM_KIND_FILE || va < o.r.start || va >= o.r.end)
+		return false;
+	return vm_file_cached(o.r.file, o.r.pgoff + ((va - o.r.start) >> PAGE_SHIFT));
+}

@@ -1,0 +1,332 @@
+/* vm.h: the one interface every address-space design implements: constants, the operations table, address spaces and the simulated kernel. */
+#ifndef MMSIM_VM_H
+#define MMSIM_VM_H
+
+#include <errno.h>
+
+#include "mmu/mmu.h"
+#include "sim/emit.h"
+#include "sim/hist.h"
+
+/* Linux's values, so traces can pass raw arguments through. */
+#define VM_PROT_NONE 0
+#define VM_PROT_READ 1
+#define VM_PROT_WRITE 2
+#define VM_PROT_EXEC 4
+#define VM_PROT_MASK 7
+
+#define VM_MAP_SHARED 0x01
+#define VM_MAP_PRIVATE 0x02
+#define VM_MAP_SHARED_VALIDATE 0x03
+#define VM_MAP_TYPE 0x0f
+#define VM_MAP_FIXED 0x10
+#define VM_MAP_ANONYMOUS 0x20
+#define VM_MAP_GROWSDOWN 0x100
+#define VM_MAP_DENYWRITE 0x800
+#define VM_MAP_EXECUTABLE 0x1000
+#define VM_MAP_LOCKED 0x2000
+#define VM_MAP_NORESERVE 0x4000
+#define VM_MAP_POPULATE 0x8000
+#define VM_MAP_NONBLOCK 0x10000
+#define VM_MAP_STACK 0x20000
+#define VM_MAP_HUGETLB 0x40000
+#define VM_MAP_FIXED_NOREPLACE 0x100000
+
+#define VM_MADV_NORMAL 0
+#define VM_MADV_RANDOM 1
+#define VM_MADV_SEQUENTIAL 2
+#define VM_MADV_WILLNEED 3
+#define VM_MADV_DONTNEED 4
+#define VM_MADV_FREE 8
+#define VM_MADV_HUGEPAGE 14
+#define VM_MADV_NOHUGEPAGE 15
+
+#define VM_MREMAP_MAYMOVE 1
+#define VM_MREMAP_FIXED 2
+#define VM_MREMAP_DONTUNMAP 4
+
+/* x86-64 Linux layout constants. */
+#define VM_TASK_SIZE 0x7ffffffff000ull	 /* top of the 47-bit user space, less one guard page */
+#define VM_MMAP_MIN_ADDR 0x10000ull	 /* vm.mmap_min_addr default */
+#define VM_MMAP_BASE 0x7f0000000000ull	 /* top of the mmap area (deterministic: no randomization) */
+#define VM_STACK_TOP 0x7ffffffde000ull	 /* top of the main stack */
+#define VM_BRK_BASE 0x555555600000ull	 /* start of the brk heap */
+#define VM_STACK_GUARD_GAP (256ull << 12) /* stack_guard_gap default: 256 pages */
+
+/* Outcome of a fault or an access. */
+enum vm_fault {
+	VM_FAULT_OK = 0,   /* resolved: retry the access */
+	VM_FAULT_SEGV = 1, /* no mapping, or no permission: SIGSEGV */
+	VM_FAULT_BUS = 2,  /* beyond the end of a file: SIGBUS */
+	VM_FAULT_OOM = 3,  /* out of simulated memory */
+};
+
+/* Kinds of mapping, as reported by the layout visitor. */
+enum vm_kind { VM_KIND_ANON = 0, VM_KIND_FILE = 1 };
+
+/* ---- simulated files and their page cache (vm/file.c) ---- */
+
+/*
+ * struct vm_file: a file (a memfd, a library, a data file) with a page
+ * cache. pages[i] is the frame caching page i, or 0. The cache holds one
+ * frame reference per cached page. Guarded by `lock` (host) and modelled
+ * by `tree_lock` (the mapping's xarray lock).
+ */
+struct vm_file {
+	uint32_t id;
+	uint64_t size; /* bytes */
+	uint64_t npages_cap;
+	uint64_t *pages;
+	pthread_mutex_t lock;
+	struct coh_line tree_line; /* the page cache's index */
+	_Atomic int refs;
+	char name[64];
+};
+
+/* ---- what the layout visitor reports ---- */
+
+/* Flags of a range. */
+#define VM_RANGE_SHARED (1u << 0)
+#define VM_RANGE_STACK (1u << 1)
+#define VM_RANGE_HEAP (1u << 2)
+
+struct vm_range {
+	uint64_t start, end;
+	uint32_t prot;	/* VM_PROT_* */
+	uint32_t flags; /* VM_RANGE_* */
+	enum vm_kind kind;
+	struct vm_file *file; /* NULL for anonymous ranges (and in the reference model) */
+	uint32_t file_id;     /* the file's id, for comparisons */
+	uint64_t pgoff;	      /* file offset of `start`, in pages (file mappings) */
+};
+
+typedef void (*vm_visit_fn)(void *arg, const struct vm_range *r);
+
+/* ---- design options (apart from state) ---- */
+
+struct vm_opts {
+	bool thp;	    /* use 2 MiB pages for aligned anonymous ranges (as THP with madvise: only MADV_HUGEPAGE) */
+	bool thp_always;    /* THP for every aligned anonymous range */
+	bool lazy_flush;    /* LATR-style lazy remote TLB flushes (designs that support it) */
+	bool no_slices;     /* CortenMM: top-down allocation instead of per-core slices */
+	bool skip_shootdown; /* mutation testing only: designs skip remote shootdowns (the checker must fire) */
+};
+
+/* ---- per-core kernel counters ---- */
+
+enum vm_op {
+	VM_OP_MMAP,
+	VM_OP_MUNMAP,
+	VM_OP_MPROTECT,
+	VM_OP_MADVISE,
+	VM_OP_MREMAP,
+	VM_OP_BRK,
+	VM_OP_FORK,
+	VM_OP_FAULT,
+	VM_OP_COUNT
+};
+extern const char *const vm_op_names[VM_OP_COUNT];
+
+/* Written only by the core that counts them; summed after the run. */
+struct vm_core_stats {
+	uint64_t calls[VM_OP_COUNT];  /* calls of each mm operation (faults: handler runs) */
+	uint64_t errors[VM_OP_COUNT]; /* calls that returned an error */
+	struct hist lat[VM_OP_COUNT]; /* cycles per call, syscall/trap entry included */
+	uint64_t accesses;	      /* vm_access calls */
+	uint64_t segv, bus;	      /* accesses that ended in SIGSEGV / SIGBUS */
+	uint64_t frames_zeroed;	      /* frames cleared for anonymous faults */
+	uint64_t frames_copied;	      /* copy-on-write copies */
+	uint64_t pages_flushed;	      /* pages named in TLB shootdowns */
+	uint64_t full_flushes;	      /* shootdowns that became full flushes */
+};
+
+/* ---- the simulated kernel: everything shared by the address spaces ---- */
+
+struct vm_design;
+
+struct vm_sys {
+	struct sim *sim;
+	struct mmu *mmu;
+	struct pm *pm;
+	const struct machine *m;
+	const struct vm_design *d;
+	struct vm_opts o;
+	uint64_t zero_pfn; /* the shared zero page */
+	struct vm_core_stats *cst; /* per core */
+	_Atomic uint32_t next_file_id, next_pid;
+};
+
+/*
+ * struct vm_as: one address space (one process). `hw` is what the MMU sees
+ * (root table, PCID, cpumask); `priv` is the design's own state. brk and
+ * layout bases follow Linux's mm_struct and are kept by the design.
+ */
+struct vm_as {
+	struct vm_sys *sys;
+	const struct vm_design *d;
+	void *priv;
+	struct mmu_space hw;
+	uint32_t pid;
+	uint64_t start_brk, brk;
+	uint64_t mmap_base;
+};
+
+/*
+ * struct vm_design: the operations of one address-space design.
+ *
+ * Common contract: every call below runs on the core `cpu` (inside
+ * sim_run, or on the host with cpu == NULL only where stated), for the
+ * calling thread of the process owning `as`. The vm_* wrappers have
+ * already charged syscall or trap entry, checked the arguments that need
+ * no state (alignment, zero length, overflow, unknown flags) and opened
+ * the TLB-checker window over the affected range. The design takes its own
+ * locks, edits the real simulated page table, issues its own TLB
+ * shootdowns through mmu/, and returns with no lock held. Errors are
+ * negative errno values, exactly as Linux returns them.
+ */
+struct vm_design {
+	const char *name;
+	const char *summary;
+	bool has_vmas; /* keeps VMAs, so VMA boundaries are comparable with Linux */
+
+	/*
+	 * create: set up as->priv for an empty address space (as->hw exists,
+	 * with an empty root table). Called on the host (cpu may be NULL).
+	 * Returns 0 or -ENOMEM.
+	 */
+	int (*create)(struct vm_as *as, struct mmu_cpu *cpu);
+	/*
+	 * destroy: unmap everything, free every frame reference, PT page
+	 * (except the root) and all private state. No other core uses `as` any
+	 * more. cpu may be NULL (host teardown, no charges).
+	 */
+	void (*destroy)(struct vm_as *as, struct mmu_cpu *cpu);
+
+	/* mmap: returns the address, or -errno. f is NULL for anonymous mappings. */
+	long (*mmap)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot, int flags,
+		     struct vm_file *f, uint64_t off);
+	/* munmap, mprotect, madvise: 0 or -errno. Ranges are page aligned and non-empty. */
+	int (*munmap)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len);
+	int (*mprotect)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot);
+	int (*madvise)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice);
+	/* mremap: returns the new address, or -errno. */
+	long (*mremap)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t old, uint64_t old_len, uint64_t new_len,
+		       int flags, uint64_t new_addr);
+	/* brk: returns the new (or unchanged) break, as Linux does. */
+	long (*brk)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t newbrk);
+
+	/*
+	 * fault: called when an access by `cpu` faulted with the x86 error code
+	 * `err` (PF_*). Resolves it by editing the page table and returns
+	 * VM_FAULT_OK (the access is retried), or SEGV / BUS / OOM.
+	 */
+	enum vm_fault (*fault)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint32_t err);
+
+	/*
+	 * fork: make `child` (created, empty) a copy-on-write copy of `parent`:
+	 * private writable pages become read-only in both, shared mappings stay
+	 * shared. Flushes the parent's TLBs. 0 or -ENOMEM.
+	 */
+	int (*fork)(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu);
+
+	/*
+	 * layout: call fn for every mapped range overlapping [start, end), in
+	 * address order. Designs with VMAs report one range per VMA; others
+	 * report maximal ranges of equal attributes. Host only: no charges, and
+	 * no other core may change `as` meanwhile.
+	 */
+	void (*layout)(struct vm_as *as, uint64_t start, uint64_t end, vm_visit_fn fn, void *arg);
+
+	/* stats: design-specific counters into the emitter. metadata_bytes: bytes of mapping metadata now. */
+	void (*stats)(struct vm_as *as, struct em *e);
+	uint64_t (*metadata_bytes)(struct vm_as *as);
+};
+
+/* ---- registry (vm/registry.c) ---- */
+
+const struct vm_design *vm_design_find(const char *name);
+/* NULL-terminated list of every registered design. */
+const struct vm_design *const *vm_designs(void);
+
+/* ---- the simulated kernel (vm/sys.c) ---- */
+
+struct vm_sys *vm_sys_create(struct sim *s, struct mmu *mmu, const struct vm_design *d, const struct vm_opts *o);
+void vm_sys_destroy(struct vm_sys *sys);
+/* Sum of every core's counters (histograms merged); free with vm_stats_free. */
+void vm_stats_sum(const struct vm_sys *sys, struct vm_core_stats *out);
+void vm_stats_free(struct vm_core_stats *st);
+
+/* ---- address spaces (vm/as.c) ---- */
+
+/* vm_as_create: a new, empty address space of the system's design. Host or core. NULL on OOM. */
+struct vm_as *vm_as_create(struct vm_sys *sys, struct mmu_cpu *cpu);
+/* vm_as_destroy: tear down; afterwards none of its frames or PT pages are in use. */
+void vm_as_destroy(struct vm_as *as, struct mmu_cpu *cpu);
+
+/*
+ * The system calls, as a thread on `cpu` makes them: charge kern.syscall,
+ * validate stateless arguments, open the checker window, call the design,
+ * record latency. Return values as Linux's.
+ */
+long vm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot, int flags,
+	     struct vm_file *f, uint64_t off);
+int vm_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len);
+int vm_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot);
+int vm_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice);
+long vm_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
+	       uint64_t new_addr);
+long vm_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t newbrk);
+/* vm_fork: returns the child address space, or NULL on OOM. */
+struct vm_as *vm_fork(struct vm_as *parent, struct mmu_cpu *cpu);
+
+/*
+ * vm_access: one user access by the thread on `cpu`, which must have `as`
+ * loaded (vm_switch). Walks, faults and retries as needed; returns
+ * VM_FAULT_OK, or SEGV/BUS. Never aborts the simulation.
+ */
+enum vm_fault vm_access(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc);
+
+/* vm_switch: run `as` on this core (CR3 load; charges kern.ctx_switch when it changes). */
+void vm_switch(struct vm_as *as, struct mmu_cpu *cpu);
+
+/*
+ * vm_resident: what mincore reports for the page at va: a present PTE, or
+ * for a file mapping a page in the file's page cache. Host only.
+ */
+bool vm_resident(struct vm_as *as, uint64_t va);
+
+/* vm_layout: the design's layout visitor (host only). */
+void vm_layout(struct vm_as *as, uint64_t start, uint64_t end, vm_visit_fn fn, void *arg);
+
+/*
+ * Stateless argument checks, in Linux's order, shared by the wrappers and
+ * the reference model. Each returns 0 to go on (with lengths rounded up to
+ * pages), VM_CHECK_NOOP when Linux returns 0 without doing anything, or
+ * -errno.
+ */
+#define VM_CHECK_NOOP 1
+int vm_check_mmap(uint64_t addr, uint64_t *len, int prot, int flags, bool anon, uint64_t off);
+int vm_check_munmap(uint64_t addr, uint64_t *len);
+int vm_check_mprotect(uint64_t addr, uint64_t *len, int prot);
+int vm_check_madvise(uint64_t addr, uint64_t *len, int advice);
+int vm_check_mremap(uint64_t old, uint64_t *old_len, uint64_t *new_len, int flags, uint64_t new_addr);
+
+/* ---- files (vm/file.c) ---- */
+
+struct vm_file *vm_file_create(struct vm_sys *sys, const char *name, uint64_t size);
+void vm_file_put(struct vm_sys *sys, struct vm_file *f);
+void vm_file_get(struct vm_file *f);
+/* vm_file_page: the frame caching page `idx`, read in (allocated, zeroed) if absent; takes no reference. 0 on OOM. */
+uint64_t vm_file_page(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, uint64_t idx);
+/* vm_file_cached: whether page idx is in the page cache. */
+bool vm_file_cached(struct vm_file *f, uint64_t idx);
+static inline uint64_t vm_file_npages(const struct vm_file *f) { return (f->size + PAGE_SIZE - 1) >> PAGE_SHIFT; }
+
+/* Helpers for designs. */
+static inline struct vm_core_stats *vm_cst(struct vm_as *as, struct mmu_cpu *cpu)
+{
+	return &as->sys->cst[cpu->core->id];
+}
+static inline uint64_t vm_page_up(uint64_t x) { return (x + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); }
+
+#endif
