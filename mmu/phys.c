@@ -96,6 +96,27 @@ uint64_t pm_alloc(struct pm *pm, struct sim_core *c)
 	return pfn;
 }
 
+uint64_t pm_alloc_huge(struct pm *pm, struct sim_core *c)
+{
+	pthread_mutex_lock(&pm->mu);
+	uint64_t first = (pm->next_fresh + 511) & ~511ull;
+	if (first + 512 > pm->nframes) {
+		pthread_mutex_unlock(&pm->mu);
+		return 0;
+	}
+	for (uint64_t f = pm->next_fresh; f < first; f++) /* the skipped frames stay usable */
+		zone_give(pm, f);
+	pm->next_fresh = first + 512;
+	pthread_mutex_unlock(&pm->mu);
+	if (c) {
+		sim_advance(c, c->sim->m->frame_alloc);
+		coh_atomic(c, &pm->zone_lock);
+	}
+	for (uint64_t i = 0; i < 512; i++)
+		mark_alloc(pm, first + i);
+	return first;
+}
+
 void pm_free(struct pm *pm, struct sim_core *c, uint64_t pfn)
 {
 	struct pm_frame *f = &pm->frames[pfn];

@@ -72,6 +72,14 @@ void pm_destroy(struct pm *pm);
  */
 uint64_t pm_alloc(struct pm *pm, struct sim_core *c);
 
+/*
+ * pm_alloc_huge: 512 contiguous frames starting at a 2 MiB-aligned pfn,
+ * each with ref = 1 (they are freed one by one like any frame). Only never
+ * used memory is contiguous here: there is no buddy allocator, so when it
+ * runs out this returns 0 and the caller falls back to 4 KiB pages.
+ */
+uint64_t pm_alloc_huge(struct pm *pm, struct sim_core *c);
+
 /* pm_free: return a frame whose references are gone. */
 void pm_free(struct pm *pm, struct sim_core *c, uint64_t pfn);
 

@@ -18,6 +18,13 @@
 #define PTE_SW2 (1ull << 10)
 #define PTE_SW3 (1ull << 11)
 #define PTE_NX (1ull << 63)  /* no-execute */
+/*
+ * Software convention (Linux's _PAGE_PROTNONE): P clear and this bit set
+ * means a frame is still mapped but no access is allowed (PROT_NONE).
+ * Hardware sees a non-present entry; mincore counts the page as resident.
+ */
+#define PTE_PROTNONE PTE_G
+static inline int pte_mapped(uint64_t e) { return (e & PTE_P) || (e & PTE_PROTNONE); }
 #define PTE_PFN_MASK 0x000ffffffffff000ull /* bits 12..51: physical frame number << 12 */
 
 #define PTE_PFN(e) (((e) & PTE_PFN_MASK) >> 12)

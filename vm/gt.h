@@ -76,6 +76,8 @@ struct gt_target {
 struct gt_report {
 	uint64_t calls, sequences;
 	uint64_t result_mismatches, layout_mismatches, resident_mismatches, vma_boundary_mismatches;
+	uint64_t tlb_violations; /* designs only: TLB coherence checker count */
+	int64_t leaked_frames;	 /* designs only: frames still in use after every sequence was torn down */
 	uint32_t nmsgs;
 	char msgs[GT_MAX_REPORTS][320]; /* the first mismatches, described */
 };

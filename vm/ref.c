@@ -1,23 +1,18 @@
 /* ref.c: the reference model: Linux's VMA rules (split, merge, anon_vma, accounting flags) over a sorted array, plus residency. */
 #include "vm/ref.h"
+#include "vm/vmrules.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* VMA flags: the bits that decide merging, as Linux's vm_flags do. */
-#define F_PROT 7u		/* VM_READ | VM_WRITE | VM_EXEC */
-#define F_SHARED (1u << 3)	/* VM_SHARED (and VM_MAYSHARE) */
-#define F_ACCOUNT (1u << 4)	/* VM_ACCOUNT: private writable memory is charged */
-#define F_NORESERVE (1u << 5)	/* VM_NORESERVE */
-#define F_GROWSDOWN (1u << 6)	/* VM_GROWSDOWN */
-#define F_NOHUGEPAGE (1u << 7)	/* VM_NOHUGEPAGE (also from MAP_STACK) */
-#define F_HUGEPAGE (1u << 8)	/* VM_HUGEPAGE */
-#define F_LOCKED (1u << 9)	/* VM_LOCKED */
-#define F_RAND (1u << 10)	/* VM_RAND_READ */
-#define F_SEQ (1u << 11)	/* VM_SEQ_READ */
+#define F_PROT VR_PROT
+#define F_SHARED VR_SHARED
+#define F_ACCOUNT VR_ACCOUNT
+#define F_NORESERVE VR_NORESERVE
+#define F_GROWSDOWN VR_GROWSDOWN
+#define F_LOCKED VR_LOCKED
 
 #define PG PAGE_SIZE
-#define STACK_LIMIT (8ull << 20) /* RLIMIT_STACK default */
 
 struct ref_file {
 	uint32_t id;
@@ -255,26 +250,30 @@ static void split(struct ref *r, uint32_t i, uint64_t addr)
 
 static uint64_t pages(const struct rvma *v) { return (v->end - v->start) / PG; }
 
-/* Linux's is_mergeable_anon_vma: `nb` is the neighbour whose chain is checked (NULL: none). */
-static bool av_ok(uint32_t a1, uint32_t a2, const struct rvma *nb)
+static struct vr_attr attr(const struct rvma *v)
 {
-	if ((!a1 || !a2) && (!nb || nb->chain == 1))
-		return true;
-	return a1 == a2;
+	return (struct vr_attr){ v->start, v->end, v->flags, v->file, v->pgoff, v->av, v->chain };
 }
 
-/* Could a range with these attributes sit right after `prev` in one VMA? (can_vma_merge_after) */
 static bool merge_after(const struct rvma *prev, uint32_t flags, const struct ref_file *f, uint64_t pgoff, uint32_t av)
 {
-	return prev->flags == flags && prev->file == f && av_ok(av, prev->av, prev) &&
-	       prev->pgoff + pages(prev) == pgoff;
+	struct vr_attr p = attr(prev), x = { prev->end, prev->end + PG, flags, f, pgoff, av, 0 };
+	return vr_merge_after(&p, &x);
 }
 
-/* ... or right before `next`? (can_vma_merge_before) */
 static bool merge_before(const struct rvma *next, uint32_t flags, const struct ref_file *f, uint64_t pgoff,
 			 uint64_t npages, uint32_t av)
 {
-	return next->flags == flags && next->file == f && av_ok(av, next->av, next) && next->pgoff == pgoff + npages;
+	struct vr_attr n = attr(next), x = { next->start - npages * PG, next->start, flags, f, pgoff, av, 0 };
+	return vr_merge_before(&n, &x);
+}
+
+static bool av_ok(uint32_t a1, uint32_t a2, const struct rvma *nb)
+{
+	struct vr_attr n;
+	if (nb)
+		n = attr(nb);
+	return vr_av_ok(a1, a2, nb ? &n : NULL);
 }
 
 /* Absorb the anon_vma of a VMA being merged away (dup_anon_vma). */
@@ -352,12 +351,10 @@ static void unmap(struct ref *r, uint64_t a, uint64_t b)
 static bool range_free(const struct ref *r, uint64_t a, uint64_t len)
 {
 	uint32_t i = find(r, a);
-	if (i == r->n)
-		return true;
-	uint64_t gap = r->v[i].start;
-	if (r->v[i].flags & F_GROWSDOWN)
-		gap = gap > VM_STACK_GUARD_GAP ? gap - VM_STACK_GUARD_GAP : 0;
-	return a + len <= gap;
+	struct vr_attr n;
+	if (i < r->n)
+		n = attr(&r->v[i]);
+	return vr_gap_fits(a, len, i < r->n ? &n : NULL);
 }
 
 /* Top-down search below the mmap base for a gap of len bytes (vm_unmapped_area, top-down). */
@@ -382,26 +379,6 @@ static uint64_t topdown(const struct ref *r, uint64_t len)
 	}
 }
 
-static uint32_t mmap_flags(int prot, int flags, bool anon)
-{
-	uint32_t f = (uint32_t)prot & F_PROT;
-	if ((flags & VM_MAP_TYPE) != VM_MAP_PRIVATE)
-		f |= F_SHARED;
-	if (flags & VM_MAP_NORESERVE)
-		f |= F_NORESERVE;
-	if (flags & VM_MAP_GROWSDOWN)
-		f |= F_GROWSDOWN;
-	if (flags & VM_MAP_STACK)
-		f |= F_NOHUGEPAGE;
-	if (flags & VM_MAP_LOCKED)
-		f |= F_LOCKED;
-	/* accountable_mapping: private writable memory without MAP_NORESERVE */
-	if ((f & (F_NORESERVE | F_SHARED | VM_PROT_WRITE)) == VM_PROT_WRITE)
-		f |= F_ACCOUNT;
-	(void)anon;
-	return f;
-}
-
 static void populate(struct ref *r, uint64_t a, uint64_t b, uint32_t flags)
 {
 	enum mmu_acc acc = (flags & VM_PROT_WRITE) && !(flags & F_SHARED) ? ACC_W : ACC_R;
@@ -416,7 +393,7 @@ long ref_mmap(struct ref *r, uint64_t addr, uint64_t len, int prot, int flags, s
 	int e = vm_check_mmap(addr, &len, prot, flags, anon, off);
 	if (e)
 		return e;
-	uint32_t vf = mmap_flags(prot, flags, anon);
+	uint32_t vf = vr_mmap_flags(prot, flags);
 	if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE)) {
 		if (flags & VM_MAP_FIXED_NOREPLACE) {
 			uint32_t i = find(r, addr);
@@ -424,9 +401,7 @@ long ref_mmap(struct ref *r, uint64_t addr, uint64_t len, int prot, int flags, s
 				return -EEXIST;
 		}
 	} else {
-		uint64_t hint = addr & ~(PG - 1);
-		if (hint && hint < VM_MMAP_MIN_ADDR)
-			hint = VM_MMAP_MIN_ADDR;
+		uint64_t hint = vr_hint(addr);
 		if (hint && hint <= VM_TASK_SIZE - len && range_free(r, hint, len)) {
 			addr = hint;
 		} else {
@@ -512,14 +487,8 @@ int ref_mprotect(struct ref *r, uint64_t addr, uint64_t len, int prot)
 			err = -ENOMEM;
 			break;
 		}
-		uint32_t of = r->v[i].flags;
-		uint32_t nf = (of & ~F_PROT) | ((uint32_t)prot & F_PROT);
-		/* mprotect_fixup's accounting: charge on becoming writable; uncharge unfaulted anonymous memory. */
-		if ((nf & VM_PROT_WRITE) && !(of & (F_ACCOUNT | VM_PROT_WRITE | F_SHARED | F_NORESERVE)))
-			nf |= F_ACCOUNT;
-		else if (!(nf & VM_PROT_WRITE) && (of & F_ACCOUNT) && !r->v[i].file && !(of & F_SHARED) &&
-			 !r->v[i].av)
-			nf &= ~F_ACCOUNT;
+		uint32_t nf = vr_mprotect_flags(r->v[i].flags, prot, !r->v[i].file && !(r->v[i].flags & F_SHARED),
+						r->v[i].av != 0);
 		uint64_t stop = MIN(end, r->v[i].end);
 		uint32_t j = modify(r, i, cur, stop, nf);
 		tmp = r->v[j].end;
@@ -567,18 +536,7 @@ int ref_madvise(struct ref *r, uint64_t addr, uint64_t len, int advice)
 					file_cache(v->file, v->pgoff + (p - v->start) / PG);
 			break;
 		default: {
-			uint32_t nf = v->flags;
-			if (advice == VM_MADV_HUGEPAGE)
-				nf = (nf & ~F_NOHUGEPAGE) | F_HUGEPAGE;
-			else if (advice == VM_MADV_NOHUGEPAGE)
-				nf = (nf & ~F_HUGEPAGE) | F_NOHUGEPAGE;
-			else if (advice == VM_MADV_RANDOM)
-				nf = (nf & ~F_SEQ) | F_RAND;
-			else if (advice == VM_MADV_SEQUENTIAL)
-				nf = (nf & ~F_RAND) | F_SEQ;
-			else if (advice == VM_MADV_NORMAL)
-				nf &= ~(F_RAND | F_SEQ);
-			i = modify(r, i, start, tmp, nf);
+			i = modify(r, i, start, tmp, vr_madvise_flags(v->flags, advice));
 			tmp = MIN(r->v[i].end, end);
 		}
 		}
@@ -779,7 +737,7 @@ static int grow_stack(struct ref *r, uint64_t va)
 	if (i == r->n || !(r->v[i].flags & F_GROWSDOWN))
 		return -1;
 	uint64_t a = va & ~(PG - 1);
-	if (a < VM_MMAP_MIN_ADDR || r->v[i].end - a > STACK_LIMIT)
+	if (a < VM_MMAP_MIN_ADDR || r->v[i].end - a > VR_STACK_LIMIT)
 		return -1;
 	if (i > 0 && r->v[i - 1].end + VM_STACK_GUARD_GAP > a)
 		return -1;
@@ -794,16 +752,14 @@ static void prepare_av(struct ref *r, uint32_t i)
 	struct rvma *v = &r->v[i];
 	if (v->av)
 		return;
-	const uint32_t nonaccess = ~(uint32_t)F_PROT;
 	for (int side = 0; side < 2; side++) {
 		/* next first, then prev */
 		uint32_t j = side == 0 ? i + 1 : i - 1;
 		if ((side == 0 && i + 1 >= r->n) || (side == 1 && i == 0))
 			continue;
-		struct rvma *a = side == 0 ? v : &r->v[j], *b = side == 0 ? &r->v[j] : v;
 		struct rvma *old = &r->v[j];
-		bool compat = a->end == b->start && a->file == b->file && !((a->flags ^ b->flags) & nonaccess) &&
-			      b->pgoff == a->pgoff + (b->start - a->start) / PG;
+		struct vr_attr va = attr(v), vo = attr(old);
+		bool compat = side == 0 ? vr_av_compatible(&va, &vo) : vr_av_compatible(&vo, &va);
 		if (compat && old->av && old->chain == 1) {
 			v->av = old->av;
 			v->chain = 1;
@@ -903,8 +859,14 @@ struct ref *ref_fork(struct ref *r)
 		}
 		insert_at(c, c->n, &v);
 	}
-	for (uint64_t k = 0; k < r->priv.cap; k++)
-		if (r->priv.k[k] > 1)
-			ps_insert(&c->priv, r->priv.k[k] - 2);
+	/* copy_page_range copies the entries only of VMAs with an anon_vma; the rest refault in the child. */
+	for (uint64_t k = 0; k < r->priv.cap; k++) {
+		if (r->priv.k[k] <= 1)
+			continue;
+		uint64_t vpn = r->priv.k[k] - 2;
+		int i = lookup(r, vpn * PG);
+		if (i >= 0 && r->v[i].av)
+			ps_insert(&c->priv, vpn);
+	}
 	return c;
 }

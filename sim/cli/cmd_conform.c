@@ -80,10 +80,17 @@ int cmd_conform(int argc, char **argv)
 	em_u64(&e, "layout_mismatches", rep.layout_mismatches);
 	em_u64(&e, "resident_mismatches", rep.resident_mismatches);
 	em_u64(&e, "vma_boundary_mismatches", rep.vma_boundary_mismatches);
+	if (strcmp(design, "reference")) {
+		em_u64(&e, "tlb_coherence_violations", rep.tlb_violations);
+		em_i64(&e, "leaked_frames", rep.leaked_frames);
+	}
 	em_end(&e);
 	if (verbose || (!o.json && (rep.result_mismatches || rep.layout_mismatches || rep.resident_mismatches)))
 		for (uint32_t i = 0; i < rep.nmsgs; i++)
 			fprintf(stderr, "%s\n", rep.msgs[i]);
 	gt_free(&g);
-	return rep.result_mismatches || rep.layout_mismatches || rep.resident_mismatches ? 1 : 0;
+	return rep.result_mismatches || rep.layout_mismatches || rep.resident_mismatches || rep.tlb_violations ||
+			       rep.leaked_frames
+		       ? 1
+		       : 0;
 }

@@ -1,0 +1,335 @@
+/* mtree.c: COW B+tree operations: lock-free lookups, path-copying inserts and erases, RCU-deferred frees. */
+#include "baseline_vma/mtree.h"
+
+#include <string.h>
+
+static struct mt_node *node_new(struct mtree *t, struct sim_core *c, bool leaf)
+{
+	struct mt_node *n = xaligned_zalloc(CACHELINE, sizeof(*n));
+	n->leaf = leaf;
+	if (c) { /* written by this core just now */
+		n->line.owner = n->line.last = (uint16_t)(c->id + 1);
+		sim_advance(c, c->sim->m->node_visit);
+	}
+	t->nodes++;
+	return n;
+}
+
+static void node_free_rcu(struct rcu_head *h) { xfree(caa_container_of(h, struct mt_node, rcu)); }
+
+static void node_retire(struct mtree *t, struct mt_node *n)
+{
+	t->nodes--;
+	urcu_memb_call_rcu(&n->rcu, node_free_rcu);
+}
+
+static struct mt_node *node_copy(struct mtree *t, struct sim_core *c, const struct mt_node *o)
+{
+	struct mt_node *n = node_new(t, c, o->leaf);
+	n->n = o->n;
+	memcpy(n->key, o->key, sizeof(n->key));
+	memcpy(n->child, o->child, sizeof(n->child));
+	return n;
+}
+
+static void visit(struct sim_core *c, struct mt_node *n)
+{
+	if (c) {
+		coh_read(c, &n->line);
+		sim_advance(c, c->sim->m->node_visit);
+	}
+}
+
+void mt_init(struct mtree *t) { memset(t, 0, sizeof(*t)); }
+
+static void destroy_rec(struct mt_node *n)
+{
+	if (!n)
+		return;
+	if (!n->leaf)
+		for (int i = 0; i < n->n; i++)
+			destroy_rec(n->child[i]);
+	xfree(n);
+}
+
+void mt_destroy(struct mtree *t)
+{
+	destroy_rec(t->root);
+	t->root = NULL;
+	t->nodes = 0;
+}
+
+/* Child of inner node n to descend into for addr: the last one whose lowest key is <= addr. */
+static int route(const struct mt_node *n, uint64_t addr)
+{
+	int i = 0;
+	while (i + 1 < n->n && n->key[i + 1] <= addr)
+		i++;
+	return i;
+}
+
+#define MT_MAX_HEIGHT 24
+
+struct path {
+	struct mt_node *node[MT_MAX_HEIGHT];
+	int idx[MT_MAX_HEIGHT];
+	int depth; /* node[depth-1] is the leaf */
+};
+
+static struct mt_node *load_root(struct mtree *t, struct sim_core *c)
+{
+	if (c)
+		coh_read(c, &t->root_line);
+	return rcu_dereference(t->root);
+}
+
+/* Descend to the leaf for addr, recording the path. */
+static void descend(struct mtree *t, struct sim_core *c, uint64_t addr, struct path *p)
+{
+	p->depth = 0;
+	struct mt_node *n = load_root(t, c);
+	while (n) {
+		visit(c, n);
+		if (p->depth >= MT_MAX_HEIGHT)
+			panic("mtree deeper than %d", MT_MAX_HEIGHT);
+		p->node[p->depth] = n;
+		if (n->leaf) {
+			p->idx[p->depth++] = 0;
+			return;
+		}
+		int i = route(n, addr);
+		p->idx[p->depth++] = i;
+		n = rcu_dereference(n->child[i]);
+	}
+}
+
+/* First entry of the leftmost leaf under n. */
+static struct lvma *leftmost(struct sim_core *c, struct mt_node *n)
+{
+	while (n) {
+		visit(c, n);
+		if (n->leaf)
+			return n->n ? n->vma[0] : NULL;
+		n = rcu_dereference(n->child[0]);
+	}
+	return NULL;
+}
+
+/* The first VMA after the leaf at the end of path p (NULL if none). */
+static struct lvma *after_leaf(struct sim_core *c, struct path *p)
+{
+	for (int d = p->depth - 2; d >= 0; d--) {
+		struct mt_node *in = p->node[d];
+		if (p->idx[d] + 1 < in->n)
+			return leftmost(c, rcu_dereference(in->child[p->idx[d] + 1]));
+	}
+	return NULL;
+}
+
+struct lvma *mt_find(struct mtree *t, struct sim_core *c, uint64_t addr)
+{
+	struct path p;
+	descend(t, c, addr, &p);
+	if (!p.depth)
+		return NULL;
+	struct mt_node *leaf = p.node[p.depth - 1];
+	for (int i = 0; i < leaf->n; i++)
+		if (lvma_end(leaf->vma[i]) > addr)
+			return leaf->vma[i];
+	return after_leaf(c, &p);
+}
+
+struct lvma *mt_prev(struct mtree *t, struct sim_core *c, uint64_t addr)
+{
+	struct path p;
+	descend(t, c, addr ? addr - 1 : 0, &p);
+	if (!p.depth || !addr)
+		return NULL;
+	struct mt_node *leaf = p.node[p.depth - 1];
+	for (int i = leaf->n - 1; i >= 0; i--)
+		if (leaf->key[i] < addr)
+			return leaf->vma[i];
+	/* Everything here starts at or above addr: the previous leaf's last entry. */
+	for (int d = p.depth - 2; d >= 0; d--) {
+		struct mt_node *in = p.node[d];
+		if (p.idx[d] > 0) {
+			struct mt_node *n = rcu_dereference(in->child[p.idx[d] - 1]);
+			while (n && !n->leaf) {
+				visit(c, n);
+				n = rcu_dereference(n->child[n->n - 1]);
+			}
+			if (n) {
+				visit(c, n);
+				return n->n ? n->vma[n->n - 1] : NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Replace p->node[d] by `a` (and `b` after it, when the node split), copying
+ * the path above. Retires the replaced nodes and publishes the new root.
+ */
+static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, struct mt_node *a, struct mt_node *b)
+{
+	struct mt_node *old = p->node[d];
+	for (int up = d - 1; up >= 0; up--) {
+		struct mt_node *par = p->node[up];
+		int i = p->idx[up];
+		struct mt_node *n = node_copy(t, c, par);
+		if (!a) { /* child became empty: drop it */
+			memmove(&n->key[i], &n->key[i + 1], sizeof(n->key[0]) * (size_t)(n->n - i - 1));
+			memmove(&n->child[i], &n->child[i + 1], sizeof(n->child[0]) * (size_t)(n->n - i - 1));
+			n->n--;
+		} else {
+			n->child[i] = a;
+			n->key[i] = a->key[0];
+			if (b) {
+				memmove(&n->key[i + 2], &n->key[i + 1], sizeof(n->key[0]) * (size_t)(n->n - i - 1));
+				memmove(&n->child[i + 2], &n->child[i + 1], sizeof(n->child[0]) * (size_t)(n->n - i - 1));
+				n->child[i + 1] = b;
+				n->key[i + 1] = b->key[0];
+				n->n++;
+			}
+		}
+		node_retire(t, old);
+		old = par;
+		a = n->n ? n : NULL;
+		b = NULL;
+		if (!a) {
+			node_free_rcu(&n->rcu);
+			t->nodes--;
+			continue;
+		}
+		if (n->n > MT_INNER_MAX) { /* split the inner node */
+			struct mt_node *r = node_new(t, c, false);
+			int keep = n->n / 2;
+			r->n = (uint8_t)(n->n - keep);
+			memcpy(r->key, &n->key[keep], sizeof(r->key[0]) * r->n);
+			memcpy(r->child, &n->child[keep], sizeof(r->child[0]) * r->n);
+			n->n = (uint8_t)keep;
+			b = r;
+		}
+	}
+	node_retire(t, old);
+	struct mt_node *root = a;
+	if (a && b) { /* the root split: grow a level */
+		root = node_new(t, c, false);
+		root->n = 2;
+		root->child[0] = a;
+		root->key[0] = a->key[0];
+		root->child[1] = b;
+		root->key[1] = b->key[0];
+		t->height++;
+	}
+	/* A root with a single inner child shrinks the tree. */
+	while (root && !root->leaf && root->n == 1) {
+		struct mt_node *only = root->child[0];
+		node_retire(t, root);
+		root = only;
+		t->height--;
+	}
+	if (c)
+		coh_write(c, &t->root_line);
+	rcu_assign_pointer(t->root, root);
+}
+
+void mt_insert(struct mtree *t, struct sim_core *c, struct lvma *v)
+{
+	uint64_t key = lvma_start(v);
+	struct path p;
+	descend(t, c, key, &p);
+	if (!p.depth) {
+		struct mt_node *n = node_new(t, c, true);
+		n->n = 1;
+		n->key[0] = key;
+		n->vma[0] = v;
+		t->height = 1;
+		if (c)
+			coh_write(c, &t->root_line);
+		rcu_assign_pointer(t->root, n);
+		return;
+	}
+	struct mt_node *leaf = p.node[p.depth - 1];
+	int pos = 0;
+	while (pos < leaf->n && leaf->key[pos] < key)
+		pos++;
+	if (pos < leaf->n && leaf->key[pos] == key)
+		panic("mt_insert: a VMA already starts at %#llx", (unsigned long long)key);
+	/* Build the new leaf with one more entry (room for MT_LEAF_MAX + 1 during a split). */
+	uint64_t keys[MT_LEAF_MAX + 1];
+	struct lvma *vs[MT_LEAF_MAX + 1];
+	memcpy(keys, leaf->key, sizeof(keys[0]) * (size_t)pos);
+	memcpy(vs, leaf->vma, sizeof(vs[0]) * (size_t)pos);
+	keys[pos] = key;
+	vs[pos] = v;
+	memcpy(&keys[pos + 1], &leaf->key[pos], sizeof(keys[0]) * (size_t)(leaf->n - pos));
+	memcpy(&vs[pos + 1], &leaf->vma[pos], sizeof(vs[0]) * (size_t)(leaf->n - pos));
+	int total = leaf->n + 1;
+	struct mt_node *a = node_new(t, c, true), *b = NULL;
+	if (total <= MT_LEAF_MAX) {
+		a->n = (uint8_t)total;
+		memcpy(a->key, keys, sizeof(keys[0]) * (size_t)total);
+		memcpy(a->vma, vs, sizeof(vs[0]) * (size_t)total);
+	} else {
+		int keep = total / 2;
+		b = node_new(t, c, true);
+		a->n = (uint8_t)keep;
+		memcpy(a->key, keys, sizeof(keys[0]) * (size_t)keep);
+		memcpy(a->vma, vs, sizeof(vs[0]) * (size_t)keep);
+		b->n = (uint8_t)(total - keep);
+		memcpy(b->key, &keys[keep], sizeof(keys[0]) * b->n);
+		memcpy(b->vma, &vs[keep], sizeof(vs[0]) * b->n);
+	}
+	rebuild(t, c, &p, p.depth - 1, a, b);
+}
+
+void mt_erase(struct mtree *t, struct sim_core *c, uint64_t start)
+{
+	struct path p;
+	descend(t, c, start, &p);
+	if (!p.depth)
+		panic("mt_erase: empty tree");
+	struct mt_node *leaf = p.node[p.depth - 1];
+	int pos = 0;
+	while (pos < leaf->n && leaf->key[pos] != start)
+		pos++;
+	if (pos == leaf->n)
+		panic("mt_erase: no VMA starts at %#llx", (unsigned long long)start);
+	struct mt_node *a = NULL;
+	if (leaf->n > 1) {
+		a = node_new(t, c, true);
+		a->n = (uint8_t)(leaf->n - 1);
+		memcpy(a->key, leaf->key, sizeof(a->key[0]) * (size_t)pos);
+		memcpy(a->vma, leaf->vma, sizeof(a->vma[0]) * (size_t)pos);
+		memcpy(&a->key[pos], &leaf->key[pos + 1], sizeof(a->key[0]) * (size_t)(leaf->n - pos - 1));
+		memcpy(&a->vma[pos], &leaf->vma[pos + 1], sizeof(a->vma[0]) * (size_t)(leaf->n - pos - 1));
+	}
+	rebuild(t, c, &p, p.depth - 1, a, NULL);
+	if (!t->root)
+		t->height = 0;
+}
+
+static void each_rec(struct mt_node *n, uint64_t start, uint64_t end, void (*fn)(void *, struct lvma *), void *arg)
+{
+	if (n->leaf) {
+		for (int i = 0; i < n->n; i++)
+			if (lvma_end(n->vma[i]) > start && n->key[i] < end)
+				fn(arg, n->vma[i]);
+		return;
+	}
+	for (int i = 0; i < n->n; i++) {
+		if (i + 1 < n->n && n->key[i + 1] <= start)
+			continue;
+		if (n->key[i] >= end && i > 0)
+			break;
+		each_rec(n->child[i], start, end, fn, arg);
+	}
+}
+
+void mt_for_each(struct mtree *t, uint64_t start, uint64_t end, void (*fn)(void *, struct lvma *), void *arg)
+{
+	if (t->root)
+		each_rec(t->root, start, end, fn, arg);
+}
