@@ -61,18 +61,18 @@ static bool vma_start_read(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
 /* lock_vma_under_rcu: find the VMA without mmap_lock and read-lock it; NULL means fall back. */
 static struct lvma *lock_vma_under_rcu(struct lmm *mm, struct mmu_cpu *cpu, uint64_t va)
 {
-	urcu_memb_read_lock();
+	sim_rcu_read_lock();
 	struct lvma *v = linux_find(mm, cpu, va);
 	if (!v || lv_start(v) > va || !vma_start_read(mm, cpu, v)) {
-		urcu_memb_read_unlock();
+		sim_rcu_read_unlock();
 		return NULL;
 	}
 	if (atomic_load(&v->detached) || va < lv_start(v) || va >= lv_end(v)) {
 		lk_up_read(core_of(cpu), &v->lock);
-		urcu_memb_read_unlock();
+		sim_rcu_read_unlock();
 		return NULL;
 	}
-	urcu_memb_read_unlock();
+	sim_rcu_read_unlock();
 	return v;
 }
 

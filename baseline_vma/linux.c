@@ -32,7 +32,7 @@ static struct lvma *vma_new(struct lmm *mm, struct mmu_cpu *cpu, const struct vr
 	return v;
 }
 
-static void vma_free_rcu(struct rcu_head *h) { xfree(caa_container_of(h, struct lvma, rcu)); }
+static void vma_free_rcu(struct sim_rcu_head *h) { xfree(caa_container_of(h, struct lvma, rcu)); }
 
 /* Detached VMAs are freed after a grace period: a lock-free fault may still be looking at one. */
 static void vma_free(struct lmm *mm, struct lvma *v)
@@ -41,7 +41,7 @@ static void vma_free(struct lmm *mm, struct lvma *v)
 		vm_file_put(mm->as->sys, v->file);
 	v->file = NULL;
 	atomic_fetch_sub(&mm->nvmas, 1);
-	urcu_memb_call_rcu(&v->rcu, vma_free_rcu);
+	sim_rcu_defer(&v->rcu, vma_free_rcu);
 }
 
 static struct vr_attr attr(const struct lvma *v)

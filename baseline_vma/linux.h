@@ -24,7 +24,7 @@ struct lvma {
 	struct lk_rwsem lock;	   /* the per-VMA lock */
 	_Atomic uint64_t lock_seq; /* equals mm_lock_seq while write-locked */
 	struct coh_line line;	   /* the VMA's fields, as a modelled line */
-	struct rcu_head rcu;
+	struct sim_rcu_head rcu;
 };
 
 /* PT-page descriptor: the split page-table lock of a PTE page. */

@@ -15,12 +15,12 @@ static struct mt_node *node_new(struct mtree *t, struct sim_core *c, bool leaf)
 	return n;
 }
 
-static void node_free_rcu(struct rcu_head *h) { xfree(caa_container_of(h, struct mt_node, rcu)); }
+static void node_free_rcu(struct sim_rcu_head *h) { xfree(caa_container_of(h, struct mt_node, rcu)); }
 
 static void node_retire(struct mtree *t, struct mt_node *n)
 {
 	t->nodes--;
-	urcu_memb_call_rcu(&n->rcu, node_free_rcu);
+	sim_rcu_defer(&n->rcu, node_free_rcu);
 }
 
 static struct mt_node *node_copy(struct mtree *t, struct sim_core *c, const struct mt_node *o)
@@ -197,8 +197,8 @@ static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, 
 		old = par;
 		a = n->n ? n : NULL;
 		b = NULL;
-		if (!a) {
-			node_free_rcu(&n->rcu);
+		if (!a) { /* never published: free it now */
+			xfree(n);
 			t->nodes--;
 			continue;
 		}

@@ -2,9 +2,8 @@
 #ifndef MMSIM_MTREE_H
 #define MMSIM_MTREE_H
 
-#include <urcu/urcu-memb.h>
-
 #include "sim/coh.h"
+#include "sim/rcu.h"
 
 #define MT_LEAF_MAX 16
 #define MT_INNER_MAX 10
@@ -26,7 +25,7 @@ struct mt_node {
 		struct lvma *vma[MT_LEAF_MAX];
 		struct mt_node *child[MT_INNER_MAX + 1];
 	};
-	struct rcu_head rcu;
+	struct sim_rcu_head rcu;
 };
 
 /* Writers are serialized by the caller (mmap_lock held for writing). */

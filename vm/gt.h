@@ -88,6 +88,14 @@ struct gt_report {
 /* gt_replay: run every sequence against the target, comparing after every call. */
 void gt_replay(const struct gt *g, const struct gt_target *t, struct gt_report *rep);
 
+/*
+ * gt_replay_design: replay against a registered design on a fresh
+ * one-core system (TLB checker on), then count frames left after teardown.
+ * -1 with a message if there is no such design.
+ */
+int gt_replay_design(const struct gt *g, const char *design, const struct machine *m, struct gt_report *rep,
+		     char *err, size_t errlen);
+
 /* The reference model as a target. */
 struct gt_target *gt_ref_target(void);
 void gt_ref_target_free(struct gt_target *t);

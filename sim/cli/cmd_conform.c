@@ -5,9 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int cli_conform_design(const struct gt *g, const char *design, struct cli_common *o, struct gt_report *rep,
-		       char *err, size_t errlen);
-
 int cmd_conform(int argc, char **argv)
 {
 	static const char *help =
@@ -65,7 +62,7 @@ int cmd_conform(int argc, char **argv)
 		struct gt_target *t = gt_ref_target();
 		gt_replay(&g, t, &rep);
 		gt_ref_target_free(t);
-	} else if (cli_conform_design(&g, design, &o, &rep, err, sizeof(err))) {
+	} else if (gt_replay_design(&g, design, &o.m, &rep, err, sizeof(err))) {
 		gt_free(&g);
 		return cli_error(cmd, "--design: %s", err);
 	}

@@ -1,5 +1,4 @@
-/* conform_design.c: ground-truth replay against a design running on one simulated core. */
-#include "sim/cli/cli.h"
+/* gt_design.c: ground-truth replay against a design running on one simulated core. */
 #include "vm/boot.h"
 #include "vm/gt.h"
 
@@ -75,8 +74,8 @@ static void body(struct sim_core *c, void *arg)
 	gt_replay(r->g, &r->t, r->rep);
 }
 
-int cli_conform_design(const struct gt *g, const char *design, struct cli_common *o, struct gt_report *rep,
-		       char *err, size_t errlen)
+int gt_replay_design(const struct gt *g, const char *design, const struct machine *m, struct gt_report *rep,
+		     char *err, size_t errlen)
 {
 	const struct vm_design *d = vm_design_find(design);
 	if (!d) {
@@ -84,7 +83,7 @@ int cli_conform_design(const struct gt *g, const char *design, struct cli_common
 		return -1;
 	}
 	struct boot_opts bo;
-	boot_defaults(&bo, &o->m, d, 1);
+	boot_defaults(&bo, m, d, 1);
 	struct dt x = { 0 };
 	x.b = boot_create(&bo);
 	struct run r = { g, { .t = &x, .has_vmas = d->has_vmas, .begin_seq = d_begin, .end_seq = d_end, .mmap = d_mmap,

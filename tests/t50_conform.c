@@ -1,0 +1,681 @@
+/* t50_conform.c: the conformance suite, built once per design (DESIGN): every step compared with the reference model; concurrency, checker mutation and frame accounting. */
+#include "tests/harness.h"
+#include "vm/boot.h"
+#include "vm/gt.h"
+#include "vm/ref.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef DESIGN
+#error "build with -DDESIGN=\"name\""
+#endif
+
+static struct machine M;
+static const struct vm_design *D;
+
+#define WPAGES 128			 /* the window the random ops work in */
+#define FILE_PAGES 48			 /* the file is shorter than the window: SIGBUS beyond it */
+#define WBASE 0x7d0000000000ull		 /* window base, far from where designs place unfixed mappings */
+
+/* ---- one design and one reference, side by side ---- */
+
+struct pair {
+	struct boot *b;
+	struct mmu_cpu *cpu;
+	struct vm_as *as;
+	struct vm_file *f;
+	struct ref *r;
+	struct ref_file *rf;
+	uint64_t base;
+	char why[400]; /* first difference found */
+	uint64_t steps;
+};
+
+static const char *acc_name(enum mmu_acc a) { return a == ACC_R ? "r" : a == ACC_W ? "w" : "x"; }
+
+/* Compare layout (per page; VMA boundaries for designs with VMAs) and residency over the window. */
+struct pages {
+	struct vm_range pg[WPAGES + 32];
+	struct vm_range vma[WPAGES + 32];
+	uint32_t nv;
+	uint64_t base;
+};
+
+static void take(void *arg, const struct vm_range *r)
+{
+	struct pages *p = arg;
+	for (uint64_t va = MAX(r->start, p->base - 16 * PAGE_SIZE); va < r->end && va < p->base + WPAGES * PAGE_SIZE;
+	     va += PAGE_SIZE) {
+		struct vm_range *x = &p->pg[(va - (p->base - 16 * PAGE_SIZE)) >> PAGE_SHIFT];
+		*x = *r;
+		x->start = va;
+		x->end = va + PAGE_SIZE;
+		x->pgoff = r->kind == VM_KIND_FILE ? r->pgoff + ((va - r->start) >> PAGE_SHIFT) : 0;
+		x->file = NULL;
+		x->flags &= VM_RANGE_SHARED;
+	}
+	if (p->nv < ARRAY_SIZE(p->vma))
+		p->vma[p->nv++] = *r;
+}
+
+static bool compare(struct pair *x, const char *after)
+{
+	uint64_t lo = x->base - 16 * PAGE_SIZE, hi = x->base + WPAGES * PAGE_SIZE;
+	struct pages *a = xzalloc(sizeof(*a)), *b = xzalloc(sizeof(*b));
+	a->base = b->base = x->base;
+	vm_layout(x->as, lo, hi, take, a);
+	ref_layout(x->r, lo, hi, take, b);
+	bool ok = true;
+	for (uint32_t i = 0; i < ARRAY_SIZE(a->pg) && ok; i++) {
+		struct vm_range *p = &a->pg[i], *q = &b->pg[i];
+		uint64_t va = lo + i * PAGE_SIZE;
+		if (va >= hi)
+			break;
+		bool pm = p->end != 0, qm = q->end != 0;
+		if (pm != qm || (pm && (p->prot != q->prot || p->kind != q->kind || p->flags != q->flags ||
+					p->pgoff != q->pgoff))) {
+			snprintf(x->why, sizeof(x->why), "after %s: page %+lld: design %s prot %u kind %d pgoff %llu, "
+				 "reference %s prot %u kind %d pgoff %llu", after,
+				 (long long)((int64_t)(va - x->base) >> PAGE_SHIFT), pm ? "mapped" : "unmapped", p->prot,
+				 p->kind, (unsigned long long)p->pgoff, qm ? "mapped" : "unmapped", q->prot, q->kind,
+				 (unsigned long long)q->pgoff);
+			ok = false;
+			break;
+		}
+		if (pm && vm_resident(x->as, va) != ref_resident(x->r, va)) {
+			snprintf(x->why, sizeof(x->why), "after %s: page %+lld resident: design %d, reference %d", after,
+				 (long long)((int64_t)(va - x->base) >> PAGE_SHIFT), vm_resident(x->as, va),
+				 ref_resident(x->r, va));
+			ok = false;
+		}
+	}
+	if (ok && D->has_vmas) {
+		bool same = a->nv == b->nv;
+		for (uint32_t i = 0; same && i < a->nv; i++)
+			same = MAX(a->vma[i].start, lo) == MAX(b->vma[i].start, lo) &&
+			       MIN(a->vma[i].end, hi) == MIN(b->vma[i].end, hi);
+		if (!same) {
+			snprintf(x->why, sizeof(x->why), "after %s: VMA boundaries differ (%u VMAs, reference %u)", after,
+				 a->nv, b->nv);
+			ok = false;
+		}
+	}
+	xfree(a);
+	xfree(b);
+	return ok;
+}
+
+static void pair_open(struct pair *x, struct mmu_cpu *cpu, struct boot *b, uint64_t base)
+{
+	memset(x, 0, sizeof(*x));
+	x->b = b;
+	x->cpu = cpu;
+	x->base = base;
+	x->as = vm_as_create(b->sys, cpu);
+	x->f = vm_file_create(b->sys, "file", FILE_PAGES * PAGE_SIZE);
+	x->r = ref_create();
+	x->rf = ref_file_create(x->f->id, FILE_PAGES * PAGE_SIZE);
+	vm_switch(x->as, cpu);
+}
+
+static void pair_close(struct pair *x)
+{
+	if (x->cpu->cur == &x->as->hw)
+		x->cpu->cur = NULL;
+	vm_as_destroy(x->as, x->cpu);
+	vm_file_put(x->b->sys, x->f);
+	ref_destroy(x->r);
+	ref_file_put(x->rf);
+}
+
+/* ---- operations, applied to both sides; false (with x->why) on the first difference ---- */
+
+static bool check_ret(struct pair *x, const char *what, long got, long want)
+{
+	if (got == want)
+		return true;
+	snprintf(x->why, sizeof(x->why), "%s: design returned %ld, reference %ld", what, got, want);
+	return false;
+}
+
+static bool do_mmap(struct pair *x, int64_t off, uint64_t len, int prot, int flags, bool file, uint64_t foff)
+{
+	uint64_t addr = x->base + (uint64_t)off;
+	long a = vm_mmap(x->as, x->cpu, addr, len, prot, flags, file ? x->f : NULL, foff);
+	long b = ref_mmap(x->r, addr, len, prot, flags, file ? x->rf : NULL, foff);
+	char what[160];
+	snprintf(what, sizeof(what), "mmap(%+lld, %#llx, %d, %#x, %s, %#llx)", (long long)off, (unsigned long long)len,
+		 prot, flags, file ? "file" : "anon", (unsigned long long)foff);
+	bool hint = !(flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE));
+	if (hint && a >= 0 && b >= 0 && ((uint64_t)a != addr || (uint64_t)b != addr)) {
+		/* Not honoured: designs may place it anywhere else; both must agree it moved, then drop it. */
+		if (((uint64_t)a == addr) != ((uint64_t)b == addr))
+			return check_ret(x, what, a, b);
+		vm_munmap(x->as, x->cpu, (uint64_t)a, len);
+		ref_munmap(x->r, (uint64_t)b, len);
+		return compare(x, what);
+	}
+	return check_ret(x, what, a, b) && compare(x, what);
+}
+
+static bool do_munmap(struct pair *x, int64_t off, uint64_t len)
+{
+	uint64_t addr = x->base + (uint64_t)off;
+	char what[96];
+	snprintf(what, sizeof(what), "munmap(%+lld, %#llx)", (long long)off, (unsigned long long)len);
+	return check_ret(x, what, vm_munmap(x->as, x->cpu, addr, len), ref_munmap(x->r, addr, len)) && compare(x, what);
+}
+
+static bool do_mprotect(struct pair *x, int64_t off, uint64_t len, int prot)
+{
+	uint64_t addr = x->base + (uint64_t)off;
+	char what[96];
+	snprintf(what, sizeof(what), "mprotect(%+lld, %#llx, %d)", (long long)off, (unsigned long long)len, prot);
+	return check_ret(x, what, vm_mprotect(x->as, x->cpu, addr, len, prot), ref_mprotect(x->r, addr, len, prot)) &&
+	       compare(x, what);
+}
+
+static bool do_madvise(struct pair *x, int64_t off, uint64_t len, int adv)
+{
+	uint64_t addr = x->base + (uint64_t)off;
+	char what[96];
+	snprintf(what, sizeof(what), "madvise(%+lld, %#llx, %d)", (long long)off, (unsigned long long)len, adv);
+	return check_ret(x, what, vm_madvise(x->as, x->cpu, addr, len, adv), ref_madvise(x->r, addr, len, adv)) &&
+	       compare(x, what);
+}
+
+static bool do_mremap(struct pair *x, int64_t off, uint64_t ol, uint64_t nl, int flags, int64_t to)
+{
+	uint64_t addr = x->base + (uint64_t)off, na = x->base + (uint64_t)to;
+	char what[128];
+	snprintf(what, sizeof(what), "mremap(%+lld, %#llx, %#llx, %d, %+lld)", (long long)off, (unsigned long long)ol,
+		 (unsigned long long)nl, flags, (long long)to);
+	return check_ret(x, what, vm_mremap(x->as, x->cpu, addr, ol, nl, flags, na),
+			 ref_mremap(x->r, addr, ol, nl, flags, na)) &&
+	       compare(x, what);
+}
+
+static bool do_touch(struct pair *x, int64_t off, enum mmu_acc acc)
+{
+	uint64_t va = x->base + (uint64_t)off;
+	char what[96];
+	snprintf(what, sizeof(what), "touch(%+lld, %s)", (long long)off, acc_name(acc));
+	return check_ret(x, what, vm_access(x->as, x->cpu, va, acc), ref_touch(x->r, va, acc)) && compare(x, what);
+}
+
+static bool do_brk(struct pair *x, int64_t delta)
+{
+	uint64_t nb = (uint64_t)((int64_t)ref_brk_now(x->r) + delta);
+	char what[64];
+	snprintf(what, sizeof(what), "brk(%+lld)", (long long)delta);
+	return check_ret(x, what, vm_brk(x->as, x->cpu, nb), ref_brk(x->r, nb));
+}
+
+/* fork: the child replaces the parent in the pair when `follow_child`; the other is torn down. */
+static bool do_fork(struct pair *x, bool follow_child)
+{
+	struct vm_as *c = vm_fork(x->as, x->cpu);
+	if (!c) {
+		snprintf(x->why, sizeof(x->why), "fork failed");
+		return false;
+	}
+	struct ref *rc = ref_fork(x->r);
+	if (follow_child) {
+		x->cpu->cur = NULL;
+		vm_as_destroy(x->as, x->cpu);
+		ref_destroy(x->r);
+		x->as = c;
+		x->r = rc;
+		vm_switch(c, x->cpu);
+	} else {
+		vm_as_destroy(c, x->cpu);
+		ref_destroy(rc);
+	}
+	return compare(x, follow_child ? "fork (child)" : "fork (parent)");
+}
+
+/* ---- a test body runs on simulated cores; results come back through this ---- */
+
+struct job {
+	bool (*fn)(struct pair *x, uint64_t seed);
+	uint64_t seed;
+	bool ok;
+	char why[400];
+	struct pair x;
+	uint64_t violations;
+	int64_t leaked;
+};
+
+static void job_body(struct sim_core *c, void *arg)
+{
+	struct job *j = arg;
+	struct boot *b = (struct boot *)j->x.b;
+	pair_open(&j->x, mmu_cpu_of(c), b, WBASE);
+	j->ok = j->fn(&j->x, j->seed);
+	if (!j->ok)
+		snprintf(j->why, sizeof(j->why), "%s", j->x.why);
+	pair_close(&j->x);
+}
+
+/* Run fn on one core of a fresh system; assert it agreed everywhere, the checker stayed silent and nothing leaked. */
+static void run_job(bool (*fn)(struct pair *, uint64_t), uint64_t seed)
+{
+	struct boot_opts o;
+	boot_defaults(&o, &M, D, 1);
+	struct job *j = xzalloc(sizeof(*j));
+	j->fn = fn;
+	j->seed = seed;
+	j->x.b = boot_create(&o);
+	struct boot *b = j->x.b;
+	sim_run(b->sim, job_body, j);
+	struct mmu_cpu_stats ms;
+	mmu_stats_sum(b->mmu, &ms);
+	int64_t leaked = boot_destroy(b);
+	ck_assert_msg(j->ok, "%s (seed %llu): %s", D->name, (unsigned long long)seed, j->why);
+	ck_assert_msg(ms.tlb_violations == 0, "%s: %llu TLB coherence violations", D->name,
+		      (unsigned long long)ms.tlb_violations);
+	ck_assert_msg(leaked == 0, "%s: %lld frames leaked after teardown", D->name, (long long)leaked);
+	xfree(j);
+}
+
+/* ---- scripted scenarios ---- */
+
+#define P(n) ((uint64_t)(n) * PAGE_SIZE)
+#define RW (VM_PROT_READ | VM_PROT_WRITE)
+#define ANON (VM_MAP_PRIVATE | VM_MAP_ANONYMOUS)
+#define FIX VM_MAP_FIXED
+#define NOREP VM_MAP_FIXED_NOREPLACE
+
+static bool scripted_basic(struct pair *x, uint64_t seed)
+{
+	(void)seed;
+	return do_mmap(x, 0, P(16), RW, ANON | FIX, false, 0) && do_touch(x, P(3), ACC_W) &&
+	       do_touch(x, P(4), ACC_R) && do_touch(x, P(4), ACC_X) &&		 /* not executable */
+	       do_mprotect(x, P(2), P(4), VM_PROT_READ) &&			 /* split in three */
+	       do_touch(x, P(3), ACC_W) &&					 /* now read-only */
+	       do_mprotect(x, P(2), P(4), RW) &&				 /* merge back */
+	       do_touch(x, P(3), ACC_W) && do_munmap(x, P(5), P(2)) &&		 /* a hole */
+	       do_touch(x, P(5), ACC_R) && do_mprotect(x, P(4), P(4), RW) &&	 /* ENOMEM over the hole */
+	       do_mmap(x, P(4), P(4), VM_PROT_READ, ANON | NOREP, false, 0) &&	 /* EEXIST */
+	       do_mmap(x, P(4), P(4), VM_PROT_READ, ANON | FIX, false, 0) &&	 /* replaces */
+	       do_madvise(x, 0, P(16), VM_MADV_DONTNEED) &&			 /* zero-fill on next touch */
+	       do_touch(x, P(3), ACC_R) && do_munmap(x, 0, P(16));
+}
+
+static bool scripted_file(struct pair *x, uint64_t seed)
+{
+	(void)seed;
+	return do_mmap(x, 0, P(8), RW, VM_MAP_SHARED | FIX, true, P(40)) &&	       /* reaches past EOF (48) */
+	       do_touch(x, P(7), ACC_W) && do_touch(x, P(8 + 0), ACC_R) &&	       /* page 47 ok, 48 unmapped */
+	       do_mmap(x, P(16), P(4), RW, VM_MAP_PRIVATE | FIX, true, P(46)) &&       /* 46, 47, then beyond */
+	       do_touch(x, P(17), ACC_W) && do_touch(x, P(18), ACC_R) &&	       /* copy-on-write; SIGBUS */
+	       do_mmap(x, P(20), P(2), VM_PROT_READ, VM_MAP_PRIVATE | FIX, true, P(48)) && /* contiguous: merges */
+	       do_madvise(x, P(16), P(2), VM_MADV_DONTNEED) &&			       /* the private copy goes */
+	       do_madvise(x, P(16), P(2), VM_MADV_FREE) &&			       /* EINVAL on files */
+	       do_touch(x, P(17), ACC_R) && do_munmap(x, 0, P(32));
+}
+
+static bool scripted_mremap(struct pair *x, uint64_t seed)
+{
+	(void)seed;
+	return do_mmap(x, 0, P(4), RW, ANON | FIX, false, 0) && do_touch(x, P(1), ACC_W) &&
+	       do_mremap(x, 0, P(4), P(8), 0, 0) &&				 /* grow in place */
+	       do_mremap(x, 0, P(8), P(2), 0, 0) &&				 /* shrink */
+	       do_mmap(x, P(2), P(2), VM_PROT_READ, ANON | FIX, false, 0) &&	 /* block growth */
+	       do_mremap(x, 0, P(2), P(6), 0, 0) &&				 /* ENOMEM without MAYMOVE */
+	       do_mremap(x, 0, P(2), P(6), VM_MREMAP_MAYMOVE | VM_MREMAP_FIXED, P(40)) && /* move */
+	       do_touch(x, P(41), ACC_R) &&					 /* the frame moved with it */
+	       do_mremap(x, P(40), P(4), P(4), VM_MREMAP_MAYMOVE | VM_MREMAP_FIXED, P(60)) &&
+	       do_mremap(x, P(90), P(2), P(2), 0, 0) &&				 /* EFAULT: nothing there */
+	       do_munmap(x, 0, P(128));
+}
+
+static bool scripted_fork(struct pair *x, uint64_t seed)
+{
+	(void)seed;
+	return do_mmap(x, 0, P(8), RW, ANON | FIX, false, 0) && do_touch(x, P(1), ACC_W) &&
+	       do_touch(x, P(2), ACC_R) && do_mmap(x, P(16), P(4), RW, VM_MAP_SHARED | FIX, true, 0) &&
+	       do_touch(x, P(16), ACC_W) && do_fork(x, false) &&			/* parent keeps going */
+	       do_touch(x, P(1), ACC_W) &&						/* copy-on-write */
+	       do_fork(x, true) &&							/* the child continues */
+	       do_touch(x, P(1), ACC_W) && do_touch(x, P(3), ACC_W) && do_touch(x, P(16), ACC_R) &&
+	       do_munmap(x, 0, P(32));
+}
+
+static bool scripted_brk(struct pair *x, uint64_t seed)
+{
+	(void)seed;
+	return do_brk(x, 0) && do_brk(x, 0x5000) && do_brk(x, 0x800) && do_brk(x, -0x3000) &&
+	       do_brk(x, 0x123456) && do_brk(x, -0x123456) && do_brk(x, -0x10000);
+}
+
+static bool scripted_stack(struct pair *x, uint64_t seed)
+{
+	(void)seed;
+	/* A grows-down stack, touched below its start: it grows, within its limit and the guard gap. */
+	return do_mmap(x, P(64), P(4), RW, ANON | FIX | VM_MAP_GROWSDOWN, false, 0) &&
+	       do_touch(x, P(62), ACC_W) && do_touch(x, P(40), ACC_W) && do_munmap(x, P(0), P(128));
+}
+
+START_TEST(scripted)
+{
+	bool (*const cases[])(struct pair *, uint64_t) = { scripted_basic, scripted_file, scripted_mremap,
+							   scripted_fork, scripted_brk, scripted_stack };
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		run_job(cases[i], i);
+}
+END_TEST
+
+/* ---- randomized sequences ---- */
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Offsets and lengths like the kernel ground truth's: mostly page aligned, sometimes not, sometimes zero. */
+static int64_t r_off(uint64_t *s)
+{
+	int64_t o = (int64_t)(rnd(s) % (WPAGES + 8)) - 8;
+	o *= (int64_t)PAGE_SIZE;
+	if (rnd(s) % 16 == 0)
+		o += 8;
+	return o;
+}
+
+static uint64_t r_len(uint64_t *s)
+{
+	uint64_t n = rnd(s) % 20;
+	if (n == 0)
+		return rnd(s) % 3 ? PAGE_SIZE : 0;
+	uint64_t l = (n % 12 + 1) * PAGE_SIZE;
+	if (rnd(s) % 16 == 0)
+		l -= 0x64;
+	return l;
+}
+
+static bool random_seq(struct pair *x, uint64_t seed)
+{
+	uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+	/* Guards around the window, as in the kernel recordings. */
+	if (!do_mmap(x, -(int64_t)P(16), P(16), 0, ANON | FIX, false, 0) ||
+	    !do_mmap(x, (int64_t)P(WPAGES - 8), P(8), 0, ANON | FIX, false, 0))
+		return false;
+	for (int step = 0; step < 400; step++) {
+		int prot = (int)(rnd(&s) % 8);
+		bool ok;
+		switch (rnd(&s) % 16) {
+		case 0:
+		case 1:
+		case 2: {
+			int kind = (int)(rnd(&s) % 3), mode = (int)(rnd(&s) % 3);
+			int flags = (kind == 2 ? VM_MAP_SHARED : VM_MAP_PRIVATE) | (kind == 0 ? VM_MAP_ANONYMOUS : 0) |
+				    (mode == 0 ? FIX : mode == 1 ? NOREP : 0);
+			ok = do_mmap(x, r_off(&s), r_len(&s), prot, flags, kind != 0, (rnd(&s) % 40) * PAGE_SIZE);
+			break;
+		}
+		case 3: ok = do_munmap(x, r_off(&s), r_len(&s)); break;
+		case 4:
+		case 5: ok = do_mprotect(x, r_off(&s), r_len(&s), prot); break;
+		case 6: ok = do_madvise(x, r_off(&s), r_len(&s), rnd(&s) % 2 ? VM_MADV_DONTNEED : VM_MADV_FREE); break;
+		case 7: {
+			int64_t o = r_off(&s);
+			uint64_t ol = r_len(&s), nl = r_len(&s);
+			if (rnd(&s) % 2)
+				ok = do_mremap(x, o, ol, nl, 0, 0);
+			else
+				ok = do_mremap(x, o, ol, nl, VM_MREMAP_MAYMOVE | VM_MREMAP_FIXED, r_off(&s));
+			break;
+		}
+		case 8:
+			ok = rnd(&s) % 40 == 0 ? do_fork(x, rnd(&s) % 2) : do_brk(x, (int64_t)(rnd(&s) % 0x9000) - 0x4000);
+			break;
+		default: {
+			uint64_t a = rnd(&s) % 8;
+			ok = do_touch(x, r_off(&s) + (int64_t)(rnd(&s) % PAGE_SIZE), a < 4 ? ACC_R : a < 7 ? ACC_W : ACC_X);
+		}
+		}
+		if (!ok)
+			return false;
+		x->steps++;
+	}
+	return true;
+}
+
+START_TEST(randomized)
+{
+	for (uint64_t seed = 1; seed <= 30; seed++)
+		run_job(random_seq, seed);
+}
+END_TEST
+
+/* ---- kernel ground truth ---- */
+
+START_TEST(ground_truth)
+{
+	/* The same replay as `mmsim conform`, on the data in tests/data. */
+	struct gt g;
+	struct gt_report rep;
+	char err[512];
+	ck_assert_msg(gt_load(&g, MMSIM_SOURCE_DIR "/tests/data/linux-6.18-seed1.txt.zst", err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert_uint_eq(g.calls, 9000);
+	ck_assert_msg(gt_replay_design(&g, DESIGN, &M, &rep, err, sizeof(err)) == 0, "%s", err);
+	gt_free(&g);
+	ck_assert_uint_eq(rep.calls, 9000);
+	for (uint32_t i = 0; i < rep.nmsgs && i < 5; i++)
+		fprintf(stderr, "%s\n", rep.msgs[i]);
+	ck_assert_uint_eq(rep.result_mismatches, 0);
+	ck_assert_uint_eq(rep.layout_mismatches, 0);
+	ck_assert_uint_eq(rep.resident_mismatches, 0);
+	if (D->has_vmas)
+		ck_assert_uint_eq(rep.vma_boundary_mismatches, 0);
+	ck_assert_uint_eq(rep.tlb_violations, 0);
+	ck_assert_int_eq(rep.leaked_frames, 0);
+}
+END_TEST
+
+/* ---- concurrency: cores on disjoint windows of one address space, then all on one window ---- */
+
+struct conc {
+	struct boot *b;
+	struct vm_as *as;
+	struct vm_file *f;
+	struct ref *r[16];
+	struct ref_file *rf;
+	bool ok[16];
+	char why[16][200];
+	bool shared_window;
+	int steps;
+};
+
+static void conc_body(struct sim_core *c, void *arg)
+{
+	struct conc *k = arg;
+	struct mmu_cpu *cpu = mmu_cpu_of(c);
+	vm_switch(k->as, cpu);
+	uint64_t s = 0x1234567ull * (c->id + 7);
+	uint64_t base = k->shared_window ? WBASE : WBASE + (uint64_t)c->id * (1ull << 30);
+	struct ref *r = k->r[c->id];
+	k->ok[c->id] = true;
+	for (int i = 0; i < k->steps; i++) {
+		int64_t off = (int64_t)(rnd(&s) % 64) * (int64_t)PAGE_SIZE;
+		uint64_t len = (rnd(&s) % 8 + 1) * PAGE_SIZE;
+		int prot = (int)(rnd(&s) % 4);
+		long a = 0, b = 0;
+		switch (rnd(&s) % 6) {
+		case 0:
+			a = vm_mmap(k->as, cpu, base + (uint64_t)off, len, prot | VM_PROT_READ, ANON | FIX, NULL, 0);
+			if (!k->shared_window)
+				b = ref_mmap(r, base + (uint64_t)off, len, prot | VM_PROT_READ, ANON | FIX, NULL, 0);
+			break;
+		case 1:
+			a = vm_munmap(k->as, cpu, base + (uint64_t)off, len);
+			if (!k->shared_window)
+				b = ref_munmap(r, base + (uint64_t)off, len);
+			break;
+		case 2:
+			a = vm_mprotect(k->as, cpu, base + (uint64_t)off, len, prot);
+			if (!k->shared_window)
+				b = ref_mprotect(r, base + (uint64_t)off, len, prot);
+			break;
+		case 3:
+			a = vm_madvise(k->as, cpu, base + (uint64_t)off, len, VM_MADV_DONTNEED);
+			if (!k->shared_window)
+				b = ref_madvise(r, base + (uint64_t)off, len, VM_MADV_DONTNEED);
+			break;
+		default: {
+			enum mmu_acc acc = rnd(&s) % 2 ? ACC_W : ACC_R;
+			a = vm_access(k->as, cpu, base + (uint64_t)off, acc);
+			if (!k->shared_window)
+				b = ref_touch(r, base + (uint64_t)off, acc);
+		}
+		}
+		if (!k->shared_window && a != b && k->ok[c->id]) {
+			k->ok[c->id] = false;
+			snprintf(k->why[c->id], sizeof(k->why[0]), "core %u step %d: design %ld, reference %ld", c->id, i,
+				 a, b);
+		}
+	}
+}
+
+static void run_conc(enum sim_mode mode, uint32_t n, bool shared)
+{
+	struct boot_opts o;
+	boot_defaults(&o, &M, D, n);
+	o.sim.mode = mode;
+	struct conc *k = xzalloc(sizeof(*k));
+	k->b = boot_create(&o);
+	k->as = vm_as_create(k->b->sys, NULL);
+	k->shared_window = shared;
+	k->steps = mode == SIM_PAR ? 150 : 300;
+	for (uint32_t i = 0; i < n; i++)
+		k->r[i] = ref_create();
+	sim_run(k->b->sim, conc_body, k);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_msg(k->ok[i], "%s: %s", D->name, k->why[i]);
+	/* Disjoint windows: each must end as its own reference does, page by page. */
+	if (!shared)
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t base = WBASE + (uint64_t)i * (1ull << 30);
+			for (uint64_t p = 0; p < 72; p++) {
+				uint64_t va = base + p * PAGE_SIZE;
+				ck_assert_msg(vm_resident(k->as, va) == ref_resident(k->r[i], va),
+					      "%s: core %u page %llu residency differs", D->name, i, (unsigned long long)p);
+			}
+		}
+	struct mmu_cpu_stats ms;
+	mmu_stats_sum(k->b->mmu, &ms);
+	for (uint32_t i = 0; i < n; i++)
+		ref_destroy(k->r[i]);
+	for (uint32_t i = 0; i < n; i++)
+		k->b->mmu->cpus[i].cur = NULL;
+	vm_as_destroy(k->as, NULL);
+	int64_t leaked = boot_destroy(k->b);
+	ck_assert_msg(ms.tlb_violations == 0, "%s: %llu TLB coherence violations", D->name,
+		      (unsigned long long)ms.tlb_violations);
+	ck_assert_msg(leaked == 0, "%s: %lld frames leaked", D->name, (long long)leaked);
+	xfree(k);
+}
+
+START_TEST(concurrent_det_disjoint) { run_conc(SIM_DET, 4, false); }
+END_TEST
+START_TEST(concurrent_det_shared) { run_conc(SIM_DET, 4, true); }
+END_TEST
+START_TEST(concurrent_par_disjoint) { run_conc(SIM_PAR, 4, false); }
+END_TEST
+START_TEST(concurrent_par_shared) { run_conc(SIM_PAR, 4, true); }
+END_TEST
+
+/* ---- the checker catches a design that skips its shootdowns ---- */
+
+struct mut {
+	struct vm_as *as;
+	_Atomic int phase;
+};
+
+static void mut_body(struct sim_core *c, void *arg)
+{
+	struct mut *m = arg;
+	struct mmu_cpu *cpu = mmu_cpu_of(c);
+	vm_switch(m->as, cpu);
+	if (c->id == 0) {
+		vm_mmap(m->as, cpu, WBASE, P(4), RW, ANON | FIX, NULL, 0);
+		vm_access(m->as, cpu, WBASE, ACC_W);
+		atomic_store(&m->phase, 1);
+		while (atomic_load(&m->phase) != 2) { /* core 1 now caches a writable translation */
+			sim_advance(c, 100);
+			sim_sync(c);
+		}
+		vm_mprotect(m->as, cpu, WBASE, P(4), VM_PROT_READ);
+		atomic_store(&m->phase, 3);
+	} else {
+		while (atomic_load(&m->phase) != 1) {
+			sim_advance(c, 100);
+			sim_sync(c);
+		}
+		vm_access(m->as, cpu, WBASE, ACC_W);
+		atomic_store(&m->phase, 2);
+		while (atomic_load(&m->phase) != 3) {
+			sim_advance(c, 100);
+			sim_sync(c);
+		}
+		vm_access(m->as, cpu, WBASE, ACC_W); /* must fault; a stale entry lets it through */
+	}
+}
+
+static uint64_t mutation_run(bool skip)
+{
+	struct boot_opts o;
+	boot_defaults(&o, &M, D, 2);
+	o.vm.skip_shootdown = skip;
+	struct boot *b = boot_create(&o);
+	struct mut m = { .as = vm_as_create(b->sys, NULL) };
+	sim_run(b->sim, mut_body, &m);
+	struct mmu_cpu_stats ms;
+	mmu_stats_sum(b->mmu, &ms);
+	b->mmu->cpus[0].cur = b->mmu->cpus[1].cur = NULL;
+	vm_as_destroy(m.as, NULL);
+	boot_destroy(b);
+	return ms.tlb_violations;
+}
+
+START_TEST(checker_catches_skipped_shootdown)
+{
+	ck_assert_uint_eq(mutation_run(false), 0);
+	ck_assert_uint_gt(mutation_run(true), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	test_machine(&M);
+	D = vm_design_find(DESIGN);
+	if (!D) {
+		fprintf(stderr, "no design %s\n", DESIGN);
+		exit(2);
+	}
+	Suite *s = suite_create("t50_conform_" DESIGN);
+	TCase *tc = tcase_create("sequential");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, scripted);
+	tcase_add_test(tc, randomized);
+	tcase_add_test(tc, ground_truth);
+	tcase_add_test(tc, checker_catches_skipped_shootdown);
+	suite_add_tcase(s, tc);
+	TCase *tp = tcase_create("concurrent");
+	tcase_set_timeout(tp, 300);
+	tcase_add_test(tp, concurrent_det_disjoint);
+	tcase_add_test(tp, concurrent_det_shared);
+	tcase_add_test(tp, concurrent_par_disjoint);
+	tcase_add_test(tp, concurrent_par_shared);
+	suite_add_tcase(s, tp);
+	return s;
+}
+
+int main(void) { return test_main(suite); }
