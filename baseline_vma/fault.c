@@ -106,6 +106,19 @@ void linux_anon_prepare(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
 	lk_spin_unlock(core_of(cpu), &mm->page_table_lock);
 }
 
+void linux_rss_add(struct lmm *mm, struct mmu_cpu *cpu, int32_t n)
+{
+	uint32_t ncores = mm->as->sys->sim->o.ncores;
+	int32_t batch = (int32_t)MAX(32u, 2 * ncores);
+	int32_t *d = &mm->rss_delta[cpu->core->id];
+	*d += n;
+	if (*d >= batch || *d <= -batch) {
+		coh_atomic(cpu->core, &mm->rss_line);
+		atomic_fetch_add(&mm->rss, *d);
+		*d = 0;
+	}
+}
+
 /* A new anonymous frame, zeroed, owned by this address space. 0 when memory is exhausted. */
 static uint64_t anon_frame(struct lmm *mm, struct mmu_cpu *cpu)
 {
@@ -227,6 +240,7 @@ enum vm_fault linux_handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvm
 			if (write) {
 				lpt_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
 				vm_cst(mm->as, cpu)->frames_zeroed++;
+				linux_rss_add(mm, cpu, 1);
 				newpfn = 0;
 			} else {
 				lpt_set(cpu, &s, PTE_MK(sys->zero_pfn, lpt_prot_bits(vf, false)));

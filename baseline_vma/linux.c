@@ -715,6 +715,7 @@ static int create(struct vm_as *as, bool per_vma)
 	mt_init(&mm->mt);
 	atomic_store(&mm->next_av, 1);
 	atomic_store(&mm->mm_lock_seq, 1);
+	mm->rss_delta = xzalloc(sizeof(int32_t) * as->sys->sim->o.ncores);
 	as->priv = mm;
 	return 0;
 }
@@ -739,6 +740,7 @@ static void linux_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 		xfree(c.v[i]);
 	}
 	xfree(c.v);
+	xfree(mm->rss_delta);
 	xfree(mm);
 	as->priv = NULL;
 }

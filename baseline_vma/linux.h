@@ -55,7 +55,14 @@ struct lmm {
 	_Atomic uint64_t nvmas;
 	struct lmm_stats st;
 	_Atomic uint64_t vma_lock_faults, mmap_lock_faults; /* counted by concurrent faults */
+	/* RSS as a percpu_counter: per-core deltas, folded into the shared count every batch */
+	int32_t *rss_delta;	/* per core */
+	_Atomic int64_t rss;
+	struct coh_line rss_line;
 };
+
+/* percpu_counter_batch: max(32, 2 * nr_cpus) (lib/percpu_counter.c, compute_batch_value). */
+void linux_rss_add(struct lmm *mm, struct mmu_cpu *cpu, int32_t n);
 
 static inline struct lmm *lmm_of(struct vm_as *as) { return as->priv; }
 static inline uint64_t lv_start(const struct lvma *v) { return atomic_load_explicit(&v->start, memory_order_relaxed); }

@@ -308,3 +308,35 @@ void lk_downgrade_write(struct sim_core *c, struct lk_rwsem *l)
 		rw_wake(c, ws, n);
 	} while (n == RW_BATCH);
 }
+
+/* ---- barrier ---- */
+
+void lk_barrier_init(struct lk_barrier *b, uint32_t n)
+{
+	__builtin_memset(b, 0, sizeof(*b));
+	b->n = n;
+}
+
+void lk_barrier_wait(struct sim_core *c, struct lk_barrier *b)
+{
+	coh_atomic(c, &b->line);
+	q_lock(c, &b->q);
+	if (++b->arrived < b->n) {
+		struct lk_waiter w = { .c = c, .mode = W_READ, .spin = false };
+		q_push(&b->q, &w);
+		q_unlock(c, &b->q);
+		cycles_t t0 = c->clock;
+		sim_block(c);
+		account(c, &w, t0);
+		return;
+	}
+	b->arrived = 0;
+	struct lk_waiter *all = b->q.head;
+	b->q.head = b->q.tail = NULL;
+	q_unlock(c, &b->q);
+	while (all) {
+		struct lk_waiter *n = all->next;
+		sim_wake(c, all->c, c->clock + c->sim->m->wakeup);
+		all = n;
+	}
+}

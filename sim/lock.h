@@ -81,6 +81,19 @@ static inline void lk_mutex_init(struct lk_mutex *l) { lk_spin_init(&l->s); }
 static inline void lk_mutex_lock(struct sim_core *c, struct lk_mutex *l) { lk_spin_lock(c, &l->s); }
 static inline void lk_mutex_unlock(struct sim_core *c, struct lk_mutex *l) { lk_spin_unlock(c, &l->s); }
 
+/*
+ * Barrier in simulated time: the first n-1 arrivals wait; the last one
+ * releases everybody at its own clock (plus kern.wakeup for the sleepers).
+ * Reusable: a barrier resets when it releases.
+ */
+struct lk_barrier {
+	struct lk_queue q;
+	uint32_t n, arrived;
+	struct coh_line line;
+};
+void lk_barrier_init(struct lk_barrier *b, uint32_t n);
+void lk_barrier_wait(struct sim_core *c, struct lk_barrier *b);
+
 static inline bool lk_spin_held(const struct lk_spin *l) { return l->holder != 0; }
 static inline bool lk_mcs_held(const struct lk_mcs *l) { return l->holder != 0; }
 static inline bool lk_rwsem_write_held(const struct lk_rwsem *l) { return l->writer != 0; }

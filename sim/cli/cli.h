@@ -66,6 +66,6 @@ void cli_emit_common(struct em *e, const struct cli_common *o, const struct sim 
 /* Emit the engine counters (lines, locks, interrupts). */
 void cli_emit_sim_stats(struct em *e, const struct sim *s);
 
-extern const struct cli_cmd cli_cmds[];
+extern const struct cli_cmd *const cli_cmds[];
 
 #endif

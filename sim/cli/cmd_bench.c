@@ -161,13 +161,8 @@ static int cmd_bench_rwsem(int argc, char **argv)
 	return 0;
 }
 
-extern int cmd_machine(int argc, char **argv);
-extern int cmd_conform(int argc, char **argv);
-
-const struct cli_cmd cli_cmds[] = {
-	{ "bench-lines", "atomics on one shared or on private cache lines (coherence model)", cmd_bench_lines },
-	{ "bench-rwsem", "cores looping on one reader-writer semaphore", cmd_bench_rwsem },
-	{ "machine", "list, show or check machine descriptions", cmd_machine },
-	{ "conform", "replay recorded Linux ground truth against a design", cmd_conform },
-	{ NULL, NULL, NULL },
-};
+const struct cli_cmd cli_cmd_bench_lines = { "bench-lines",
+					      "atomics on one shared or on private cache lines (coherence model)",
+					      cmd_bench_lines };
+const struct cli_cmd cli_cmd_bench_rwsem = { "bench-rwsem", "cores looping on one reader-writer semaphore",
+					      cmd_bench_rwsem };

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int cmd_conform(int argc, char **argv)
+static int cmd_conform(int argc, char **argv)
 {
 	static const char *help =
 		"usage: mmsim conform --design NAME FILE [--json] [--verbose]\n\n"
@@ -91,3 +91,5 @@ int cmd_conform(int argc, char **argv)
 		       ? 1
 		       : 0;
 }
+
+const struct cli_cmd cli_cmd_conform = { "conform", "replay recorded Linux ground truth against a design", cmd_conform };

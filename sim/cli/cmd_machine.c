@@ -10,7 +10,7 @@ static const char *help = "usage: mmsim machine list\n"
 			  "A machine description sets topology, coherence costs, TLB geometry and kernel\n"
 			  "path costs; docs/machine-format.md documents every key.\n";
 
-int cmd_machine(int argc, char **argv)
+static int cmd_machine(int argc, char **argv)
 {
 	const char *cmd = "machine";
 	if (argc < 2)
@@ -53,3 +53,5 @@ int cmd_machine(int argc, char **argv)
 	}
 	return cli_error(cmd, "unknown subcommand '%s' (list, show or check)", argv[1]);
 }
+
+const struct cli_cmd cli_cmd_machine = { "machine", "list, show or check machine descriptions", cmd_machine };

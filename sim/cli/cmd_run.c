@@ -1,0 +1,181 @@
+/* cmd_run.c: `mmsim run`: a built-in workload on N cores against a design; also `mmsim designs` and `mmsim workloads`. */
+#include "sim/cli/report.h"
+#include "workloads/wl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Options that build the system, shared by run and replay. */
+struct sysopts {
+	const char *design;
+	bool thp, lazy, no_check, no_slices;
+	uint64_t frames;
+	int levels;
+};
+
+#define SYS_OPTS                                                                                                    \
+	{ "design", required_argument, 0, 'd' }, { "thp", no_argument, 0, 'T' }, { "lazy-flush", no_argument, 0, 'Z' }, \
+		{ "no-check", no_argument, 0, 'K' }, { "frames", required_argument, 0, 'F' },                      \
+		{ "la57", no_argument, 0, '5' }, { "no-slices", no_argument, 0, 'S' }
+#define SYS_HELP                                                                                  \
+	"  --design NAME     address-space design (default linux; 'mmsim designs' lists them)\n"   \
+	"  --thp             back aligned anonymous memory with 2 MiB pages\n"                      \
+	"  --lazy-flush      LATR-style lazy remote TLB flushes (designs that support it)\n"         \
+	"  --no-slices       CortenMM: allocate addresses top-down, not from per-core slices\n"     \
+	"  --no-check        turn off the TLB coherence checker (faster)\n"                         \
+	"  --frames N        simulated physical memory in 4 KiB frames (default 4194304 = 16 GiB)\n" \
+	"  --la57            5-level page tables\n"
+
+static int sys_opt(struct sysopts *s, const char *cmd, int opt, const char *arg)
+{
+	uint64_t v;
+	switch (opt) {
+	case 'd': s->design = arg; return 1;
+	case 'T': s->thp = true; return 1;
+	case 'Z': s->lazy = true; return 1;
+	case 'K': s->no_check = true; return 1;
+	case 'S': s->no_slices = true; return 1;
+	case '5': s->levels = 5; return 1;
+	case 'F':
+		if (cli_u64(cmd, "frames", arg, 4096, 1ull << 32, &v))
+			return -1;
+		s->frames = v;
+		return 1;
+	}
+	return 0;
+}
+
+static struct boot *sys_boot(struct sysopts *s, struct cli_common *o, const char *cmd)
+{
+	const struct vm_design *d = vm_design_find(s->design);
+	if (!d) {
+		cli_error(cmd, "--design: no design '%s' (try 'mmsim designs')", s->design);
+		return NULL;
+	}
+	struct boot_opts bo;
+	boot_defaults(&bo, &o->m, d, o->cores);
+	bo.sim.mode = o->mode;
+	bo.sim.quantum = o->quantum;
+	bo.sim.lookahead = o->lookahead;
+	bo.mmu.nframes = s->frames;
+	bo.mmu.levels = s->levels;
+	bo.mmu.check = !s->no_check;
+	bo.vm.thp_always = s->thp;
+	bo.vm.lazy_flush = s->lazy;
+	bo.vm.no_slices = s->no_slices;
+	return boot_create(&bo);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const char *help =
+		"usage: mmsim run --design NAME --workload NAME [--cores N] [--ops K] [OPTIONS]\n\n"
+		"Runs a built-in workload, one thread per simulated core, against a design, and\n"
+		"prints throughput in operations per simulated second, latency percentiles per\n"
+		"call, TLB and shootdown counters, lock waiting and metadata memory.\n"
+		"'mmsim workloads' lists the workloads and what counts as an op in each.\n\n"
+		"  --workload NAME   the workload (default pf)\n"
+		"  --ops K           requests per thread (default: the workload's)\n"
+		"  --contention L    low (default: disjoint slots) or high (one shared region)\n" SYS_HELP CLI_COMMON_HELP;
+	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS,
+					      { "workload", required_argument, 0, 'w' },
+					      { "ops", required_argument, 0, 'n' },
+					      { "contention", required_argument, 0, 'C' },
+					      { 0, 0, 0, 0 } };
+	const char *cmd = "run", *wname = "pf";
+	struct cli_common o;
+	cli_common_defaults(&o);
+	struct sysopts so = { .design = "linux", .frames = 1ull << 22, .levels = 4 };
+	struct wl_params wp = { 0 };
+	int opt, r;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0 || (r == 0 && (r = sys_opt(&so, cmd, opt, optarg)) > 0))
+			continue;
+		if (r < 0)
+			return 2;
+		switch (opt) {
+		case 'h':
+			fputs(help, stdout);
+			return 0;
+		case 'w':
+			wname = optarg;
+			break;
+		case 'n':
+			if (cli_u64(cmd, "ops", optarg, 1, 1ull << 32, &wp.ops))
+				return 2;
+			break;
+		case 'C':
+			if (!strcmp(optarg, "high"))
+				wp.high_contention = true;
+			else if (strcmp(optarg, "low"))
+				return cli_error(cmd, "--contention: '%s' is not a level (low or high)", optarg);
+			break;
+		default:
+			return cli_bad_option(cmd);
+		}
+	}
+	if (optind < argc)
+		return cli_error(cmd, "unexpected argument '%s'", argv[optind]);
+	const struct wl_def *w = wl_find(wname);
+	if (!w)
+		return cli_error(cmd, "--workload: no workload '%s' (try 'mmsim workloads')", wname);
+	if (cli_common_finish(&o, cmd))
+		return 2;
+	struct boot *b = sys_boot(&so, &o, cmd);
+	if (!b)
+		return 2;
+	wp.threads = o.cores;
+	wp.seed = o.seed;
+	struct ex *x = ex_create(b->sys);
+	for (uint32_t i = 0; i < o.cores; i++)
+		ex_add_thread(x, 1, i + 1, w->thread(&wp, i), i);
+	ex_run(x);
+	struct em e;
+	em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
+	em_begin(&e);
+	report_emit(&e, &(struct report_in){ &o, b, x, w->name });
+	em_end(&e);
+	ex_destroy(x);
+	int64_t leaked = boot_destroy(b);
+	if (leaked) {
+		fprintf(stderr, "mmsim run: %lld frames still in use after teardown (a leak in design '%s')\n",
+			(long long)leaked, so.design);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_designs(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: mmsim designs\n\nLists the registered address-space designs.\n");
+		return 0;
+	}
+	for (const struct vm_design *const *d = vm_designs(); *d; d++)
+		printf("%-16s %s\n", (*d)->name, (*d)->summary);
+	return 0;
+}
+
+static int cmd_workloads(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: mmsim workloads [NAME]\n\nLists the built-in workloads, or describes one.\n");
+		return 0;
+	}
+	if (argc > 1) {
+		const struct wl_def *w = wl_find(argv[1]);
+		if (!w)
+			return cli_error("workloads", "no workload '%s'", argv[1]);
+		printf("%s: %s\n\n%s\n", w->name, w->summary, w->help);
+		return 0;
+	}
+	for (const struct wl_def *const *w = wl_all(); *w; w++)
+		printf("%-12s %s\n", (*w)->name, (*w)->summary);
+	return 0;
+}
+
+const struct cli_cmd cli_cmd_run = { "run", "run a built-in workload against a design", cmd_run };
+const struct cli_cmd cli_cmd_designs = { "designs", "list the address-space designs", cmd_designs };
+const struct cli_cmd cli_cmd_workloads = { "workloads", "list or describe the built-in workloads", cmd_workloads };

@@ -1,0 +1,10 @@
+/* commands.c: the table of mmsim subcommands, in the order --help lists them. */
+#include "sim/cli/cli.h"
+
+extern const struct cli_cmd cli_cmd_run, cli_cmd_designs, cli_cmd_workloads, cli_cmd_conform, cli_cmd_machine,
+	cli_cmd_bench_lines, cli_cmd_bench_rwsem;
+
+const struct cli_cmd *const cli_cmds[] = {
+	&cli_cmd_run,	  &cli_cmd_conform,	&cli_cmd_designs,     &cli_cmd_workloads,
+	&cli_cmd_machine, &cli_cmd_bench_lines, &cli_cmd_bench_rwsem, NULL,
+};

@@ -1,0 +1,19 @@
+/* report.h: the result record of a run or replay (flat keys, so a sweep can write it as one CSV row). */
+#ifndef MMSIM_REPORT_H
+#define MMSIM_REPORT_H
+
+#include "sim/cli/cli.h"
+#include "vm/boot.h"
+#include "vm/exec.h"
+
+struct report_in {
+	const struct cli_common *o;
+	struct boot *b;
+	struct ex *x;
+	const char *workload;
+};
+
+/* report_emit: every key of a finished run (the executor and the system still alive). */
+void report_emit(struct em *e, const struct report_in *in);
+
+#endif

@@ -1,0 +1,63 @@
+/* exec.h: the executor: runs event streams (from traces or workloads) on simulated cores against a design. */
+#ifndef MMSIM_EXEC_H
+#define MMSIM_EXEC_H
+
+#include "vm/event.h"
+#include "vm/vm.h"
+#include "sim/lock.h"
+
+/* An event source: one thread's events, in order. */
+struct ev_src {
+	/* next: fill *e with the next event; false at the end (or on a read error, see err). */
+	bool (*next)(struct ev_src *s, struct ev *e);
+	void (*close)(struct ev_src *s);
+	char err[256];
+};
+
+/* Per-core results, written only by that core. */
+struct ex_core_stats {
+	uint64_t ops;	       /* events flagged EVF_OP */
+	uint64_t events;       /* events executed */
+	cycles_t mark, end;    /* clock at the EV_MARK (or start) and at the end */
+	bool marked;
+	uint64_t result_mismatches;	   /* EVF_CHECK events whose result differed from the recording */
+	uint64_t fault_outcome_mismatches; /* accesses resolved where the recording failed, or the reverse */
+	uint64_t ctx_switches;
+};
+
+#define EX_MAX_BARRIERS 8
+
+struct ex_proc;
+struct ex_thread;
+
+struct ex {
+	struct vm_sys *sys;
+	uint32_t ncores;
+	struct ex_core_stats *cst;
+	struct ex_thread **runq; /* per core: threads in round-robin order */
+	uint32_t *nrun;
+	struct ex_proc *procs;
+	uint32_t nprocs;
+	struct lk_barrier barrier[EX_MAX_BARRIERS];
+	uint32_t barrier_n[EX_MAX_BARRIERS];
+	struct vm_file **files;
+	uint32_t nfiles;
+	cycles_t slice; /* time slice when threads share a core */
+};
+
+struct ex *ex_create(struct vm_sys *sys);
+/* ex_add_thread: thread `tid` of process `pid` (created on first use) runs `src` on `core`. */
+void ex_add_thread(struct ex *x, uint32_t pid, uint32_t tid, struct ev_src *src, uint32_t core);
+/* ex_file: the file with this id (created with `size` bytes on first use). */
+struct vm_file *ex_file(struct ex *x, uint32_t id, uint64_t size);
+/* ex_run: run every thread to its end (sim_run). */
+void ex_run(struct ex *x);
+/* ex_destroy: tear down processes and files; returns nothing leaked check (see boot_destroy). */
+void ex_destroy(struct ex *x);
+
+/* Totals over cores: ops, events, and the measured window (min mark to max end). */
+void ex_totals(const struct ex *x, struct ex_core_stats *sum, cycles_t *window);
+/* The first process's address space (for stats and layout). */
+struct vm_as *ex_as(const struct ex *x, uint32_t i);
+
+#endif
