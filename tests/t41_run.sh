@@ -1,0 +1,65 @@
+#!/bin/sh
+# t41_run.sh: `mmsim run` as a user runs it: every design and workload, both modes, the JSON keys, repeatability.
+# usage: t41_run.sh PATH/TO/mmsim
+set -u
+M=$1
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# key FILE NAME: the value of a top-level JSON key.
+key() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
+
+for d in $("$M" designs | awk '{print $1}'); do
+	for w in pf mmap; do
+		for mode in det par; do
+			out="$tmp/$d-$w-$mode.json"
+			if ! "$M" run --design "$d" --workload "$w" --cores 4 --mode "$mode" --json >"$out" 2>"$tmp/err"; then
+				fail "run $d $w $mode failed: $(head -c 300 "$tmp/err")"
+				continue
+			fi
+			for k in design workload cores ops sim_cycles ops_per_sim_sec tlb_coherence_violations host_seconds metadata_bytes; do
+				[ -n "$(key "$out" $k)" ] || fail "run $d $w $mode: no key $k"
+			done
+			[ "$(key "$out" design)" = "$d" ] || fail "run $d $w $mode: design is $(key "$out" design)"
+			[ "$(key "$out" tlb_coherence_violations)" = 0 ] || fail "run $d $w $mode: TLB coherence violations"
+			want=$([ "$w" = pf ] && echo 2048 || echo 800)
+			[ "$(key "$out" ops)" = "$want" ] || fail "run $d $w $mode: ops $(key "$out" ops), wanted $want"
+		done
+		# Deterministic mode: the same run twice gives the same numbers, host measurements aside.
+		"$M" run --design "$d" --workload "$w" --cores 8 --json | grep -v '"host_' >"$tmp/a"
+		"$M" run --design "$d" --workload "$w" --cores 8 --json | grep -v '"host_' >"$tmp/b"
+		cmp -s "$tmp/a" "$tmp/b" || fail "two runs of $d $w differ: $(diff "$tmp/a" "$tmp/b" | head -4)"
+	done
+done
+
+# Contention matters: 16 cores faulting in one VMA are far from 16x one core.
+one=$("$M" run --design linux --workload pf --cores 1 --json | sed -n 's/.*"ops_per_sim_sec": \([0-9.e+]*\).*/\1/p')
+many=$("$M" run --design linux --workload pf --cores 16 --json | sed -n 's/.*"ops_per_sim_sec": \([0-9.e+]*\).*/\1/p')
+awk -v a="$one" -v b="$many" 'BEGIN { exit !(b < 16 * a * 0.9) }' || fail "pf did not contend: 1 core $one, 16 cores $many"
+
+# Kernel ground truth through the command line: the reference and every design at zero mismatches.
+GT=$(dirname "$0")/data/linux-6.18-seed1.txt.zst
+for d in reference $("$M" designs | awk '{print $1}'); do
+	"$M" conform --design "$d" --json "$GT" >"$tmp/c" 2>"$tmp/err" || fail "conform $d exited $?: $(head -c 300 "$tmp/err")"
+	[ "$(key "$tmp/c" calls)" = 9000 ] || fail "conform $d: calls $(key "$tmp/c" calls)"
+	for k in result_mismatches layout_mismatches resident_mismatches; do
+		[ "$(key "$tmp/c" $k)" = 0 ] || fail "conform $d: $k = $(key "$tmp/c" $k)"
+	done
+	[ -n "$(key "$tmp/c" vma_boundary_mismatches)" ] || fail "conform $d: no vma_boundary_mismatches key"
+done
+printf 'sequence 0\nmmap 0 0x1000 rw- anon fixed off=0\n  -> 0\n  resident 0\n' >"$tmp/bad.txt"
+"$M" conform --design reference "$tmp/bad.txt" >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "bad.txt:4: resident" "$tmp/o" || fail "bad ground truth: $(cat "$tmp/o")"
+
+# Bad arguments.
+"$M" run --design nosuch >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no design 'nosuch'" "$tmp/o" || fail "bad design: $(cat "$tmp/o")"
+"$M" run --workload nosuch >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no workload 'nosuch'" "$tmp/o" || fail "bad workload: $(cat "$tmp/o")"
+"$M" run --contention medium >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "not a level" "$tmp/o" || fail "bad contention: $(cat "$tmp/o")"
+"$M" run --ops 0 >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "out of range" "$tmp/o" || fail "bad ops: $(cat "$tmp/o")"
+
+if [ "$fails" -ne 0 ]; then
+	echo "t41_run: $fails failure(s)"
+	exit 1
+fi
+echo "t41_run: all checks passed"
