@@ -17,6 +17,7 @@ struct lines {
 	FILE *f;
 	enum codec codec;
 	ZSTD_DStream *zs;
+	bool zs_open; /* inside a zstd frame (or flushing one): the input must not end here */
 	lzma_stream xz;
 	bool xz_init;
 	uint8_t in[IN_CHUNK];
@@ -124,7 +125,8 @@ static bool fill(struct lines *l)
 		}
 		size_t before = l->len;
 		if (l->codec == ZST) {
-			if (l->in_eof && l->in_pos == l->in_len)
+			/* The input may end only between frames; a frame still open may also hold decoded bytes to flush. */
+			if (l->in_eof && l->in_pos == l->in_len && !l->zs_open)
 				return false;
 			ZSTD_inBuffer in = { l->in, l->in_len, l->in_pos };
 			ZSTD_outBuffer out = { l->buf + l->len, l->cap - l->len, 0 };
@@ -134,8 +136,13 @@ static bool fill(struct lines *l)
 					 ZSTD_getErrorName(r));
 				return false;
 			}
+			l->zs_open = r != 0;
 			l->in_pos = in.pos;
 			l->len += out.pos;
+			if (l->zs_open && !out.pos && l->in_eof && l->in_pos == l->in_len) {
+				snprintf(l->err, sizeof(l->err), "%s: zstd data cut short", l->path);
+				return false;
+			}
 		} else {
 			l->xz.next_in = l->in + l->in_pos;
 			l->xz.avail_in = l->in_len - l->in_pos;

@@ -132,8 +132,28 @@ static void pair_close(struct pair *x)
 
 /* ---- operations, applied to both sides; false (with x->why) on the first difference ---- */
 
+static bool trace_on(void)
+{
+	static int on = -1;
+	if (on < 0)
+		on = getenv("T50_TRACE") != NULL;
+	return on;
+}
+
+static void trace_layout(void *arg, const struct vm_range *r)
+{
+	uint64_t base = *(uint64_t *)arg;
+	fprintf(stderr, "    [%+lld, %+lld) prot %u kind %d flags %#x pgoff %llu\n",
+		(long long)((int64_t)(r->start - base) >> PAGE_SHIFT), (long long)((int64_t)(r->end - base) >> PAGE_SHIFT),
+		r->prot, r->kind, r->flags, (unsigned long long)r->pgoff);
+}
+
 static bool check_ret(struct pair *x, const char *what, long got, long want)
 {
+	if (trace_on()) { /* T50_TRACE=1: every step, with the reference's VMAs */
+		fprintf(stderr, "%s -> design %ld, reference %ld\n", what, got, want);
+		ref_layout(x->r, x->base - 16 * PAGE_SIZE, x->base + WPAGES * PAGE_SIZE, trace_layout, &x->base);
+	}
 	if (got == want)
 		return true;
 	snprintf(x->why, sizeof(x->why), "%s: design returned %ld, reference %ld", what, got, want);
@@ -449,7 +469,7 @@ static bool random_seq(struct pair *x, uint64_t seed)
 
 START_TEST(randomized)
 {
-	for (uint64_t seed = 1; seed <= 30; seed++)
+	for (uint64_t seed = 1; seed <= 80; seed++)
 		run_job(random_seq, seed);
 }
 END_TEST

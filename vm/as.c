@@ -89,6 +89,13 @@ long vm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 		return leave(&k, e);
 	if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE))
 		window(&k, addr, len);
+	if (anon && (flags & VM_MAP_TYPE) != VM_MAP_PRIVATE) {
+		/* Shared anonymous memory is a shmem file of its own (shmem_zero_setup), so it stays shared across fork. */
+		struct vm_file *shm = vm_file_create(as->sys, "shmem", len);
+		long r = as->d->mmap(as, cpu, addr, len, prot, flags & ~VM_MAP_ANONYMOUS, shm, 0);
+		vm_file_put(as->sys, shm);
+		return leave(&k, r);
+	}
 	return leave(&k, as->d->mmap(as, cpu, addr, len, prot, flags, anon ? NULL : f, off));
 }
 

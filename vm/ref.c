@@ -412,7 +412,13 @@ long ref_mmap(struct ref *r, uint64_t addr, uint64_t len, int prot, int flags, s
 	}
 	if (flags & VM_MAP_FIXED)
 		unmap(r, addr, addr + len);
-	uint64_t pgoff = anon ? ((vf & F_SHARED) ? 0 : addr / PG) : off / PG;
+	if (anon && (vf & F_SHARED)) { /* shared anonymous memory is a shmem file of its own */
+		f = ref_file_create(0x40000000u + r->next_av++, len);
+		anon = false;
+		off = 0;
+		f->refs--; /* the mapping takes the creation reference */
+	}
+	uint64_t pgoff = anon ? addr / PG : off / PG;
 	if (!anon)
 		f->refs++;
 	place_new(r, addr, addr + len, vf, anon ? NULL : f, pgoff, 0, 0);

@@ -3,11 +3,14 @@
 
 #include <string.h>
 
-extern const struct vm_design vm_design_linux, vm_design_linux_mmap_lock;
+extern const struct vm_design vm_design_linux, vm_design_linux_mmap_lock, vm_design_cortenmm_rw,
+	vm_design_cortenmm_adv;
 
 static const struct vm_design *const designs[] = {
 	&vm_design_linux,
 	&vm_design_linux_mmap_lock,
+	&vm_design_cortenmm_rw,
+	&vm_design_cortenmm_adv,
 	NULL,
 };
 

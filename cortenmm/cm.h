@@ -1,0 +1,165 @@
+/* cm.h: CortenMM internals: PT-page descriptors with per-PTE metadata, range-locked cursors (rw and adv protocols), per-core address slices. */
+#ifndef MMSIM_CM_H
+#define MMSIM_CM_H
+
+#include "sim/lock.h"
+#include "sim/rcu.h"
+#include "vm/vm.h"
+#include "vm/vmrules.h"
+
+/*
+ * There are no VMAs. What Linux keeps in a VMA, CortenMM keeps per PTE: the
+ * status of each virtual page. A page with a frame has a present PTE (or a
+ * PROT_NONE one) and a status saying what kind of memory it is; a page
+ * without a frame has only the status. A status at a higher level covers
+ * the whole 2 MiB or 1 GiB range of its entry, and is pushed down one
+ * level when part of that range is touched or changed.
+ */
+enum cm_kind {
+	CM_INVALID = 0, /* nothing mapped */
+	CM_ANON,	/* private (or shared) anonymous memory */
+	CM_FILE,	/* a file mapping, private or shared (VR_SHARED in flags) */
+};
+
+/*
+ * struct cm_meta: one entry's status. `pgoff` is the page offset of the
+ * first page the entry covers (a file offset, or Linux's anonymous vm_pgoff,
+ * kept so that mremap and merging behave as Linux's). `av` is set on
+ * pages that had a private frame (Linux's anon_vma, per page here).
+ */
+struct cm_meta {
+	uint64_t pgoff;
+	struct vm_file *file;
+	uint32_t av;
+	uint16_t flags; /* VR_* */
+	uint8_t kind;	/* enum cm_kind */
+	uint8_t pad;
+};
+
+/*
+ * struct cm_pt: the descriptor of one PT page.
+ * Invariants: `meta` is NULL or PT_ENTRIES entries; an entry that points to
+ * a child table has an INVALID status (the statuses live in the child);
+ * `stray` is set, under the page's lock, once it is unlinked from its
+ * parent, and the page is freed only after a grace period (adv) or a flush.
+ */
+struct cm_pt {
+	struct pm_ptpage *p;
+	struct cm_pt *parent;
+	uint64_t base; /* address of the first byte entry 0 maps */
+	int level;
+	struct lk_rwsem rw;   /* CortenMM_rw: the page's reader-writer lock */
+	struct lk_mcs mcs;    /* CortenMM_adv: the page's MCS lock */
+	_Atomic bool stray;
+	uint32_t nmeta;	      /* entries whose status is not INVALID */
+	struct cm_meta *meta; /* allocated with the first status, freed with the page */
+	struct sim_rcu_head rcu;
+	struct cm_as *mm;
+};
+
+struct cm_stats {
+	_Atomic uint64_t cursors, retries, pushdowns, big_marks, pt_alloc, pt_free, dfs_locks;
+	_Atomic uint64_t cow_copies, cow_reuses, slice_allocs;
+	_Atomic uint64_t cover_level[6]; /* cursors by the level of their covering page */
+};
+
+#define CM_SLICE_SHIFT 36 /* each core's slice of the address space: 64 GiB */
+#define CM_SLICE_BASE 0x100000000000ull
+
+struct cm_as {
+	struct vm_as *as;
+	bool adv;
+	struct cm_pt *root;
+	uint64_t *slice_next;		/* per core: next free address in its slice */
+	struct lk_spin alloc_lock;	/* --no-slices: the one top-down allocator */
+	struct lk_spin brk_lock;	/* serializes brk, which reads and writes as->brk */
+	_Atomic uint64_t meta_bytes, desc_bytes;
+	struct cm_stats st;
+	/* files the statuses point at: one reference each, dropped at teardown */
+	pthread_mutex_t files_mu;
+	struct vm_file **files;
+	uint32_t nfiles;
+};
+
+static inline struct cm_as *cm_of(struct vm_as *as) { return as->priv; }
+static inline struct cm_pt *cm_pt_of(struct pm_ptpage *p) { return p->desc; }
+
+/* ---- cursors (cursor.c) ---- */
+
+#define CM_MAX_LOCKED 1024
+
+/* Flushes: more than this many pages, or a range wider than this, become one full flush. */
+#define CM_FLUSH_MAX 32
+
+/* A flush batch: pages whose translations changed, then frames and tables to release. */
+struct cm_flush {
+	uint64_t va[CM_FLUSH_MAX];
+	uint32_t n;
+	bool full;
+	uint64_t lo, hi; /* span of the pages named */
+	uint64_t *frames;
+	uint32_t nframes, cap;
+	struct cm_pt **tables;
+	uint32_t ntables, tcap;
+};
+
+/*
+ * struct cm_cursor: a locked range. Between cm_lock and cm_unlock the
+ * holder may query and change every page in [start, end) and nobody else
+ * can; everything it changes becomes visible atomically at unlock (TLB
+ * flushes are issued, dispatched and waited for then).
+ */
+struct cm_cursor {
+	struct cm_as *mm;
+	struct mmu_cpu *cpu;
+	uint64_t start, end;
+	struct cm_pt *cover;
+	struct cm_pt *locked[CM_MAX_LOCKED]; /* rw: read-locked ancestors then the cover; adv: cover then DFS */
+	uint32_t nlocked, nread;	     /* rw: the first nread are read locks */
+	struct cm_flush fl;
+};
+
+void cm_lock(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end);
+void cm_unlock(struct cm_cursor *k);
+
+/* Status of the page at va (INVALID if none); *pte gets its entry (0 if none), *level the level it lives at. */
+struct cm_meta cm_query(struct cm_cursor *k, uint64_t va, uint64_t *pte);
+
+/* cm_mark: give every page of [a, b) status m (m.pgoff is that of a), dropping what was mapped there. */
+void cm_mark(struct cm_cursor *k, uint64_t a, uint64_t b, const struct cm_meta *m);
+/* cm_unmap: as cm_mark with INVALID, and free the tables that become empty. */
+void cm_unmap(struct cm_cursor *k, uint64_t a, uint64_t b);
+/* cm_zap: drop the frames of [a, b) but keep the statuses (MADV_DONTNEED). */
+void cm_zap(struct cm_cursor *k, uint64_t a, uint64_t b);
+/* cm_clean: clear the accessed and dirty bits of the frames in [a, b) (MADV_FREE: reclaim may take them). */
+void cm_clean(struct cm_cursor *k, uint64_t a, uint64_t b);
+/* cm_release_frame: drop a frame reference once this cursor's flush is done. */
+void cm_release_frame(struct cm_cursor *k, uint64_t pfn);
+/* cm_flush_range: name n pages from va in this cursor's flush. */
+void cm_flush_range(struct cm_cursor *k, uint64_t va, unsigned n);
+/* cm_map: install frame pfn for the page va with PTE bits `bits` (P, RW, NX, ...). */
+void cm_map(struct cm_cursor *k, uint64_t va, uint64_t pfn, uint64_t bits);
+
+/*
+ * cm_walk: visit every entry overlapping [a, b) in address order, at the
+ * level where its status lives: fn(arg, lo, hi, meta, pte) for each run
+ * [lo, hi) of one status. Entries are visited, not pushed down.
+ */
+typedef bool (*cm_walk_fn)(void *arg, uint64_t lo, uint64_t hi, const struct cm_meta *m, uint64_t pte, int level);
+void cm_walk(struct cm_cursor *k, uint64_t a, uint64_t b, cm_walk_fn fn, void *arg);
+
+/* cm_set: replace the status of [a, b) by f(old) page-range-wise (pushing down where needed), updating PTE bits. */
+typedef void (*cm_set_fn)(void *arg, struct cm_meta *m);
+void cm_set(struct cm_cursor *k, uint64_t a, uint64_t b, cm_set_fn f, void *arg);
+
+/* Host-side walks (no locks, no charges): layout and teardown. */
+void cm_host_walk(struct cm_as *mm, uint64_t a, uint64_t b, cm_walk_fn fn, void *arg);
+void cm_destroy_tables(struct cm_as *mm);
+
+/* PT-page descriptors. */
+struct cm_pt *cm_pt_new(struct cm_as *mm, struct mmu_cpu *cpu, int level, struct cm_pt *parent);
+
+/* Leaf PTE bits for a status (as Linux's vm_page_prot). */
+uint64_t cm_prot_bits(uint32_t vflags, bool writable_now);
+
+#endif
