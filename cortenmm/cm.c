@@ -1009,6 +1009,8 @@ static int create(struct vm_as *as, bool adv)
 	lk_spin_init(&mm->alloc_lock);
 	lk_spin_init(&mm->brk_lock);
 	pthread_mutex_init(&mm->files_mu, NULL);
+	if (as->sys->o.lazy_flush)
+		cm_latr_init(as->sys);
 	as->priv = mm;
 	return 0;
 }
@@ -1020,6 +1022,7 @@ static void cm_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	(void)cpu;
 	struct cm_as *mm = cm_of(as);
+	cm_latr_drain(as->sys, as);
 	urcu_memb_barrier(); /* stray tables waiting for their grace period still point at mm */
 	cm_destroy_tables(mm);
 	xfree(mm->root->meta);
@@ -1052,6 +1055,7 @@ static void cm_stats(struct vm_as *as, struct em *e)
 	em_u64(e, "slice_allocs", atomic_load(&mm->st.slice_allocs));
 	em_u64(e, "cow_copies", atomic_load(&mm->st.cow_copies));
 	em_u64(e, "cow_reuses", atomic_load(&mm->st.cow_reuses));
+	em_u64(e, "latr_deferred_flushes", cm_latr_deferred(as->sys));
 	em_u64(e, "meta_bytes", atomic_load(&mm->meta_bytes));
 	em_u64(e, "descriptor_bytes", atomic_load(&mm->desc_bytes));
 }
@@ -1065,7 +1069,7 @@ static uint64_t cm_metadata_bytes(struct vm_as *as)
 #define CM_OPS                                                                                                   \
 	.has_vmas = false, .destroy = cm_destroy, .mmap = cm_mmap, .munmap = cm_munmap, .mprotect = cm_mprotect, \
 	.madvise = cm_madvise, .mremap = cm_mremap, .brk = cm_brk, .fault = cm_fault, .fork = cm_fork,           \
-	.layout = cm_layout, .stats = cm_stats, .metadata_bytes = cm_metadata_bytes
+	.layout = cm_layout, .stats = cm_stats, .metadata_bytes = cm_metadata_bytes, .tick = cm_latr_tick
 
 const struct vm_design vm_design_cortenmm_rw = {
 	.name = "cortenmm-rw",

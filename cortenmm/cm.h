@@ -97,6 +97,7 @@ struct cm_flush {
 	uint32_t n;
 	bool full;
 	uint64_t lo, hi; /* span of the pages named */
+	bool sync;	 /* an entry lost rights but kept its frame (mprotect, copy-on-write, MADV_FREE): no lazy flush */
 	uint64_t *frames;
 	uint32_t nframes, cap;
 	struct cm_pt **tables;
@@ -151,6 +152,15 @@ void cm_walk(struct cm_cursor *k, uint64_t a, uint64_t b, cm_walk_fn fn, void *a
 /* cm_set: replace the status of [a, b) by f(old) page-range-wise (pushing down where needed), updating PTE bits. */
 typedef void (*cm_set_fn)(void *arg, struct cm_meta *m);
 void cm_set(struct cm_cursor *k, uint64_t a, uint64_t b, cm_set_fn f, void *arg);
+
+/* LATR (latr.c): defer a remote flush to the targets' next ticks; false if there is nobody to tell. */
+void cm_latr_init(struct vm_sys *sys);
+bool cm_latr_defer(struct cm_cursor *k, const struct mmu_flush *fl, const uint64_t *targets, uint64_t lo, uint64_t hi);
+void cm_latr_tick(struct vm_sys *sys, struct mmu_cpu *cpu);
+void cm_latr_drain(struct vm_sys *sys, struct vm_as *as);
+uint64_t cm_latr_deferred(struct vm_sys *sys);
+/* Free an unlinked table after a grace period. */
+void cm_table_free_deferred(struct cm_pt *d);
 
 /* Host-side walks (no locks, no charges): layout and teardown. */
 void cm_host_walk(struct cm_as *mm, uint64_t a, uint64_t b, cm_walk_fn fn, void *arg);

@@ -53,6 +53,8 @@ static void pt_free_now(struct cm_pt *d)
 
 static void pt_free_rcu(struct sim_rcu_head *h) { pt_free_now(caa_container_of(h, struct cm_pt, rcu)); }
 
+void cm_table_free_deferred(struct cm_pt *d) { sim_rcu_defer(&d->rcu, pt_free_rcu); }
+
 uint64_t cm_prot_bits(uint32_t vflags, bool writable_now)
 {
 	if (!(vflags & VR_PROT))
@@ -166,7 +168,9 @@ static void flush_tlbs(struct cm_cursor *k)
 			uint64_t targets[SIM_MASK_WORDS];
 			for (int w = 0; w < SIM_MASK_WORDS; w++)
 				targets[w] = atomic_load_explicit(&as->hw.ran_on[w], memory_order_acquire);
-			mmu_shootdown(cpu, targets, &fl, true);
+			/* Lazy (LATR): only when translations just went away; a lost right must not linger. */
+			if (!(as->sys->o.lazy_flush && !f->sync && cm_latr_defer(k, &fl, targets, f->lo, f->hi)))
+				mmu_shootdown(cpu, targets, &fl, true);
 		}
 	}
 }
@@ -521,6 +525,7 @@ static void clean_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t
 			clean_rec(k, child_of(k->mm, e), MAX(a, lo), MIN(b, hi));
 		} else if ((e & PTE_P) && (e & (PTE_A | PTE_D)) && PTE_PFN(e) != k->mm->as->sys->zero_pfn) {
 			set(k, d, i, e & ~(PTE_A | PTE_D));
+			k->fl.sync = true;
 			for (unsigned j = 0; j < (d->level == 2 ? PT_ENTRIES : 1u); j++)
 				flush_page(k, lo + j * PAGE_SIZE);
 		}
@@ -537,8 +542,10 @@ void cm_map(struct cm_cursor *k, uint64_t va, uint64_t pfn, uint64_t bits)
 	unsigned i = (unsigned)PT_INDEX(va, 1);
 	uint64_t old = get(k, d, i);
 	set(k, d, i, PTE_MK(pfn, bits));
-	if (old & PTE_P)
+	if (old & PTE_P) {
+		k->fl.sync = true;
 		flush_page(k, va);
+	}
 }
 
 static bool walk_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b, cm_walk_fn fn, void *arg)
@@ -596,9 +603,11 @@ static void reprotect(struct cm_cursor *k, struct cm_pt *d, unsigned i, uint64_t
 	set(k, d, i, n);
 	bool shrinks = (e & PTE_P) && (!(n & PTE_P) || ((e & PTE_RW) && !(n & PTE_RW)) ||
 				       (!(e & PTE_NX) && (n & PTE_NX)));
-	if (shrinks)
+	if (shrinks) {
+		k->fl.sync = true;
 		for (unsigned j = 0; j < (d->level == 2 ? PT_ENTRIES : 1u); j++)
 			flush_page(k, lo + j * PAGE_SIZE);
+	}
 }
 
 static void set_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b, cm_set_fn f, void *arg)

@@ -1,13 +1,16 @@
-/* fuzz_gt.c: libFuzzer target for the kernel ground-truth parser (gt_load) on the input written to a temporary ".txt" file (".zst" with -DFUZZ_SUFFIX=\".zst\"). */
+/* fuzz_gt.c: libFuzzer target for the kernel ground-truth parser (gt_load) on the input written to a temporary ".txt" file (".zst" with -DFUZZ_ZSTD, checked against loading the decompressed text). */
 #include "vm/gt.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#ifndef FUZZ_SUFFIX
+#ifdef FUZZ_ZSTD
+#define FUZZ_SUFFIX ".zst"
+#else
 #define FUZZ_SUFFIX ".txt"
 #endif
 
@@ -19,29 +22,25 @@
 		}                                                                \
 	} while (0)
 
-static char dir[4096], path[4200];
+static char path[4096];
 
-static void cleanup(void)
+/*
+ * A new private temporary file holding data (on tmpfs when there is one:
+ * twice the executions), removed again after each input, so that a stopped
+ * run leaves nothing behind.
+ */
+static void temp_file(char *p, size_t plen, const char *suffix, const void *data, size_t size)
 {
-	unlink(path);
-	rmdir(dir);
-}
-
-/* One private temporary file per process, rewritten for every input. */
-static const char *write_input(const uint8_t *data, size_t size)
-{
-	if (!path[0]) {
-		const char *tmp = getenv("TMPDIR");
-		snprintf(dir, sizeof(dir), "%s/mmsim-fuzz-gt-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-		CHECK(mkdtemp(dir));
-		snprintf(path, sizeof(path), "%s/input%s", dir, FUZZ_SUFFIX);
-		atexit(cleanup);
-	}
-	FILE *f = fopen(path, "wb");
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(p, plen, "%s/mmsim-fuzz-gt-XXXXXX%s", tmp, suffix);
+	int fd = mkstemps(p, (int)strlen(suffix));
+	CHECK(fd >= 0);
+	FILE *f = fdopen(fd, "wb");
 	CHECK(f);
 	CHECK(fwrite(data, 1, size, f) == size);
 	CHECK(fclose(f) == 0);
-	return path;
 }
 
 static void check_loaded(const struct gt *g)
@@ -69,27 +68,99 @@ static void check_loaded(const struct gt *g)
 	CHECK(calls == g->calls);
 }
 
+#ifdef FUZZ_ZSTD
+#include <zstd.h>
+
+#define REF_MAX (4u << 20) /* the reference decode gives up beyond this */
+
+/* Decode the whole input in one go: 1 valid (text in *out), 0 corrupt or cut short, -1 too big. */
+static int zstd_decode(const uint8_t *in, size_t n, char **out, size_t *outlen)
+{
+	ZSTD_DStream *z = ZSTD_createDStream();
+	ZSTD_initDStream(z);
+	*out = malloc(REF_MAX);
+	ZSTD_inBuffer ib = { in, n, 0 };
+	ZSTD_outBuffer ob = { *out, REF_MAX, 0 };
+	size_t r = 0; /* 0: between frames */
+	int st = 1;
+	while (ib.pos < ib.size || r) {
+		size_t before_in = ib.pos, before_out = ob.pos;
+		r = ZSTD_decompressStream(z, &ob, &ib);
+		if (ZSTD_isError(r) || ob.pos == ob.size) {
+			st = ZSTD_isError(r) ? 0 : -1;
+			break;
+		}
+		if (ib.pos == before_in && ob.pos == before_out) {
+			st = 0;
+			break;
+		}
+	}
+	*outlen = ob.pos;
+	ZSTD_freeDStream(z);
+	return st;
+}
+
+/*
+ * The compressed file must load exactly as its decompressed text does, and
+ * a corrupt or truncated one must not load at all.
+ */
+static void compare_with_plain(const uint8_t *data, size_t size, int rc, const struct gt *g, const char *err)
+{
+	char *text, plain[4096];
+	size_t len;
+	int st = zstd_decode(data, size, &text, &len);
+	if (st == 0)
+		CHECK(rc == -1);
+	if (rc)
+		CHECK(!strncmp(err, path, strlen(path)));
+	if (st == 1) {
+		temp_file(plain, sizeof(plain), ".txt", text, len);
+		struct gt g2;
+		char err2[512];
+		int rc2 = gt_load(&g2, plain, err2, sizeof(err2));
+		unlink(plain);
+		if (rc2 != rc || (rc && strcmp(err + strlen(path), err2 + strlen(plain))))
+			fprintf(stderr, "fuzz_gt: as .zst: %s\nas text: %s\n", rc ? err : "ok", rc2 ? err2 : "ok");
+		CHECK(rc2 == rc);
+		if (rc)
+			CHECK(!strcmp(err + strlen(path), err2 + strlen(plain)));
+		if (!rc) {
+			CHECK(g2.n == g->n && g2.calls == g->calls);
+			for (uint32_t i = 0; i < g->n; i++)
+				CHECK(g2.seqs[i].id == g->seqs[i].id && g2.seqs[i].n == g->seqs[i].n);
+			gt_free(&g2);
+		}
+	}
+	free(text);
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *p = write_input(data, size);
+	temp_file(path, sizeof(path), FUZZ_SUFFIX, data, size);
 	struct gt g;
 	char err[512];
 	err[0] = 0;
-	if (gt_load(&g, p, err, sizeof(err)) == 0) {
+	int rc = gt_load(&g, path, err, sizeof(err));
+#ifdef FUZZ_ZSTD
+	compare_with_plain(data, size, rc, &g, err);
+#endif
+	if (rc == 0) {
 		check_loaded(&g);
 		gt_free(&g);
-		return 0;
+	} else {
+		/* A failure always says why, as "FILE:LINE: reason", and leaves nothing allocated. */
+		CHECK(memchr(err, 0, sizeof(err)));
+		CHECK(!strncmp(err, path, strlen(path)));
+		CHECK(g.n == 0 && g.seqs == NULL);
+		/* Again into a small, exactly sized buffer: truncated messages must stay inside it. */
+		size_t small = 1 + size % 24;
+		char *e = malloc(small);
+		memset(e, 'x', small);
+		CHECK(gt_load(&g, path, e, small) == -1);
+		CHECK(memchr(e, 0, small));
+		free(e);
 	}
-	/* A failure always says why, as "FILE:LINE: reason", and leaves nothing allocated. */
-	CHECK(memchr(err, 0, sizeof(err)));
-	CHECK(!strncmp(err, p, strlen(p)));
-	CHECK(g.n == 0 && g.seqs == NULL);
-	/* Again into a small, exactly sized buffer: truncated messages must stay inside it. */
-	size_t small = 1 + size % 24;
-	char *e = malloc(small);
-	memset(e, 'x', small);
-	CHECK(gt_load(&g, p, e, small) == -1);
-	CHECK(memchr(e, 0, small));
-	free(e);
+	unlink(path);
 	return 0;
 }

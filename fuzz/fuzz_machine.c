@@ -41,10 +41,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = 0;
 
-	struct machine m;
-	char err[512];
+	struct machine m, m2;
+	char err[512], err2[512];
 	err[0] = 0;
-	if (machine_load_text(&m, text, "fuzz", err, sizeof(err)) == 0) {
+	int rc = machine_load_text(&m, text, "fuzz", err, sizeof(err));
+
+	/* The name a text goes by in messages must not change whether or how it loads. */
+	char longname[300];
+	memset(longname, 'o', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	const char *other[] = { longname, "preset zen4" };
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		int rc2 = machine_load_text(&m2, text, other[i], err2, sizeof(err2));
+		if (rc2 != rc)
+			fprintf(stderr, "fuzz_machine: as 'fuzz': %s\nas '%.20s...': %s\n", rc ? err : "ok", other[i],
+				rc2 ? err2 : "ok");
+		CHECK(rc2 == rc);
+		CHECK(rc || !memcmp(&m, &m2, sizeof(m)));
+	}
+
+	if (rc == 0) {
 		check_loaded(&m);
 	} else {
 		/* A failure always says why, as "ORIGIN[:LINE]: reason". */

@@ -81,6 +81,7 @@ struct raw {
 	char val[160];
 	char origin[256];
 	int line;
+	int depth; /* of the text that set it: 0 the file, 1 its base, ... (one text per depth) */
 	bool set;
 };
 
@@ -199,14 +200,18 @@ static int parse_text(struct parse *p, const char *text, const char *origin)
 		if (ki < 0)
 			return fail(p, origin, lineno, "unknown key '%s' (see docs/machine-format.md)", k);
 		struct raw *r = &p->raw[ki];
-		/* A file may override its base's keys, but set each key only once itself. */
-		if (r->set && strcmp(r->origin, origin) == 0)
+		/*
+		 * A file may override its base's keys, but set each key only once itself.
+		 * (Compared by depth, not by origin: r->origin is cut to 255 characters.)
+		 */
+		if (r->set && r->depth == p->depth)
 			return fail(p, origin, lineno, "duplicate key '%s' (first set at line %d)", k, r->line);
 		if (strlen(v) >= sizeof(r->val))
 			return fail(p, origin, lineno, "value for '%s' too long", k);
 		strcpy(r->val, v);
 		snprintf(r->origin, sizeof(r->origin), "%s", origin);
 		r->line = lineno;
+		r->depth = p->depth;
 		r->set = true;
 	}
 	return 0;

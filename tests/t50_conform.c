@@ -564,11 +564,12 @@ static void conc_body(struct sim_core *c, void *arg)
 	}
 }
 
-static void run_conc(enum sim_mode mode, uint32_t n, bool shared)
+static void run_conc_opts(enum sim_mode mode, uint32_t n, bool shared, bool lazy)
 {
 	struct boot_opts o;
 	boot_defaults(&o, &M, D, n);
 	o.sim.mode = mode;
+	o.vm.lazy_flush = lazy;
 	struct conc *k = xzalloc(sizeof(*k));
 	k->b = boot_create(&o);
 	k->as = vm_as_create(k->b->sys, NULL);
@@ -602,6 +603,16 @@ static void run_conc(enum sim_mode mode, uint32_t n, bool shared)
 	ck_assert_msg(leaked == 0, "%s: %lld frames leaked", D->name, (long long)leaked);
 	xfree(k);
 }
+
+static void run_conc(enum sim_mode mode, uint32_t n, bool shared) { run_conc_opts(mode, n, shared, false); }
+
+START_TEST(concurrent_lazy_flush)
+{
+	/* With lazy remote flushes (designs that have them): still no violation, nothing leaked. */
+	run_conc_opts(SIM_DET, 4, true, true);
+	run_conc_opts(SIM_PAR, 4, true, true);
+}
+END_TEST
 
 START_TEST(concurrent_det_disjoint) { run_conc(SIM_DET, 4, false); }
 END_TEST
@@ -694,6 +705,7 @@ static Suite *suite(void)
 	tcase_add_test(tp, concurrent_det_shared);
 	tcase_add_test(tp, concurrent_par_disjoint);
 	tcase_add_test(tp, concurrent_par_shared);
+	tcase_add_test(tp, concurrent_lazy_flush);
 	suite_add_tcase(s, tp);
 	return s;
 }

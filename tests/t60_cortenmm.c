@@ -237,6 +237,73 @@ START_TEST(stray_race_parallel)
 }
 END_TEST
 
+/* ---- LATR: lazy remote flushes at the next tick; frames held until every core has flushed ---- */
+
+struct lazy {
+	struct fix *f;
+	_Atomic int phase;
+	int64_t frames_before_tick, frames_after_tick;
+	uint64_t irqs;
+};
+
+static void lazy_body(struct sim_core *c, void *arg)
+{
+	struct lazy *z = arg;
+	struct fix *f = z->f;
+	struct mmu_cpu *cpu = mmu_cpu_of(c);
+	vm_switch(f->as, cpu);
+	if (c->id == 0) {
+		vm_mmap(f->as, cpu, BASE, 8 * PAGE_SIZE, RW, ANON, NULL, 0);
+		for (int i = 0; i < 8; i++)
+			vm_access(f->as, cpu, BASE + (uint64_t)i * PAGE_SIZE, ACC_W);
+		atomic_store(&z->phase, 1);
+		while (atomic_load(&z->phase) != 2) {
+			sim_advance(c, 100);
+			sim_sync(c);
+		}
+		vm_munmap(f->as, cpu, BASE, 8 * PAGE_SIZE); /* core 1 caches these: a lazy flush */
+		z->irqs = c->st.irqs_sent;
+		z->frames_before_tick = pm_in_use(f->b->mmu->pm);
+		atomic_store(&z->phase, 3);
+	} else {
+		while (atomic_load(&z->phase) != 1) {
+			sim_advance(c, 100);
+			sim_sync(c);
+		}
+		for (int i = 0; i < 8; i++)
+			vm_access(f->as, cpu, BASE + (uint64_t)i * PAGE_SIZE, ACC_R);
+		atomic_store(&z->phase, 2);
+		while (atomic_load(&z->phase) != 3) {
+			sim_advance(c, 100);
+			sim_sync(c);
+		}
+		/* Run past the next tick: the flush happens, and the frames go. */
+		sim_advance(c, f->b->sys->tick_period);
+		vm_tick_check(f->b->sys, cpu);
+		z->frames_after_tick = pm_in_use(f->b->mmu->pm);
+	}
+}
+
+START_TEST(latr_lazy_flush)
+{
+	struct boot_opts o;
+	boot_defaults(&o, &M, vm_design_find("cortenmm-adv"), 2);
+	o.vm.lazy_flush = true;
+	struct fix *f = xzalloc(sizeof(*f));
+	f->b = boot_create(&o);
+	f->as = vm_as_create(f->b->sys, NULL);
+	struct lazy z = { .f = f };
+	sim_run(f->b->sim, lazy_body, &z);
+	ck_assert_uint_eq(z.irqs, 0);					/* no IPI: deferred to the tick */
+	ck_assert_uint_ge(cm_latr_deferred(f->b->sys), 1);
+	ck_assert_int_eq(z.frames_before_tick - z.frames_after_tick, 8); /* held until core 1 flushed */
+	struct mmu_cpu_stats ms;
+	mmu_stats_sum(f->b->mmu, &ms);
+	ck_assert_uint_eq(ms.tlb_violations, 0);
+	fix_free(f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	test_machine(&M);
@@ -249,6 +316,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, serialize_rw);
 	tcase_add_test(tc, stray_retry_adv);
 	tcase_add_test(tc, stray_race_parallel);
+	tcase_add_test(tc, latr_lazy_flush);
 	suite_add_tcase(s, tc);
 	return s;
 }

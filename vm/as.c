@@ -182,6 +182,7 @@ enum vm_fault vm_access(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, enum
 {
 	struct vm_core_stats *st = vm_cst(as, cpu);
 	st->accesses++;
+	vm_tick_check(as->sys, cpu);
 	if (va >= VM_TASK_SIZE) { /* kernel or non-canonical: the hardware faults, the kernel signals */
 		st->segv++;
 		return VM_FAULT_SEGV;

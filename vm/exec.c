@@ -201,6 +201,7 @@ static void core_body(struct sim_core *c, void *arg)
 			st->marked = true;
 			continue;
 		}
+		vm_tick_check(x->sys, cpu);
 		long r = do_event(x, t, cpu, &e);
 		if (e.fl & EVF_OP)
 			st->ops++;

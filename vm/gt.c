@@ -66,7 +66,8 @@ static bool prot_of(const char *s, int *prot)
 static int split_tokens(char *s, char **tok)
 {
 	int n = 0;
-	for (char *t = strtok(s, " \t"); t; t = strtok(NULL, " \t"))
+	char *save;
+	for (char *t = strtok_r(s, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
 		if (n < MAXTOK)
 			tok[n++] = t;
 		else

@@ -21,6 +21,10 @@ struct vm_sys *vm_sys_create(struct sim *s, struct mmu *mmu, const struct vm_des
 		panic("no memory for the zero page");
 	sys->pm->frames[sys->zero_pfn].owner = 0xffffffffu;
 	sys->cst = xzalloc(sizeof(struct vm_core_stats) * s->o.ncores);
+	sys->tick_period = (cycles_t)(s->m->freq_ghz * 1e9 / s->m->tick_hz);
+	sys->next_tick = xzalloc(sizeof(cycles_t) * s->o.ncores);
+	for (uint32_t i = 0; i < s->o.ncores; i++)
+		sys->next_tick[i] = sys->tick_period;
 	atomic_store(&sys->next_file_id, 1);
 	atomic_store(&sys->next_pid, 1);
 	return sys;
@@ -30,6 +34,9 @@ void vm_sys_destroy(struct vm_sys *sys)
 {
 	if (!sys)
 		return;
+	if (sys->dstate_free)
+		sys->dstate_free(sys);
+	xfree(sys->next_tick);
 	for (uint32_t i = 0; i < sys->sim->o.ncores; i++)
 		for (int k = 0; k < VM_OP_COUNT; k++)
 			hist_free(&sys->cst[i].lat[k]);
@@ -62,4 +69,13 @@ void vm_stats_free(struct vm_core_stats *st)
 {
 	for (int k = 0; k < VM_OP_COUNT; k++)
 		hist_free(&st->lat[k]);
+}
+
+void vm_tick_slow(struct vm_sys *sys, struct mmu_cpu *cpu)
+{
+	cycles_t *next = &sys->next_tick[cpu->core->id];
+	while (*next <= cpu->core->clock)
+		*next += sys->tick_period;
+	if (sys->d->tick)
+		sys->d->tick(sys, cpu);
 }

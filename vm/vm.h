@@ -154,7 +154,19 @@ struct vm_sys {
 	uint64_t zero_pfn; /* the shared zero page */
 	struct vm_core_stats *cst; /* per core */
 	_Atomic uint32_t next_file_id, next_pid;
+	cycles_t tick_period;
+	cycles_t *next_tick; /* per core */
+	void *dstate;	     /* design-wide state (for example LATR queues), owned by the design */
+	void (*dstate_free)(struct vm_sys *sys);
 };
+
+/* vm_tick_check: run the design's tick if this core's clock passed its next tick. Call between events. */
+void vm_tick_slow(struct vm_sys *sys, struct mmu_cpu *cpu);
+static inline void vm_tick_check(struct vm_sys *sys, struct mmu_cpu *cpu)
+{
+	if (unlikely(cpu->core->clock >= sys->next_tick[cpu->core->id]))
+		vm_tick_slow(sys, cpu);
+}
 
 /*
  * struct vm_as: one address space (one process). `hw` is what the MMU sees
@@ -236,6 +248,13 @@ struct vm_design {
 	 * no other core may change `as` meanwhile.
 	 */
 	void (*layout)(struct vm_as *as, uint64_t start, uint64_t end, vm_visit_fn fn, void *arg);
+
+	/*
+	 * tick: the scheduler tick on `cpu` (kern.tick_hz), for work a design
+	 * defers to it (LATR-style lazy flushes). Optional. Runs on cpu's core,
+	 * between events, with no lock held.
+	 */
+	void (*tick)(struct vm_sys *sys, struct mmu_cpu *cpu);
 
 	/* stats: design-specific counters into the emitter. metadata_bytes: bytes of mapping metadata now. */
 	void (*stats)(struct vm_as *as, struct em *e);
