@@ -1,4 +1,4 @@
-/* exec.c: executes per-thread event streams: region-relative addresses, barriers, phases, time slicing of threads on cores. */
+/* exec.c: executes per-thread event streams: processes and threads (clone, fork, vfork, exec, exit), time slicing on cores, region-relative addresses. */
 #include "vm/exec.h"
 
 #include <string.h>
@@ -6,26 +6,60 @@
 const char *const ev_names[EV_KINDS] = { "end", "mmap", "munmap", "mprotect", "madvise", "mremap", "brk",
 					 "access", "compute", "barrier", "mark", "thread", "fork", "exec", "exit" };
 
-/* A process: its address space and its regions (id -> where the design put them). */
+/* ---- processes, threads, regions ---- */
+
 struct region {
 	uint32_t id;
 	uint64_t base, len;
 };
 
+/*
+ * struct ex_proc: a process. `as` may be shared with a vfork parent until
+ * exec. The region table is the program's own state: a host lock, no
+ * simulated cost.
+ */
 struct ex_proc {
 	uint32_t pid;
 	struct vm_as *as;
-	pthread_mutex_t mu; /* the region table is the program's own state: host lock, no simulated cost */
+	struct ex_proc *shares; /* vfork: the parent whose address space this one borrows, until exec */
+	uint32_t threads;	/* live threads */
+	pthread_mutex_t mu;
 	struct region *r;
 	uint32_t nr, cap;
+	bool exited;
 };
 
 struct ex_thread {
 	uint32_t tid;
 	struct ex_proc *p;
 	struct ev_src *src;
+	uint32_t core;
+	cycles_t ready; /* may not run before this clock (its creation) */
 	bool done;
 };
+
+struct ex_runq {
+	pthread_mutex_t mu;
+	struct ex_thread **t;
+	uint32_t n, cap, cur;
+	bool idle; /* the core is blocked waiting for a thread */
+	cycles_t wake_at;
+} __attribute__((aligned(CACHELINE)));
+
+#define EX_MAX_PROCS 4096
+
+struct ex_priv {
+	struct ex_runq *rq;
+	pthread_mutex_t mu; /* processes, the thread counter, placement */
+	struct ex_proc *procs[EX_MAX_PROCS];
+	uint32_t nprocs;
+	_Atomic uint32_t live; /* threads not yet done */
+	uint32_t next_core;
+	struct ex_thread **all;
+	uint32_t nall, capall;
+};
+
+static struct ex_priv *P(const struct ex *x) { return x->priv; }
 
 struct ex *ex_create(struct vm_sys *sys)
 {
@@ -33,39 +67,80 @@ struct ex *ex_create(struct vm_sys *sys)
 	x->sys = sys;
 	x->ncores = sys->sim->o.ncores;
 	x->cst = xzalloc(sizeof(*x->cst) * x->ncores);
-	x->runq = xzalloc(sizeof(*x->runq) * x->ncores);
-	x->nrun = xzalloc(sizeof(*x->nrun) * x->ncores);
-	x->procs = xzalloc(sizeof(*x->procs) * 64);
-	x->slice = (cycles_t)(sys->m->freq_ghz * 1e9 / sys->m->tick_hz);
+	x->slice = sys->tick_period;
+	struct ex_priv *p = xzalloc(sizeof(*p));
+	p->rq = xaligned_zalloc(CACHELINE, sizeof(*p->rq) * x->ncores);
+	for (uint32_t i = 0; i < x->ncores; i++)
+		pthread_mutex_init(&p->rq[i].mu, NULL);
+	pthread_mutex_init(&p->mu, NULL);
+	x->priv = p;
 	return x;
 }
 
-static struct ex_proc *proc(struct ex *x, uint32_t pid)
+static struct ex_proc *proc_find(struct ex_priv *p, uint32_t pid)
 {
-	for (uint32_t i = 0; i < x->nprocs; i++)
-		if (x->procs[i].pid == pid)
-			return &x->procs[i];
-	if (x->nprocs == 64)
-		panic("executor: more than 64 processes");
-	struct ex_proc *p = &x->procs[x->nprocs++];
-	p->pid = pid;
-	p->as = vm_as_create(x->sys, NULL);
-	if (!p->as)
-		panic("executor: no memory for an address space");
-	pthread_mutex_init(&p->mu, NULL);
-	return p;
+	for (uint32_t i = 0; i < p->nprocs; i++)
+		if (p->procs[i]->pid == pid)
+			return p->procs[i];
+	return NULL;
+}
+
+static struct ex_proc *proc_new(struct ex_priv *p, uint32_t pid, struct vm_as *as)
+{
+	if (p->nprocs == EX_MAX_PROCS)
+		panic("executor: more than %d processes", EX_MAX_PROCS);
+	struct ex_proc *pr = xzalloc(sizeof(*pr));
+	pr->pid = pid;
+	pr->as = as;
+	pthread_mutex_init(&pr->mu, NULL);
+	p->procs[p->nprocs++] = pr;
+	return pr;
+}
+
+static struct ex_thread *thread_new(struct ex *x, struct ex_proc *pr, uint32_t tid, struct ev_src *src, uint32_t core,
+				    cycles_t ready)
+{
+	struct ex_priv *p = P(x);
+	struct ex_thread *t = xzalloc(sizeof(*t));
+	t->tid = tid;
+	t->p = pr;
+	t->src = src;
+	t->core = core % x->ncores;
+	t->ready = ready;
+	pr->threads++;
+	atomic_fetch_add(&p->live, 1);
+	if (p->nall == p->capall)
+		p->all = xrealloc(p->all, sizeof(*p->all) * (p->capall = p->capall ? p->capall * 2 : 64));
+	p->all[p->nall++] = t;
+	return t;
+}
+
+/* Put t on its core's run queue; wake the core if it is idle. `waker` may be NULL (before the run). */
+static void enqueue(struct ex *x, struct sim_core *waker, struct ex_thread *t)
+{
+	struct ex_runq *q = &P(x)->rq[t->core];
+	pthread_mutex_lock(&q->mu);
+	if (q->n == q->cap)
+		q->t = xrealloc(q->t, sizeof(*q->t) * (q->cap = q->cap ? q->cap * 2 : 8));
+	q->t[q->n++] = t;
+	bool wake = q->idle;
+	q->idle = false;
+	pthread_mutex_unlock(&q->mu);
+	if (wake && waker)
+		sim_wake(waker, &x->sys->sim->cores[t->core], t->ready);
 }
 
 void ex_add_thread(struct ex *x, uint32_t pid, uint32_t tid, struct ev_src *src, uint32_t core)
 {
-	struct ex_thread *t = xzalloc(sizeof(*t));
-	t->tid = tid;
-	t->p = proc(x, pid);
-	t->src = src;
-	core %= x->ncores;
-	x->runq[core] = xrealloc(x->runq[core], sizeof(*x->runq[core]) * (x->nrun[core] + 1));
-	x->runq[core][x->nrun[core]++] = *t;
-	xfree(t);
+	struct ex_priv *p = P(x);
+	struct ex_proc *pr = proc_find(p, pid);
+	if (!pr) {
+		struct vm_as *as = vm_as_create(x->sys, NULL);
+		if (!as)
+			panic("executor: no memory for an address space");
+		pr = proc_new(p, pid, as);
+	}
+	enqueue(x, NULL, thread_new(x, pr, tid, src, core, 0));
 }
 
 struct vm_file *ex_file(struct ex *x, uint32_t id, uint64_t size)
@@ -80,11 +155,9 @@ struct vm_file *ex_file(struct ex *x, uint32_t id, uint64_t size)
 	return f;
 }
 
-/* ---- regions ---- */
-
 static struct region *region_find(struct ex_proc *p, uint32_t id)
 {
-	for (uint32_t i = 0; i < p->nr; i++)
+	for (uint32_t i = p->nr; i-- > 0;)
 		if (p->r[i].id == id)
 			return &p->r[i];
 	return NULL;
@@ -103,7 +176,6 @@ static void region_set(struct ex_proc *p, uint32_t id, uint64_t base, uint64_t l
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Resolve a (region, offset) address. false if the region is unknown (never mapped, or the mmap failed). */
 static bool resolve(struct ex_proc *p, uint32_t region, bool rel, uint64_t off, uint64_t *out)
 {
 	if (!rel) {
@@ -119,12 +191,89 @@ static bool resolve(struct ex_proc *p, uint32_t region, bool rel, uint64_t off, 
 	return ok;
 }
 
+/* The address space the thread's process uses now (its own, or a vfork parent's). */
+static struct vm_as *as_of(struct ex_proc *p) { return p->shares ? p->shares->as : p->as; }
+
+/* ---- process and thread events ---- */
+
+static struct ev_src *open_thread(struct ex *x, uint32_t tid)
+{
+	if (!x->spawn)
+		panic("executor: a thread was created but no source of thread streams was given");
+	return x->spawn(x->spawn_ctx, tid);
+}
+
+static uint32_t place(struct ex *x)
+{
+	struct ex_priv *p = P(x);
+	return p->next_core++ % x->ncores;
+}
+
+static void do_thread(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, const struct ev *e)
+{
+	struct ex_priv *p = P(x);
+	sim_advance(cpu->core, x->sys->m->syscall); /* clone */
+	pthread_mutex_lock(&p->mu);
+	struct ex_thread *n = thread_new(x, t->p, e->tid2, open_thread(x, e->tid2), place(x), cpu->core->clock);
+	pthread_mutex_unlock(&p->mu);
+	enqueue(x, cpu->core, n);
+}
+
+static void do_fork(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, const struct ev *e)
+{
+	struct ex_priv *p = P(x);
+	struct vm_as *child_as = NULL;
+	bool vfork = e->flags != 0;
+	if (!vfork) {
+		child_as = vm_fork(as_of(t->p), cpu);
+		if (!child_as)
+			return;
+	} else {
+		sim_advance(cpu->core, x->sys->m->syscall);
+	}
+	pthread_mutex_lock(&p->mu);
+	struct ex_proc *c = proc_new(p, e->pid2, child_as);
+	if (vfork)
+		c->shares = t->p->shares ? t->p->shares : t->p;
+	/* The child inherits the parent's regions. */
+	pthread_mutex_lock(&t->p->mu);
+	c->r = xmalloc(sizeof(*c->r) * (t->p->nr ? t->p->nr : 1));
+	memcpy(c->r, t->p->r, sizeof(*c->r) * t->p->nr);
+	c->nr = c->cap = t->p->nr;
+	pthread_mutex_unlock(&t->p->mu);
+	struct ex_thread *n = thread_new(x, c, e->tid2, open_thread(x, e->tid2), place(x), cpu->core->clock);
+	pthread_mutex_unlock(&p->mu);
+	enqueue(x, cpu->core, n);
+}
+
+static void do_exec(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu)
+{
+	struct ex_proc *pr = t->p;
+	struct vm_as *old = pr->shares ? NULL : pr->as;
+	sim_advance(cpu->core, x->sys->m->syscall);
+	pr->shares = NULL;
+	pr->as = vm_as_create(x->sys, cpu);
+	if (!pr->as)
+		panic("executor: no memory for an address space");
+	pthread_mutex_lock(&pr->mu);
+	pr->nr = 0;
+	pthread_mutex_unlock(&pr->mu);
+	vm_switch(pr->as, cpu);
+	if (old) {
+		/* Other cores that ran the old space forget it; its memory goes. */
+		for (uint32_t i = 0; i < x->ncores; i++)
+			if (x->sys->mmu->cpus[i].cur == &old->hw && i == cpu->core->id)
+				x->sys->mmu->cpus[i].cur = NULL;
+		vm_as_destroy(old, cpu);
+	}
+}
+
 /* ---- running ---- */
 
 static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, const struct ev *e)
 {
 	struct ex_proc *p = t->p;
-	struct vm_as *as = p->as;
+	struct vm_as *as = as_of(p);
 	uint64_t a = 0, a2 = 0;
 	bool ok = true;
 	if (e->kind >= EV_MMAP && e->kind <= EV_ACCESS) {
@@ -133,10 +282,10 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 			ok = resolve(p, e->region2, e->fl & EVF_REGION2, e->addr2, &a2);
 	}
 	if (!ok)
-		return -EFAULT; /* a region that never came to be: the program would have crashed; count and go on */
+		return -EFAULT; /* a region that never came to be (its mmap failed): counted, and the run goes on */
 	switch (e->kind) {
 	case EV_MMAP: {
-		struct vm_file *f = (e->flags & VM_MAP_ANONYMOUS) ? NULL : ex_file(x, e->file, 1ull << 30);
+		struct vm_file *f = (e->flags & VM_MAP_ANONYMOUS) ? NULL : ex_file(x, e->file, e->off + e->len);
 		long r = vm_mmap(as, cpu, a, e->len, e->prot, e->flags, f, e->off);
 		if (r >= 0 && e->new_region)
 			region_set(p, e->new_region, (uint64_t)r, e->len);
@@ -154,13 +303,64 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 	case EV_BRK: return vm_brk(as, cpu, e->addr);
 	case EV_ACCESS: return (long)vm_access(as, cpu, a, (enum mmu_acc)e->acc);
 	case EV_COMPUTE: sim_advance(cpu->core, e->cycles); return 0;
-	case EV_BARRIER: {
-		uint32_t i = (uint32_t)e->addr % EX_MAX_BARRIERS;
-		lk_barrier_wait(cpu->core, &x->barrier[i]);
-		return 0;
-	}
+	case EV_BARRIER: lk_barrier_wait(cpu->core, &x->barrier[e->addr % EX_MAX_BARRIERS]); return 0;
+	case EV_THREAD: do_thread(x, t, cpu, e); return 0;
+	case EV_FORK: do_fork(x, t, cpu, e); return 0;
+	case EV_EXEC: do_exec(x, t, cpu); return 0;
 	}
 	return 0;
+}
+
+/* A thread is finished: when it is the last of everything, idle cores may stop. */
+static void thread_done(struct ex *x, struct ex_thread *t, struct sim_core *c)
+{
+	struct ex_priv *p = P(x);
+	t->done = true;
+	pthread_mutex_lock(&p->mu);
+	t->p->threads--;
+	pthread_mutex_unlock(&p->mu);
+	if (atomic_fetch_sub(&p->live, 1) != 1)
+		return;
+	for (uint32_t i = 0; i < x->ncores; i++) {
+		struct ex_runq *q = &p->rq[i];
+		pthread_mutex_lock(&q->mu);
+		bool wake = q->idle;
+		q->idle = false;
+		pthread_mutex_unlock(&q->mu);
+		if (wake)
+			sim_wake(c, &x->sys->sim->cores[i], c->clock);
+	}
+}
+
+/* The next thread of this core to run, round robin; NULL if it has none (it then waits, or stops). */
+static struct ex_thread *pick(struct ex *x, struct sim_core *c)
+{
+	struct ex_priv *p = P(x);
+	struct ex_runq *q = &p->rq[c->id];
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		/* drop finished threads */
+		uint32_t keep = 0;
+		for (uint32_t i = 0; i < q->n; i++)
+			if (!q->t[i]->done)
+				q->t[keep++] = q->t[i];
+		q->n = keep;
+		if (q->n) {
+			q->cur = (q->cur + 1) % q->n;
+			struct ex_thread *t = q->t[q->cur];
+			pthread_mutex_unlock(&q->mu);
+			if (c->clock < t->ready)
+				c->clock = t->ready; /* idle until it exists */
+			return t;
+		}
+		if (!atomic_load(&p->live)) {
+			pthread_mutex_unlock(&q->mu);
+			return NULL;
+		}
+		q->idle = true;
+		pthread_mutex_unlock(&q->mu);
+		sim_block(c);
+	}
 }
 
 static void core_body(struct sim_core *c, void *arg)
@@ -168,65 +368,61 @@ static void core_body(struct sim_core *c, void *arg)
 	struct ex *x = arg;
 	struct ex_core_stats *st = &x->cst[c->id];
 	struct mmu_cpu *cpu = mmu_cpu_of(c);
-	uint32_t n = x->nrun[c->id], live = n, cur = 0;
-	struct ex_thread *q = x->runq[c->id];
 	st->mark = c->clock;
-	if (!n)
-		return;
-	vm_switch(q[0].p->as, cpu);
-	struct ex_thread *running = &q[0];
-	cycles_t slice_end = c->clock + x->slice;
-	while (live) {
-		struct ex_thread *t = &q[cur];
-		if (t->done) {
-			cur = (cur + 1) % n;
-			continue;
-		}
-		if (t != running) { /* context switch */
-			sim_advance(c, x->sys->m->ctx_switch);
-			vm_switch(t->p->as, cpu);
+	struct ex_thread *running = NULL;
+	for (;;) {
+		struct ex_thread *t = pick(x, c);
+		if (!t)
+			break;
+		if (t != running) {
+			if (running)
+				sim_advance(c, x->sys->m->ctx_switch);
+			st->ctx_switches += running != NULL;
 			running = t;
-			st->ctx_switches++;
-			slice_end = c->clock + x->slice;
 		}
-		struct ev e;
-		if (!t->src->next(t->src, &e) || e.kind == EV_END) {
-			t->done = true;
-			live--;
-			continue;
-		}
-		st->events++;
-		if (e.kind == EV_MARK) {
-			st->mark = c->clock;
-			st->marked = true;
-			continue;
-		}
-		vm_tick_check(x->sys, cpu);
-		long r = do_event(x, t, cpu, &e);
-		if (e.fl & EVF_OP)
-			st->ops++;
-		if (e.fl & EVF_CHECK) {
-			if (e.kind == EV_ACCESS) {
-				if ((r == VM_FAULT_OK) != (e.ret == 0))
-					st->fault_outcome_mismatches++;
-			} else if ((r < 0) != (e.ret < 0)) {
-				st->result_mismatches++;
+		vm_switch(as_of(t->p), cpu);
+		cycles_t slice_end = c->clock + x->slice;
+		/* Run it until its slice ends (if others share the core) or it finishes. */
+		for (;;) {
+			struct ev e;
+			if (!t->src->next(t->src, &e) || e.kind == EV_END || e.kind == EV_EXIT) {
+				if (t->src->err[0] && !x->err[0])
+					snprintf(x->err, sizeof(x->err), "%s", t->src->err);
+				thread_done(x, t, c);
+				break;
 			}
+			st->events++;
+			if (e.kind == EV_MARK) {
+				st->mark = c->clock;
+				st->marked = true;
+				continue;
+			}
+			vm_tick_check(x->sys, cpu);
+			long r = do_event(x, t, cpu, &e);
+			if (e.fl & EVF_OP)
+				st->ops++;
+			if (e.fl & EVF_CHECK) {
+				if (e.kind == EV_ACCESS) {
+					if ((r == VM_FAULT_OK) != (e.ret == 0))
+						st->fault_outcome_mismatches++;
+				} else if ((r < 0) != (e.ret < 0)) {
+					st->result_mismatches++;
+				}
+			}
+			if (e.kind == EV_EXEC)
+				vm_switch(as_of(t->p), cpu);
+			if (c->clock >= slice_end && P(x)->rq[c->id].n > 1)
+				break; /* the tick: round robin */
 		}
-		if (n > 1 && c->clock >= slice_end)
-			cur = (cur + 1) % n; /* the tick: round robin */
 	}
 	st->end = c->clock;
 }
 
 void ex_run(struct ex *x)
 {
-	for (uint32_t i = 0; i < EX_MAX_BARRIERS; i++) {
-		uint32_t threads = 0;
-		for (uint32_t c = 0; c < x->ncores; c++)
-			threads += x->nrun[c];
+	uint32_t threads = atomic_load(&P(x)->live);
+	for (uint32_t i = 0; i < EX_MAX_BARRIERS; i++)
 		lk_barrier_init(&x->barrier[i], x->barrier_n[i] ? x->barrier_n[i] : threads);
-	}
 	sim_run(x->sys->sim, core_body, x);
 }
 
@@ -241,7 +437,7 @@ void ex_totals(const struct ex *x, struct ex_core_stats *sum, cycles_t *window)
 		sum->result_mismatches += c->result_mismatches;
 		sum->fault_outcome_mismatches += c->fault_outcome_mismatches;
 		sum->ctx_switches += c->ctx_switches;
-		if (!x->nrun[i])
+		if (!c->events)
 			continue;
 		lo = MIN(lo, c->mark);
 		hi = MAX(hi, c->end);
@@ -249,28 +445,43 @@ void ex_totals(const struct ex *x, struct ex_core_stats *sum, cycles_t *window)
 	*window = hi > lo ? hi - lo : 0;
 }
 
-struct vm_as *ex_as(const struct ex *x, uint32_t i) { return i < x->nprocs ? x->procs[i].as : NULL; }
+struct vm_as *ex_as(const struct ex *x, uint32_t i)
+{
+	struct ex_priv *p = P(x);
+	return i < p->nprocs ? as_of(p->procs[i]) : NULL;
+}
+
+uint32_t ex_nprocs(const struct ex *x) { return P(x)->nprocs; }
 
 void ex_destroy(struct ex *x)
 {
-	for (uint32_t i = 0; i < x->ncores; i++) {
-		for (uint32_t j = 0; j < x->nrun[i]; j++)
-			if (x->runq[i][j].src->close)
-				x->runq[i][j].src->close(x->runq[i][j].src);
-		xfree(x->runq[i]);
+	struct ex_priv *p = P(x);
+	for (uint32_t i = 0; i < x->ncores; i++)
 		x->sys->mmu->cpus[i].cur = NULL;
+	for (uint32_t i = 0; i < p->nall; i++) {
+		if (p->all[i]->src->close)
+			p->all[i]->src->close(p->all[i]->src);
+		xfree(p->all[i]);
 	}
-	for (uint32_t i = 0; i < x->nprocs; i++) {
-		vm_as_destroy(x->procs[i].as, NULL);
-		pthread_mutex_destroy(&x->procs[i].mu);
-		xfree(x->procs[i].r);
+	for (uint32_t i = 0; i < p->nprocs; i++) {
+		struct ex_proc *pr = p->procs[i];
+		if (pr->as)
+			vm_as_destroy(pr->as, NULL);
+		pthread_mutex_destroy(&pr->mu);
+		xfree(pr->r);
+		xfree(pr);
+	}
+	for (uint32_t i = 0; i < x->ncores; i++) {
+		pthread_mutex_destroy(&p->rq[i].mu);
+		xfree(p->rq[i].t);
 	}
 	for (uint32_t i = 0; i < x->nfiles; i++)
 		vm_file_put(x->sys, x->files[i]);
+	pthread_mutex_destroy(&p->mu);
+	xfree(p->all);
+	xfree(p->rq);
+	xfree(p);
 	xfree(x->files);
-	xfree(x->procs);
-	xfree(x->runq);
-	xfree(x->nrun);
 	xfree(x->cst);
 	xfree(x);
 }

@@ -27,22 +27,25 @@ struct ex_core_stats {
 
 #define EX_MAX_BARRIERS 8
 
-struct ex_proc;
-struct ex_thread;
-
+/*
+ * struct ex: the executor. Threads start where ex_add_thread puts them, or
+ * when a running thread creates them (EV_THREAD, EV_FORK): their events
+ * then come from spawn(spawn_ctx, tid), and they go to the cores in
+ * round-robin order. Threads sharing a core are time-sliced by the tick.
+ */
 struct ex {
 	struct vm_sys *sys;
 	uint32_t ncores;
 	struct ex_core_stats *cst;
-	struct ex_thread **runq; /* per core: threads in round-robin order */
-	uint32_t *nrun;
-	struct ex_proc *procs;
-	uint32_t nprocs;
 	struct lk_barrier barrier[EX_MAX_BARRIERS];
 	uint32_t barrier_n[EX_MAX_BARRIERS];
 	struct vm_file **files;
 	uint32_t nfiles;
-	cycles_t slice; /* time slice when threads share a core */
+	cycles_t slice; /* time slice when threads share a core (one tick) */
+	struct ev_src *(*spawn)(void *ctx, uint32_t tid);
+	void *spawn_ctx;
+	char err[256]; /* the first event-source error (a malformed trace), if any */
+	void *priv;
 };
 
 struct ex *ex_create(struct vm_sys *sys);
@@ -57,7 +60,8 @@ void ex_destroy(struct ex *x);
 
 /* Totals over cores: ops, events, and the measured window (min mark to max end). */
 void ex_totals(const struct ex *x, struct ex_core_stats *sum, cycles_t *window);
-/* The first process's address space (for stats and layout). */
+/* Process i's address space (for stats and layout), and how many processes there were. */
 struct vm_as *ex_as(const struct ex *x, uint32_t i);
+uint32_t ex_nprocs(const struct ex *x);
 
 #endif
