@@ -17,17 +17,21 @@ enum ev_kind {
 	EV_BARRIER,	/* wait until `len` threads have reached barrier `addr` (synthetic workloads) */
 	EV_MARK,	/* the measured phase starts here (synthetic workloads) */
 	EV_THREAD,	/* start thread `tid2` in this process */
-	EV_FORK,	/* start process `pid2` (with thread `tid2`) as a copy-on-write child */
+	EV_FORK,	/* start process `pid2` (with thread `tid2`): a copy-on-write child, or (flags != 0) a vfork child sharing this address space until it execs */
 	EV_EXEC,	/* replace this process's address space by a new, empty one */
 	EV_EXIT,	/* the thread exits; `len` != 0: the whole process exits */
 	EV_KINDS
 };
+
+/* Special regions: addresses relative to the process's start of brk (the heap). */
+#define EV_REGION_BRK 0xfffffffeu
 
 /* Event flags. */
 #define EVF_OP (1u << 0)     /* counts as one operation of the workload's throughput */
 #define EVF_REGION (1u << 1) /* addr is relative to `region` (else absolute) */
 #define EVF_REGION2 (1u << 2) /* addr2 is relative to `region2` */
 #define EVF_CHECK (1u << 3)  /* `ret` holds the recorded result, to compare with */
+#define EVF_NS (1u << 4)     /* EV_COMPUTE: `cycles` is in nanoseconds (converted with the machine's clock) */
 
 /*
  * struct ev: one event of one thread. Addresses are region-relative where

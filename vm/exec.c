@@ -182,6 +182,10 @@ static bool resolve(struct ex_proc *p, uint32_t region, bool rel, uint64_t off, 
 		*out = off;
 		return true;
 	}
+	if (region == EV_REGION_BRK) {
+		*out = (p->shares ? p->shares->as : p->as)->start_brk + off;
+		return true;
+	}
 	pthread_mutex_lock(&p->mu);
 	struct region *r = region_find(p, region);
 	bool ok = r != NULL;
@@ -300,9 +304,16 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 			region_set(p, e->new_region, (uint64_t)r, e->len2);
 		return r;
 	}
-	case EV_BRK: return vm_brk(as, cpu, e->addr);
+	case EV_BRK: {
+		uint64_t b = e->addr;
+		if ((e->fl & EVF_REGION) && e->region == EV_REGION_BRK)
+			b = e->addr ? as->start_brk + e->addr : 0;
+		return vm_brk(as, cpu, b);
+	}
 	case EV_ACCESS: return (long)vm_access(as, cpu, a, (enum mmu_acc)e->acc);
-	case EV_COMPUTE: sim_advance(cpu->core, e->cycles); return 0;
+	case EV_COMPUTE:
+		sim_advance(cpu->core, (e->fl & EVF_NS) ? (cycles_t)((double)e->cycles * x->sys->m->freq_ghz) : e->cycles);
+		return 0;
 	case EV_BARRIER: lk_barrier_wait(cpu->core, &x->barrier[e->addr % EX_MAX_BARRIERS]); return 0;
 	case EV_THREAD: do_thread(x, t, cpu, e); return 0;
 	case EV_FORK: do_fork(x, t, cpu, e); return 0;

@@ -1,70 +1,10 @@
 /* cmd_run.c: `mmsim run`: a built-in workload on N cores against a design; also `mmsim designs` and `mmsim workloads`. */
 #include "sim/cli/report.h"
+#include "sim/cli/sysopts.h"
 #include "workloads/wl.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* Options that build the system, shared by run and replay. */
-struct sysopts {
-	const char *design;
-	bool thp, lazy, no_check, no_slices;
-	uint64_t frames;
-	int levels;
-};
-
-#define SYS_OPTS                                                                                                    \
-	{ "design", required_argument, 0, 'd' }, { "thp", no_argument, 0, 'T' }, { "lazy-flush", no_argument, 0, 'Z' }, \
-		{ "no-check", no_argument, 0, 'K' }, { "frames", required_argument, 0, 'F' },                      \
-		{ "la57", no_argument, 0, '5' }, { "no-slices", no_argument, 0, 'S' }
-#define SYS_HELP                                                                                  \
-	"  --design NAME     address-space design (default linux; 'mmsim designs' lists them)\n"   \
-	"  --thp             back aligned anonymous memory with 2 MiB pages\n"                      \
-	"  --lazy-flush      LATR-style lazy remote TLB flushes (designs that support it)\n"         \
-	"  --no-slices       CortenMM: allocate addresses top-down, not from per-core slices\n"     \
-	"  --no-check        turn off the TLB coherence checker (faster)\n"                         \
-	"  --frames N        simulated physical memory in 4 KiB frames (default 4194304 = 16 GiB)\n" \
-	"  --la57            5-level page tables\n"
-
-static int sys_opt(struct sysopts *s, const char *cmd, int opt, const char *arg)
-{
-	uint64_t v;
-	switch (opt) {
-	case 'd': s->design = arg; return 1;
-	case 'T': s->thp = true; return 1;
-	case 'Z': s->lazy = true; return 1;
-	case 'K': s->no_check = true; return 1;
-	case 'S': s->no_slices = true; return 1;
-	case '5': s->levels = 5; return 1;
-	case 'F':
-		if (cli_u64(cmd, "frames", arg, 4096, 1ull << 32, &v))
-			return -1;
-		s->frames = v;
-		return 1;
-	}
-	return 0;
-}
-
-static struct boot *sys_boot(struct sysopts *s, struct cli_common *o, const char *cmd)
-{
-	const struct vm_design *d = vm_design_find(s->design);
-	if (!d) {
-		cli_error(cmd, "--design: no design '%s' (try 'mmsim designs')", s->design);
-		return NULL;
-	}
-	struct boot_opts bo;
-	boot_defaults(&bo, &o->m, d, o->cores);
-	bo.sim.mode = o->mode;
-	bo.sim.quantum = o->quantum;
-	bo.sim.lookahead = o->lookahead;
-	bo.mmu.nframes = s->frames;
-	bo.mmu.levels = s->levels;
-	bo.mmu.check = !s->no_check;
-	bo.vm.thp_always = s->thp;
-	bo.vm.lazy_flush = s->lazy;
-	bo.vm.no_slices = s->no_slices;
-	return boot_create(&bo);
-}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -85,7 +25,8 @@ static int cmd_run(int argc, char **argv)
 	const char *cmd = "run", *wname = "pf";
 	struct cli_common o;
 	cli_common_defaults(&o);
-	struct sysopts so = { .design = "linux", .frames = 1ull << 22, .levels = 4 };
+	struct sysopts so;
+	sys_defaults(&so);
 	struct wl_params wp = { 0 };
 	int opt, r;
 	optind = 1;
