@@ -221,7 +221,7 @@ static uint64_t place(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu
 {
 	uint64_t hint = vr_hint(addr);
 	if (hint && hint <= VM_TASK_SIZE - len) {
-		cm_lock(k, mm, cpu, hint, hint + len);
+		cm_lock(k, mm, cpu, hint - PAGE_SIZE, MIN(hint + len + PAGE_SIZE, VM_TASK_SIZE));
 		if (all_free(k, hint, hint + len) && guard_ok(k, hint, len))
 			return hint;
 		cm_unlock(k);
@@ -230,7 +230,7 @@ static uint64_t place(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu
 		uint64_t a = candidate(mm, cpu, len);
 		if (!a)
 			return 0;
-		cm_lock(k, mm, cpu, a, a + len);
+		cm_lock(k, mm, cpu, a - PAGE_SIZE, MIN(a + len + PAGE_SIZE, VM_TASK_SIZE));
 		if (all_free(k, a, a + len))
 			return a;
 		cm_unlock(k);
@@ -259,7 +259,7 @@ static long cm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64
 	struct cm_as *mm = cm_of(as);
 	struct cm_cursor k;
 	if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE)) {
-		cm_lock(&k, mm, cpu, addr, addr + len);
+		cm_lock(&k, mm, cpu, addr >= PAGE_SIZE ? addr - PAGE_SIZE : addr, MIN(addr + len + PAGE_SIZE, VM_TASK_SIZE));
 		if ((flags & VM_MAP_FIXED_NOREPLACE) && !all_free(&k, addr, addr + len)) {
 			cm_unlock(&k);
 			return -EEXIST;
@@ -272,6 +272,19 @@ static long cm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64
 	if (f)
 		file_hold(mm, f);
 	struct cm_meta m = status_for(prot, flags, f, addr, off);
+	/* Joining a mapping that had a private frame: Linux's merged VMA keeps its anon_vma. */
+	struct run me = { addr, addr + len, 0, m };
+	uint64_t pte;
+	if (addr >= PAGE_SIZE && addr - PAGE_SIZE >= k.start) {
+		struct run left = { addr - PAGE_SIZE, addr, 0, cm_query(&k, addr - PAGE_SIZE, &pte) };
+		if (left.m.av && continues(&left, &me))
+			m.av = 1;
+	}
+	if (addr + len < k.end) {
+		struct run right = { addr + len, addr + len + PAGE_SIZE, 0, cm_query(&k, addr + len, &pte) };
+		if (right.m.av && continues(&me, &right))
+			m.av = 1;
+	}
 	cm_mark(&k, addr, addr + len, &m);
 	cm_unlock(&k);
 	if (flags & VM_MAP_POPULATE) {
@@ -698,6 +711,48 @@ static bool grow_stack(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t va)
 	return grew;
 }
 
+/*
+ * The first private frame of a mapping: mark every page of the mapping (as
+ * Linux's VMA) as having had one, as Linux gives the VMA its anon_vma, so
+ * that what remains of it after splits behaves as Linux's would. A mapping
+ * is all-marked or all-unmarked, so this runs once per mapping. It walks
+ * out from the page one 2 MiB chunk (one cursor) at a time rather than
+ * locking the whole mapping: the mark only ever goes from 0 to 1.
+ */
+static void propagate_av(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t page)
+{
+	struct cm_cursor k;
+	for (int dir = 1; dir >= -1; dir -= 2) {
+		struct run prev = { 0 };
+		bool have = false, go = true;
+		uint64_t c = page & ~(HUGE_2M - 1);
+		while (go) {
+			uint64_t lo = c, hi = c + HUGE_2M;
+			cm_lock(&k, mm, cpu, lo, hi);
+			struct runs rs = runs_of(&k, lo, hi);
+			for (uint32_t n = 0; n < rs.n && go; n++) {
+				struct run *r = &rs.r[dir > 0 ? n : rs.n - 1 - n];
+				if (!have) { /* skip to the run holding the faulting page */
+					if (!(r->lo <= page && page < r->hi))
+						continue;
+					have = true;
+				} else if (!(dir > 0 ? continues(&prev, r) : continues(r, &prev)) || r->m.av) {
+					go = false; /* the mapping ends, or another core marks from here on */
+					break;
+				}
+				prev = *r;
+				if (r->m.kind != CM_INVALID && !r->m.av)
+					cm_set(&k, r->lo, r->hi, set_av, NULL);
+			}
+			xfree(rs.r);
+			cm_unlock(&k);
+			if (dir > 0 ? hi >= VM_TASK_SIZE : lo == 0)
+				break;
+			c = dir > 0 ? hi : lo - HUGE_2M;
+		}
+	}
+}
+
 enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint32_t err)
 {
 	struct cm_as *mm = cm_of(as);
@@ -787,17 +842,8 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 		break;
 	}
 	cm_unlock(&k);
-	if (need_av && r == VM_FAULT_OK) {
-		/*
-		 * The first private frame of a mapping: mark the whole mapping as
-		 * having had one (Linux gives the VMA its anon_vma), so that what
-		 * remains of it after splits still behaves as Linux's would.
-		 */
-		uint64_t elo, ehi;
-		lock_around(&k, mm, cpu, page, page + PAGE_SIZE, &elo, &ehi);
-		cm_set(&k, elo, ehi, set_av, NULL);
-		cm_unlock(&k);
-	}
+	if (need_av && r == VM_FAULT_OK)
+		propagate_av(mm, cpu, page);
 done:
 	if (newpfn)
 		pm_put(sys->pm, c, newpfn);

@@ -10,6 +10,12 @@
 
 #define MAX_LINE (1u << 20)
 #define IN_CHUNK (1u << 16)
+/*
+ * Memory the xz decoder may use. The dictionary size comes from the file and
+ * is allocated up front, so without a limit a 50-byte file can ask for 4 GiB;
+ * 1600 MiB still takes the largest dictionary xz itself writes (1536 MiB).
+ */
+#define XZ_MEMLIMIT ((uint64_t)1600 << 20)
 
 enum codec { PLAIN, ZST, XZ };
 
@@ -55,7 +61,7 @@ struct lines *lines_open(const char *path, char *err, size_t errlen)
 	} else if (ends_with(path, ".xz")) {
 		l->codec = XZ;
 		l->xz = (lzma_stream)LZMA_STREAM_INIT;
-		if (lzma_stream_decoder(&l->xz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
+		if (lzma_stream_decoder(&l->xz, XZ_MEMLIMIT, LZMA_CONCATENATED) != LZMA_OK) {
 			snprintf(err, errlen, "%s: cannot start the xz decoder", path);
 			lines_close(l);
 			return NULL;
@@ -153,6 +159,11 @@ static bool fill(struct lines *l)
 			l->len = l->cap - l->xz.avail_out;
 			if (r == LZMA_STREAM_END)
 				return l->len > before;
+			if (r == LZMA_MEMLIMIT_ERROR) {
+				snprintf(l->err, sizeof(l->err), "%s: xz data needs more than %llu MiB to decompress",
+					 l->path, (unsigned long long)(XZ_MEMLIMIT >> 20));
+				return false;
+			}
 			if (r != LZMA_OK && r != LZMA_BUF_ERROR) {
 				snprintf(l->err, sizeof(l->err), "%s: corrupt xz data (lzma error %d)", l->path, (int)r);
 				return false;

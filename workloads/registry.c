@@ -3,9 +3,11 @@
 
 #include <string.h>
 
-extern const struct wl_def wl_pf, wl_mmap;
+extern const struct wl_def wl_paper_mmap, wl_paper_mmap_pf, wl_paper_pf, wl_paper_munmap_virt, wl_paper_munmap;
 
-static const struct wl_def *const all[] = { &wl_pf, &wl_mmap, NULL };
+static const struct wl_def *const all[] = {
+	&wl_paper_mmap, &wl_paper_mmap_pf, &wl_paper_pf, &wl_paper_munmap_virt, &wl_paper_munmap, NULL,
+};
 
 const struct wl_def *const *wl_all(void) { return all; }
 

@@ -10,6 +10,7 @@ struct wl_params {
 	uint64_t ops;	    /* requests per thread (0: the workload's default) */
 	uint64_t seed;
 	bool high_contention; /* --contention high: share one region instead of disjoint slots */
+	bool fixed;	      /* --fixed: MAP_FIXED placement where a workload offers both */
 };
 
 struct wl_def {

@@ -16,11 +16,13 @@ static int cmd_run(int argc, char **argv)
 		"'mmsim workloads' lists the workloads and what counts as an op in each.\n\n"
 		"  --workload NAME   the workload (default pf)\n"
 		"  --ops K           requests per thread (default: the workload's)\n"
-		"  --contention L    low (default: disjoint slots) or high (one shared region)\n" SYS_HELP CLI_COMMON_HELP;
+		"  --contention L    low (default: disjoint slots) or high (one shared region)\n"
+		"  --fixed           MAP_FIXED placement, for workloads that offer it (mmap)\n" SYS_HELP CLI_COMMON_HELP;
 	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS,
 					      { "workload", required_argument, 0, 'w' },
 					      { "ops", required_argument, 0, 'n' },
 					      { "contention", required_argument, 0, 'C' },
+					      { "fixed", no_argument, 0, 'X' },
 					      { 0, 0, 0, 0 } };
 	const char *cmd = "run", *wname = "pf";
 	struct cli_common o;
@@ -45,6 +47,9 @@ static int cmd_run(int argc, char **argv)
 		case 'n':
 			if (cli_u64(cmd, "ops", optarg, 1, 1ull << 32, &wp.ops))
 				return 2;
+			break;
+		case 'X':
+			wp.fixed = true;
 			break;
 		case 'C':
 			if (!strcmp(optarg, "high"))
@@ -75,7 +80,7 @@ static int cmd_run(int argc, char **argv)
 	struct em e;
 	em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
 	em_begin(&e);
-	report_emit(&e, &(struct report_in){ &o, b, x, w->name });
+	report_emit(&e, &(struct report_in){ &o, b, x, w->name, wp.high_contention ? "high" : "low" });
 	em_end(&e);
 	ex_destroy(x);
 	int64_t leaked = boot_destroy(b);

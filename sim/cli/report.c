@@ -14,6 +14,7 @@ void report_emit(struct em *e, const struct report_in *in)
 
 	em_str(e, "design", b->sys->d->name);
 	em_str(e, "workload", in->workload);
+	em_str(e, "contention", in->contention ? in->contention : "-");
 	em_str(e, "machine", o->m.name);
 	em_str(e, "mode", o->mode == SIM_DET ? "det" : "par");
 	em_u64(e, o->mode == SIM_DET ? "lookahead" : "quantum", o->mode == SIM_DET ? o->lookahead : b->sim->o.quantum);

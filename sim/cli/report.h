@@ -11,6 +11,7 @@ struct report_in {
 	struct boot *b;
 	struct ex *x;
 	const char *workload;
+	const char *contention; /* "low", "high", or NULL where it does not apply */
 };
 
 /* report_emit: every key of a finished run (the executor and the system still alive). */

@@ -1,0 +1,580 @@
+/* imp.c: the importer core: processes, threads and region maps of a recording, and the region-relative events its calls, faults and exits become. */
+#include "traces/imp.h"
+#include "sim/util.h"
+#include "vm/vm.h"
+
+#include <string.h>
+
+#define MAX_PIECES 16
+
+void imp_init(struct imp *m, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st)
+{
+	memset(m, 0, sizeof(*m));
+	m->w = w;
+	m->o = *o;
+	m->st = st;
+	m->tix_cap = 64;
+	m->tix = xzalloc(sizeof(*m->tix) * m->tix_cap);
+	m->next_region = 1;
+}
+
+void imp_free(struct imp *m)
+{
+	for (uint32_t i = 0; i < m->nthreads; i++) {
+		xfree(m->threads[i]->exec_maps);
+		xfree(m->threads[i]->partial);
+		xfree(m->threads[i]);
+	}
+	for (uint32_t i = 0; i < m->nprocs; i++) {
+		xfree(m->procs[i]->iv);
+		xfree(m->procs[i]);
+	}
+	xfree(m->threads);
+	xfree(m->tix);
+	xfree(m->procs);
+	xfree(m->files);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- writing events ---- */
+
+static void put(struct imp *m, struct imp_thread *t, const struct ev *e)
+{
+	if (tr_write(m->w, t->tid, e))
+		m->ioerr = true;
+	m->st->events++;
+}
+
+static void flush_fault(struct imp *m, struct imp_thread *t)
+{
+	if (!t->pending)
+		return;
+	t->pending = false;
+	put(m, t, &t->fault);
+}
+
+int imp_finish(struct imp *m)
+{
+	for (uint32_t i = 0; i < m->nthreads; i++)
+		flush_fault(m, m->threads[i]);
+	m->st->threads = m->nthreads;
+	m->st->processes = m->nprocs;
+	m->st->files = m->nfiles;
+	return m->ioerr ? -1 : 0;
+}
+
+void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns)
+{
+	flush_fault(m, t);
+	if (!m->o.no_compute && t->last && ns > t->last) {
+		uint64_t gap = MIN(ns - t->last, TR_MAX_COMPUTE);
+		struct ev e = { .kind = EV_COMPUTE, .fl = EVF_NS, .cycles = gap };
+		put(m, t, &e);
+	}
+	if (ns > t->last)
+		t->last = ns;
+}
+
+/* ---- threads and processes ---- */
+
+static uint32_t hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+struct imp_thread *imp_thread_find(struct imp *m, uint32_t rtid)
+{
+	uint32_t mask = m->tix_cap - 1;
+	for (uint32_t i = hash32(rtid) & mask; m->tix[i]; i = (i + 1) & mask)
+		if (m->tix[i]->rtid == rtid)
+			return m->tix[i];
+	return NULL;
+}
+
+static void tix_set(struct imp *m, struct imp_thread *t)
+{
+	uint32_t mask = m->tix_cap - 1, i = hash32(t->rtid) & mask;
+	while (m->tix[i] && m->tix[i]->rtid != t->rtid)
+		i = (i + 1) & mask;
+	m->tix[i] = t;
+}
+
+static void declare(struct imp *m, struct imp_thread *t, uint32_t parent)
+{
+	struct tr_thread d = { .tid = t->tid, .pid = t->p->pid, .parent = parent, .rtid = t->rtid, .rpid = t->p->rpid };
+	snprintf(d.comm, sizeof(d.comm), "%s", t->comm);
+	tr_writer_thread(m->w, &d);
+}
+
+static struct imp_proc *proc_new(struct imp *m, uint32_t rpid)
+{
+	if (m->nprocs == m->cap_procs)
+		m->procs = xrealloc(m->procs, sizeof(*m->procs) * (m->cap_procs = m->cap_procs ? m->cap_procs * 2 : 8));
+	struct imp_proc *p = xzalloc(sizeof(*p));
+	p->rpid = rpid;
+	p->pid = m->nprocs + 1;
+	m->procs[m->nprocs++] = p;
+	return p;
+}
+
+static struct imp_thread *thread_new(struct imp *m, struct imp_proc *p, uint32_t rtid, const char *comm,
+				     uint32_t parent)
+{
+	if (m->nthreads == m->cap_threads)
+		m->threads =
+			xrealloc(m->threads, sizeof(*m->threads) * (m->cap_threads = m->cap_threads ? m->cap_threads * 2 : 8));
+	struct imp_thread *t = xzalloc(sizeof(*t));
+	t->rtid = rtid;
+	t->tid = m->nthreads + 1;
+	t->p = p;
+	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
+	t->parent = parent;
+	m->threads[m->nthreads++] = t;
+	p->live++;
+	if (m->nthreads * 2 > m->tix_cap) {
+		xfree(m->tix);
+		m->tix = xzalloc(sizeof(*m->tix) * (m->tix_cap *= 2));
+		for (uint32_t i = 0; i < m->nthreads; i++)
+			tix_set(m, m->threads[i]);
+	} else {
+		tix_set(m, t);
+	}
+	declare(m, t, parent);
+	return t;
+}
+
+struct imp_thread *imp_initial(struct imp *m, uint32_t rpid, uint32_t rtid, const char *comm)
+{
+	struct imp_proc *p = NULL;
+	for (uint32_t i = m->nprocs; i-- > 0;)
+		if (m->procs[i]->rpid == rpid && m->procs[i]->live) {
+			p = m->procs[i];
+			break;
+		}
+	if (!p)
+		p = proc_new(m, rpid);
+	struct imp_thread *t = thread_new(m, p, rtid, comm, 0);
+	t->first_image = true;
+	return t;
+}
+
+void imp_comm(struct imp *m, struct imp_thread *t, const char *comm)
+{
+	if (!strncmp(t->comm, comm, sizeof(t->comm) - 1))
+		return;
+	snprintf(t->comm, sizeof(t->comm), "%s", comm);
+	declare(m, t, t->parent);
+}
+
+struct imp_thread *imp_clone(struct imp *m, struct imp_thread *parent, uint32_t child_rtid, uint32_t child_rpid,
+			     enum imp_clone_kind kind, uint64_t ns)
+{
+	imp_begin(m, parent, ns);
+	struct imp_proc *p = parent->p;
+	if (kind != IMP_THREAD) {
+		struct imp_proc *c = proc_new(m, child_rpid);
+		c->iv = xmalloc(sizeof(*c->iv) * (p->n ? p->n : 1));
+		memcpy(c->iv, p->iv, sizeof(*c->iv) * p->n);
+		c->n = c->cap = p->n;
+		c->brk_base = p->brk_base;
+		c->brk_cur = p->brk_cur;
+		c->brk_known = p->brk_known;
+		p = c;
+	}
+	struct imp_thread *t = thread_new(m, p, child_rtid, parent->comm, parent->tid);
+	t->last = ns;
+	struct ev e = { .kind = kind == IMP_THREAD ? EV_THREAD : EV_FORK, .tid2 = t->tid };
+	if (kind != IMP_THREAD) {
+		e.pid2 = p->pid;
+		e.flags = kind == IMP_VFORK;
+	}
+	put(m, parent, &e);
+	return t;
+}
+
+void imp_exit(struct imp *m, struct imp_thread *t, uint64_t ns, bool group)
+{
+	if (t->exited)
+		return;
+	imp_begin(m, t, ns);
+	struct ev e = { .kind = EV_EXIT, .len = group };
+	put(m, t, &e);
+	t->exited = true;
+	t->p->live--;
+}
+
+/* ---- region maps ---- */
+
+/* Index of the first interval ending after a. */
+static uint32_t iv_lower(const struct imp_proc *p, uint64_t a)
+{
+	uint32_t lo = 0, hi = p->n;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (p->iv[mid].end <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const struct imp_iv *iv_find(const struct imp_proc *p, uint64_t a)
+{
+	uint32_t i = iv_lower(p, a);
+	return i < p->n && p->iv[i].start <= a ? &p->iv[i] : NULL;
+}
+
+static void iv_room(struct imp_proc *p, uint32_t more)
+{
+	if (p->n + more > p->cap)
+		p->iv = xrealloc(p->iv, sizeof(*p->iv) * (p->cap = (p->n + more) * 2));
+}
+
+/* Forget [s, e): intervals are cut where they cross its ends. */
+static void iv_remove(struct imp_proc *p, uint64_t s, uint64_t e)
+{
+	if (s >= e)
+		return;
+	uint32_t i = iv_lower(p, s);
+	if (i < p->n && p->iv[i].start < s && p->iv[i].end > e) {
+		/* inside one interval: split it in two */
+		iv_room(p, 1);
+		memmove(&p->iv[i + 1], &p->iv[i], sizeof(*p->iv) * (p->n - i));
+		p->n++;
+		p->iv[i].end = s;
+		p->iv[i + 1].start = e;
+		return;
+	}
+	if (i < p->n && p->iv[i].start < s) {
+		p->iv[i].end = s;
+		i++;
+	}
+	uint32_t j = i;
+	while (j < p->n && p->iv[j].end <= e)
+		j++;
+	if (j < p->n && p->iv[j].start < e)
+		p->iv[j].start = e;
+	memmove(&p->iv[i], &p->iv[j], sizeof(*p->iv) * (p->n - j));
+	p->n -= j - i;
+}
+
+static void iv_insert(struct imp_proc *p, uint64_t s, uint64_t e, uint32_t region, uint64_t base, uint32_t root)
+{
+	if (s >= e)
+		return;
+	iv_remove(p, s, e);
+	uint32_t i = iv_lower(p, s);
+	struct imp_iv n = { s, e, base, region, root };
+	/* Join a neighbour that names the same region the same way. */
+	if (i > 0 && p->iv[i - 1].end == s && p->iv[i - 1].region == region && p->iv[i - 1].base == base &&
+	    p->iv[i - 1].root == root) {
+		p->iv[i - 1].end = e;
+		if (i < p->n && p->iv[i].start == e && p->iv[i].region == region && p->iv[i].base == base &&
+		    p->iv[i].root == root) {
+			p->iv[i - 1].end = p->iv[i].end;
+			memmove(&p->iv[i], &p->iv[i + 1], sizeof(*p->iv) * (p->n - i - 1));
+			p->n--;
+		}
+		return;
+	}
+	if (i < p->n && p->iv[i].start == e && p->iv[i].region == region && p->iv[i].base == base &&
+	    p->iv[i].root == root) {
+		p->iv[i].start = s;
+		return;
+	}
+	iv_room(p, 1);
+	memmove(&p->iv[i + 1], &p->iv[i], sizeof(*p->iv) * (p->n - i));
+	p->iv[i] = n;
+	p->n++;
+}
+
+/* Express recorded address a in e's addr (or addr2): region-relative when it falls in a known region. */
+static void resolve(struct imp *m, const struct imp_proc *p, uint64_t a, bool second, struct ev *e)
+{
+	const struct imp_iv *v = iv_find(p, a);
+	if (v && v->region) {
+		if (second) {
+			e->fl |= EVF_REGION2;
+			e->region2 = v->region;
+			e->addr2 = a - v->base;
+		} else {
+			e->fl |= EVF_REGION;
+			e->region = v->region;
+			e->addr = a - v->base;
+		}
+		return;
+	}
+	if (a)
+		m->st->absolute++;
+	if (second)
+		e->addr2 = a;
+	else
+		e->addr = a;
+}
+
+/* A piece of a range that keeps one placement root: one event each. */
+struct piece {
+	uint64_t s, e;
+	const struct imp_iv *v; /* the interval naming its start, or NULL (absolute) */
+};
+
+/*
+ * Cut [a, a + len) where the placement root changes, so that each piece
+ * can be named relative to one region. Gaps join the piece before them.
+ */
+static uint32_t pieces(const struct imp_proc *p, uint64_t a, uint64_t len, struct piece *out)
+{
+	uint64_t end = a + vm_page_up(len);
+	uint32_t i = iv_lower(p, a), n = 0;
+	if (!len || end < a || i == p->n || p->iv[i].start >= end) {
+		out[0] = (struct piece){ a, a + len, NULL };
+		return 1;
+	}
+	const struct imp_iv *v = &p->iv[i];
+	out[n++] = (struct piece){ a, 0, v->region ? v : NULL };
+	uint32_t root = v->root;
+	for (i++; i < p->n && p->iv[i].start < end; i++) {
+		v = &p->iv[i];
+		if (v->root == root || n == MAX_PIECES)
+			continue;
+		out[n - 1].e = v->start;
+		out[n++] = (struct piece){ v->start, 0, v->region ? v : NULL };
+		root = v->root;
+	}
+	out[n - 1].e = a + len;
+	return n;
+}
+
+/* ---- files ---- */
+
+static uint32_t file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, uint32_t fd, const char *name,
+			uint64_t end)
+{
+	uint32_t id = 0;
+	for (uint32_t i = m->nfiles; i-- > 0;) {
+		struct imp_file *f = &m->files[i];
+		if (f->dev == dev && f->ino == ino && f->rpid == rpid && f->fd == fd) {
+			id = f->id;
+			break;
+		}
+	}
+	if (!id) {
+		if (m->nfiles == m->cap_files)
+			m->files = xrealloc(m->files, sizeof(*m->files) * (m->cap_files = m->cap_files ? m->cap_files * 2 : 16));
+		id = m->nfiles + 1;
+		m->files[m->nfiles++] = (struct imp_file){ dev, id, ino, rpid, fd };
+	}
+	tr_writer_file(m->w, id, MIN(end, TR_MAX_FILE_SIZE), dev, ino, name);
+	return id;
+}
+
+/* The file a mapping record names (dev, inode), sized to reach off + len. */
+static uint32_t map_file(struct imp *m, const struct imp_map *r, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + vm_page_up(len);
+	if (end < off)
+		end = TR_MAX_FILE_SIZE;
+	return file_id(m, r->dev, r->ino, 0, 0, r->name, end);
+}
+
+/* ---- calls ---- */
+
+static void emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64_t a, uint64_t len)
+{
+	struct piece pc[MAX_PIECES];
+	uint32_t n = pieces(t->p, a, len, pc);
+	for (uint32_t i = 0; i < n; i++) {
+		struct ev x = *e;
+		x.hint = pc[i].s;
+		x.len = n == 1 ? len : pc[i].e - pc[i].s;
+		if (pc[i].v) {
+			x.fl |= EVF_REGION;
+			x.region = pc[i].v->region;
+			x.addr = pc[i].s - pc[i].v->base;
+		} else {
+			resolve(m, t->p, pc[i].s, false, &x);
+		}
+		put(m, t, &x);
+	}
+}
+
+static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map,
+		    const char *fd_name)
+{
+	struct imp_proc *p = t->p;
+	struct ev e = { .kind = EV_MMAP, .fl = EVF_CHECK, .ret = ret, .len = a[1], .prot = (int32_t)a[2],
+			.flags = (int32_t)a[3], .off = a[5] };
+	bool fixed = e.flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE);
+	e.hint = ret >= 0 ? (uint64_t)ret : a[0];
+	if (a[0])
+		resolve(m, p, a[0], false, &e);
+	if (!(e.flags & VM_MAP_ANONYMOUS)) {
+		if (map && (map->ino || map->dev))
+			e.file = map_file(m, map, a[5], a[1]);
+		else {
+			/* No record of the file (strace, or a failed call): one file per process and descriptor. */
+			uint64_t end = a[5] + vm_page_up(a[1]);
+			if (end < a[5])
+				end = TR_MAX_FILE_SIZE;
+			char nm[64];
+			snprintf(nm, sizeof(nm), "fd %u of pid %u", (uint32_t)a[4], p->rpid);
+			e.file = file_id(m, 0, 0, p->rpid, (uint32_t)a[4] + 1, fd_name ? fd_name : nm, end);
+		}
+	}
+	const struct imp_iv *v = iv_find(p, a[0]);
+	struct imp_iv at = v ? *v : (struct imp_iv){ 0 };
+	if (ret >= 0 && !fixed)
+		e.new_region = m->next_region++;
+	put(m, t, &e);
+	if (ret < 0)
+		return;
+	uint64_t s = (uint64_t)ret, len = vm_page_up(a[1]);
+	if (e.new_region)
+		iv_insert(p, s, s + len, e.new_region, s, e.new_region);
+	else if (fixed && at.region)
+		iv_insert(p, s, s + len, at.region, at.base, at.root);
+	else
+		iv_remove(p, s, s + len); /* a fixed mapping at an absolute address */
+}
+
+static void do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret)
+{
+	struct imp_proc *p = t->p;
+	struct ev e = { .kind = EV_MREMAP, .fl = EVF_CHECK, .ret = ret, .len = a[1], .len2 = a[2],
+			.flags = (int32_t)a[3], .hint = a[0] };
+	resolve(m, p, a[0], false, &e);
+	if (e.flags & VM_MREMAP_FIXED)
+		resolve(m, p, a[4], true, &e);
+	if (ret >= 0)
+		e.new_region = m->next_region++;
+	put(m, t, &e);
+	if (ret < 0)
+		return;
+	if (!(e.flags & VM_MREMAP_DONTUNMAP))
+		iv_remove(p, a[0], a[0] + vm_page_up(a[1]));
+	iv_insert(p, (uint64_t)ret, (uint64_t)ret + vm_page_up(a[2]), e.new_region, (uint64_t)ret, e.new_region);
+}
+
+static void do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map)
+{
+	struct imp_proc *p = t->p;
+	if (!p->brk_known && ret > 0) {
+		/* The first answer of a new image is its start of brk; a growth's record starts there too. */
+		p->brk_base = !a[0] || !map ? (uint64_t)ret : map->start;
+		p->brk_cur = p->brk_base;
+		p->brk_known = true;
+	}
+	struct ev e = { .kind = EV_BRK, .fl = EVF_CHECK | EVF_REGION, .region = EV_REGION_BRK, .ret = ret, .hint = a[0] };
+	e.addr = a[0] ? a[0] - p->brk_base : 0;
+	put(m, t, &e);
+	if (ret <= 0 || (uint64_t)ret < p->brk_base)
+		return;
+	uint64_t old = vm_page_up(p->brk_cur), now = vm_page_up((uint64_t)ret);
+	if (now < old)
+		iv_remove(p, now, old);
+	if (now > p->brk_base)
+		iv_insert(p, p->brk_base, now, EV_REGION_BRK, p->brk_base, EV_REGION_BRK);
+	p->brk_cur = (uint64_t)ret;
+}
+
+void imp_syscall(struct imp *m, struct imp_thread *t, uint32_t nr, const uint64_t *a, int64_t ret, uint64_t t0,
+		 uint64_t t1, const struct imp_map *map, const char *fd_name)
+{
+	if (t->exited)
+		return;
+	imp_begin(m, t, t0);
+	m->st->syscalls++;
+	struct ev e = { .fl = EVF_CHECK, .ret = ret };
+	switch (nr) {
+	case NR_MMAP: do_mmap(m, t, a, ret, map, fd_name); break;
+	case NR_MPROTECT:
+	case NR_PKEY_MPROTECT:
+		e.kind = EV_MPROTECT;
+		e.prot = (int32_t)a[2];
+		emit_range(m, t, &e, a[0], a[1]);
+		break;
+	case NR_MUNMAP:
+		e.kind = EV_MUNMAP;
+		emit_range(m, t, &e, a[0], a[1]);
+		if (ret == 0 && a[1] && a[0] + vm_page_up(a[1]) > a[0])
+			iv_remove(t->p, a[0], a[0] + vm_page_up(a[1]));
+		break;
+	case NR_MADVISE:
+		e.kind = EV_MADVISE;
+		e.advice = (int32_t)a[2];
+		emit_range(m, t, &e, a[0], a[1]);
+		break;
+	case NR_MREMAP: do_mremap(m, t, a, ret); break;
+	case NR_BRK: do_brk(m, t, a, ret, map); break;
+	}
+	imp_end(t, t1);
+}
+
+void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp_map *maps, uint32_t n, bool emit_exec)
+{
+	if (t->exited)
+		return;
+	imp_begin(m, t, ns);
+	struct imp_proc *p = t->p;
+	if (emit_exec) {
+		struct ev x = { .kind = EV_EXEC };
+		put(m, t, &x);
+	}
+	p->n = 0;
+	p->brk_known = false;
+	p->brk_base = p->brk_cur = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct imp_map *r = &maps[i];
+		bool special = r->name[0] == '[' || !strcmp(r->name, "//anon") || (!r->ino && !r->dev);
+		struct ev e = { .kind = EV_MMAP, .fl = EVF_CHECK, .len = r->len, .prot = r->prot,
+				.ret = (int64_t)r->start, .hint = r->start };
+		e.flags = VM_MAP_FIXED | (r->shared ? VM_MAP_SHARED : VM_MAP_PRIVATE);
+		if (special)
+			e.flags |= VM_MAP_ANONYMOUS;
+		else {
+			e.file = map_file(m, r, r->pgoff, r->len);
+			e.off = r->pgoff;
+		}
+		if (!strcmp(r->name, "[stack]"))
+			e.flags |= VM_MAP_GROWSDOWN;
+		resolve(m, p, r->start, false, &e);
+		e.new_region = m->next_region++;
+		put(m, t, &e);
+		iv_insert(p, r->start, r->start + vm_page_up(r->len), e.new_region, r->start, 0);
+	}
+	t->first_image = false;
+}
+
+/* ---- faults and signals ---- */
+
+void imp_fault(struct imp *m, struct imp_thread *t, uint64_t ns, uint64_t addr, int acc, bool check)
+{
+	if (t->exited)
+		return;
+	imp_begin(m, t, ns);
+	struct ev e = { .kind = EV_ACCESS, .acc = (uint8_t)acc, .hint = addr };
+	resolve(m, t->p, addr, false, &e);
+	m->st->faults++;
+	if (!check) {
+		put(m, t, &e);
+		return;
+	}
+	e.fl |= EVF_CHECK;
+	t->fault = e;
+	t->pending = true;
+}
+
+void imp_signal(struct imp *m, struct imp_thread *t, int sig)
+{
+	m->st->signals++;
+	if (!t->pending || (sig != 11 && sig != 7))
+		return;
+	t->fault.ret = sig == 11 ? VM_FAULT_SEGV : VM_FAULT_BUS;
+	flush_fault(m, t);
+}

@@ -1,0 +1,134 @@
+/* imp.h: the importer core shared by the perf and strace importers: recorded processes and threads, their region maps, and the events the recorded calls become. */
+#ifndef MMSIM_TRACES_IMP_H
+#define MMSIM_TRACES_IMP_H
+
+#include "traces/trace.h"
+
+/* x86-64 system call numbers the importers know. */
+enum {
+	NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12, NR_MREMAP = 25, NR_MADVISE = 28,
+	NR_CLONE = 56, NR_FORK = 57, NR_VFORK = 58, NR_EXECVE = 59, NR_EXIT = 60, NR_EXIT_GROUP = 231,
+	NR_PKEY_MPROTECT = 329, NR_CLONE3 = 435
+};
+
+#define CLONE_VM 0x100ull
+#define CLONE_VFORK 0x4000ull
+#define CLONE_THREAD 0x10000ull
+
+/* One interval of a process's region map: recorded addresses [start, end) name (region, addr - base). */
+struct imp_iv {
+	uint64_t start, end, base;
+	uint32_t region; /* 0: absolute addresses */
+	uint32_t root;	 /* placement root: pieces with one root keep their relative layout in every design */
+};
+
+struct imp_proc {
+	uint32_t rpid, pid;
+	struct imp_iv *iv; /* sorted, disjoint */
+	uint32_t n, cap;
+	uint64_t brk_base, brk_cur; /* recorded start of brk and current break */
+	bool brk_known;
+	uint32_t live; /* threads not yet exited */
+};
+
+/* A mapping as the kernel reported it (perf's MMAP2), or as strace's arguments give it. */
+struct imp_map {
+	uint64_t start, len, pgoff;
+	uint32_t dev; /* major << 20 | minor */
+	uint64_t ino;
+	int prot;
+	bool shared;
+	char name[256];
+};
+
+#define IMP_EXEC_MAX 256 /* mappings of one new image */
+
+struct imp_thread {
+	uint32_t rtid, tid, parent;
+	struct imp_proc *p;
+	char comm[32];
+	uint64_t last; /* end of its last event, ns (0: none yet) */
+	bool exited;
+	bool pending; /* a fault waiting for its outcome */
+	struct ev fault;
+	/* perf: the system call in progress */
+	bool in_sys;
+	uint32_t nr;
+	uint64_t args[6];
+	uint64_t t_enter, line_enter;
+	bool have_map;
+	struct imp_map map; /* the MMAP2 record inside the call */
+	bool vfork_parent;  /* created a vfork-like child in this call: its wait counts as compute */
+	/* an exec in progress: the new image's mappings */
+	bool in_exec, first_image, had_syscall;
+	struct imp_map *exec_maps;
+	uint32_t nexec;
+	/* strace: the unfinished first half of a call */
+	char *partial;
+	uint64_t partial_ts;
+};
+
+struct imp {
+	struct tr_writer *w;
+	struct tr_import_opts o;
+	struct tr_import_stats *st;
+	struct imp_thread **threads; /* every thread ever seen (exited ones too) */
+	uint32_t nthreads, cap_threads;
+	struct imp_thread **tix; /* rtid -> latest thread (open addressing) */
+	uint32_t tix_cap;
+	struct imp_proc **procs;
+	uint32_t nprocs, cap_procs;
+	struct imp_file { uint32_t dev, id; uint64_t ino; uint32_t rpid, fd; } *files;
+	uint32_t nfiles, cap_files;
+	uint32_t next_region;
+	bool ioerr;
+};
+
+void imp_init(struct imp *m, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st);
+/* imp_finish: flush every pending fault. 0, or -1 on a write error. */
+int imp_finish(struct imp *m);
+void imp_free(struct imp *m);
+
+/* imp_thread_find: the live or last thread recorded as rtid, or NULL. */
+struct imp_thread *imp_thread_find(struct imp *m, uint32_t rtid);
+/* imp_initial: a thread that exists from the start (no creation record): process rpid (new if unknown). */
+struct imp_thread *imp_initial(struct imp *m, uint32_t rpid, uint32_t rtid, const char *comm);
+/* imp_comm: the thread's name changed. */
+void imp_comm(struct imp *m, struct imp_thread *t, const char *comm);
+
+enum imp_clone_kind { IMP_THREAD, IMP_FORK, IMP_VFORK };
+/*
+ * imp_clone: parent created child_rtid (in process child_rpid unless a
+ * thread) at time ns: EV_THREAD or EV_FORK in the parent's stream, and the
+ * child's process state (a copy of the parent's region map for a process).
+ */
+struct imp_thread *imp_clone(struct imp *m, struct imp_thread *parent, uint32_t child_rtid, uint32_t child_rpid,
+			     enum imp_clone_kind kind, uint64_t ns);
+
+/* imp_begin: an event of t starts at ns: flush its pending fault, emit the compute gap. */
+void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns);
+/* imp_end: t's current event ended at ns (the next compute gap counts from here). */
+static inline void imp_end(struct imp_thread *t, uint64_t ns) { t->last = ns; }
+
+/* imp_fault: a user access that faulted (acc 0 r, 1 w, 2 x), resolved unless imp_signal follows. */
+void imp_fault(struct imp *m, struct imp_thread *t, uint64_t ns, uint64_t addr, int acc, bool check);
+/* imp_signal: signal sig was delivered to t: a SIGSEGV/SIGBUS right after a fault is its outcome. */
+void imp_signal(struct imp *m, struct imp_thread *t, int sig);
+
+/*
+ * imp_syscall: a completed memory call (mmap, munmap, mprotect,
+ * pkey_mprotect, madvise, mremap, brk) with its raw arguments and result,
+ * entered at t0 and returned at t1. map: the kernel's record of the
+ * mapping made inside the call (perf), or NULL. fd_name: for strace, the
+ * path strace printed for the fd (-y), or NULL.
+ */
+void imp_syscall(struct imp *m, struct imp_thread *t, uint32_t nr, const uint64_t *a, int64_t ret, uint64_t t0,
+		 uint64_t t1, const struct imp_map *map, const char *fd_name);
+
+/* imp_exec: t's process now runs a new image with these initial mappings (MAP_FIXED at their addresses). */
+void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp_map *maps, uint32_t n, bool emit_exec);
+
+/* imp_exit: t exits (group: the whole process). */
+void imp_exit(struct imp *m, struct imp_thread *t, uint64_t ns, bool group);
+
+#endif

@@ -1,0 +1,176 @@
+/* trace.h: mmsim traces: the versioned, zstd-compressed binary form, its text form, streaming readers and writers, per-thread event sources and the perf/strace importers. */
+#ifndef MMSIM_TRACE_H
+#define MMSIM_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vm/event.h"
+
+/*
+ * The binary form (docs/trace-format.md): a zstd stream whose content is
+ * the magic "MMSIMTRC", a little-endian u32 version, a header (threads
+ * table, files table) and then every event in time order, each tagged with
+ * its thread. A reader for one thread decodes the stream and keeps only
+ * that thread's events, so memory stays bounded however long the trace.
+ */
+#define TR_MAGIC "MMSIMTRC"
+#define TR_VERSION 1u
+
+/* Limits a reader enforces (a trace beyond them is rejected, never a crash). */
+#define TR_MAX_THREADS (1u << 20)
+#define TR_MAX_FILES (1u << 20)
+#define TR_MAX_PROCS 4096u		  /* the executor's process table */
+#define TR_MAX_STR 4096u		  /* names and the source string */
+#define TR_MAX_FILE_SIZE (1ull << 36)	  /* 64 GiB: the executor allocates a page index per file */
+#define TR_MAX_COMPUTE (1ull << 40)	  /* one compute gap: cycles or nanoseconds */
+#define TR_MAX_RECORD 256u		  /* bytes of one encoded event */
+
+/* One thread of the trace. `tid` and `pid` are the trace's own ids (nonzero). */
+struct tr_thread {
+	uint32_t tid, pid;
+	uint32_t parent;     /* the thread that created it (EV_THREAD/EV_FORK), 0 for an initial thread */
+	uint64_t events;     /* events in its stream */
+	uint32_t rtid, rpid; /* the recorded ids (0 when unknown) */
+	char comm[32];
+};
+
+/* One file that mappings name by `id` (ev.file). */
+struct tr_file {
+	uint32_t id;
+	uint64_t size;	/* bytes: the largest offset+length mapped (or as declared) */
+	uint32_t dev;	/* recorded major:minor as (major << 20 | minor), 0 if unknown */
+	uint64_t ino;	/* recorded inode, 0 if unknown */
+	char *name;
+};
+
+struct tr_header {
+	uint32_t version;
+	char *source; /* what the trace was made from (free text) */
+	struct tr_thread *threads;
+	uint32_t nthreads;
+	struct tr_file *files;
+	uint32_t nfiles;
+	uint64_t events;
+};
+
+void tr_header_free(struct tr_header *h);
+/* tr_thread_find: the thread with this trace tid, or NULL. */
+const struct tr_thread *tr_thread_find(const struct tr_header *h, uint32_t tid);
+const struct tr_file *tr_file_find(const struct tr_header *h, uint32_t id);
+/* tr_header_check: the header's own consistency (ids, parents, limits). 0, or -1 with a reason in err. */
+int tr_header_check(const struct tr_header *h, char *err, size_t errlen);
+
+/* ---- writing the binary form ---- */
+
+struct tr_writer;
+
+/*
+ * tr_writer_open: start a trace that tr_writer_close will write to path
+ * ("-" for standard output). Events go to an unlinked temporary file until
+ * then, because the header (written first) holds per-thread counts.
+ */
+struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen);
+/* tr_writer_thread: declare or update thread t->tid (its event count is kept by the writer). */
+void tr_writer_thread(struct tr_writer *w, const struct tr_thread *t);
+/* tr_writer_file: declare or update a file; size only grows. */
+void tr_writer_file(struct tr_writer *w, uint32_t id, uint64_t size, uint32_t dev, uint64_t ino, const char *name);
+void tr_writer_source(struct tr_writer *w, const char *source);
+/* tr_write: append one event of thread tid. -1 on an I/O error (see tr_writer_close). */
+int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e);
+uint64_t tr_writer_events(const struct tr_writer *w);
+/*
+ * tr_writer_close: check the header (every thread that has events is
+ * declared), write the file and free w. -1 with a message on error (the
+ * output is then removed).
+ */
+int tr_writer_close(struct tr_writer *w, char *err, size_t errlen);
+/* tr_writer_abort: free w and write nothing. */
+void tr_writer_abort(struct tr_writer *w);
+
+/* ---- reading the binary form ---- */
+
+struct tr_reader;
+
+/* tr_is_binary: whether path holds a binary trace (any version): the zstd magic and "MMSIMTRC". */
+bool tr_is_binary(const char *path);
+/*
+ * tr_open: open a binary trace and read its header. If only_tid is not 0,
+ * tr_next skips every other thread's events. NULL with "FILE: reason" in err.
+ */
+struct tr_reader *tr_open(const char *path, uint32_t only_tid, char *err, size_t errlen);
+const struct tr_header *tr_reader_header(const struct tr_reader *r);
+/* tr_next: 1 with the next event in *e (e->tid set), 0 at the end, -1 on malformed input (tr_error). */
+int tr_next(struct tr_reader *r, struct ev *e);
+const char *tr_error(const struct tr_reader *r);
+void tr_close(struct tr_reader *r);
+
+/*
+ * tr_check_event: whether an event is one a trace may hold (known kind and
+ * flags, ranges the executor accepts, files and threads in the header).
+ * NULL, or the reason.
+ */
+const char *tr_check_event(const struct tr_header *h, uint32_t tid, const struct ev *e);
+
+/* ---- per-thread event sources for the executor ---- */
+
+/* Counters shared by every source of one replay (updated atomically). */
+struct tr_replay_stats {
+	_Atomic uint64_t events, faults;
+};
+
+/*
+ * tr_src_open: the events of thread tid of the trace at path, as an ev_src
+ * (each source is its own streaming reader of the file). Never NULL: a
+ * source that cannot open ends at once with the reason in its err.
+ */
+struct ev_src *tr_src_open(const char *path, uint32_t tid, struct tr_replay_stats *st);
+
+/* ---- the text form ---- */
+
+/* tr_text_header: write the header lines of the text form. */
+void tr_text_header(FILE *f, const struct tr_header *h);
+/* tr_text_event: write one event line. */
+void tr_text_event(FILE *f, uint32_t tid, const struct ev *e);
+/* tr_dump: binary trace -> text form on f. 0, or -1 with a message. */
+int tr_dump(const char *path, FILE *f, char *err, size_t errlen);
+/* tr_compile: text form -> binary trace (streaming). 0, or -1 with "FILE:LINE: reason". */
+int tr_compile(const char *in, const char *out, char *err, size_t errlen);
+
+/* ---- importers ---- */
+
+/* Options of the importers (apart from state). */
+struct tr_import_opts {
+	bool no_compute; /* drop the compute gaps between a thread's events */
+};
+
+struct tr_import_stats {
+	uint64_t lines, events, faults, syscalls, signals;
+	uint32_t threads, processes, files;
+	uint64_t absolute; /* addresses that fell in no known region */
+};
+
+/* The input formats `mmsim import` and `mmsim replay` understand. */
+enum tr_format { TR_FMT_UNKNOWN, TR_FMT_BINARY, TR_FMT_TEXT, TR_FMT_PERF, TR_FMT_STRACE };
+/* tr_detect: the format of the file at path (text formats by their first meaningful line). */
+enum tr_format tr_detect(const char *path, char *err, size_t errlen);
+
+/*
+ * tr_import_perf: `perf script --show-mmap-events --show-task-events` text
+ * (plain, .xz or .zst) -> events into w. 0, or -1 with "FILE:LINE: reason".
+ * The writer is left open (the caller closes or aborts it).
+ */
+int tr_import_perf(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
+		   char *err, size_t errlen);
+/* tr_import_strace: `strace -f -ttt -e trace=%memory,process` output -> events into w. As tr_import_perf. */
+int tr_import_strace(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
+		     char *err, size_t errlen);
+
+/* ---- helpers shared by the modules ---- */
+
+/* tr_errf: format into err (never overflows; err may be tiny). */
+void tr_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,217 @@
+/* paper.c: the CortenMM paper's five microbenchmarks (mmap, mmap-pf, pf, munmap-virt, munmap) at low and high contention. */
+#include "workloads/wl.h"
+
+#define SLOT_PAGES 512 /* low contention: each thread owns a disjoint 512-page (2 MiB) slot */
+#define SLOT (SLOT_PAGES * PAGE_SIZE)
+#define HINT 0x600000000000ull /* 1 GiB aligned and far from everything else */
+#define RW VM_PROT_READ | VM_PROT_WRITE
+#define ANON VM_MAP_PRIVATE | VM_MAP_ANONYMOUS
+#define REGION 1
+
+/*
+ * Shape shared by all five: thread 0 maps one region of threads x 2 MiB
+ * (untouched) in a setup phase; setup may touch pages; then a barrier,
+ * the measured phase (EV_MARK), and `ops` requests per thread. Low
+ * contention works inside the thread's own slot; high contention at random
+ * pages of the whole region (every slot shared by everybody).
+ */
+static uint64_t region_pages(const struct gen *g) { return (uint64_t)g->p.threads * SLOT_PAGES; }
+
+/* Page number (in the region) of request k of this thread. */
+static uint64_t req_page(struct gen *g, uint64_t k, uint64_t stride)
+{
+	if (g->p.high_contention)
+		return gen_rand(g) % (region_pages(g) / stride) * stride;
+	return (uint64_t)g->i * SLOT_PAGES + (k * stride) % SLOT_PAGES;
+}
+
+enum { PH_MAP, PH_TOUCH, PH_BARRIER, PH_MARK, PH_RUN, PH_RUN2, PH_DONE };
+
+/* The common setup: returns true with an event, or false when the measured phase begins (g->phase == PH_RUN). */
+static bool setup(struct gen *g, struct ev *e, bool map_region, bool touch_slot)
+{
+	switch (g->phase) {
+	case PH_MAP:
+		g->phase = PH_TOUCH;
+		if (map_region && g->i == 0) {
+			*e = ev_mmap(REGION, HINT, region_pages(g) * PAGE_SIZE, RW, ANON);
+			return true;
+		}
+		/* fall through */
+	case PH_TOUCH:
+		if (touch_slot) {
+			/* after the region exists: wait for it once, then touch */
+			if (g->u[7] == 0) {
+				g->u[7] = 1;
+				*e = ev_barrier(1);
+				return true;
+			}
+			if (g->u[6] < SLOT_PAGES) {
+				*e = ev_access(REGION, ((uint64_t)g->i * SLOT_PAGES + g->u[6]++) * PAGE_SIZE, ACC_W);
+				return true;
+			}
+		}
+		g->phase = PH_BARRIER;
+		/* fall through */
+	case PH_BARRIER:
+		g->phase = PH_MARK;
+		*e = ev_barrier(0);
+		return true;
+	case PH_MARK:
+		g->phase = PH_RUN;
+		*e = ev_simple(EV_MARK);
+		return true;
+	}
+	return false;
+}
+
+static uint64_t ops(const struct gen *g, uint64_t dflt) { return g->p.ops ? g->p.ops : dflt; }
+
+/* mmap: map 4 pages (unfixed, or --fixed in the slot / at random pages), then unmap them. */
+static bool mmap_step(struct gen *g, struct ev *e)
+{
+	if (g->phase < PH_RUN && setup(g, e, g->p.fixed, false))
+		return true;
+	uint32_t region = 1000 + g->i;
+	if (g->phase == PH_RUN2) {
+		g->phase = PH_RUN;
+		*e = ev_munmap(region, 0, 4 * PAGE_SIZE);
+		if (g->p.fixed) {
+			e->region = REGION;
+			e->addr = g->u[0] * PAGE_SIZE;
+		}
+		g->k++;
+		return true;
+	}
+	if (g->k == ops(g, SLOT_PAGES / 4))
+		return false;
+	if (g->p.fixed) {
+		g->u[0] = req_page(g, g->k, 4);
+		*e = ev_mmap(0, 0, 4 * PAGE_SIZE, RW, ANON | VM_MAP_FIXED);
+		e->fl |= EVF_REGION;
+		e->region = REGION;
+		e->addr = g->u[0] * PAGE_SIZE;
+	} else {
+		*e = ev_mmap(region, 0, 4 * PAGE_SIZE, RW, ANON);
+	}
+	e->fl |= EVF_OP;
+	g->phase = PH_RUN2;
+	return true;
+}
+
+/* mmap-pf: map one page (fixed in the slot, or at a random page) and write it. */
+static bool mmap_pf_step(struct gen *g, struct ev *e)
+{
+	if (g->phase < PH_RUN && setup(g, e, true, false))
+		return true;
+	if (g->phase == PH_RUN2) {
+		g->phase = PH_RUN;
+		*e = ev_access(REGION, g->u[0] * PAGE_SIZE, ACC_W);
+		g->k++;
+		return true;
+	}
+	if (g->k == ops(g, SLOT_PAGES))
+		return false;
+	g->u[0] = req_page(g, g->k, 1);
+	*e = ev_mmap(0, 0, PAGE_SIZE, RW, ANON | VM_MAP_FIXED);
+	e->fl |= EVF_REGION | EVF_OP;
+	e->region = REGION;
+	e->addr = g->u[0] * PAGE_SIZE;
+	g->phase = PH_RUN2;
+	return true;
+}
+
+/* pf: write faults in the pre-mapped region: each page of the slot once, or random pages. */
+static bool pf_step(struct gen *g, struct ev *e)
+{
+	if (g->phase < PH_RUN && setup(g, e, true, false))
+		return true;
+	if (g->k == ops(g, SLOT_PAGES))
+		return false;
+	*e = ev_access(REGION, req_page(g, g->k, 1) * PAGE_SIZE, ACC_W);
+	e->fl |= EVF_OP;
+	g->k++;
+	return true;
+}
+
+/* munmap-virt and munmap: one-page unmaps of untouched, or of touched, memory. */
+static bool munmap_common(struct gen *g, struct ev *e, bool touched)
+{
+	if (g->phase < PH_RUN && setup(g, e, true, touched))
+		return true;
+	if (g->k == ops(g, SLOT_PAGES))
+		return false;
+	*e = ev_munmap(REGION, req_page(g, g->k, 1) * PAGE_SIZE, PAGE_SIZE);
+	e->fl |= EVF_OP;
+	g->k++;
+	return true;
+}
+
+static bool munmap_virt_step(struct gen *g, struct ev *e) { return munmap_common(g, e, false); }
+static bool munmap_step(struct gen *g, struct ev *e) { return munmap_common(g, e, true); }
+
+static struct ev_src *mk_mmap(const struct wl_params *p, uint32_t i) { return gen_new(p, i, mmap_step); }
+static struct ev_src *mk_mmap_pf(const struct wl_params *p, uint32_t i) { return gen_new(p, i, mmap_pf_step); }
+static struct ev_src *mk_pf(const struct wl_params *p, uint32_t i) { return gen_new(p, i, pf_step); }
+static struct ev_src *mk_munmap_virt(const struct wl_params *p, uint32_t i) { return gen_new(p, i, munmap_virt_step); }
+static struct ev_src *mk_munmap(const struct wl_params *p, uint32_t i) { return gen_new(p, i, munmap_step); }
+
+#define CONTENTION_HELP                                                                            \
+	"Low contention (default): each thread works in its own disjoint 512-page slot of one\n"   \
+	"region. High contention (--contention high): at random pages of the whole region, which\n" \
+	"every thread shares. Imitates the CortenMM paper's microbenchmark of the same name.\n"
+
+const struct wl_def wl_paper_mmap = {
+	.name = "mmap",
+	.summary = "mmap of 4 pages, then munmap (unfixed, or --fixed in the slot / at random pages)",
+	.help = "Every thread loops: map 4 anonymous read-write pages, then unmap them (will-it-scale\n"
+		"mmap1). Unfixed (default): the design picks the address, and no contention level\n"
+		"applies. With --fixed: MAP_FIXED inside the thread's slot, or at high contention at\n"
+		"random 4-page offsets of one shared region. An op is one mmap+munmap pair; each call's\n"
+		"latency is reported apart. --ops: requests per thread (default 128). " CONTENTION_HELP,
+	.default_ops = SLOT_PAGES / 4,
+	.thread = mk_mmap,
+};
+
+const struct wl_def wl_paper_mmap_pf = {
+	.name = "mmap-pf",
+	.summary = "map one page (MAP_FIXED) and write it",
+	.help = "Every request maps one anonymous page with MAP_FIXED (in the thread's slot, or at a\n"
+		"random page of the region) and writes it: an mmap and a page fault. An op is one\n"
+		"mmap+fault. --ops: requests per thread (default 512). " CONTENTION_HELP,
+	.default_ops = SLOT_PAGES,
+	.thread = mk_mmap_pf,
+};
+
+const struct wl_def wl_paper_pf = {
+	.name = "pf",
+	.summary = "page faults in one shared mapping: per-thread slots, or random pages",
+	.help = "Thread 0 maps one anonymous read-write region of (threads x 2 MiB); after a barrier\n"
+		"every thread writes pages of it: each page of its own 2 MiB-aligned slot once, or random\n"
+		"pages of the whole region. An op is one write (a page fault the first time a page is\n"
+		"touched). --ops: requests per thread (default 512). " CONTENTION_HELP,
+	.default_ops = SLOT_PAGES,
+	.thread = mk_pf,
+};
+
+const struct wl_def wl_paper_munmap_virt = {
+	.name = "munmap-virt",
+	.summary = "one-page munmaps of untouched memory",
+	.help = "Thread 0 maps the region and nobody touches it; then every thread unmaps one page per\n"
+		"request (its slot's pages in order, or random pages). No frame is mapped, so no TLB\n"
+		"flush is needed. An op is one munmap. --ops: per thread (default 512). " CONTENTION_HELP,
+	.default_ops = SLOT_PAGES,
+	.thread = mk_munmap_virt,
+};
+
+const struct wl_def wl_paper_munmap = {
+	.name = "munmap",
+	.summary = "one-page munmaps of touched memory (each needs a TLB shootdown)",
+	.help = "Thread 0 maps the region; every thread writes each page of its own slot in the setup\n"
+		"phase (so every core has run the address space); then every thread unmaps one page per\n"
+		"request (its slot in order, or random pages): each unmap of a mapped frame flushes the\n"
+		"TLBs of every core that ran the process. An op is one munmap. --ops: per thread\n"
+		"(default 512). " CONTENTION_HELP,
+	.default_ops = SLOT_PAGES,
+	.thread = mk_munmap,
+};
