@@ -24,7 +24,7 @@ for d in $("$M" designs | awk '{print $1}'); do
 			done
 			[ "$(key "$out" design)" = "$d" ] || fail "run $d $w $mode: design is $(key "$out" design)"
 			[ "$(key "$out" tlb_coherence_violations)" = 0 ] || fail "run $d $w $mode: TLB coherence violations"
-			want=$([ "$w" = pf ] && echo 2048 || echo 800)
+			want=$([ "$w" = pf ] && echo 2048 || echo 512)
 			[ "$(key "$out" ops)" = "$want" ] || fail "run $d $w $mode: ops $(key "$out" ops), wanted $want"
 		done
 		# Deterministic mode: the same run twice gives the same numbers, host measurements aside.

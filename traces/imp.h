@@ -66,6 +66,8 @@ struct imp_thread {
 	/* strace: the unfinished first half of a call */
 	char *partial;
 	uint64_t partial_ts;
+	uint8_t spawning;  /* an unfinished clone/fork/vfork: the kind of task it makes + 1 (0: none) */
+	uint32_t spawned;  /* the task that appeared while it was unfinished (0: none yet) */
 };
 
 struct imp {
