@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum em_fmt { EM_TABLE, EM_JSON };
+enum em_fmt { EM_TABLE, EM_JSON, EM_CSV };
 
 #define EM_MAX_DEPTH 16
 
@@ -15,12 +15,19 @@ struct em {
 	enum em_fmt fmt;
 	int depth;
 	bool nonempty[EM_MAX_DEPTH];
+	/* EM_CSV: the row being built (keys and values), written at em_end */
+	char *keys, *vals;
+	size_t klen, vlen, kcap, vcap;
+	bool csv_header; /* write the header line before the row */
+	bool designless; /* EM_CSV: leave out design-specific keys (set by the caller around them) */
 };
 
 /*
  * Usage: em_init, em_begin, then key/value calls and nested objects, then
  * em_end. In table mode each key prints as "key  value" indented by its
- * nesting; in JSON mode the whole run is one object.
+ * nesting; in JSON mode the whole run is one object; in CSV mode the run is
+ * one row (and, with csv_header, the header line before it). Nested
+ * objects are flattened into "outer.inner" columns in CSV.
  */
 void em_init(struct em *e, FILE *f, enum em_fmt fmt);
 void em_begin(struct em *e);

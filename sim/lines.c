@@ -160,8 +160,8 @@ static bool fill(struct lines *l)
 			if (r == LZMA_STREAM_END)
 				return l->len > before;
 			if (r == LZMA_MEMLIMIT_ERROR) {
-				snprintf(l->err, sizeof(l->err), "%s: xz data needs more than %llu MiB to decompress",
-					 l->path, (unsigned long long)(XZ_MEMLIMIT >> 20));
+				snprintf(l->err, sizeof(l->err), "%s: xz data needs more than %u MiB", l->path,
+					 (unsigned)(XZ_MEMLIMIT >> 20));
 				return false;
 			}
 			if (r != LZMA_OK && r != LZMA_BUF_ERROR) {

@@ -1090,7 +1090,7 @@ static bool src_next(struct ev_src *s, struct ev *e)
 		return true;
 	}
 	if (k < 0)
-		snprintf(s->err, sizeof(s->err), "%s", tr_error(t->r));
+		tr_errf(s->err, sizeof(s->err), "%s", tr_error(t->r));
 	/* The thread is done: give its buffers back now, not at the end of the replay. */
 	tr_close(t->r);
 	t->r = NULL;

@@ -133,4 +133,7 @@ void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp
 /* imp_exit: t exits (group: the whole process). */
 void imp_exit(struct imp *m, struct imp_thread *t, uint64_t ns, bool group);
 
+/* imp_perf_line: whether a line has the prefix of perf script output ("COMM TID [CPU] SECONDS: "). */
+bool imp_perf_line(const char *line);
+
 #endif

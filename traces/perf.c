@@ -136,6 +136,15 @@ static bool prefix(const char *line, char *comm, size_t commlen, int64_t *tid, u
 	return false;
 }
 
+bool imp_perf_line(const char *line)
+{
+	char comm[64];
+	int64_t tid;
+	uint64_t ns;
+	const char *rest;
+	return prefix(line, comm, sizeof(comm), &tid, &ns, &rest);
+}
+
 /* The thread of recorded tid, made an initial thread (of process rpid) if it is new. */
 static struct imp_thread *thread_of(struct perf *P, uint32_t tid, uint32_t rpid, const char *comm)
 {
@@ -265,7 +274,7 @@ static int on_fork(struct perf *P, struct cur *c, uint64_t ns, const char *comm)
 	return 0;
 }
 
-static int on_exit(struct perf *P, struct cur *c, uint64_t ns)
+static int on_task_exit(struct perf *P, struct cur *c, uint64_t ns)
 {
 	int64_t v[4];
 	if (task_ids(P, c, "PERF_RECORD_EXIT", v))
@@ -445,7 +454,7 @@ static int on_line(struct perf *P, const char *line)
 	if (lit(&c, "PERF_RECORD_FORK"))
 		return on_fork(P, &c, ns, comm);
 	if (lit(&c, "PERF_RECORD_EXIT"))
-		return on_exit(P, &c, ns);
+		return on_task_exit(P, &c, ns);
 	if (lit(&c, "PERF_RECORD_LOST"))
 		return bad(P, "perf lost events here: the recording is incomplete (record again with a larger "
 			      "buffer, perf record -m)");

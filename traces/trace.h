@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "vm/event.h"
+#include "vm/exec.h"
 
 /*
  * The binary form (docs/trace-format.md): a zstd stream whose content is

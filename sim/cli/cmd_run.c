@@ -1,8 +1,7 @@
 /* cmd_run.c: `mmsim run`: a built-in workload on N cores against a design; also `mmsim designs` and `mmsim workloads`. */
-#include "sim/cli/report.h"
-#include "sim/cli/sysopts.h"
-#include "workloads/wl.h"
+#include "sim/cli/point.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,14 +16,19 @@ static int cmd_run(int argc, char **argv)
 		"  --workload NAME   the workload (default pf)\n"
 		"  --ops K           requests per thread (default: the workload's)\n"
 		"  --contention L    low (default: disjoint slots) or high (one shared region)\n"
-		"  --fixed           MAP_FIXED placement, for workloads that offer it (mmap)\n" SYS_HELP CLI_COMMON_HELP;
+		"  --fixed           MAP_FIXED placement, for workloads that offer it (mmap)\n"
+		"  --csv             print a CSV header and one row instead of a table\n"
+		"  -o, --output FILE write the result to FILE\n" SYS_HELP CLI_COMMON_HELP;
 	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS,
 					      { "workload", required_argument, 0, 'w' },
 					      { "ops", required_argument, 0, 'n' },
 					      { "contention", required_argument, 0, 'C' },
 					      { "fixed", no_argument, 0, 'X' },
+					      { "csv", no_argument, 0, 'V' },
+					      { "output", required_argument, 0, 'o' },
 					      { 0, 0, 0, 0 } };
-	const char *cmd = "run", *wname = "pf";
+	const char *cmd = "run", *wname = "pf", *outpath = NULL;
+	bool csvout = false;
 	struct cli_common o;
 	cli_common_defaults(&o);
 	struct sysopts so;
@@ -32,7 +36,7 @@ static int cmd_run(int argc, char **argv)
 	struct wl_params wp = { 0 };
 	int opt, r;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0 || (r == 0 && (r = sys_opt(&so, cmd, opt, optarg)) > 0))
 			continue;
 		if (r < 0)
@@ -51,6 +55,12 @@ static int cmd_run(int argc, char **argv)
 		case 'X':
 			wp.fixed = true;
 			break;
+		case 'V':
+			csvout = true;
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
 		case 'C':
 			if (!strcmp(optarg, "high"))
 				wp.high_contention = true;
@@ -68,28 +78,19 @@ static int cmd_run(int argc, char **argv)
 		return cli_error(cmd, "--workload: no workload '%s' (try 'mmsim workloads')", wname);
 	if (cli_common_finish(&o, cmd))
 		return 2;
-	struct boot *b = sys_boot(&so, &o, cmd);
-	if (!b)
-		return 2;
-	wp.threads = o.cores;
-	wp.seed = o.seed;
-	struct ex *x = ex_create(b->sys);
-	for (uint32_t i = 0; i < o.cores; i++)
-		ex_add_thread(x, 1, i + 1, w->thread(&wp, i), i);
-	ex_run(x);
+	FILE *out = stdout;
+	if (outpath && !(out = fopen(outpath, "w")))
+		return cli_error(cmd, "-o: cannot write '%s': %s", outpath, strerror(errno));
+	struct point pt = { .o = o, .s = so, .w = w, .wp = wp };
 	struct em e;
-	em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
+	em_init(&e, out, csvout ? EM_CSV : o.json ? EM_JSON : EM_TABLE);
+	e.csv_header = true;
 	em_begin(&e);
-	report_emit(&e, &(struct report_in){ &o, b, x, w->name, wp.high_contention ? "high" : "low" });
+	int status = point_run(&pt, &e, cmd);
 	em_end(&e);
-	ex_destroy(x);
-	int64_t leaked = boot_destroy(b);
-	if (leaked) {
-		fprintf(stderr, "mmsim run: %lld frames still in use after teardown (a leak in design '%s')\n",
-			(long long)leaked, so.design);
-		return 1;
-	}
-	return 0;
+	if (out != stdout && fclose(out))
+		return cli_error(cmd, "-o: error writing '%s'", outpath);
+	return status;
 }
 
 static int cmd_designs(int argc, char **argv)

@@ -12,6 +12,8 @@ struct report_in {
 	struct ex *x;
 	const char *workload;
 	const char *contention; /* "low", "high", or NULL where it does not apply */
+	bool fixed;		/* workload placed its mappings with MAP_FIXED */
+	uint64_t ops_per_thread;
 };
 
 /* report_emit: every key of a finished run (the executor and the system still alive). */
