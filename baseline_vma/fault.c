@@ -26,6 +26,8 @@ void linux_vma_write_lock(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
 		return;
 	if (cpu) {
 		lk_down_write(cpu->core, &v->lock);
+		sim_note_lock(cpu->core, "per-VMA lock of [%#llx, %#llx) for writing (waits out faults in it)",
+			      (unsigned long long)lv_start(v), (unsigned long long)lv_end(v));
 		coh_write(cpu->core, &v->line);
 	}
 	atomic_store(&v->lock_seq, seq);
@@ -39,6 +41,7 @@ void linux_mmap_write_unlock(struct lmm *mm, struct mmu_cpu *cpu)
 	coh_write(cpu->core, &mm->seq_line);
 	atomic_fetch_add(&mm->mm_lock_seq, 1);
 	lk_up_write(cpu->core, &mm->mmap_lock);
+	sim_note(cpu->core, "mmap_lock released (and every VMA write lock with it: mm_lock_seq bumped)");
 }
 
 /* vma_start_read: the lock-free path's VMA read lock; false if a writer has it. */
@@ -65,8 +68,12 @@ static struct lvma *lock_vma_under_rcu(struct lmm *mm, struct mmu_cpu *cpu, uint
 	struct lvma *v = linux_find(mm, cpu, va);
 	if (!v || lv_start(v) > va || !vma_start_read(mm, cpu, v)) {
 		sim_rcu_read_unlock();
+		sim_note(cpu->core, "no VMA readable under RCU (%s): fall back to mmap_lock",
+			 !v || lv_start(v) > va ? "no VMA there" : "its writer holds it");
 		return NULL;
 	}
+	sim_note_lock(cpu->core, "per-VMA lock of [%#llx, %#llx) for reading, found in the maple tree under RCU (no mmap_lock)",
+		      (unsigned long long)lv_start(v), (unsigned long long)lv_end(v));
 	if (atomic_load(&v->detached) || va < lv_start(v) || va >= lv_end(v)) {
 		lk_up_read(core_of(cpu), &v->lock);
 		sim_rcu_read_unlock();
@@ -193,8 +200,10 @@ enum vm_fault linux_handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvm
 	 * a per-VMA lock (LFAULT_VMA_LOCKED in err) the fault is retried.
 	 */
 	if (!shared && write && !v->av) {
-		if (err & LFAULT_VMA_LOCKED)
+		if (err & LFAULT_VMA_LOCKED) {
+			sim_note(c, "the VMA has no anon_vma yet, which needs mmap_lock: retry the fault under it");
 			return LFAULT_RETRY;
+		}
 		linux_anon_prepare(mm, cpu, v);
 	}
 
@@ -226,11 +235,16 @@ enum vm_fault linux_handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvm
 		newpfn = anon_frame(mm, cpu);
 		if (!newpfn)
 			return VM_FAULT_OOM;
+		cycles_t tz = c->clock;
 		pm_zero(c); /* clearing, or copying: see kern.zero_page */
+		sim_note(c, "new frame %#llx allocated and %s (%llu cycles)", (unsigned long long)newpfn,
+			 pte_mapped(e0) ? "filled with a copy" : "zeroed", (unsigned long long)(c->clock - tz));
 	}
 
 	struct lk_spin *ptl = lpt_lock_of(mm, &s);
 	lk_spin_lock(c, ptl);
+	sim_note_lock(c, "%s", ptl == &mm->page_table_lock ? "page_table_lock (the mm-wide one, for a PMD entry)"
+							     : "the split PTE lock of the PT page");
 	uint64_t e = lpt_get(cpu, &s);
 	struct lflush fl = { 0 };
 	enum vm_fault r = VM_FAULT_OK;
@@ -238,18 +252,23 @@ enum vm_fault linux_handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvm
 	if (!pte_mapped(e)) {
 		if (!file) {
 			if (write) {
+				sim_note(c, "anonymous write fault: the new frame is mapped writable");
 				lpt_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
 				vm_cst(mm->as, cpu)->frames_zeroed++;
 				linux_rss_add(mm, cpu, 1);
 				newpfn = 0;
 			} else {
+				sim_note(c, "anonymous read fault: the shared zero page is mapped read-only");
 				lpt_set(cpu, &s, PTE_MK(sys->zero_pfn, lpt_prot_bits(vf, false)));
 			}
 		} else if (shared || !write) {
+			sim_note(c, "file fault: page %llu of the file, frame %#llx in the page cache, is mapped%s",
+				 (unsigned long long)idx, (unsigned long long)cache_pfn, shared && write ? " writable" : " read-only");
 			pm_get(sys->pm, cache_pfn);
 			lpt_set(cpu, &s, PTE_MK(cache_pfn, lpt_prot_bits(vf, shared && write) | PTE_A |
 								   (shared && write ? PTE_D : 0)));
 		} else {
+			sim_note(c, "private file write fault: a private copy of the cached page is mapped writable");
 			lpt_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
 			vm_cst(mm->as, cpu)->frames_copied++;
 			newpfn = 0;
@@ -257,12 +276,18 @@ enum vm_fault linux_handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvm
 	} else if (write && !(e & PTE_RW) && (e & PTE_P)) {
 		uint64_t pfn = PTE_PFN(e);
 		if (shared) {
+			sim_note(c, "write to a shared page mapped read-only: made writable in place");
 			lpt_set(cpu, &s, e | PTE_RW | PTE_D | PTE_A); /* wp_page_shared */
 		} else if (pfn != sys->zero_pfn && !is_file_page(mm, pfn) && pm_ref(sys->pm, pfn) == 1) {
+			sim_note(c, "copy-on-write fault, but frame %#llx has no other user: made writable in place (no copy)",
+				 (unsigned long long)pfn);
 			lpt_set(cpu, &s, e | PTE_RW | PTE_D | PTE_A); /* wp_page_reuse: we are the only user */
 			mm->st.cow_reuses++;
 		} else if (newpfn) {
 			/* wp_page_copy: a new frame; the old mapping must leave every TLB first. */
+			sim_note(c, "copy-on-write fault: frame %#llx (%s) is replaced by the new copy %#llx; the old "
+				    "translation must leave every TLB",
+				 (unsigned long long)pfn, pfn == sys->zero_pfn ? "the zero page" : "shared", (unsigned long long)newpfn);
 			lpt_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
 			lflush_page(&fl, va, pfn == sys->zero_pfn ? 0 : pfn);
 			if (pfn == sys->zero_pfn)
@@ -274,6 +299,8 @@ enum vm_fault linux_handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvm
 		}
 		/* else the page changed since we looked: returning lets the access fault again. */
 	}
+	else
+		sim_note(c, "the entry was already fixed by another core: a spurious fault");
 	/* else: resolved meanwhile by another core (a spurious fault). */
 	if (fl.any)
 		lflush_finish(mm, cpu, &fl);
@@ -321,6 +348,7 @@ enum vm_fault linux_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, ui
 	}
 	atomic_fetch_add(&mm->mmap_lock_faults, 1);
 	lk_down_read(c, &mm->mmap_lock);
+	sim_note_lock(c, "mmap_lock for reading");
 	struct lvma *v = linux_find(mm, cpu, va);
 	enum vm_fault r;
 	if (v && lv_start(v) <= va) {

@@ -82,6 +82,9 @@ static void take_av(struct lvma *dst, const struct lvma *src)
 static struct lvma *split(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t addr)
 {
 	linux_vma_write_lock(mm, cpu, v);
+	if (cpu)
+		sim_note(cpu->core, "split VMA [%#llx, %#llx) at %#llx", (unsigned long long)lv_start(v),
+			 (unsigned long long)lv_end(v), (unsigned long long)addr);
 	struct vr_attr hi = attr(v);
 	hi.pgoff += (addr - hi.start) >> PAGE_SHIFT;
 	hi.start = addr;
@@ -128,6 +131,10 @@ static struct lvma *place_new(struct lmm *mm, struct mmu_cpu *cpu, struct vr_att
 		} else {
 			atomic_store(&prev->end, a.end);
 		}
+		if (cpu)
+			sim_note(cpu->core, "the new range merges into the VMA before it%s: now [%#llx, %#llx)",
+				 right ? " and the one after" : "", (unsigned long long)lv_start(prev),
+				 (unsigned long long)lv_end(prev));
 		mm->st.merges++;
 		return prev;
 	}
@@ -136,17 +143,27 @@ static struct lvma *place_new(struct lmm *mm, struct mmu_cpu *cpu, struct vr_att
 		if (!next->av && a.av)
 			next->av = a.av, next->chain = a.chain;
 		set_start(mm, cpu, next, a.start, a.pgoff);
+		if (cpu)
+			sim_note(cpu->core, "the new range merges into the VMA after it: now [%#llx, %#llx)",
+				 (unsigned long long)lv_start(next), (unsigned long long)lv_end(next));
 		mm->st.merges++;
 		return next;
 	}
 	struct lvma *v = vma_new(mm, cpu, &a, f);
 	tree_insert(mm, cpu, v);
+	if (cpu)
+		sim_note(cpu->core, "new VMA [%#llx, %#llx) inserted into the maple tree (%llu VMAs now)",
+			 (unsigned long long)a.start, (unsigned long long)a.end, (unsigned long long)atomic_load(&mm->nvmas));
 	return v;
 }
 
 /* ---- unmapping ---- */
 
-static void mmap_write_lock(struct lmm *mm, struct mmu_cpu *cpu) { lk_down_write(cpu->core, &mm->mmap_lock); }
+static void mmap_write_lock(struct lmm *mm, struct mmu_cpu *cpu)
+{
+	lk_down_write(cpu->core, &mm->mmap_lock);
+	sim_note_lock(cpu->core, "mmap_lock for writing: no other mm call, and no fault that needs mmap_lock, can run in this process");
+}
 
 /* mmap_write_downgrade: keep reading, release the VMA write locks. */
 static void mmap_write_downgrade(struct lmm *mm, struct mmu_cpu *cpu)
@@ -154,6 +171,7 @@ static void mmap_write_downgrade(struct lmm *mm, struct mmu_cpu *cpu)
 	coh_write(cpu->core, &mm->seq_line);
 	atomic_fetch_add(&mm->mm_lock_seq, 1);
 	lk_downgrade_write(cpu->core, &mm->mmap_lock);
+	sim_note(cpu->core, "mmap_lock downgraded to reading for the page-table teardown (VMA write locks released)");
 }
 
 struct collect {
@@ -284,9 +302,10 @@ static int linux_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, ui
 {
 	struct lmm *mm = lmm_of(as);
 	mmap_write_lock(mm, cpu);
-	if (do_unmap(mm, cpu, addr, addr + len, true))
+	if (do_unmap(mm, cpu, addr, addr + len, true)) {
 		lk_up_read(cpu->core, &mm->mmap_lock);
-	else
+		sim_note(cpu->core, "mmap_lock released");
+	} else
 		linux_mmap_write_unlock(mm, cpu);
 	return 0;
 }
@@ -305,6 +324,9 @@ static struct lvma *modify(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, 
 		split(mm, cpu, v, b);
 	linux_vma_write_lock(mm, cpu, v);
 	v->flags = nf;
+	if (cpu)
+		sim_note(cpu->core, "VMA [%#llx, %#llx) gets its new flags", (unsigned long long)lv_start(v),
+			 (unsigned long long)lv_end(v));
 	struct lvma *prev = linux_prev(mm, cpu, lv_start(v)), *next = linux_find(mm, cpu, lv_end(v));
 	if (prev && lv_end(prev) != lv_start(v))
 		prev = NULL;

@@ -4,6 +4,7 @@
 
 #include "baseline_vma/mtree.h"
 #include "sim/lock.h"
+#include "sim/watch.h"
 #include "vm/vm.h"
 #include "vm/vmrules.h"
 

@@ -47,6 +47,9 @@ static struct pm_ptpage *table_alloc(struct lmm *mm, struct mmu_cpu *cpu, int le
 	if (level == 1)
 		n->desc = xzalloc(sizeof(struct lptd));
 	mm->st.pt_pages++;
+	if (cpu)
+		sim_note(cpu->core, "new %s page %#llx allocated and zeroed", pte_level_name(level),
+			 (unsigned long long)n->pfn);
 	return n;
 }
 
@@ -155,6 +158,9 @@ void lflush_finish(struct lmm *mm, struct mmu_cpu *cpu, struct lflush *f)
 		}
 	}
 	struct pm *pm = pm_of(mm);
+	if (cpu && (f->nframes || f->ntables))
+		sim_note(cpu->core, "after the flush: %u frame reference%s and %u PT page%s freed", f->nframes,
+			 f->nframes == 1 ? "" : "s", f->ntables, f->ntables == 1 ? "" : "s");
 	for (uint32_t i = 0; i < f->nframes; i++)
 		pm_put(pm, cpu ? cpu->core : NULL, f->frames[i]);
 	for (uint32_t i = 0; i < f->ntables; i++)
@@ -178,7 +184,22 @@ struct rwalk {
 	bool (*pte)(struct rwalk *w, const struct lpt_slot *s, uint64_t va, uint64_t e); /* false: stop */
 	void *arg;
 	bool stop;
+	const struct coh_line *last; /* the PTE line read last: a scan pays once per line */
 };
+
+/*
+ * A range walk reads entries in order: it pays for a PTE line when it moves
+ * to it, and the other 7 entries of the line come with it (a streaming
+ * scan costs one line access per 64 bytes, not one per 8-byte entry).
+ */
+static uint64_t scan_get(struct rwalk *w, const struct lpt_slot *s)
+{
+	const struct coh_line *l = pte_line(s->p, s->idx);
+	if (l == w->last || !w->cpu)
+		return pte_load(s->p, s->idx);
+	w->last = l;
+	return lpt_get(w->cpu, s);
+}
 
 static void walk_level(struct rwalk *w, struct pm_ptpage *p, int level, uint64_t base)
 {
@@ -190,12 +211,12 @@ static void walk_level(struct rwalk *w, struct pm_ptpage *p, int level, uint64_t
 			break;
 		struct lpt_slot s = { p, i, level };
 		if (level == 1) {
-			uint64_t e = lpt_get(w->cpu, &s);
+			uint64_t e = scan_get(w, &s);
 			if (e && !w->pte(w, &s, lo, e))
 				w->stop = true;
 			continue;
 		}
-		uint64_t e = lpt_get(w->cpu, &s);
+		uint64_t e = scan_get(w, &s);
 		if (!pte_mapped(e))
 			continue;
 		if (level == 2 && (e & PTE_PS)) {
@@ -246,7 +267,7 @@ static bool zap_pte(struct rwalk *w, const struct lpt_slot *s, uint64_t va, uint
 
 void lpt_zap(struct lmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct lflush *f)
 {
-	struct rwalk w = { mm, cpu, start, end, zap_pte, f, false };
+	struct rwalk w = { mm, cpu, start, end, zap_pte, f, false, NULL };
 	range_walk(&w);
 }
 
@@ -289,7 +310,7 @@ void lpt_protect(struct lmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t e
 		 struct lflush *f)
 {
 	struct protect_arg a = { .f = f, .flags = vflags };
-	struct rwalk w = { mm, cpu, start, end, protect_pte, &a, false };
+	struct rwalk w = { mm, cpu, start, end, protect_pte, &a, false, NULL };
 	range_walk(&w);
 }
 
@@ -310,7 +331,7 @@ static bool clean_pte(struct rwalk *w, const struct lpt_slot *s, uint64_t va, ui
 
 void lpt_clean(struct lmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct lflush *f)
 {
-	struct rwalk w = { mm, cpu, start, end, clean_pte, f, false };
+	struct rwalk w = { mm, cpu, start, end, clean_pte, f, false, NULL };
 	range_walk(&w);
 }
 
@@ -418,7 +439,7 @@ static bool move_pte(struct rwalk *w, const struct lpt_slot *s, uint64_t va, uin
 bool lpt_move(struct lmm *mm, struct mmu_cpu *cpu, uint64_t old, uint64_t new_addr, uint64_t len, struct lflush *f)
 {
 	struct move_arg a = { f, (int64_t)(new_addr - old), false };
-	struct rwalk w = { mm, cpu, old, old + len, move_pte, &a, false };
+	struct rwalk w = { mm, cpu, old, old + len, move_pte, &a, false, NULL };
 	range_walk(&w);
 	return !a.oom;
 }
@@ -462,7 +483,7 @@ bool lpt_copy(struct lmm *dst, struct lmm *src, struct mmu_cpu *cpu, uint64_t st
 	      struct lflush *f)
 {
 	struct copy_arg a = { dst, f, private_, false };
-	struct rwalk w = { src, cpu, start, end, copy_pte, &a, false };
+	struct rwalk w = { src, cpu, start, end, copy_pte, &a, false, NULL };
 	range_walk(&w);
 	return !a.oom;
 }

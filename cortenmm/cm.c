@@ -92,58 +92,6 @@ static void lock_around(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *c
 	}
 }
 
-/* Whether any page of the mappings in [a, b) had a private frame, mapping by mapping (Linux: the VMA's anon_vma). */
-struct avmap {
-	uint64_t *lo, *hi;
-	uint32_t n, cap;
-};
-
-static void build_avmap(struct cm_cursor *k, uint64_t a, uint64_t b, struct avmap *am)
-{
-	struct runs rs = runs_of(k, a, b);
-	for (uint32_t i = 0; i < rs.n;) {
-		if (rs.r[i].m.kind == CM_INVALID) {
-			i++;
-			continue;
-		}
-		uint32_t j = i;
-		bool av = false;
-		do
-			av |= rs.r[j].m.av != 0;
-		while (++j < rs.n && continues(&rs.r[j - 1], &rs.r[j]));
-		if (av) {
-			if (am->n == am->cap) {
-				am->cap = am->cap ? am->cap * 2 : 16;
-				am->lo = xrealloc(am->lo, sizeof(uint64_t) * am->cap);
-				am->hi = xrealloc(am->hi, sizeof(uint64_t) * am->cap);
-			}
-			am->lo[am->n] = rs.r[i].lo;
-			am->hi[am->n++] = rs.r[j - 1].hi;
-		}
-		i = j;
-	}
-	xfree(rs.r);
-}
-
-static bool in_avmap(const struct avmap *am, uint64_t va)
-{
-	uint32_t x = 0, y = am->n;
-	while (x < y) {
-		uint32_t m = (x + y) / 2;
-		if (am->hi[m] <= va)
-			x = m + 1;
-		else
-			y = m;
-	}
-	return x < am->n && am->lo[x] <= va;
-}
-
-static void free_avmap(struct avmap *am)
-{
-	xfree(am->lo);
-	xfree(am->hi);
-}
-
 /* ---- placement of unfixed mappings ---- */
 
 static bool guard_ok(struct cm_cursor *k, uint64_t a, uint64_t len)
@@ -320,10 +268,14 @@ static void mprotect_fn(void *arg, struct cm_meta *m)
 static int cm_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot)
 {
 	struct cm_cursor k;
-	uint64_t end = addr + len, elo, ehi;
-	lock_around(&k, cm_of(as), cpu, addr, end, &elo, &ehi);
-	struct avmap am = { 0 };
-	build_avmap(&k, elo, ehi, &am);
+	uint64_t end = addr + len;
+	/*
+	 * Only the range is locked, as CortenMM's mprotect does: whether a
+	 * mapping ever had a private frame (Linux: its VMA's anon_vma) is the
+	 * same on all of its pages (propagate_av), so the pages in the range
+	 * tell it without looking at the rest of the mapping.
+	 */
+	cm_lock(&k, cm_of(as), cpu, addr, end);
 	struct runs rs = runs_of(&k, addr, end);
 	/* Linux changes the mappings from addr up to the first hole, then says ENOMEM. */
 	uint64_t stop = addr;
@@ -331,11 +283,10 @@ static int cm_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uin
 		stop = rs.r[i].hi;
 	/* Apply mapping by mapping: the accounting rule depends on whether the mapping ever faulted. */
 	for (uint32_t i = 0; i < rs.n && rs.r[i].hi <= stop && rs.r[i].m.kind != CM_INVALID; i++) {
-		struct prot_arg a = { prot, in_avmap(&am, rs.r[i].lo) };
+		struct prot_arg a = { prot, rs.r[i].m.av != 0 };
 		cm_set(&k, rs.r[i].lo, rs.r[i].hi, mprotect_fn, &a);
 	}
 	xfree(rs.r);
-	free_avmap(&am);
 	cm_unlock(&k);
 	return stop < end ? -ENOMEM : 0;
 }
@@ -726,9 +677,13 @@ static void propagate_av(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t page)
 		struct run prev = { 0 };
 		bool have = false, go = true;
 		uint64_t c = page & ~(HUGE_2M - 1);
-		while (go) {
+		for (bool first = true; go; first = false) {
 			uint64_t lo = c, hi = c + HUGE_2M;
-			cm_lock(&k, mm, cpu, lo, hi);
+			/* Beyond the first chunk only existing statuses are looked at: no tables are made for empty space. */
+			if (first)
+				cm_lock(&k, mm, cpu, lo, hi);
+			else
+				cm_lock_look(&k, mm, cpu, lo, hi);
 			struct runs rs = runs_of(&k, lo, hi);
 			for (uint32_t n = 0; n < rs.n && go; n++) {
 				struct run *r = &rs.r[dir > 0 ? n : rs.n - 1 - n];
@@ -767,7 +722,10 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 		if (!newpfn)
 			return VM_FAULT_OOM;
 		sys->pm->frames[newpfn].owner = as->pid;
+		cycles_t tz = c->clock;
 		pm_zero(c);
+		sim_note(c, "a write: frame %#llx allocated and zeroed before any lock is taken (%llu cycles)",
+			 (unsigned long long)newpfn, (unsigned long long)(c->clock - tz));
 	}
 	struct cm_cursor k;
 	enum vm_fault r = VM_FAULT_OK;
@@ -776,6 +734,12 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 		cm_lock(&k, mm, cpu, page, page + PAGE_SIZE);
 		uint64_t pte;
 		struct cm_meta m = cm_query(&k, page, &pte);
+		if (sim_narrating(c)) {
+			char d[128] = "nothing mapped";
+			if (m.kind != CM_INVALID)
+				cm_meta_describe(&m, d, sizeof(d));
+			sim_note(c, "the page's status in the PT page's metadata: %s", d);
+		}
 		if (m.kind == CM_INVALID) {
 			cm_unlock(&k);
 			if (pass == 0 && grow_stack(mm, cpu, va))
@@ -797,10 +761,12 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 		if (!pte_mapped(pte)) {
 			if (m.kind == CM_ANON) {
 				if (write) {
+					sim_note(c, "anonymous write fault: the new frame is mapped writable");
 					cm_map(&k, page, newpfn, bits | PTE_D);
 					newpfn = 0;
 					vm_cst(as, cpu)->frames_zeroed++;
 				} else {
+					sim_note(c, "anonymous read fault: the shared zero page is mapped read-only");
 					cm_map(&k, page, sys->zero_pfn, cm_prot_bits(vf, false));
 				}
 			} else {
@@ -810,10 +776,13 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 					break;
 				}
 				if (shared || !write) {
+					sim_note(c, "file fault: page-cache frame %#llx is mapped%s", (unsigned long long)cache,
+						 shared && write ? " writable" : " read-only");
 					pm_get(sys->pm, cache);
 					cm_map(&k, page, cache,
 					       cm_prot_bits(vf, shared && write) | PTE_A | (shared && write ? PTE_D : 0));
 				} else {
+					sim_note(c, "private file write fault: a private copy of the cached page is mapped writable");
 					cm_map(&k, page, newpfn, bits | PTE_D);
 					newpfn = 0;
 					vm_cst(as, cpu)->frames_copied++;
@@ -826,11 +795,18 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 				pte = PTE_MK(pfn, pte & ~(PTE_PFN_MASK | PTE_PS));
 			}
 			if (shared) {
+				sim_note(c, "write to a shared page mapped read-only: made writable in place");
 				cm_map(&k, page, pfn, (pte & ~PTE_PFN_MASK) | PTE_RW | PTE_D | PTE_A);
 			} else if (pfn != sys->zero_pfn && !is_file_page(sys, pfn) && pm_ref(sys->pm, pfn) == 1) {
+				sim_note(c, "copy-on-write fault, but frame %#llx has no other user: made writable in place (no copy)",
+					 (unsigned long long)pfn);
 				cm_map(&k, page, pfn, (pte & ~PTE_PFN_MASK) | PTE_RW | PTE_D | PTE_A); /* ours alone: reuse */
 				atomic_fetch_add(&mm->st.cow_reuses, 1);
 			} else if (newpfn) {
+				sim_note(c, "copy-on-write fault: frame %#llx (%s) is replaced by the new copy %#llx; the old "
+					    "translation must leave every TLB",
+					 (unsigned long long)pfn, pfn == sys->zero_pfn ? "the zero page" : "shared",
+					 (unsigned long long)newpfn);
 				cm_map(&k, page, newpfn, bits | PTE_D); /* copy: the old frame is released after the flush */
 				cm_release_frame(&k, pfn);
 				newpfn = 0;
@@ -1051,7 +1027,13 @@ static int create(struct vm_as *as, bool adv)
 	uint32_t n = as->sys->sim->o.ncores;
 	mm->slice_next = xzalloc(sizeof(uint64_t) * n);
 	for (uint32_t i = 0; i < n; i++)
-		mm->slice_next[i] = CM_SLICE_BASE + ((uint64_t)i << CM_SLICE_SHIFT);
+		/*
+		 * One free page at the bottom of each slice: the first mapping's
+		 * lower neighbour (which mmap looks at) is then inside the slice,
+		 * not across a 64 GiB boundary, where the covering page would be a
+		 * PDPT or the root, shared with other cores.
+		 */
+		mm->slice_next[i] = CM_SLICE_BASE + ((uint64_t)i << CM_SLICE_SHIFT) + PAGE_SIZE;
 	lk_spin_init(&mm->alloc_lock);
 	lk_spin_init(&mm->brk_lock);
 	pthread_mutex_init(&mm->files_mu, NULL);
@@ -1106,6 +1088,18 @@ static void cm_stats(struct vm_as *as, struct em *e)
 	em_u64(e, "descriptor_bytes", atomic_load(&mm->desc_bytes));
 }
 
+/* describe_entry (vm.h): the status kept beside entry i of PT page p. */
+static bool cm_describe_entry(struct vm_as *as, const struct pm_ptpage *p, int level, unsigned i, char *buf, size_t n)
+{
+	(void)as;
+	(void)level;
+	const struct cm_pt *d = p->desc;
+	if (!d || !d->meta || d->meta[i].kind == CM_INVALID)
+		return false;
+	cm_meta_describe(&d->meta[i], buf, n);
+	return true;
+}
+
 static uint64_t cm_metadata_bytes(struct vm_as *as)
 {
 	struct cm_as *mm = cm_of(as);
@@ -1115,7 +1109,8 @@ static uint64_t cm_metadata_bytes(struct vm_as *as)
 #define CM_OPS                                                                                                   \
 	.has_vmas = false, .destroy = cm_destroy, .mmap = cm_mmap, .munmap = cm_munmap, .mprotect = cm_mprotect, \
 	.madvise = cm_madvise, .mremap = cm_mremap, .brk = cm_brk, .fault = cm_fault, .fork = cm_fork,           \
-	.layout = cm_layout, .stats = cm_stats, .metadata_bytes = cm_metadata_bytes, .tick = cm_latr_tick
+	.layout = cm_layout, .stats = cm_stats, .metadata_bytes = cm_metadata_bytes, .tick = cm_latr_tick,     \
+	.describe_entry = cm_describe_entry
 
 const struct vm_design vm_design_cortenmm_rw = {
 	.name = "cortenmm-rw",

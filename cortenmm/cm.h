@@ -4,6 +4,7 @@
 
 #include "sim/lock.h"
 #include "sim/rcu.h"
+#include "sim/watch.h"
 #include "vm/vm.h"
 #include "vm/vmrules.h"
 
@@ -117,10 +118,18 @@ struct cm_cursor {
 	struct cm_pt *cover;
 	struct cm_pt *locked[CM_MAX_LOCKED]; /* rw: read-locked ancestors then the cover; adv: cover then DFS */
 	uint32_t nlocked, nread;	     /* rw: the first nread are read locks */
+	bool noalloc;			     /* adv: a missing child is not made; its parent covers (cm_lock_look) */
+	const struct coh_line *last;	     /* the PTE line read last (scans pay once per line) */
 	struct cm_flush fl;
 };
 
 void cm_lock(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end);
+/*
+ * cm_lock_look: as cm_lock, for a cursor that will only look (and change
+ * statuses that exist): it never allocates PT pages, so locking a range
+ * where nothing is mapped leaves the page table as it was.
+ */
+void cm_lock_look(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end);
 void cm_unlock(struct cm_cursor *k);
 
 /* Status of the page at va (INVALID if none); *pte gets its entry (0 if none), *level the level it lives at. */
@@ -168,6 +177,9 @@ void cm_destroy_tables(struct cm_as *mm);
 
 /* PT-page descriptors. */
 struct cm_pt *cm_pt_new(struct cm_as *mm, struct mmu_cpu *cpu, int level, struct cm_pt *parent);
+
+/* cm_meta_describe: a status in words ("anon rw- private, pgoff 0x10, anon_vma 3"). */
+void cm_meta_describe(const struct cm_meta *m, char *buf, size_t n);
 
 /* Leaf PTE bits for a status (as Linux's vm_page_prot). */
 uint64_t cm_prot_bits(uint32_t vflags, bool writable_now);

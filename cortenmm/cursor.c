@@ -69,10 +69,18 @@ uint64_t cm_prot_bits(uint32_t vflags, bool writable_now)
 
 /* ---- entry access, charged to the cursor's core ---- */
 
+/*
+ * get: read entry i of d. Entries are mostly read in order: the cursor pays
+ * for a PTE line when it moves to it, and the other 7 entries of the line
+ * come with it (a streaming scan costs one line access per 64 bytes).
+ */
 static uint64_t get(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 {
-	if (k->cpu)
-		coh_read(k->cpu->core, pte_line(d->p, i));
+	struct coh_line *l = pte_line(d->p, i);
+	if (k->cpu && l != k->last) {
+		coh_read(k->cpu->core, l);
+		k->last = l;
+	}
 	return pte_load(d->p, i);
 }
 
@@ -226,6 +234,9 @@ static struct cm_pt *make_child(struct cm_cursor *k, struct cm_pt *d, unsigned i
 		}
 		meta_set(d, i, NULL);
 		atomic_fetch_add(&mm->st.pushdowns, 1);
+		if (k->cpu)
+			sim_note(k->cpu->core, "push-down: the status of %s entry %u moves into the 512 entries of a new %s page",
+				 pte_level_name(d->level), i, pte_level_name(c->level));
 	}
 	if ((e & PTE_PS) && pte_mapped(e)) { /* a 2 MiB page becomes 512 small ones */
 		uint64_t pfn = PTE_PFN(e), bits = e & ~(PTE_PFN_MASK | PTE_PS);
@@ -255,6 +266,8 @@ static void lock_below(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_
 			continue;
 		struct cm_pt *c = child_of(k->mm, e);
 		mcs_lock(k, c);
+		sim_note_lock(k->cpu->core, "MCS lock of %s page %#llx below it, inside the range (DFS)",
+			      pte_level_name(c->level), (unsigned long long)c->p->pfn);
 		hold(k, c);
 		atomic_fetch_add(&k->mm->st.dfs_locks, 1);
 		lock_below(k, c, MAX(a, lo), MIN(b, hi));
@@ -273,6 +286,8 @@ static bool fits(const struct cm_pt *d, uint64_t a, uint64_t b, unsigned *i)
 static void lock_adv(struct cm_cursor *k)
 {
 	struct cm_as *mm = k->mm;
+	sim_note(k->cpu->core, "adv cursor over [%#llx, %#llx): descend from the root under RCU, taking no lock on the way",
+		 (unsigned long long)k->start, (unsigned long long)k->end);
 	for (;;) {
 		sim_rcu_read_lock();
 		struct cm_pt *d = mm->root;
@@ -282,9 +297,13 @@ static void lock_adv(struct cm_cursor *k)
 			uint64_t e = get(k, d, i);
 			if ((e & PTE_PS) && pte_mapped(e))
 				break; /* a huge page: its table is the covering page */
+			if (!is_table(e, d->level) && k->noalloc)
+				break; /* only looking: the parent covers */
 			if (!is_table(e, d->level)) {
 				/* Allocate the missing child under the parent's lock. */
 				mcs_lock(k, d);
+				sim_note_lock(k->cpu->core, "MCS lock of %s page %#llx, to add the missing child for entry %u",
+					      pte_level_name(d->level), (unsigned long long)d->p->pfn, i);
 				if (atomic_load(&d->stray)) {
 					mcs_unlock(k, d);
 					retry = true;
@@ -301,6 +320,9 @@ static void lock_adv(struct cm_cursor *k)
 			mcs_lock(k, d);
 			if (!atomic_load(&d->stray)) {
 				sim_rcu_read_unlock();
+				sim_note_lock(k->cpu->core, "MCS lock of the covering %s page %#llx (it maps [%#llx, %#llx))",
+					      pte_level_name(d->level), (unsigned long long)d->p->pfn, (unsigned long long)d->base,
+					      (unsigned long long)(d->base + PT_ENTRIES * span(d->level)));
 				k->cover = d;
 				hold(k, d);
 				lock_below(k, d, k->start, k->end);
@@ -309,6 +331,7 @@ static void lock_adv(struct cm_cursor *k)
 			mcs_unlock(k, d);
 		}
 		sim_rcu_read_unlock();
+		sim_note(k->cpu->core, "the page went stray (another cursor unlinked it): start again from the root");
 		atomic_fetch_add(&mm->st.retries, 1);
 	}
 }
@@ -328,16 +351,44 @@ static void lock_rw(struct cm_cursor *k)
 			lk_up_read(c, &d->rw);
 			break;
 		}
+		sim_note_lock(c, "read lock of %s page %#llx (on the way down)", pte_level_name(d->level),
+			      (unsigned long long)d->p->pfn);
 		hold(k, d);
 		k->nread++;
 		d = child_of(mm, e);
 	}
 	lk_down_write(c, &d->rw);
+	sim_note_lock(c, "write lock of the covering %s page %#llx (it maps [%#llx, %#llx))", pte_level_name(d->level),
+		      (unsigned long long)d->p->pfn, (unsigned long long)d->base,
+		      (unsigned long long)(d->base + PT_ENTRIES * span(d->level)));
 	k->cover = d;
 	hold(k, d);
 }
 
+static void lock_init(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end);
+
+void cm_lock_look(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end)
+{
+	lock_init(k, mm, cpu, start, end);
+	k->noalloc = true;
+	if (mm->adv)
+		lock_adv(k);
+	else
+		lock_rw(k);
+	atomic_fetch_add(&mm->st.cover_level[k->cover->level], 1);
+}
+
 void cm_lock(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end)
+{
+	lock_init(k, mm, cpu, start, end);
+	if (mm->adv)
+		lock_adv(k);
+	else
+		lock_rw(k);
+	atomic_fetch_add(&mm->st.cover_level[k->cover->level], 1);
+}
+
+static void lock_init(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end)
 {
 	memset(k, 0, sizeof(*k));
 	k->mm = mm;
@@ -347,11 +398,6 @@ void cm_lock(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_
 	if (k->end <= k->start)
 		k->end = k->start + PAGE_SIZE;
 	atomic_fetch_add(&mm->st.cursors, 1);
-	if (mm->adv)
-		lock_adv(k);
-	else
-		lock_rw(k);
-	atomic_fetch_add(&mm->st.cover_level[k->cover->level], 1);
 }
 
 void cm_unlock(struct cm_cursor *k)
@@ -366,6 +412,7 @@ void cm_unlock(struct cm_cursor *k)
 		for (uint32_t j = k->nread; j-- > 0;)
 			lk_up_read(c, &k->locked[j]->rw);
 	}
+	sim_note(c, "cursor released: %u page lock%s dropped", k->nlocked, k->nlocked == 1 ? "" : "s");
 	k->nlocked = 0;
 	release(k);
 }
@@ -445,7 +492,17 @@ static void mark_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t 
 	}
 }
 
-void cm_mark(struct cm_cursor *k, uint64_t a, uint64_t b, const struct cm_meta *m) { mark_rec(k, k->cover, a, b, m, a); }
+void cm_mark(struct cm_cursor *k, uint64_t a, uint64_t b, const struct cm_meta *m)
+{
+	if (k->cpu && sim_narrating(k->cpu->core)) {
+		char d[128] = "nothing (unmapped)";
+		if (m && m->kind != CM_INVALID)
+			cm_meta_describe(m, d, sizeof(d));
+		sim_note(k->cpu->core, "per-PTE status of [%#llx, %#llx) := %s", (unsigned long long)a, (unsigned long long)b,
+			 d);
+	}
+	mark_rec(k, k->cover, a, b, m, a);
+}
 
 /*
  * Free the child tables under d whose whole range lies in [a, b) and that

@@ -114,6 +114,9 @@ bool cm_latr_defer(struct cm_cursor *k, const struct mmu_flush *fl, const uint64
 		pthread_mutex_unlock(&q->mu);
 	}
 	atomic_fetch_add(&l->deferred, 1);
+	sim_note(c, "lazy (LATR) flush: no IPIs; %u other core%s will flush at their next tick, and the frames and "
+		    "tables wait until then",
+		 n, n == 1 ? "" : "s");
 	return true;
 }
 
@@ -133,11 +136,15 @@ void cm_latr_tick(struct vm_sys *sys, struct mmu_cpu *cpu)
 	if (!n)
 		return;
 	coh_read(c, &q->line);
+	sim_note(c, "tick: %u lazy flush%s queued for this core", n, n == 1 ? "" : "es");
 	for (uint32_t i = 0; i < n; i++) {
 		mmu_flush_local(cpu, &rs[i]->fl);
 		atomic_fetch_add(&l->processed, 1);
-		if (atomic_fetch_sub(&rs[i]->pending, 1) == 1)
+		if (atomic_fetch_sub(&rs[i]->pending, 1) == 1) {
+			sim_note(c, "  the last core to flush: %u frame reference%s and %u table%s released", rs[i]->nframes,
+				 rs[i]->nframes == 1 ? "" : "s", rs[i]->ntables, rs[i]->ntables == 1 ? "" : "s");
 			complete(sys, c, rs[i]);
+		}
 	}
 	xfree(rs);
 }

@@ -60,4 +60,16 @@ enum pg_size { PG_4K = 0, PG_2M = 1, PG_1G = 2 };
 #define PG_SHIFT(sz) (PAGE_SHIFT + 9 * (sz))
 #define PG_BYTES(sz) (1ull << PG_SHIFT(sz))
 
+/* ---- descriptions, for display (mmu/ptedesc.c) ---- */
+
+#include <stddef.h>
+/* pte_level_name: "PML5", "PML4", "PDPT", "PD" or "PT" (level 5..1). */
+const char *pte_level_name(int level);
+/* pte_describe: an entry at `level` in words: "not present", or "pfn 0x1234 -> PT page" / "4 KiB page pfn 0x1234" with its bits. */
+void pte_describe(uint64_t e, int level, char *buf, size_t n);
+/* pte_bits: the set bits of e as "P RW US A D NX" (PS/G/PROTNONE too). */
+void pte_bits(uint64_t e, int level, char *buf, size_t n);
+/* pf_describe: a page-fault error code in words ("write to a not-present page, user mode"). */
+void pf_describe(uint32_t err, char *buf, size_t n);
+
 #endif

@@ -1,5 +1,8 @@
 /* shootdown.c: the invalidation mechanism: local INVLPG/PCID flushes and IPI-based remote shootdowns with modelled costs. */
 #include "mmu/mmu.h"
+#include "sim/watch.h"
+
+#include <stdio.h>
 
 cycles_t mmu_flush_cost(const struct mmu *mmu, const struct mmu_flush *f)
 {
@@ -33,12 +36,35 @@ static void apply(struct mmu_cpu *cpu, const struct mmu_flush *f)
 		cpu->psc_gen[pcid] = 1;
 }
 
+/* Narrate what a flush drops: "all of PCID 3" or "4 pages: 0x1000 0x2000 ...". */
+static void describe_flush(const struct mmu_flush *f, char *buf, size_t n)
+{
+	if (f->full) {
+		snprintf(buf, n, "every entry of PCID %u (a full flush)", f->sp->pcid);
+		return;
+	}
+	size_t len = (size_t)snprintf(buf, n, "%u page%s:", f->n, f->n == 1 ? "" : "s");
+	for (uint32_t i = 0; i < f->n && len < n; i++) {
+		if (i == 6 && f->n > 7) {
+			snprintf(buf + len, n - len, " ... %#llx", (unsigned long long)f->va[f->n - 1]);
+			return;
+		}
+		len += (size_t)snprintf(buf + len, n - len, " %#llx", (unsigned long long)f->va[i]);
+	}
+}
+
 void mmu_flush_local(struct mmu_cpu *cpu, const struct mmu_flush *f)
 {
 	if (!f->full && !f->n)
 		return;
 	apply(cpu, f);
 	sim_advance(cpu->core, mmu_flush_cost(cpu->mmu, f));
+	if (sim_narrating(cpu->core)) {
+		char d[256];
+		describe_flush(f, d, sizeof(d));
+		sim_note(cpu->core, "local TLB flush (%s) of %s: %llu cycles", f->full ? "INVPCID" : "INVLPG", d,
+			 (unsigned long long)mmu_flush_cost(cpu->mmu, f));
+	}
 }
 
 struct ipi_arg {
@@ -50,7 +76,9 @@ static void ipi_flush(struct sim_core *t, void *arg)
 {
 	struct ipi_arg *a = arg;
 	apply(mmu_cpu_of(t), a->f);
+	cycles_t at = t->clock;
 	sim_charge_irq(t, a->work);
+	sim_tl_span(t, TL_IRQ, at, at + a->work);
 }
 
 /* Reserve the target's interrupt handling from `arrive` for `work` cycles; returns when it starts. */
@@ -73,6 +101,7 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 		return 0;
 
 	sim_sync(c);
+	sim_tl_begin(c, TL_SHOOTDOWN);
 	cycles_t t0 = c->clock, last_ack = t0;
 	cycles_t work = m->ipi_handler + mmu_flush_cost(mmu, f);
 	struct ipi_arg arg = { .f = f, .work = work };
@@ -104,6 +133,22 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 		cpu->st.shootdowns++;
 		cpu->st.shootdown_targets += k;
 		cpu->st.shootdown_wait += c->clock - t0;
+	}
+	sim_tl_end(c);
+	if (k && sim_narrating(c)) {
+		char d[256], who[256];
+		size_t len = 0;
+		who[0] = 0;
+		for (uint32_t i = 0; i < ncores && len < sizeof(who); i++)
+			if (i != c->id && (targets[i / 64] >> (i % 64) & 1))
+				len += (size_t)snprintf(who + len, sizeof(who) - len, "%s%u", len ? "," : "", i);
+		describe_flush(f, d, sizeof(d));
+		sim_note(c, "shootdown: IPIs to core%s %s to flush %s", k == 1 ? "" : "s", who, d);
+		sim_note(c, "  each target spends %llu cycles in the handler (%llu entry + %llu flush) and acks %s;"
+			    " this core waited %llu cycles for the last ack",
+			 (unsigned long long)work, (unsigned long long)m->ipi_handler,
+			 (unsigned long long)mmu_flush_cost(mmu, f), early_ack ? "on entry (early ack)" : "when done",
+			 (unsigned long long)(c->clock - t0));
 	}
 	if (reqs != reqs_small)
 		xfree(reqs);

@@ -1,5 +1,6 @@
 /* walk.c: the TLB-miss path: STLB lookup, paging-structure caches, and the hardware page walk with A/D updates. */
 #include "mmu/mmu.h"
+#include "sim/watch.h"
 
 static const uint8_t need_bits[3] = { ALLOW_R, ALLOW_W, ALLOW_X };
 
@@ -95,9 +96,13 @@ restart:;
 			table = pe->next;
 			allow = pe->allow;
 			cpu->st.psc_hits++;
+			sim_note(c, "paging-structure cache hit for the level-%d entry: the walk starts at the %s", l,
+				 pte_level_name(l - 1));
 			break;
 		}
 	}
+	if (level == top)
+		sim_note(c, "no paging-structure cache hit: the walk starts at the root (CR3)");
 	uint64_t path_pfn[6] = { 0 }; /* next-table pfn read at each level on this walk (0: not read) */
 	uint8_t path_allow[6] = { 0 };
 	for (;;) {
@@ -107,10 +112,17 @@ restart:;
 			      "a PT page was freed while still reachable",
 			      c->id, (unsigned long long)table, (unsigned long long)va, level);
 		unsigned idx = (unsigned)PT_INDEX(va, level);
+		cycles_t tr = c->clock;
 		coh_access_nosync(c, pte_line(p, idx), COH_READ);
 		sim_advance(c, m->walk_step);
 		cpu->st.walk_reads++;
 		uint64_t e = pte_load(p, idx);
+		if (sim_narrating(c)) {
+			char d[160];
+			pte_describe(e, level, d, sizeof(d));
+			sim_note(c, "%-4s[%3u] in PT page %#llx: %s  (%llu cycles)", pte_level_name(level), idx,
+				 (unsigned long long)table, d, (unsigned long long)(c->clock - tr));
+		}
 		if (!(e & PTE_P)) {
 			cpu->st.walk_cycles += c->clock - t0;
 			return fault_code(acc, false);
@@ -126,6 +138,8 @@ restart:;
 		if (leaf && acc == ACC_W && (allow & ALLOW_RW))
 			want |= PTE_D;
 		if (want != e) {
+			sim_note(c, "  the walker sets %s with an atomic on the entry's line",
+				 (want & ~e) == (PTE_A | PTE_D) ? "A and D" : (want & ~e) == PTE_D ? "D" : "A");
 			coh_access_nosync(c, pte_line(p, idx), COH_ATOMIC);
 			cpu->st.ad_updates++;
 			if (!pte_cas(p, idx, e, want)) {
@@ -166,6 +180,9 @@ restart:;
 				if (path_pfn[l])
 					psc_fill(cpu, l, va, path_pfn[l], path_allow[l]);
 			cpu->st.walk_cycles += c->clock - t0;
+			sim_note(c, "translation found: a %s page; the L1 %s TLB and the STLB are filled (walk %llu cycles)",
+				 sz == PG_4K ? "4 KiB" : sz == PG_2M ? "2 MiB" : "1 GiB", acc == ACC_X ? "instruction" : "data",
+				 (unsigned long long)(c->clock - t0));
 			return 0;
 		}
 		path_pfn[level] = PTE_PFN(e);
@@ -195,6 +212,8 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 		denied |= e != NULL;
 		if (e && (e->allow & need)) {
 			cpu->st.l1_hits++;
+			sim_note(c, "L1 %s TLB hit (%s entry)", acc == ACC_X ? "instruction" : "data",
+				 sz == PG_2M ? "2 MiB" : "1 GiB");
 			sim_advance(c, m->tlb_l1_hit);
 			if (cpu->mmu->o.check)
 				mmu_check_hit(cpu, va, e);
@@ -208,6 +227,8 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 		denied |= e != NULL;
 		if (e && (e->allow & need)) {
 			cpu->st.l2_hits++;
+			sim_note(c, "L1 TLB miss, STLB hit (%s entry): the L1 TLB is refilled",
+				 sz == PG_4K ? "4 KiB" : sz == PG_2M ? "2 MiB" : "1 GiB");
 			struct tlb_entry copy = *e;
 			enum pg_size fsz = (enum pg_size)sz;
 			struct tlb_array *l1 = acc == ACC_X ? cpu->tlb.l1i[sz] : cpu->tlb.l1d[sz];
@@ -226,11 +247,22 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 	 * page) is dropped and the walk decides, as on AMD; Intel may fault
 	 * from the TLB instead and the kernel retries, which ends the same way.
 	 */
-	if (denied)
+	if (denied) {
+		sim_note(c, "a cached translation does not allow this access: it is dropped and the walker decides");
 		tlb_invlpg(&cpu->tlb, va, pcid);
+	}
+	sim_note(c, "TLB miss (L1 and STLB): page walk");
 	sim_sync(c);
+	sim_tl_begin(c, TL_WALK);
 	uint32_t err = walk(cpu, va, acc);
-	if (err)
+	sim_tl_end(c);
+	if (err) {
 		cpu->st.faults++;
+		if (sim_narrating(c)) {
+			char d[96];
+			pf_describe(err, d, sizeof(d));
+			sim_note(c, "page fault, error code %#x: %s", err, d);
+		}
+	}
 	return err;
 }

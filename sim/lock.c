@@ -1,5 +1,6 @@
 /* lock.c: simulated spinlock, MCS lock and rwsem: host mutual exclusion plus timing from the coherence model. */
 #include "sim/lock.h"
+#include "sim/watch.h"
 
 enum { W_READ = 1, W_WRITE = 2 };
 
@@ -62,6 +63,7 @@ static void account(struct sim_core *c, const struct lk_waiter *w, cycles_t t0)
 		c->st.spin += c->clock - t0;
 	else
 		c->st.sleep += c->clock - t0;
+	sim_watch_wait(c, w->spin, t0);
 }
 
 /* ---- queued spinlock ---- */
@@ -327,7 +329,7 @@ void lk_barrier_wait(struct sim_core *c, struct lk_barrier *b)
 		q_unlock(c, &b->q);
 		cycles_t t0 = c->clock;
 		sim_block(c);
-		account(c, &w, t0);
+		sim_tl_span(c, TL_BARRIER, t0, c->clock); /* not a lock wait: not counted as sleep */
 		return;
 	}
 	b->arrived = 0;

@@ -49,4 +49,11 @@ static inline void sim_rcu_read_unlock(void)
 /* sim_rcu_defer: run fn(h) after a grace period (call_rcu). */
 void sim_rcu_defer(struct sim_rcu_head *h, void (*fn)(struct sim_rcu_head *));
 
+/* sim_rcu_barrier: wait until every callback deferred so far has run (rcu_barrier). Outside read sections only. */
+static inline void sim_rcu_barrier(void)
+{
+	urcu_memb_barrier();
+	SIM_RCU_ACQUIRE();
+}
+
 #endif

@@ -85,6 +85,7 @@ struct sim_core {
 	struct sim *sim;
 	void *hw;   /* mmu per-CPU state (struct mmu_cpu) */
 	void *user; /* the body's per-core state */
+	struct sim_watch *watch; /* narration and timeline observers (sim/watch.h), or NULL */
 
 	/* scheduling */
 	struct park wake;

@@ -1,5 +1,6 @@
 /* as.c: address spaces and the system-call wrappers every design sits behind: entry costs, checks, checker windows, latency. */
 #include "vm/vm.h"
+#include "sim/watch.h"
 
 #include <string.h>
 
@@ -55,7 +56,9 @@ static void enter(struct call *k, struct vm_as *as, struct mmu_cpu *cpu, enum vm
 	k->op = op;
 	k->nwin = 0;
 	k->t0 = cpu->core->clock;
+	sim_tl_begin(cpu->core, TL_SYSCALL);
 	sim_advance(cpu->core, as->sys->m->syscall);
+	sim_note(cpu->core, "system call entry and exit: %llu cycles", (unsigned long long)as->sys->m->syscall);
 }
 
 static void window(struct call *k, uint64_t start, uint64_t len)
@@ -75,6 +78,7 @@ static long leave(struct call *k, long r)
 	if (r < 0 && r > -4096)
 		st->errors[k->op]++;
 	hist_record(&st->lat[k->op], k->cpu->core->clock - k->t0);
+	sim_tl_end(k->cpu->core);
 	return r;
 }
 
@@ -195,8 +199,16 @@ enum vm_fault vm_access(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, enum
 			panic("design %s: fault at %#llx (err %#x) keeps recurring after being resolved", as->d->name,
 			      (unsigned long long)va, err);
 		cycles_t t0 = cpu->core->clock;
+		sim_tl_begin(cpu->core, TL_FAULT);
 		sim_advance(cpu->core, as->sys->m->trap);
+		sim_note(cpu->core, "trap into the kernel's fault handler (%s): %llu cycles", as->d->name,
+			 (unsigned long long)as->sys->m->trap);
+		sim_note_in(cpu->core);
 		enum vm_fault r = as->d->fault(as, cpu, va, err);
+		sim_note_out(cpu->core);
+		sim_tl_end(cpu->core);
+		sim_note(cpu->core, "fault handler done after %llu cycles: %s", (unsigned long long)(cpu->core->clock - t0),
+			 r == VM_FAULT_OK ? "retry the access" : r == VM_FAULT_BUS ? "SIGBUS" : r == VM_FAULT_OOM ? "out of memory" : "SIGSEGV");
 		st->calls[VM_OP_FAULT]++;
 		hist_record(&st->lat[VM_OP_FAULT], cpu->core->clock - t0);
 		if (r != VM_FAULT_OK) {

@@ -256,6 +256,13 @@ struct vm_design {
 	 */
 	void (*tick)(struct vm_sys *sys, struct mmu_cpu *cpu);
 
+	/*
+	 * describe_entry: the design's own metadata kept for entry i of PT
+	 * page p (at `level`), in words, into buf; false if it keeps none there.
+	 * Optional (teaching mode shows it). Host only.
+	 */
+	bool (*describe_entry)(struct vm_as *as, const struct pm_ptpage *p, int level, unsigned i, char *buf, size_t n);
+
 	/* stats: design-specific counters into the emitter. metadata_bytes: bytes of mapping metadata now. */
 	void (*stats)(struct vm_as *as, struct em *e);
 	uint64_t (*metadata_bytes)(struct vm_as *as);

@@ -14,7 +14,7 @@ struct mmsim_preset {
 	const char *name;
 	const char *text;
 };
-extern const struct mmsim_preset mmsim_plots[]; /* plots/*.gp, compiled in */
+extern const struct mmsim_preset mmsim_plots[]; /* the plots/ scripts (*.gp), compiled in */
 
 static const char *script(const char *name)
 {
@@ -61,7 +61,7 @@ static int run_gnuplot(const char *cmd, const char *dir, const char *name, const
 	fclose(f);
 	static const char *const kinds[2][2] = { { "pngcairo", "png" }, { "svg", "svg" } };
 	for (int k = 0; k < 2; k++) {
-		char e[8192];
+		char e[8192 + 4096 * 2 + 64];
 		snprintf(e, sizeof(e), "datadir='%s/data'; out='%s/%s.%s'; termtype='%s'; %s", dir, dir, name, kinds[k][1],
 			 kinds[k][0], vars);
 		pid_t pid = fork();
