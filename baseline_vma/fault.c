@@ -159,10 +159,14 @@ static enum vm_fault huge_anon_fault(struct lmm *mm, struct mmu_cpu *cpu, struct
 	uint64_t pfn = pm_alloc_huge(sys->pm, core_of(cpu));
 	if (!pfn)
 		return VM_FAULT_OK; /* no contiguous memory: fall back to 4 KiB */
+	cycles_t tz = cpu->core->clock;
 	for (int i = 0; i < 512; i++) {
 		sys->pm->frames[pfn + i].owner = mm->as->pid;
 		pm_zero(core_of(cpu));
 	}
+	sim_note(cpu->core, "transparent huge page: the aligned 2 MiB around the address lies inside the VMA, so 512 "
+			    "contiguous frames from %#llx are zeroed (%llu cycles) and mapped by one PD entry",
+		 (unsigned long long)pfn, (unsigned long long)(cpu->core->clock - tz));
 	linux_anon_prepare(mm, cpu, v);
 	lk_spin_lock(core_of(cpu), &mm->page_table_lock);
 	if (!lpt_get(cpu, &s)) {
