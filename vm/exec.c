@@ -46,8 +46,6 @@ struct ex_runq {
 	cycles_t wake_at;
 } __attribute__((aligned(CACHELINE)));
 
-#define EX_MAX_PROCS 4096
-
 struct ex_priv {
 	struct ex_runq *rq;
 	pthread_mutex_t mu; /* processes, the thread counter, placement */
@@ -145,13 +143,20 @@ void ex_add_thread(struct ex *x, uint32_t pid, uint32_t tid, struct ev_src *src,
 
 struct vm_file *ex_file(struct ex *x, uint32_t id, uint64_t size)
 {
-	for (uint32_t i = 0; i < x->nfiles; i++)
+	/* Cores call this at once in parallel mode: the table is host state, under the executor's lock. */
+	struct ex_priv *p = P(x);
+	struct vm_file *f = NULL;
+	pthread_mutex_lock(&p->mu);
+	for (uint32_t i = 0; i < x->nfiles && !f; i++)
 		if (x->files[i]->id == id)
-			return x->files[i];
-	x->files = xrealloc(x->files, sizeof(*x->files) * (x->nfiles + 1));
-	struct vm_file *f = vm_file_create(x->sys, "file", size);
-	f->id = id;
-	x->files[x->nfiles++] = f;
+			f = x->files[i];
+	if (!f) {
+		x->files = xrealloc(x->files, sizeof(*x->files) * (x->nfiles + 1));
+		f = vm_file_create(x->sys, "file", size);
+		f->id = id;
+		x->files[x->nfiles++] = f;
+	}
+	pthread_mutex_unlock(&p->mu);
 	return f;
 }
 
@@ -463,6 +468,7 @@ struct vm_as *ex_as(const struct ex *x, uint32_t i)
 }
 
 uint32_t ex_nprocs(const struct ex *x) { return P(x)->nprocs; }
+uint32_t ex_nthreads(const struct ex *x) { return P(x)->nall; }
 
 void ex_destroy(struct ex *x)
 {

@@ -26,6 +26,8 @@ struct ex_core_stats {
 };
 
 #define EX_MAX_BARRIERS 8
+/* Processes a run may create (initial and forked; an exited process keeps its slot until ex_destroy). */
+#define EX_MAX_PROCS 4096
 
 /*
  * struct ex: the executor. Threads start where ex_add_thread puts them, or
@@ -63,5 +65,7 @@ void ex_totals(const struct ex *x, struct ex_core_stats *sum, cycles_t *window);
 /* Process i's address space (for stats and layout), and how many processes there were. */
 struct vm_as *ex_as(const struct ex *x, uint32_t i);
 uint32_t ex_nprocs(const struct ex *x);
+/* How many threads ran (initial ones and those created by EV_THREAD and EV_FORK). */
+uint32_t ex_nthreads(const struct ex *x);
 
 #endif

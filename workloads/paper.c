@@ -170,6 +170,7 @@ const struct wl_def wl_paper_mmap = {
 		"random 4-page offsets of one shared region. An op is one mmap+munmap pair; each call's\n"
 		"latency is reported apart. --ops: requests per thread (default 128). " CONTENTION_HELP,
 	.default_ops = SLOT_PAGES / 4,
+	.flags = WL_CONTENTION,
 	.thread = mk_mmap,
 };
 
@@ -180,6 +181,7 @@ const struct wl_def wl_paper_mmap_pf = {
 		"random page of the region) and writes it: an mmap and a page fault. An op is one\n"
 		"mmap+fault. --ops: requests per thread (default 512). " CONTENTION_HELP,
 	.default_ops = SLOT_PAGES,
+	.flags = WL_CONTENTION,
 	.thread = mk_mmap_pf,
 };
 
@@ -191,6 +193,7 @@ const struct wl_def wl_paper_pf = {
 		"pages of the whole region. An op is one write (a page fault the first time a page is\n"
 		"touched). --ops: requests per thread (default 512). " CONTENTION_HELP,
 	.default_ops = SLOT_PAGES,
+	.flags = WL_CONTENTION,
 	.thread = mk_pf,
 };
 
@@ -201,6 +204,7 @@ const struct wl_def wl_paper_munmap_virt = {
 		"request (its slot's pages in order, or random pages). No frame is mapped, so no TLB\n"
 		"flush is needed. An op is one munmap. --ops: per thread (default 512). " CONTENTION_HELP,
 	.default_ops = SLOT_PAGES,
+	.flags = WL_CONTENTION,
 	.thread = mk_munmap_virt,
 };
 
@@ -213,5 +217,6 @@ const struct wl_def wl_paper_munmap = {
 		"TLBs of every core that ran the process. An op is one munmap. --ops: per thread\n"
 		"(default 512). " CONTENTION_HELP,
 	.default_ops = SLOT_PAGES,
+	.flags = WL_CONTENTION,
 	.thread = mk_munmap,
 };

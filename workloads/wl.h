@@ -11,48 +11,128 @@ struct wl_params {
 	uint64_t seed;
 	bool high_contention; /* --contention high: share one region instead of disjoint slots */
 	bool fixed;	      /* --fixed: MAP_FIXED placement where a workload offers both */
+	bool processes;	      /* --processes: initial thread i runs alone in process i+1 (else all in process 1) */
+	uint64_t size;	      /* --size: bytes, the workload's own meaning (0: its default) */
 };
+
+/* What a workload offers beyond --ops (wl_def.flags). */
+#define WL_CONTENTION (1u << 0) /* --contention high applies */
+#define WL_PROCESSES (1u << 1)	/* --processes applies (its threads share no memory they rely on) */
 
 struct wl_def {
 	const char *name;
 	const char *summary; /* one line */
 	const char *help;    /* what it does, what it imitates, what counts as an op */
 	uint64_t default_ops;
-	/* thread: the event source of thread i. */
+	uint64_t default_size; /* bytes; 0: the workload takes no --size */
+	uint32_t flags;	       /* WL_* */
+	/* thread: the event source of initial thread i (tid i+1). */
 	struct ev_src *(*thread)(const struct wl_params *p, uint32_t i);
+	/*
+	 * spawn (optional; required if the workload emits EV_THREAD or
+	 * EV_FORK): the event source of thread `tid`, which the workload's own
+	 * EV_THREAD or EV_FORK created (tid2). Initial threads are tids
+	 * 1..threads, so a workload picks new tids above that (gen_child_tid).
+	 * Called by the executor on a simulated core, one call per new thread.
+	 */
+	struct ev_src *(*spawn)(const struct wl_params *p, uint32_t tid);
+	/* check (optional): false, with a one-line message in buf, if p (ops and size filled in) cannot run. */
+	bool (*check)(const struct wl_params *p, char *buf, size_t n);
 };
 
 const struct wl_def *wl_find(const char *name);
 const struct wl_def *const *wl_all(void);
 
+/*
+ * wl_check: whether p suits w (contention, processes and size where w
+ * offers them, size range, w's own check). Returns 0, or -1 with a one-line
+ * message in buf.
+ */
+int wl_check(const struct wl_def *w, const struct wl_params *p, char *buf, size_t n);
+/* wl_contention: the contention level as reported ("low", "high"), or "-" where w has none. */
+const char *wl_contention(const struct wl_def *w, const struct wl_params *p);
+/* wl_ops, wl_size: the effective requests per thread and size (p's, or w's defaults). */
+uint64_t wl_ops(const struct wl_def *w, const struct wl_params *p);
+uint64_t wl_size(const struct wl_def *w, const struct wl_params *p);
+/* wl_describe: the parameter line of `mmsim workloads NAME` and `mmsim run --help` (defaults, what applies). */
+void wl_describe(const struct wl_def *w, char *buf, size_t n);
+
 /* ---- building blocks for generators (gen.c) ---- */
+
+#define WL_RW (VM_PROT_READ | VM_PROT_WRITE)
+#define WL_ANON (VM_MAP_PRIVATE | VM_MAP_ANONYMOUS)
+
+#define GEN_QUEUE 16
+
+/* A queued event, repeated `count` times with addr advancing by `stride` (a sweep over pages). */
+struct gen_item {
+	struct ev e;
+	uint64_t count, stride;
+};
 
 /*
  * A generator is a small state machine: `step` fills the next event from
- * its counters. gen_src wraps one as an ev_src.
+ * its counters, or queues several with gen_push/gen_sweep (they come out
+ * after *e, if step set it). step returns false at the end of the stream
+ * (what is still queued is dropped). gen_src wraps one as an ev_src.
  */
 struct gen {
 	struct ev_src src;
 	struct wl_params p;
-	uint32_t i;	 /* thread index */
+	uint32_t i;	 /* initial thread index (of a spawned thread: of the thread that began its chain) */
+	uint64_t child;	 /* 0 for an initial thread; n for the n-th spawned thread of chain i (gen_child_tid) */
 	uint64_t n;	 /* events emitted */
 	uint64_t k;	 /* the workload's own counter */
 	uint64_t rng;
 	int phase;
 	bool (*step)(struct gen *g, struct ev *e);
 	uint64_t u[8];	 /* per-workload scratch */
+	struct gen_item q[GEN_QUEUE];
+	uint32_t qh, qn;
 };
 
 struct ev_src *gen_new(const struct wl_params *p, uint32_t i, bool (*step)(struct gen *, struct ev *));
+/* gen_spawn: the generator of spawned thread `tid` (from gen_child_tid): i and child decoded from it. */
+struct ev_src *gen_spawn(const struct wl_params *p, uint32_t tid, bool (*step)(struct gen *, struct ev *));
 uint64_t gen_rand(struct gen *g);
+/* gen_push: queue e; gen_sweep: queue e `count` times, addr advancing by `stride`. Panic when the queue is full. */
+void gen_push(struct gen *g, struct ev e);
+void gen_sweep(struct gen *g, struct ev e, uint64_t count, uint64_t stride);
+/* gen_start: queue the start of the measured phase: a barrier of all initial threads, then EV_MARK. */
+void gen_start(struct gen *g);
+/* The workload's effective --ops and --size (bytes, rounded up to whole pages). */
+uint64_t gen_ops(const struct gen *g, uint64_t dflt);
+uint64_t gen_size(const struct gen *g, uint64_t dflt);
+/*
+ * gen_region: a region id private to this thread's chain: regions of
+ * different chains never collide, even in one process. j < 2^20.
+ */
+uint32_t gen_region(const struct gen *g, uint64_t j);
+/* gen_region_of: the same, for chain i (to name another thread's region in a shared process). */
+uint32_t gen_region_of(uint32_t i, uint64_t j);
+/* gen_child_tid: the tid (and, for forks, pid) of the n-th (n >= 1) thread spawned in chain g->i. */
+uint32_t gen_child_tid(const struct gen *g, uint64_t n);
+/* gen_check_ids: a wl_def.check for workloads that number regions, files or threads by op (ops < 2^20). */
+bool gen_check_ids(const struct wl_params *p, char *buf, size_t n);
+/* gen_file: a file id private to chain i (files are global in the executor), j < 2^20. */
+uint32_t gen_file(const struct gen *g, uint64_t j);
 
 /* Event makers. */
 struct ev ev_mmap(uint32_t new_region, uint64_t hint, uint64_t len, int prot, int flags);
+struct ev ev_mmap_file(uint32_t new_region, uint64_t len, int prot, int flags, uint32_t file, uint64_t off);
 struct ev ev_munmap(uint32_t region, uint64_t off, uint64_t len);
 struct ev ev_mprotect(uint32_t region, uint64_t off, uint64_t len, int prot);
 struct ev ev_madvise(uint32_t region, uint64_t off, uint64_t len, int advice);
 struct ev ev_access(uint32_t region, uint64_t off, int acc);
+/* ev_brk: set the break to start_brk + off (off > 0). */
+struct ev ev_brk(uint64_t off);
+/* ev_compute_ns: a gap of user work, in nanoseconds. */
+struct ev ev_compute_ns(uint64_t ns);
+struct ev ev_thread(uint32_t tid);
+struct ev ev_fork(uint32_t pid, uint32_t tid);
 struct ev ev_barrier(uint32_t id);
 struct ev ev_simple(enum ev_kind k);
+/* ev_op: e flagged as one operation of the workload's throughput. */
+struct ev ev_op(struct ev e);
 
 #endif

@@ -58,6 +58,8 @@ int cli_common_finish(struct cli_common *o, const char *cmd);
 /* cli_error: "mmsim CMD: message" on stderr. Returns 2 (the usage-error exit status). */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+/* cli_bytes: like cli_u64, for a byte count with an optional K, M or G suffix (binary units). */
+int cli_bytes(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
 /* cli_bad_option: after getopt reported a bad option (argv[0] is "mmsim CMD"), point at --help; returns 2. */
 int cli_bad_option(const char *cmd);
 

@@ -5,6 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The workloads, one a line; with params, each one's defaults and options (wl_describe). */
+static void print_workloads(bool params)
+{
+	if (params)
+		printf("\nWorkloads ('mmsim workloads NAME' describes one), with their defaults:\n");
+	for (const struct wl_def *const *w = wl_all(); *w; w++) {
+		char d[128];
+		wl_describe(*w, d, sizeof(d));
+		if (params)
+			printf("  %-12s %s\n", (*w)->name, d);
+		else
+			printf("%-12s %s\n", (*w)->name, (*w)->summary);
+	}
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const char *help =
@@ -17,6 +32,9 @@ static int cmd_run(int argc, char **argv)
 		"  --ops K           requests per thread (default: the workload's)\n"
 		"  --contention L    low (default: disjoint slots) or high (one shared region)\n"
 		"  --fixed           MAP_FIXED placement, for workloads that offer it (mmap)\n"
+		"  --processes       every thread in its own process (will-it-scale's processes mode),\n"
+		"                    for workloads that offer it; else all threads share one process\n"
+		"  --size BYTES      the workload's size (K, M, G suffixes), for workloads that take one\n"
 		"  --csv             print a CSV header and one row instead of a table\n"
 		"  -o, --output FILE write the result to FILE\n" SYS_HELP CLI_COMMON_HELP;
 	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS,
@@ -24,6 +42,8 @@ static int cmd_run(int argc, char **argv)
 					      { "ops", required_argument, 0, 'n' },
 					      { "contention", required_argument, 0, 'C' },
 					      { "fixed", no_argument, 0, 'X' },
+					      { "processes", no_argument, 0, 'P' },
+					      { "size", required_argument, 0, 'z' },
 					      { "csv", no_argument, 0, 'V' },
 					      { "output", required_argument, 0, 'o' },
 					      { 0, 0, 0, 0 } };
@@ -44,6 +64,7 @@ static int cmd_run(int argc, char **argv)
 		switch (opt) {
 		case 'h':
 			fputs(help, stdout);
+			print_workloads(true);
 			return 0;
 		case 'w':
 			wname = optarg;
@@ -54,6 +75,13 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'X':
 			wp.fixed = true;
+			break;
+		case 'P':
+			wp.processes = true;
+			break;
+		case 'z':
+			if (cli_bytes(cmd, "size", optarg, 1, UINT64_MAX, &wp.size))
+				return 2;
 			break;
 		case 'V':
 			csvout = true;
@@ -78,6 +106,10 @@ static int cmd_run(int argc, char **argv)
 		return cli_error(cmd, "--workload: no workload '%s' (try 'mmsim workloads')", wname);
 	if (cli_common_finish(&o, cmd))
 		return 2;
+	char msg[256];
+	wp.threads = o.cores;
+	if (wl_check(w, &wp, msg, sizeof(msg)))
+		return cli_error(cmd, "%s", msg);
 	FILE *out = stdout;
 	if (outpath && !(out = fopen(outpath, "w")))
 		return cli_error(cmd, "-o: cannot write '%s': %s", outpath, strerror(errno));
@@ -115,11 +147,12 @@ static int cmd_workloads(int argc, char **argv)
 		const struct wl_def *w = wl_find(argv[1]);
 		if (!w)
 			return cli_error("workloads", "no workload '%s'", argv[1]);
-		printf("%s: %s\n\n%s\n", w->name, w->summary, w->help);
+		char d[128];
+		wl_describe(w, d, sizeof(d));
+		printf("%s: %s\n\n%s\nParameters (defaults): %s\n", w->name, w->summary, w->help, d);
 		return 0;
 	}
-	for (const struct wl_def *const *w = wl_all(); *w; w++)
-		printf("%-12s %s\n", (*w)->name, (*w)->summary);
+	print_workloads(false);
 	return 0;
 }
 

@@ -23,16 +23,21 @@ static int split_list(char *s, char **out)
 }
 
 /* The columns that identify a point (resume skips a point whose row already exists). */
-static const char *const key_cols[] = { "machine", "design", "workload", "contention", "fixed",
-					"cores", "ops_per_thread", "seed", "mode", "thp", "lazy_flush" };
+static const char *const key_cols[] = { "machine", "design", "workload", "contention", "fixed", "processes",
+					"size_bytes", "cores", "ops_per_thread", "seed", "mode", "thp", "lazy_flush" };
 
-static void point_key(const struct point *pt, const char *contention, char *out, size_t n)
+static const char *tf(bool b) { return b ? "true" : "false"; }
+
+static void point_key(const struct point *pt, char *out, size_t n)
 {
-	snprintf(out, n, "%s|%s|%s|%s|%s|%u|%llu|%llu|%s|%s|%s", pt->o.m.name, pt->s.design, pt->w->name, contention,
-		 pt->wp.fixed ? "true" : "false", pt->o.cores,
-		 (unsigned long long)(pt->wp.ops ? pt->wp.ops : pt->w->default_ops), (unsigned long long)pt->o.seed,
-		 pt->o.mode == SIM_DET ? "det" : "par", pt->s.thp ? "true" : "false", pt->s.lazy ? "true" : "false");
+	snprintf(out, n, "%s|%s|%s|%s|%s|%s|%llu|%u|%llu|%llu|%s|%s|%s", pt->o.m.name, pt->s.design, pt->w->name,
+		 wl_contention(pt->w, &pt->wp), tf(pt->wp.fixed), tf(pt->wp.processes),
+		 (unsigned long long)wl_size(pt->w, &pt->wp), pt->o.cores, (unsigned long long)wl_ops(pt->w, &pt->wp),
+		 (unsigned long long)pt->o.seed, pt->o.mode == SIM_DET ? "det" : "par", tf(pt->s.thp), tf(pt->s.lazy));
 }
+
+/* How many of the nt contention levels apply to a workload: all, or one if it has none. */
+static int levels(const char *workload, int nt) { return (wl_find(workload)->flags & WL_CONTENTION) ? nt : 1; }
 
 static bool row_key(const struct csv *t, uint32_t r, char *out, size_t n)
 {
@@ -67,9 +72,12 @@ static int cmd_sweep(int argc, char **argv)
 		"  --designs LIST     designs (default linux,cortenmm-adv; 'mmsim designs')\n"
 		"  --workloads LIST   workloads (default pf,mmap; 'mmsim workloads')\n"
 		"  --cores LIST       core counts (default 1,2,4,8)\n"
-		"  --contention LIST  low, high or low,high (default low)\n"
+		"  --contention LIST  low, high or low,high (default low; workloads without contention\n"
+		"                     levels run once)\n"
 		"  --ops K            requests per thread (default: each workload's)\n"
 		"  --fixed            MAP_FIXED placement where a workload offers it\n"
+		"  --processes        every thread in its own process (workloads that offer it)\n"
+		"  --size BYTES       the workloads' size (K, M, G suffixes), where they take one\n"
 		"  -o, --output FILE  the results CSV (default results.csv)\n"
 		"  --emit-jobs DIR    print one self-contained `mmsim run` command per point instead,\n"
 		"                     each writing DIR/point-N.csv, for GNU parallel or a Slurm array;\n"
@@ -84,6 +92,8 @@ static int cmd_sweep(int argc, char **argv)
 					      { "contention", required_argument, 0, 'C' },
 					      { "ops", required_argument, 0, 'n' },
 					      { "fixed", no_argument, 0, 'X' },
+					      { "processes", no_argument, 0, 'P' },
+					      { "size", required_argument, 0, 'z' },
 					      { "output", required_argument, 0, 'o' },
 					      { "emit-jobs", required_argument, 0, 'J' },
 					      { 0, 0, 0, 0 } };
@@ -93,8 +103,8 @@ static int cmd_sweep(int argc, char **argv)
 	cli_common_defaults(&o);
 	struct sysopts so;
 	sys_defaults(&so);
-	uint64_t ops = 0;
-	bool fixed = false;
+	uint64_t ops = 0, size = 0;
+	bool fixed = false, processes = false;
 	int opt, r;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -112,6 +122,11 @@ static int cmd_sweep(int argc, char **argv)
 		case 'W': snprintf(wbuf, sizeof(wbuf), "%s", optarg); break;
 		case 'C': snprintf(tbuf, sizeof(tbuf), "%s", optarg); break;
 		case 'X': fixed = true; break;
+		case 'P': processes = true; break;
+		case 'z':
+			if (cli_bytes(cmd, "size", optarg, 1, UINT64_MAX, &size))
+				return 2;
+			break;
 		case 'o': outpath = optarg; break;
 		case 'J': jobsdir = optarg; break;
 		case 'n':
@@ -140,12 +155,21 @@ static int cmd_sweep(int argc, char **argv)
 	for (int i = 0; i < nd; i++)
 		if (!vm_design_find(designs[i]))
 			return cli_error(cmd, "--designs: no design '%s' (try 'mmsim designs')", designs[i]);
-	for (int i = 0; i < nw; i++)
-		if (!wl_find(workloads[i]))
-			return cli_error(cmd, "--workloads: no workload '%s' (try 'mmsim workloads')", workloads[i]);
 	for (int i = 0; i < nt; i++)
 		if (strcmp(conts[i], "low") && strcmp(conts[i], "high"))
 			return cli_error(cmd, "--contention: '%s' is not a level (low or high)", conts[i]);
+	for (int i = 0; i < nw; i++) {
+		const struct wl_def *w = wl_find(workloads[i]);
+		if (!w)
+			return cli_error(cmd, "--workloads: no workload '%s' (try 'mmsim workloads')", workloads[i]);
+		for (int c = 0; c < nc; c++) {
+			struct wl_params wp = { .threads = cores[c], .ops = ops, .fixed = fixed, .processes = processes,
+						.size = size };
+			char msg[256];
+			if (wl_check(w, &wp, msg, sizeof(msg)))
+				return cli_error(cmd, "%s", msg);
+		}
+	}
 	if (cli_common_finish(&o, cmd))
 		return 2;
 	for (int i = 0; i < nc; i++)
@@ -164,16 +188,21 @@ static int cmd_sweep(int argc, char **argv)
 		int idx = 0;
 		for (int d = 0; d < nd; d++)
 			for (int w = 0; w < nw; w++)
-				for (int t = 0; t < nt; t++)
+				for (int t = 0; t < levels(workloads[w], nt); t++)
 					for (int c = 0; c < nc; c++) {
-						printf("%s run --design %s --workload %s --contention %s --cores %u --machine %s "
-						       "--seed %llu --lookahead %llu",
-						       self, designs[d], workloads[w], conts[t], cores[c], o.machine_name,
-						       (unsigned long long)o.seed, (unsigned long long)o.lookahead);
+						printf("%s run --design %s --workload %s", self, designs[d], workloads[w]);
+						if (wl_find(workloads[w])->flags & WL_CONTENTION)
+							printf(" --contention %s", conts[t]);
+						printf(" --cores %u --machine %s --seed %llu --lookahead %llu", cores[c],
+						       o.machine_name, (unsigned long long)o.seed, (unsigned long long)o.lookahead);
 						if (ops)
 							printf(" --ops %llu", (unsigned long long)ops);
 						if (fixed)
 							printf(" --fixed");
+						if (processes)
+							printf(" --processes");
+						if (size)
+							printf(" --size %llu", (unsigned long long)size);
 						if (so.thp)
 							printf(" --thp");
 						if (so.lazy)
@@ -210,12 +239,14 @@ static int cmd_sweep(int argc, char **argv)
 	if (!out)
 		return cli_error(cmd, "-o: cannot write '%s': %s", outpath, strerror(errno));
 	bool header = done.nrows == 0 && !done.head;
-	int total = nd * nw * nt * nc, at = 0, ran = 0, skipped = 0, status = 0;
+	int total = 0, at = 0, ran = 0, skipped = 0, status = 0;
+	for (int w = 0; w < nw; w++)
+		total += nd * nc * levels(workloads[w], nt);
 	bool tty = isatty(2);
 	double t0 = now();
 	for (int d = 0; d < nd; d++)
 		for (int w = 0; w < nw; w++)
-			for (int t = 0; t < nt; t++)
+			for (int t = 0; t < levels(workloads[w], nt); t++)
 				for (int c = 0; c < nc; c++) {
 					at++;
 					struct point pt = { .o = o, .s = so, .w = wl_find(workloads[w]) };
@@ -223,9 +254,12 @@ static int cmd_sweep(int argc, char **argv)
 					pt.o.cores = cores[c];
 					pt.wp.ops = ops;
 					pt.wp.fixed = fixed;
-					pt.wp.high_contention = !strcmp(conts[t], "high");
+					pt.wp.processes = processes;
+					pt.wp.size = size;
+					pt.wp.high_contention = (pt.w->flags & WL_CONTENTION) && !strcmp(conts[t], "high");
+					pt.wp.threads = cores[c];
 					char k[512];
-					point_key(&pt, conts[t], k, sizeof(k));
+					point_key(&pt, k, sizeof(k));
 					bool seen = false;
 					for (uint32_t i = 0; i < done.nrows && !seen; i++)
 						seen = !strcmp(keys[i], k);
@@ -235,7 +269,7 @@ static int cmd_sweep(int argc, char **argv)
 					}
 					if (tty)
 						fprintf(stderr, "\r[%d/%d] %s %s %s %u cores (%.0f s so far)\033[K", at, total,
-							designs[d], workloads[w], conts[t], cores[c], now() - t0);
+							designs[d], workloads[w], wl_contention(pt.w, &pt.wp), cores[c], now() - t0);
 					struct em e;
 					em_init(&e, out, EM_CSV);
 					e.csv_header = header;

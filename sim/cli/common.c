@@ -42,6 +42,28 @@ int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uin
 	return 0;
 }
 
+int cli_bytes(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char num[32];
+	size_t n = arg ? strlen(arg) : 0;
+	const char *units = "KMG", *u = n ? strchr(units, arg[n - 1] & ~0x20) : NULL;
+	if (!u || n >= sizeof(num) || n < 2)
+		return cli_u64(cmd, opt, arg, min, max, out);
+	memcpy(num, arg, n - 1);
+	num[n - 1] = 0;
+	uint64_t v, shift = 10 * (uint64_t)(u - units + 1);
+	if (cli_u64(cmd, opt, num, 0, UINT64_MAX >> shift, &v))
+		return -1;
+	v <<= shift;
+	if (v < min || v > max) {
+		cli_error(cmd, "--%s: %s is out of range (expected %llu..%llu bytes)", opt, arg, (unsigned long long)min,
+			  (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int cli_bad_option(const char *cmd)
 {
 	/* getopt has printed what was wrong, prefixed with argv[0] = "mmsim CMD". */

@@ -3,19 +3,33 @@
 
 #include <stdio.h>
 
+/* The executor's source of streams for threads the workload creates (wl_def.spawn). */
+static struct ev_src *spawn(void *ctx, uint32_t tid)
+{
+	struct point *pt = ctx;
+	return pt->w->spawn(&pt->wp, tid);
+}
+
 int point_run(struct point *pt, struct em *e, const char *cmd)
 {
+	pt->wp.threads = pt->o.cores;
+	pt->wp.seed = pt->o.seed;
+	char msg[256];
+	if (wl_check(pt->w, &pt->wp, msg, sizeof(msg)))
+		return cli_error(cmd, "%s", msg);
 	struct boot *b = sys_boot(&pt->s, &pt->o, cmd);
 	if (!b)
 		return 2;
-	pt->wp.threads = pt->o.cores;
-	pt->wp.seed = pt->o.seed;
 	struct ex *x = ex_create(b->sys);
+	if (pt->w->spawn) {
+		x->spawn = spawn;
+		x->spawn_ctx = pt;
+	}
 	for (uint32_t i = 0; i < pt->o.cores; i++)
-		ex_add_thread(x, 1, i + 1, pt->w->thread(&pt->wp, i), i);
+		ex_add_thread(x, pt->wp.processes ? i + 1 : 1, i + 1, pt->w->thread(&pt->wp, i), i);
 	ex_run(x);
-	report_emit(e, &(struct report_in){ &pt->o, b, x, pt->w->name, pt->wp.high_contention ? "high" : "low",
-					     pt->wp.fixed, pt->wp.ops ? pt->wp.ops : pt->w->default_ops });
+	report_emit(e, &(struct report_in){ &pt->o, b, x, pt->w->name, wl_contention(pt->w, &pt->wp), pt->wp.fixed,
+					     wl_ops(pt->w, &pt->wp), pt->wp.processes, wl_size(pt->w, &pt->wp) });
 	ex_destroy(x);
 	int64_t leaked = boot_destroy(b);
 	if (leaked) {

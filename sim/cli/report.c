@@ -17,6 +17,8 @@ void report_emit(struct em *e, const struct report_in *in)
 	em_str(e, "contention", in->contention ? in->contention : "-");
 	em_bool(e, "fixed", in->fixed);
 	em_u64(e, "ops_per_thread", in->ops_per_thread);
+	em_bool(e, "processes", in->processes);
+	em_u64(e, "size_bytes", in->size);
 	em_str(e, "machine", o->m.name);
 	em_str(e, "mode", o->mode == SIM_DET ? "det" : "par");
 	em_u64(e, o->mode == SIM_DET ? "lookahead" : "quantum", o->mode == SIM_DET ? o->lookahead : b->sim->o.quantum);
@@ -93,6 +95,8 @@ void report_emit(struct em *e, const struct report_in *in)
 	em_u64(e, "result_mismatches", tot.result_mismatches);
 	em_u64(e, "fault_outcome_mismatches", tot.fault_outcome_mismatches);
 	em_u64(e, "context_switches", tot.ctx_switches);
+	em_u64(e, "processes_run", ex_nprocs(in->x)); /* initial and forked */
+	em_u64(e, "threads_run", ex_nthreads(in->x)); /* initial and created */
 	em_f64(e, "host_seconds", b->sim->host_seconds);
 	em_f64(e, "host_events_per_sec", b->sim->host_seconds > 0 ? (double)tot.events / b->sim->host_seconds : 0);
 }

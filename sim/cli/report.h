@@ -14,6 +14,8 @@ struct report_in {
 	const char *contention; /* "low", "high", or NULL where it does not apply */
 	bool fixed;		/* workload placed its mappings with MAP_FIXED */
 	uint64_t ops_per_thread;
+	bool processes;		/* one process per initial thread (else all threads in one) */
+	uint64_t size;		/* the workload's --size in bytes (0: it takes none) */
 };
 
 /* report_emit: every key of a finished run (the executor and the system still alive). */
