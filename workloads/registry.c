@@ -5,9 +5,13 @@
 #include <string.h>
 
 extern const struct wl_def wl_paper_mmap, wl_paper_mmap_pf, wl_paper_pf, wl_paper_munmap_virt, wl_paper_munmap;
+extern const struct wl_def wl_wis_page_fault1, wl_wis_page_fault2, wl_wis_page_fault3, wl_wis_mmap1, wl_wis_mmap2,
+	wl_wis_malloc1, wl_wis_brk1, wl_wis_tlb_flush2;
 
 static const struct wl_def *const all[] = {
-	&wl_paper_mmap, &wl_paper_mmap_pf, &wl_paper_pf, &wl_paper_munmap_virt, &wl_paper_munmap, NULL,
+	&wl_paper_mmap,	      &wl_paper_mmap_pf,   &wl_paper_pf,	 &wl_paper_munmap_virt, &wl_paper_munmap,
+	&wl_wis_page_fault1,  &wl_wis_page_fault2, &wl_wis_page_fault3, &wl_wis_mmap1,	&wl_wis_mmap2,
+	&wl_wis_malloc1,      &wl_wis_brk1,	   &wl_wis_tlb_flush2,	NULL,
 };
 
 #define MAX_SIZE (1ull << 30)
