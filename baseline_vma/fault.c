@@ -1,10 +1,6 @@
 /* fault.c: the Linux-like page-fault path: per-VMA lock under RCU (6.4+) or mmap_lock, anonymous, file and copy-on-write faults. */
 #include "baseline_vma/linux.h"
 
-/* Internal result: retry the fault under mmap_lock (as VM_FAULT_RETRY does). */
-#define LFAULT_RETRY ((enum vm_fault)100)
-/* A flag in the error code passed to linux_handle_fault: only the VMA lock is held. */
-#define LFAULT_VMA_LOCKED 0x80000000u
 
 static struct sim_core *core_of(struct mmu_cpu *cpu) { return cpu->core; }
 
@@ -88,7 +84,7 @@ void linux_anon_prepare(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
 {
 	if (v->av)
 		return;
-	lk_spin_lock(core_of(cpu), &mm->page_table_lock);
+	lk_spin_lock(core_of(cpu), &mm->pt.page_table_lock);
 	if (!v->av) {
 		struct vr_attr me = { lv_start(v), lv_end(v), v->flags, v->file, v->pgoff, 0, 0 };
 		struct lvma *next = linux_find(mm, cpu, lv_end(v));
@@ -110,207 +106,29 @@ void linux_anon_prepare(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
 		}
 		coh_write(core_of(cpu), &v->line);
 	}
-	lk_spin_unlock(core_of(cpu), &mm->page_table_lock);
+	lk_spin_unlock(core_of(cpu), &mm->pt.page_table_lock);
 }
 
-void linux_rss_add(struct lmm *mm, struct mmu_cpu *cpu, int32_t n)
+struct lfault {
+	struct lmm *mm;
+	struct lvma *v;
+};
+
+static bool anon_prepare_cb(void *arg, struct mmu_cpu *cpu)
 {
-	uint32_t ncores = mm->as->sys->sim->o.ncores;
-	int32_t batch = (int32_t)MAX(32u, 2 * ncores);
-	int32_t *d = &mm->rss_delta[cpu->core->id];
-	*d += n;
-	if (*d >= batch || *d <= -batch) {
-		coh_atomic(cpu->core, &mm->rss_line);
-		atomic_fetch_add(&mm->rss, *d);
-		*d = 0;
-	}
+	struct lfault *x = arg;
+	linux_anon_prepare(x->mm, cpu, x->v);
+	return true;
 }
 
-/* A new anonymous frame, zeroed, owned by this address space. 0 when memory is exhausted. */
-static uint64_t anon_frame(struct lmm *mm, struct mmu_cpu *cpu)
-{
-	struct vm_sys *sys = mm->as->sys;
-	uint64_t pfn = pm_alloc(sys->pm, core_of(cpu));
-	if (!pfn)
-		return 0;
-	sys->pm->frames[pfn].owner = mm->as->pid;
-	return pfn;
-}
-
-static bool is_file_page(struct lmm *mm, uint64_t pfn)
-{
-	return mm->as->sys->pm->frames[pfn].owner & 0x80000000u;
-}
-
-/* Try a 2 MiB anonymous page for a first fault in an empty, fully covered PMD. */
-static enum vm_fault huge_anon_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t va, bool *done)
-{
-	*done = false;
-	struct vm_sys *sys = mm->as->sys;
-	bool want = sys->o.thp_always ? !(v->flags & VR_NOHUGEPAGE) : (sys->o.thp && (v->flags & VR_HUGEPAGE));
-	uint64_t base = va & ~(HUGE_2M - 1);
-	if (!want || v->file || (v->flags & VR_SHARED) || base < lv_start(v) || base + HUGE_2M > lv_end(v))
-		return VM_FAULT_OK;
-	struct lpt_slot s;
-	if (!lpt_walk(mm, cpu, base, true, true, &s))
-		return VM_FAULT_OOM;
-	if (lpt_get(cpu, &s))
-		return VM_FAULT_OK; /* a table or a page is there already */
-	uint64_t pfn = pm_alloc_huge(sys->pm, core_of(cpu));
-	if (!pfn)
-		return VM_FAULT_OK; /* no contiguous memory: fall back to 4 KiB */
-	cycles_t tz = cpu->core->clock;
-	for (int i = 0; i < 512; i++) {
-		sys->pm->frames[pfn + i].owner = mm->as->pid;
-		pm_zero(core_of(cpu));
-	}
-	sim_note(cpu->core, "transparent huge page: the aligned 2 MiB around the address lies inside the VMA, so 512 "
-			    "contiguous frames from %#llx are zeroed (%llu cycles) and mapped by one PD entry",
-		 (unsigned long long)pfn, (unsigned long long)(cpu->core->clock - tz));
-	linux_anon_prepare(mm, cpu, v);
-	lk_spin_lock(core_of(cpu), &mm->page_table_lock);
-	if (!lpt_get(cpu, &s)) {
-		lpt_set(cpu, &s, PTE_MK(pfn, lpt_prot_bits(v->flags, true) | PTE_PS | PTE_A | PTE_D));
-		pfn = 0;
-		*done = true;
-		mm->st.thp_faults++;
-	}
-	lk_spin_unlock(core_of(cpu), &mm->page_table_lock);
-	if (pfn)
-		for (int i = 0; i < 512; i++)
-			pm_put(sys->pm, core_of(cpu), pfn + i);
-	vm_cst(mm->as, cpu)->frames_zeroed += 512;
-	return VM_FAULT_OK;
-}
-
+/* linux_handle_fault: resolve a fault in v (locked as err says) through the shared fault code. */
 enum vm_fault linux_handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t va, uint32_t err)
 {
-	struct vm_sys *sys = mm->as->sys;
-	struct sim_core *c = core_of(cpu);
-	bool write = err & PF_W;
-	uint32_t vf = v->flags;
-	/* access_error */
-	if (write ? !(vf & VM_PROT_WRITE) : ((err & PF_P) || !(vf & VR_PROT)))
-		return VM_FAULT_SEGV;
-	bool file = v->file != NULL, shared = vf & VR_SHARED;
-	uint64_t idx = 0;
-	if (file) {
-		idx = v->pgoff + ((va - lv_start(v)) >> PAGE_SHIFT);
-		if (idx >= vm_file_npages(v->file))
-			return VM_FAULT_BUS;
-	}
-	/*
-	 * vmf_anon_prepare: giving a VMA its anon_vma needs mmap_lock, so under
-	 * a per-VMA lock (LFAULT_VMA_LOCKED in err) the fault is retried.
-	 */
-	if (!shared && write && !v->av) {
-		if (err & LFAULT_VMA_LOCKED) {
-			sim_note(c, "the VMA has no anon_vma yet, which needs mmap_lock: retry the fault under it");
-			return LFAULT_RETRY;
-		}
-		linux_anon_prepare(mm, cpu, v);
-	}
-
-	if (!file && !(err & PF_P)) {
-		bool done;
-		enum vm_fault hr = huge_anon_fault(mm, cpu, v, va, &done);
-		if (hr != VM_FAULT_OK || done)
-			return hr;
-	}
-
-	/* Everything that allocates or sleeps happens before the page-table lock, as Linux does. */
-	struct lpt_slot s;
-	if (!lpt_walk(mm, cpu, va, true, false, &s))
-		return VM_FAULT_OOM;
-	if (s.level == 2) { /* a huge page is mapped: split it, then continue at 4 KiB */
-		if (!lpt_split_huge(mm, cpu, va) || !lpt_walk(mm, cpu, va, true, false, &s))
-			return VM_FAULT_OOM;
-	}
-	uint64_t cache_pfn = file ? vm_file_page(sys, cpu, v->file, idx) : 0;
-	if (file && !cache_pfn)
-		return VM_FAULT_OOM;
-	uint64_t e0 = lpt_get(cpu, &s);
-	uint64_t newpfn = 0;
-	bool need_new = (!file && write && (!pte_mapped(e0) || PTE_PFN(e0) == sys->zero_pfn)) ||
-			(file && !shared && write && (!pte_mapped(e0) || is_file_page(mm, PTE_PFN(e0)))) ||
-			(!file && !shared && write && pte_mapped(e0) && !is_file_page(mm, PTE_PFN(e0)) &&
-			 PTE_PFN(e0) != sys->zero_pfn && pm_ref(sys->pm, PTE_PFN(e0)) > 1);
-	if (need_new) {
-		newpfn = anon_frame(mm, cpu);
-		if (!newpfn)
-			return VM_FAULT_OOM;
-		cycles_t tz = c->clock;
-		pm_zero(c); /* clearing, or copying: see kern.zero_page */
-		sim_note(c, "new frame %#llx allocated and %s (%llu cycles)", (unsigned long long)newpfn,
-			 pte_mapped(e0) ? "filled with a copy" : "zeroed", (unsigned long long)(c->clock - tz));
-	}
-
-	struct lk_spin *ptl = lpt_lock_of(mm, &s);
-	lk_spin_lock(c, ptl);
-	sim_note_lock(c, "%s", ptl == &mm->page_table_lock ? "page_table_lock (the mm-wide one, for a PMD entry)"
-							     : "the split PTE lock of the PT page");
-	uint64_t e = lpt_get(cpu, &s);
-	struct lflush fl = { 0 };
-	enum vm_fault r = VM_FAULT_OK;
-	uint64_t bits = lpt_prot_bits(vf, true) | PTE_A;
-	if (!pte_mapped(e)) {
-		if (!file) {
-			if (write) {
-				sim_note(c, "anonymous write fault: the new frame is mapped writable");
-				lpt_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
-				vm_cst(mm->as, cpu)->frames_zeroed++;
-				linux_rss_add(mm, cpu, 1);
-				newpfn = 0;
-			} else {
-				sim_note(c, "anonymous read fault: the shared zero page is mapped read-only");
-				lpt_set(cpu, &s, PTE_MK(sys->zero_pfn, lpt_prot_bits(vf, false)));
-			}
-		} else if (shared || !write) {
-			sim_note(c, "file fault: page %llu of the file, frame %#llx in the page cache, is mapped%s",
-				 (unsigned long long)idx, (unsigned long long)cache_pfn, shared && write ? " writable" : " read-only");
-			pm_get(sys->pm, cache_pfn);
-			lpt_set(cpu, &s, PTE_MK(cache_pfn, lpt_prot_bits(vf, shared && write) | PTE_A |
-								   (shared && write ? PTE_D : 0)));
-		} else {
-			sim_note(c, "private file write fault: a private copy of the cached page is mapped writable");
-			lpt_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
-			vm_cst(mm->as, cpu)->frames_copied++;
-			newpfn = 0;
-		}
-	} else if (write && !(e & PTE_RW) && (e & PTE_P)) {
-		uint64_t pfn = PTE_PFN(e);
-		if (shared) {
-			sim_note(c, "write to a shared page mapped read-only: made writable in place");
-			lpt_set(cpu, &s, e | PTE_RW | PTE_D | PTE_A); /* wp_page_shared */
-		} else if (pfn != sys->zero_pfn && !is_file_page(mm, pfn) && pm_ref(sys->pm, pfn) == 1) {
-			sim_note(c, "copy-on-write fault, but frame %#llx has no other user: made writable in place (no copy)",
-				 (unsigned long long)pfn);
-			lpt_set(cpu, &s, e | PTE_RW | PTE_D | PTE_A); /* wp_page_reuse: we are the only user */
-			mm->st.cow_reuses++;
-		} else if (newpfn) {
-			/* wp_page_copy: a new frame; the old mapping must leave every TLB first. */
-			sim_note(c, "copy-on-write fault: frame %#llx (%s) is replaced by the new copy %#llx; the old "
-				    "translation must leave every TLB",
-				 (unsigned long long)pfn, pfn == sys->zero_pfn ? "the zero page" : "shared", (unsigned long long)newpfn);
-			lpt_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
-			lflush_page(&fl, va, pfn == sys->zero_pfn ? 0 : pfn);
-			if (pfn == sys->zero_pfn)
-				vm_cst(mm->as, cpu)->frames_zeroed++;
-			else
-				vm_cst(mm->as, cpu)->frames_copied++;
-			mm->st.cow_copies++;
-			newpfn = 0;
-		}
-		/* else the page changed since we looked: returning lets the access fault again. */
-	}
-	else
-		sim_note(c, "the entry was already fixed by another core: a spurious fault");
-	/* else: resolved meanwhile by another core (a spurious fault). */
-	if (fl.any)
-		lflush_finish(mm, cpu, &fl);
-	lk_spin_unlock(c, ptl);
-	if (newpfn)
-		pm_put(sys->pm, c, newpfn);
+	struct lfault x = { mm, v };
+	struct kmm_vma kv = { lv_start(v), lv_end(v), v->flags, v->file, v->pgoff, v->av != 0, anon_prepare_cb, &x };
+	enum vm_fault r = kmm_fault(&mm->pt, cpu, &kv, va, err);
+	if (r == KMM_FAULT_RETRY)
+		sim_note(cpu->core, "the VMA has no anon_vma yet, which needs mmap_lock: retry the fault under it");
 	return r;
 }
 
@@ -342,9 +160,9 @@ enum vm_fault linux_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, ui
 	if (mm->per_vma_locks) {
 		struct lvma *v = lock_vma_under_rcu(mm, cpu, va);
 		if (v) {
-			enum vm_fault r = linux_handle_fault(mm, cpu, v, va, err | LFAULT_VMA_LOCKED);
+			enum vm_fault r = linux_handle_fault(mm, cpu, v, va, err | KMM_PF_VMA_LOCKED);
 			lk_up_read(c, &v->lock);
-			if (r != LFAULT_RETRY) {
+			if (r != KMM_FAULT_RETRY) {
 				atomic_fetch_add(&mm->vma_lock_faults, 1);
 				return r;
 			}

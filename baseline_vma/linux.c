@@ -214,10 +214,10 @@ static bool do_unmap(struct lmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64
 	uint64_t floor = prev ? lv_end(prev) : 0, ceiling = next ? lv_start(next) : 0;
 	if (downgrade)
 		mmap_write_downgrade(mm, cpu);
-	struct lflush fl = { 0 };
-	lpt_zap(mm, cpu, start, end, &fl);
-	lpt_free_tables(mm, cpu, start, end, floor, ceiling, &fl);
-	lflush_finish(mm, cpu, &fl);
+	struct kmm_flush fl = { 0 };
+	kmm_zap(&mm->pt, cpu, start, end, &fl);
+	kmm_free_tables(&mm->pt, cpu, start, end, floor, ceiling, &fl);
+	kmm_flush_finish(&mm->pt, cpu, &fl);
 	for (uint32_t i = 0; i < c.n; i++)
 		vma_free(mm, c.v[i]);
 	xfree(c.v);
@@ -376,7 +376,7 @@ static int linux_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, 
 		linux_mmap_write_unlock(mm, cpu);
 		return -ENOMEM;
 	}
-	struct lflush fl = { 0 };
+	struct kmm_flush fl = { 0 };
 	uint64_t tmp = lv_start(v), cur = addr;
 	for (;;) {
 		v = linux_find(mm, cpu, cur);
@@ -391,7 +391,7 @@ static int linux_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, 
 		bool changed = (nf & VR_PROT) != (v->flags & VR_PROT);
 		v = modify(mm, cpu, v, cur, stop, nf);
 		if (changed)
-			lpt_protect(mm, cpu, cur, stop, nf, &fl);
+			kmm_protect(&mm->pt, cpu, cur, stop, nf, &fl);
 		tmp = lv_end(v);
 		cur = tmp;
 		if (cur >= end)
@@ -399,7 +399,7 @@ static int linux_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, 
 	}
 	if (!err && tmp < end)
 		err = -ENOMEM;
-	lflush_finish(mm, cpu, &fl);
+	kmm_flush_finish(&mm->pt, cpu, &fl);
 	linux_mmap_write_unlock(mm, cpu);
 	return err;
 }
@@ -414,7 +414,7 @@ static int linux_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, u
 		lk_down_read(cpu->core, &mm->mmap_lock);
 	uint64_t start = addr, end = addr + len;
 	int ret = 0, unmapped = 0;
-	struct lflush fl = { 0 };
+	struct kmm_flush fl = { 0 };
 	struct lvma *v = linux_find(mm, cpu, start);
 	for (;;) {
 		if (!v) {
@@ -433,13 +433,13 @@ static int linux_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, u
 				ret = -EINVAL;
 				break;
 			}
-			lpt_zap(mm, cpu, start, tmp, &fl);
+			kmm_zap(&mm->pt, cpu, start, tmp, &fl);
 		} else if (advice == VM_MADV_FREE) {
 			if (v->file || (v->flags & VR_SHARED)) {
 				ret = -EINVAL;
 				break;
 			}
-			lpt_clean(mm, cpu, start, tmp, &fl);
+			kmm_clean(&mm->pt, cpu, start, tmp, &fl);
 		} else if (advice == VM_MADV_WILLNEED) {
 			if (v->file)
 				for (uint64_t p = start; p < tmp; p += PAGE_SIZE)
@@ -453,7 +453,7 @@ static int linux_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, u
 			break;
 		v = linux_find(mm, cpu, start);
 	}
-	lflush_finish(mm, cpu, &fl);
+	kmm_flush_finish(&mm->pt, cpu, &fl);
 	if (wr)
 		linux_mmap_write_unlock(mm, cpu);
 	else
@@ -474,9 +474,9 @@ static long move(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t a
 	a.start = new_addr;
 	a.end = new_addr + new_len;
 	place_new(mm, cpu, a, v->file);
-	struct lflush fl = { 0 };
-	bool ok = lpt_move(mm, cpu, addr, new_addr, len, &fl);
-	lflush_finish(mm, cpu, &fl);
+	struct kmm_flush fl = { 0 };
+	bool ok = kmm_move(&mm->pt, cpu, addr, new_addr, len, &fl);
+	kmm_flush_finish(&mm->pt, cpu, &fl);
 	do_unmap(mm, cpu, addr, addr + len, false);
 	return ok ? (long)new_addr : -ENOMEM;
 }
@@ -666,7 +666,7 @@ static int linux_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu 
 	mmap_write_lock(pm, cpu);
 	struct collect c = { 0 };
 	mt_for_each(&pm->mt, 0, VM_TASK_SIZE, collect, &c);
-	struct lflush fl = { 0 };
+	struct kmm_flush fl = { 0 };
 	int err = 0;
 	for (uint32_t i = 0; i < c.n && !err; i++) {
 		struct lvma *v = c.v[i];
@@ -679,7 +679,7 @@ static int linux_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu 
 		atomic_store(&n->lock_seq, UINT64_MAX);
 		tree_insert(cm, cpu, n);
 		/* copy_page_range: only VMAs with anonymous pages need their entries copied. */
-		if (v->av && !lpt_copy(cm, pm, cpu, a.start, a.end, !(v->flags & VR_SHARED), &fl))
+		if (v->av && !kmm_copy(&cm->pt, &pm->pt, cpu, a.start, a.end, !(v->flags & VR_SHARED), &fl))
 			err = -ENOMEM;
 	}
 	atomic_store(&cm->next_av, atomic_load(&pm->next_av) + 1000000);
@@ -688,7 +688,7 @@ static int linux_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu 
 		fl.start = 0;
 		fl.end = VM_TASK_SIZE;
 	}
-	lflush_finish(pm, cpu, &fl);
+	kmm_flush_finish(&pm->pt, cpu, &fl);
 	linux_mmap_write_unlock(pm, cpu);
 	return err;
 }
@@ -733,11 +733,10 @@ static int create(struct vm_as *as, bool per_vma)
 	mm->as = as;
 	mm->per_vma_locks = per_vma;
 	lk_rwsem_init(&mm->mmap_lock);
-	lk_spin_init(&mm->page_table_lock);
+	kmm_init(&mm->pt, as);
 	mt_init(&mm->mt);
 	atomic_store(&mm->next_av, 1);
 	atomic_store(&mm->mm_lock_seq, 1);
-	mm->rss_delta = xzalloc(sizeof(int32_t) * as->sys->sim->o.ncores);
 	as->priv = mm;
 	return 0;
 }
@@ -751,10 +750,10 @@ static void linux_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 	(void)cpu; /* teardown is host work: the process is gone */
 	struct collect c = { 0 };
 	mt_for_each(&mm->mt, 0, UINT64_MAX, collect, &c);
-	struct lflush fl = { 0 };
-	lpt_zap(mm, NULL, 0, VM_TASK_SIZE, &fl);
-	lflush_finish(mm, NULL, &fl);
-	lpt_destroy(mm, NULL);
+	struct kmm_flush fl = { 0 };
+	kmm_zap(&mm->pt, NULL, 0, VM_TASK_SIZE, &fl);
+	kmm_flush_finish(&mm->pt, NULL, &fl);
+	kmm_destroy_tables(&mm->pt, NULL);
 	mt_destroy(&mm->mt);
 	for (uint32_t i = 0; i < c.n; i++) {
 		if (c.v[i]->file)
@@ -762,7 +761,7 @@ static void linux_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 		xfree(c.v[i]);
 	}
 	xfree(c.v);
-	xfree(mm->rss_delta);
+	kmm_fini(&mm->pt);
 	xfree(mm);
 	as->priv = NULL;
 }
@@ -777,11 +776,11 @@ static void linux_stats(struct vm_as *as, struct em *e)
 	em_u64(e, "faults_mmap_locked", atomic_load(&mm->mmap_lock_faults));
 	em_u64(e, "vma_splits", mm->st.splits);
 	em_u64(e, "vma_merges", mm->st.merges);
-	em_u64(e, "pt_pages_allocated", mm->st.pt_pages);
-	em_u64(e, "shootdown_batches", mm->st.shootdowns);
-	em_u64(e, "cow_copies", mm->st.cow_copies);
-	em_u64(e, "cow_reuses", mm->st.cow_reuses);
-	em_u64(e, "thp_faults", mm->st.thp_faults);
+	em_u64(e, "pt_pages_allocated", atomic_load(&mm->pt.st.pt_pages));
+	em_u64(e, "shootdown_batches", atomic_load(&mm->pt.st.shootdowns));
+	em_u64(e, "cow_copies", atomic_load(&mm->pt.st.cow_copies));
+	em_u64(e, "cow_reuses", atomic_load(&mm->pt.st.cow_reuses));
+	em_u64(e, "thp_faults", atomic_load(&mm->pt.st.thp_faults));
 }
 
 static uint64_t linux_metadata_bytes(struct vm_as *as)
