@@ -129,12 +129,14 @@ void cm_latr_tick(struct vm_sys *sys, struct mmu_cpu *cpu)
 	struct latr_q *q = &l->q[c->id];
 	pthread_mutex_lock(&q->mu);
 	uint32_t n = q->n;
-	struct latr_rec **rs = n ? xmalloc(sizeof(*rs) * n) : NULL;
+	if (!n) {
+		pthread_mutex_unlock(&q->mu);
+		return;
+	}
+	struct latr_rec **rs = xmalloc(sizeof(*rs) * n);
 	memcpy(rs, q->r, sizeof(*rs) * n);
 	q->n = 0;
 	pthread_mutex_unlock(&q->mu);
-	if (!n)
-		return;
 	coh_read(c, &q->line);
 	sim_note(c, "tick: %u lazy flush%s queued for this core", n, n == 1 ? "" : "es");
 	for (uint32_t i = 0; i < n; i++) {

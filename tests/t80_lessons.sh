@@ -1,21 +1,18 @@
 #!/bin/sh
 # t80_lessons.sh: teaching mode: every lesson's transcript is what the model says today; bad input gives one-line errors and the session goes on; pictures.
 # usage: t80_lessons.sh PATH/TO/mmsim
-set -u
-M=$1
+. "$(dirname "$0")/testlib.sh" "$@"
 D=$(cd "$(dirname "$0")/.." && pwd)
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # Each lesson, compared with its checked-in transcript.
 n=0
 for l in "$D"/lessons/*.mmsim; do
 	n=$((n + 1))
 	name=$(basename "$l" .mmsim)
-	if ! "$M" explain "$l" >"$tmp/$name.out" 2>"$tmp/$name.err"; then
-		fail "lesson $name exited $?: $(head -c 300 "$tmp/$name.err")"
+	"$M" explain "$l" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	st=$?
+	if [ $st -ne 0 ] || [ -s "$tmp/$name.err" ]; then
+		fail "lesson $name exited $st: $(head -c 300 "$tmp/$name.err")"
 		continue
 	fi
 	if ! diff -u "${l%.mmsim}.out" "$tmp/$name.out" >"$tmp/$name.diff"; then
@@ -87,5 +84,4 @@ printf 'mmap 4M as x\nshow pt --svg %s/pt.dot\n' "$tmp" | "$M" explain >/dev/nul
 "$M" explain --mode par </dev/null >"$tmp/o" 2>&1; [ $? -eq 2 ] || fail "--mode par should be refused"
 "$M" explain /nonexistent >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "cannot read '/nonexistent'" "$tmp/o" || fail "missing script: $(cat "$tmp/o")"
 
-[ $fails -eq 0 ] && echo "t80_lessons: all passed" || echo "t80_lessons: $fails failures"
-[ $fails -eq 0 ]
+finish t80_lessons

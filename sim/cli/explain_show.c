@@ -420,7 +420,8 @@ static int show_frames(struct xs *s)
 	for (uint32_t i = 0; i < s->nprocs; i++)
 		if (s->procs[i])
 			leaves(pm, s->procs[i]->hw.root, s->b->mmu->o.levels, 0, i + 1, &l);
-	qsort(l.v, l.n, sizeof(*l.v), fr_cmp);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), fr_cmp);
 	fprintf(s->out, "  frames mapped by the processes (frame, references, where):\n");
 	size_t shown = 0;
 	for (size_t i = 0; i < l.n && shown < 40;) {
