@@ -1,13 +1,8 @@
 #!/bin/sh
 # t40_cli.sh: the mmsim command line: help for every command, clear errors for bad input, repeatable JSON.
 # usage: t40_cli.sh PATH/TO/mmsim
-set -u
-M=$1
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/testlib.sh" "$@"
 
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # expect STATUS PATTERN CMD...: run CMD, check its exit status and that stderr+stdout matches PATTERN.
 expect() {
@@ -61,8 +56,4 @@ for args in "bench-lines --cores 16 --pattern shared" "bench-rwsem --cores 16 --
 	grep -q '"ops_per_sim_sec"' "$tmp/a" || fail "'$args --json' has no ops_per_sim_sec"
 done
 
-if [ "$fails" -ne 0 ]; then
-	echo "t40_cli: $fails failure(s)"
-	exit 1
-fi
-echo "t40_cli: all checks passed"
+finish t40_cli

@@ -1,12 +1,7 @@
 #!/bin/sh
 # t41_run.sh: `mmsim run` as a user runs it: every design and workload, both modes, the JSON keys, repeatability.
 # usage: t41_run.sh PATH/TO/mmsim
-set -u
-M=$1
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/testlib.sh" "$@"
 
 # key FILE NAME: the value of a top-level JSON key.
 key() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
@@ -58,8 +53,4 @@ printf 'sequence 0\nmmap 0 0x1000 rw- anon fixed off=0\n  -> 0\n  resident 0\n' 
 "$M" run --contention medium >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "not a level" "$tmp/o" || fail "bad contention: $(cat "$tmp/o")"
 "$M" run --ops 0 >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "out of range" "$tmp/o" || fail "bad ops: $(cat "$tmp/o")"
 
-if [ "$fails" -ne 0 ]; then
-	echo "t41_run: $fails failure(s)"
-	exit 1
-fi
-echo "t41_run: all checks passed"
+finish t41_run

@@ -1,12 +1,7 @@
 #!/bin/sh
 # t45_sweep.sh: sweeps as users run them: serial, resumed, through GNU parallel and merged (the same
 # results), and plotted. usage: t45_sweep.sh PATH/TO/mmsim
-set -u
-M=$1
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/testlib.sh" "$@"
 
 # nohost FILE: the CSV without host_ columns (host measurements differ run to run), rows sorted.
 nohost() {
@@ -69,8 +64,4 @@ printf 'a,b\n1,"2\n' >"$tmp/bad.csv"
 "$M" plot "$tmp/bad.csv" -o "$tmp/f2" >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "bad.csv:2: malformed" "$tmp/o" || fail "bad csv: $(cat "$tmp/o")"
 "$M" merge "$tmp/serial.csv" "$tmp/bad.csv" -o "$tmp/m.csv" >"$tmp/o" 2>&1; [ $? -eq 2 ] || fail "merge of a bad file succeeded"
 
-if [ "$fails" -ne 0 ]; then
-	echo "t45_sweep: $fails failure(s)"
-	exit 1
-fi
-echo "t45_sweep: all checks passed"
+finish t45_sweep
