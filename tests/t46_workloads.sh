@@ -1,12 +1,7 @@
 #!/bin/sh
 # t46_workloads.sh: the will-it-scale and application workloads on every design: exit status, exact op counts, TLB
 # coherence, determinism, one property each, processes mode, bad options. usage: t46_workloads.sh PATH/TO/mmsim
-set -u
-M=$1
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/testlib.sh" "$@"
 
 # key FILE NAME: the value of a top-level JSON key.
 key() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
@@ -163,8 +158,4 @@ for w in $WORKLOADS; do
 done
 "$M" run --help | grep -q "^  fork-cow .*--ops 16" || fail "run --help does not list the workloads' parameters"
 
-if [ "$fails" -ne 0 ]; then
-	echo "t46_workloads: $fails failure(s)"
-	exit 1
-fi
-echo "t46_workloads: all checks passed"
+finish t46_workloads
