@@ -1,11 +1,10 @@
-/* format.c: the binary trace form: header and event encoding, the streaming zstd writer and reader, event checks, per-thread event sources. */
+/* format.c: the binary trace form: header and event encoding, the streaming zstd writer and reader, event checks. */
 #include "traces/trace.h"
 #include "sim/util.h"
 #include "vm/vm.h"
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -148,8 +147,13 @@ static bool field_set(struct ev *e, int i, uint64_t v)
 	}
 }
 
+/* Bits of a record's extra mask: what follows the event's fields. */
+#define X_SYNC 1u
+#define X_AT 2u	  /* zigzag(at - the thread's previous at) */
+#define X_ASID 4u /* the address space id */
+
 /* Encode an event (without its length prefix) into p (TR_MAX_RECORD bytes); returns the length. */
-static size_t ev_encode(uint8_t *p, uint32_t tid, const struct ev *e)
+static size_t ev_encode(uint8_t *p, uint32_t tid, const struct ev *e, const struct tr_meta *m, uint64_t last_at)
 {
 	size_t n = put_uv(p, tid);
 	p[n++] = e->kind;
@@ -162,11 +166,23 @@ static size_t ev_encode(uint8_t *p, uint32_t tid, const struct ev *e)
 	for (int i = 0; i < F_COUNT; i++)
 		if (mask & (1ull << i))
 			n += put_uv(p + n, field_get(e, i));
+	uint32_t x = 0;
+	if (m && m->sync)
+		x |= X_SYNC;
+	if (m && m->at != last_at)
+		x |= X_AT;
+	if (m && m->asid)
+		x |= X_ASID;
+	n += put_uv(p + n, x);
+	if (x & X_AT)
+		n += put_uv(p + n, zz((int64_t)(m->at - last_at)));
+	if (x & X_ASID)
+		n += put_uv(p + n, m->asid);
 	return n;
 }
 
-/* Decode one record body. NULL, or what is wrong with it. */
-static const char *ev_decode(const uint8_t *p, size_t len, uint32_t *tid, struct ev *e)
+/* Decode one record body (m->at: the thread's previous time, updated). NULL, or what is wrong with it. */
+static const char *ev_decode(const uint8_t *p, size_t len, uint32_t *tid, struct ev *e, struct tr_meta *m)
 {
 	const uint8_t *end = p + len;
 	uint64_t v, mask, fl;
@@ -189,6 +205,21 @@ static const char *ev_decode(const uint8_t *p, size_t len, uint32_t *tid, struct
 			if (!field_set(e, i, v))
 				return "field value out of range";
 		}
+	uint64_t x;
+	if (!get_uv(&p, end, &x) || x > 7)
+		return "bad extra mask";
+	m->sync = x & X_SYNC;
+	m->asid = 0;
+	if (x & X_AT) {
+		if (!get_uv(&p, end, &v))
+			return "record cut short";
+		m->at += (uint64_t)unzz(v);
+	}
+	if (x & X_ASID) {
+		if (!get_uv(&p, end, &v) || !v || v > UINT32_MAX)
+			return "bad address space id";
+		m->asid = (uint32_t)v;
+	}
 	if (p != end)
 		return "record longer than its fields";
 	e->tid = *tid;
@@ -384,6 +415,7 @@ struct tr_writer {
 	uint32_t cap_threads, cap_files;
 	uint32_t *tix; /* open-addressing index: tid -> thread index + 1 */
 	uint32_t tix_cap;
+	uint64_t *last_at; /* per thread index: the time of its last event */
 	bool ioerr;
 };
 
@@ -412,10 +444,14 @@ static uint32_t w_thread(struct tr_writer *w, uint32_t tid)
 	for (uint32_t i = hash32(tid) & m; w->tix[i]; i = (i + 1) & m)
 		if (w->h.threads[w->tix[i] - 1].tid == tid)
 			return w->tix[i] - 1;
-	if (w->h.nthreads == w->cap_threads)
-		w->h.threads = xrealloc(w->h.threads, sizeof(struct tr_thread) * (w->cap_threads *= 2));
+	if (w->h.nthreads == w->cap_threads) {
+		w->cap_threads *= 2;
+		w->h.threads = xrealloc(w->h.threads, sizeof(struct tr_thread) * w->cap_threads);
+		w->last_at = xrealloc(w->last_at, sizeof(uint64_t) * w->cap_threads);
+	}
 	uint32_t idx = w->h.nthreads++;
 	memset(&w->h.threads[idx], 0, sizeof(struct tr_thread));
+	w->last_at[idx] = 0;
 	w->h.threads[idx].tid = tid;
 	if (w->h.nthreads * 2 > w->tix_cap) {
 		xfree(w->tix);
@@ -452,6 +488,7 @@ struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen)
 	w->zout = xmalloc(w->zcap);
 	w->cap_threads = 16;
 	w->h.threads = xmalloc(sizeof(struct tr_thread) * w->cap_threads);
+	w->last_at = xmalloc(sizeof(uint64_t) * w->cap_threads);
 	w->cap_files = 16;
 	w->h.files = xmalloc(sizeof(struct tr_file) * w->cap_files);
 	w->tix_cap = 64;
@@ -461,7 +498,8 @@ struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen)
 
 void tr_writer_thread(struct tr_writer *w, const struct tr_thread *t)
 {
-	struct tr_thread *d = &w->h.threads[w_thread(w, t->tid)];
+	uint32_t idx = w_thread(w, t->tid); /* may move the table */
+	struct tr_thread *d = &w->h.threads[idx];
 	uint64_t events = d->events;
 	*d = *t;
 	d->events = events;
@@ -492,8 +530,6 @@ void tr_writer_source(struct tr_writer *w, const char *source)
 	w->h.source = xstrdup(source);
 }
 
-uint64_t tr_writer_events(const struct tr_writer *w) { return w->h.events; }
-
 /* Compress the buffered events (mode: continue or end the frame) into the temporary file. */
 static void w_flush(struct tr_writer *w, ZSTD_EndDirective mode)
 {
@@ -511,16 +547,19 @@ static void w_flush(struct tr_writer *w, ZSTD_EndDirective mode)
 	w->n = 0;
 }
 
-int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e)
+int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e, const struct tr_meta *m)
 {
 	uint8_t rec[TR_MAX_RECORD];
-	size_t n = ev_encode(rec, tid, e);
+	uint32_t idx = w_thread(w, tid);
+	size_t n = ev_encode(rec, tid, e, m, w->last_at[idx]);
+	if (m)
+		w->last_at[idx] = m->at;
 	if (w->n + n + 10 > WBUF)
 		w_flush(w, ZSTD_e_continue);
 	w->n += put_uv(w->buf + w->n, n);
 	memcpy(w->buf + w->n, rec, n);
 	w->n += n;
-	w->h.threads[w_thread(w, tid)].events++;
+	w->h.threads[idx].events++;
 	w->h.events++;
 	return w->ioerr ? -1 : 0;
 }
@@ -533,6 +572,7 @@ static void writer_free(struct tr_writer *w)
 	xfree(w->buf);
 	xfree(w->zout);
 	xfree(w->tix);
+	xfree(w->last_at);
 	tr_header_free(&w->h);
 	xfree(w);
 }
@@ -624,6 +664,8 @@ struct tr_reader {
 	uint64_t only_left;  /* events of that thread still to come */
 	uint64_t seen;	     /* events decoded (all threads) */
 	uint64_t *counts;    /* per thread-table index (full reads only) */
+	uint64_t *last_at;   /* per thread-table index (full reads only) */
+	uint64_t only_at;    /* the time of the one thread's last event */
 	uint8_t *created;    /* per thread-table index: created by an event yet (full reads only) */
 	bool done;
 	char err[512];
@@ -891,6 +933,7 @@ struct tr_reader *tr_open(const char *path, uint32_t only_tid, char *err, size_t
 		r->only_left = t->events;
 	} else {
 		r->counts = xzalloc(sizeof(uint64_t) * (r->h.nthreads + 1));
+		r->last_at = xzalloc(sizeof(uint64_t) * (r->h.nthreads + 1));
 		r->created = xzalloc(r->h.nthreads + 1);
 	}
 	return r;
@@ -910,6 +953,7 @@ void tr_close(struct tr_reader *r)
 	z_close(&r->z);
 	tr_header_free(&r->h);
 	xfree(r->counts);
+	xfree(r->last_at);
 	xfree(r->created);
 	xfree(r);
 }
@@ -979,8 +1023,11 @@ static const char *track(struct tr_reader *r, uint32_t tid, const struct ev *e)
 	return NULL;
 }
 
-int tr_next(struct tr_reader *r, struct ev *e)
+int tr_next(struct tr_reader *r, struct ev *e, struct tr_meta *meta)
 {
+	struct tr_meta mbuf;
+	if (!meta)
+		meta = &mbuf;
 	if (r->err[0])
 		return -1;
 	for (;;) {
@@ -1049,9 +1096,19 @@ int tr_next(struct tr_reader *r, struct ev *e)
 			return -1;
 		}
 		uint32_t tid;
-		const char *why = ev_decode(rec, len, &tid, e);
-		if (!why && r->only && tid != r->only)
+		/* The thread's previous time: peek the thread id first. */
+		const uint8_t *q = rec;
+		uint64_t t64 = 0;
+		const struct tr_thread *th = NULL;
+		if (get_uv(&q, rec + len, &t64) && t64 && t64 <= UINT32_MAX)
+			th = tr_thread_find(&r->h, (uint32_t)t64);
+		if (r->only && t64 != r->only)
 			continue;
+		uint64_t *lastp = r->only ? &r->only_at : th ? &r->last_at[th - r->h.threads] : NULL;
+		meta->at = lastp ? *lastp : 0;
+		const char *why = ev_decode(rec, len, &tid, e, meta);
+		if (!why && lastp)
+			*lastp = meta->at;
 		if (!why)
 			why = tr_check_event(&r->h, tid, e);
 		if (!why && !r->only)
@@ -1065,51 +1122,4 @@ int tr_next(struct tr_reader *r, struct ev *e)
 			r->only_left--;
 		return 1;
 	}
-}
-
-/* ---- per-thread sources ---- */
-
-struct tr_src {
-	struct ev_src src;
-	struct tr_reader *r;
-	struct tr_replay_stats *st;
-};
-
-static bool src_next(struct ev_src *s, struct ev *e)
-{
-	struct tr_src *t = (struct tr_src *)s;
-	if (!t->r)
-		return false;
-	int k = tr_next(t->r, e);
-	if (k == 1) {
-		if (t->st) {
-			atomic_fetch_add_explicit(&t->st->events, 1, memory_order_relaxed);
-			if (e->kind == EV_ACCESS)
-				atomic_fetch_add_explicit(&t->st->faults, 1, memory_order_relaxed);
-		}
-		return true;
-	}
-	if (k < 0)
-		tr_errf(s->err, sizeof(s->err), "%s", tr_error(t->r));
-	/* The thread is done: give its buffers back now, not at the end of the replay. */
-	tr_close(t->r);
-	t->r = NULL;
-	return false;
-}
-
-static void src_close(struct ev_src *s)
-{
-	struct tr_src *t = (struct tr_src *)s;
-	tr_close(t->r);
-	xfree(t);
-}
-
-struct ev_src *tr_src_open(const char *path, uint32_t tid, struct tr_replay_stats *st)
-{
-	struct tr_src *t = xzalloc(sizeof(*t));
-	t->src.next = src_next;
-	t->src.close = src_close;
-	t->st = st;
-	t->r = tr_open(path, tid, t->src.err, sizeof(t->src.err));
-	return &t->src;
 }

@@ -16,6 +16,7 @@ void imp_init(struct imp *m, struct tr_writer *w, const struct tr_import_opts *o
 	m->tix_cap = 64;
 	m->tix = xzalloc(sizeof(*m->tix) * m->tix_cap);
 	m->next_region = 1;
+	m->next_asid = 1;
 }
 
 void imp_free(struct imp *m)
@@ -38,19 +39,32 @@ void imp_free(struct imp *m)
 
 /* ---- writing events ---- */
 
-static void put(struct imp *m, struct imp_thread *t, const struct ev *e)
+/* Write an event of t recorded at ns; sync: hold it until the others of its address space are there too. */
+static void put_at(struct imp *m, struct imp_thread *t, const struct ev *e, uint64_t ns, bool sync)
 {
-	if (tr_write(m->w, t->tid, e))
+	if (!m->have_base) {
+		m->base = ns;
+		m->have_base = true;
+	}
+	struct tr_meta meta = { .at = ns > m->base ? ns - m->base : 0, .sync = sync };
+	if (t->p->asid != t->emitted_asid)
+		meta.asid = t->emitted_asid = t->p->asid;
+	if (sync && ns > t->synced_until)
+		t->synced_until = ns;
+	if (tr_write(m->w, t->tid, e, &meta))
 		m->ioerr = true;
 	m->st->events++;
 }
+
+/* Write an event of t at the start of its current event. */
+static void put(struct imp *m, struct imp_thread *t, const struct ev *e, bool sync) { put_at(m, t, e, t->cur, sync); }
 
 static void flush_fault(struct imp *m, struct imp_thread *t)
 {
 	if (!t->pending)
 		return;
 	t->pending = false;
-	put(m, t, &t->fault);
+	put_at(m, t, &t->fault, t->fault_at, t->fault_sync);
 }
 
 int imp_finish(struct imp *m)
@@ -69,10 +83,11 @@ void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns)
 	if (!m->o.no_compute && t->last && ns > t->last) {
 		uint64_t gap = MIN(ns - t->last, TR_MAX_COMPUTE);
 		struct ev e = { .kind = EV_COMPUTE, .fl = EVF_NS, .cycles = gap };
-		put(m, t, &e);
+		put_at(m, t, &e, t->last, false);
 	}
 	if (ns > t->last)
 		t->last = ns;
+	t->cur = ns;
 }
 
 /* ---- threads and processes ---- */
@@ -118,6 +133,7 @@ static struct imp_proc *proc_new(struct imp *m, uint32_t rpid)
 	struct imp_proc *p = xzalloc(sizeof(*p));
 	p->rpid = rpid;
 	p->pid = m->nprocs + 1;
+	p->asid = m->next_asid++;
 	m->procs[m->nprocs++] = p;
 	return p;
 }
@@ -179,21 +195,24 @@ struct imp_thread *imp_clone(struct imp *m, struct imp_thread *parent, uint32_t 
 	if (kind != IMP_THREAD) {
 		struct imp_proc *c = proc_new(m, child_rpid);
 		c->iv = xmalloc(sizeof(*c->iv) * (p->n ? p->n : 1));
-		memcpy(c->iv, p->iv, sizeof(*c->iv) * p->n);
+		if (p->n)
+			memcpy(c->iv, p->iv, sizeof(*c->iv) * p->n);
 		c->n = c->cap = p->n;
 		c->brk_base = p->brk_base;
 		c->brk_cur = p->brk_cur;
 		c->brk_known = p->brk_known;
+		if (kind == IMP_VFORK)
+			c->asid = p->asid;
 		p = c;
 	}
 	struct imp_thread *t = thread_new(m, p, child_rtid, parent->comm, parent->tid);
-	t->last = ns;
+	t->last = t->cur = t->synced_until = ns;
 	struct ev e = { .kind = kind == IMP_THREAD ? EV_THREAD : EV_FORK, .tid2 = t->tid };
 	if (kind != IMP_THREAD) {
 		e.pid2 = p->pid;
 		e.flags = kind == IMP_VFORK;
 	}
-	put(m, parent, &e);
+	put(m, parent, &e, kind == IMP_FORK);
 	return t;
 }
 
@@ -203,7 +222,7 @@ void imp_exit(struct imp *m, struct imp_thread *t, uint64_t ns, bool group)
 		return;
 	imp_begin(m, t, ns);
 	struct ev e = { .kind = EV_EXIT, .len = group };
-	put(m, t, &e);
+	put(m, t, &e, false);
 	t->exited = true;
 	t->p->live--;
 }
@@ -239,7 +258,7 @@ static void iv_room(struct imp_proc *p, uint32_t more)
 /* Forget [s, e): intervals are cut where they cross its ends. */
 static void iv_remove(struct imp_proc *p, uint64_t s, uint64_t e)
 {
-	if (s >= e)
+	if (s >= e || !p->n)
 		return;
 	uint32_t i = iv_lower(p, s);
 	if (i < p->n && p->iv[i].start < s && p->iv[i].end > e) {
@@ -264,19 +283,21 @@ static void iv_remove(struct imp_proc *p, uint64_t s, uint64_t e)
 	p->n -= j - i;
 }
 
-static void iv_insert(struct imp_proc *p, uint64_t s, uint64_t e, uint32_t region, uint64_t base, uint32_t root)
+static void iv_insert(struct imp_proc *p, uint64_t s, uint64_t e, uint32_t region, uint64_t base, uint32_t root,
+		      const struct imp_thread *by)
 {
 	if (s >= e)
 		return;
 	iv_remove(p, s, e);
 	uint32_t i = iv_lower(p, s);
-	struct imp_iv n = { s, e, base, region, root };
+	struct imp_iv n = { s, e, base, region, root, by->tid, by->cur };
 	/* Join a neighbour that names the same region the same way. */
 	if (i > 0 && p->iv[i - 1].end == s && p->iv[i - 1].region == region && p->iv[i - 1].base == base &&
-	    p->iv[i - 1].root == root) {
+	    p->iv[i - 1].root == root && p->iv[i - 1].definer == n.definer) {
+		p->iv[i - 1].def_at = n.def_at;
 		p->iv[i - 1].end = e;
 		if (i < p->n && p->iv[i].start == e && p->iv[i].region == region && p->iv[i].base == base &&
-		    p->iv[i].root == root) {
+		    p->iv[i].root == root && p->iv[i].definer == n.definer) {
 			p->iv[i - 1].end = p->iv[i].end;
 			memmove(&p->iv[i], &p->iv[i + 1], sizeof(*p->iv) * (p->n - i - 1));
 			p->n--;
@@ -284,8 +305,9 @@ static void iv_insert(struct imp_proc *p, uint64_t s, uint64_t e, uint32_t regio
 		return;
 	}
 	if (i < p->n && p->iv[i].start == e && p->iv[i].region == region && p->iv[i].base == base &&
-	    p->iv[i].root == root) {
+	    p->iv[i].root == root && p->iv[i].definer == n.definer) {
 		p->iv[i].start = s;
+		p->iv[i].def_at = n.def_at;
 		return;
 	}
 	iv_room(p, 1);
@@ -400,7 +422,9 @@ static void emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64
 		} else {
 			resolve(m, t->p, pc[i].s, false, &x);
 		}
-		put(m, t, &x);
+		if (m->blind_exec && !iv_find(t->p, pc[i].s))
+			x.fl &= ~EVF_CHECK; /* perhaps a mapping the recording does not show: its result cannot be checked */
+		put(m, t, &x, true);
 	}
 }
 
@@ -408,6 +432,16 @@ static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int6
 		    const char *fd_name)
 {
 	struct imp_proc *p = t->p;
+	/*
+	 * A file mapping refused for its descriptor (bad, not readable, not
+	 * mappable) never reached the address space, and the simulated kernel
+	 * has no descriptors to refuse it for: it is left out.
+	 */
+	if (!(a[3] & VM_MAP_ANONYMOUS) &&
+	    (ret == -EBADF || ret == -EACCES || ret == -ENODEV || ret == -ETXTBSY || ret == -EPERM)) {
+		m->st->dropped++;
+		return;
+	}
 	struct ev e = { .kind = EV_MMAP, .fl = EVF_CHECK, .ret = ret, .len = a[1], .prot = (int32_t)a[2],
 			.flags = (int32_t)a[3], .off = a[5] };
 	bool fixed = e.flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE);
@@ -431,14 +465,14 @@ static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int6
 	struct imp_iv at = v ? *v : (struct imp_iv){ 0 };
 	if (ret >= 0 && !fixed)
 		e.new_region = m->next_region++;
-	put(m, t, &e);
+	put(m, t, &e, true);
 	if (ret < 0)
 		return;
 	uint64_t s = (uint64_t)ret, len = vm_page_up(a[1]);
 	if (e.new_region)
-		iv_insert(p, s, s + len, e.new_region, s, e.new_region);
+		iv_insert(p, s, s + len, e.new_region, s, e.new_region, t);
 	else if (fixed && at.region)
-		iv_insert(p, s, s + len, at.region, at.base, at.root);
+		iv_insert(p, s, s + len, at.region, at.base, at.root, t);
 	else
 		iv_remove(p, s, s + len); /* a fixed mapping at an absolute address */
 }
@@ -451,14 +485,16 @@ static void do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, in
 	resolve(m, p, a[0], false, &e);
 	if (e.flags & VM_MREMAP_FIXED)
 		resolve(m, p, a[4], true, &e);
+	if (m->blind_exec && !iv_find(p, a[0]))
+		e.fl &= ~EVF_CHECK;
 	if (ret >= 0)
 		e.new_region = m->next_region++;
-	put(m, t, &e);
+	put(m, t, &e, true);
 	if (ret < 0)
 		return;
 	if (!(e.flags & VM_MREMAP_DONTUNMAP))
 		iv_remove(p, a[0], a[0] + vm_page_up(a[1]));
-	iv_insert(p, (uint64_t)ret, (uint64_t)ret + vm_page_up(a[2]), e.new_region, (uint64_t)ret, e.new_region);
+	iv_insert(p, (uint64_t)ret, (uint64_t)ret + vm_page_up(a[2]), e.new_region, (uint64_t)ret, e.new_region, t);
 }
 
 static void do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map)
@@ -472,14 +508,14 @@ static void do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64
 	}
 	struct ev e = { .kind = EV_BRK, .fl = EVF_CHECK | EVF_REGION, .region = EV_REGION_BRK, .ret = ret, .hint = a[0] };
 	e.addr = a[0] ? a[0] - p->brk_base : 0;
-	put(m, t, &e);
+	put(m, t, &e, true);
 	if (ret <= 0 || (uint64_t)ret < p->brk_base)
 		return;
 	uint64_t old = vm_page_up(p->brk_cur), now = vm_page_up((uint64_t)ret);
 	if (now < old)
 		iv_remove(p, now, old);
 	if (now > p->brk_base)
-		iv_insert(p, p->brk_base, now, EV_REGION_BRK, p->brk_base, EV_REGION_BRK);
+		iv_insert(p, p->brk_base, now, EV_REGION_BRK, p->brk_base, EV_REGION_BRK, t);
 	p->brk_cur = (uint64_t)ret;
 }
 
@@ -524,7 +560,8 @@ void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp
 	struct imp_proc *p = t->p;
 	if (emit_exec) {
 		struct ev x = { .kind = EV_EXEC };
-		put(m, t, &x);
+		put(m, t, &x, true);
+		p->asid = m->next_asid++; /* a vfork child leaves its parent's address space here */
 	}
 	p->n = 0;
 	p->brk_known = false;
@@ -545,8 +582,8 @@ void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp
 			e.flags |= VM_MAP_GROWSDOWN;
 		resolve(m, p, r->start, false, &e);
 		e.new_region = m->next_region++;
-		put(m, t, &e);
-		iv_insert(p, r->start, r->start + vm_page_up(r->len), e.new_region, r->start, 0);
+		put(m, t, &e, false);
+		iv_insert(p, r->start, r->start + vm_page_up(r->len), e.new_region, r->start, 0, t);
 	}
 	t->first_image = false;
 }
@@ -561,12 +598,19 @@ void imp_fault(struct imp *m, struct imp_thread *t, uint64_t ns, uint64_t addr, 
 	struct ev e = { .kind = EV_ACCESS, .acc = (uint8_t)acc, .hint = addr };
 	resolve(m, t->p, addr, false, &e);
 	m->st->faults++;
+	/* Memory another thread mapped: wait (once) until that thread has done so in the replay too. */
+	const struct imp_iv *v = iv_find(t->p, addr);
+	bool sync = v && v->definer != t->tid && v->def_at >= t->synced_until;
+	if (sync)
+		t->synced_until = ns;
 	if (!check) {
-		put(m, t, &e);
+		put(m, t, &e, sync);
 		return;
 	}
 	e.fl |= EVF_CHECK;
 	t->fault = e;
+	t->fault_at = ns;
+	t->fault_sync = sync;
 	t->pending = true;
 }
 

@@ -20,10 +20,13 @@ struct imp_iv {
 	uint64_t start, end, base;
 	uint32_t region; /* 0: absolute addresses */
 	uint32_t root;	 /* placement root: pieces with one root keep their relative layout in every design */
+	uint32_t definer; /* the thread whose event made this interval, and when */
+	uint64_t def_at;
 };
 
 struct imp_proc {
 	uint32_t rpid, pid;
+	uint32_t asid; /* the address space it uses (a vfork child shares its parent's until it execs) */
 	struct imp_iv *iv; /* sorted, disjoint */
 	uint32_t n, cap;
 	uint64_t brk_base, brk_cur; /* recorded start of brk and current break */
@@ -47,10 +50,15 @@ struct imp_thread {
 	uint32_t rtid, tid, parent;
 	struct imp_proc *p;
 	char comm[32];
-	uint64_t last; /* end of its last event, ns (0: none yet) */
+	uint64_t last;	       /* end of its last event, ns (0: none yet) */
+	uint64_t cur;	       /* start of the event being written */
+	uint64_t synced_until; /* its last sync event: the others had run everything recorded before this */
+	uint32_t emitted_asid; /* the address space its stream last named */
 	bool exited;
 	bool pending; /* a fault waiting for its outcome */
 	struct ev fault;
+	uint64_t fault_at;
+	bool fault_sync;
 	/* perf: the system call in progress */
 	bool in_sys;
 	uint32_t nr;
@@ -82,7 +90,10 @@ struct imp {
 	uint32_t nprocs, cap_procs;
 	struct imp_file { uint32_t dev, id; uint64_t ino; uint32_t rpid, fd; } *files;
 	uint32_t nfiles, cap_files;
-	uint32_t next_region;
+	uint32_t next_region, next_asid;
+	bool blind_exec; /* the recording does not show exec-time mappings (strace): calls outside known regions go unchecked */
+	uint64_t base;	 /* the first time seen: times in the trace count from it */
+	bool have_base;
 	bool ioerr;
 };
 

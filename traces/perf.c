@@ -145,13 +145,12 @@ bool imp_perf_line(const char *line)
 	return prefix(line, comm, sizeof(comm), &tid, &ns, &rest);
 }
 
-/* The thread of recorded tid, made an initial thread (of process rpid) if it is new. */
+/* The thread of recorded tid (possibly exited), made an initial thread (of process rpid) if it is new. */
 static struct imp_thread *thread_of(struct perf *P, uint32_t tid, uint32_t rpid, const char *comm)
 {
 	struct imp_thread *t = imp_thread_find(&P->m, tid);
-	if (!t || t->exited)
-		t = imp_initial(&P->m, rpid ? rpid : tid, tid, comm);
-	return t;
+	/* An exited thread's late lines (a new task with its id comes with a FORK record) change nothing. */
+	return t ? t : imp_initial(&P->m, rpid ? rpid : tid, tid, comm);
 }
 
 /* "[0xSTART(0xLEN) @ PGOFF MAJ:MIN INO GEN]: PROT NAME" after "PID/TID: ". */
@@ -196,6 +195,8 @@ static int on_mmap2(struct perf *P, struct cur *c, const char *comm)
 	if (pid <= 0 || tid <= 0)
 		return 0; /* the kernel's own */
 	struct imp_thread *t = thread_of(P, (uint32_t)tid, (uint32_t)pid, comm);
+	if (t->exited)
+		return 0;
 	if (t->in_exec) {
 		if (t->nexec == IMP_EXEC_MAX)
 			return bad(P, "more than %u mappings in one exec", IMP_EXEC_MAX);
@@ -211,7 +212,7 @@ static int on_mmap2(struct perf *P, struct cur *c, const char *comm)
 }
 
 /* "comm:PID/TID" at the end of a COMM record. */
-static int on_comm(struct perf *P, struct cur *c, bool exec, uint64_t ns)
+static int on_comm(struct perf *P, struct cur *c, bool exec)
 {
 	const char *s = c->p, *colon = strrchr(s, ':');
 	if (!colon)
@@ -224,15 +225,14 @@ static int on_comm(struct perf *P, struct cur *c, bool exec, uint64_t ns)
 	snprintf(name, sizeof(name), "%.*s", (int)MIN((size_t)(colon - s), sizeof(name) - 1), s);
 	if (pid <= 0 || tid <= 0)
 		return 0;
-	struct imp_thread *t = imp_thread_find(&P->m, (uint32_t)tid);
-	if (!t || t->exited)
-		t = imp_initial(&P->m, (uint32_t)pid, (uint32_t)tid, name);
+	struct imp_thread *t = thread_of(P, (uint32_t)tid, (uint32_t)pid, name);
+	if (t->exited)
+		return 0;
 	imp_comm(&P->m, t, name);
 	if (exec) {
 		t->in_exec = true;
 		t->nexec = 0;
 	}
-	(void)ns;
 	return 0;
 }
 
@@ -382,8 +382,12 @@ static int on_exit_sys(struct perf *P, struct imp_thread *t, struct cur *c, uint
 		return 0;
 	}
 	if (t->nr == NR_EXECVE) {
+		/*
+		 * At its return, when the kernel has killed the process's other
+		 * threads: the exec waits (sync) for their exits in the replay too.
+		 */
 		if (ret == 0)
-			commit_exec(P, t, t->t_enter, true);
+			commit_exec(P, t, ns, true);
 		else if (t->in_exec)
 			return bad(P, "execve failed (%lld) after the new image's mappings were recorded", (long long)ret);
 	}
@@ -448,9 +452,9 @@ static int on_line(struct perf *P, const char *line)
 	if (lit(&c, "PERF_RECORD_MMAP2 "))
 		return on_mmap2(P, &c, comm);
 	if (lit(&c, "PERF_RECORD_COMM exec: "))
-		return on_comm(P, &c, true, ns);
+		return on_comm(P, &c, true);
 	if (lit(&c, "PERF_RECORD_COMM: "))
-		return on_comm(P, &c, false, ns);
+		return on_comm(P, &c, false);
 	if (lit(&c, "PERF_RECORD_FORK"))
 		return on_fork(P, &c, ns, comm);
 	if (lit(&c, "PERF_RECORD_EXIT"))

@@ -192,7 +192,7 @@ static struct imp_thread *line_thread(struct st *S, uint32_t tid, uint64_t ns)
 	struct imp_thread *t = imp_thread_find(&S->m, tid);
 	if (t && !t->exited)
 		return t;
-	/* A new task seen before its parent's clone returned: the latest such parent made it. */
+	/* A new task seen before its parent's clone returned: the latest such parent made it (its id may be reused). */
 	struct imp_thread *parent = NULL;
 	for (uint32_t i = 0; i < S->m.nthreads; i++) {
 		struct imp_thread *p = S->m.threads[i];
@@ -200,7 +200,7 @@ static struct imp_thread *line_thread(struct st *S, uint32_t tid, uint64_t ns)
 			parent = p;
 	}
 	if (!parent)
-		return imp_initial(&S->m, tid, tid, "");
+		return t ? t : imp_initial(&S->m, tid, tid, "");
 	enum imp_clone_kind kind = (enum imp_clone_kind)(parent->spawning - 1);
 	t = imp_clone(&S->m, parent, tid, kind == IMP_THREAD ? parent->p->rpid : tid, kind, ns);
 	parent->spawned = tid;
@@ -298,9 +298,15 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 		return bad(S, "expected a system call NAME(ARGS) = RESULT");
 	char name[32];
 	snprintf(name, sizeof(name), "%.*s", (int)MIN(nl, sizeof(name) - 1), text);
+	/* The last ") = " (strace pads the result with spaces to a column). */
 	char *eq = NULL;
-	for (char *p = strstr(text, ") = "); p; p = strstr(p + 1, ") = "))
-		eq = p;
+	for (char *p = strstr(text, " = "); p; p = strstr(p + 1, " = ")) {
+		char *q = p;
+		while (q > text && q[-1] == ' ')
+			q--;
+		if (q > text && q[-1] == ')')
+			eq = q - 1;
+	}
 	if (!eq) {
 		/* exit and exit_group may end without "= ?" when the process dies first. */
 		if (!strcmp(name, "exit") || !strcmp(name, "exit_group")) {
@@ -310,12 +316,13 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 		return bad(S, "%s: no ') = RESULT'", name);
 	}
 	*eq = 0;
+	char *res = strstr(eq + 1, "= ") + 2;
 	char *args = text + nl + 1;
 	int64_t ret = 0;
 	bool known;
 	uint64_t dur;
-	if (!parse_ret(eq + 4, &ret, &known, &dur))
-		return bad(S, "%s: the result '%.40s' is not a number or '?'", name, eq + 4);
+	if (!parse_ret(res, &ret, &known, &dur))
+		return bad(S, "%s: the result '%.40s' is not a number or '?'", name, res);
 	if (!strcmp(name, "exit") || !strcmp(name, "exit_group")) {
 		imp_exit(&S->m, t, ns, name[4] == '_');
 		return 0;
@@ -439,6 +446,8 @@ static int on_line(struct st *S, const char *line)
 		return 0;
 	}
 	struct imp_thread *t = line_thread(S, (uint32_t)tid, ns);
+	if (t->exited)
+		return 0; /* an exited task's late lines ("<... exit resumed>") */
 	if (!strncmp(p, "--- ", 4)) {
 		const char *s = p + 4;
 		int sig = !strncmp(s, "SIGSEGV", 7) ? 11 : !strncmp(s, "SIGBUS", 6) ? 7 : 0;
@@ -482,6 +491,8 @@ static int on_line(struct st *S, const char *line)
 		snprintf(name, sizeof(name), "%.*s", (int)MIN(nl, sizeof(name) - 1), t->partial);
 		if (!strcmp(name, "exit") || !strcmp(name, "exit_group")) {
 			imp_exit(&S->m, t, ns, name[4] == '_');
+			xfree(t->partial);
+			t->partial = NULL;
 		} else if (creates(name)) {
 			/* A child may appear before the call returns: remember what it would be. */
 			t->spawning = (uint8_t)(clone_kind(name, t->partial) + 1);
@@ -509,6 +520,7 @@ int tr_import_strace(const char *in, struct tr_writer *w, const struct tr_import
 	snprintf(src, sizeof(src), "strace:%s", in);
 	tr_writer_source(w, src);
 	imp_init(&S.m, w, o, st);
+	S.m.blind_exec = true;
 	S.call = xmalloc(MAX_CALL);
 	int rc = 0;
 	const char *line;

@@ -35,6 +35,10 @@ static const struct name advices[] = { { "normal", VM_MADV_NORMAL },	 { "random"
 				       { "hugepage", VM_MADV_HUGEPAGE },   { "nohugepage", VM_MADV_NOHUGEPAGE },
 				       { NULL, 0 } };
 static const char acc_names[] = "rwx";
+/* Event kinds by name (the text form's own table: it must not change with the executor's). */
+static const char *const kind_names[EV_KINDS] = { "end",    "mmap",  "munmap",  "mprotect", "madvise",
+						  "mremap", "brk",   "access",  "compute",  "barrier",
+						  "mark",   "thread", "fork",   "exec",     "exit" };
 
 /* ---- writing ---- */
 
@@ -78,10 +82,10 @@ static void put_addr(FILE *f, const char *key, bool rel, uint32_t region, uint64
 		fprintf(f, "r%" PRIu32 "+0x%" PRIx64, region, a);
 }
 
-void tr_text_event(FILE *f, uint32_t tid, const struct ev *e)
+void tr_text_event(FILE *f, uint32_t tid, const struct ev *e, const struct tr_meta *m, uint64_t last_at)
 {
 	struct ev rest = *e; /* the fields not yet written */
-	fprintf(f, "%" PRIu32 " %s", tid, e->kind < EV_KINDS ? ev_names[e->kind] : "?");
+	fprintf(f, "%" PRIu32 " %s", tid, e->kind < EV_KINDS ? kind_names[e->kind] : "?");
 	bool rel = e->fl & EVF_REGION;
 	rest.fl &= ~(EVF_REGION | EVF_REGION2 | EVF_CHECK | EVF_NS | EVF_OP);
 	rest.tid = 0;
@@ -169,11 +173,9 @@ void tr_text_event(FILE *f, uint32_t tid, const struct ev *e)
 		}
 		break;
 	}
-	if (e->kind == EV_MMAP || e->kind == EV_MREMAP) {
-		if (e->new_region)
-			fprintf(f, " new=r%" PRIu32, e->new_region);
-		rest.new_region = 0;
-	}
+	if (e->new_region)
+		fprintf(f, " new=r%" PRIu32, e->new_region);
+	rest.new_region = 0;
 	if (e->kind == EV_MMAP && !(e->flags & VM_MAP_ANONYMOUS)) {
 		fprintf(f, " file=%" PRIu32 " off=0x%" PRIx64, e->file, e->off);
 		rest.file = 0, rest.off = 0;
@@ -192,6 +194,12 @@ void tr_text_event(FILE *f, uint32_t tid, const struct ev *e)
 	}
 	if (e->fl & EVF_OP)
 		fputs(" op", f);
+	if (m && m->at != last_at)
+		fprintf(f, " at=%" PRIu64, m->at);
+	if (m && m->asid)
+		fprintf(f, " as=%" PRIu32, m->asid);
+	if (m && m->sync)
+		fputs(" sync", f);
 	/* Anything else, by its field name, so that every event survives the round trip. */
 	if (rest.acc)
 		fprintf(f, " acc=%u", rest.acc);
@@ -308,13 +316,20 @@ int tr_dump(const char *path, FILE *f, char *err, size_t errlen)
 	struct tr_reader *r = tr_open(path, 0, err, errlen);
 	if (!r)
 		return -1;
-	tr_text_header(f, tr_reader_header(r));
+	const struct tr_header *h = tr_reader_header(r);
+	tr_text_header(f, h);
+	uint64_t *last = xzalloc(sizeof(uint64_t) * (h->nthreads + 1));
 	struct ev e;
+	struct tr_meta m;
 	int k;
-	while ((k = tr_next(r, &e)) == 1)
-		tr_text_event(f, e.tid, &e);
+	while ((k = tr_next(r, &e, &m)) == 1) {
+		uint64_t *l = &last[tr_thread_find(h, e.tid) - h->threads];
+		tr_text_event(f, e.tid, &e, &m, *l);
+		*l = m.at;
+	}
 	if (k < 0)
 		tr_errf(err, errlen, "%s", tr_error(r));
+	xfree(last);
 	tr_close(r);
 	return k < 0 ? -1 : 0;
 }
@@ -327,7 +342,11 @@ struct comp {
 	struct tr_header h; /* as known so far: what tr_check_event sees */
 	uint32_t cap_threads, cap_files;
 	uint64_t *first_line; /* per thread: the line of its first event (to report undeclared threads) */
+	uint64_t *at;	      /* per thread: the time of its last event */
+	uint64_t *decl_line;  /* per thread: the line declaring it, or creating it */
 	uint8_t *declared, *created;
+	uint32_t *auto_files; /* files no line declared: sized by their mappings */
+	uint32_t nauto;
 	bool seen_version;
 	char *err;
 	size_t errlen;
@@ -407,7 +426,7 @@ static bool parse_addr(const char *s, bool *rel, uint32_t *region, uint64_t *a)
 			return false;
 		memcpy(buf, s + 1, (size_t)(plus - s - 1));
 		buf[plus - s - 1] = 0;
-		if (!num_u(buf, EV_REGION_BRK - 1, &r) || !r)
+		if (!num_u(buf, UINT32_MAX, &r) || !r || r == EV_REGION_BRK)
 			return false;
 		*rel = true;
 		*region = (uint32_t)r;
@@ -468,6 +487,8 @@ static uint32_t c_thread(struct comp *c, uint32_t tid)
 		c->cap_threads = c->cap_threads ? c->cap_threads * 2 : 16;
 		c->h.threads = xrealloc(c->h.threads, sizeof(struct tr_thread) * c->cap_threads);
 		c->first_line = xrealloc(c->first_line, sizeof(uint64_t) * c->cap_threads);
+		c->at = xrealloc(c->at, sizeof(uint64_t) * c->cap_threads);
+		c->decl_line = xrealloc(c->decl_line, sizeof(uint64_t) * c->cap_threads);
 		c->declared = xrealloc(c->declared, c->cap_threads);
 		c->created = xrealloc(c->created, c->cap_threads);
 	}
@@ -475,6 +496,8 @@ static uint32_t c_thread(struct comp *c, uint32_t tid)
 	memset(&c->h.threads[i], 0, sizeof(struct tr_thread));
 	c->h.threads[i].tid = tid;
 	c->first_line[i] = 0;
+	c->at[i] = 0;
+	c->decl_line[i] = lines_lineno(c->l);
 	c->declared[i] = c->created[i] = 0;
 	return i;
 }
@@ -524,6 +547,7 @@ static int c_line_thread(struct comp *c, char **tok, int n)
 	t.events = 0;
 	c->h.threads[i] = t;
 	c->declared[i] = 1;
+	c->decl_line[i] = lines_lineno(c->l);
 	tr_writer_thread(c->w, &t);
 	return 0;
 }
@@ -587,7 +611,7 @@ static int c_line_file(struct comp *c, char **tok, int n)
 static enum ev_kind kind_of(const char *s, bool *ok)
 {
 	for (int k = 1; k < EV_KINDS; k++)
-		if (!strcmp(s, ev_names[k])) {
+		if (!strcmp(s, kind_names[k])) {
 			*ok = true;
 			return (enum ev_kind)k;
 		}
@@ -614,10 +638,14 @@ static int positional(enum ev_kind k)
 	}
 }
 
-static int c_key(struct comp *c, struct ev *e, char *key, bool *nocheck)
+static int c_key(struct comp *c, struct ev *e, struct tr_meta *m, char *key, bool *nocheck)
 {
 	if (!strcmp(key, "op")) {
 		e->fl |= EVF_OP;
+		return 0;
+	}
+	if (!strcmp(key, "sync")) {
+		m->sync = true;
 		return 0;
 	}
 	if (!strcmp(key, "nocheck")) {
@@ -634,15 +662,22 @@ static int c_key(struct comp *c, struct ev *e, char *key, bool *nocheck)
 	}
 	char *eq = strchr(key, '=');
 	if (!eq)
-		return bad(c, "'%s' is not key=value (nor op, nocheck%s)", key,
+		return bad(c, "'%s' is not key=value (nor op, sync, nocheck%s)", key,
 			   e->kind == EV_FORK ? ", vfork" : e->kind == EV_EXIT ? ", group" : "");
 	*eq++ = 0;
 	uint64_t v;
 	int64_t s;
 	bool rel;
 	uint32_t region;
-	if (!strcmp(key, "new")) {
-		if (eq[0] != 'r' || !num_u(eq + 1, EV_REGION_BRK - 1, &v) || !v)
+	if (!strcmp(key, "at")) {
+		if (!num_u(eq, UINT64_MAX, &m->at))
+			return bad(c, "at=%s is not a time in ns", eq);
+	} else if (!strcmp(key, "as")) {
+		if (!num_u(eq, UINT32_MAX, &v) || !v)
+			return bad(c, "as=%s is not an address space id (from 1)", eq);
+		m->asid = (uint32_t)v;
+	} else if (!strcmp(key, "new")) {
+		if (eq[0] != 'r' || !num_u(eq + 1, UINT32_MAX, &v) || !v || v == EV_REGION_BRK)
 			return bad(c, "new=%s: expected rN (N from 1)", eq);
 		e->new_region = (uint32_t)v;
 	} else if (!strcmp(key, "to")) {
@@ -804,15 +839,17 @@ static int c_line_event(struct comp *c, char **tok, int n)
 		break;
 	}
 	bool nocheck = false;
+	if (c->h.nthreads >= TR_MAX_THREADS)
+		return bad(c, "more than %u threads", TR_MAX_THREADS);
+	uint32_t i = c_thread(c, tid);
+	struct tr_meta meta = { .at = c->at[i] };
 	for (int k = 2 + np; k < n; k++)
-		if (c_key(c, &e, tok[k], &nocheck))
+		if (c_key(c, &e, &meta, tok[k], &nocheck))
 			return -1;
 	if (nocheck)
 		e.fl &= ~EVF_CHECK;
 	/* The header as the events imply it: who creates whom, which files exist. */
-	if (c->h.nthreads >= TR_MAX_THREADS)
-		return bad(c, "more than %u threads", TR_MAX_THREADS);
-	uint32_t i = c_thread(c, tid);
+	c->at[i] = meta.at;
 	if (!c->first_line[i])
 		c->first_line[i] = lines_lineno(c->l);
 	if (e.kind == EV_THREAD || e.kind == EV_FORK) {
@@ -846,12 +883,18 @@ static int c_line_event(struct comp *c, char **tok, int n)
 			c->h.files = xrealloc(c->h.files, sizeof(struct tr_file) * c->cap_files);
 		}
 		c->h.files[c->h.nfiles++] = (struct tr_file){ e.file, 0, 0, 0, xstrdup("") };
+		tr_writer_file(c->w, e.file, 0, 0, 0, "");
+		c->auto_files = xrealloc(c->auto_files, sizeof(uint32_t) * (c->nauto + 1));
+		c->auto_files[c->nauto++] = e.file;
 	}
 	if (e.kind == EV_MMAP && !(e.flags & VM_MAP_ANONYMOUS)) {
-		/* A file without a declared size is as large as its mappings reach. */
+		/* A file no line declared is as large as its mappings reach. */
 		struct tr_file *f = (struct tr_file *)tr_file_find(&c->h, e.file);
 		uint64_t end = e.off + vm_page_up(e.len);
-		if (end >= e.off && end <= TR_MAX_FILE_SIZE && end > f->size && !f->dev && !f->ino && !f->name[0]) {
+		bool automatic = false;
+		for (uint32_t k = 0; k < c->nauto && !automatic; k++)
+			automatic = c->auto_files[k] == e.file;
+		if (automatic && end >= e.off && end <= TR_MAX_FILE_SIZE && end > f->size) {
 			f->size = end;
 			tr_writer_file(c->w, f->id, end, 0, 0, NULL);
 		}
@@ -871,7 +914,7 @@ static int c_line_event(struct comp *c, char **tok, int n)
 		if (why)
 			return bad(c, "%s", why);
 	}
-	if (tr_write(c->w, tid, &e))
+	if (tr_write(c->w, tid, &e, &meta))
 		return bad(c, "cannot write the temporary file");
 	return 0;
 }
@@ -949,12 +992,23 @@ int tr_compile(const char *in, const char *out, char *err, size_t errlen)
 	}
 	if (!rc && !c.seen_version)
 		rc = bad(&c, "empty: expected the first line 'mmsim-trace %u'", TR_VERSION);
-	for (uint32_t i = 0; !rc && i < c.h.nthreads; i++)
-		if (!c.h.threads[i].pid) {
+	for (uint32_t i = 0; !rc && i < c.h.nthreads; i++) {
+		const struct tr_thread *t = &c.h.threads[i];
+		if (!t->pid) {
 			tr_errf(err, errlen, "%s:%llu: thread %u has events but is neither declared (thread %u pid=N) nor created",
-				in, (unsigned long long)c.first_line[i], c.h.threads[i].tid, c.h.threads[i].tid);
+				in, (unsigned long long)c.first_line[i], t->tid, t->tid);
+			rc = -1;
+		} else if (t->parent && (!tr_thread_find(&c.h, t->parent) || !tr_thread_find(&c.h, t->parent)->pid)) {
+			tr_errf(err, errlen, "%s:%llu: thread %u: its parent thread %u is not in the trace", in,
+				(unsigned long long)c.decl_line[i], t->tid, t->parent);
 			rc = -1;
 		}
+	}
+	char why[300];
+	if (!rc && tr_header_check(&c.h, why, sizeof(why))) {
+		tr_errf(err, errlen, "%s: %s", in, why);
+		rc = -1;
+	}
 	lines_close(c.l);
 	if (rc)
 		tr_writer_abort(c.w);
@@ -962,6 +1016,9 @@ int tr_compile(const char *in, const char *out, char *err, size_t errlen)
 		rc = tr_writer_close(c.w, err, errlen);
 	tr_header_free(&c.h);
 	xfree(c.first_line);
+	xfree(c.at);
+	xfree(c.decl_line);
+	xfree(c.auto_files);
 	xfree(c.declared);
 	xfree(c.created);
 	return rc;

@@ -78,9 +78,18 @@ void tr_writer_thread(struct tr_writer *w, const struct tr_thread *t);
 /* tr_writer_file: declare or update a file; size only grows. */
 void tr_writer_file(struct tr_writer *w, uint32_t id, uint64_t size, uint32_t dev, uint64_t ino, const char *name);
 void tr_writer_source(struct tr_writer *w, const char *source);
-/* tr_write: append one event of thread tid. -1 on an I/O error (see tr_writer_close). */
-int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e);
-uint64_t tr_writer_events(const struct tr_writer *w);
+/*
+ * What a trace keeps of an event beside struct ev, for replaying threads
+ * in the recorded order where it matters.
+ */
+struct tr_meta {
+	uint64_t at;   /* recorded start time, ns from the start of the trace (0: unknown) */
+	uint32_t asid; /* the thread's address space from this event on (0: unchanged) */
+	bool sync;     /* before this event, the other threads of the address space must have run every event recorded before `at` */
+};
+
+/* tr_write: append one event of thread tid (m may be NULL: same time as its last event, no sync). -1 on an I/O error. */
+int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e, const struct tr_meta *m);
 /*
  * tr_writer_close: check the header (every thread that has events is
  * declared), write the file and free w. -1 with a message on error (the
@@ -102,8 +111,8 @@ bool tr_is_binary(const char *path);
  */
 struct tr_reader *tr_open(const char *path, uint32_t only_tid, char *err, size_t errlen);
 const struct tr_header *tr_reader_header(const struct tr_reader *r);
-/* tr_next: 1 with the next event in *e (e->tid set), 0 at the end, -1 on malformed input (tr_error). */
-int tr_next(struct tr_reader *r, struct ev *e);
+/* tr_next: 1 with the next event in *e (e->tid set) and *m (may be NULL), 0 at the end, -1 on malformed input (tr_error). */
+int tr_next(struct tr_reader *r, struct ev *e, struct tr_meta *m);
 const char *tr_error(const struct tr_reader *r);
 void tr_close(struct tr_reader *r);
 
@@ -116,24 +125,42 @@ const char *tr_check_event(const struct tr_header *h, uint32_t tid, const struct
 
 /* ---- per-thread event sources for the executor ---- */
 
-/* Counters shared by every source of one replay (updated atomically). */
+/*
+ * struct tr_replay: what the event sources of one replay share: the
+ * trace's path and a board where each thread publishes the recorded time
+ * of its next event and its address space. A source holds back an event
+ * marked sync until the other threads of its address space have run every
+ * event recorded before it (meanwhile the thread spins in simulated time).
+ */
+struct tr_replay;
+
 struct tr_replay_stats {
-	_Atomic uint64_t events, faults;
+	uint64_t events;	/* trace events handed to the executor */
+	uint64_t faults;	/* of which accesses */
+	uint64_t sync_waits;	/* spins while waiting for other threads */
+	uint64_t sync_timeouts; /* events that stopped waiting after TR_SYNC_LIMIT_NS (inconsistent times) */
 };
 
+#define TR_SYNC_LIMIT_NS (60ull * 1000000000ull) /* simulated wait after which a sync gives up */
+
+/* tr_replay_new: the shared state for replaying the trace at path, whose header is h. */
+struct tr_replay *tr_replay_new(const char *path, const struct tr_header *h);
+void tr_replay_free(struct tr_replay *rp);
+void tr_replay_stats(const struct tr_replay *rp, struct tr_replay_stats *out);
+
 /*
- * tr_src_open: the events of thread tid of the trace at path, as an ev_src
- * (each source is its own streaming reader of the file). Never NULL: a
- * source that cannot open ends at once with the reason in its err.
+ * tr_src_open: the events of thread tid, as an ev_src (each source is its
+ * own streaming reader of the file). Never NULL: a source that cannot open
+ * ends at once with the reason in its err.
  */
-struct ev_src *tr_src_open(const char *path, uint32_t tid, struct tr_replay_stats *st);
+struct ev_src *tr_src_open(struct tr_replay *rp, uint32_t tid);
 
 /* ---- the text form ---- */
 
 /* tr_text_header: write the header lines of the text form. */
 void tr_text_header(FILE *f, const struct tr_header *h);
-/* tr_text_event: write one event line. */
-void tr_text_event(FILE *f, uint32_t tid, const struct ev *e);
+/* tr_text_event: write one event line; `last_at` is the thread's previous time (at= is written when it changes). */
+void tr_text_event(FILE *f, uint32_t tid, const struct ev *e, const struct tr_meta *m, uint64_t last_at);
 /* tr_dump: binary trace -> text form on f. 0, or -1 with a message. */
 int tr_dump(const char *path, FILE *f, char *err, size_t errlen);
 /* tr_compile: text form -> binary trace (streaming). 0, or -1 with "FILE:LINE: reason". */
@@ -150,6 +177,7 @@ struct tr_import_stats {
 	uint64_t lines, events, faults, syscalls, signals;
 	uint32_t threads, processes, files;
 	uint64_t absolute; /* addresses that fell in no known region */
+	uint64_t dropped;  /* calls left out: file mmaps refused for their descriptor (EBADF, EACCES, ...) */
 };
 
 /* The input formats `mmsim import` and `mmsim replay` understand. */

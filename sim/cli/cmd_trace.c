@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +116,7 @@ static void emit_import(struct em *e, const char *in, const char *out, const cha
 	em_u64(e, "processes", st->processes);
 	em_u64(e, "files", st->files);
 	em_u64(e, "absolute_addresses", st->absolute);
+	em_u64(e, "dropped_calls", st->dropped);
 	em_f64(e, "host_seconds", secs);
 	em_f64(e, "host_lines_per_sec", secs > 0 ? (double)st->lines / secs : 0);
 	em_u64(e, "host_max_rss_kb", max_rss_kb());
@@ -293,6 +293,23 @@ static int run(char *const *argv, const char *out_path)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Copy the file src to dst. 0, or -1 (errno set). */
+static int copy_file(const char *src, const char *dst)
+{
+	FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
+	char buf[1 << 16];
+	size_t n;
+	bool bad = !in || !out;
+	while (!bad && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		bad = fwrite(buf, 1, n, out) != n;
+	bad |= in && ferror(in);
+	if (in)
+		fclose(in);
+	if (out)
+		bad |= fclose(out) != 0;
+	return bad ? -1 : 0;
+}
+
 static const char *const tracefs_dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing", NULL };
 
 /* Whether the kernel offers the tracepoints the recipe records; otherwise print what to do. */
@@ -442,15 +459,12 @@ static int cmd_record(int argc, char **argv)
 	double secs;
 	if (convert(cmd, TR_FMT_PERF, text, out, &io, &st, &secs))
 		goto out;
-	if (keep) {
-		char *cv[] = { (char *)"/bin/cp", text, (char *)keep, NULL };
-		if (run(cv, NULL))
-			fprintf(stderr, "mmsim record: could not copy perf script's text to %s\n", keep);
-	}
+	if (keep && copy_file(text, keep))
+		fprintf(stderr, "mmsim record: could not copy perf script's text to %s: %s\n", keep, strerror(errno));
 	struct em e;
 	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
 	em_begin(&e);
-	emit_import(&e, text, out, "perf", &st, secs);
+	emit_import(&e, keep ? keep : "perf script output", out, "perf", &st, secs);
 	em_end(&e);
 	ret = 0;
 out:
@@ -462,16 +476,7 @@ out:
 
 /* ---- mmsim replay ---- */
 
-struct rp_ctx {
-	const char *path;
-	struct tr_replay_stats st;
-};
-
-static struct ev_src *rp_spawn(void *ctx, uint32_t tid)
-{
-	struct rp_ctx *c = ctx;
-	return tr_src_open(c->path, tid, &c->st);
-}
+static struct ev_src *rp_spawn(void *ctx, uint32_t tid) { return tr_src_open(ctx, tid); }
 
 /* ---- the layout summary: placement-independent, so that designs can be compared ---- */
 
@@ -641,17 +646,17 @@ static int cmd_replay(int argc, char **argv)
 		tr_close(rd);
 		goto out;
 	}
-	struct rp_ctx ctx = { .path = path };
+	struct tr_replay *rp = tr_replay_new(path, h);
 	struct ex *x = ex_create(b->sys);
 	x->spawn = rp_spawn;
-	x->spawn_ctx = &ctx;
+	x->spawn_ctx = rp;
 	/* Files exist from the start, with the sizes the recording saw. */
 	for (uint32_t i = 0; i < h->nfiles; i++)
 		ex_file(x, h->files[i].id, h->files[i].size ? h->files[i].size : PAGE_SIZE);
 	uint32_t core = 0, procs = 0;
 	for (uint32_t i = 0; i < h->nthreads; i++)
 		if (!h->threads[i].parent)
-			ex_add_thread(x, h->threads[i].pid, h->threads[i].tid, tr_src_open(path, h->threads[i].tid, &ctx.st),
+			ex_add_thread(x, h->threads[i].pid, h->threads[i].tid, tr_src_open(rp, h->threads[i].tid),
 				      core++ % o.cores);
 	for (uint32_t i = 0; i < h->nthreads; i++) {
 		bool seen = false;
@@ -669,12 +674,17 @@ static int cmd_replay(int argc, char **argv)
 		em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
 		em_begin(&e);
 		const char *base = strrchr(in, '/');
-		report_emit(&e, &(struct report_in){ &o, b, x, base ? base + 1 : in });
+		report_emit(&e, &(struct report_in){ .o = &o, .b = b, .x = x, .workload = base ? base + 1 : in });
 		em_str(&e, "trace", in);
 		em_str(&e, "trace_format", format_name(f));
 		em_u64(&e, "trace_threads", nthreads);
 		em_u64(&e, "trace_processes", procs);
-		em_u64(&e, "faults", atomic_load(&ctx.st.faults));
+		struct tr_replay_stats rs;
+		tr_replay_stats(rp, &rs);
+		em_u64(&e, "trace_events", rs.events);
+		em_u64(&e, "faults", rs.faults);
+		em_u64(&e, "sync_waits", rs.sync_waits);
+		em_u64(&e, "sync_timeouts", rs.sync_timeouts);
 		em_f64(&e, "host_import_seconds", import_secs);
 		em_u64(&e, "host_max_rss_kb", max_rss_kb());
 		em_end(&e);
@@ -685,6 +695,7 @@ static int cmd_replay(int argc, char **argv)
 		}
 	}
 	ex_destroy(x);
+	tr_replay_free(rp);
 	int64_t leaked = boot_destroy(b);
 	if (leaked) {
 		fprintf(stderr, "mmsim replay: %lld frames still in use after teardown (a leak in design '%s')\n",

@@ -1,0 +1,72 @@
+#!/bin/sh
+# t70_traces.sh: the check against reality: the five recorded traces (tests/data/traces) imported and replayed on every design,
+# with no fault-outcome or result mismatch, no TLB coherence violation, equal final layouts across designs, and repeatable
+# deterministic runs.
+# usage: t70_traces.sh PATH/TO/mmsim
+set -u
+M=$1
+D=$(dirname "$0")/data/traces
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# key FILE NAME: the value of a top-level JSON key.
+key() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
+
+# check FILE WHAT: the keys every replay must get right.
+check() {
+	for k in fault_outcome_mismatches result_mismatches tlb_coherence_violations sync_timeouts; do
+		[ "$(key "$1" $k)" = 0 ] || fail "$2: $k = $(key "$1" $k)"
+	done
+	[ "$(key "$1" faults)" = "$3" ] || fail "$2: faults = $(key "$1" faults), the recording has $3"
+}
+
+designs=$("$M" designs | awk '{print $1}')
+for t in sqlite-load sort-parallel gcc-compile py-threads make-j2; do
+	if ! "$M" import perf "$D/$t.perf.txt.xz" -o "$tmp/$t.mmtrace" --json >"$tmp/$t.import" 2>"$tmp/err"; then
+		fail "import $t: $(head -c 300 "$tmp/err")"
+		continue
+	fi
+	faults=$(key "$tmp/$t.import" faults)
+	for d in $designs; do
+		out="$tmp/$t-$d.json"
+		if ! "$M" replay "$tmp/$t.mmtrace" --design "$d" --cores 2 --json --layout "$tmp/$t-$d.layout" >"$out" 2>"$tmp/err"; then
+			fail "replay $t $d: $(head -c 300 "$tmp/err")"
+			continue
+		fi
+		check "$out" "$t $d det" "$faults"
+		# Every design ends with the same pages, protections and kinds (wherever it put them).
+		[ "$d" = linux ] || cmp -s "$tmp/$t-linux.layout" "$tmp/$t-$d.layout" ||
+			fail "$t: final layout of $d differs from linux: $(diff "$tmp/$t-linux.layout" "$tmp/$t-$d.layout" | head -4)"
+	done
+done
+
+# Parallel mode on the smaller traces (perf text replayed directly: imported on the fly).
+for t in sqlite-load sort-parallel gcc-compile; do
+	for d in linux cortenmm-adv; do
+		out="$tmp/$t-$d-par.json"
+		if ! "$M" replay "$D/$t.perf.txt.xz" --design "$d" --cores 2 --mode par --json >"$out" 2>"$tmp/err"; then
+			fail "replay $t $d par: $(head -c 300 "$tmp/err")"
+			continue
+		fi
+		check "$out" "$t $d par" "$(key "$tmp/$t.import" faults)"
+		[ "$(key "$out" trace_format)" = perf ] || fail "$t par: trace_format $(key "$out" trace_format)"
+	done
+done
+
+# Deterministic mode: the same replay twice gives the same numbers, host measurements aside.
+"$M" replay "$tmp/gcc-compile.mmtrace" --design cortenmm-rw --cores 2 --json | grep -v '"host_' >"$tmp/a"
+"$M" replay "$tmp/gcc-compile.mmtrace" --design cortenmm-rw --cores 2 --json | grep -v '"host_' >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b" || fail "two deterministic replays differ: $(diff "$tmp/a" "$tmp/b" | head -4)"
+
+# The JSON record of a replay has the keys of 'mmsim run' and the trace's own.
+for k in design workload cores ops events sim_cycles ops_per_sim_sec host_seconds faults trace_events fault_outcome_mismatches tlb_coherence_violations; do
+	[ -n "$(key "$tmp/sqlite-load-linux.json" $k)" ] || fail "replay: no key $k"
+done
+
+if [ "$fails" -ne 0 ]; then
+	echo "t70_traces: $fails failure(s)"
+	exit 1
+fi
+echo "t70_traces: all checks passed"

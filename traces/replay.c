@@ -1,0 +1,196 @@
+/* replay.c: per-thread event sources for the executor, and the board that keeps a replay's threads in their recorded order around memory calls. */
+#include "traces/trace.h"
+#include "sim/sim.h"
+#include "sim/util.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+enum { S_IDLE, S_RUN, S_DONE };
+
+/* What one thread publishes to the others. */
+struct slot {
+	_Atomic uint64_t progress; /* recorded time of its next event not yet finished: all before it are done */
+	_Atomic uint32_t asid;	   /* its address space now */
+	_Atomic uint32_t state;
+} __attribute__((aligned(CACHELINE)));
+
+struct tr_replay {
+	char *path;
+	uint32_t n;
+	uint32_t *tids; /* the header's threads, in table order */
+	struct slot *slots;
+	_Atomic uint64_t events, faults, waits, timeouts;
+};
+
+struct tr_replay *tr_replay_new(const char *path, const struct tr_header *h)
+{
+	struct tr_replay *rp = xzalloc(sizeof(*rp));
+	rp->path = xstrdup(path);
+	rp->n = h->nthreads;
+	rp->tids = xmalloc(sizeof(uint32_t) * (rp->n ? rp->n : 1));
+	for (uint32_t i = 0; i < rp->n; i++)
+		rp->tids[i] = h->threads[i].tid;
+	rp->slots = xaligned_zalloc(CACHELINE, sizeof(struct slot) * (rp->n ? rp->n : 1));
+	return rp;
+}
+
+void tr_replay_free(struct tr_replay *rp)
+{
+	if (!rp)
+		return;
+	xfree(rp->path);
+	xfree(rp->tids);
+	xfree(rp->slots);
+	xfree(rp);
+}
+
+void tr_replay_stats(const struct tr_replay *rp, struct tr_replay_stats *out)
+{
+	out->events = atomic_load(&rp->events);
+	out->faults = atomic_load(&rp->faults);
+	out->sync_waits = atomic_load(&rp->waits);
+	out->sync_timeouts = atomic_load(&rp->timeouts);
+}
+
+/* The slot of thread tid, or -1. Importers number threads 1..n in table order. */
+static int64_t slot_of(const struct tr_replay *rp, uint32_t tid)
+{
+	if (tid && tid <= rp->n && rp->tids[tid - 1] == tid)
+		return tid - 1;
+	for (uint32_t i = 0; i < rp->n; i++)
+		if (rp->tids[i] == tid)
+			return i;
+	return -1;
+}
+
+/*
+ * How far (in recorded ns) the furthest-behind other running thread of
+ * address space `asid` is behind time `at`; 0 if none is.
+ */
+static uint64_t lag_behind(struct tr_replay *rp, uint32_t me, uint32_t asid, uint64_t at)
+{
+	uint64_t lag = 0;
+	for (uint32_t j = 0; j < rp->n; j++) {
+		struct slot *s = &rp->slots[j];
+		if (j == me || atomic_load_explicit(&s->state, memory_order_acquire) != S_RUN ||
+		    atomic_load_explicit(&s->asid, memory_order_relaxed) != asid)
+			continue;
+		uint64_t p = atomic_load_explicit(&s->progress, memory_order_acquire);
+		if (p < at)
+			lag = MAX(lag, at - p);
+	}
+	return lag;
+}
+
+struct src {
+	struct ev_src src;
+	struct tr_replay *rp;
+	struct tr_reader *r;
+	int64_t slot;
+	uint32_t asid;
+	struct ev pend; /* the next event, read ahead */
+	struct tr_meta pm;
+	bool have;
+	uint64_t waited; /* ns spun for the pending event */
+};
+
+/* The thread is finished: the others stop waiting for it, and its reader's memory goes back. */
+static void finish(struct src *t)
+{
+	if (t->slot >= 0) {
+		struct slot *s = &t->rp->slots[t->slot];
+		atomic_store_explicit(&s->progress, UINT64_MAX, memory_order_release);
+		atomic_store_explicit(&s->state, S_DONE, memory_order_release);
+	}
+	if (t->r && tr_error(t->r))
+		tr_errf(t->src.err, sizeof(t->src.err), "%s", tr_error(t->r));
+	tr_close(t->r);
+	t->r = NULL;
+	t->have = false;
+}
+
+/* Read the next event ahead and publish its time: everything before it is done. */
+static bool peek(struct src *t)
+{
+	if (!t->r)
+		return false;
+	int k = tr_next(t->r, &t->pend, &t->pm);
+	if (k != 1) {
+		finish(t);
+		return false;
+	}
+	t->have = true;
+	t->waited = 0;
+	if (t->pm.asid)
+		t->asid = t->pm.asid;
+	struct slot *s = &t->rp->slots[t->slot];
+	atomic_store_explicit(&s->asid, t->asid, memory_order_relaxed);
+	atomic_store_explicit(&s->progress, t->pm.at, memory_order_release);
+	return true;
+}
+
+static bool src_next(struct ev_src *s, struct ev *e)
+{
+	struct src *t = (struct src *)s;
+	/* The board is shared with the other cores: reach a synchronization point first (deterministic order). */
+	struct sim_core *c = sim_self();
+	if (c)
+		sim_sync(c);
+	if (!t->have && !peek(t))
+		return false;
+	if (t->pm.sync && t->waited < TR_SYNC_LIMIT_NS) {
+		uint64_t lag = lag_behind(t->rp, (uint32_t)t->slot, t->asid, t->pm.at);
+		if (lag) {
+			/* Spin in simulated time, by about half of what the others have to catch up. */
+			uint64_t spin = MIN(MAX(lag / 2, 1000), 100000);
+			t->waited += spin;
+			atomic_fetch_add_explicit(&t->rp->waits, 1, memory_order_relaxed);
+			if (t->waited >= TR_SYNC_LIMIT_NS)
+				atomic_fetch_add_explicit(&t->rp->timeouts, 1, memory_order_relaxed);
+			*e = (struct ev){ .kind = EV_COMPUTE, .fl = EVF_NS, .cycles = spin, .tid = t->pend.tid };
+			return true;
+		}
+	}
+	*e = t->pend;
+	t->have = false;
+	atomic_fetch_add_explicit(&t->rp->events, 1, memory_order_relaxed);
+	if (e->kind == EV_ACCESS)
+		atomic_fetch_add_explicit(&t->rp->faults, 1, memory_order_relaxed);
+	if (e->kind == EV_EXIT)
+		finish(t); /* the executor asks for nothing after an exit */
+	else if (e->kind == EV_COMPUTE)
+		peek(t); /* a gap touches no memory: the others need not wait for it to pass */
+	return true;
+}
+
+static void src_close(struct ev_src *s)
+{
+	struct src *t = (struct src *)s;
+	tr_close(t->r);
+	xfree(t);
+}
+
+struct ev_src *tr_src_open(struct tr_replay *rp, uint32_t tid)
+{
+	struct src *t = xzalloc(sizeof(*t));
+	t->src.next = src_next;
+	t->src.close = src_close;
+	t->rp = rp;
+	t->slot = slot_of(rp, tid);
+	if (t->slot < 0) {
+		tr_errf(t->src.err, sizeof(t->src.err), "%s: thread %u is not in the trace", rp->path, tid);
+		return &t->src;
+	}
+	t->r = tr_open(rp->path, tid, t->src.err, sizeof(t->src.err));
+	struct slot *s = &rp->slots[t->slot];
+	if (t->r) {
+		/* Running from now on, at the time of its first event. */
+		peek(t);
+		if (t->have)
+			atomic_store_explicit(&s->state, S_RUN, memory_order_release);
+	} else {
+		finish(t);
+	}
+	return &t->src;
+}
