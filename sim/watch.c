@@ -38,30 +38,33 @@ static void puts_(struct sim_watch *w, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One indented line: prefix, then the formatted text, then tail. */
+static void line(struct sim_watch *w, const char *prefix, const char *tail, const char *fmt, va_list ap)
+{
+	puts_(w, "%*s%s", 2 * w->indent, "", prefix);
+	put(w, fmt, ap);
+	puts_(w, "%s\n", tail);
+}
+
 void sim_note_(struct sim_core *c, const char *fmt, ...)
 {
-	struct sim_watch *w = c->watch;
-	puts_(w, "%*s", 2 * w->indent, "");
 	va_list ap;
 	va_start(ap, fmt);
-	put(w, fmt, ap);
+	line(c->watch, "", "", fmt, ap);
 	va_end(ap);
-	puts_(w, "\n");
 }
 
 void sim_note_lock_(struct sim_core *c, const char *fmt, ...)
 {
 	struct sim_watch *w = c->watch;
-	puts_(w, "%*slock: ", 2 * w->indent, "");
+	char tail[96] = " (free: no wait)";
+	if (w->wait_spin || w->wait_sleep)
+		snprintf(tail, sizeof(tail), " (waited %llu cycles spinning, %llu asleep)", (unsigned long long)w->wait_spin,
+			 (unsigned long long)w->wait_sleep);
 	va_list ap;
 	va_start(ap, fmt);
-	put(w, fmt, ap);
+	line(w, "lock: ", tail, fmt, ap);
 	va_end(ap);
-	if (w->wait_spin || w->wait_sleep)
-		puts_(w, " (waited %llu cycles spinning, %llu asleep)\n", (unsigned long long)w->wait_spin,
-		      (unsigned long long)w->wait_sleep);
-	else
-		puts_(w, " (free: no wait)\n");
 	w->wait_spin = w->wait_sleep = 0;
 }
 

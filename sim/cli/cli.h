@@ -68,6 +68,13 @@ void cli_emit_common(struct em *e, const struct cli_common *o, const struct sim 
 /* Emit the engine counters (lines, locks, interrupts). */
 void cli_emit_sim_stats(struct em *e, const struct sim *s);
 
+/*
+ * cli_gnuplot: write the compiled-in plots/NAME.gp to DIR and run gnuplot on
+ * it twice, for DIR/NAME.png and DIR/NAME.svg, with `vars` (gnuplot
+ * assignments) after datadir='DIR/data', out and termtype. 0, or 2 with a message.
+ */
+int cli_gnuplot(const char *cmd, const char *dir, const char *name, const char *vars);
+
 extern const struct cli_cmd *const cli_cmds[];
 
 #endif

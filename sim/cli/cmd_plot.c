@@ -49,8 +49,7 @@ struct cols {
 
 static double num(const struct csv *t, uint32_t r, int c) { return c < 0 ? 0 : strtod(t->rows[r][c], NULL); }
 
-/* Write a gnuplot script (compiled in) to dir and run it for PNG and SVG. */
-static int run_gnuplot(const char *cmd, const char *dir, const char *name, const char *vars)
+int cli_gnuplot(const char *cmd, const char *dir, const char *name, const char *vars)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
@@ -255,7 +254,7 @@ static int cmd_plot(int argc, char **argv)
 			 cols, designs.n);
 		static const char *const figs[] = { "scaling", "latency", "breakdown", "tlb" };
 		for (size_t i = 0; i < ARRAY_SIZE(figs) && !status; i++)
-			status = run_gnuplot(cmd, dir, figs[i], vars);
+			status = cli_gnuplot(cmd, dir, figs[i], vars);
 	}
 	for (uint32_t r = 0; r < t.nrows; r++)
 		xfree(panel_of[r]);

@@ -1,6 +1,7 @@
 /* cmd_trace.c: the trace commands: `mmsim import`, `record`, `replay`, `trace-dump` and `trace-compile`. */
 #include "sim/cli/report.h"
 #include "sim/cli/sysopts.h"
+#include "sim/cli/timeline.h"
 #include "traces/trace.h"
 
 #include <errno.h>
@@ -666,14 +667,22 @@ static int cmd_replay(int argc, char **argv)
 	}
 	uint32_t nthreads = h->nthreads;
 	tr_close(rd);
+	if (tl_request)
+		tl_attach(b->sim, tl_request);
 	ex_run(x);
+	const char *base = strrchr(in, '/');
+	int tl_status = 0;
+	if (tl_request) {
+		char heading[256];
+		snprintf(heading, sizeof(heading), "%s, %s, %u cores", so.design, base ? base + 1 : in, o.cores);
+		tl_status = tl_finish(b->sim, tl_request, heading, cmd);
+	}
 	if (x->err[0]) {
 		cli_error(cmd, "%s", x->err);
 	} else {
 		struct em e;
 		em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
 		em_begin(&e);
-		const char *base = strrchr(in, '/');
 		report_emit(&e, &(struct report_in){ .o = &o, .b = b, .x = x, .workload = base ? base + 1 : in });
 		em_str(&e, "trace", in);
 		em_str(&e, "trace_format", format_name(f));
@@ -688,7 +697,7 @@ static int cmd_replay(int argc, char **argv)
 		em_f64(&e, "host_import_seconds", import_secs);
 		em_u64(&e, "host_max_rss_kb", max_rss_kb());
 		em_end(&e);
-		ret = 0;
+		ret = tl_status;
 		if (layout && write_layout(x, layout)) {
 			cli_error(cmd, "%s: cannot write the layout", layout);
 			ret = 2;

@@ -1,5 +1,6 @@
 /* point.c: run one simulation point and report it. */
 #include "sim/cli/point.h"
+#include "sim/cli/timeline.h"
 
 #include <stdio.h>
 
@@ -27,7 +28,15 @@ int point_run(struct point *pt, struct em *e, const char *cmd)
 	}
 	for (uint32_t i = 0; i < pt->o.cores; i++)
 		ex_add_thread(x, pt->wp.processes ? i + 1 : 1, i + 1, pt->w->thread(&pt->wp, i), i);
+	if (tl_request)
+		tl_attach(b->sim, tl_request);
 	ex_run(x);
+	int tl_status = 0;
+	if (tl_request) {
+		char h[256];
+		snprintf(h, sizeof(h), "%s, %s, %u cores", pt->s.design, pt->w->name, pt->o.cores);
+		tl_status = tl_finish(b->sim, tl_request, h, cmd);
+	}
 	report_emit(e, &(struct report_in){ &pt->o, b, x, pt->w->name, wl_contention(pt->w, &pt->wp), pt->wp.fixed,
 					     wl_ops(pt->w, &pt->wp), pt->wp.processes, wl_size(pt->w, &pt->wp) });
 	ex_destroy(x);
@@ -37,5 +46,5 @@ int point_run(struct point *pt, struct em *e, const char *cmd)
 			(long long)leaked, pt->s.design);
 		return 1;
 	}
-	return 0;
+	return tl_status;
 }
