@@ -704,20 +704,7 @@ struct layout_arg {
 static void layout_one(void *p, struct lvma *v)
 {
 	struct layout_arg *a = p;
-	struct vm_range r = {
-		.start = lv_start(v),
-		.end = lv_end(v),
-		.prot = v->flags & VR_PROT,
-		.flags = (v->flags & VR_SHARED ? VM_RANGE_SHARED : 0) | (v->flags & VR_GROWSDOWN ? VM_RANGE_STACK : 0) |
-			 (!v->file && lv_start(v) >= a->as->start_brk && lv_end(v) <= vm_page_up(a->as->brk) &&
-					  a->as->brk > a->as->start_brk
-				  ? VM_RANGE_HEAP
-				  : 0),
-		.kind = v->file ? VM_KIND_FILE : VM_KIND_ANON,
-		.file = v->file,
-		.file_id = v->file ? v->file->id : 0,
-		.pgoff = v->file ? v->pgoff : 0,
-	};
+	struct vm_range r = vr_range(a->as, lv_start(v), lv_end(v), v->flags, v->file, v->pgoff);
 	a->fn(a->arg, &r);
 }
 

@@ -131,4 +131,22 @@ static inline uint64_t vr_hint(uint64_t addr)
 	return h;
 }
 
+/* vr_range: what the layout visitor reports for a VMA of as (the heap flag from as's brk). */
+static inline struct vm_range vr_range(const struct vm_as *as, uint64_t start, uint64_t end, uint32_t flags,
+				       struct vm_file *file, uint64_t pgoff)
+{
+	bool heap = !file && start >= as->start_brk && end <= vm_page_up(as->brk) && as->brk > as->start_brk;
+	return (struct vm_range){
+		.start = start,
+		.end = end,
+		.prot = flags & VR_PROT,
+		.flags = (flags & VR_SHARED ? VM_RANGE_SHARED : 0) | (flags & VR_GROWSDOWN ? VM_RANGE_STACK : 0) |
+			 (heap ? VM_RANGE_HEAP : 0),
+		.kind = file ? VM_KIND_FILE : VM_KIND_ANON,
+		.file = file,
+		.file_id = file ? file->id : 0,
+		.pgoff = file ? pgoff : 0,
+	};
+}
+
 #endif
