@@ -4,13 +4,14 @@
 #include <string.h>
 
 extern const struct vm_design vm_design_linux, vm_design_linux_mmap_lock, vm_design_cortenmm_rw,
-	vm_design_cortenmm_adv;
+	vm_design_cortenmm_adv, vm_design_skiplist;
 
 static const struct vm_design *const designs[] = {
 	&vm_design_linux,
 	&vm_design_linux_mmap_lock,
 	&vm_design_cortenmm_rw,
 	&vm_design_cortenmm_adv,
+	&vm_design_skiplist,
 	NULL,
 };
 

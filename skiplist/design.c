@@ -1,0 +1,107 @@
+/* design.c: design `skiplist`: VMAs in a concurrent interval skiplist with range locks and no mmap_lock; lifetime, layout and stats. */
+#include "skiplist/sl.h"
+
+static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
+{
+	(void)cpu;
+	struct sl_mm *mm = xaligned_zalloc(CACHELINE, sizeof(*mm));
+	mm->as = as;
+	kmm_init(&mm->pt, as);
+	sl_list_init(mm);
+	atomic_store(&mm->next_av, 1);
+	uint32_t n = as->sys->sim->o.ncores;
+	mm->slice_next = xzalloc(sizeof(uint64_t) * n);
+	mm->slice_anchor = xzalloc(sizeof(*mm->slice_anchor) * n);
+	mm->rng = xzalloc(sizeof(uint64_t) * n);
+	for (uint32_t i = 0; i < n; i++) {
+		/* one page in: the anchor owns the slice's base, the first mapping's lower neighbour page */
+		mm->slice_next[i] = SL_SLICE_BASE + ((uint64_t)i << SL_SLICE_SHIFT) + PAGE_SIZE;
+		mm->rng[i] = 0x9E3779B97F4A7C15ull * (i + 1) | 1;
+	}
+	mm->host_rng = 0x2545F4914F6CDD1Dull;
+	lk_spin_init(&mm->brk_lock);
+	as->priv = mm;
+	return 0;
+}
+
+static void sl_destroy(struct vm_as *as, struct mmu_cpu *cpu)
+{
+	struct sl_mm *mm = sl_of(as);
+	(void)cpu; /* teardown is host work: the process is gone */
+	struct kmm_flush fl = { 0 };
+	kmm_zap(&mm->pt, NULL, 0, VM_TASK_SIZE, &fl);
+	kmm_flush_finish(&mm->pt, NULL, &fl);
+	kmm_destroy_tables(&mm->pt, NULL);
+	sl_free_all(mm);
+	kmm_fini(&mm->pt);
+	xfree(mm->slice_next);
+	xfree(mm->slice_anchor);
+	xfree(mm->rng);
+	xfree(mm);
+	as->priv = NULL;
+}
+
+static void sl_layout(struct vm_as *as, uint64_t start, uint64_t end, vm_visit_fn fn, void *arg)
+{
+	struct sl_mm *mm = sl_of(as);
+	sl_check(mm);
+	for (struct sl_node *v = mm->head; v; v = sl_next(NULL, v))
+		if (!v->anchor && sn_end(v) > start && sn_start(v) < end) {
+			struct vm_range r = vr_range(as, sn_start(v), sn_end(v), v->flags, v->file, v->pgoff);
+			fn(arg, &r);
+		}
+}
+
+static double ratio(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0; }
+
+static void sl_stats(struct vm_as *as, struct em *e)
+{
+	struct sl_mm *mm = sl_of(as);
+	struct sl_stats *st = &mm->st;
+	uint64_t lookups = atomic_load(&st->lookups);
+	em_u64(e, "vmas", atomic_load(&mm->nvmas));
+	em_u64(e, "skiplist_nodes", atomic_load(&mm->nnodes));
+	em_u64(e, "skiplist_levels", atomic_load(&mm->levels));
+	em_u64(e, "lookups", lookups);
+	em_f64(e, "levels_per_lookup", ratio(atomic_load(&st->levels_visited), lookups));
+	em_f64(e, "nodes_per_lookup", ratio(atomic_load(&st->visits), lookups));
+	em_u64(e, "lookup_retries", atomic_load(&st->lookup_retries));
+	em_u64(e, "lock_retries", atomic_load(&st->lock_retries));
+	em_u64(e, "cas_retries", atomic_load(&st->cas_retries));
+	em_u64(e, "range_locks", atomic_load(&st->range_locks));
+	em_u64(e, "faults_lockfree", atomic_load(&st->faults_lockfree));
+	em_u64(e, "faults_range_locked", atomic_load(&st->faults_locked));
+	em_u64(e, "vma_splits", atomic_load(&st->splits));
+	em_u64(e, "vma_merges", atomic_load(&st->merges));
+	em_u64(e, "anchors_made", atomic_load(&st->anchors_made));
+	em_u64(e, "anchors_dropped", atomic_load(&st->anchors_dropped));
+	em_u64(e, "slice_allocs", atomic_load(&st->slice_allocs));
+	em_u64(e, "gap_searches", atomic_load(&st->gap_searches));
+	em_u64(e, "pt_pages_allocated", atomic_load(&mm->pt.st.pt_pages));
+	em_u64(e, "shootdown_batches", atomic_load(&mm->pt.st.shootdowns));
+	em_u64(e, "cow_copies", atomic_load(&mm->pt.st.cow_copies));
+	em_u64(e, "cow_reuses", atomic_load(&mm->pt.st.cow_reuses));
+	em_u64(e, "thp_faults", atomic_load(&mm->pt.st.thp_faults));
+}
+
+/* Metadata: every node with its tower (VMAs, anchors and the head). */
+static uint64_t sl_metadata_bytes(struct vm_as *as) { return atomic_load(&sl_of(as)->node_bytes); }
+
+const struct vm_design vm_design_skiplist = {
+	.name = "skiplist",
+	.summary = "VMAs in a concurrent interval skiplist: range locks per node, lock-free search, no mmap_lock",
+	.has_vmas = true,
+	.create = sl_create,
+	.destroy = sl_destroy,
+	.mmap = sl_mmap,
+	.munmap = sl_munmap,
+	.mprotect = sl_mprotect,
+	.madvise = sl_madvise,
+	.mremap = sl_mremap,
+	.brk = sl_brk,
+	.fault = sl_fault,
+	.fork = sl_fork,
+	.layout = sl_layout,
+	.stats = sl_stats,
+	.metadata_bytes = sl_metadata_bytes,
+};

@@ -1,0 +1,277 @@
+/* list.c: the concurrent skiplist of VMA nodes: lock-free descent, CAS linking, mark-then-snip unlinking (Fraser's scheme), RCU-deferred frees. */
+#include "skiplist/sl.h"
+
+#include <string.h>
+
+#define MARK ((uintptr_t)1)
+
+static inline struct sl_node *ptr_of(uintptr_t p) { return (struct sl_node *)(p & ~MARK); }
+static inline bool is_marked(uintptr_t p) { return p & MARK; }
+
+/* The line holding level l's next pointer: the node's own for level 0. */
+static struct coh_line *level_line(struct sl_node *n, int l) { return l ? &n->lv[l].line : &n->line; }
+
+static uintptr_t load_next(struct sim_core *c, struct sl_node *n, int l)
+{
+	if (c)
+		coh_read(c, level_line(n, l));
+	return atomic_load_explicit(&n->lv[l].next, memory_order_acquire);
+}
+
+/* Compare against a node: its line and kern.node_visit. */
+static void visit(struct sim_core *c, struct sl_node *n)
+{
+	if (c) {
+		coh_read(c, &n->line);
+		sim_advance(c, c->sim->m->node_visit);
+	}
+}
+
+static bool cas_next(struct sim_core *c, struct sl_node *n, int l, struct sl_node *old, struct sl_node *new_)
+{
+	if (c)
+		coh_atomic(c, level_line(n, l));
+	uintptr_t expect = (uintptr_t)old;
+	return atomic_compare_exchange_strong_explicit(&n->lv[l].next, &expect, (uintptr_t)new_, memory_order_acq_rel,
+						       memory_order_acquire);
+}
+
+/* Tower height: each further level with probability 1/4 (xorshift per core, so det mode stays deterministic). */
+static int random_height(struct sl_mm *mm, struct mmu_cpu *cpu)
+{
+	uint64_t *st = cpu ? &mm->rng[cpu->core->id] : &mm->host_rng;
+	uint64_t x = *st;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*st = x;
+	int h = 1;
+	while (h < SL_MAX_LEVEL && (x & 3) == 0) {
+		h++;
+		x >>= 2;
+	}
+	return h;
+}
+
+static size_t node_size(int h) { return sizeof(struct sl_node) + (size_t)h * sizeof(struct sl_level); }
+
+static struct sl_node *alloc_node(struct sl_mm *mm, int h)
+{
+	struct sl_node *n = xaligned_zalloc(CACHELINE, node_size(h));
+	n->height = (uint8_t)h;
+	lk_mutex_init(&n->range);
+	lk_rwsem_init(&n->vma);
+	atomic_fetch_add(&mm->nnodes, 1);
+	atomic_fetch_add(&mm->node_bytes, node_size(h));
+	return n;
+}
+
+void sl_list_init(struct sl_mm *mm)
+{
+	mm->head = alloc_node(mm, SL_MAX_LEVEL);
+	mm->head->anchor = true;
+	mm->head->slice = -1;
+	atomic_store(&mm->levels, 1);
+}
+
+struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor)
+{
+	struct sl_node *n = alloc_node(mm, random_height(mm, cpu));
+	atomic_store(&n->start, start);
+	atomic_store(&n->end, end);
+	n->anchor = anchor;
+	n->slice = -1;
+	if (!anchor)
+		atomic_fetch_add(&mm->nvmas, 1);
+	if (cpu) { /* written by this core just now */
+		uint16_t me = (uint16_t)(cpu->core->id + 1);
+		n->line.owner = n->line.last = me;
+		for (int l = 1; l < n->height; l++)
+			n->lv[l].line.owner = n->lv[l].line.last = me;
+		sim_advance(cpu->core, mm->as->sys->m->node_visit);
+	}
+	return n;
+}
+
+static void node_free_rcu(struct sim_rcu_head *h) { xfree(caa_container_of(h, struct sl_node, rcu)); }
+
+void sl_node_retire(struct sl_mm *mm, struct sl_node *n)
+{
+	if (n->file)
+		vm_file_put(mm->as->sys, n->file);
+	n->file = NULL;
+	atomic_fetch_sub(&mm->nnodes, 1);
+	atomic_fetch_sub(&mm->node_bytes, node_size(n->height));
+	if (!n->anchor)
+		atomic_fetch_sub(&mm->nvmas, 1);
+	sim_rcu_defer(&n->rcu, node_free_rcu);
+}
+
+struct sl_node *sl_next(struct sim_core *c, struct sl_node *n)
+{
+	struct sl_node *p = ptr_of(load_next(c, n, 0));
+	while (p) {
+		visit(c, p);
+		uintptr_t pn = atomic_load_explicit(&p->lv[0].next, memory_order_acquire);
+		if (!is_marked(pn))
+			return p;
+		p = ptr_of(pn);
+	}
+	return NULL;
+}
+
+/*
+ * find: descend from the head to the last node with start <= key at each
+ * level (preds) and its successor (succs). With snip, nodes marked deleted
+ * on the way are unlinked by CAS; a failed CAS returns false (start again).
+ * Counts the nodes compared in *steps and the levels descended in *levels.
+ */
+static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, struct sl_node **preds,
+		 struct sl_node **succs, uint64_t *steps)
+{
+	struct sl_node *pred = mm->head;
+	int top = (int)atomic_load_explicit(&mm->levels, memory_order_acquire);
+	for (int l = SL_MAX_LEVEL - 1; l >= 0; l--) {
+		if (l >= top) { /* empty levels above the tallest tower: not visited */
+			if (preds)
+				preds[l] = pred;
+			if (succs)
+				succs[l] = ptr_of(atomic_load_explicit(&pred->lv[l].next, memory_order_acquire));
+			continue;
+		}
+		struct sl_node *cur = ptr_of(load_next(c, pred, l));
+		while (cur) {
+			(*steps)++;
+			visit(c, cur);
+			uintptr_t cn = load_next(c, cur, l);
+			if (is_marked(cn)) { /* cur is deleted at this level */
+				if (snip && !cas_next(c, pred, l, cur, ptr_of(cn)))
+					return false;
+				cur = ptr_of(cn);
+				continue;
+			}
+			if (sn_start(cur) > key)
+				break;
+			pred = cur;
+			cur = ptr_of(cn);
+		}
+		if (preds)
+			preds[l] = pred;
+		if (succs)
+			succs[l] = cur;
+	}
+	return true;
+}
+
+struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr)
+{
+	struct sl_node *preds[SL_MAX_LEVEL];
+	uint64_t steps = 0;
+	find(mm, sl_core(cpu), addr, false, preds, NULL, &steps);
+	sl_inc(&mm->st.lookups);
+	atomic_fetch_add_explicit(&mm->st.visits, steps, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mm->st.levels_visited, atomic_load(&mm->levels), memory_order_relaxed);
+	return preds[0];
+}
+
+static void snip_find(struct sl_mm *mm, struct sim_core *c, uint64_t key, struct sl_node **preds,
+		      struct sl_node **succs)
+{
+	uint64_t steps = 0;
+	while (!find(mm, c, key, true, preds, succs, &steps))
+		sl_inc(&mm->st.cas_retries);
+}
+
+void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
+{
+	struct sim_core *c = sl_core(cpu);
+	struct sl_node *preds[SL_MAX_LEVEL], *succs[SL_MAX_LEVEL];
+	uint64_t key = sn_start(n);
+	for (;;) {
+		snip_find(mm, c, key, preds, succs);
+		if (c && preds[0]->range.s.holder != (int32_t)c->id + 1)
+			panic("skiplist: linking [%#llx, %#llx) after a node this core does not range-lock",
+			      (unsigned long long)key, (unsigned long long)sn_end(n));
+		if (succs[0] && sn_start(succs[0]) == key)
+			panic("skiplist: two live nodes would start at %#llx", (unsigned long long)key);
+		for (int l = 0; l < n->height; l++)
+			atomic_store_explicit(&n->lv[l].next, (uintptr_t)succs[l], memory_order_relaxed);
+		if (cas_next(c, preds[0], 0, succs[0], n))
+			break;
+		sl_inc(&mm->st.cas_retries);
+	}
+	for (int l = 1; l < n->height; l++) {
+		while (!cas_next(c, preds[l], l, succs[l], n)) {
+			sl_inc(&mm->st.cas_retries);
+			snip_find(mm, c, key, preds, succs);
+			atomic_store_explicit(&n->lv[l].next, (uintptr_t)succs[l], memory_order_release);
+		}
+	}
+	uint32_t top = atomic_load(&mm->levels);
+	while (top < n->height && !atomic_compare_exchange_weak(&mm->levels, &top, n->height))
+		;
+}
+
+void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
+{
+	struct sim_core *c = sl_core(cpu);
+	atomic_store(&n->detached, true);
+	for (int l = n->height - 1; l >= 0; l--) {
+		if (c)
+			coh_atomic(c, level_line(n, l));
+		atomic_fetch_or_explicit(&n->lv[l].next, MARK, memory_order_acq_rel);
+	}
+	struct sl_node *preds[SL_MAX_LEVEL], *succs[SL_MAX_LEVEL];
+	snip_find(mm, c, sn_start(n), preds, succs); /* no level reaches n any more */
+}
+
+void sl_check(struct sl_mm *mm)
+{
+	uint64_t count = 0, vmas = 0, last_end = 0, last_start = 0;
+	for (struct sl_node *n = mm->head; n; n = ptr_of(atomic_load(&n->lv[0].next))) {
+		if (is_marked(atomic_load(&n->lv[0].next)))
+			panic("skiplist: a deleted node %#llx is still linked at level 0", (unsigned long long)sn_start(n));
+		uint64_t s = sn_start(n), e = sn_end(n);
+		if (n != mm->head && s <= last_start)
+			panic("skiplist: nodes out of order at %#llx", (unsigned long long)s);
+		if (n->anchor && n != mm->head && s < last_end)
+			panic("skiplist: anchor %#llx inside a VMA ending at %#llx", (unsigned long long)s,
+			      (unsigned long long)last_end);
+		if (!n->anchor) {
+			if (s >= e || s < last_end)
+				panic("skiplist: VMA [%#llx, %#llx) is empty or overlaps one ending at %#llx",
+				      (unsigned long long)s, (unsigned long long)e, (unsigned long long)last_end);
+			last_end = e;
+			vmas++;
+		}
+		last_start = s;
+		count++;
+	}
+	if (count != atomic_load(&mm->nnodes) || vmas != atomic_load(&mm->nvmas))
+		panic("skiplist: %llu nodes and %llu VMAs linked, %llu and %llu counted", (unsigned long long)count,
+		      (unsigned long long)vmas, (unsigned long long)atomic_load(&mm->nnodes),
+		      (unsigned long long)atomic_load(&mm->nvmas));
+	for (int l = 1; l < SL_MAX_LEVEL; l++) {
+		uint64_t prev = 0;
+		for (struct sl_node *n = ptr_of(atomic_load(&mm->head->lv[l].next)); n;
+		     n = ptr_of(atomic_load(&n->lv[l].next))) {
+			if (n->height <= l || (prev && sn_start(n) <= prev) || atomic_load(&n->detached))
+				panic("skiplist: level %d is not a sorted sublist of live nodes at %#llx", l,
+				      (unsigned long long)sn_start(n));
+			prev = sn_start(n);
+		}
+	}
+}
+
+void sl_free_all(struct sl_mm *mm)
+{
+	struct sl_node *n = mm->head;
+	while (n) {
+		struct sl_node *next = ptr_of(atomic_load(&n->lv[0].next));
+		if (n->file)
+			vm_file_put(mm->as->sys, n->file);
+		xfree(n);
+		n = next;
+	}
+	mm->head = NULL;
+}

@@ -1,0 +1,205 @@
+/* sl.h: the `skiplist` design's internals: VMAs in a concurrent skiplist with lock-free search, per-node range locks and per-VMA locks, and no mmap_lock. */
+#ifndef MMSIM_SL_H
+#define MMSIM_SL_H
+
+#include "sim/lock.h"
+#include "sim/rcu.h"
+#include "sim/watch.h"
+#include "vm/kmm.h"
+#include "vm/vm.h"
+#include "vm/vmrules.h"
+
+/*
+ * The address space is a skiplist of nodes sorted by start address. A node
+ * is a VMA [start, end), or an anchor: an empty marker that owns a gap (the
+ * head, at address 0, is one). Every node owns its span: from its start to
+ * the start of the next live node, so its VMA and the gap after it.
+ *
+ * Locks (see range.c):
+ * - `range`, per node, is the range lock of its span. An mm call over
+ *   [a, b) locks, in address order, every node whose span meets
+ *   [a - 1 page, b + 1 page) (the extra pages reach the neighbours that a
+ *   merge may change). A node's start, end and fields, and which nodes
+ *   follow it in its span, change only under its range lock; so calls
+ *   whose ranges are one page apart hold no lock in common.
+ * - `vma`, per VMA, is the per-VMA lock: a fault read-locks the VMA it
+ *   found by the lock-free search; a call write-locks a VMA before it
+ *   changes or removes it, and keeps it until it returns.
+ *
+ * Invariants (checked by sl_check): live nodes are sorted by start with no
+ * two starts equal; VMAs do not overlap and are non-empty; no anchor lies
+ * inside a VMA; every tower level is a sorted sublist of level 0.
+ */
+#define SL_MAX_LEVEL 16 /* towers of up to 16 levels; each level holds a node with probability 1/4 */
+
+/* One tower level: the next pointer (low bit: this node is deleted at this level) and its line. */
+struct sl_level {
+	_Atomic uintptr_t next;
+	struct coh_line line; /* levels >= 1; level 0's pointer lives in the node's line */
+};
+
+struct sl_node {
+	struct coh_line line;	 /* the node's fields and its level-0 pointer, as one modelled line */
+	_Atomic uint64_t start, end; /* read lock-free; written under the range lock (and the VMA write lock) */
+	uint32_t flags;		 /* VR_*; the fields below change under the range lock plus the VMA write lock */
+	struct vm_file *file;
+	uint64_t pgoff;
+	uint32_t av;   /* anon_vma identity (0: none yet) */
+	uint8_t chain; /* anon_vma_chain length */
+	uint8_t height;
+	bool anchor;	  /* a gap owner, not a VMA (immutable) */
+	int32_t slice;	  /* anchors: the slice whose base it marks (-1: the head) */
+	_Atomic bool detached; /* unlinked: lock-free readers that reach it retry */
+	struct lk_mutex range; /* the range lock of the node's span */
+	struct lk_rwsem vma;   /* the per-VMA lock */
+	struct sim_rcu_head rcu;
+	struct sl_level lv[]; /* height levels */
+};
+
+struct sl_stats {
+	_Atomic uint64_t lookups;	/* skiplist searches (lock-free) */
+	_Atomic uint64_t levels_visited; /* tower levels those searches descended */
+	_Atomic uint64_t visits;	/* tower steps taken by those searches (nodes compared) */
+	_Atomic uint64_t lookup_retries; /* a found node failed validation (deleted or moved): search again */
+	_Atomic uint64_t lock_retries;	 /* a range lock was taken on a node that had changed: search again */
+	_Atomic uint64_t cas_retries;	 /* a tower CAS lost a race */
+	_Atomic uint64_t range_locks;	 /* node range locks taken */
+	_Atomic uint64_t faults_lockfree, faults_locked; /* faults under the per-VMA lock / under range locks */
+	_Atomic uint64_t splits, merges, anchors_made, anchors_dropped;
+	_Atomic uint64_t slice_allocs, gap_searches;
+};
+
+#define SL_SLICE_SHIFT 36 /* each core's placement slice: 64 GiB */
+#define SL_SLICE_BASE 0x100000000000ull
+
+struct sl_mm {
+	struct vm_as *as;
+	struct sl_node *head;
+	_Atomic uint32_t levels;	/* height of the tallest tower linked so far: searches start there */
+	struct kmm pt;			/* page tables, page_table_lock, RSS (vm/kmm.h) */
+	_Atomic uint32_t next_av;
+	_Atomic uint64_t nnodes, nvmas, node_bytes;
+	uint64_t *slice_next;		/* per core: next address to try in its slice (written by that core only) */
+	_Atomic(struct sl_node *) *slice_anchor; /* per core: its slice's anchor, or NULL */
+	uint64_t *rng;			/* per core: tower-height generator state */
+	uint64_t host_rng;
+	struct lk_spin brk_lock;	/* serializes brk, which reads and writes as->brk */
+	struct sl_stats st;
+};
+
+static inline struct sl_mm *sl_of(struct vm_as *as) { return as->priv; }
+static inline uint64_t sn_start(const struct sl_node *n) { return atomic_load_explicit(&n->start, memory_order_relaxed); }
+static inline uint64_t sn_end(const struct sl_node *n) { return atomic_load_explicit(&n->end, memory_order_relaxed); }
+static inline void sl_inc(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
+static inline struct sim_core *sl_core(struct mmu_cpu *cpu) { return cpu ? cpu->core : NULL; }
+
+/* ---- the skiplist (list.c) ---- */
+
+/* sl_list_init: the head (an anchor at 0 of full height). */
+void sl_list_init(struct sl_mm *mm);
+/* sl_node_new: a node of random height, not linked (its first line in cpu's cache when cpu is given). */
+struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor);
+/* sl_node_retire: free an unlinked node after a grace period. */
+void sl_node_retire(struct sl_mm *mm, struct sl_node *n);
+/* sl_next: the live node after n at level 0 (NULL at the end). Charged to c when given. */
+struct sl_node *sl_next(struct sim_core *c, struct sl_node *n);
+/*
+ * sl_search: the last live node whose start <= addr (the owner of addr), by
+ * a lock-free descent; never NULL (the head owns address 0). Inside an RCU
+ * read-side section. Counts a lookup and its steps.
+ */
+struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr);
+/* sl_link: link n (start set) into every level; its level-0 predecessor must be range-locked by the caller. */
+void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
+/* sl_unlink: mark n deleted at every level (level 0 last is the linearization point) and snip it out. n is range-locked. */
+void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
+/* sl_check: panic on a broken invariant. Host only, no concurrent changes. */
+void sl_check(struct sl_mm *mm);
+/* sl_free_all: free every node now (teardown, no readers). */
+void sl_free_all(struct sl_mm *mm);
+
+/* ---- range locks (range.c) ---- */
+
+/*
+ * struct sl_lockset: the nodes one mm call holds, in address order, and
+ * the VMAs it has write-locked. held[0] owns the lowest address locked.
+ */
+struct sl_lockset {
+	struct sl_mm *mm;
+	struct mmu_cpu *cpu;
+	struct sl_node **held;
+	uint32_t n, cap;
+	struct sl_node **wl; /* VMAs write-locked (released at sl_unlock) */
+	uint32_t nw, wcap;
+	struct sl_node **dead; /* nodes unlinked by this call: retired at sl_unlock */
+	uint32_t nd, dcap;
+	/* the ranges locked, in address order: [lo[k], hi[k]) is owned from seg[k] on */
+	int nseg;
+	uint64_t lo[4], hi[4];
+	struct sl_node *seg[4];
+};
+
+/* sl_lock_range: take the range locks of [a, b) (a < b, page aligned; clipped to the user space). */
+void sl_lock_range(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t a, uint64_t b);
+/* sl_lock_ranges: take [a[i], b[i]) for i < n together, in address order (overlaps merged). */
+void sl_lock_ranges(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu, const uint64_t *a,
+		    const uint64_t *b, int n);
+/* sl_unlock: release the VMA write locks, retire the unlinked nodes, release the range locks. */
+void sl_unlock(struct sl_lockset *s);
+/* sl_held: whether this call holds n's range lock. */
+bool sl_held(const struct sl_lockset *s, const struct sl_node *n);
+/* sl_adopt: a node this call linked joins its held set (it is born range-locked by this call). */
+void sl_adopt(struct sl_lockset *s, struct sl_node *n);
+/* sl_vma_write: write-lock v's per-VMA lock (waits out faults in it) until sl_unlock. */
+void sl_vma_write(struct sl_lockset *s, struct sl_node *v);
+/* sl_remove: write-lock, unlink and (at sl_unlock) retire a node this call holds. */
+void sl_remove(struct sl_lockset *s, struct sl_node *v);
+
+/* Walks inside the locked range, from held[0] (charged). */
+/* sl_vma_from: the first VMA with end > addr (NULL if none up to hi). */
+struct sl_node *sl_vma_from(struct sl_lockset *s, uint64_t addr);
+/* sl_vma_before: the last VMA with start < addr inside the locked range (NULL if none). */
+struct sl_node *sl_vma_before(struct sl_lockset *s, uint64_t addr);
+/* sl_vma_at: the VMA containing addr, or NULL. */
+struct sl_node *sl_vma_at(struct sl_lockset *s, uint64_t addr);
+/* sl_after: the first live node (VMA or anchor) with start >= addr, even past hi (its start is stable while we hold its predecessor). */
+struct sl_node *sl_after(struct sl_lockset *s, uint64_t addr);
+
+/* sl_claim: [a, b) is about to become part of a VMA: drop the anchors whose start lies in it. */
+void sl_claim(struct sl_lockset *s, uint64_t a, uint64_t b);
+
+/* Placement (range.c): a free address for len bytes on this core, or 0. Not locked: the caller locks and validates. */
+uint64_t sl_candidate(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t len, int attempt);
+/* sl_anchor_slice: make sure this core's slice base has an anchor (so its gaps are its own). */
+void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu);
+
+/* ---- VMAs under range locks (vma.c) ---- */
+
+struct vr_attr sl_attr(const struct sl_node *v);
+/* sl_split: cut v at addr; returns the new VMA holding [addr, end). */
+struct sl_node *sl_split(struct sl_lockset *s, struct sl_node *v, uint64_t addr);
+/* sl_place_new: make the free [a.start, a.end) a mapping, merging with its neighbours as Linux does. */
+struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_file *f);
+/* sl_unmap: unmap [start, end): split, remove, zap, free tables, flush. */
+void sl_unmap(struct sl_lockset *s, uint64_t start, uint64_t end);
+/* sl_modify: give [a, b) inside v the flags nf, splitting and merging; returns the VMA holding [a, b). */
+struct sl_node *sl_modify(struct sl_lockset *s, struct sl_node *v, uint64_t a, uint64_t b, uint32_t nf);
+/* sl_set_start / sl_set_end: move a held VMA's boundary (order-preserving: the range gained is free and locked). */
+void sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint64_t pgoff);
+void sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end);
+/* sl_anon_prepare: give v an anon_vma, sharing a compatible neighbour's (v and its neighbours held). */
+void sl_anon_prepare(struct sl_lockset *s, struct sl_node *v);
+
+/* ---- calls (calls.c, remap.c) and faults (fault.c) ---- */
+long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot, int flags,
+	     struct vm_file *f, uint64_t off);
+int sl_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len);
+int sl_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot);
+int sl_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice);
+long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
+	       uint64_t new_addr);
+long sl_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t brk);
+int sl_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu);
+enum vm_fault sl_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint32_t err);
+
+#endif

@@ -1,0 +1,232 @@
+/* vma.c: Linux's VMA changes (split, merge, unmap, modify, anon_vma) on skiplist nodes, inside a call's range locks. */
+#include "skiplist/sl.h"
+
+struct vr_attr sl_attr(const struct sl_node *v)
+{
+	return (struct vr_attr){ sn_start(v), sn_end(v), v->flags, v->file, v->pgoff, v->av, v->chain };
+}
+
+/* Every change below is to a node this call range-locks; checked. */
+static void must_hold(struct sl_lockset *s, struct sl_node *v)
+{
+	if (!sl_held(s, v))
+		panic("skiplist: changing VMA [%#llx, %#llx) without its range lock", (unsigned long long)sn_start(v),
+		      (unsigned long long)sn_end(v));
+}
+
+static struct sl_node *vma_new(struct sl_lockset *s, const struct vr_attr *a, struct vm_file *f)
+{
+	struct sl_node *n = sl_node_new(s->mm, s->cpu, a->start, a->end, false);
+	n->flags = a->flags;
+	n->file = f;
+	if (f)
+		vm_file_get(f);
+	n->pgoff = a->pgoff;
+	n->av = a->av;
+	n->chain = a->chain;
+	sl_adopt(s, n); /* range-locked by this call before anyone can find it */
+	return n;
+}
+
+void sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint64_t pgoff)
+{
+	must_hold(s, v);
+	sl_vma_write(s, v);
+	atomic_store(&v->start, start);
+	v->pgoff = pgoff;
+}
+
+void sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end)
+{
+	must_hold(s, v);
+	sl_vma_write(s, v);
+	atomic_store(&v->end, end);
+}
+
+static void take_av(struct sl_node *dst, const struct sl_node *src)
+{
+	if (!dst->av && src->av) {
+		dst->av = src->av;
+		dst->chain = src->chain;
+	}
+}
+
+struct sl_node *sl_split(struct sl_lockset *s, struct sl_node *v, uint64_t addr)
+{
+	must_hold(s, v);
+	sl_vma_write(s, v);
+	sim_note(s->cpu->core, "split VMA [%#llx, %#llx) at %#llx: a new node is linked after it",
+		 (unsigned long long)sn_start(v), (unsigned long long)sn_end(v), (unsigned long long)addr);
+	struct vr_attr hi = sl_attr(v);
+	hi.pgoff += (addr - hi.start) >> PAGE_SHIFT;
+	hi.start = addr;
+	struct sl_node *n = vma_new(s, &hi, v->file);
+	sl_vma_write(s, n);
+	atomic_store(&v->end, addr);
+	sl_link(s->mm, s->cpu, n);
+	sl_inc(&s->mm->st.splits);
+	return n;
+}
+
+/* The VMAs that end at a / start at b (merge candidates), inside the locked range. */
+static struct sl_node *ending_at(struct sl_lockset *s, uint64_t a)
+{
+	struct sl_node *p = sl_vma_before(s, a);
+	return p && sn_end(p) == a ? p : NULL;
+}
+
+static struct sl_node *starting_at(struct sl_lockset *s, uint64_t b)
+{
+	struct sl_node *n = sl_vma_from(s, b);
+	return n && sn_start(n) == b ? n : NULL;
+}
+
+/* Remove v after moving its range into the neighbour that absorbs it. */
+static void absorb(struct sl_lockset *s, struct sl_node *into, struct sl_node *v)
+{
+	must_hold(s, v);
+	take_av(into, v);
+	sl_remove(s, v);
+	sl_inc(&s->mm->st.merges);
+}
+
+struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_file *f)
+{
+	struct sim_core *c = s->cpu->core;
+	sl_claim(s, a.start, a.end);
+	struct sl_node *prev = ending_at(s, a.start), *next = starting_at(s, a.end);
+	struct vr_attr pa, na;
+	if (prev)
+		pa = sl_attr(prev);
+	if (next)
+		na = sl_attr(next);
+	bool left = prev && vr_merge_after(&pa, &a);
+	bool right = next && vr_merge_before(&na, &a);
+	if (left && right)
+		right = vr_av_ok(prev->av, next->av, NULL);
+	if (left) {
+		sl_vma_write(s, prev);
+		if (!prev->av && a.av)
+			prev->av = a.av, prev->chain = a.chain;
+		uint64_t end = a.end;
+		if (right) {
+			sl_vma_write(s, next);
+			end = sn_end(next);
+			absorb(s, prev, next);
+		}
+		sl_set_end(s, prev, end);
+		sim_note(c, "the new range merges into the VMA before it%s: now [%#llx, %#llx)",
+			 right ? " and the one after (its node is unlinked)" : "", (unsigned long long)sn_start(prev),
+			 (unsigned long long)sn_end(prev));
+		sl_inc(&s->mm->st.merges);
+		return prev;
+	}
+	if (right) {
+		sl_vma_write(s, next);
+		if (!next->av && a.av)
+			next->av = a.av, next->chain = a.chain;
+		sl_set_start(s, next, a.start, a.pgoff);
+		sim_note(c, "the new range merges into the VMA after it: now [%#llx, %#llx) (its start moves down in place)",
+			 (unsigned long long)sn_start(next), (unsigned long long)sn_end(next));
+		sl_inc(&s->mm->st.merges);
+		return next;
+	}
+	struct sl_node *v = vma_new(s, &a, f);
+	sl_vma_write(s, v);
+	sl_link(s->mm, s->cpu, v);
+	sim_note(c, "new VMA [%#llx, %#llx): a node of height %u linked into the skiplist (%llu VMAs now)",
+		 (unsigned long long)a.start, (unsigned long long)a.end, v->height,
+		 (unsigned long long)atomic_load(&s->mm->nvmas));
+	return v;
+}
+
+void sl_unmap(struct sl_lockset *s, uint64_t start, uint64_t end)
+{
+	struct sl_node *v = sl_vma_from(s, start);
+	if (!v || sn_start(v) >= end)
+		return;
+	if (sn_start(v) < start)
+		sl_split(s, v, start);
+	struct sl_node *last = sl_vma_from(s, end - 1);
+	if (last && sn_start(last) < end && sn_end(last) > end)
+		sl_split(s, last, end);
+	for (v = sl_vma_from(s, start); v && sn_start(v) < end; v = sl_vma_from(s, start)) {
+		must_hold(s, v);
+		sim_note(s->cpu->core, "VMA [%#llx, %#llx) is unlinked from the skiplist (freed after an RCU grace period)",
+			 (unsigned long long)sn_start(v), (unsigned long long)sn_end(v));
+		sl_remove(s, v);
+	}
+	/* free_pgtables' bounds: the neighbours, or the locked gap's owner below and the next node above */
+	struct sl_node *prev = sl_vma_before(s, start), *next = sl_after(s, end);
+	int k = 0;
+	while (k + 1 < s->nseg && s->lo[k + 1] <= start)
+		k++;
+	uint64_t floor = prev ? sn_end(prev) : sn_start(s->seg[k]);
+	uint64_t ceiling = next ? sn_start(next) : 0;
+	struct kmm_flush fl = { 0 };
+	kmm_zap(&s->mm->pt, s->cpu, start, end, &fl);
+	kmm_free_tables(&s->mm->pt, s->cpu, start, end, floor, ceiling, &fl);
+	kmm_flush_finish(&s->mm->pt, s->cpu, &fl);
+}
+
+struct sl_node *sl_modify(struct sl_lockset *s, struct sl_node *v, uint64_t a, uint64_t b, uint32_t nf)
+{
+	if (v->flags == nf)
+		return v;
+	if (sn_start(v) < a)
+		v = sl_split(s, v, a);
+	if (sn_end(v) > b)
+		sl_split(s, v, b);
+	sl_vma_write(s, v);
+	v->flags = nf;
+	sim_note(s->cpu->core, "VMA [%#llx, %#llx) gets its new flags", (unsigned long long)sn_start(v),
+		 (unsigned long long)sn_end(v));
+	struct sl_node *prev = ending_at(s, sn_start(v)), *next = starting_at(s, sn_end(v));
+	struct vr_attr me = sl_attr(v), pa, na;
+	if (prev)
+		pa = sl_attr(prev);
+	if (next)
+		na = sl_attr(next);
+	bool left = prev && vr_merge_after(&pa, &me);
+	bool right = next && vr_merge_before(&na, &me);
+	if (left && right)
+		right = vr_av_ok(prev->av, next->av, NULL);
+	if (right) {
+		sl_vma_write(s, next);
+		absorb(s, next, v);
+		sl_set_start(s, next, me.start, me.pgoff);
+		v = next;
+	}
+	if (left) {
+		sl_vma_write(s, prev);
+		uint64_t end = sn_end(v);
+		absorb(s, prev, v);
+		sl_set_end(s, prev, end);
+		v = prev;
+	}
+	return v;
+}
+
+void sl_anon_prepare(struct sl_lockset *s, struct sl_node *v)
+{
+	if (v->av)
+		return;
+	struct vr_attr me = sl_attr(v);
+	struct sl_node *cand[2] = { starting_at(s, sn_end(v)), ending_at(s, sn_start(v)) };
+	for (int k = 0; k < 2 && !v->av; k++) {
+		struct sl_node *o = cand[k];
+		if (!o || !o->av || o->chain != 1)
+			continue;
+		struct vr_attr oa = sl_attr(o);
+		if (k == 0 ? vr_av_compatible(&me, &oa) : vr_av_compatible(&oa, &me)) {
+			sl_vma_write(s, v);
+			v->av = o->av;
+			v->chain = 1;
+		}
+	}
+	if (!v->av) {
+		sl_vma_write(s, v);
+		v->av = atomic_fetch_add(&s->mm->next_av, 1);
+		v->chain = 1;
+	}
+}
