@@ -7,6 +7,7 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 	struct sl_mm *mm = xaligned_zalloc(CACHELINE, sizeof(*mm));
 	mm->as = as;
 	kmm_init(&mm->pt, as);
+	mm->pt.range_locked = true; /* sl_unmap's floor and ceiling are inside its range locks */
 	sl_list_init(mm);
 	atomic_store(&mm->next_av, 1);
 	uint32_t n = as->sys->sim->o.ncores;

@@ -40,6 +40,14 @@ struct kmm {
 	int32_t *rss_delta; /* per core */
 	_Atomic int64_t rss;
 	struct coh_line rss_line;
+	/*
+	 * range_locked: set by a design whose range locks give each
+	 * kmm_free_tables call its [floor, ceiling) exclusively (no VMA there,
+	 * no fault can install a table there). It then frees without
+	 * page_table_lock, as Linux's free_pgtables does, so that disjoint
+	 * munmaps share no lock. Tables are still installed under it.
+	 */
+	bool range_locked;
 };
 
 /* PT-page descriptor: the split page-table lock of a PTE page. */

@@ -374,9 +374,10 @@ static void free_level(struct kmm *mm, struct mmu_cpu *cpu, struct pm_ptpage *p,
 void kmm_free_tables(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, uint64_t floor,
 		     uint64_t ceiling, struct kmm_flush *f)
 {
-	spin_lock(cpu, &mm->page_table_lock);
+	struct mmu_cpu *lk = mm->range_locked ? NULL : cpu; /* NULL: no page_table_lock (see struct kmm) */
+	spin_lock(lk, &mm->page_table_lock);
 	free_level(mm, cpu, mm->as->hw.root, mm->as->sys->mmu->o.levels, 0, start, end, floor, ceiling, f);
-	spin_unlock(cpu, &mm->page_table_lock);
+	spin_unlock(lk, &mm->page_table_lock);
 }
 
 /* ---- huge pages ---- */
