@@ -8,8 +8,8 @@
 static inline struct sl_node *ptr_of(uintptr_t p) { return (struct sl_node *)(p & ~MARK); }
 static inline bool is_marked(uintptr_t p) { return p & MARK; }
 
-/* The line holding level l's next pointer: the node's own for level 0. */
-static struct coh_line *level_line(struct sl_node *n, int l) { return l ? &n->lv[l].line : &n->line; }
+/* The line holding level l's next pointer (apart from the key's line, so relinking a successor does not invalidate the key for searches passing by). */
+static struct coh_line *level_line(struct sl_node *n, int l) { return &n->lv[l].line; }
 
 static uintptr_t load_next(struct sim_core *c, struct sl_node *n, int l)
 {
@@ -86,7 +86,7 @@ struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t star
 	if (cpu) { /* written by this core just now */
 		uint16_t me = (uint16_t)(cpu->core->id + 1);
 		n->line.owner = n->line.last = me;
-		for (int l = 1; l < n->height; l++)
+		for (int l = 0; l < n->height; l++)
 			n->lv[l].line.owner = n->lv[l].line.last = me;
 		sim_advance(cpu->core, mm->as->sys->m->node_visit);
 	}

@@ -35,11 +35,11 @@
 /* One tower level: the next pointer (low bit: this node is deleted at this level) and its line. */
 struct sl_level {
 	_Atomic uintptr_t next;
-	struct coh_line line; /* levels >= 1; level 0's pointer lives in the node's line */
+	struct coh_line line; /* the pointer's modelled line */
 };
 
 struct sl_node {
-	struct coh_line line;	 /* the node's fields and its level-0 pointer, as one modelled line */
+	struct coh_line line;	 /* the node's key and fields, as one modelled line (the tower's pointers have their own) */
 	_Atomic uint64_t start, end; /* read lock-free; written under the range lock (and the VMA write lock) */
 	uint32_t flags;		 /* VR_*; the fields below change under the range lock plus the VMA write lock */
 	struct vm_file *file;
