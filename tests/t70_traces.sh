@@ -44,7 +44,7 @@ done
 
 # Parallel mode on the smaller traces (perf text replayed directly: imported on the fly).
 for t in sqlite-load sort-parallel gcc-compile; do
-	for d in linux cortenmm-adv; do
+	for d in linux cortenmm-adv skiplist; do
 		out="$tmp/$t-$d-par.json"
 		if ! "$M" replay "$D/$t.perf.txt.xz" --design "$d" --cores 2 --mode par --json >"$out" 2>"$tmp/err"; then
 			fail "replay $t $d par: $(head -c 300 "$tmp/err")"
