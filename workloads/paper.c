@@ -168,7 +168,7 @@ const struct wl_def wl_paper_mmap = {
 		"mmap1). Unfixed (default): the design picks the address, and no contention level\n"
 		"applies. With --fixed: MAP_FIXED inside the thread's slot, or at high contention at\n"
 		"random 4-page offsets of one shared region. An op is one mmap+munmap pair; each call's\n"
-		"latency is reported apart. --ops: requests per thread (default 128). " CONTENTION_HELP,
+		"latency is reported apart. --ops: requests per thread (default 128).\n" CONTENTION_HELP,
 	.default_ops = SLOT_PAGES / 4,
 	.flags = WL_CONTENTION,
 	.thread = mk_mmap,
@@ -179,7 +179,7 @@ const struct wl_def wl_paper_mmap_pf = {
 	.summary = "map one page (MAP_FIXED) and write it",
 	.help = "Every request maps one anonymous page with MAP_FIXED (in the thread's slot, or at a\n"
 		"random page of the region) and writes it: an mmap and a page fault. An op is one\n"
-		"mmap+fault. --ops: requests per thread (default 512). " CONTENTION_HELP,
+		"mmap+fault. --ops: requests per thread (default 512).\n" CONTENTION_HELP,
 	.default_ops = SLOT_PAGES,
 	.flags = WL_CONTENTION,
 	.thread = mk_mmap_pf,
@@ -191,7 +191,7 @@ const struct wl_def wl_paper_pf = {
 	.help = "Thread 0 maps one anonymous read-write region of (threads x 2 MiB); after a barrier\n"
 		"every thread writes pages of it: each page of its own 2 MiB-aligned slot once, or random\n"
 		"pages of the whole region. An op is one write (a page fault the first time a page is\n"
-		"touched). --ops: requests per thread (default 512). " CONTENTION_HELP,
+		"touched). --ops: requests per thread (default 512).\n" CONTENTION_HELP,
 	.default_ops = SLOT_PAGES,
 	.flags = WL_CONTENTION,
 	.thread = mk_pf,
@@ -202,7 +202,7 @@ const struct wl_def wl_paper_munmap_virt = {
 	.summary = "one-page munmaps of untouched memory",
 	.help = "Thread 0 maps the region and nobody touches it; then every thread unmaps one page per\n"
 		"request (its slot's pages in order, or random pages). No frame is mapped, so no TLB\n"
-		"flush is needed. An op is one munmap. --ops: per thread (default 512). " CONTENTION_HELP,
+		"flush is needed. An op is one munmap. --ops: per thread (default 512).\n" CONTENTION_HELP,
 	.default_ops = SLOT_PAGES,
 	.flags = WL_CONTENTION,
 	.thread = mk_munmap_virt,
@@ -215,7 +215,7 @@ const struct wl_def wl_paper_munmap = {
 		"phase (so every core has run the address space); then every thread unmaps one page per\n"
 		"request (its slot in order, or random pages): each unmap of a mapped frame flushes the\n"
 		"TLBs of every core that ran the process. An op is one munmap. --ops: per thread\n"
-		"(default 512). " CONTENTION_HELP,
+		"(default 512).\n" CONTENTION_HELP,
 	.default_ops = SLOT_PAGES,
 	.flags = WL_CONTENTION,
 	.thread = mk_munmap,
