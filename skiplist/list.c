@@ -93,7 +93,16 @@ struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t star
 	return n;
 }
 
-static void node_free_rcu(struct sim_rcu_head *h) { xfree(caa_container_of(h, struct sl_node, rcu)); }
+static _Atomic uint64_t nodes_freed; /* process-wide: nodes whose grace period ended */
+
+/* node_free_rcu: the RCU callback: no reader can reach the node any more. */
+static void node_free_rcu(struct sim_rcu_head *h)
+{
+	xfree(caa_container_of(h, struct sl_node, rcu));
+	atomic_fetch_add_explicit(&nodes_freed, 1, memory_order_relaxed);
+}
+
+uint64_t sl_nodes_freed(void) { return atomic_load(&nodes_freed); }
 
 void sl_node_retire(struct sl_mm *mm, struct sl_node *n)
 {
