@@ -428,25 +428,13 @@ static int linux_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, u
 				break;
 		}
 		uint64_t tmp = MIN(lv_end(v), end);
-		if (advice == VM_MADV_DONTNEED) {
-			if (v->flags & VR_LOCKED) {
-				ret = -EINVAL;
-				break;
-			}
-			kmm_zap(&mm->pt, cpu, start, tmp, &fl);
-		} else if (advice == VM_MADV_FREE) {
-			if (v->file || (v->flags & VR_SHARED)) {
-				ret = -EINVAL;
-				break;
-			}
-			kmm_clean(&mm->pt, cpu, start, tmp, &fl);
-		} else if (advice == VM_MADV_WILLNEED) {
-			if (v->file)
-				for (uint64_t p = start; p < tmp; p += PAGE_SIZE)
-					vm_file_page(as->sys, cpu, v->file, v->pgoff + ((p - lv_start(v)) >> PAGE_SHIFT));
-		} else if (wr) {
+		if (wr) {
 			v = modify(mm, cpu, v, start, tmp, vr_madvise_flags(v->flags, advice));
 			tmp = MIN(lv_end(v), end);
+		} else {
+			struct kmm_vma kv = { lv_start(v), lv_end(v), v->flags, v->file, v->pgoff, v->av != 0, NULL, NULL };
+			if ((ret = kmm_advise(&mm->pt, cpu, &kv, start, tmp, advice, &fl)))
+				break;
 		}
 		start = tmp;
 		if (start >= end)
@@ -467,13 +455,7 @@ static int linux_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, u
 static long move(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t addr, uint64_t len,
 		 uint64_t new_addr, uint64_t new_len)
 {
-	struct vr_attr a = attr(v);
-	a.pgoff += (addr - a.start) >> PAGE_SHIFT;
-	if (!v->file && !(v->flags & VR_SHARED) && !v->av) /* copy_vma: unfaulted memory takes its new place's pgoff */
-		a.pgoff = new_addr >> PAGE_SHIFT;
-	a.start = new_addr;
-	a.end = new_addr + new_len;
-	place_new(mm, cpu, a, v->file);
+	place_new(mm, cpu, vr_moved(attr(v), addr, new_addr, new_len), v->file);
 	struct kmm_flush fl = { 0 };
 	bool ok = kmm_move(&mm->pt, cpu, addr, new_addr, len, &fl);
 	kmm_flush_finish(&mm->pt, cpu, &fl);
@@ -484,20 +466,8 @@ static long move(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t a
 /* check_prep_vma */
 static long prep(struct lvma *v, uint64_t addr, uint64_t old_len, uint64_t new_len, bool moves)
 {
-	if (new_len <= old_len && !moves)
-		return 0;
-	if (!old_len && !(v->flags & VR_SHARED))
-		return -EINVAL;
-	if (new_len < old_len)
-		old_len = new_len;
-	if (old_len > lv_end(v) - addr)
-		return -EFAULT;
-	if (new_len == old_len)
-		return 0;
-	uint64_t pgoff = v->pgoff + ((addr - lv_start(v)) >> PAGE_SHIFT);
-	if (pgoff + (new_len >> PAGE_SHIFT) < pgoff)
-		return -EINVAL;
-	return 0;
+	struct vr_attr a = attr(v);
+	return vr_mremap_prep(&a, addr, old_len, new_len, moves);
 }
 
 static struct lvma *lookup(struct lmm *mm, struct mmu_cpu *cpu, uint64_t addr)

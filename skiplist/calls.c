@@ -159,25 +159,13 @@ int sl_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t le
 				break;
 		}
 		uint64_t tmp = MIN(sn_end(v), end);
-		if (advice == VM_MADV_DONTNEED) {
-			if (v->flags & VR_LOCKED) {
-				ret = -EINVAL;
-				break;
-			}
-			kmm_zap(&mm->pt, cpu, start, tmp, &fl);
-		} else if (advice == VM_MADV_FREE) {
-			if (v->file || (v->flags & VR_SHARED)) {
-				ret = -EINVAL;
-				break;
-			}
-			kmm_clean(&mm->pt, cpu, start, tmp, &fl);
-		} else if (advice == VM_MADV_WILLNEED) {
-			if (v->file)
-				for (uint64_t p = start; p < tmp; p += P)
-					vm_file_page(as->sys, cpu, v->file, v->pgoff + ((p - sn_start(v)) >> PAGE_SHIFT));
-		} else if (wr) {
+		if (wr) {
 			v = sl_modify(&s, v, start, tmp, vr_madvise_flags(v->flags, advice));
 			tmp = MIN(sn_end(v), end);
+		} else {
+			struct kmm_vma kv = { sn_start(v), sn_end(v), v->flags, v->file, v->pgoff, v->av != 0, NULL, NULL };
+			if ((ret = kmm_advise(&mm->pt, cpu, &kv, start, tmp, advice, &fl)))
+				break;
 		}
 		start = tmp;
 		if (start >= end)

@@ -11,13 +11,7 @@ static long move(struct sl_lockset *s, struct sl_node *v, uint64_t addr, uint64_
 		 uint64_t new_len)
 {
 	struct sl_mm *mm = s->mm;
-	struct vr_attr a = sl_attr(v);
-	a.pgoff += (addr - a.start) >> PAGE_SHIFT;
-	if (!v->file && !(v->flags & VR_SHARED) && !v->av) /* copy_vma: unfaulted memory takes its new place's pgoff */
-		a.pgoff = new_addr >> PAGE_SHIFT;
-	a.start = new_addr;
-	a.end = new_addr + new_len;
-	sl_place_new(s, a, v->file);
+	sl_place_new(s, vr_moved(sl_attr(v), addr, new_addr, new_len), v->file);
 	struct kmm_flush fl = { 0 };
 	bool ok = kmm_move(&mm->pt, s->cpu, addr, new_addr, len, &fl);
 	kmm_flush_finish(&mm->pt, s->cpu, &fl);
@@ -28,20 +22,8 @@ static long move(struct sl_lockset *s, struct sl_node *v, uint64_t addr, uint64_
 /* check_prep_vma */
 static long prep(struct sl_node *v, uint64_t addr, uint64_t old_len, uint64_t new_len, bool moves)
 {
-	if (new_len <= old_len && !moves)
-		return 0;
-	if (!old_len && !(v->flags & VR_SHARED))
-		return -EINVAL;
-	if (new_len < old_len)
-		old_len = new_len;
-	if (old_len > sn_end(v) - addr)
-		return -EFAULT;
-	if (new_len == old_len)
-		return 0;
-	uint64_t pgoff = v->pgoff + ((addr - sn_start(v)) >> PAGE_SHIFT);
-	if (pgoff + (new_len >> PAGE_SHIFT) < pgoff)
-		return -EINVAL;
-	return 0;
+	struct vr_attr a = sl_attr(v);
+	return vr_mremap_prep(&a, addr, old_len, new_len, moves);
 }
 
 static long remap_to(struct sl_lockset *s, uint64_t addr, uint64_t old_len, uint64_t new_len, uint64_t new_addr)

@@ -118,6 +118,14 @@ bool kmm_move(struct kmm *mm, struct mmu_cpu *cpu, uint64_t old, uint64_t new_ad
 /* kmm_copy: fork's copy_page_range for [start, end): private pages become copy-on-write in both. */
 bool kmm_copy(struct kmm *dst, struct kmm *src, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool private_,
 	      struct kmm_flush *f);
+/*
+ * kmm_advise: madvise's page-table work on [start, end) inside the VMA v:
+ * DONTNEED zaps, FREE cleans, WILLNEED reads the file's pages in; other
+ * advice does nothing here. 0, or -EINVAL where Linux refuses the VMA.
+ */
+struct kmm_vma;
+int kmm_advise(struct kmm *mm, struct mmu_cpu *cpu, const struct kmm_vma *v, uint64_t start, uint64_t end, int advice,
+	       struct kmm_flush *f);
 /* kmm_split_huge: turn the huge PMD mapping va into a PTE table. */
 bool kmm_split_huge(struct kmm *mm, struct mmu_cpu *cpu, uint64_t va);
 /* kmm_destroy_tables: free every table below the root (teardown; entries must be gone). */

@@ -380,6 +380,31 @@ void kmm_free_tables(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64
 	spin_unlock(lk, &mm->page_table_lock);
 }
 
+/* ---- madvise ---- */
+
+int kmm_advise(struct kmm *mm, struct mmu_cpu *cpu, const struct kmm_vma *v, uint64_t start, uint64_t end, int advice,
+	       struct kmm_flush *f)
+{
+	switch (advice) {
+	case VM_MADV_DONTNEED:
+		if (v->flags & VR_LOCKED)
+			return -EINVAL;
+		kmm_zap(mm, cpu, start, end, f);
+		break;
+	case VM_MADV_FREE:
+		if (v->file || (v->flags & VR_SHARED))
+			return -EINVAL;
+		kmm_clean(mm, cpu, start, end, f);
+		break;
+	case VM_MADV_WILLNEED:
+		if (v->file)
+			for (uint64_t p = start; p < end; p += PAGE_SIZE)
+				vm_file_page(mm->as->sys, cpu, v->file, v->pgoff + ((p - v->start) >> PAGE_SHIFT));
+		break;
+	}
+	return 0;
+}
+
 /* ---- huge pages ---- */
 
 bool kmm_split_huge(struct kmm *mm, struct mmu_cpu *cpu, uint64_t va)

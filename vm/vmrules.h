@@ -149,4 +149,34 @@ static inline struct vm_range vr_range(const struct vm_as *as, uint64_t start, u
 	};
 }
 
+/* vr_moved: the VMA a's part from addr after move_vma puts it at new_addr with new_len (copy_vma: unfaulted private anonymous memory takes its new place's pgoff). */
+static inline struct vr_attr vr_moved(struct vr_attr a, uint64_t addr, uint64_t new_addr, uint64_t new_len)
+{
+	a.pgoff += (addr - a.start) >> PAGE_SHIFT;
+	if (!a.file && !(a.flags & VR_SHARED) && !a.av)
+		a.pgoff = new_addr >> PAGE_SHIFT;
+	a.start = new_addr;
+	a.end = new_addr + new_len;
+	return a;
+}
+
+/* vr_mremap_prep: check_prep_vma for [addr, addr + old_len) of the VMA a becoming new_len bytes (moves: it will move). 0 or -errno. */
+static inline long vr_mremap_prep(const struct vr_attr *a, uint64_t addr, uint64_t old_len, uint64_t new_len, bool moves)
+{
+	if (new_len <= old_len && !moves)
+		return 0;
+	if (!old_len && !(a->flags & VR_SHARED))
+		return -EINVAL;
+	if (new_len < old_len)
+		old_len = new_len;
+	if (old_len > a->end - addr)
+		return -EFAULT;
+	if (new_len == old_len)
+		return 0;
+	uint64_t pgoff = a->pgoff + ((addr - a->start) >> PAGE_SHIFT);
+	if (pgoff + (new_len >> PAGE_SHIFT) < pgoff)
+		return -EINVAL;
+	return 0;
+}
+
 #endif
