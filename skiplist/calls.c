@@ -1,4 +1,4 @@
-/* calls.c: the `skiplist` design's mmap, munmap, mprotect, madvise, brk and fork: each takes range locks over what it covers, never a global lock. */
+/* calls.c: the `skiplist` design's mmap, munmap, mprotect, madvise, brk and fork: each takes range locks over what it covers and no mmap_lock (brk calls alone also take turns on the brk lock). */
 #include "skiplist/sl.h"
 
 #define P PAGE_SIZE

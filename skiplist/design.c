@@ -1,6 +1,7 @@
 /* design.c: design `skiplist`: VMAs in a concurrent interval skiplist with range locks and no mmap_lock; lifetime, layout and stats. */
 #include "skiplist/sl.h"
 
+/* sl_create: an empty space: the head, the page-table layer (range_locked), per-core slices and tower generators. */
 static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	(void)cpu;
@@ -25,6 +26,7 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 	return 0;
 }
 
+/* sl_destroy: host teardown: zap and free every table, then every node at once (no readers are left). */
 static void sl_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	struct sl_mm *mm = sl_of(as);
@@ -42,6 +44,7 @@ static void sl_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 	as->priv = NULL;
 }
 
+/* sl_layout: one range per VMA, in address order, after checking the invariants (host only). */
 static void sl_layout(struct vm_as *as, uint64_t start, uint64_t end, vm_visit_fn fn, void *arg)
 {
 	struct sl_mm *mm = sl_of(as);
@@ -55,6 +58,7 @@ static void sl_layout(struct vm_as *as, uint64_t start, uint64_t end, vm_visit_f
 
 static double ratio(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0; }
 
+/* sl_stats: the skiplist's counters (lookups, levels and nodes per lookup, retries, locks) and the kernel layer's. */
 static void sl_stats(struct vm_as *as, struct em *e)
 {
 	struct sl_mm *mm = sl_of(as);

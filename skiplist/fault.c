@@ -9,6 +9,7 @@ struct sfault {
 	struct sl_node *v;
 };
 
+/* anon_prepare_cb: kmm_fault's anon_vma_prepare: possible only on the range-locked path (false: retry there). */
 static bool anon_prepare_cb(void *arg, struct mmu_cpu *cpu)
 {
 	struct sfault *x = arg;
@@ -18,6 +19,7 @@ static bool anon_prepare_cb(void *arg, struct mmu_cpu *cpu)
 	return true;
 }
 
+/* resolve: the shared fault code on x->v, which cannot change while this fault holds its lock. */
 static enum vm_fault resolve(struct sl_mm *mm, struct mmu_cpu *cpu, struct sfault *x, uint64_t va, uint32_t err)
 {
 	struct sl_node *v = x->v;

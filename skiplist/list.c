@@ -11,6 +11,7 @@ static inline bool is_marked(uintptr_t p) { return p & MARK; }
 /* The line holding level l's next pointer (apart from the key's line, so relinking a successor does not invalidate the key for searches passing by). */
 static struct coh_line *level_line(struct sl_node *n, int l) { return &n->lv[l].line; }
 
+/* load_next: n's level-l pointer (mark bit included), read through its line when charged to c. */
 static uintptr_t load_next(struct sim_core *c, struct sl_node *n, int l)
 {
 	if (c)
@@ -27,6 +28,7 @@ static void visit(struct sim_core *c, struct sl_node *n)
 	}
 }
 
+/* cas_next: swing n's level-l pointer from old to new_ (an atomic on its line); false if it changed. */
 static bool cas_next(struct sim_core *c, struct sl_node *n, int l, struct sl_node *old, struct sl_node *new_)
 {
 	if (c)
@@ -55,6 +57,7 @@ static int random_height(struct sl_mm *mm, struct mmu_cpu *cpu)
 
 static size_t node_size(int h) { return sizeof(struct sl_node) + (size_t)h * sizeof(struct sl_level); }
 
+/* alloc_node: a zeroed node with a tower of h levels and its locks, counted in the metadata bytes. */
 static struct sl_node *alloc_node(struct sl_mm *mm, int h)
 {
 	struct sl_node *n = xaligned_zalloc(CACHELINE, node_size(h));
@@ -183,6 +186,7 @@ struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr)
 	return preds[0];
 }
 
+/* snip_find: find with snipping, until a descent completes without losing a CAS (each loss counted). */
 static void snip_find(struct sl_mm *mm, struct sim_core *c, uint64_t key, struct sl_node **preds,
 		      struct sl_node **succs)
 {

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+/* push: append x to a growing array. */
 static void push(struct sl_node ***arr, uint32_t *n, uint32_t *cap, struct sl_node *x)
 {
 	if (*n == *cap)
@@ -18,6 +19,7 @@ bool sl_held(const struct sl_lockset *s, const struct sl_node *n)
 	return false;
 }
 
+/* note_span: narrate that n's range lock was taken (teaching mode). */
 static void note_span(struct sim_core *c, struct sl_node *n, const char *why)
 {
 	if (!sim_narrating(c))
@@ -89,6 +91,7 @@ static void lock_one(struct sl_lockset *s, uint64_t a, uint64_t b)
 	sim_rcu_read_unlock();
 }
 
+/* set_init: an empty lockset of cpu's call on mm. */
 static void set_init(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu)
 {
 	memset(s, 0, sizeof(*s));

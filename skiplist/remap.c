@@ -26,6 +26,7 @@ static long prep(struct sl_node *v, uint64_t addr, uint64_t old_len, uint64_t ne
 	return vr_mremap_prep(&a, addr, old_len, new_len, moves);
 }
 
+/* remap_to: mremap_to: clear the destination, shrink the source if asked, then move it (all range-locked). */
 static long remap_to(struct sl_lockset *s, uint64_t addr, uint64_t old_len, uint64_t new_len, uint64_t new_addr)
 {
 	sl_unmap(s, new_addr, new_addr + new_len);

@@ -14,6 +14,7 @@ static void must_hold(struct sl_lockset *s, struct sl_node *v)
 		      (unsigned long long)sn_end(v));
 }
 
+/* vma_new: a VMA node with attributes a, born range-locked by this call (not linked yet). */
 static struct sl_node *vma_new(struct sl_lockset *s, const struct vr_attr *a, struct vm_file *f)
 {
 	struct sl_node *n = sl_node_new(s->mm, s->cpu, a->start, a->end, false);
@@ -43,6 +44,7 @@ void sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end)
 	atomic_store(&v->end, end);
 }
 
+/* take_av: dst inherits src's anon_vma when it has none (a merge keeps the pages' reverse map). */
 static void take_av(struct sl_node *dst, const struct sl_node *src)
 {
 	if (!dst->av && src->av) {
