@@ -37,7 +37,14 @@ struct pm_ptpage {
 	void *desc; /* owned by the design that allocated the page */
 };
 
-#define PM_PCP_BATCH 31 /* frames moved between a core's cache and the zone at once (Linux pcp batch) */
+/*
+ * Frames moved between a core's cache and the zone at once: Linux's pcp
+ * batch, from zone_batchsize() in mm/page_alloc.c: min(zone pages / 1024,
+ * 1 MiB / PAGE_SIZE) / 4 = 64 for any zone of 1 GiB or more, then
+ * rounddown_pow_of_two(64 + 64 / 2) - 1 = 63. (Linux 6.7 and later may also
+ * scale a refill up by pcp->alloc_factor; that is not modelled.)
+ */
+#define PM_PCP_BATCH 63
 
 struct pm_pcp {
 	uint32_t n;
