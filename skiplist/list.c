@@ -74,6 +74,12 @@ void sl_list_init(struct sl_mm *mm)
 	mm->head = alloc_node(mm, SL_MAX_LEVEL);
 	mm->head->anchor = true;
 	mm->head->slice = -1;
+	mm->tail = alloc_node(mm, 1);
+	mm->tail->anchor = true;
+	mm->tail->slice = -1;
+	atomic_store(&mm->tail->start, UINT64_MAX);
+	atomic_store(&mm->tail->end, UINT64_MAX);
+	atomic_store(&mm->head->lv[0].next, (uintptr_t)mm->tail);
 	atomic_store(&mm->levels, 1);
 }
 
@@ -202,8 +208,9 @@ void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 	uint64_t key = sn_start(n);
 	for (;;) {
 		snip_find(mm, c, key, preds, succs);
-		if (c && preds[0]->range.s.holder != (int32_t)c->id + 1)
-			panic("skiplist: linking [%#llx, %#llx) after a node this core does not range-lock",
+		int32_t me = c ? (int32_t)c->id + 1 : 0;
+		if (c && preds[0]->range.s.holder != me && (!succs[0] || succs[0]->gap.s.holder != me))
+			panic("skiplist: linking [%#llx, %#llx) into a gap (or an interval) this core does not lock",
 			      (unsigned long long)key, (unsigned long long)sn_end(n));
 		if (succs[0] && sn_start(succs[0]) == key)
 			panic("skiplist: two live nodes would start at %#llx", (unsigned long long)key);
@@ -241,7 +248,9 @@ void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 void sl_check(struct sl_mm *mm)
 {
 	uint64_t count = 0, vmas = 0, last_end = 0, last_start = 0;
+	struct sl_node *last = NULL;
 	for (struct sl_node *n = mm->head; n; n = ptr_of(atomic_load(&n->lv[0].next))) {
+		last = n;
 		if (is_marked(atomic_load(&n->lv[0].next)))
 			panic("skiplist: a deleted node %#llx is still linked at level 0", (unsigned long long)sn_start(n));
 		uint64_t s = sn_start(n), e = sn_end(n);
@@ -260,6 +269,8 @@ void sl_check(struct sl_mm *mm)
 		last_start = s;
 		count++;
 	}
+	if (last != mm->tail)
+		panic("skiplist: the tail is not the last node");
 	if (count != atomic_load(&mm->nnodes) || vmas != atomic_load(&mm->nvmas))
 		panic("skiplist: %llu nodes and %llu VMAs linked, %llu and %llu counted", (unsigned long long)count,
 		      (unsigned long long)vmas, (unsigned long long)atomic_load(&mm->nnodes),

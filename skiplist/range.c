@@ -11,82 +11,139 @@ static void push(struct sl_node ***arr, uint32_t *n, uint32_t *cap, struct sl_no
 	(*arr)[(*n)++] = x;
 }
 
-bool sl_held(const struct sl_lockset *s, const struct sl_node *n)
+/* push_part: record a part lock as held. */
+static void push_part(struct sl_lockset *s, struct sl_node *n, bool gap)
+{
+	if (s->n == s->cap)
+		s->held = xrealloc(s->held, sizeof(*s->held) * (s->cap = s->cap ? s->cap * 2 : 16));
+	s->held[s->n++] = (struct sl_part){ n, gap };
+}
+
+/* holds: whether this call holds the part lock (n, gap). */
+static bool holds(const struct sl_lockset *s, const struct sl_node *n, bool gap)
 {
 	for (uint32_t i = s->n; i-- > 0;)
-		if (s->held[i] == n)
+		if (s->held[i].n == n && s->held[i].gap == gap)
 			return true;
 	return false;
 }
 
-/* note_span: narrate that n's range lock was taken (teaching mode). */
-static void note_span(struct sim_core *c, struct sl_node *n, const char *why)
+bool sl_held(const struct sl_lockset *s, const struct sl_node *n) { return holds(s, n, false); }
+bool sl_gap_held(const struct sl_lockset *s, const struct sl_node *n) { return holds(s, n, true); }
+
+/* lock_of: the mutex of a part. */
+static struct lk_mutex *lock_of(struct sl_node *n, bool gap) { return gap ? &n->gap : &n->range; }
+
+/* note_part: narrate that a part lock was taken (teaching mode). */
+static void note_part(struct sim_core *c, struct sl_node *n, bool gap, const char *why)
 {
 	if (!sim_narrating(c))
 		return;
-	if (n->anchor)
-		sim_note_lock(c, "range lock of %s at %#llx (it owns the gap above it)%s",
-			      n->slice < 0 ? "the head" : "the slice anchor", (unsigned long long)sn_start(n), why);
+	if (gap && sn_start(n) == UINT64_MAX)
+		sim_note_lock(c, "gap lock of the last gap (before the tail)%s", why);
+	else if (gap)
+		sim_note_lock(c, "gap lock before %s at %#llx%s", n->anchor ? "the anchor" : "the VMA",
+			      (unsigned long long)sn_start(n), why);
+	else if (n->anchor)
+		sim_note_lock(c, "lock of the anchor at %#llx%s", (unsigned long long)sn_start(n), why);
 	else
-		sim_note_lock(c, "range lock of VMA [%#llx, %#llx) and the gap after it%s", (unsigned long long)sn_start(n),
+		sim_note_lock(c, "interval lock of VMA [%#llx, %#llx)%s", (unsigned long long)sn_start(n),
 			      (unsigned long long)sn_end(n), why);
 }
 
-/* The span of `o` contains addr: o is live, starts at or below addr, and its live successor starts above it. */
-static bool owns(struct sim_core *c, struct sl_node *o, uint64_t addr)
+/* take: lock a part (waiting as a spinlock waiter would), counted. */
+static void take(struct sl_lockset *s, struct sl_node *n, bool gap)
 {
-	if (atomic_load(&o->detached) || sn_start(o) > addr)
-		return false;
-	struct sl_node *nx = sl_next(c, o);
-	return !nx || sn_start(nx) > addr;
+	lk_mutex_lock(s->cpu->core, lock_of(n, gap));
+	sl_inc(&s->mm->st.range_locks);
+}
+
+/* drop_retry: the part changed before its lock was taken: release it and count a retry. */
+static void drop_retry(struct sl_lockset *s, struct sl_node *n, bool gap)
+{
+	lk_mutex_unlock(s->cpu->core, lock_of(n, gap));
+	sl_inc(&s->mm->st.lock_retries);
+	sim_note(s->cpu->core, "the part found changed (split, merged or unlinked) before its lock was taken: look again");
 }
 
 /*
- * lock_one: lock the owners of [a, b), in address order, after the ranges
- * already held (all below a). The owner of a is found lock-free, locked,
- * then validated: if it changed meanwhile, search again. Each further node
- * is locked from its locked predecessor and validated the same way.
+ * lock_first: lock the part holding a, found by a lock-free search, then
+ * validated under its lock (else search again). Inside an interval: its
+ * node. Inside a gap: the node after it; the gap cannot change under its
+ * lock (linking into it, moving either end or unlinking either neighbour
+ * all need it).
  */
-static void lock_one(struct sl_lockset *s, uint64_t a, uint64_t b)
+static void lock_first(struct sl_lockset *s, uint64_t a)
 {
 	struct sl_mm *mm = s->mm;
 	struct sim_core *c = s->cpu->core;
-	struct sl_node *o;
-	sim_rcu_read_lock();
+	int k = s->nseg;
 	for (;;) {
-		o = sl_search(mm, s->cpu, a);
-		if (s->n && s->held[s->n - 1] == o)
-			break; /* the previous range's last node owns this one's start too */
-		lk_mutex_lock(c, &o->range);
-		sl_inc(&mm->st.range_locks);
-		if (owns(c, o, a)) {
-			push(&s->held, &s->n, &s->cap, o);
-			note_span(c, o, ", found by a lock-free search");
-			break;
-		}
-		lk_mutex_unlock(c, &o->range);
-		sl_inc(&mm->st.lock_retries);
-		sim_note(c, "the node found for %#llx changed before its range lock was taken: search again",
-			 (unsigned long long)a);
-	}
-	s->seg[s->nseg] = o;
-	s->lo[s->nseg] = a;
-	s->hi[s->nseg++] = b;
-	struct sl_node *last = o;
-	for (;;) {
-		struct sl_node *nx = sl_next(c, last);
-		if (!nx || sn_start(nx) >= b)
-			break;
-		lk_mutex_lock(c, &nx->range);
-		sl_inc(&mm->st.range_locks);
-		if (atomic_load(&nx->detached) || sl_next(c, last) != nx) {
-			lk_mutex_unlock(c, &nx->range); /* removed, or not next any more: look again */
-			sl_inc(&mm->st.lock_retries);
+		struct sl_node *o = sl_search(mm, s->cpu, a); /* never the tail: its start is above every address */
+		bool in = !o->anchor && a < sn_end(o);
+		struct sl_node *m = in ? o : sl_next(c, o);
+		bool have = s->n && s->held[s->n - 1].n == m && s->held[s->n - 1].gap == !in;
+		if (!have)
+			take(s, m, !in);
+		bool ok = in ? !atomic_load(&o->detached) && sn_start(o) <= a && a < sn_end(o)
+			     : m && !atomic_load(&o->detached) && !atomic_load(&m->detached) && sl_next(c, o) == m &&
+				       sn_end(o) <= a && a < sn_start(m);
+		if (!ok) {
+			if (have)
+				panic("skiplist: a held part changed under its lock at %#llx", (unsigned long long)a);
+			drop_retry(s, m, !in);
 			continue;
 		}
-		push(&s->held, &s->n, &s->cap, nx);
-		note_span(c, nx, "");
-		last = nx;
+		if (!have) {
+			push_part(s, m, !in);
+			note_part(c, m, !in, ", found by a lock-free search");
+		}
+		s->seg[k] = m;
+		s->in_gap[k] = !in;
+		s->before[k] = in ? NULL : o;
+		s->floor[k] = in ? sn_start(o) : sn_end(o);
+		return;
+	}
+}
+
+/*
+ * lock_one: lock the parts of [a, b), in address order, after the ranges
+ * already held (all below a): the first by lock_first, then from each held
+ * part the next one. The node after an interval is validated under the
+ * lock of the gap before it (a node linked or unlinked meanwhile: again).
+ */
+static void lock_one(struct sl_lockset *s, uint64_t a, uint64_t b)
+{
+	struct sim_core *c = s->cpu->core;
+	sim_rcu_read_lock();
+	lock_first(s, a);
+	int k = s->nseg++;
+	s->lo[k] = a;
+	s->hi[k] = b;
+	struct sl_node *cur = s->seg[k];
+	bool gap = s->in_gap[k];
+	for (;;) {
+		if (gap) { /* the gap before cur is held: then cur's interval (cur cannot go: that needs this gap) */
+			if (sn_start(cur) >= b)
+				break;
+			take(s, cur, false);
+			push_part(s, cur, false);
+			note_part(c, cur, false, "");
+			gap = false;
+			continue;
+		}
+		if (sn_end(cur) >= b) /* cur's interval is held: then the gap after it */
+			break;
+		struct sl_node *nx = sl_next(c, cur); /* cur is not the tail, so nx exists */
+		take(s, nx, true);
+		if (atomic_load(&nx->detached) || sl_next(c, cur) != nx) {
+			drop_retry(s, nx, true);
+			continue;
+		}
+		push_part(s, nx, true);
+		note_part(c, nx, true, "");
+		cur = nx;
+		gap = true;
 	}
 	sim_rcu_read_unlock();
 }
@@ -146,22 +203,25 @@ void sl_unlock(struct sl_lockset *s)
 	for (uint32_t i = 0; i < s->nw; i++)
 		lk_up_write(c, &s->wl[i]->vma);
 	for (uint32_t i = 0; i < s->n; i++)
-		lk_mutex_unlock(c, &s->held[i]->range);
+		lk_mutex_unlock(c, lock_of(s->held[i].n, s->held[i].gap));
 	for (uint32_t i = 0; i < s->nd; i++)
 		sl_node_retire(s->mm, s->dead[i]);
-	sim_note(c, "range locks released: %u node%s%s", s->n, s->n == 1 ? "" : "s",
+	sim_note(c, "range locks released: %u part%s%s", s->n, s->n == 1 ? "" : "s",
 		 s->nw ? ", and the VMA write locks" : "");
 	xfree(s->held);
 	xfree(s->wl);
 	xfree(s->dead);
-	s->held = s->wl = s->dead = NULL;
+	s->held = NULL;
+	s->wl = s->dead = NULL;
 	s->n = s->nw = s->nd = 0;
 }
 
 void sl_adopt(struct sl_lockset *s, struct sl_node *n)
 {
-	lk_mutex_lock(s->cpu->core, &n->range); /* nobody else can see n yet */
-	push(&s->held, &s->n, &s->cap, n);
+	lk_mutex_lock(s->cpu->core, &n->gap); /* nobody else can see n yet */
+	lk_mutex_lock(s->cpu->core, &n->range);
+	push_part(s, n, true);
+	push_part(s, n, false);
 }
 
 void sl_vma_write(struct sl_lockset *s, struct sl_node *v)
@@ -183,6 +243,9 @@ void sl_vma_write(struct sl_lockset *s, struct sl_node *v)
 
 void sl_remove(struct sl_lockset *s, struct sl_node *v)
 {
+	if (!sl_gap_held(s, v))
+		panic("skiplist: unlinking the node at %#llx without the lock of the gap before it",
+		      (unsigned long long)sn_start(v));
 	sl_vma_write(s, v);
 	sl_unlink(s->mm, s->cpu, v);
 	push(&s->dead, &s->nd, &s->dcap, v);
@@ -194,6 +257,14 @@ void sl_remove(struct sl_lockset *s, struct sl_node *v)
 }
 
 /* ---- walks inside the locked range ---- */
+
+/*
+ * walk_start: where walks of segment k start: the node whose interval holds
+ * lo[k], or else the node before the gap holding it (this call may unlink
+ * the node after that gap, never the one before: that needs the gap after
+ * it, which this call holds).
+ */
+static struct sl_node *walk_start(const struct sl_lockset *s, int k) { return s->in_gap[k] ? s->before[k] : s->seg[k]; }
 
 /* The segment whose locked range addr falls in (or the last one below it). */
 static int seg_of(const struct sl_lockset *s, uint64_t addr)
@@ -208,7 +279,7 @@ struct sl_node *sl_vma_from(struct sl_lockset *s, uint64_t addr)
 {
 	int k = seg_of(s, addr);
 	struct sim_core *c = s->cpu->core;
-	for (struct sl_node *n = s->seg[k]; n && sn_start(n) < s->hi[k]; n = sl_next(c, n))
+	for (struct sl_node *n = walk_start(s, k); n && sn_start(n) < s->hi[k]; n = sl_next(c, n))
 		if (!n->anchor && sn_end(n) > addr)
 			return n;
 	return NULL;
@@ -219,7 +290,7 @@ struct sl_node *sl_vma_before(struct sl_lockset *s, uint64_t addr)
 	int k = seg_of(s, addr);
 	struct sim_core *c = s->cpu->core;
 	struct sl_node *last = NULL;
-	for (struct sl_node *n = s->seg[k]; n && sn_start(n) < addr; n = sl_next(c, n))
+	for (struct sl_node *n = walk_start(s, k); n && sn_start(n) < addr; n = sl_next(c, n))
 		if (!n->anchor)
 			last = n;
 	return last;
@@ -235,7 +306,7 @@ struct sl_node *sl_after(struct sl_lockset *s, uint64_t addr)
 {
 	int k = seg_of(s, addr);
 	struct sim_core *c = s->cpu->core;
-	struct sl_node *n = s->seg[k];
+	struct sl_node *n = walk_start(s, k);
 	while (n && sn_start(n) < addr)
 		n = sl_next(c, n);
 	return n;
@@ -244,8 +315,8 @@ struct sl_node *sl_after(struct sl_lockset *s, uint64_t addr)
 void sl_claim(struct sl_lockset *s, uint64_t a, uint64_t b)
 {
 	for (uint32_t i = 0; i < s->n; i++) {
-		struct sl_node *n = s->held[i];
-		if (n->anchor && n != s->mm->head && !atomic_load(&n->detached) && sn_start(n) >= a && sn_start(n) < b) {
+		struct sl_node *n = s->held[i].n;
+		if (!s->held[i].gap && n->anchor && n != s->mm->head && n != s->mm->tail && !atomic_load(&n->detached) && sn_start(n) >= a && sn_start(n) < b) {
 			sim_note(s->cpu->core, "the anchor at %#llx falls inside the new mapping: it is removed",
 				 (unsigned long long)sn_start(n));
 			sl_remove(s, n);
@@ -265,15 +336,15 @@ void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu)
 	uint64_t base = slice_base(id);
 	struct sl_lockset s;
 	sl_lock_range(&s, mm, cpu, base, base + PAGE_SIZE);
-	struct sl_node *o = s.held[0];
-	if (sn_start(o) < base && (o->anchor || sn_end(o) <= base)) {
+	/* base lies in a gap (after before[0], which starts below it) and no node starts there */
+	if (s.in_gap[0] && sn_start(s.before[0]) < base && sn_start(s.seg[0]) > base) {
 		struct sl_node *a = sl_node_new(mm, cpu, base, base, true);
 		a->slice = (int32_t)id;
 		sl_adopt(&s, a);
 		sl_link(mm, cpu, a);
 		atomic_store(&mm->slice_anchor[id], a);
 		sl_inc(&mm->st.anchors_made);
-		sim_note(cpu->core, "anchor node linked at %#llx: the gaps of this core's slice now have their own range lock",
+		sim_note(cpu->core, "anchor node linked at %#llx: the gaps of this core's slice now have their own locks",
 			 (unsigned long long)base);
 	}
 	sl_unlock(&s);

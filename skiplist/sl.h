@@ -11,24 +11,32 @@
 
 /*
  * The address space is a skiplist of nodes sorted by start address. A node
- * is a VMA [start, end), or an anchor: an empty marker that owns a gap (the
- * head, at address 0, is one). Every node owns its span: from its start to
- * the start of the next live node, so its VMA and the gap after it.
+ * is a VMA [start, end), or an anchor: an empty marker (start == end) that
+ * splits a gap in two. The head (at 0) and the tail (at UINT64_MAX) are
+ * anchors, so every gap lies between two nodes.
  *
- * Locks (see range.c):
- * - `range`, per node, is the range lock of its span. An mm call over
- *   [a, b) locks, in address order, every node whose span meets
- *   [a - 1 page, b + 1 page) (the extra pages reach the neighbours that a
- *   merge may change). A node's start, end and fields, and which nodes
- *   follow it in its span, change only under its range lock; so calls
- *   whose ranges are one page apart hold no lock in common.
+ * Locks (see range.c). The address space is cut into parts: each node's
+ * interval [start, end) and the gap before each node (from the end of the
+ * previous node to its start). Every part has its own lock:
+ * - `range`, per node, locks its interval: its start, end and fields.
+ * - `gap`, per node, locks the gap before it: nothing is linked into that
+ *   gap, and neither of its ends moves, without it.
+ * An mm call over [a, b) locks, in address order, every part that meets
+ * [a - 1 page, b + 1 page) (the extra pages reach the neighbours that a
+ * merge may change), and nothing else: calls whose locked ranges are
+ * disjoint share no lock, even inside one gap or one VMA's neighbourhood.
+ * What a change needs: fields of v: v's range; v's start: v's range and
+ * gap; v's end: v's range and the gap after it; linking a node into a gap:
+ * that gap (a split links inside the interval it holds); unlinking v: v's
+ * range and gap, and the gap after it unless a neighbour absorbs v.
  * - `vma`, per VMA, is the per-VMA lock: a fault read-locks the VMA it
  *   found by the lock-free search; a call write-locks a VMA before it
  *   changes or removes it, and keeps it until it returns.
  *
  * Invariants (checked by sl_check): live nodes are sorted by start with no
  * two starts equal; VMAs do not overlap and are non-empty; no anchor lies
- * inside a VMA; every tower level is a sorted sublist of level 0.
+ * inside a VMA; every tower level is a sorted sublist of level 0; the tail
+ * is last.
  */
 #define SL_MAX_LEVEL 16 /* towers of up to 16 levels; each level holds a node with probability 1/4 */
 
@@ -50,7 +58,8 @@ struct sl_node {
 	bool anchor;	  /* a gap owner, not a VMA (immutable) */
 	int32_t slice;	  /* anchors: the slice whose base it marks (-1: the head) */
 	_Atomic bool detached; /* unlinked: lock-free readers that reach it retry */
-	struct lk_mutex range; /* the range lock of the node's span */
+	struct lk_mutex range; /* the lock of the node's interval [start, end) */
+	struct lk_mutex gap;   /* the lock of the gap before the node */
 	struct lk_rwsem vma;   /* the per-VMA lock */
 	struct sim_rcu_head rcu;
 	struct sl_level lv[]; /* height levels */
@@ -74,7 +83,7 @@ struct sl_stats {
 
 struct sl_mm {
 	struct vm_as *as;
-	struct sl_node *head;
+	struct sl_node *head, *tail;
 	_Atomic uint32_t levels;	/* height of the tallest tower linked so far: searches start there */
 	struct kmm pt;			/* page tables, page_table_lock, RSS (vm/kmm.h) */
 	_Atomic uint32_t next_av;
@@ -95,7 +104,7 @@ static inline struct sim_core *sl_core(struct mmu_cpu *cpu) { return cpu ? cpu->
 
 /* ---- the skiplist (list.c) ---- */
 
-/* sl_list_init: the head (an anchor at 0 of full height). */
+/* sl_list_init: the head (an anchor at 0 of full height) and the tail (an anchor at UINT64_MAX). */
 void sl_list_init(struct sl_mm *mm);
 /* sl_node_new: a node of random height, not linked (its first line in cpu's cache when cpu is given). */
 struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor);
@@ -111,7 +120,7 @@ struct sl_node *sl_next(struct sim_core *c, struct sl_node *n);
  * read-side section. Counts a lookup and its steps.
  */
 struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr);
-/* sl_link: link n (start set) into every level; its level-0 predecessor must be range-locked by the caller. */
+/* sl_link: link n (start set) into every level; the caller holds the gap it goes into, or the interval it splits. */
 void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
 /* sl_unlink: mark n deleted at every level (level 0 last is the linearization point) and snip it out. n is range-locked. */
 void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
@@ -122,23 +131,34 @@ void sl_free_all(struct sl_mm *mm);
 
 /* ---- range locks (range.c) ---- */
 
+/* One part lock held: a node's interval (gap false) or the gap before it. */
+struct sl_part {
+	struct sl_node *n;
+	bool gap;
+};
+
 /*
- * struct sl_lockset: the nodes one mm call holds, in address order, and
- * the VMAs it has write-locked. held[0] owns the lowest address locked.
+ * struct sl_lockset: the part locks one mm call holds, in address order,
+ * and the VMAs it has write-locked. held[0] holds the lowest address.
  */
 struct sl_lockset {
 	struct sl_mm *mm;
 	struct mmu_cpu *cpu;
-	struct sl_node **held;
+	struct sl_part *held;
 	uint32_t n, cap;
 	struct sl_node **wl; /* VMAs write-locked (released at sl_unlock) */
 	uint32_t nw, wcap;
 	struct sl_node **dead; /* nodes unlinked by this call: retired at sl_unlock */
 	uint32_t nd, dcap;
-	/* the ranges locked, in address order: [lo[k], hi[k]) is owned from seg[k] on */
+	/*
+	 * The ranges locked, in address order: [lo[k], hi[k]) starts in the
+	 * interval of seg[k], or in the gap before it, which begins at floor[k]
+	 * after the node before[k].
+	 */
 	int nseg;
-	uint64_t lo[4], hi[4];
-	struct sl_node *seg[4];
+	uint64_t lo[4], hi[4], floor[4];
+	struct sl_node *seg[4], *before[4];
+	bool in_gap[4];
 };
 
 /* sl_lock_range: take the range locks of [a, b) (a < b, page aligned; clipped to the user space). */
@@ -148,19 +168,20 @@ void sl_lock_ranges(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu,
 		    const uint64_t *b, int n);
 /* sl_unlock: release the VMA write locks, retire the unlinked nodes, release the range locks. */
 void sl_unlock(struct sl_lockset *s);
-/* sl_held: whether this call holds n's range lock. */
+/* sl_held: whether this call holds n's interval lock; sl_gap_held: the lock of the gap before n. */
 bool sl_held(const struct sl_lockset *s, const struct sl_node *n);
-/* sl_adopt: a node this call linked joins its held set (it is born range-locked by this call). */
+bool sl_gap_held(const struct sl_lockset *s, const struct sl_node *n);
+/* sl_adopt: a node this call is about to link joins its held set (born with both its locks held by this call). */
 void sl_adopt(struct sl_lockset *s, struct sl_node *n);
 /* sl_vma_write: write-lock v's per-VMA lock (waits out faults in it) until sl_unlock. */
 void sl_vma_write(struct sl_lockset *s, struct sl_node *v);
-/* sl_remove: write-lock, unlink and (at sl_unlock) retire a node this call holds. */
+/* sl_remove: write-lock, unlink and (at sl_unlock) retire a node whose interval and gap locks this call holds. */
 void sl_remove(struct sl_lockset *s, struct sl_node *v);
 
 /* Walks inside the locked range, from held[0] (charged). */
 /* sl_vma_from: the first VMA with end > addr (NULL if none up to hi). */
 struct sl_node *sl_vma_from(struct sl_lockset *s, uint64_t addr);
-/* sl_vma_before: the last VMA with start < addr inside the locked range (NULL if none). */
+/* sl_vma_before: the last VMA with start < addr in the locked range, or the one just below it when the range begins in a gap (NULL if none). */
 struct sl_node *sl_vma_before(struct sl_lockset *s, uint64_t addr);
 /* sl_vma_at: the VMA containing addr, or NULL. */
 struct sl_node *sl_vma_at(struct sl_lockset *s, uint64_t addr);

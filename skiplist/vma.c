@@ -163,7 +163,7 @@ void sl_unmap(struct sl_lockset *s, uint64_t start, uint64_t end)
 	int k = 0;
 	while (k + 1 < s->nseg && s->lo[k + 1] <= start)
 		k++;
-	uint64_t floor = prev ? sn_end(prev) : sn_start(s->seg[k]);
+	uint64_t floor = prev ? sn_end(prev) : s->floor[k];
 	uint64_t ceiling = next ? sn_start(next) : 0;
 	struct kmm_flush fl = { 0 };
 	kmm_zap(&s->mm->pt, s->cpu, start, end, &fl);

@@ -23,7 +23,7 @@ struct fix {
 	uint64_t contended[8], retries[8];
 	cycles_t got[8], released[8];
 	long ret[8];
-	struct sl_node *held[8][16];
+	struct sl_part held[8][16];
 	uint32_t nheld[8];
 	uint64_t freed_in_reader;
 	bool intact;
@@ -104,8 +104,9 @@ START_TEST(disjoint_locksets)
 		for (int j = i + 1; j < 4; j++)
 			for (uint32_t x = 0; x < f->nheld[i]; x++)
 				for (uint32_t y = 0; y < f->nheld[j]; y++)
-					ck_assert_msg(f->held[i][x] != f->held[j][y], "slots %d and %d share node %#llx", i, j,
-						      (unsigned long long)sn_start(f->held[i][x]));
+					ck_assert_msg(f->held[i][x].n != f->held[j][y].n || f->held[i][x].gap != f->held[j][y].gap,
+						      "slots %d and %d share the %s lock of node %#llx", i, j,
+						      f->held[i][x].gap ? "gap" : "interval", (unsigned long long)sn_start(f->held[i][x].n));
 	}
 	fix_free(f);
 }
