@@ -23,8 +23,9 @@
  *   gap, and neither of its ends moves, without it.
  * An mm call over [a, b) locks, in address order, every part that meets
  * [a - 1 page, b + 1 page) (the extra pages reach the neighbours that a
- * merge may change), and nothing else: calls whose locked ranges are
- * disjoint share no lock, even inside one gap or one VMA's neighbourhood.
+ * merge may change), and nothing else: two calls share a lock only when
+ * their ranges meet one same part (a gap, however large, is one part;
+ * anchors split the big gaps, so each core's slice has gaps of its own).
  * What a change needs: fields of v: v's range; v's start: v's range and
  * gap; v's end: v's range and the gap after it; linking a node into a gap:
  * that gap (a split links inside the interval it holds); unlinking v: v's
