@@ -105,12 +105,11 @@ static long mremap_locked(struct sl_lockset *s, uint64_t addr, uint64_t old_len,
 				struct vr_attr x = { vend, vend + delta, v->flags, v->file,
 						     v->pgoff + ((vend - sn_start(v)) >> PAGE_SHIFT), v->av, 0 };
 				if (vr_merge_before(&na, &x) && vr_av_ok(v->av, n->av, NULL)) {
-					uint64_t ne = sn_end(n);
 					sl_vma_write(s, n);
 					if (!v->av && n->av)
 						v->av = n->av, v->chain = n->chain;
+					sl_set_end(s, v, sn_end(n)); /* before n goes: its interval is never seen as a gap */
 					sl_remove(s, n);
-					sl_set_end(s, v, ne);
 					sl_inc(&s->mm->st.merges);
 				}
 			}

@@ -64,8 +64,9 @@ struct sl_node *sl_split(struct sl_lockset *s, struct sl_node *v, uint64_t addr)
 	hi.start = addr;
 	struct sl_node *n = vma_new(s, &hi, v->file);
 	sl_vma_write(s, n);
-	atomic_store(&v->end, addr);
+	/* Link first, then shrink v: [addr, end) is never seen as a gap, whose lock this call does not hold. */
 	sl_link(s->mm, s->cpu, n);
+	atomic_store(&v->end, addr);
 	sl_inc(&s->mm->st.splits);
 	return n;
 }
@@ -110,13 +111,12 @@ struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_f
 		sl_vma_write(s, prev);
 		if (!prev->av && a.av)
 			prev->av = a.av, prev->chain = a.chain;
-		uint64_t end = a.end;
+		/* prev grows over next before next goes: its interval is never seen as a gap */
+		sl_set_end(s, prev, right ? sn_end(next) : a.end);
 		if (right) {
 			sl_vma_write(s, next);
-			end = sn_end(next);
 			absorb(s, prev, next);
 		}
-		sl_set_end(s, prev, end);
 		sim_note(c, "the new range merges into the VMA before it%s: now [%#llx, %#llx)",
 			 right ? " and the one after (its node is unlinked)" : "", (unsigned long long)sn_start(prev),
 			 (unsigned long long)sn_end(prev));
