@@ -252,6 +252,34 @@ END_TEST
 START_TEST(stress_par) { check_stress(SIM_PAR); }
 END_TEST
 
+/* ---- splits and merges of one VMA by many cores, with faults in it (mmap-pf's pattern) ---- */
+
+static void splits_body(struct sim_core *c, void *arg)
+{
+	struct fix *f = arg;
+	struct mmu_cpu *cpu = mmu_cpu_of(c);
+	uint64_t x = 0x2545F4914F6CDD1Dull * (c->id + 1);
+	vm_switch(f->as, cpu);
+	if (c->id == 0)
+		ck_assert_int_eq(vm_mmap(f->as, cpu, BASE, 1024 * P, RW, FIX, NULL, 0), (long)BASE);
+	lk_barrier_wait(c, &f->bar);
+	for (int k = 0; k < 48; k++) {
+		uint64_t a = BASE + (c->id * 64 + rnd(&x) % 64) * P; /* each core in its own 64 pages of the one VMA */
+		ck_assert_int_eq(vm_mmap(f->as, cpu, a, P, RW, FIX, NULL, 0), (long)a);
+		ck_assert_int_eq(vm_access(f->as, cpu, a, ACC_W), VM_FAULT_OK);
+	}
+}
+
+START_TEST(splits_merges_16)
+{
+	struct fix *f = fix_new(16, SIM_DET);
+	sim_run(f->b->sim, splits_body, f);
+	sl_check(sl_of(f->as));
+	ck_assert_uint_eq(tlb_violations(f), 0);
+	fix_free(f);
+}
+END_TEST
+
 /* ---- lookups descend O(log n) nodes; metadata bytes follow the VMA count ---- */
 
 #define NV 10000
@@ -401,6 +429,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, overlap_serializes);
 	tcase_add_test(tc, stress_det);
 	tcase_add_test(tc, stress_par);
+	tcase_add_test(tc, splits_merges_16);
 	tcase_add_test(tc, lookups_log_n);
 	tcase_add_test(tc, retry_on_detached);
 	tcase_add_test(tc, rcu_frees_after_readers);
