@@ -1,5 +1,6 @@
 /* imp.c: the importer core: processes, threads and region maps of a recording, and the region-relative events its calls, faults and exits become. */
 #include "traces/imp.h"
+#include "sim/lines.h"
 #include "sim/util.h"
 #include "vm/vm.h"
 
@@ -75,6 +76,23 @@ int imp_finish(struct imp *m)
 	m->st->processes = m->nprocs;
 	m->st->files = m->nfiles;
 	return m->ioerr ? -1 : 0;
+}
+
+int imp_done(struct imp *m, struct lines *l, const char *in, const char *empty_why, char *err, size_t errlen)
+{
+	if (lines_error(l)) {
+		tr_errf(err, errlen, "%s", lines_error(l));
+		return -1;
+	}
+	if (!m->nthreads) {
+		tr_errf(err, errlen, "%s: %s", in, empty_why);
+		return -1;
+	}
+	if (imp_finish(m)) {
+		tr_errf(err, errlen, "%s: cannot write the temporary file", in);
+		return -1;
+	}
+	return 0;
 }
 
 void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns)

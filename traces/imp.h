@@ -4,6 +4,8 @@
 
 #include "traces/trace.h"
 
+struct lines;
+
 /* x86-64 system call numbers the importers know. */
 enum {
 	NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12, NR_MREMAP = 25, NR_MADVISE = 28,
@@ -101,6 +103,12 @@ void imp_init(struct imp *m, struct tr_writer *w, const struct tr_import_opts *o
 /* imp_finish: flush every pending fault. 0, or -1 on a write error. */
 int imp_finish(struct imp *m);
 void imp_free(struct imp *m);
+/*
+ * imp_done: after an importer's last line of `in`: the line reader's error,
+ * an input with no thread ("IN: empty_why"), or imp_finish's failure,
+ * written to err. 0, or -1.
+ */
+int imp_done(struct imp *m, struct lines *l, const char *in, const char *empty_why, char *err, size_t errlen);
 
 /* imp_thread_find: the live or last thread recorded as rtid, or NULL. */
 struct imp_thread *imp_thread_find(struct imp *m, uint32_t rtid);

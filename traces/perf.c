@@ -536,18 +536,8 @@ int tr_import_perf(const char *in, struct tr_writer *w, const struct tr_import_o
 			break;
 		}
 	}
-	if (!rc && lines_error(P.l)) {
-		tr_errf(err, errlen, "%s", lines_error(P.l));
-		rc = -1;
-	}
-	if (!rc && !P.m.nthreads) {
-		tr_errf(err, errlen, "%s: no program activity (no perf script lines with a thread)", in);
-		rc = -1;
-	}
-	if (!rc && imp_finish(&P.m)) {
-		tr_errf(err, errlen, "%s: cannot write the temporary file", in);
-		rc = -1;
-	}
+	if (!rc)
+		rc = imp_done(&P.m, P.l, in, "no program activity (no perf script lines with a thread)", err, errlen);
 	imp_free(&P.m);
 	lines_close(P.l);
 	return rc;

@@ -545,18 +545,8 @@ int tr_import_strace(const char *in, struct tr_writer *w, const struct tr_import
 			break;
 		}
 	}
-	if (!rc && lines_error(S.l)) {
-		tr_errf(err, errlen, "%s", lines_error(S.l));
-		rc = -1;
-	}
-	if (!rc && !S.m.nthreads) {
-		tr_errf(err, errlen, "%s: no system calls", in);
-		rc = -1;
-	}
-	if (!rc && imp_finish(&S.m)) {
-		tr_errf(err, errlen, "%s: cannot write the temporary file", in);
-		rc = -1;
-	}
+	if (!rc)
+		rc = imp_done(&S.m, S.l, in, "no system calls", err, errlen);
 	xfree(S.call);
 	imp_free(&S.m);
 	lines_close(S.l);

@@ -182,6 +182,30 @@ static int cmd_import(int argc, char **argv)
 
 /* ---- mmsim trace-dump, trace-compile ---- */
 
+/*
+ * The arguments both commands take: one input file and -o OUT. Returns -1
+ * to go on (argv[optind] is the input, *out the output or NULL), or the
+ * exit status (0 after --help, 2 after an error it printed).
+ */
+static int one_in_out(const char *cmd, const char *help, const char *what, int argc, char **argv, const char **out)
+{
+	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h': fputs(help, stdout); return 0;
+		case 'o': *out = optarg; break;
+		default: return cli_bad_option(cmd);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_error(cmd, "expected one %s", what);
+	return -1;
+}
+
 static int cmd_dump(int argc, char **argv)
 {
 	static const char *help = "usage: mmsim trace-dump TRACE [-o OUT]\n\n"
@@ -189,21 +213,10 @@ static int cmd_dump(int argc, char **argv)
 				  "'mmsim trace-compile' turns back into the same trace.\n\n"
 				  "  -o, --output OUT  write here instead of standard output\n"
 				  "  --help            this text\n";
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
 	const char *cmd = "trace-dump", *out = NULL;
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(help, stdout); return 0;
-		case 'o': out = optarg; break;
-		default: return cli_bad_option(cmd);
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_error(cmd, "expected one TRACE");
+	int rc0 = one_in_out(cmd, help, "TRACE", argc, argv, &out);
+	if (rc0 >= 0)
+		return rc0;
 	FILE *f = out ? fopen(out, "w") : stdout;
 	if (!f)
 		return cli_error(cmd, "%s: cannot create: %s", out, strerror(errno));
@@ -224,21 +237,10 @@ static int cmd_compile(int argc, char **argv)
 				  "into the binary form. Errors name the line.\n\n"
 				  "  -o, --output OUT  the trace to write (default: NAME.mmtrace from TEXT's name)\n"
 				  "  --help            this text\n";
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
 	const char *cmd = "trace-compile", *out = NULL;
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(help, stdout); return 0;
-		case 'o': out = optarg; break;
-		default: return cli_bad_option(cmd);
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_error(cmd, "expected one TEXT file");
+	int rc0 = one_in_out(cmd, help, "TEXT file", argc, argv, &out);
+	if (rc0 >= 0)
+		return rc0;
 	char outbuf[1100], err[1024];
 	if (!out) {
 		default_out(argv[optind], outbuf, sizeof(outbuf));
