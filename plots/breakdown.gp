@@ -9,6 +9,6 @@ set style fill solid 0.85 border -1
 set boxwidth 0.8
 set yrange [0:1]
 set ylabel "fraction of core time"
-set xtics rotate by -35 font ",8"
+set xtics rotate by -35 font ",8" noenhanced
 set key outside right
 plot for [i=2:7] sprintf("%s/breakdown.dat", datadir) using i:xtic(1) title columnheader(i)

@@ -8,7 +8,7 @@ set style fill solid 0.8 border -1
 set boxwidth 0.9
 set ylabel "ns per operation, 1 core"
 set yrange [0:*]
-set xtics rotate by -30
+set xtics rotate by -30 noenhanced
 set key top left
 set grid y
 plot for [i=2:ndesigns+1] sprintf("%s/latency.dat", datadir) using i:xtic(1) title columnheader(i)
