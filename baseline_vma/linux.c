@@ -432,7 +432,7 @@ static int linux_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, u
 			v = modify(mm, cpu, v, start, tmp, vr_madvise_flags(v->flags, advice));
 			tmp = MIN(lv_end(v), end);
 		} else {
-			struct kmm_vma kv = { lv_start(v), lv_end(v), v->flags, v->file, v->pgoff, v->av != 0, NULL, NULL };
+			struct kmm_vma kv = { lv_start(v), lv_end(v), v->flags, v->file, v->pgoff, false, NULL, NULL };
 			if ((ret = kmm_advise(&mm->pt, cpu, &kv, start, tmp, advice, &fl)))
 				break;
 		}

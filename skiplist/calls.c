@@ -163,7 +163,7 @@ int sl_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t le
 			v = sl_modify(&s, v, start, tmp, vr_madvise_flags(v->flags, advice));
 			tmp = MIN(sn_end(v), end);
 		} else {
-			struct kmm_vma kv = { sn_start(v), sn_end(v), v->flags, v->file, v->pgoff, v->av != 0, NULL, NULL };
+			struct kmm_vma kv = { sn_start(v), sn_end(v), v->flags, v->file, v->pgoff, false, NULL, NULL };
 			if ((ret = kmm_advise(&mm->pt, cpu, &kv, start, tmp, advice, &fl)))
 				break;
 		}

@@ -122,6 +122,8 @@ bool kmm_copy(struct kmm *dst, struct kmm *src, struct mmu_cpu *cpu, uint64_t st
  * kmm_advise: madvise's page-table work on [start, end) inside the VMA v:
  * DONTNEED zaps, FREE cleans, WILLNEED reads the file's pages in; other
  * advice does nothing here. 0, or -EINVAL where Linux refuses the VMA.
+ * Reads only v's start, flags, file and pgoff (madvise may run beside faults
+ * that give the VMA its anon_vma).
  */
 struct kmm_vma;
 int kmm_advise(struct kmm *mm, struct mmu_cpu *cpu, const struct kmm_vma *v, uint64_t start, uint64_t end, int advice,
