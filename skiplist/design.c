@@ -94,7 +94,7 @@ static uint64_t sl_metadata_bytes(struct vm_as *as) { return atomic_load(&sl_of(
 
 const struct vm_design vm_design_skiplist = {
 	.name = "skiplist",
-	.summary = "VMAs in a concurrent interval skiplist: range locks per node, lock-free search, no mmap_lock",
+	.summary = "VMAs in a concurrent interval skiplist: a lock per VMA interval and per gap, lock-free search, no mmap_lock",
 	.has_vmas = true,
 	.create = sl_create,
 	.destroy = sl_destroy,
