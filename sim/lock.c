@@ -103,6 +103,14 @@ void lk_spin_lock(struct sim_core *c, struct lk_spin *l)
 	account(c, &w, t0);
 }
 
+bool lk_spin_mine(struct sim_core *c, struct lk_spin *l)
+{
+	q_lock(c, &l->q);
+	bool mine = l->holder == (int32_t)c->id + 1;
+	q_unlock(c, &l->q);
+	return mine;
+}
+
 void lk_spin_unlock(struct sim_core *c, struct lk_spin *l)
 {
 	coh_write(c, &l->line);

@@ -95,6 +95,8 @@ void lk_barrier_init(struct lk_barrier *b, uint32_t n);
 void lk_barrier_wait(struct sim_core *c, struct lk_barrier *b);
 
 static inline bool lk_spin_held(const struct lk_spin *l) { return l->holder != 0; }
+/* lk_spin_mine: whether core c holds l (a check, charged nothing; safe in parallel mode). */
+bool lk_spin_mine(struct sim_core *c, struct lk_spin *l);
 static inline bool lk_mcs_held(const struct lk_mcs *l) { return l->holder != 0; }
 static inline bool lk_rwsem_write_held(const struct lk_rwsem *l) { return l->writer != 0; }
 static inline uint32_t lk_rwsem_readers(const struct lk_rwsem *l) { return l->readers; }

@@ -208,8 +208,7 @@ void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 	uint64_t key = sn_start(n);
 	for (;;) {
 		snip_find(mm, c, key, preds, succs);
-		int32_t me = c ? (int32_t)c->id + 1 : 0;
-		if (c && preds[0]->range.s.holder != me && (!succs[0] || succs[0]->gap.s.holder != me))
+		if (c && !lk_spin_mine(c, &preds[0]->range.s) && (!succs[0] || !lk_spin_mine(c, &succs[0]->gap.s)))
 			panic("skiplist: linking [%#llx, %#llx) into a gap (or an interval) this core does not lock",
 			      (unsigned long long)key, (unsigned long long)sn_end(n));
 		if (succs[0] && sn_start(succs[0]) == key)
