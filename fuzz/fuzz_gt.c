@@ -1,4 +1,5 @@
 /* fuzz_gt.c: libFuzzer target for the kernel ground-truth parser (gt_load) on the input written to a temporary ".txt" file (".zst" with -DFUZZ_ZSTD, checked against loading the decompressed text). */
+#include "fuzz/fuzz_common.h"
 #include "vm/gt.h"
 
 #include <stdbool.h>
@@ -14,34 +15,9 @@
 #define FUZZ_SUFFIX ".txt"
 #endif
 
-#define CHECK(c)                                                                 \
-	do {                                                                     \
-		if (!(c)) {                                                      \
-			fprintf(stderr, "fuzz_gt: check failed: %s\n", #c);      \
-			abort();                                                 \
-		}                                                                \
-	} while (0)
+#define CHECK(c) FZ_CHECK(c)
 
 static char path[4096];
-
-/*
- * A new private temporary file holding data (on tmpfs when there is one:
- * twice the executions), removed again after each input, so that a stopped
- * run leaves nothing behind.
- */
-static void temp_file(char *p, size_t plen, const char *suffix, const void *data, size_t size)
-{
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp)
-		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(p, plen, "%s/mmsim-fuzz-gt-XXXXXX%s", tmp, suffix);
-	int fd = mkstemps(p, (int)strlen(suffix));
-	CHECK(fd >= 0);
-	FILE *f = fdopen(fd, "wb");
-	CHECK(f);
-	CHECK(fwrite(data, 1, size, f) == size);
-	CHECK(fclose(f) == 0);
-}
 
 static void check_loaded(const struct gt *g)
 {
@@ -114,7 +90,7 @@ static void compare_with_plain(const uint8_t *data, size_t size, int rc, const s
 	if (rc)
 		CHECK(!strncmp(err, path, strlen(path)));
 	if (st == 1) {
-		temp_file(plain, sizeof(plain), ".txt", text, len);
+		fz_temp(plain, sizeof(plain), ".txt", text, len);
 		struct gt g2;
 		char err2[512];
 		int rc2 = gt_load(&g2, plain, err2, sizeof(err2));
@@ -137,7 +113,7 @@ static void compare_with_plain(const uint8_t *data, size_t size, int rc, const s
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	temp_file(path, sizeof(path), FUZZ_SUFFIX, data, size);
+	fz_temp(path, sizeof(path), FUZZ_SUFFIX, data, size);
 	struct gt g;
 	char err[512];
 	err[0] = 0;

@@ -1,4 +1,5 @@
 /* fuzz_lines.c: libFuzzer target for the line reader (sim/lines.c) on arbitrary bytes as an ".xz" file (".zst" with -DFUZZ_ZSTD), checked against a one-shot decode by the library. */
+#include "fuzz/fuzz_common.h"
 #include "sim/lines.h"
 
 #include <lzma.h>
@@ -20,34 +21,10 @@
 #define READER_MAX_LINE (1u << 20) /* lines.c's longest line */
 #define READ_MAX (4u << 20)	 /* stop reading (and close mid-stream) beyond this */
 
-#define CHECK(c)                                                                   \
-	do {                                                                       \
-		if (!(c)) {                                                        \
-			fprintf(stderr, "fuzz_lines: check failed: %s\n", #c);     \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
+#define CHECK(c) FZ_CHECK(c)
 
 static char path[4096];
 static uint8_t *ref; /* REF_MAX bytes, kept for the whole run */
-
-/*
- * A new private temporary file holding data (on tmpfs when there is one),
- * removed again after each input, so that a stopped run leaves nothing behind.
- */
-static void temp_file(char *p, size_t plen, const char *suffix, const void *data, size_t size)
-{
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp)
-		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(p, plen, "%s/mmsim-fuzz-lines-XXXXXX%s", tmp, suffix);
-	int fd = mkstemps(p, (int)strlen(suffix));
-	CHECK(fd >= 0);
-	FILE *f = fdopen(fd, "wb");
-	CHECK(f);
-	CHECK(fwrite(data, 1, size, f) == size);
-	CHECK(fclose(f) == 0);
-}
 
 enum ref_status { REF_OK, REF_BAD, REF_BIG };
 
@@ -115,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ref = malloc(REF_MAX);
 		CHECK(ref);
 	}
-	temp_file(path, sizeof(path), FUZZ_SUFFIX, data, size);
+	fz_temp(path, sizeof(path), FUZZ_SUFFIX, data, size);
 	const char *p = path;
 	size_t reflen;
 	enum ref_status rs = ref_decode(data, size, &reflen);

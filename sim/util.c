@@ -61,6 +61,12 @@ void *xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1), n); }
 void xfree(void *p) { free(p); }
 #endif
 
+const char *util_tmpdir(void)
+{
+	const char *d = getenv("TMPDIR");
+	return d && *d ? d : "/tmp";
+}
+
 char *xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;

@@ -37,6 +37,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 void xfree(void *p);
 
+/* util_tmpdir: where temporary files go: $TMPDIR when set and not empty, else /tmp. */
+const char *util_tmpdir(void);
+
 static inline int popcount64(uint64_t x) { return __builtin_popcountll(x); }
 
 #endif

@@ -13,7 +13,7 @@ static char dir[256];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "%s/t70-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/t70-XXXXXX", util_tmpdir());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 

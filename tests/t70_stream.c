@@ -69,7 +69,7 @@ static void write_big(const char *path, uint64_t n)
 START_TEST(test_reader_flat)
 {
 	char path[300], err[512];
-	snprintf(path, sizeof(path), "%s/t70-stream-%d.mmtrace", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", getpid());
+	snprintf(path, sizeof(path), "%s/t70-stream-%d.mmtrace", util_tmpdir(), getpid());
 	uint64_t n = nevents(), before = rss_kb();
 	write_big(path, n);
 	uint64_t written = rss_kb();
@@ -141,7 +141,7 @@ static uint64_t replay(const char *path)
 START_TEST(test_replay_flat)
 {
 	char small[300], big[300];
-	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	const char *tmp = util_tmpdir();
 	snprintf(small, sizeof(small), "%s/t70-small-%d.mmtrace", tmp, getpid());
 	snprintf(big, sizeof(big), "%s/t70-big-%d.mmtrace", tmp, getpid());
 	uint64_t n = nevents();

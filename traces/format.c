@@ -468,9 +468,8 @@ struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen)
 {
 	struct tr_writer *w = xzalloc(sizeof(*w));
 	snprintf(w->path, sizeof(w->path), "%s", path);
-	const char *dir = getenv("TMPDIR");
 	char tmpl[4200];
-	snprintf(tmpl, sizeof(tmpl), "%s/mmsim-trace-XXXXXX", dir && *dir ? dir : "/tmp");
+	snprintf(tmpl, sizeof(tmpl), "%s/mmsim-trace-XXXXXX", util_tmpdir());
 	int fd = mkstemp(tmpl);
 	if (fd < 0) {
 		tr_errf(err, errlen, "%s: cannot make a temporary file: %s", tmpl, strerror(errno));

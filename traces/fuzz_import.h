@@ -2,7 +2,7 @@
 #ifndef MMSIM_TRACES_FUZZ_IMPORT_H
 #define MMSIM_TRACES_FUZZ_IMPORT_H
 
-#include "traces/fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 #include "traces/trace.h"
 
 typedef int (*fz_importer)(const char *in, struct tr_writer *w, const struct tr_import_opts *o,

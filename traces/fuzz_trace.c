@@ -1,5 +1,5 @@
 /* fuzz_trace.c: libFuzzer target for the binary trace reader (the input is the decompressed content, compressed here; a leading 'Z' gives raw file bytes) and the text form compiler (input starting "mmsim-trace"). */
-#include "traces/fuzz_common.h"
+#include "fuzz/fuzz_common.h"
 #include "traces/trace.h"
 
 #include <zstd.h>

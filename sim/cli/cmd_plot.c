@@ -101,21 +101,9 @@ static int cmd_plot(int argc, char **argv)
 		"  tlb        IPIs per operation and L1 TLB hit rate versus cores\n"
 		"Needs gnuplot (Debian: gnuplot-nox).\n";
 	const char *cmd = "plot", *dir = NULL;
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(help, stdout);
-			return 0;
-		}
-		if (opt == 'o')
-			dir = optarg;
-		else
-			return cli_bad_option(cmd);
-	}
+	int rc = cli_opt_output(cmd, help, argc, argv, &dir);
+	if (rc >= 0)
+		return rc;
 	if (!dir)
 		return cli_error(cmd, "-o DIR is required");
 	if (optind + 1 != argc)

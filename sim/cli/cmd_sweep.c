@@ -301,21 +301,9 @@ static int cmd_merge(int argc, char **argv)
 				  "Joins the CSV files of separately run points (from 'mmsim sweep --emit-jobs') into\n"
 				  "one results file with one header. Every input must have the same columns.\n";
 	const char *cmd = "merge", *outpath = NULL;
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(help, stdout);
-			return 0;
-		}
-		if (opt == 'o')
-			outpath = optarg;
-		else
-			return cli_bad_option(cmd);
-	}
+	int rc = cli_opt_output(cmd, help, argc, argv, &outpath);
+	if (rc >= 0)
+		return rc;
 	if (!outpath)
 		return cli_error(cmd, "-o OUT is required");
 	if (optind == argc)

@@ -2,6 +2,7 @@
 #include "sim/cli/report.h"
 #include "sim/cli/sysopts.h"
 #include "sim/cli/timeline.h"
+#include "sim/util.h"
 #include "traces/trace.h"
 
 #include <errno.h>
@@ -182,28 +183,13 @@ static int cmd_import(int argc, char **argv)
 
 /* ---- mmsim trace-dump, trace-compile ---- */
 
-/*
- * The arguments both commands take: one input file and -o OUT. Returns -1
- * to go on (argv[optind] is the input, *out the output or NULL), or the
- * exit status (0 after --help, 2 after an error it printed).
- */
+/* The arguments both commands take: one input file and -o OUT. -1 to go on, else the exit status. */
 static int one_in_out(const char *cmd, const char *help, const char *what, int argc, char **argv, const char **out)
 {
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(help, stdout); return 0;
-		case 'o': *out = optarg; break;
-		default: return cli_bad_option(cmd);
-		}
-	}
-	if (optind + 1 != argc)
+	int rc = cli_opt_output(cmd, help, argc, argv, out);
+	if (rc < 0 && optind + 1 != argc)
 		return cli_error(cmd, "expected one %s", what);
-	return -1;
+	return rc;
 }
 
 static int cmd_dump(int argc, char **argv)
@@ -416,9 +402,8 @@ static int cmd_record(int argc, char **argv)
 				 pname);
 	if (!check_kernel(cmd))
 		return 2;
-	const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char dir[4096], data[4200], text[4200];
-	snprintf(dir, sizeof(dir), "%s/mmsim-record-XXXXXX", tmp);
+	snprintf(dir, sizeof(dir), "%s/mmsim-record-XXXXXX", util_tmpdir());
 	if (!mkdtemp(dir))
 		return cli_error(cmd, "%s: cannot make a directory: %s", dir, strerror(errno));
 	snprintf(data, sizeof(data), "%s/perf.data", dir);
@@ -624,8 +609,7 @@ static int cmd_replay(int argc, char **argv)
 	const char *path = in;
 	double import_secs = 0;
 	if (f != TR_FMT_BINARY) {
-		const char *td = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-		snprintf(tmp, sizeof(tmp), "%s/mmsim-replay-XXXXXX", td);
+		snprintf(tmp, sizeof(tmp), "%s/mmsim-replay-XXXXXX", util_tmpdir());
 		int fd = mkstemp(tmp);
 		if (fd < 0)
 			return cli_error(cmd, "%s: cannot make a temporary file: %s", tmp, strerror(errno));

@@ -2,6 +2,7 @@
 #include "sim/cli/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,23 @@ int cli_bytes(const char *cmd, const char *opt, const char *arg, uint64_t min, u
 	}
 	*out = v;
 	return 0;
+}
+
+int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, const char **out)
+{
+	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h': fputs(help, stdout); return 0;
+		case 'o': *out = optarg; break;
+		default: return cli_bad_option(cmd);
+		}
+	}
+	return -1;
 }
 
 int cli_bad_option(const char *cmd)

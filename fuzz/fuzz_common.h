@@ -1,6 +1,6 @@
-/* fuzz_common.h: helpers of the trace fuzz targets: temporary files, and the checks every failure message must pass. */
-#ifndef MMSIM_TRACES_FUZZ_COMMON_H
-#define MMSIM_TRACES_FUZZ_COMMON_H
+/* fuzz_common.h: helpers of every fuzz target (fuzz/ and traces/): the check macro, temporary files, and the test every failure message must pass. */
+#ifndef MMSIM_FUZZ_COMMON_H
+#define MMSIM_FUZZ_COMMON_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -17,13 +17,18 @@
 		}                                                               \
 	} while (0)
 
-/* fz_temp: a new private temporary file path with `suffix` (on /dev/shm when there is one), holding data if given. */
+/*
+ * fz_temp: a new private temporary file path with `suffix`, holding data if
+ * given: in $TMPDIR, else on /dev/shm when there is one (tmpfs: twice the
+ * executions), else /tmp. The caller removes it after each input, so that a
+ * stopped run leaves nothing behind.
+ */
 static inline void fz_temp(char *p, size_t plen, const char *suffix, const void *data, size_t size)
 {
 	const char *tmp = getenv("TMPDIR");
 	if (!tmp || !*tmp)
 		tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(p, plen, "%s/mmsim-fuzz-tr-XXXXXX%s", tmp, suffix);
+	snprintf(p, plen, "%s/mmsim-fuzz-XXXXXX%s", tmp, suffix);
 	int fd = mkstemps(p, (int)strlen(suffix));
 	FZ_CHECK(fd >= 0);
 	FILE *f = fdopen(fd, "wb");
