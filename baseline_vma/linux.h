@@ -1,13 +1,13 @@
-/* linux.h: the Linux-like design's internals: VMAs and the mm (mmap_lock, per-VMA locks); page tables are vm/kmm.h's. */
+/* linux.h: the Linux-like design's internals: VMAs and the mm (mmap_lock, per-VMA locks); page tables are kmm/kmm.h's. */
 #ifndef MMSIM_LINUX_H
 #define MMSIM_LINUX_H
 
 #include "baseline_vma/mtree.h"
-#include "vm/kmm.h"
+#include "kmm/kmm.h"
 #include "sim/lock.h"
 #include "sim/watch.h"
 #include "vm/vm.h"
-#include "vm/vmrules.h"
+#include "kmm/rules.h"
 
 
 /*
@@ -41,7 +41,7 @@ struct lmm {
 	struct lk_rwsem mmap_lock;
 	_Atomic uint64_t mm_lock_seq;
 	struct coh_line seq_line;    /* mm->mm_lock_seq's line */
-	struct kmm pt;		     /* page tables, page_table_lock, RSS (vm/kmm.h) */
+	struct kmm pt;		     /* page tables, page_table_lock, RSS (kmm/kmm.h) */
 	struct mtree mt;
 	uint32_t map_count;
 	_Atomic uint32_t next_av;

@@ -6,7 +6,7 @@
 #include "sim/rcu.h"
 #include "sim/watch.h"
 #include "vm/vm.h"
-#include "vm/vmrules.h"
+#include "kmm/rules.h"
 
 /*
  * There are no VMAs. What Linux keeps in a VMA, CortenMM keeps per PTE: the

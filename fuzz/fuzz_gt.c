@@ -1,6 +1,6 @@
 /* fuzz_gt.c: libFuzzer target for the kernel ground-truth parser (gt_load) on the input written to a temporary ".txt" file (".zst" with -DFUZZ_ZSTD, checked against loading the decompressed text). */
 #include "fuzz/fuzz_common.h"
-#include "vm/gt.h"
+#include "conform/gt.h"
 
 #include <stdbool.h>
 #include <stdint.h>

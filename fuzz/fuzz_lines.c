@@ -1,6 +1,6 @@
-/* fuzz_lines.c: libFuzzer target for the line reader (sim/lines.c) on arbitrary bytes as an ".xz" file (".zst" with -DFUZZ_ZSTD), checked against a one-shot decode by the library. */
+/* fuzz_lines.c: libFuzzer target for the line reader (io/lines.c) on arbitrary bytes as an ".xz" file (".zst" with -DFUZZ_ZSTD), checked against a one-shot decode by the library. */
 #include "fuzz/fuzz_common.h"
-#include "sim/lines.h"
+#include "io/lines.h"
 
 #include <lzma.h>
 #include <stdint.h>

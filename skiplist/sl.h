@@ -5,9 +5,9 @@
 #include "sim/lock.h"
 #include "sim/rcu.h"
 #include "sim/watch.h"
-#include "vm/kmm.h"
+#include "kmm/kmm.h"
 #include "vm/vm.h"
-#include "vm/vmrules.h"
+#include "kmm/rules.h"
 
 /*
  * The address space is a skiplist of nodes sorted by start address. A node
@@ -86,7 +86,7 @@ struct sl_mm {
 	struct vm_as *as;
 	struct sl_node *head, *tail;
 	_Atomic uint32_t levels;	/* height of the tallest tower linked so far: searches start there */
-	struct kmm pt;			/* page tables, page_table_lock, RSS (vm/kmm.h) */
+	struct kmm pt;			/* page tables, page_table_lock, RSS (kmm/kmm.h) */
 	_Atomic uint32_t next_av;
 	_Atomic uint64_t nnodes, nvmas, node_bytes;
 	uint64_t *slice_next;		/* per core: next address to try in its slice (written by that core only) */

@@ -1,8 +1,8 @@
 /* t50_conform.c: the conformance suite, built once per design (DESIGN): every step compared with the reference model; concurrency, checker mutation and frame accounting. */
 #include "tests/harness.h"
 #include "vm/boot.h"
-#include "vm/gt.h"
-#include "vm/ref.h"
+#include "conform/gt.h"
+#include "conform/ref.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* detect.c: which kind of trace a file holds: the binary form, the text form, perf script output or strace output. */
 #include "traces/imp.h"
-#include "sim/lines.h"
+#include "io/lines.h"
 
 #include <ctype.h>
 #include <string.h>

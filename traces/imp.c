@@ -1,6 +1,6 @@
 /* imp.c: the importer core: processes, threads and region maps of a recording, and the region-relative events its calls, faults and exits become. */
 #include "traces/imp.h"
-#include "sim/lines.h"
+#include "io/lines.h"
 #include "sim/util.h"
 #include "vm/vm.h"
 

@@ -1,6 +1,6 @@
 /* perf.c: the importer of `perf script --show-mmap-events --show-task-events` text recorded with the recipe of docs/trace-format.md. */
 #include "traces/imp.h"
-#include "sim/lines.h"
+#include "io/lines.h"
 #include "sim/util.h"
 #include "vm/vm.h"
 

@@ -1,6 +1,6 @@
 /* strace.c: the importer of `strace -f -ttt -e trace=%memory,process` output (halves of interrupted calls stitched together). */
 #include "traces/imp.h"
-#include "sim/lines.h"
+#include "io/lines.h"
 #include "sim/util.h"
 #include "vm/vm.h"
 

@@ -1,6 +1,6 @@
 /* text.c: the text form of traces (one line per event, for reading and hand-writing): writing it (trace-dump) and compiling it to the binary form (trace-compile). */
 #include "traces/trace.h"
-#include "sim/lines.h"
+#include "io/lines.h"
 #include "sim/util.h"
 #include "vm/vm.h"
 

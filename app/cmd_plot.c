@@ -1,0 +1,255 @@
+/* cmd_plot.c: `mmsim plot`: turn a results CSV into PNG and SVG figures with the gnuplot scripts of plots/. */
+#include "app/cli.h"
+#include "io/csv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct mmsim_preset {
+	const char *name;
+	const char *text;
+};
+extern const struct mmsim_preset mmsim_plots[]; /* the plots/ scripts (*.gp), compiled in */
+
+static const char *script(const char *name)
+{
+	for (const struct mmsim_preset *p = mmsim_plots; p->name; p++)
+		if (!strcmp(p->name, name))
+			return p->text;
+	panic("no compiled-in plot script %s", name);
+}
+
+#define MAXV 64
+
+/* Distinct values of a column, in first-seen order. */
+struct vals {
+	const char *v[MAXV];
+	int n;
+};
+
+static int vals_add(struct vals *s, const char *v)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], v))
+			return i;
+	if (s->n == MAXV)
+		return -1;
+	s->v[s->n] = v;
+	return s->n++;
+}
+
+struct cols {
+	int design, workload, contention, cores, ops_s, sim_cycles, ops, ipis, l1, spin, sleep, walk, shoot, zero;
+};
+
+static double num(const struct csv *t, uint32_t r, int c) { return c < 0 ? 0 : strtod(t->rows[r][c], NULL); }
+
+int cli_gnuplot(const char *cmd, const char *dir, const char *name, const char *vars)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return cli_error(cmd, "cannot write %s: %s", path, strerror(errno));
+	fputs(script(name), f);
+	fclose(f);
+	static const char *const kinds[2][2] = { { "pngcairo", "png" }, { "svg", "svg" } };
+	for (int k = 0; k < 2; k++) {
+		char e[8192 + 4096 * 2 + 64];
+		snprintf(e, sizeof(e), "datadir='%s/data'; out='%s/%s.%s'; termtype='%s'; %s", dir, dir, name, kinds[k][1],
+			 kinds[k][0], vars);
+		pid_t pid = fork();
+		if (pid < 0)
+			return cli_error(cmd, "cannot start gnuplot: %s", strerror(errno));
+		if (pid == 0) {
+			execlp("gnuplot", "gnuplot", "-e", e, path, (char *)NULL);
+			fprintf(stderr, "mmsim plot: cannot run gnuplot (%s): install gnuplot-nox\n", strerror(errno));
+			_exit(127);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			return cli_error(cmd, "gnuplot failed on %s (%s)", name, kinds[k][1]);
+	}
+	return 0;
+}
+
+static FILE *open_data(const char *cmd, const char *dir, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/data/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		cli_error(cmd, "cannot write %s: %s", path, strerror(errno));
+	return f;
+}
+
+static int cmd_plot(int argc, char **argv)
+{
+	static const char *help =
+		"usage: mmsim plot RESULTS.csv -o DIR\n\n"
+		"Draws, as PNG and SVG in DIR (with the data and gnuplot scripts beside them, to edit\n"
+		"and rerun):\n"
+		"  scaling    throughput versus cores, one panel per workload and contention level\n"
+		"  latency    single-core time per operation, per workload and design\n"
+		"  breakdown  where simulated core time goes at the largest core count\n"
+		"  tlb        IPIs per operation and L1 TLB hit rate versus cores\n"
+		"Needs gnuplot (Debian: gnuplot-nox).\n";
+	const char *cmd = "plot", *dir = NULL;
+	int rc = cli_opt_output(cmd, help, argc, argv, &dir);
+	if (rc >= 0)
+		return rc;
+	if (!dir)
+		return cli_error(cmd, "-o DIR is required");
+	if (optind + 1 != argc)
+		return cli_error(cmd, "expected one results CSV");
+	struct csv t;
+	char err[512];
+	if (csv_load(&t, argv[optind], err, sizeof(err)))
+		return cli_error(cmd, "%s", err);
+	struct cols c = { csv_col(&t, "design"),	    csv_col(&t, "workload"),	csv_col(&t, "contention"),
+			  csv_col(&t, "cores"),		    csv_col(&t, "ops_per_sim_sec"), csv_col(&t, "sim_cycles"),
+			  csv_col(&t, "ops"),		    csv_col(&t, "ipis"),	csv_col(&t, "tlb_l1_hit_rate"),
+			  csv_col(&t, "lock_spin_cycles"), csv_col(&t, "lock_sleep_cycles"), csv_col(&t, "walk_cycles"),
+			  csv_col(&t, "shootdown_wait_cycles"), csv_col(&t, "zero_cycles") };
+	if (c.design < 0 || c.workload < 0 || c.contention < 0 || c.cores < 0 || c.ops_s < 0) {
+		csv_free(&t);
+		return cli_error(cmd, "%s: not a results file (design, workload, contention, cores, ops_per_sim_sec needed)",
+				 argv[optind]);
+	}
+	if (!t.nrows) {
+		csv_free(&t);
+		return cli_error(cmd, "%s: no rows", argv[optind]);
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/data", dir);
+	if ((mkdir(dir, 0777) && errno != EEXIST) || (mkdir(path, 0777) && errno != EEXIST)) {
+		csv_free(&t);
+		return cli_error(cmd, "cannot create %s: %s", path, strerror(errno));
+	}
+
+	struct vals designs = { 0 }, panels = { 0 };
+	char *panel_of[t.nrows];
+	for (uint32_t r = 0; r < t.nrows; r++) {
+		vals_add(&designs, t.rows[r][c.design]);
+		char p[256];
+		snprintf(p, sizeof(p), "%s-%s", t.rows[r][c.workload], t.rows[r][c.contention]);
+		panel_of[r] = xstrdup(p);
+		vals_add(&panels, panel_of[r]);
+	}
+	int status = 0;
+	/* scaling and tlb: one data file per panel and design, sorted by cores */
+	for (int p = 0; p < panels.n && !status; p++)
+		for (int d = 0; d < designs.n && !status; d++) {
+			char name[512];
+			snprintf(name, sizeof(name), "scaling-%s-%s.dat", panels.v[p], designs.v[d]);
+			FILE *fs = open_data(cmd, dir, name);
+			snprintf(name, sizeof(name), "tlb-%s-%s.dat", panels.v[p], designs.v[d]);
+			FILE *ft = fs ? open_data(cmd, dir, name) : NULL;
+			if (!fs || !ft) {
+				status = 2;
+				if (fs)
+					fclose(fs);
+				break;
+			}
+			fprintf(fs, "# cores ops_per_sim_sec\n");
+			fprintf(ft, "# cores ipis_per_op l1_hit_rate\n");
+			for (uint32_t cores = 1; cores <= SIM_MAX_CORES; cores++)
+				for (uint32_t r = 0; r < t.nrows; r++) {
+					if (strcmp(panel_of[r], panels.v[p]) || strcmp(t.rows[r][c.design], designs.v[d]) ||
+					    (uint32_t)num(&t, r, c.cores) != cores)
+						continue;
+					double ops = num(&t, r, c.ops);
+					fprintf(fs, "%u %.6g\n", cores, num(&t, r, c.ops_s));
+					fprintf(ft, "%u %.6g %.6g\n", cores, ops > 0 ? num(&t, r, c.ipis) / ops : 0,
+						num(&t, r, c.l1));
+				}
+			fclose(fs);
+			fclose(ft);
+		}
+	/* latency: ns per op at the fewest cores of each panel, per design */
+	FILE *fl = status ? NULL : open_data(cmd, dir, "latency.dat");
+	if (fl) {
+		fprintf(fl, "panel");
+		for (int d = 0; d < designs.n; d++)
+			fprintf(fl, " %s", designs.v[d]);
+		fputc('\n', fl);
+		for (int p = 0; p < panels.n; p++) {
+			fprintf(fl, "%s", panels.v[p]);
+			for (int d = 0; d < designs.n; d++) {
+				double best = 0, mincores = 1e9;
+				for (uint32_t r = 0; r < t.nrows; r++)
+					if (!strcmp(panel_of[r], panels.v[p]) && !strcmp(t.rows[r][c.design], designs.v[d]) &&
+					    num(&t, r, c.cores) < mincores) {
+						mincores = num(&t, r, c.cores);
+						double ops_s = num(&t, r, c.ops_s);
+						best = ops_s > 0 ? mincores * 1e9 / ops_s : 0;
+					}
+				fprintf(fl, " %.6g", best);
+			}
+			fputc('\n', fl);
+		}
+		fclose(fl);
+	} else if (!status) {
+		status = 2;
+	}
+	/* breakdown: at the most cores of each panel, fractions of core time */
+	FILE *fb = status ? NULL : open_data(cmd, dir, "breakdown.dat");
+	if (fb) {
+		fprintf(fb, "point lock-spin lock-sleep walks shootdowns zeroing other\n");
+		for (int p = 0; p < panels.n; p++)
+			for (int d = 0; d < designs.n; d++) {
+				int best = -1;
+				for (uint32_t r = 0; r < t.nrows; r++)
+					if (!strcmp(panel_of[r], panels.v[p]) && !strcmp(t.rows[r][c.design], designs.v[d]) &&
+					    (best < 0 || num(&t, r, c.cores) > num(&t, (uint32_t)best, c.cores)))
+						best = (int)r;
+				if (best < 0)
+					continue;
+				uint32_t r = (uint32_t)best;
+				double total = num(&t, r, c.sim_cycles) * num(&t, r, c.cores);
+				if (total <= 0)
+					continue;
+				double part[5] = { num(&t, r, c.spin), num(&t, r, c.sleep), num(&t, r, c.walk),
+						   num(&t, r, c.shoot), num(&t, r, c.zero) };
+				double sum = 0;
+				fprintf(fb, "%s/%s@%g", designs.v[d], panels.v[p], num(&t, r, c.cores));
+				for (int i = 0; i < 5; i++) {
+					double f = MIN(part[i] / total, 1.0 - sum);
+					sum += f;
+					fprintf(fb, " %.5f", f);
+				}
+				fprintf(fb, " %.5f\n", MAX(0.0, 1.0 - sum));
+			}
+		fclose(fb);
+	} else if (!status) {
+		status = 2;
+	}
+	/* run gnuplot */
+	if (!status) {
+		char list[4096] = "", dl[2048] = "", vars[8192];
+		for (int p = 0; p < panels.n; p++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", p ? " " : "", panels.v[p]);
+		for (int d = 0; d < designs.n; d++)
+			snprintf(dl + strlen(dl), sizeof(dl) - strlen(dl), "%s%s", d ? " " : "", designs.v[d]);
+		int cols = panels.n < 3 ? panels.n : panels.n <= 4 ? 2 : 3, rows = (panels.n + cols - 1) / cols;
+		snprintf(vars, sizeof(vars), "panels='%s'; designs='%s'; rows=%d; cols=%d; ndesigns=%d", list, dl, rows,
+			 cols, designs.n);
+		static const char *const figs[] = { "scaling", "latency", "breakdown", "tlb" };
+		for (size_t i = 0; i < ARRAY_SIZE(figs) && !status; i++)
+			status = cli_gnuplot(cmd, dir, figs[i], vars);
+	}
+	for (uint32_t r = 0; r < t.nrows; r++)
+		xfree(panel_of[r]);
+	csv_free(&t);
+	if (!status)
+		printf("mmsim plot: wrote %s/{scaling,latency,breakdown,tlb}.{png,svg}\n", dir);
+	return status;
+}
+
+const struct cli_cmd cli_cmd_plot = { "plot", "draw the figures of a results CSV (gnuplot, PNG and SVG)", cmd_plot };

@@ -1,0 +1,710 @@
+/* cmd_trace.c: the trace commands: `mmsim import`, `record`, `replay`, `trace-dump` and `trace-compile`. */
+#include "app/report.h"
+#include "app/sysopts.h"
+#include "app/timeline.h"
+#include "sim/util.h"
+#include "traces/trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- helpers ---- */
+
+static double now_sec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Peak resident memory of this process, KiB. */
+static uint64_t max_rss_kb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)ru.ru_maxrss;
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+	return n >= m && !strcmp(s + n - m, suf);
+}
+
+/* The default output of an import or compile: NAME.mmtrace in the current directory, NAME from the input. */
+static void default_out(const char *in, char *out, size_t n)
+{
+	const char *b = strrchr(in, '/');
+	b = b ? b + 1 : in;
+	char name[1024];
+	snprintf(name, sizeof(name), "%s", b);
+	static const char *const sufs[] = { ".xz", ".zst", ".txt", ".perf", ".strace", ".text", NULL };
+	for (int i = 0; sufs[i]; i++)
+		if (ends_with(name, sufs[i]) && strlen(name) > strlen(sufs[i]))
+			name[strlen(name) - strlen(sufs[i])] = 0;
+	snprintf(out, n, "%s.mmtrace", name);
+}
+
+static const char *format_name(enum tr_format f)
+{
+	switch (f) {
+	case TR_FMT_BINARY: return "binary";
+	case TR_FMT_TEXT: return "text";
+	case TR_FMT_PERF: return "perf";
+	case TR_FMT_STRACE: return "strace";
+	default: return "unknown";
+	}
+}
+
+/*
+ * Turn a perf, strace or text trace into the binary form at out. Fills st
+ * (imports) and *secs. 0, or -1 with the message printed.
+ */
+static int convert(const char *cmd, enum tr_format f, const char *in, const char *out, const struct tr_import_opts *io,
+		   struct tr_import_stats *st, double *secs)
+{
+	char err[1024];
+	double t0 = now_sec();
+	memset(st, 0, sizeof(*st));
+	if (f == TR_FMT_TEXT) {
+		if (tr_compile(in, out, err, sizeof(err))) {
+			cli_error(cmd, "%s", err);
+			return -1;
+		}
+		*secs = now_sec() - t0;
+		return 0;
+	}
+	struct tr_writer *w = tr_writer_open(out, err, sizeof(err));
+	if (!w) {
+		cli_error(cmd, "%s", err);
+		return -1;
+	}
+	int rc = f == TR_FMT_PERF ? tr_import_perf(in, w, io, st, err, sizeof(err))
+				  : tr_import_strace(in, w, io, st, err, sizeof(err));
+	if (rc) {
+		tr_writer_abort(w);
+		cli_error(cmd, "%s", err);
+		return -1;
+	}
+	if (tr_writer_close(w, err, sizeof(err))) {
+		cli_error(cmd, "%s", err);
+		return -1;
+	}
+	*secs = now_sec() - t0;
+	return 0;
+}
+
+static void emit_import(struct em *e, const char *in, const char *out, const char *fmt, const struct tr_import_stats *st,
+			double secs)
+{
+	em_str(e, "input", in);
+	em_str(e, "output", out);
+	em_str(e, "format", fmt);
+	em_u64(e, "lines", st->lines);
+	em_u64(e, "events", st->events);
+	em_u64(e, "faults", st->faults);
+	em_u64(e, "syscalls", st->syscalls);
+	em_u64(e, "signals", st->signals);
+	em_u64(e, "threads", st->threads);
+	em_u64(e, "processes", st->processes);
+	em_u64(e, "files", st->files);
+	em_u64(e, "absolute_addresses", st->absolute);
+	em_u64(e, "dropped_calls", st->dropped);
+	em_f64(e, "host_seconds", secs);
+	em_f64(e, "host_lines_per_sec", secs > 0 ? (double)st->lines / secs : 0);
+	em_u64(e, "host_max_rss_kb", max_rss_kb());
+}
+
+/* ---- mmsim import ---- */
+
+static int cmd_import(int argc, char **argv)
+{
+	static const char *help =
+		"usage: mmsim import perf|strace FILE [-o OUT] [--no-compute] [--json]\n\n"
+		"Turns a recording into an mmsim trace (docs/trace-format.md): 'perf' reads\n"
+		"`perf script --show-mmap-events --show-task-events` output of the recipe in\n"
+		"docs/trace-format.md (or 'mmsim record'), 'strace' reads `strace -f -ttt -e\n"
+		"trace=%memory,process` output. FILE may be plain, .xz or .zst.\n\n"
+		"  -o, --output OUT  the trace to write (default: NAME.mmtrace from FILE's name)\n"
+		"  --no-compute      drop the compute gaps between a thread's events\n"
+		"  --json            print the summary as one JSON object\n"
+		"  --help            this text\n";
+	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
+					      { "no-compute", no_argument, 0, 'N' },
+					      { "json", no_argument, 0, 'j' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	const char *cmd = "import", *out = NULL;
+	struct tr_import_opts io = { 0 };
+	bool json = false;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h': fputs(help, stdout); return 0;
+		case 'o': out = optarg; break;
+		case 'N': io.no_compute = true; break;
+		case 'j': json = true; break;
+		default: return cli_bad_option(cmd);
+		}
+	}
+	if (optind + 2 != argc)
+		return cli_error(cmd, "expected a format (perf or strace) and one FILE");
+	enum tr_format f = !strcmp(argv[optind], "perf") ? TR_FMT_PERF : !strcmp(argv[optind], "strace") ? TR_FMT_STRACE
+												      : TR_FMT_UNKNOWN;
+	if (f == TR_FMT_UNKNOWN)
+		return cli_error(cmd, "'%s' is not a format to import (perf or strace)", argv[optind]);
+	const char *in = argv[optind + 1];
+	char outbuf[1100];
+	if (!out) {
+		default_out(in, outbuf, sizeof(outbuf));
+		out = outbuf;
+	}
+	struct tr_import_stats st;
+	double secs;
+	if (convert(cmd, f, in, out, &io, &st, &secs))
+		return 2;
+	struct em e;
+	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
+	em_begin(&e);
+	emit_import(&e, in, out, format_name(f), &st, secs);
+	em_end(&e);
+	return 0;
+}
+
+/* ---- mmsim trace-dump, trace-compile ---- */
+
+/* The arguments both commands take: one input file and -o OUT. -1 to go on, else the exit status. */
+static int one_in_out(const char *cmd, const char *help, const char *what, int argc, char **argv, const char **out)
+{
+	int rc = cli_opt_output(cmd, help, argc, argv, out);
+	if (rc < 0 && optind + 1 != argc)
+		return cli_error(cmd, "expected one %s", what);
+	return rc;
+}
+
+static int cmd_dump(int argc, char **argv)
+{
+	static const char *help = "usage: mmsim trace-dump TRACE [-o OUT]\n\n"
+				  "Writes a binary mmsim trace in its text form (docs/trace-format.md), which\n"
+				  "'mmsim trace-compile' turns back into the same trace.\n\n"
+				  "  -o, --output OUT  write here instead of standard output\n"
+				  "  --help            this text\n";
+	const char *cmd = "trace-dump", *out = NULL;
+	int rc0 = one_in_out(cmd, help, "TRACE", argc, argv, &out);
+	if (rc0 >= 0)
+		return rc0;
+	FILE *f = out ? fopen(out, "w") : stdout;
+	if (!f)
+		return cli_error(cmd, "%s: cannot create: %s", out, strerror(errno));
+	char err[1024];
+	int rc = tr_dump(argv[optind], f, err, sizeof(err));
+	bool werr = out ? fclose(f) != 0 : fflush(f) != 0;
+	if (rc)
+		return cli_error(cmd, "%s", err);
+	if (werr)
+		return cli_error(cmd, "%s: write error", out ? out : "standard output");
+	return 0;
+}
+
+static int cmd_compile(int argc, char **argv)
+{
+	static const char *help = "usage: mmsim trace-compile TEXT [-o OUT]\n\n"
+				  "Turns the text form of a trace (docs/trace-format.md; plain, .xz or .zst)\n"
+				  "into the binary form. Errors name the line.\n\n"
+				  "  -o, --output OUT  the trace to write (default: NAME.mmtrace from TEXT's name)\n"
+				  "  --help            this text\n";
+	const char *cmd = "trace-compile", *out = NULL;
+	int rc0 = one_in_out(cmd, help, "TEXT file", argc, argv, &out);
+	if (rc0 >= 0)
+		return rc0;
+	char outbuf[1100], err[1024];
+	if (!out) {
+		default_out(argv[optind], outbuf, sizeof(outbuf));
+		out = outbuf;
+	}
+	if (tr_compile(argv[optind], out, err, sizeof(err)))
+		return cli_error(cmd, "%s", err);
+	return 0;
+}
+
+/* ---- mmsim record ---- */
+
+/* path of an executable named `name` on PATH (or name itself if it holds a '/'), or false. */
+static bool which(const char *name, char *out, size_t n)
+{
+	if (strchr(name, '/')) {
+		snprintf(out, n, "%s", name);
+		return access(out, X_OK) == 0;
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t k = strcspn(path, ":");
+		snprintf(out, n, "%.*s/%s", (int)k, path, name);
+		if (k && access(out, X_OK) == 0)
+			return true;
+		path += k + (path[k] == ':');
+	}
+	return false;
+}
+
+/* Run argv with stdout to `out_path` (or inherited); the exit status, or -1 if it could not start. */
+static int run(char *const *argv, const char *out_path)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (out_path) {
+			int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (fd < 0 || dup2(fd, 1) < 0)
+				_exit(127);
+			close(fd);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Copy the file src to dst. 0, or -1 (errno set). */
+static int copy_file(const char *src, const char *dst)
+{
+	FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
+	char buf[1 << 16];
+	size_t n;
+	bool bad = !in || !out;
+	while (!bad && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		bad = fwrite(buf, 1, n, out) != n;
+	bad |= in && ferror(in);
+	if (in)
+		fclose(in);
+	if (out)
+		bad |= fclose(out) != 0;
+	return bad ? -1 : 0;
+}
+
+static const char *const tracefs_dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing", NULL };
+
+/* Whether the kernel offers the tracepoints the recipe records; otherwise print what to do. */
+static bool check_kernel(const char *cmd)
+{
+	static const char *const events[] = { "exceptions/page_fault_user", "raw_syscalls/sys_enter",
+					      "raw_syscalls/sys_exit", "signal/signal_deliver",
+					      "sched/sched_process_fork", NULL };
+	const char *fs = NULL;
+	bool denied = false;
+	for (int i = 0; tracefs_dirs[i]; i++) {
+		char p[256];
+		snprintf(p, sizeof(p), "%s/events", tracefs_dirs[i]);
+		if (access(p, R_OK | X_OK) == 0) {
+			fs = tracefs_dirs[i];
+			break;
+		}
+		denied |= errno == EACCES;
+	}
+	if (!fs) {
+		if (denied)
+			cli_error(cmd, "cannot read the kernel's tracing directory (/sys/kernel/tracing): run as root, or "
+				       "make tracefs readable (mount -o remount,mode=755 /sys/kernel/tracing)");
+		else
+			cli_error(cmd, "no tracefs: mount it (mount -t tracefs nodev /sys/kernel/tracing); the kernel "
+				       "needs CONFIG_TRACEPOINTS and CONFIG_FTRACE_SYSCALLS");
+		return false;
+	}
+	for (int i = 0; events[i]; i++) {
+		char p[300];
+		snprintf(p, sizeof(p), "%s/events/%s", fs, events[i]);
+		if (access(p, F_OK)) {
+			cli_error(cmd, "this kernel has no %s tracepoint (%s): recording needs an x86-64 kernel with "
+				       "CONFIG_TRACEPOINTS and CONFIG_FTRACE_SYSCALLS",
+				  events[i], p);
+			return false;
+		}
+	}
+	if (geteuid() != 0) {
+		FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+		int level = 2;
+		if (f) {
+			if (fscanf(f, "%d", &level) != 1)
+				level = 2;
+			fclose(f);
+		}
+		if (level > -1) {
+			cli_error(cmd, "kernel.perf_event_paranoid is %d: recording tracepoints as a user needs -1 "
+				       "(sudo sysctl kernel.perf_event_paranoid=-1) or CAP_PERFMON, or run as root",
+				  level);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int cmd_record(int argc, char **argv)
+{
+	static const char *help =
+		"usage: mmsim record -o OUT [--perf-text FILE] [--no-compute] -- CMD [ARGS...]\n\n"
+		"Records CMD with Linux perf (the recipe of docs/trace-format.md: every mm\n"
+		"system call, user page fault, signal and task event, and the kernel's mapping\n"
+		"records), runs perf script, and imports the result into the trace OUT.\n"
+		"Needs perf (Debian: apt-get install linux-perf) and root, or\n"
+		"kernel.perf_event_paranoid=-1. The perf program can be chosen with $MMSIM_PERF.\n\n"
+		"  -o, --output OUT  the trace to write\n"
+		"  --perf-text FILE  also keep perf script's text here\n"
+		"  --no-compute      drop the compute gaps between a thread's events\n"
+		"  --json            print the import summary as one JSON object\n"
+		"  --help            this text\n";
+	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
+					      { "perf-text", required_argument, 0, 'P' },
+					      { "no-compute", no_argument, 0, 'N' },
+					      { "json", no_argument, 0, 'j' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	const char *cmd = "record", *out = NULL, *keep = NULL;
+	struct tr_import_opts io = { 0 };
+	bool json = false;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h': fputs(help, stdout); return 0;
+		case 'o': out = optarg; break;
+		case 'P': keep = optarg; break;
+		case 'N': io.no_compute = true; break;
+		case 'j': json = true; break;
+		default: return cli_bad_option(cmd);
+		}
+	}
+	if (!out)
+		return cli_error(cmd, "-o OUT is required");
+	if (optind >= argc)
+		return cli_error(cmd, "expected the command to record after --");
+	char perf[4096];
+	const char *pname = getenv("MMSIM_PERF") && *getenv("MMSIM_PERF") ? getenv("MMSIM_PERF") : "perf";
+	if (!which(pname, perf, sizeof(perf)))
+		return cli_error(cmd, "perf is not installed (%s not found): install it (Debian: apt-get install "
+				      "linux-perf; Ubuntu: apt-get install linux-tools-$(uname -r))",
+				 pname);
+	if (!check_kernel(cmd))
+		return 2;
+	char dir[4096], data[4200], text[4200];
+	snprintf(dir, sizeof(dir), "%s/mmsim-record-XXXXXX", util_tmpdir());
+	if (!mkdtemp(dir))
+		return cli_error(cmd, "%s: cannot make a directory: %s", dir, strerror(errno));
+	snprintf(data, sizeof(data), "%s/perf.data", dir);
+	snprintf(text, sizeof(text), "%s/perf.txt", dir);
+	/* The recipe: the filter repeated after each raw_syscalls event, since a filter binds to one event. */
+	static char filter[] = "id == 9 || id == 10 || id == 11 || id == 12 || id == 25 || id == 28 || id == 56 || "
+			       "id == 57 || id == 58 || id == 59 || id == 60 || id == 231 || id == 329 || id == 435";
+	int n = argc - optind;
+	char **av = xzalloc(sizeof(char *) * (size_t)(n + 32));
+	int k = 0;
+	static char a_record[] = "record", a_d[] = "-d", a_e[] = "-e", a_pf[] = "exceptions:page_fault_user",
+		    a_enter[] = "raw_syscalls:sys_enter", a_exit[] = "raw_syscalls:sys_exit", a_filter[] = "--filter",
+		    a_sig[] = "signal:signal_deliver", a_fork[] = "sched:sched_process_fork",
+		    a_pexit[] = "sched:sched_process_exit", a_pexec[] = "sched:sched_process_exec", a_o[] = "-o",
+		    a_dd[] = "--";
+	char *pre[] = { perf,	a_record, a_d,	    a_e, a_pf,	   a_e, a_enter, a_filter, filter, a_e,	    a_exit, a_filter,
+			filter, a_e,	  a_sig,    a_e, a_fork,   a_e, a_pexit, a_e,	   a_pexec, a_o,    data,   a_dd };
+	for (size_t i = 0; i < ARRAY_SIZE(pre); i++)
+		av[k++] = pre[i];
+	for (int i = 0; i < n; i++)
+		av[k++] = argv[optind + i];
+	av[k] = NULL;
+	int rc = run(av, NULL);
+	xfree(av);
+	struct stat sb;
+	int ret = 2;
+	if (rc < 0 || stat(data, &sb) || sb.st_size == 0) {
+		cli_error(cmd, "perf record failed (exit status %d); its messages are above", rc);
+		goto out;
+	}
+	if (rc)
+		fprintf(stderr, "mmsim record: note: the recorded command exited with status %d\n", rc);
+	static char a_script[] = "script", a_i[] = "-i", a_mm[] = "--show-mmap-events", a_task[] = "--show-task-events";
+	char *sv[] = { perf, a_script, a_i, data, a_mm, a_task, NULL };
+	rc = run(sv, text);
+	if (rc) {
+		cli_error(cmd, "perf script failed (exit status %d); its messages are above", rc);
+		goto out;
+	}
+	struct tr_import_stats st;
+	double secs;
+	if (convert(cmd, TR_FMT_PERF, text, out, &io, &st, &secs))
+		goto out;
+	if (keep && copy_file(text, keep))
+		fprintf(stderr, "mmsim record: could not copy perf script's text to %s: %s\n", keep, strerror(errno));
+	struct em e;
+	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
+	em_begin(&e);
+	emit_import(&e, keep ? keep : "perf script output", out, "perf", &st, secs);
+	em_end(&e);
+	ret = 0;
+out:
+	unlink(data);
+	unlink(text);
+	rmdir(dir);
+	return ret;
+}
+
+/* ---- mmsim replay ---- */
+
+static struct ev_src *rp_spawn(void *ctx, uint32_t tid) { return tr_src_open(ctx, tid); }
+
+/* ---- the layout summary: placement-independent, so that designs can be compared ---- */
+
+struct lay_run {
+	uint32_t kind, file, prot, flags;
+	uint64_t pgoff, pages;
+};
+
+struct lay {
+	struct lay_run *r;
+	size_t n, cap;
+};
+
+static void lay_visit(void *arg, const struct vm_range *v)
+{
+	struct lay *l = arg;
+	if (l->n == l->cap)
+		l->r = xrealloc(l->r, sizeof(*l->r) * (l->cap = l->cap ? l->cap * 2 : 64));
+	l->r[l->n++] = (struct lay_run){ v->kind, v->kind == VM_KIND_FILE ? v->file_id : 0, v->prot,
+					 v->flags & (VM_RANGE_SHARED | VM_RANGE_STACK),
+					 v->kind == VM_KIND_FILE ? v->pgoff : 0, (v->end - v->start) >> PAGE_SHIFT };
+}
+
+static int lay_cmp(const void *a, const void *b)
+{
+	const struct lay_run *x = a, *y = b;
+#define C(f)                            \
+	if (x->f != y->f)               \
+		return x->f < y->f ? -1 : 1
+	C(kind);
+	C(file);
+	C(prot);
+	C(flags);
+	C(pgoff);
+#undef C
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/*
+ * One block per process: anonymous pages counted per (protection, shared,
+ * stack), and file pages as runs of (file, offset) per protection. Both are
+ * the same whichever addresses a design chose. Blocks are sorted.
+ */
+static int write_layout(struct ex *x, const char *path)
+{
+	uint32_t np = ex_nprocs(x);
+	char **blocks = xzalloc(sizeof(char *) * (np ? np : 1));
+	for (uint32_t i = 0; i < np; i++) {
+		struct lay l = { 0 };
+		vm_layout(ex_as(x, i), 0, VM_TASK_SIZE + PAGE_SIZE, lay_visit, &l);
+		qsort(l.r, l.n, sizeof(*l.r), lay_cmp);
+		/* merge: anonymous runs of equal attributes; file runs that continue each other */
+		size_t m = 0;
+		for (size_t j = 0; j < l.n; j++) {
+			struct lay_run *p = m ? &l.r[m - 1] : NULL, *c = &l.r[j];
+			if (p && p->kind == c->kind && p->file == c->file && p->prot == c->prot && p->flags == c->flags &&
+			    (c->kind == VM_KIND_ANON || p->pgoff + p->pages == c->pgoff))
+				p->pages += c->pages;
+			else
+				l.r[m++] = *c;
+		}
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		fputs("process\n", f);
+		for (size_t j = 0; j < m; j++) {
+			const struct lay_run *r = &l.r[j];
+			fprintf(f, "  %s %c%c%c %s%s", r->kind == VM_KIND_FILE ? "file" : "anon", r->prot & 1 ? 'r' : '-',
+				r->prot & 2 ? 'w' : '-', r->prot & 4 ? 'x' : '-',
+				r->flags & VM_RANGE_SHARED ? "shared" : "private", r->flags & VM_RANGE_STACK ? " stack" : "");
+			if (r->kind == VM_KIND_FILE)
+				fprintf(f, " file=%u pgoff=0x%llx", r->file, (unsigned long long)r->pgoff);
+			fprintf(f, " pages=%llu\n", (unsigned long long)r->pages);
+		}
+		fclose(f);
+		blocks[i] = buf;
+		xfree(l.r);
+	}
+	qsort(blocks, np, sizeof(*blocks), str_cmp);
+	FILE *out = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	int rc = out ? 0 : -1;
+	for (uint32_t i = 0; i < np; i++) {
+		if (out)
+			fputs(blocks[i], out);
+		free(blocks[i]);
+	}
+	xfree(blocks);
+	if (out && out != stdout && fclose(out))
+		rc = -1;
+	return rc;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	static const char *help =
+		"usage: mmsim replay TRACE --design NAME [--cores N] [--json] [OPTIONS]\n\n"
+		"Replays a trace against a design: every recorded thread runs on the simulated\n"
+		"cores (round robin; threads sharing a core are time-sliced), every process has\n"
+		"its own address space, recorded faults are replayed as accesses, and each\n"
+		"fault's outcome is checked against the recording. TRACE is a binary trace, its\n"
+		"text form, or perf script / strace output (imported on the fly). Prints the\n"
+		"same result record as 'mmsim run', plus faults and fault_outcome_mismatches.\n\n"
+		"  --layout FILE     after the replay, write each process's final layout (pages\n"
+		"                    per protection and kind, independent of addresses) to FILE\n"
+		"  --no-compute      perf/strace input: drop the compute gaps\n" SYS_HELP CLI_COMMON_HELP;
+	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS,
+					      { "layout", required_argument, 0, 'Y' },
+					      { "no-compute", no_argument, 0, 'N' },
+					      { 0, 0, 0, 0 } };
+	const char *cmd = "replay", *layout = NULL;
+	struct cli_common o;
+	cli_common_defaults(&o);
+	struct sysopts so;
+	sys_defaults(&so);
+	struct tr_import_opts io = { 0 };
+	int opt, r;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0 || (r == 0 && (r = sys_opt(&so, cmd, opt, optarg)) > 0))
+			continue;
+		if (r < 0)
+			return 2;
+		switch (opt) {
+		case 'h': fputs(help, stdout); return 0;
+		case 'Y': layout = optarg; break;
+		case 'N': io.no_compute = true; break;
+		default: return cli_bad_option(cmd);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_error(cmd, "expected one TRACE");
+	if (cli_common_finish(&o, cmd))
+		return 2;
+	const char *in = argv[optind];
+	char err[1024];
+	enum tr_format f = tr_detect(in, err, sizeof(err));
+	if (f == TR_FMT_UNKNOWN)
+		return cli_error(cmd, "%s", err);
+	char tmp[4200] = "";
+	const char *path = in;
+	double import_secs = 0;
+	if (f != TR_FMT_BINARY) {
+		snprintf(tmp, sizeof(tmp), "%s/mmsim-replay-XXXXXX", util_tmpdir());
+		int fd = mkstemp(tmp);
+		if (fd < 0)
+			return cli_error(cmd, "%s: cannot make a temporary file: %s", tmp, strerror(errno));
+		close(fd);
+		struct tr_import_stats st;
+		if (convert(cmd, f, in, tmp, &io, &st, &import_secs)) {
+			unlink(tmp);
+			return 2;
+		}
+		path = tmp;
+	}
+	int ret = 2;
+	struct tr_reader *rd = tr_open(path, 0, err, sizeof(err));
+	if (!rd) {
+		cli_error(cmd, "%s", err);
+		goto out;
+	}
+	const struct tr_header *h = tr_reader_header(rd);
+	struct boot *b = sys_boot(&so, &o, cmd);
+	if (!b) {
+		tr_close(rd);
+		goto out;
+	}
+	struct tr_replay *rp = tr_replay_new(path, h);
+	struct ex *x = ex_create(b->sys);
+	x->spawn = rp_spawn;
+	x->spawn_ctx = rp;
+	/* Files exist from the start, with the sizes the recording saw. */
+	for (uint32_t i = 0; i < h->nfiles; i++)
+		ex_file(x, h->files[i].id, h->files[i].size ? h->files[i].size : PAGE_SIZE);
+	uint32_t core = 0, procs = 0;
+	for (uint32_t i = 0; i < h->nthreads; i++)
+		if (!h->threads[i].parent)
+			ex_add_thread(x, h->threads[i].pid, h->threads[i].tid, tr_src_open(rp, h->threads[i].tid),
+				      core++ % o.cores);
+	for (uint32_t i = 0; i < h->nthreads; i++) {
+		bool seen = false;
+		for (uint32_t j = 0; j < i && !seen; j++)
+			seen = h->threads[j].pid == h->threads[i].pid;
+		procs += !seen;
+	}
+	uint32_t nthreads = h->nthreads;
+	tr_close(rd);
+	if (tl_request)
+		tl_attach(b->sim, tl_request);
+	ex_run(x);
+	const char *base = strrchr(in, '/');
+	int tl_status = 0;
+	if (tl_request) {
+		char heading[256];
+		snprintf(heading, sizeof(heading), "%s, %s, %u cores", so.design, base ? base + 1 : in, o.cores);
+		tl_status = tl_finish(b->sim, tl_request, heading, cmd);
+	}
+	if (x->err[0]) {
+		cli_error(cmd, "%s", x->err);
+	} else {
+		struct em e;
+		em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
+		em_begin(&e);
+		report_emit(&e, &(struct report_in){ .o = &o, .b = b, .x = x, .workload = base ? base + 1 : in });
+		em_str(&e, "trace", in);
+		em_str(&e, "trace_format", format_name(f));
+		em_u64(&e, "trace_threads", nthreads);
+		em_u64(&e, "trace_processes", procs);
+		struct tr_replay_stats rs;
+		tr_replay_stats(rp, &rs);
+		em_u64(&e, "trace_events", rs.events);
+		em_u64(&e, "faults", rs.faults);
+		em_u64(&e, "sync_waits", rs.sync_waits);
+		em_u64(&e, "sync_timeouts", rs.sync_timeouts);
+		em_f64(&e, "host_import_seconds", import_secs);
+		em_u64(&e, "host_max_rss_kb", max_rss_kb());
+		em_end(&e);
+		ret = tl_status;
+		if (layout && write_layout(x, layout)) {
+			cli_error(cmd, "%s: cannot write the layout", layout);
+			ret = 2;
+		}
+	}
+	ex_destroy(x);
+	tr_replay_free(rp);
+	int64_t leaked = boot_destroy(b);
+	if (leaked) {
+		fprintf(stderr, "mmsim replay: %lld frames still in use after teardown (a leak in design '%s')\n",
+			(long long)leaked, so.design);
+		ret = 1;
+	}
+out:
+	if (tmp[0])
+		unlink(tmp);
+	return ret;
+}
+
+const struct cli_cmd cli_cmd_import = { "import", "turn perf script or strace output into a trace", cmd_import };
+const struct cli_cmd cli_cmd_record = { "record", "record a program with perf into a trace", cmd_record };
+const struct cli_cmd cli_cmd_replay = { "replay", "replay a trace against a design", cmd_replay };
+const struct cli_cmd cli_cmd_trace_dump = { "trace-dump", "write a binary trace as text", cmd_dump };
+const struct cli_cmd cli_cmd_trace_compile = { "trace-compile", "turn a text trace into a binary trace", cmd_compile };

@@ -1,0 +1,196 @@
+/* common.c: option parsing, error messages and the common result keys shared by every mmsim subcommand. */
+#include "app/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "mmsim %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (!arg || !*arg || *arg == '-' || *arg == '+') {
+		cli_error(cmd, "--%s: '%s' is not a number (expected %llu..%llu)", opt, arg ? arg : "",
+			  (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 0);
+	if (errno || *end) {
+		cli_error(cmd, "--%s: '%s' is not a number (expected %llu..%llu)", opt, arg,
+			  (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	if (v < min || v > max) {
+		cli_error(cmd, "--%s: %llu is out of range (expected %llu..%llu)", opt, v,
+			  (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_bytes(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char num[32];
+	size_t n = arg ? strlen(arg) : 0;
+	const char *units = "KMG", *u = n ? strchr(units, arg[n - 1] & ~0x20) : NULL;
+	if (!u || n >= sizeof(num) || n < 2)
+		return cli_u64(cmd, opt, arg, min, max, out);
+	memcpy(num, arg, n - 1);
+	num[n - 1] = 0;
+	uint64_t v, shift = 10 * (uint64_t)(u - units + 1);
+	if (cli_u64(cmd, opt, num, 0, UINT64_MAX >> shift, &v))
+		return -1;
+	v <<= shift;
+	if (v < min || v > max) {
+		cli_error(cmd, "--%s: %s is out of range (expected %llu..%llu bytes)", opt, arg, (unsigned long long)min,
+			  (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, const char **out)
+{
+	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h': fputs(help, stdout); return 0;
+		case 'o': *out = optarg; break;
+		default: return cli_bad_option(cmd);
+		}
+	}
+	return -1;
+}
+
+int cli_bad_option(const char *cmd)
+{
+	/* getopt has printed what was wrong, prefixed with argv[0] = "mmsim CMD". */
+	fprintf(stderr, "Try 'mmsim %s --help'.\n", cmd);
+	return 2;
+}
+
+void cli_common_defaults(struct cli_common *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->machine_name = MACHINE_DEFAULT;
+	o->mode = SIM_DET;
+	o->quantum = 0;
+	o->cores = 1;
+	o->seed = 1;
+}
+
+int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *arg)
+{
+	uint64_t v;
+	switch (opt) {
+	case 'M':
+		o->machine_name = arg;
+		return 1;
+	case 'm':
+		if (!strcmp(arg, "det") || !strcmp(arg, "deterministic"))
+			o->mode = SIM_DET;
+		else if (!strcmp(arg, "par") || !strcmp(arg, "parallel"))
+			o->mode = SIM_PAR;
+		else
+			return cli_error(cmd, "--mode: '%s' is not a mode (det or par)", arg), -1;
+		return 1;
+	case 'q':
+		if (cli_u64(cmd, "quantum", arg, 1, 1000000000, &v))
+			return -1;
+		o->quantum = v;
+		return 1;
+	case 'c':
+		if (cli_u64(cmd, "cores", arg, 1, SIM_MAX_CORES, &v))
+			return -1;
+		o->cores = (uint32_t)v;
+		return 1;
+	case 'j':
+		o->json = true;
+		return 1;
+	case 'L':
+		if (cli_u64(cmd, "lookahead", arg, 0, 1000000000, &v))
+			return -1;
+		o->lookahead = v;
+		return 1;
+	case 's':
+		if (cli_u64(cmd, "seed", arg, 0, UINT64_MAX, &v))
+			return -1;
+		o->seed = v;
+		return 1;
+	}
+	return 0;
+}
+
+int cli_common_finish(struct cli_common *o, const char *cmd)
+{
+	char err[512];
+	if (machine_load(&o->m, o->machine_name, err, sizeof(err))) {
+		cli_error(cmd, "--machine: %s", err);
+		return -1;
+	}
+	if (o->cores > machine_max_cores(&o->m)) {
+		cli_error(cmd, "--cores: %u is more than machine '%s' has (%u = %u sockets x %u CCX x %u cores)",
+			  o->cores, o->m.name, machine_max_cores(&o->m), o->m.sockets, o->m.ccx_per_socket,
+			  o->m.cores_per_ccx);
+		return -1;
+	}
+	return 0;
+}
+
+void cli_emit_common(struct em *e, const struct cli_common *o, const struct sim *s, uint64_t ops)
+{
+	cycles_t mk = sim_makespan(s);
+	double secs = machine_seconds(&o->m, mk);
+	em_str(e, "machine", o->m.name);
+	em_str(e, "mode", o->mode == SIM_DET ? "det" : "par");
+	if (o->mode == SIM_PAR)
+		em_u64(e, "quantum", s->o.quantum);
+	else
+		em_u64(e, "lookahead", o->lookahead);
+	em_u64(e, "seed", o->seed);
+	em_u64(e, "cores", o->cores);
+	em_u64(e, "ops", ops);
+	em_u64(e, "sim_cycles", mk);
+	em_f64(e, "sim_seconds", secs);
+	em_f64(e, "ops_per_sim_sec", secs > 0 ? (double)ops / secs : 0);
+	em_f64(e, "host_seconds", s->host_seconds);
+}
+
+void cli_emit_sim_stats(struct em *e, const struct sim *s)
+{
+	struct sim_core_stats st;
+	sim_stats_sum(s, &st);
+	em_u64(e, "line_hits", st.line_hits);
+	em_u64(e, "line_transfers", st.line_xfers);
+	em_u64(e, "line_mem_fills", st.line_mem);
+	em_u64(e, "line_wait_cycles", st.line_wait);
+	em_u64(e, "lock_acquires", st.lock_acquires);
+	em_u64(e, "lock_contended", st.lock_contended);
+	em_u64(e, "lock_spin_cycles", st.spin);
+	em_u64(e, "lock_sleep_cycles", st.sleep);
+	em_u64(e, "irqs_sent", st.irqs_sent);
+	em_u64(e, "irqs_taken", st.irqs_taken);
+	em_u64(e, "irq_cycles", st.irq_cycles);
+	em_u64(e, "sched_handoffs", st.handoffs);
+	em_u64(e, "host_barrier_waits", st.barriers);
+}

@@ -1,0 +1,102 @@
+/* report.c: the result record every simulation command prints: configuration, throughput, latencies, TLB, shootdowns, locks, memory. */
+#include "app/report.h"
+
+#include <string.h>
+
+void report_emit(struct em *e, const struct report_in *in)
+{
+	const struct cli_common *o = in->o;
+	struct boot *b = in->b;
+	struct ex_core_stats tot;
+	cycles_t window = 0;
+	ex_totals(in->x, &tot, &window);
+	double secs = machine_seconds(&o->m, window);
+
+	em_str(e, "design", b->sys->d->name);
+	em_str(e, "workload", in->workload);
+	em_str(e, "contention", in->contention ? in->contention : "-");
+	em_bool(e, "fixed", in->fixed);
+	em_u64(e, "ops_per_thread", in->ops_per_thread);
+	em_bool(e, "processes", in->processes);
+	em_u64(e, "size_bytes", in->size);
+	em_str(e, "machine", o->m.name);
+	em_str(e, "mode", o->mode == SIM_DET ? "det" : "par");
+	em_u64(e, o->mode == SIM_DET ? "lookahead" : "quantum", o->mode == SIM_DET ? o->lookahead : b->sim->o.quantum);
+	em_u64(e, "seed", o->seed);
+	em_u64(e, "cores", o->cores);
+	em_bool(e, "thp", b->sys->o.thp_always);
+	em_bool(e, "lazy_flush", b->sys->o.lazy_flush);
+	em_u64(e, "ops", tot.ops);
+	em_u64(e, "events", tot.events);
+	em_u64(e, "sim_cycles", window);
+	em_f64(e, "sim_seconds", secs);
+	em_f64(e, "ops_per_sim_sec", secs > 0 ? (double)tot.ops / secs : 0);
+
+	/* Latency of each kind of call, in cycles, syscall or trap entry included. */
+	struct vm_core_stats vs;
+	vm_stats_sum(b->sys, &vs);
+	for (int k = 0; k < VM_OP_COUNT; k++) {
+		char key[64];
+		snprintf(key, sizeof(key), "%s_calls", vm_op_names[k]);
+		em_u64(e, key, vs.calls[k]);
+		snprintf(key, sizeof(key), "%s_errors", vm_op_names[k]);
+		em_u64(e, key, vs.errors[k]);
+		snprintf(key, sizeof(key), "%s_mean_cycles", vm_op_names[k]);
+		em_f64(e, key, vs.lat[k].n ? (double)vs.lat[k].sum / (double)vs.lat[k].n : 0);
+		static const double pct[] = { 50, 90, 99 };
+		for (size_t i = 0; i < ARRAY_SIZE(pct); i++) {
+			snprintf(key, sizeof(key), "%s_p%.0f_cycles", vm_op_names[k], pct[i]);
+			em_u64(e, key, hist_pct(&vs.lat[k], pct[i]));
+		}
+		snprintf(key, sizeof(key), "%s_max_cycles", vm_op_names[k]);
+		em_u64(e, key, vs.lat[k].max);
+	}
+	em_u64(e, "accesses", vs.accesses);
+	em_u64(e, "segv", vs.segv);
+	em_u64(e, "frames_zeroed", vs.frames_zeroed);
+	em_u64(e, "frames_copied", vs.frames_copied);
+	em_u64(e, "zero_cycles", (vs.frames_zeroed + vs.frames_copied) * o->m.zero_page); /* clearing and copying */
+	vm_stats_free(&vs);
+
+	struct mmu_cpu_stats ms;
+	mmu_stats_sum(b->mmu, &ms);
+	em_u64(e, "tlb_l1_hits", ms.l1_hits);
+	em_u64(e, "tlb_l2_hits", ms.l2_hits);
+	em_u64(e, "walks", ms.walks);
+	em_f64(e, "tlb_l1_hit_rate", ms.accesses ? (double)ms.l1_hits / (double)ms.accesses : 0);
+	em_f64(e, "tlb_l2_hit_rate", ms.accesses > ms.l1_hits ? (double)ms.l2_hits / (double)(ms.accesses - ms.l1_hits) : 0);
+	em_u64(e, "walk_cycles", ms.walk_cycles);
+	em_u64(e, "walk_pte_reads", ms.walk_reads);
+	em_u64(e, "psc_hits", ms.psc_hits);
+	em_u64(e, "hw_faults", ms.faults);
+	em_u64(e, "shootdowns", ms.shootdowns);
+	em_u64(e, "ipis", ms.shootdown_targets);
+	em_u64(e, "shootdown_wait_cycles", ms.shootdown_wait);
+	em_u64(e, "invlpg", ms.invlpg);
+	em_u64(e, "flush_pcid", ms.flush_pcid);
+	em_u64(e, "full_flushes", ms.flush_full);
+	em_u64(e, "pages_flushed", vs.pages_flushed);
+	em_u64(e, "flush_batches_full", vs.full_flushes);
+	em_u64(e, "tlb_coherence_violations", ms.tlb_violations);
+	em_bool(e, "tlb_checker", b->mmu->o.check);
+
+	cli_emit_sim_stats(e, b->sim);
+	struct vm_as *as = ex_as(in->x, 0);
+	if (as) {
+		em_u64(e, "metadata_bytes", b->sys->d->metadata_bytes(as));
+		em_u64(e, "frames_in_use", (uint64_t)pm_in_use(b->mmu->pm));
+		em_u64(e, "pt_pages_in_use", (uint64_t)pm_pt_in_use(b->mmu->pm));
+		/* Design-specific counters: in JSON and tables; a CSV keeps the columns every design has. */
+		bool saved = e->designless;
+		e->designless = e->fmt == EM_CSV;
+		b->sys->d->stats(as, e);
+		e->designless = saved;
+	}
+	em_u64(e, "result_mismatches", tot.result_mismatches);
+	em_u64(e, "fault_outcome_mismatches", tot.fault_outcome_mismatches);
+	em_u64(e, "context_switches", tot.ctx_switches);
+	em_u64(e, "processes_run", ex_nprocs(in->x)); /* initial and forked */
+	em_u64(e, "threads_run", ex_nthreads(in->x)); /* initial and created */
+	em_f64(e, "host_seconds", b->sim->host_seconds);
+	em_f64(e, "host_events_per_sec", b->sim->host_seconds > 0 ? (double)tot.events / b->sim->host_seconds : 0);
+}

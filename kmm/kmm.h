@@ -1,0 +1,167 @@
+/* kmm.h: the shared kernel layer for designs that keep VMAs and Linux-style page tables (Linux's mm/memory.c): walks, range edits, flush batches, fault resolution. */
+#ifndef MMSIM_KMM_H
+#define MMSIM_KMM_H
+
+#include "sim/lock.h"
+#include "sim/watch.h"
+#include "vm/vm.h"
+#include "kmm/rules.h"
+
+/*
+ * struct kmm: the page-table half of an mm_struct, embedded in a design's
+ * own mm. Everything here is design-independent: which VMA covers which
+ * address is the design's business, and the design tells this layer what it
+ * needs through struct kmm_vma.
+ *
+ * Contract with the design (what Linux's mm/memory.c assumes of mmap_lock):
+ * - no two calls that edit the entries of overlapping ranges run at once
+ *   (the design serializes them: mmap_lock, or range locks);
+ * - kmm_free_tables(start, end, floor, ceiling) is called only while no
+ *   VMA lies in [floor, ceiling) outside [start, end), and no other call may
+ *   install an entry there meanwhile;
+ * - a fault on a VMA runs only while that VMA cannot change (its per-VMA
+ *   lock, or the design's range lock over it).
+ * Tables are installed under page_table_lock; PTE pages have split locks
+ * (struct kmm_ptd); entries are read and written as modelled lines.
+ */
+struct kmm_stats {
+	_Atomic uint64_t pt_pages;    /* PT pages allocated */
+	_Atomic uint64_t shootdowns;  /* flush batches that interrupted other cores */
+	_Atomic uint64_t cow_copies;  /* copy-on-write faults that copied */
+	_Atomic uint64_t cow_reuses;  /* copy-on-write faults that reused the only reference */
+	_Atomic uint64_t thp_faults;  /* faults that mapped a 2 MiB page */
+};
+
+struct kmm {
+	struct vm_as *as;
+	struct lk_spin page_table_lock; /* mm->page_table_lock: table installs, PMD entries */
+	struct kmm_stats st;
+	/* RSS as a percpu_counter: per-core deltas, folded into the shared count every batch */
+	int32_t *rss_delta; /* per core */
+	_Atomic int64_t rss;
+	struct coh_line rss_line;
+	/*
+	 * range_locked: set by a design whose range locks give each
+	 * kmm_free_tables call its [floor, ceiling) exclusively (no VMA there,
+	 * no fault can install a table there). It then frees without
+	 * page_table_lock, as Linux's free_pgtables does, so that disjoint
+	 * munmaps share no lock. Tables are still installed under it.
+	 */
+	bool range_locked;
+};
+
+/* PT-page descriptor: the split page-table lock of a PTE page. */
+struct kmm_ptd {
+	struct lk_spin ptl;
+};
+
+/* kmm_init / kmm_fini: set up and release the layer's state (not the tables: kmm_destroy_tables). */
+void kmm_init(struct kmm *k, struct vm_as *as);
+void kmm_fini(struct kmm *k);
+
+/* kmm_rss_add: percpu_counter_add with batch max(32, 2 * nr_cpus) (lib/percpu_counter.c, compute_batch_value). */
+void kmm_rss_add(struct kmm *k, struct mmu_cpu *cpu, int32_t n);
+
+static inline void kmm_stat_inc(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
+
+/* ---- flush batches (mmu_gather): pages to invalidate, then frames and tables to free ---- */
+
+#define KMM_FLUSH_CEILING 33 /* tlb_single_page_flush_ceiling */
+
+struct kmm_flush {
+	uint64_t start, end; /* range of pages whose entries changed */
+	bool any;
+	uint64_t *frames;    /* frame references to drop after the flush */
+	uint32_t nframes, cap;
+	struct pm_ptpage **tables; /* PT pages to free after the flush */
+	uint32_t ntables, tcap;
+};
+
+void kmm_flush_page(struct kmm_flush *f, uint64_t va, uint64_t put_pfn);
+void kmm_flush_table(struct kmm_flush *f, struct pm_ptpage *p);
+/*
+ * kmm_flush_finish: invalidate (locally and by shootdown to every core the
+ * space ran on: a full flush beyond KMM_FLUSH_CEILING pages or when tables
+ * go), then release frames and tables. cpu NULL: host teardown, no flush.
+ */
+void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f);
+
+/* ---- page tables (pt.c) ---- */
+
+/* A slot: the entry mapping an address. */
+struct kmm_slot {
+	struct pm_ptpage *p; /* the table holding the entry */
+	unsigned idx;
+	int level;	     /* 1: a PTE; 2: a huge PMD */
+};
+/* kmm_walk: find (allocating tables if alloc) the slot mapping va; with want_pmd, stop at the PMD. false on OOM or a missing table. */
+bool kmm_walk(struct kmm *mm, struct mmu_cpu *cpu, uint64_t va, bool alloc, bool want_pmd, struct kmm_slot *s);
+/* The lock guarding a slot (the PTE page's split lock, or page_table_lock for a PMD). */
+struct lk_spin *kmm_lock_of(struct kmm *mm, const struct kmm_slot *s);
+/* Entry writes and reads, charged as line accesses (cpu NULL: no charge). */
+void kmm_set(struct mmu_cpu *cpu, const struct kmm_slot *s, uint64_t e);
+uint64_t kmm_get(struct mmu_cpu *cpu, const struct kmm_slot *s);
+
+/* Leaf bits for a VMA's protection (vm_page_prot). */
+uint64_t kmm_prot_bits(uint32_t vflags, bool writable_now);
+
+/* Range operations; callers serialize them per range (see the contract). cpu may be NULL (host teardown). */
+void kmm_zap(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct kmm_flush *f);
+void kmm_protect(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, uint32_t vflags,
+		 struct kmm_flush *f);
+void kmm_clean(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct kmm_flush *f);
+/* kmm_free_tables: free tables covering only [floor, ceiling) within [start, end) (free_pgtables; ceiling 0: no limit). */
+void kmm_free_tables(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, uint64_t floor,
+		     uint64_t ceiling, struct kmm_flush *f);
+/* kmm_move: move the entries of [old, old + len) to new (move_page_tables). false on OOM. */
+bool kmm_move(struct kmm *mm, struct mmu_cpu *cpu, uint64_t old, uint64_t new_addr, uint64_t len, struct kmm_flush *f);
+/* kmm_copy: fork's copy_page_range for [start, end): private pages become copy-on-write in both. */
+bool kmm_copy(struct kmm *dst, struct kmm *src, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool private_,
+	      struct kmm_flush *f);
+/*
+ * kmm_advise: madvise's page-table work on [start, end) inside the VMA v:
+ * DONTNEED zaps, FREE cleans, WILLNEED reads the file's pages in; other
+ * advice does nothing here. 0, or -EINVAL where Linux refuses the VMA.
+ * Reads only v's start, flags, file and pgoff (madvise may run beside faults
+ * that give the VMA its anon_vma).
+ */
+struct kmm_vma;
+int kmm_advise(struct kmm *mm, struct mmu_cpu *cpu, const struct kmm_vma *v, uint64_t start, uint64_t end, int advice,
+	       struct kmm_flush *f);
+/* kmm_split_huge: turn the huge PMD mapping va into a PTE table. */
+bool kmm_split_huge(struct kmm *mm, struct mmu_cpu *cpu, uint64_t va);
+/* kmm_destroy_tables: free every table below the root (teardown; entries must be gone). */
+void kmm_destroy_tables(struct kmm *mm, struct mmu_cpu *cpu);
+
+/* ---- fault resolution (fault.c) ---- */
+
+/*
+ * struct kmm_vma: what fault resolution needs of the VMA it runs in, as the
+ * design sees it while the VMA cannot change. anon_prepare gives the VMA an
+ * anon_vma (anon_vma_prepare); it returns false when it cannot do so under
+ * the locks held, and the fault then returns KMM_FAULT_RETRY.
+ */
+struct kmm_vma {
+	uint64_t start, end;
+	uint32_t flags; /* VR_* */
+	struct vm_file *file;
+	uint64_t pgoff;
+	bool has_av;	/* has an anon_vma already */
+	bool (*anon_prepare)(void *arg, struct mmu_cpu *cpu);
+	void *arg;
+};
+
+/* Fault result beyond enum vm_fault: retry with stronger locks (Linux's VM_FAULT_RETRY). */
+#define KMM_FAULT_RETRY ((enum vm_fault)100)
+/* Flag in the error code given to kmm_fault: only the per-VMA lock is held, so a write fault needing an anon_vma retries. */
+#define KMM_PF_VMA_LOCKED 0x80000000u
+
+/*
+ * kmm_fault: resolve a fault at va (x86 error code err, plus
+ * KMM_PF_VMA_LOCKED) in v: access check, anonymous (zero page, THP), file,
+ * private-file and copy-on-write faults. Frames are allocated and zeroed
+ * before the PTE lock is taken, as Linux does. Runs on cpu's core.
+ */
+enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, uint64_t va, uint32_t err);
+
+#endif

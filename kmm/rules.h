@@ -1,0 +1,182 @@
+/* rules.h: Linux's VMA rules as pure functions (flags from mmap/mprotect, merge and anon_vma compatibility), shared by the reference model and VMA-based designs. */
+#ifndef MMSIM_VMRULES_H
+#define MMSIM_VMRULES_H
+
+#include "vm/vm.h"
+
+/* vm_flags bits that decide merging, as Linux's. */
+#define VR_PROT 7u		 /* VM_READ | VM_WRITE | VM_EXEC */
+#define VR_SHARED (1u << 3)	 /* VM_SHARED (and VM_MAYSHARE) */
+#define VR_ACCOUNT (1u << 4)	 /* VM_ACCOUNT: private writable memory is charged */
+#define VR_NORESERVE (1u << 5)	 /* VM_NORESERVE */
+#define VR_GROWSDOWN (1u << 6)	 /* VM_GROWSDOWN */
+#define VR_NOHUGEPAGE (1u << 7)	 /* VM_NOHUGEPAGE (MAP_STACK implies it) */
+#define VR_HUGEPAGE (1u << 8)	 /* VM_HUGEPAGE */
+#define VR_LOCKED (1u << 9)	 /* VM_LOCKED */
+#define VR_RAND (1u << 10)	 /* VM_RAND_READ */
+#define VR_SEQ (1u << 11)	 /* VM_SEQ_READ */
+#define VR_BRK_FLAGS (VM_PROT_READ | VM_PROT_WRITE | VR_ACCOUNT) /* do_brk_flags' VMA */
+
+#define VR_STACK_LIMIT (8ull << 20) /* RLIMIT_STACK default */
+
+/* What merging looks at in a VMA. `file` is compared by identity. */
+struct vr_attr {
+	uint64_t start, end;
+	uint32_t flags;
+	const void *file;
+	uint64_t pgoff; /* pages */
+	uint32_t av;	/* anon_vma identity; 0: none */
+	uint8_t chain;	/* anon_vma_chain length (0 without an anon_vma; 1 unless inherited by fork) */
+};
+
+/* vm_flags for a new mapping (calc_vm_prot_bits, calc_vm_flag_bits, accountable_mapping). */
+static inline uint32_t vr_mmap_flags(int prot, int flags)
+{
+	uint32_t f = (uint32_t)prot & VR_PROT;
+	if ((flags & VM_MAP_TYPE) != VM_MAP_PRIVATE)
+		f |= VR_SHARED;
+	if (flags & VM_MAP_NORESERVE)
+		f |= VR_NORESERVE;
+	if (flags & VM_MAP_GROWSDOWN)
+		f |= VR_GROWSDOWN;
+	if (flags & VM_MAP_STACK)
+		f |= VR_NOHUGEPAGE;
+	if (flags & VM_MAP_LOCKED)
+		f |= VR_LOCKED;
+	if ((f & (VR_NORESERVE | VR_SHARED | VM_PROT_WRITE)) == VM_PROT_WRITE)
+		f |= VR_ACCOUNT;
+	return f;
+}
+
+/*
+ * vm_flags after mprotect (mprotect_fixup): charge memory that becomes
+ * writable, and uncharge anonymous memory that never faulted when it stops
+ * being writable.
+ */
+static inline uint32_t vr_mprotect_flags(uint32_t of, int prot, bool anon_private, bool has_av)
+{
+	uint32_t nf = (of & ~VR_PROT) | ((uint32_t)prot & VR_PROT);
+	if ((nf & VM_PROT_WRITE) && !(of & (VR_ACCOUNT | VM_PROT_WRITE | VR_SHARED | VR_NORESERVE)))
+		nf |= VR_ACCOUNT;
+	else if (!(nf & VM_PROT_WRITE) && (of & VR_ACCOUNT) && anon_private && !has_av)
+		nf &= ~VR_ACCOUNT;
+	return nf;
+}
+
+/* vm_flags after a madvise that changes them (madvise_update_vma); `of` otherwise. */
+static inline uint32_t vr_madvise_flags(uint32_t of, int advice)
+{
+	switch (advice) {
+	case VM_MADV_HUGEPAGE: return (of & ~VR_NOHUGEPAGE) | VR_HUGEPAGE;
+	case VM_MADV_NOHUGEPAGE: return (of & ~VR_HUGEPAGE) | VR_NOHUGEPAGE;
+	case VM_MADV_RANDOM: return (of & ~VR_SEQ) | VR_RAND;
+	case VM_MADV_SEQUENTIAL: return (of & ~VR_RAND) | VR_SEQ;
+	case VM_MADV_NORMAL: return of & ~(VR_RAND | VR_SEQ);
+	}
+	return of;
+}
+
+static inline bool vr_changes_flags(int advice)
+{
+	return advice == VM_MADV_HUGEPAGE || advice == VM_MADV_NOHUGEPAGE || advice == VM_MADV_RANDOM ||
+	       advice == VM_MADV_SEQUENTIAL || advice == VM_MADV_NORMAL;
+}
+
+/* is_mergeable_anon_vma: `nb` is the neighbour whose chain is checked (NULL: none). */
+static inline bool vr_av_ok(uint32_t a1, uint32_t a2, const struct vr_attr *nb)
+{
+	if ((!a1 || !a2) && (!nb || nb->chain == 1))
+		return true;
+	return a1 == a2;
+}
+
+/* can_vma_merge_after: may a range with attributes x follow `prev` in one VMA? */
+static inline bool vr_merge_after(const struct vr_attr *prev, const struct vr_attr *x)
+{
+	return prev->end == x->start && prev->flags == x->flags && prev->file == x->file &&
+	       vr_av_ok(x->av, prev->av, prev) && prev->pgoff + ((prev->end - prev->start) >> PAGE_SHIFT) == x->pgoff;
+}
+
+/* can_vma_merge_before: may x precede `next`? */
+static inline bool vr_merge_before(const struct vr_attr *next, const struct vr_attr *x)
+{
+	return x->end == next->start && next->flags == x->flags && next->file == x->file &&
+	       vr_av_ok(x->av, next->av, next) && next->pgoff == x->pgoff + ((x->end - x->start) >> PAGE_SHIFT);
+}
+
+/* anon_vma_compatible: may b (right after a) share a's anon_vma (or a b's)? Protection may differ. */
+static inline bool vr_av_compatible(const struct vr_attr *a, const struct vr_attr *b)
+{
+	return a->end == b->start && a->file == b->file && !((a->flags ^ b->flags) & ~VR_PROT) &&
+	       b->pgoff == a->pgoff + ((b->start - a->start) >> PAGE_SHIFT);
+}
+
+/* The x86 hint rule: is [a, a + len) free given the VMA `next` at or above it (NULL: none)? */
+static inline bool vr_gap_fits(uint64_t a, uint64_t len, const struct vr_attr *next)
+{
+	if (!next)
+		return true;
+	uint64_t gap = next->start;
+	if (next->flags & VR_GROWSDOWN)
+		gap = gap > VM_STACK_GUARD_GAP ? gap - VM_STACK_GUARD_GAP : 0;
+	return a + len <= gap;
+}
+
+/* The adjusted hint (round_hint_to_min), 0 when there is none. */
+static inline uint64_t vr_hint(uint64_t addr)
+{
+	uint64_t h = addr & ~(PAGE_SIZE - 1);
+	if (h && h < VM_MMAP_MIN_ADDR)
+		h = VM_MMAP_MIN_ADDR;
+	return h;
+}
+
+/* vr_range: what the layout visitor reports for a VMA of as (the heap flag from as's brk). */
+static inline struct vm_range vr_range(const struct vm_as *as, uint64_t start, uint64_t end, uint32_t flags,
+				       struct vm_file *file, uint64_t pgoff)
+{
+	bool heap = !file && start >= as->start_brk && end <= vm_page_up(as->brk) && as->brk > as->start_brk;
+	return (struct vm_range){
+		.start = start,
+		.end = end,
+		.prot = flags & VR_PROT,
+		.flags = (flags & VR_SHARED ? VM_RANGE_SHARED : 0) | (flags & VR_GROWSDOWN ? VM_RANGE_STACK : 0) |
+			 (heap ? VM_RANGE_HEAP : 0),
+		.kind = file ? VM_KIND_FILE : VM_KIND_ANON,
+		.file = file,
+		.file_id = file ? file->id : 0,
+		.pgoff = file ? pgoff : 0,
+	};
+}
+
+/* vr_moved: the VMA a's part from addr after move_vma puts it at new_addr with new_len (copy_vma: unfaulted private anonymous memory takes its new place's pgoff). */
+static inline struct vr_attr vr_moved(struct vr_attr a, uint64_t addr, uint64_t new_addr, uint64_t new_len)
+{
+	a.pgoff += (addr - a.start) >> PAGE_SHIFT;
+	if (!a.file && !(a.flags & VR_SHARED) && !a.av)
+		a.pgoff = new_addr >> PAGE_SHIFT;
+	a.start = new_addr;
+	a.end = new_addr + new_len;
+	return a;
+}
+
+/* vr_mremap_prep: check_prep_vma for [addr, addr + old_len) of the VMA a becoming new_len bytes (moves: it will move). 0 or -errno. */
+static inline long vr_mremap_prep(const struct vr_attr *a, uint64_t addr, uint64_t old_len, uint64_t new_len, bool moves)
+{
+	if (new_len <= old_len && !moves)
+		return 0;
+	if (!old_len && !(a->flags & VR_SHARED))
+		return -EINVAL;
+	if (new_len < old_len)
+		old_len = new_len;
+	if (old_len > a->end - addr)
+		return -EFAULT;
+	if (new_len == old_len)
+		return 0;
+	uint64_t pgoff = a->pgoff + ((addr - a->start) >> PAGE_SHIFT);
+	if (pgoff + (new_len >> PAGE_SHIFT) < pgoff)
+		return -EINVAL;
+	return 0;
+}
+
+#endif
