@@ -20,8 +20,8 @@ static const char *help_text =
 	"  --design NAME     address-space design (default linux; 'mmsim designs' lists them)\n"
 	"  --cores N         simulated cores (default 4)\n"
 	"  --machine NAME    machine preset or description file (default " MACHINE_DEFAULT ")\n"
-	"  --thp             transparent huge pages for aligned anonymous memory\n"
-	"  --lazy-flush      LATR-style lazy remote TLB flushes (designs that support it)\n"
+	"  --OPTION[=VALUE]  one of the design's own options, such as --thp or --lazy-flush\n"
+	"                    ('mmsim designs' lists each design's)\n"
 	"  --la57            5-level page tables\n"
 	"  --frames N        simulated physical memory in 4 KiB frames (default 262144 = 1 GiB)\n"
 	"  --help            this text\n";
@@ -38,7 +38,7 @@ static int cmd_explain(int argc, char **argv)
 	s.so.frames = 262144;
 	int opt, r;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", sys_getopt_table(opts), NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(help_text, stdout);
 			return 0;
@@ -53,7 +53,7 @@ static int cmd_explain(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_error(cmd, "give at most one script (got '%s' and '%s')", argv[optind], argv[optind + 1]);
-	if (cli_common_finish(&s.o, cmd))
+	if (cli_common_finish(&s.o, cmd) || sys_check(&s.so, cmd))
 		return 2;
 	FILE *in = stdin;
 	const char *script = optind < argc ? argv[optind] : NULL;

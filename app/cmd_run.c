@@ -56,7 +56,7 @@ static int cmd_run(int argc, char **argv)
 	struct wl_params wp = { 0 };
 	int opt, r;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:", sys_getopt_table(opts), NULL)) != -1) {
 		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0 || (r == 0 && (r = sys_opt(&so, cmd, opt, optarg)) > 0))
 			continue;
 		if (r < 0)
@@ -104,7 +104,7 @@ static int cmd_run(int argc, char **argv)
 	const struct wl_def *w = wl_find(wname);
 	if (!w)
 		return cli_error(cmd, "--workload: no workload '%s' (try 'mmsim workloads')", wname);
-	if (cli_common_finish(&o, cmd))
+	if (cli_common_finish(&o, cmd) || sys_check(&so, cmd))
 		return 2;
 	char msg[256];
 	wp.threads = o.cores;
@@ -127,13 +127,37 @@ static int cmd_run(int argc, char **argv)
 
 static int cmd_designs(int argc, char **argv)
 {
-	(void)argv;
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: mmsim designs\n\nLists the registered address-space designs.\n");
+		printf("usage: mmsim designs [--names]\n\nLists the registered address-space designs, each with its own options\n"
+		       "(given to run, replay, sweep, timeline and explain as --OPTION or --OPTION=VALUE).\n\n"
+		       "  --names   only the names, one a line (for scripts)\n");
 		return 0;
 	}
-	for (const struct vm_design *const *d = vm_designs(); *d; d++)
-		printf("%-16s %s\n", (*d)->name, (*d)->summary);
+	bool names = argc > 1 && !strcmp(argv[1], "--names");
+	if (argc > 2 || (argc > 1 && !names))
+		return cli_error("designs", "unexpected argument '%s' (see --help)", argv[argc - 1]);
+	for (const struct vm_design *const *d = vm_designs(); *d; d++) {
+		printf(names ? "%s\n" : "%-16s %s\n", (*d)->name, (*d)->summary);
+		if (names)
+			continue;
+		for (int i = 0; i < vm_opt_count(*d); i++) {
+			const struct vm_opt *op = &(*d)->opts[i];
+			char arg[128] = "", def[64];
+			if (op->type == VM_OPT_ENUM) {
+				size_t at = (size_t)snprintf(arg, sizeof(arg), "[=");
+				for (int k = 0; op->choices[k] && at < sizeof(arg); k++)
+					at += (size_t)snprintf(arg + at, sizeof(arg) - at, "%s%s", k ? "|" : "", op->choices[k]);
+				snprintf(arg + at, at < sizeof(arg) ? sizeof(arg) - at : 0, "]");
+			} else if (op->type == VM_OPT_U64) {
+				snprintf(arg, sizeof(arg), "=N");
+			} else {
+				snprintf(arg, sizeof(arg), "[=on|off]");
+			}
+			struct vm_opts o;
+			vm_opts_init(&o, *d);
+			printf("    --%s%s  %s (default %s)\n", op->name, arg, op->help, vm_opt_value(*d, &o, i, def, sizeof(def)));
+		}
+	}
 	return 0;
 }
 

@@ -24,16 +24,21 @@ static int split_list(char *s, char **out)
 
 /* The columns that identify a point (resume skips a point whose row already exists). */
 static const char *const key_cols[] = { "machine", "design", "workload", "contention", "fixed", "processes",
-					"size_bytes", "cores", "ops_per_thread", "seed", "mode", "thp", "lazy_flush" };
+					"size_bytes", "cores", "ops_per_thread", "seed", "mode", "design_options" };
 
 static const char *tf(bool b) { return b ? "true" : "false"; }
 
 static void point_key(const struct point *pt, char *out, size_t n)
 {
-	snprintf(out, n, "%s|%s|%s|%s|%s|%s|%llu|%u|%llu|%llu|%s|%s|%s", pt->o.m.name, pt->s.design, pt->w->name,
+	const struct vm_design *d = vm_design_find(pt->s.design);
+	struct vm_opts vo;
+	char dopts[512] = "";
+	if (!sys_vm_opts(&pt->s, d, &vo, "sweep"))
+		vm_opts_str(d, &vo, dopts, sizeof(dopts));
+	snprintf(out, n, "%s|%s|%s|%s|%s|%s|%llu|%u|%llu|%llu|%s|%s", pt->o.m.name, pt->s.design, pt->w->name,
 		 wl_contention(pt->w, &pt->wp), tf(pt->wp.fixed), tf(pt->wp.processes),
 		 (unsigned long long)wl_size(pt->w, &pt->wp), pt->o.cores, (unsigned long long)wl_ops(pt->w, &pt->wp),
-		 (unsigned long long)pt->o.seed, pt->o.mode == SIM_DET ? "det" : "par", tf(pt->s.thp), tf(pt->s.lazy));
+		 (unsigned long long)pt->o.seed, pt->o.mode == SIM_DET ? "det" : "par", dopts);
 }
 
 /* How many of the nt contention levels apply to a workload: all, or one if it has none. */
@@ -82,8 +87,9 @@ static int cmd_sweep(int argc, char **argv)
 		"  --emit-jobs DIR    print one self-contained `mmsim run` command per point instead,\n"
 		"                     each writing DIR/point-N.csv, for GNU parallel or a Slurm array;\n"
 		"                     then 'mmsim merge DIR/point-*.csv -o results.csv'\n"
-		"  --machine, --seed, --lookahead, --no-check, --thp, --lazy-flush, --no-slices,\n"
-		"  --frames, --la57: as for 'mmsim run'\n"
+		"  --machine, --seed, --lookahead, --no-check, --frames, --la57: as for 'mmsim run'\n"
+		"  --OPTION[=VALUE]   a design option ('mmsim designs'): applies to the designs of\n"
+		"                     the sweep that take it (one of them must)\n"
 		"  --help             this text\n";
 	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS,
 					      { "designs", required_argument, 0, 'D' },
@@ -107,7 +113,7 @@ static int cmd_sweep(int argc, char **argv)
 	bool fixed = false, processes = false;
 	int opt, r;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:", sys_getopt_table(opts), NULL)) != -1) {
 		if (opt == 'c') { /* --cores is a list here */
 			snprintf(cbuf, sizeof(cbuf), "%s", optarg);
 			continue;
@@ -155,6 +161,15 @@ static int cmd_sweep(int argc, char **argv)
 	for (int i = 0; i < nd; i++)
 		if (!vm_design_find(designs[i]))
 			return cli_error(cmd, "--designs: no design '%s' (try 'mmsim designs')", designs[i]);
+	/* A design option applies to the designs that take it; each must be taken by one at least. */
+	so.lenient = true;
+	if (sys_check_dopts(&so, designs, nd, cmd))
+		return 2;
+	for (int i = 0; i < nd; i++) {
+		struct vm_opts vo;
+		if (sys_vm_opts(&so, vm_design_find(designs[i]), &vo, cmd))
+			return 2;
+	}
 	for (int i = 0; i < nt; i++)
 		if (strcmp(conts[i], "low") && strcmp(conts[i], "high"))
 			return cli_error(cmd, "--contention: '%s' is not a level (low or high)", conts[i]);
@@ -203,14 +218,11 @@ static int cmd_sweep(int argc, char **argv)
 							printf(" --processes");
 						if (size)
 							printf(" --size %llu", (unsigned long long)size);
-						if (so.thp)
-							printf(" --thp");
-						if (so.lazy)
-							printf(" --lazy-flush");
 						if (so.no_check)
 							printf(" --no-check");
-						if (so.no_slices)
-							printf(" --no-slices");
+						char dargs[512];
+						sys_dopts_args(&so, vm_design_find(designs[d]), dargs, sizeof(dargs));
+						printf("%s", dargs);
 						printf(" --csv -o %s/point-%04d.csv\n", jobsdir, idx++);
 					}
 		return 0;

@@ -584,7 +584,7 @@ static int cmd_replay(int argc, char **argv)
 	struct tr_import_opts io = { 0 };
 	int opt, r;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", sys_getopt_table(opts), NULL)) != -1) {
 		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0 || (r == 0 && (r = sys_opt(&so, cmd, opt, optarg)) > 0))
 			continue;
 		if (r < 0)
@@ -598,7 +598,7 @@ static int cmd_replay(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_error(cmd, "expected one TRACE");
-	if (cli_common_finish(&o, cmd))
+	if (cli_common_finish(&o, cmd) || sys_check(&so, cmd))
 		return 2;
 	const char *in = argv[optind];
 	char err[1024];

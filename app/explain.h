@@ -54,6 +54,7 @@ struct xs {
 	bool replaying;	  /* rebuilding from hist: record cycles at replay_idx */
 	size_t replay_idx;
 	cycles_t last_cycles; /* of the last command that ran operations */
+	char dval[SYS_MAX_DOPTS][32]; /* values of the design options set with `set` (so.dopt points here) */
 };
 
 /* xs_open: boot the machine for s->o/s->so with process 1 on every core. Returns 0, or 2 with a message. */

@@ -32,7 +32,7 @@ static const struct {
 	  "show pt buf" },
 	{ "design", "design NAME", "rebuild the machine with another design and rerun every command so far on it",
 	  "design cortenmm-adv" },
-	{ "set", "set lazy-flush|thp on|off", "change a system option, rebuilding and rerunning as 'design' does",
+	{ "set", "set OPTION VALUE", "change one of the design's options ('mmsim designs' lists them), rebuilding and rerunning as 'design' does",
 	  "set lazy-flush on" },
 	{ "reset", "reset", "a fresh machine with the same design, and no history", "reset" },
 	{ "help", "help [COMMAND]", "this list, or one command", "help touch" },
@@ -411,8 +411,14 @@ static int rebuild(struct xs *s, const char *old_name)
 	s->quiet = q;
 	s->replaying = false;
 	if (!s->quiet) {
-		fprintf(s->out, "rebuilt the machine with design %s%s%s; reran %zu command%s\n", s->so.design,
-			s->so.lazy ? ", lazy flushes" : "", s->so.thp ? ", THP" : "", s->nhist, s->nhist == 1 ? "" : "s");
+		char opts[256];
+		struct vm_opts vo;
+		const struct vm_design *d = vm_design_find(s->so.design);
+		opts[0] = 0;
+		if (!sys_vm_opts(&s->so, d, &vo, "explain"))
+			vm_opts_str(d, &vo, opts, sizeof(opts));
+		fprintf(s->out, "rebuilt the machine with design %s%s%s%s; reran %zu command%s\n", s->so.design,
+			*opts ? " (" : "", opts, *opts ? ")" : "", s->nhist, s->nhist == 1 ? "" : "s");
 		bool header = false;
 		for (size_t i = 0; i < s->nhist; i++) {
 			if (!old[i] && !s->hist_cycles[i])
@@ -431,35 +437,35 @@ static int rebuild(struct xs *s, const char *old_name)
 	return 0;
 }
 
-static int onoff(struct xs *s, const char *w, bool *out)
-{
-	if (!strcmp(w, "on"))
-		*out = true;
-	else if (!strcmp(w, "off"))
-		*out = false;
-	else
-		return xs_err(s, "set: '%s' is not on or off", w);
-	return 0;
-}
-
+/*
+ * set_option: `set OPTION VALUE`: one of the current design's options, kept in
+ * s->so (the value copied into s->dval), then the machine is rebuilt.
+ */
 static int set_option(struct xs *s, const struct xcmd *c)
 {
 	if (c->argc != 3)
-		return xs_err(s, "set: usage: set lazy-flush|thp on|off");
-	bool v = false;
-	if (onoff(s, c->argv[2], &v))
-		return -1;
-	char label[64];
-	snprintf(label, sizeof(label), "%s", s->so.design);
-	if (!strcmp(c->argv[1], "lazy-flush")) {
-		snprintf(label, sizeof(label), "lazy %s", s->so.lazy ? "on" : "off");
-		s->so.lazy = v;
-	} else if (!strcmp(c->argv[1], "thp")) {
-		snprintf(label, sizeof(label), "thp %s", s->so.thp ? "on" : "off");
-		s->so.thp = v;
-	} else {
-		return xs_err(s, "set: unknown option '%s' (lazy-flush, thp)", c->argv[1]);
-	}
+		return xs_err(s, "set: usage: set OPTION VALUE (the design's options: 'mmsim designs')");
+	const struct vm_design *d = vm_design_find(s->so.design);
+	struct vm_opts now, o;
+	char err[512], label[96], v[64];
+	if (sys_vm_opts(&s->so, d, &now, "explain"))
+		return xs_err(s, "set: the current options do not fit design %s", d->name);
+	o = now;
+	if (vm_opt_set(&o, d, c->argv[1], c->argv[2], err, sizeof(err)))
+		return xs_err(s, "set: %s", err);
+	if (strlen(c->argv[2]) >= sizeof(s->dval[0]))
+		return xs_err(s, "set: value '%s' too long", c->argv[2]);
+	int i = vm_opt_find(d, c->argv[1]), k = 0;
+	snprintf(label, sizeof(label), "%s %s", d->opts[i].name, vm_opt_value(d, &now, i, v, sizeof(v)));
+	while (k < s->so.ndopt && strcmp(s->so.dopt[k].name, d->opts[i].name))
+		k++;
+	if (k == SYS_MAX_DOPTS)
+		return xs_err(s, "set: too many options");
+	snprintf(s->dval[k], sizeof(s->dval[k]), "%s", c->argv[2]);
+	s->so.dopt[k].name = d->opts[i].name;
+	s->so.dopt[k].value = s->dval[k];
+	if (k == s->so.ndopt)
+		s->so.ndopt++;
 	return rebuild(s, label);
 }
 
@@ -473,6 +479,23 @@ static int set_design(struct xs *s, const struct xcmd *c)
 	char old[64];
 	snprintf(old, sizeof(old), "%s", s->so.design);
 	s->so.design = d->name;
+	/* Options the new design does not take are dropped, and said so. */
+	int kept = 0;
+	for (int k = 0; k < s->so.ndopt; k++) {
+		if (vm_opt_find(d, s->so.dopt[k].name) < 0) {
+			if (!s->quiet)
+				fprintf(s->out, "(--%s dropped: design %s does not take it)\n", s->so.dopt[k].name, d->name);
+			continue;
+		}
+		if (kept != k) {
+			memcpy(s->dval[kept], s->dval[k], sizeof(s->dval[k]));
+			s->so.dopt[kept] = s->so.dopt[k];
+			if (s->so.dopt[kept].value == s->dval[k])
+				s->so.dopt[kept].value = s->dval[kept];
+		}
+		kept++;
+	}
+	s->so.ndopt = kept;
 	return rebuild(s, old);
 }
 

@@ -24,8 +24,27 @@ void report_emit(struct em *e, const struct report_in *in)
 	em_u64(e, o->mode == SIM_DET ? "lookahead" : "quantum", o->mode == SIM_DET ? o->lookahead : b->sim->o.quantum);
 	em_u64(e, "seed", o->seed);
 	em_u64(e, "cores", o->cores);
-	em_bool(e, "thp", b->sys->o.thp_always);
-	em_bool(e, "lazy_flush", b->sys->o.lazy_flush);
+	/* The design's own options: one string every design has (CSV), and each option as its own key. */
+	const struct vm_design *d = b->sys->d;
+	char buf[512];
+	vm_opts_str(d, &b->sys->o, buf, sizeof(buf));
+	em_str(e, "design_options", buf);
+	bool saved = e->designless;
+	e->designless = e->fmt == EM_CSV;
+	for (int i = 0; i < vm_opt_count(d); i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "%s", d->opts[i].name);
+		for (char *p = key; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		if (d->opts[i].type == VM_OPT_BOOL)
+			em_bool(e, key, b->sys->o.dopt[i]);
+		else if (d->opts[i].type == VM_OPT_U64)
+			em_u64(e, key, b->sys->o.dopt[i]);
+		else
+			em_str(e, key, vm_opt_value(d, &b->sys->o, i, buf, sizeof(buf)));
+	}
+	e->designless = saved;
 	em_u64(e, "ops", tot.ops);
 	em_u64(e, "events", tot.events);
 	em_u64(e, "sim_cycles", window);
@@ -87,7 +106,7 @@ void report_emit(struct em *e, const struct report_in *in)
 		em_u64(e, "frames_in_use", (uint64_t)pm_in_use(b->mmu->pm));
 		em_u64(e, "pt_pages_in_use", (uint64_t)pm_pt_in_use(b->mmu->pm));
 		/* Design-specific counters: in JSON and tables; a CSV keeps the columns every design has. */
-		bool saved = e->designless;
+		saved = e->designless;
 		e->designless = e->fmt == EM_CSV;
 		b->sys->d->stats(as, e);
 		e->designless = saved;

@@ -690,7 +690,7 @@ static int create(struct vm_as *as, bool per_vma)
 	mm->as = as;
 	mm->per_vma_locks = per_vma;
 	lk_rwsem_init(&mm->mmap_lock);
-	kmm_init(&mm->pt, as);
+	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[LINUX_OPT_THP]);
 	mt_init(&mm->mt);
 	atomic_store(&mm->next_av, 1);
 	atomic_store(&mm->mm_lock_seq, 1);
@@ -746,11 +746,14 @@ static uint64_t linux_metadata_bytes(struct vm_as *as)
 	return atomic_load(&mm->nvmas) * sizeof(struct lvma) + mm->mt.nodes * sizeof(struct mt_node);
 }
 
+/* The options of both Linux designs (indexes: LINUX_OPT_*). */
+static const struct vm_opt linux_opts[] = { [LINUX_OPT_THP] = KMM_OPT_THP, { 0 } };
+
 #define LINUX_OPS                                                                                                \
 	.has_vmas = true, .destroy = linux_destroy, .mmap = linux_mmap, .munmap = linux_munmap,                  \
 	.mprotect = linux_mprotect, .madvise = linux_madvise, .mremap = linux_mremap, .brk = linux_brk,          \
 	.fault = linux_fault, .fork = linux_fork, .layout = linux_layout, .stats = linux_stats,                  \
-	.metadata_bytes = linux_metadata_bytes
+	.metadata_bytes = linux_metadata_bytes, .opts = linux_opts
 
 const struct vm_design vm_design_linux = {
 	.name = "linux",

@@ -9,6 +9,9 @@
 #include "vm/vm.h"
 #include "kmm/rules.h"
 
+/* Indexes of the design options (linux_opts in linux.c): as->sys->o.dopt[LINUX_OPT_*]. */
+enum { LINUX_OPT_THP };
+
 
 /*
  * struct lvma: one VMA. start/end/pgoff change only under mmap_lock held

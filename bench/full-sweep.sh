@@ -14,7 +14,7 @@ CORES=${3:-1,2,4,8,16,32,64,128,256,384}
 command -v parallel >/dev/null || { echo "full-sweep: needs GNU parallel (apt-get install parallel)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "full-sweep: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 mkdir -p "$OUT/points"
-designs=${DESIGNS:-$("$M" designs | awk '{print $1}' | paste -sd, -)}
+designs=${DESIGNS:-$("$M" designs --names | paste -sd, -)}
 "$M" sweep --designs "$designs" --workloads mmap,mmap-pf,pf,munmap-virt,munmap --contention low,high \
 	--cores "$CORES" --no-check --emit-jobs "$OUT/points" >"$OUT/jobs.all"
 # Largest core counts first, so the long points do not all end up last; each job records its host seconds and

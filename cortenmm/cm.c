@@ -144,7 +144,7 @@ static uint64_t topdown(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t len)
 /* The next candidate address for an unfixed mapping of len bytes on this core. */
 static uint64_t candidate(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t len)
 {
-	if (mm->as->sys->o.no_slices) {
+	if (mm->as->sys->o.dopt[CM_OPT_NO_SLICES]) {
 		lk_spin_lock(cpu->core, &mm->alloc_lock);
 		uint64_t a = topdown(mm, cpu, len);
 		lk_spin_unlock(cpu->core, &mm->alloc_lock);
@@ -1037,7 +1037,7 @@ static int create(struct vm_as *as, bool adv)
 	lk_spin_init(&mm->alloc_lock);
 	lk_spin_init(&mm->brk_lock);
 	pthread_mutex_init(&mm->files_mu, NULL);
-	if (as->sys->o.lazy_flush)
+	if (as->sys->o.dopt[CM_OPT_LAZY_FLUSH])
 		cm_latr_init(as->sys);
 	as->priv = mm;
 	return 0;
@@ -1106,11 +1106,21 @@ static uint64_t cm_metadata_bytes(struct vm_as *as)
 	return atomic_load(&mm->meta_bytes) + atomic_load(&mm->desc_bytes);
 }
 
+/* The options of both CortenMM designs (indexes: CM_OPT_*). */
+static const struct vm_opt cm_opts[] = {
+	[CM_OPT_LAZY_FLUSH] = { .name = "lazy-flush", .type = VM_OPT_BOOL,
+				.help = "LATR-style lazy remote TLB flushes: remote cores flush at their next tick, "
+					"freed frames wait until all have" },
+	[CM_OPT_NO_SLICES] = { .name = "no-slices", .type = VM_OPT_BOOL,
+			       .help = "allocate addresses top-down under one lock, not from per-core slices" },
+	{ 0 },
+};
+
 #define CM_OPS                                                                                                   \
 	.has_vmas = false, .destroy = cm_destroy, .mmap = cm_mmap, .munmap = cm_munmap, .mprotect = cm_mprotect, \
 	.madvise = cm_madvise, .mremap = cm_mremap, .brk = cm_brk, .fault = cm_fault, .fork = cm_fork,           \
 	.layout = cm_layout, .stats = cm_stats, .metadata_bytes = cm_metadata_bytes, .tick = cm_latr_tick,     \
-	.describe_entry = cm_describe_entry
+	.describe_entry = cm_describe_entry, .opts = cm_opts
 
 const struct vm_design vm_design_cortenmm_rw = {
 	.name = "cortenmm-rw",

@@ -8,6 +8,9 @@
 #include "vm/vm.h"
 #include "kmm/rules.h"
 
+/* Indexes of the design options (cm_opts in cm.c): as->sys->o.dopt[CM_OPT_*]. */
+enum { CM_OPT_LAZY_FLUSH, CM_OPT_NO_SLICES };
+
 /*
  * There are no VMAs. What Linux keeps in a VMA, CortenMM keeps per PTE: the
  * status of each virtual page. A page with a frame has a present PTE (or a

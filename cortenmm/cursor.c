@@ -177,7 +177,7 @@ static void flush_tlbs(struct cm_cursor *k)
 			for (int w = 0; w < SIM_MASK_WORDS; w++)
 				targets[w] = atomic_load_explicit(&as->hw.ran_on[w], memory_order_acquire);
 			/* Lazy (LATR): only when translations just went away; a lost right must not linger. */
-			if (!(as->sys->o.lazy_flush && !f->sync && cm_latr_defer(k, &fl, targets, f->lo, f->hi)))
+			if (!(as->sys->o.dopt[CM_OPT_LAZY_FLUSH] && !f->sync && cm_latr_defer(k, &fl, targets, f->lo, f->hi)))
 				mmu_shootdown(cpu, targets, &fl, true);
 		}
 	}

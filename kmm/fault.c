@@ -1,9 +1,12 @@
 /* fault.c: fault resolution shared by the VMA designs: anonymous (zero page, THP), file, private-file and copy-on-write faults; RSS. */
 #include "kmm/kmm.h"
 
-void kmm_init(struct kmm *k, struct vm_as *as)
+const char *const kmm_thp_choices[] = { "never", "madvise", "always", NULL };
+
+void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp)
 {
 	k->as = as;
+	k->thp = thp;
 	lk_spin_init(&k->page_table_lock);
 	k->rss_delta = xzalloc(sizeof(int32_t) * as->sys->sim->o.ncores);
 }
@@ -48,7 +51,8 @@ static enum vm_fault huge_anon_fault(struct kmm *mm, struct mmu_cpu *cpu, struct
 {
 	*done = false;
 	struct vm_sys *sys = mm->as->sys;
-	bool want = sys->o.thp_always ? !(v->flags & VR_NOHUGEPAGE) : (sys->o.thp && (v->flags & VR_HUGEPAGE));
+	bool want = mm->thp == KMM_THP_ALWAYS ? !(v->flags & VR_NOHUGEPAGE)
+					      : (mm->thp == KMM_THP_MADVISE && (v->flags & VR_HUGEPAGE));
 	uint64_t base = va & ~(HUGE_2M - 1);
 	if (!want || v->file || (v->flags & VR_SHARED) || base < v->start || base + HUGE_2M > v->end)
 		return VM_FAULT_OK;

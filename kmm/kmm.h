@@ -48,15 +48,23 @@ struct kmm {
 	 * munmaps share no lock. Tables are still installed under it.
 	 */
 	bool range_locked;
+	/* thp: KMM_THP_* (the design's --thp option): when a first anonymous fault maps a 2 MiB page. */
+	unsigned thp;
 };
+
+/* Transparent huge pages, as /sys/kernel/mm/transparent_hugepage/enabled. */
+enum { KMM_THP_NEVER, KMM_THP_MADVISE, KMM_THP_ALWAYS };
+extern const char *const kmm_thp_choices[];
+/* KMM_OPT_THP: the --thp option, for the opts table of a design built on this layer. */
+#define KMM_OPT_THP                                                                                        	{ .name = "thp", .type = VM_OPT_ENUM, .def = KMM_THP_NEVER, .choices = kmm_thp_choices,              	  .bare = KMM_THP_ALWAYS,                                                                              	  .help = "transparent huge pages: never, madvise (MADV_HUGEPAGE ranges only) or always; bare --thp: always" }
 
 /* PT-page descriptor: the split page-table lock of a PTE page. */
 struct kmm_ptd {
 	struct lk_spin ptl;
 };
 
-/* kmm_init / kmm_fini: set up and release the layer's state (not the tables: kmm_destroy_tables). */
-void kmm_init(struct kmm *k, struct vm_as *as);
+/* kmm_init / kmm_fini: set up and release the layer's state (not the tables: kmm_destroy_tables). thp: KMM_THP_*. */
+void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp);
 void kmm_fini(struct kmm *k);
 
 /* kmm_rss_add: percpu_counter_add with batch max(32, 2 * nr_cpus) (lib/percpu_counter.c, compute_batch_value). */

@@ -7,7 +7,7 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 	(void)cpu;
 	struct sl_mm *mm = xaligned_zalloc(CACHELINE, sizeof(*mm));
 	mm->as = as;
-	kmm_init(&mm->pt, as);
+	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[SL_OPT_THP]);
 	mm->pt.range_locked = true; /* sl_unmap's floor and ceiling are inside its range locks */
 	sl_list_init(mm);
 	atomic_store(&mm->next_av, 1);
@@ -92,6 +92,9 @@ static void sl_stats(struct vm_as *as, struct em *e)
 /* Metadata: every node with its tower (VMAs, anchors and the head). */
 static uint64_t sl_metadata_bytes(struct vm_as *as) { return atomic_load(&sl_of(as)->node_bytes); }
 
+/* The design's options (indexes: SL_OPT_*). */
+static const struct vm_opt sl_opts[] = { [SL_OPT_THP] = KMM_OPT_THP, { 0 } };
+
 const struct vm_design vm_design_skiplist = {
 	.name = "skiplist",
 	.summary = "VMAs in a concurrent interval skiplist: a lock per VMA interval and per gap, lock-free search, no mmap_lock",
@@ -109,4 +112,5 @@ const struct vm_design vm_design_skiplist = {
 	.layout = sl_layout,
 	.stats = sl_stats,
 	.metadata_bytes = sl_metadata_bytes,
+	.opts = sl_opts,
 };

@@ -9,6 +9,9 @@
 #include "vm/vm.h"
 #include "kmm/rules.h"
 
+/* Indexes of the design options (sl_opts in design.c): as->sys->o.dopt[SL_OPT_*]. */
+enum { SL_OPT_THP };
+
 /*
  * The address space is a skiplist of nodes sorted by start address. A node
  * is a VMA [start, end), or an anchor: an empty marker (start == end) that

@@ -6,7 +6,7 @@
 # key FILE NAME: the value of a top-level JSON key.
 key() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
 
-for d in $("$M" designs | awk '{print $1}'); do
+for d in $("$M" designs --names); do
 	for w in pf mmap; do
 		for mode in det par; do
 			out="$tmp/$d-$w-$mode.json"
@@ -36,7 +36,7 @@ awk -v a="$one" -v b="$many" 'BEGIN { exit !(b < 16 * a * 0.9) }' || fail "pf di
 
 # Kernel ground truth through the command line: the reference and every design at zero mismatches.
 GT=$(dirname "$0")/data/linux-6.18-seed1.txt.zst
-for d in reference $("$M" designs | awk '{print $1}'); do
+for d in reference $("$M" designs --names); do
 	"$M" conform --design "$d" --json "$GT" >"$tmp/c" 2>"$tmp/err" || fail "conform $d exited $?: $(head -c 300 "$tmp/err")"
 	[ "$(key "$tmp/c" calls)" = 9000 ] || fail "conform $d: calls $(key "$tmp/c" calls)"
 	for k in result_mismatches layout_mismatches resident_mismatches; do

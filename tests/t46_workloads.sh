@@ -63,7 +63,7 @@ prop() {
 	esac
 }
 
-for d in $("$M" designs | awk '{print $1}'); do
+for d in $("$M" designs --names); do
 	for w in $WORKLOADS; do
 		for c in 1 4; do
 			out="$tmp/$d-$w-$c.json"

@@ -294,7 +294,7 @@ START_TEST(latr_lazy_flush)
 {
 	struct boot_opts o;
 	boot_defaults(&o, &M, vm_design_find("cortenmm-adv"), 2);
-	o.vm.lazy_flush = true;
+	o.vm.dopt[CM_OPT_LAZY_FLUSH] = true;
 	struct fix *f = xzalloc(sizeof(*f));
 	f->b = boot_create(&o);
 	f->as = vm_as_create(f->b->sys, NULL);

@@ -62,7 +62,7 @@ thread 1 pid=1 comm=hand
 1 access r1+0x0 r ret=0
 1 exit group
 EOF
-for d in $("$M" designs | awk '{print $1}'); do
+for d in $("$M" designs --names); do
 	"$M" replay "$tmp/hand.txt" --design "$d" --cores 2 --json >"$tmp/h.json" 2>"$tmp/err" || fail "replay hand.txt $d: $(cat "$tmp/err")"
 	for k in fault_outcome_mismatches result_mismatches tlb_coherence_violations; do
 		[ "$(key "$tmp/h.json" $k)" = 0 ] || fail "hand.txt $d: $k = $(key "$tmp/h.json" $k)"
@@ -144,7 +144,7 @@ grep -q '^2 access r3+0x10 w ret=0 ' "$tmp/pf.dump" || fail "perf: the child's c
 grep -q '^1 access r3+0x1000 w hint=' "$tmp/pf.dump" || fail "perf: the kernel fault (unchecked): $(grep '^1 access' "$tmp/pf.dump")"
 grep -q '^1 access r2+0x100 x ret=0 ' "$tmp/pf.dump" || fail "perf: the fetch fault: $(grep '^1 access' "$tmp/pf.dump")"
 grep -q '^1 mmap 0x7ffc00000000 0x21000 rw- private|fixed|anon|growsdown new=r1 ' "$tmp/pf.dump" || fail "perf: the stack: $(grep '^1 mmap' "$tmp/pf.dump" | head -1)"
-for d in $("$M" designs | awk '{print $1}'); do
+for d in $("$M" designs --names); do
 	"$M" replay "$tmp/pf.mmtrace" --design "$d" --cores 2 --json >"$tmp/pf.json" 2>"$tmp/err" || fail "replay pf $d: $(cat "$tmp/err")"
 	[ "$(key "$tmp/pf.json" fault_outcome_mismatches)" = 0 ] || fail "pf $d: fault_outcome_mismatches $(key "$tmp/pf.json" fault_outcome_mismatches)"
 	[ "$(key "$tmp/pf.json" segv)" = 1 ] || fail "pf $d: segv $(key "$tmp/pf.json" segv)"

@@ -22,7 +22,7 @@ check() {
 	[ "$(key "$1" faults)" = "$3" ] || fail "$2: faults = $(key "$1" faults), the recording has $3"
 }
 
-designs=$("$M" designs | awk '{print $1}')
+designs=$("$M" designs --names)
 for t in sqlite-load sort-parallel gcc-compile py-threads make-j2; do
 	if ! "$M" import perf "$D/$t.perf.txt.xz" -o "$tmp/$t.mmtrace" --json >"$tmp/$t.import" 2>"$tmp/err"; then
 		fail "import $t: $(head -c 300 "$tmp/err")"

@@ -13,6 +13,8 @@ void boot_defaults(struct boot_opts *o, const struct machine *m, const struct vm
 	o->mmu.levels = 4;
 	o->mmu.check = true;
 	o->design = d;
+	if (d)
+		vm_opts_init(&o->vm, d);
 }
 
 static void core_start(struct sim_core *c)

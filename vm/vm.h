@@ -102,14 +102,35 @@ struct vm_range {
 
 typedef void (*vm_visit_fn)(void *arg, const struct vm_range *r);
 
-/* ---- design options (apart from state) ---- */
+/* ---- options (apart from state) ---- */
 
+/*
+ * struct vm_opt: one option a design declares (its `opts` table). On the
+ * command line it is --NAME or --NAME=VALUE; in results it is the key NAME
+ * with '-' as '_'. Values are uint64_t: 0/1 for a bool, the choice's index
+ * for an enum, the number for a u64. vm/opt.c parses, formats and checks
+ * them; a design reads its own as sys->o.dopt[i], i its index in `opts`.
+ */
+enum vm_opt_type {
+	VM_OPT_BOOL, /* bare --NAME: 1; =on|off|yes|no|true|false|1|0 */
+	VM_OPT_ENUM, /* =one of `choices`; bare --NAME: `bare` */
+	VM_OPT_U64,  /* =N (K, M, G suffixes) within [min, max] */
+};
+struct vm_opt {
+	const char *name;
+	enum vm_opt_type type;
+	uint64_t def; /* the default */
+	const char *help;
+	const char *const *choices; /* VM_OPT_ENUM: NULL-terminated */
+	uint64_t bare;		    /* VM_OPT_ENUM: the value of a bare --NAME */
+	uint64_t min, max;	    /* VM_OPT_U64 */
+};
+#define VM_DOPT_MAX 8 /* options a design may declare */
+
+/* Options of the simulated kernel, for every design. */
 struct vm_opts {
-	bool thp;	    /* use 2 MiB pages for aligned anonymous ranges (as THP with madvise: only MADV_HUGEPAGE) */
-	bool thp_always;    /* THP for every aligned anonymous range */
-	bool lazy_flush;    /* LATR-style lazy remote TLB flushes (designs that support it) */
-	bool no_slices;     /* CortenMM: top-down allocation instead of per-core slices */
 	bool skip_shootdown; /* mutation testing only: designs skip remote shootdowns (the checker must fire) */
+	uint64_t dopt[VM_DOPT_MAX]; /* the design's own options, by index in its `opts` (vm_opts_init sets defaults) */
 };
 
 /* ---- per-core kernel counters ---- */
@@ -200,6 +221,8 @@ struct vm_design {
 	const char *name;
 	const char *summary;
 	bool has_vmas; /* keeps VMAs, so VMA boundaries are comparable with Linux */
+	/* opts: the design's own options, NULL-terminated (by name); NULL if it has none. At most VM_DOPT_MAX. */
+	const struct vm_opt *opts;
 
 	/*
 	 * create: set up as->priv for an empty address space (as->hw exists,
@@ -273,6 +296,29 @@ struct vm_design {
 const struct vm_design *vm_design_find(const char *name);
 /* NULL-terminated list of every registered design. */
 const struct vm_design *const *vm_designs(void);
+
+/* ---- design options (vm/opt.c) ---- */
+
+/* vm_opts_init: every option of d at its default, skip_shootdown off. */
+void vm_opts_init(struct vm_opts *o, const struct vm_design *d);
+/* vm_opt_find: the index of d's option NAME, or -1. */
+int vm_opt_find(const struct vm_design *d, const char *name);
+/*
+ * vm_opt_set: parse VALUE (NULL for a bare --NAME) for d's option NAME into o.
+ * 0, or -1 with the reason in err (no such option for d, or a bad value).
+ */
+int vm_opt_set(struct vm_opts *o, const struct vm_design *d, const char *name, const char *value, char *err,
+	       size_t errlen);
+/* vm_opt_value: option i's value as text ("on", "always", "65536"), into buf. */
+const char *vm_opt_value(const struct vm_design *d, const struct vm_opts *o, int i, char *buf, size_t n);
+/*
+ * vm_opts_str: every option of d as NAME=VALUE, space-separated, in table
+ * order ("" for a design without options): the canonical form for result
+ * records, job lines and resume keys.
+ */
+void vm_opts_str(const struct vm_design *d, const struct vm_opts *o, char *buf, size_t n);
+/* vm_opt_count: how many options d declares. */
+int vm_opt_count(const struct vm_design *d);
 
 /* ---- the simulated kernel (vm/sys.c) ---- */
 
