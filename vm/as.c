@@ -28,6 +28,7 @@ void vm_as_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	if (!as)
 		return;
+	vm_check_as(as, 0, VM_TASK_SIZE); /* every run, replay, test and sequence ends here: the full check */
 	as->d->destroy(as, cpu);
 	mmu_space_fini(&as->hw, cpu ? cpu->core : NULL);
 	xfree(as);
@@ -46,8 +47,33 @@ struct call {
 	enum vm_op op;
 	cycles_t t0;
 	uint32_t win[2];
+	uint64_t lo, hi; /* the union of the windows: what the call may have changed */
 	int nwin;
 };
+
+void vm_check_as(struct vm_as *as, uint64_t start, uint64_t end)
+{
+	char why[512];
+	if (as->d->check && as->d->check(as, start, end, why, sizeof(why)))
+		panic("design %s, process %u: invariant broken in [%#llx, %#llx): %s", as->d->name, as->pid,
+		      (unsigned long long)start, (unsigned long long)end, why);
+}
+
+/*
+ * settle: a call or fault on `as` is over. In debug builds and in
+ * deterministic mode, when no other call on `as` is in flight (the design's
+ * structures are then whole), check the design's invariants over [lo, hi).
+ */
+static void settle(struct vm_as *as, uint64_t lo, uint64_t hi)
+{
+	uint32_t left = atomic_fetch_sub_explicit(&as->inflight, 1, memory_order_relaxed) - 1;
+#ifndef NDEBUG
+	if (!left && as->sys->sim->o.mode == SIM_DET && lo < hi)
+		vm_check_as(as, lo, hi);
+#else
+	(void)left, (void)lo, (void)hi;
+#endif
+}
 
 static void enter(struct call *k, struct vm_as *as, struct mmu_cpu *cpu, enum vm_op op)
 {
@@ -55,7 +81,9 @@ static void enter(struct call *k, struct vm_as *as, struct mmu_cpu *cpu, enum vm
 	k->cpu = cpu;
 	k->op = op;
 	k->nwin = 0;
+	k->lo = k->hi = 0;
 	k->t0 = cpu->core->clock;
+	atomic_fetch_add_explicit(&as->inflight, 1, memory_order_relaxed);
 	sim_tl_begin(cpu->core, TL_SYSCALL);
 	sim_advance(cpu->core, as->sys->m->syscall);
 	sim_note(cpu->core, "system call entry and exit: %llu cycles", (unsigned long long)as->sys->m->syscall);
@@ -67,6 +95,8 @@ static void window(struct call *k, uint64_t start, uint64_t len)
 	if (end < start || end > VM_TASK_SIZE)
 		end = VM_TASK_SIZE;
 	k->win[k->nwin++] = mmu_window_open(&k->as->hw, start, end);
+	k->lo = k->nwin == 1 ? start : MIN(k->lo, start);
+	k->hi = k->nwin == 1 ? end : MAX(k->hi, end);
 }
 
 static long leave(struct call *k, long r)
@@ -79,6 +109,7 @@ static long leave(struct call *k, long r)
 		st->errors[k->op]++;
 	hist_record(&st->lat[k->op], k->cpu->core->clock - k->t0);
 	sim_tl_end(k->cpu->core);
+	settle(k->as, k->lo, k->hi);
 	return r;
 }
 
@@ -199,6 +230,7 @@ enum vm_fault vm_access(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, enum
 			panic("design %s: fault at %#llx (err %#x) keeps recurring after being resolved", as->d->name,
 			      (unsigned long long)va, err);
 		cycles_t t0 = cpu->core->clock;
+		atomic_fetch_add_explicit(&as->inflight, 1, memory_order_relaxed);
 		sim_tl_begin(cpu->core, TL_FAULT);
 		sim_advance(cpu->core, as->sys->m->trap);
 		sim_note(cpu->core, "trap into the kernel's fault handler (%s): %llu cycles", as->d->name,
@@ -207,6 +239,7 @@ enum vm_fault vm_access(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, enum
 		enum vm_fault r = as->d->fault(as, cpu, va, err);
 		sim_note_out(cpu->core);
 		sim_tl_end(cpu->core);
+		settle(as, va & ~(PAGE_SIZE - 1), (va & ~(PAGE_SIZE - 1)) + PAGE_SIZE);
 		sim_note(cpu->core, "fault handler done after %llu cycles: %s", (unsigned long long)(cpu->core->clock - t0),
 			 r == VM_FAULT_OK ? "retry the access" : r == VM_FAULT_BUS ? "SIGBUS" : r == VM_FAULT_OOM ? "out of memory" : "SIGSEGV");
 		st->calls[VM_OP_FAULT]++;
