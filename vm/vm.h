@@ -206,17 +206,29 @@ struct vm_as {
 };
 
 /*
- * struct vm_design: the operations of one address-space design.
+ * struct vm_design: the operations of one address-space design (an ops
+ * table, liburcu style). Each member's contract says:
+ *   caller  who calls it, and on which core;
+ *   beside  what may run at the same time on the same address space;
+ *   waits   whether it may wait in simulated time (take simulated locks,
+ *           sim_block, send IPIs and wait for them);
+ *   leaves  what must hold when it returns;
+ *   need    required, or optional (NULL allowed).
  *
- * Common contract: every call below runs on the core `cpu` (inside
- * sim_run, or on the host with cpu == NULL only where stated), for the
- * calling thread of the process owning `as`. The vm_* wrappers have
- * already charged syscall or trap entry, checked the arguments that need
- * no state (alignment, zero length, overflow, unknown flags) and opened
- * the TLB-checker window over the affected range. The design takes its own
- * locks, edits the real simulated page table, issues its own TLB
- * shootdowns through mmu/, and returns with no lock held. Errors are
+ * Common to every call made "on a core": it runs inside sim_run on the
+ * core `cpu`, for a thread of the process owning `as`, after the vm_*
+ * wrapper (vm/as.c) charged syscall or trap entry, checked the arguments
+ * that need no state (alignment, zero length, overflow, unknown flags:
+ * vm_check_*) and opened the TLB-checker window over the affected range.
+ * The design takes its own locks (simulated ones, on modelled lines),
+ * edits the real simulated page table, issues its own TLB shootdowns
+ * through mmu/, charges what it does, and returns with no lock held and
+ * no shootdown pending (lazy schemes excepted: a frame whose stale TLB
+ * entries may remain is not freed until they are gone). Errors are
  * negative errno values, exactly as Linux returns them.
+ *
+ * "Host only" calls run outside sim_run or while no core touches `as`:
+ * they charge nothing and take no simulated lock.
  */
 struct vm_design {
 	const char *name;
@@ -227,67 +239,126 @@ struct vm_design {
 
 	/*
 	 * create: set up as->priv for an empty address space (as->hw exists,
-	 * with an empty root table). Called on the host (cpu may be NULL).
-	 * Returns 0 or -ENOMEM.
+	 * with an empty root table).
+	 * caller vm_as_create, on the host (cpu NULL) or on a core (fork, exec).
+	 * beside nothing: `as` is not visible yet. waits no.
+	 * leaves as->priv ready; 0, or -ENOMEM with nothing allocated. need required.
 	 */
 	int (*create)(struct vm_as *as, struct mmu_cpu *cpu);
 	/*
-	 * destroy: unmap everything, free every frame reference, PT page
-	 * (except the root) and all private state. No other core uses `as` any
-	 * more. cpu may be NULL (host teardown, no charges).
+	 * destroy: unmap everything, drop every frame reference, free every PT
+	 * page except the root, and all private state.
+	 * caller vm_as_destroy (after vm_check_as), on a core (exec, exit) or
+	 * the host (cpu NULL: no charges, no shootdowns).
+	 * beside nothing: no thread uses `as` any more, and no core has it
+	 * loaded except possibly `cpu`. waits yes (on a core).
+	 * leaves no frame, PT page or metadata of `as` in use (RCU-deferred
+	 * frees may still be pending; they run before the system is torn down).
+	 * need required.
 	 */
 	void (*destroy)(struct vm_as *as, struct mmu_cpu *cpu);
 
-	/* mmap: returns the address, or -errno. f is NULL for anonymous mappings. */
+	/*
+	 * mmap: map [addr, addr + len) (or where the design chooses, without
+	 * MAP_FIXED/MAP_FIXED_NOREPLACE) with prot and flags; f is the file, or
+	 * NULL for anonymous memory (shared anonymous memory arrives as a shmem
+	 * file).
+	 * caller vm_mmap, on a core. beside any call or fault of another thread
+	 * of the process (the design's locks order them). waits yes.
+	 * leaves the new mapping, replacing what MAP_FIXED overlapped (its pages
+	 * unmapped and flushed everywhere); no frame allocated unless
+	 * MAP_POPULATE asks. Returns the address, or -errno. need required.
+	 */
 	long (*mmap)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot, int flags,
 		     struct vm_file *f, uint64_t off);
-	/* munmap, mprotect, madvise: 0 or -errno. Ranges are page aligned and non-empty. */
+	/*
+	 * munmap, mprotect, madvise: on [addr, addr + len), page aligned and
+	 * non-empty. Partial ranges split mappings as Linux does.
+	 * caller vm_munmap / vm_mprotect / vm_madvise, on a core. beside any
+	 * call or fault of another thread. waits yes.
+	 * leaves (munmap) nothing mapped there and no TLB entry for it on any
+	 * core; (mprotect) every PTE and the design's metadata at the new
+	 * protection, no TLB entry granting more on any core; (madvise) the
+	 * advice's effect (DONTNEED: the next touch reads zeroes or the file).
+	 * 0 or -errno. need required.
+	 */
 	int (*munmap)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len);
 	int (*mprotect)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot);
 	int (*madvise)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice);
-	/* mremap: returns the new address, or -errno. */
+	/*
+	 * mremap: grow, shrink or move [old, old + old_len) to new_len bytes
+	 * (flags: MREMAP_MAYMOVE, _FIXED, _DONTUNMAP; new_addr with _FIXED).
+	 * caller vm_mremap, on a core. beside any call or fault of another
+	 * thread. waits yes. leaves the pages moved with their frames (no copy),
+	 * the old range unmapped and flushed (unless DONTUNMAP). Returns the new
+	 * address, or -errno. need required.
+	 */
 	long (*mremap)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t old, uint64_t old_len, uint64_t new_len,
 		       int flags, uint64_t new_addr);
-	/* brk: returns the new (or unchanged) break, as Linux does. */
+	/*
+	 * brk: move the program break to newbrk (0 or below start_brk: query).
+	 * caller vm_brk, on a core. beside any call or fault of another thread.
+	 * waits yes. leaves as->brk updated and the heap grown or shrunk (pages
+	 * above a shrunk break unmapped and flushed). Returns the new (or
+	 * unchanged) break, as Linux does. need required.
+	 */
 	long (*brk)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t newbrk);
 
 	/*
-	 * fault: called when an access by `cpu` faulted with the x86 error code
-	 * `err` (PF_*). Resolves it by editing the page table and returns
-	 * VM_FAULT_OK (the access is retried), or SEGV / BUS / OOM.
+	 * fault: an access by `cpu` at va faulted with x86 error code `err`
+	 * (PF_*: present, write, user, fetch).
+	 * caller vm_access, on the faulting core, after the trap entry charge.
+	 * beside any call or fault of another thread. waits yes.
+	 * leaves a PTE that lets the retried access through (VM_FAULT_OK), or
+	 * nothing changed and SEGV / BUS / OOM. A design that finds the fault
+	 * already resolved by another core returns VM_FAULT_OK. need required.
 	 */
 	enum vm_fault (*fault)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint32_t err);
 
 	/*
-	 * fork: make `child` (created, empty) a copy-on-write copy of `parent`:
-	 * private writable pages become read-only in both, shared mappings stay
-	 * shared. Flushes the parent's TLBs. 0 or -ENOMEM.
+	 * fork: make `child` (created, empty) a copy-on-write copy of `parent`.
+	 * caller vm_fork, on the forking core. beside calls and faults of the
+	 * parent's other threads. waits yes.
+	 * leaves private writable pages read-only in both (the next write copies,
+	 * or reuses a frame nobody else holds), shared mappings shared, the
+	 * parent's TLBs flushed of the write permissions it lost. 0 or -ENOMEM.
+	 * need required.
 	 */
 	int (*fork)(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu);
 
 	/*
 	 * layout: call fn for every mapped range overlapping [start, end), in
 	 * address order. Designs with VMAs report one range per VMA; others
-	 * report maximal ranges of equal attributes. Host only: no charges, and
-	 * no other core may change `as` meanwhile.
+	 * report maximal ranges of equal attributes.
+	 * caller the oracles, replay's layout, teaching mode: host only.
+	 * beside nothing. waits no. leaves `as` unchanged. need required.
 	 */
 	void (*layout)(struct vm_as *as, uint64_t start, uint64_t end, vm_visit_fn fn, void *arg);
 
 	/*
 	 * tick: the scheduler tick on `cpu` (kern.tick_hz), for work a design
-	 * defers to it (LATR-style lazy flushes). Optional. Runs on cpu's core,
-	 * between events, with no lock held.
+	 * defers to it (LATR-style lazy flushes).
+	 * caller vm_tick_check, on `cpu`'s own core, between events, with no
+	 * lock held. beside any call or fault on other cores. waits yes.
+	 * leaves the deferred work due on this core done. need optional.
 	 */
 	void (*tick)(struct vm_sys *sys, struct mmu_cpu *cpu);
 
 	/*
-	 * describe_entry: the design's own metadata kept for entry i of PT
-	 * page p (at `level`), in words, into buf; false if it keeps none there.
-	 * Optional (teaching mode shows it). Host only.
+	 * describe_entry: the design's own metadata for entry i of PT page p
+	 * (at `level`), in words, into buf; false if it keeps none there.
+	 * caller teaching mode: host only. beside nothing. waits no.
+	 * leaves `as` unchanged. need optional.
 	 */
 	bool (*describe_entry)(struct vm_as *as, const struct pm_ptpage *p, int level, unsigned i, char *buf, size_t n);
 
-	/* stats: design-specific counters into the emitter. metadata_bytes: bytes of mapping metadata now. */
+	/*
+	 * stats: the design's own counters into the emitter (each key's meaning
+	 * in a comment where it is counted); metadata_bytes: bytes of mapping
+	 * metadata now (VMAs, tree nodes, per-PTE metadata; not page tables).
+	 * caller the result record: host only, after sim_run. beside nothing.
+	 * waits no. need required.
+	 */
 	void (*stats)(struct vm_as *as, struct em *e);
 	uint64_t (*metadata_bytes)(struct vm_as *as);
 
@@ -296,11 +367,13 @@ struct vm_design {
 	 * [start, end) (0, VM_TASK_SIZE: everywhere): for example VMAs sorted,
 	 * disjoint and merged where Linux would merge; CortenMM's child counts,
 	 * metadata agreeing with PTEs, no stray page reachable; a skiplist's
-	 * level order. Host only: no charges, and no operation on `as` is in
-	 * flight. Returns 0, or -1 with the first violation in `why`. Called
-	 * through vm_check_as: at the end of every run, replay, test and
-	 * conformance sequence, and (debug builds, deterministic mode) over the
-	 * changed range after every operation. Optional (NULL: nothing to check).
+	 * level order. Should cost about the range, not the whole space.
+	 * caller vm_check_as: when an address space is destroyed (the end of
+	 * every run, replay, test and conformance sequence) and, in debug
+	 * builds and deterministic mode, over the changed range after every
+	 * call and fault. Host only: no charges. beside nothing: no call or
+	 * fault on `as` is in flight. waits no. leaves `as` unchanged; 0, or
+	 * -1 with the first violation in `why`. need optional.
 	 */
 	int (*check)(struct vm_as *as, uint64_t start, uint64_t end, char *why, size_t n);
 };
