@@ -27,6 +27,7 @@ struct cli_common {
 	uint32_t cores;
 	bool json;
 	uint64_t seed;
+	bool quantum_set, lookahead_set; /* given on the command line (each means something in one mode only) */
 };
 
 /* Long options of cli_common, and their help text; a command appends its own. */
@@ -63,13 +64,6 @@ int cli_bytes(const char *cmd, const char *opt, const char *arg, uint64_t min, u
 /* cli_bad_option: after getopt reported a bad option (argv[0] is "mmsim CMD"), point at --help; returns 2. */
 int cli_bad_option(const char *cmd);
 
-/*
- * cli_opt_output: parse the options of a command whose only ones are --help
- * and -o/--output OUT (*out, left alone when absent). Returns -1 to go on
- * (the operands start at optind), or the exit status: 0 after --help, 2
- * after a bad option (reported).
- */
-int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, const char **out);
 
 /* Emit the configuration and the keys every run reports (cores, ops, sim_cycles, ops_per_sim_sec, host_*). */
 void cli_emit_common(struct em *e, const struct cli_common *o, const struct sim *s, uint64_t ops);

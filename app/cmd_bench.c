@@ -1,5 +1,5 @@
 /* cmd_bench.c: micro-drivers of the engine alone: atomics on shared or private lines, and an rwsem loop. */
-#include "app/cli.h"
+#include "app/args.h"
 #include "sim/drivers.h"
 
 #include <stdio.h>
@@ -22,6 +22,26 @@ static int finish(struct cli_common *o, struct sim *s, uint64_t ops, const char 
 
 static void lines_extra(struct em *e, void *p) { em_str(e, "pattern", *(bool *)p ? "shared" : "private"); }
 
+struct lines_args {
+	bool shared;
+	uint64_t ops;
+};
+
+/* lines_opt: the options of bench-lines itself (cli_args.opt). */
+static int lines_opt(void *ctx, int opt, const char *arg)
+{
+	struct lines_args *a = ctx;
+	switch (opt) {
+	case 'p':
+		if (strcmp(arg, "shared") && strcmp(arg, "private"))
+			return cli_error("bench-lines", "--pattern: '%s' is not a pattern (shared or private)", arg);
+		a->shared = !strcmp(arg, "shared");
+		return 0;
+	case 'n': return cli_u64("bench-lines", "ops", arg, 1, 1000000000, &a->ops) ? 2 : 0;
+	}
+	return CLI_NOT_MINE;
+}
+
 static int cmd_bench_lines(int argc, char **argv)
 {
 	static const char *help =
@@ -32,46 +52,19 @@ static int cmd_bench_lines(int argc, char **argv)
 		"are added; private lines scale linearly.\n\n"
 		"  --pattern P       shared (default) or private\n"
 		"  --ops K           atomics per core (default 1000)\n" CLI_COMMON_HELP;
-	static const struct option opts[] = { CLI_COMMON_OPTS,
-					      { "pattern", required_argument, 0, 'p' },
+	static const struct option opts[] = { { "pattern", required_argument, 0, 'p' },
 					      { "ops", required_argument, 0, 'n' },
 					      { 0, 0, 0, 0 } };
 	const char *cmd = "bench-lines";
 	struct cli_common o;
 	cli_common_defaults(&o);
-	bool shared = true;
-	uint64_t ops = 1000;
-	int opt, r;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0)
-			continue;
-		if (r < 0)
-			return 2;
-		switch (opt) {
-		case 'h':
-			fputs(help, stdout);
-			return 0;
-		case 'p':
-			if (!strcmp(optarg, "shared"))
-				shared = true;
-			else if (!strcmp(optarg, "private"))
-				shared = false;
-			else
-				return cli_error(cmd, "--pattern: '%s' is not a pattern (shared or private)", optarg);
-			break;
-		case 'n':
-			if (cli_u64(cmd, "ops", optarg, 1, 1000000000, &ops))
-				return 2;
-			break;
-		default:
-			return cli_bad_option(cmd);
-		}
-	}
-	if (optind < argc)
-		return cli_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (cli_common_finish(&o, cmd))
-		return 2;
+	struct lines_args x = { .shared = true, .ops = 1000 };
+	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .opt = lines_opt, .ctx = &x, .common = &o };
+	int rc = cli_parse(&ca, argc, argv);
+	if (rc >= 0)
+		return rc;
+	bool shared = x.shared;
+	uint64_t ops = x.ops;
 	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .lookahead = o.lookahead, .m = &o.m };
 	struct sim *s = sim_create(&so);
 	uint64_t total = drv_lines(s, shared, ops);
@@ -92,6 +85,24 @@ static void rwsem_extra(struct em *e, void *p)
 	em_u64(e, "critical_section_cycles", x->cs);
 }
 
+struct rwsem_args {
+	uint64_t ops, pct, cs;
+};
+
+/* rwsem_opt: the options of bench-rwsem itself (cli_args.opt). */
+static int rwsem_opt(void *ctx, int opt, const char *arg)
+{
+	struct rwsem_args *a = ctx;
+	switch (opt) {
+	case 'r': a->pct = 0; return 0;
+	case 'w': a->pct = 100; return 0;
+	case 'p': return cli_u64("bench-rwsem", "write-pct", arg, 0, 100, &a->pct) ? 2 : 0;
+	case 'x': return cli_u64("bench-rwsem", "cs", arg, 0, 1000000000, &a->cs) ? 2 : 0;
+	case 'n': return cli_u64("bench-rwsem", "ops", arg, 1, 1000000000, &a->ops) ? 2 : 0;
+	}
+	return CLI_NOT_MINE;
+}
+
 static int cmd_bench_rwsem(int argc, char **argv)
 {
 	static const char *help =
@@ -104,8 +115,7 @@ static int cmd_bench_rwsem(int argc, char **argv)
 		"  --write-pct P     P percent of acquisitions for writing\n"
 		"  --cs CYC          cycles of work inside the critical section (default 0)\n"
 		"  --ops K           acquisitions per core (default 1000)\n" CLI_COMMON_HELP;
-	static const struct option opts[] = { CLI_COMMON_OPTS,
-					      { "readers", no_argument, 0, 'r' },
+	static const struct option opts[] = { { "readers", no_argument, 0, 'r' },
 					      { "writers", no_argument, 0, 'w' },
 					      { "write-pct", required_argument, 0, 'p' },
 					      { "cs", required_argument, 0, 'x' },
@@ -114,49 +124,17 @@ static int cmd_bench_rwsem(int argc, char **argv)
 	const char *cmd = "bench-rwsem";
 	struct cli_common o;
 	cli_common_defaults(&o);
-	uint64_t ops = 1000, pct = 0, cs = 0;
-	int opt, r;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0)
-			continue;
-		if (r < 0)
-			return 2;
-		switch (opt) {
-		case 'h':
-			fputs(help, stdout);
-			return 0;
-		case 'r':
-			pct = 0;
-			break;
-		case 'w':
-			pct = 100;
-			break;
-		case 'p':
-			if (cli_u64(cmd, "write-pct", optarg, 0, 100, &pct))
-				return 2;
-			break;
-		case 'x':
-			if (cli_u64(cmd, "cs", optarg, 0, 1000000000, &cs))
-				return 2;
-			break;
-		case 'n':
-			if (cli_u64(cmd, "ops", optarg, 1, 1000000000, &ops))
-				return 2;
-			break;
-		default:
-			return cli_bad_option(cmd);
-		}
-	}
-	if (optind < argc)
-		return cli_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (cli_common_finish(&o, cmd))
-		return 2;
+	struct rwsem_args x = { .ops = 1000 };
+	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .opt = rwsem_opt, .ctx = &x, .common = &o };
+	int rc = cli_parse(&ca, argc, argv);
+	if (rc >= 0)
+		return rc;
+	uint64_t ops = x.ops, pct = x.pct, cs = x.cs;
 	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .lookahead = o.lookahead, .m = &o.m };
 	struct sim *s = sim_create(&so);
 	uint64_t total = drv_rwsem(s, ops, (uint32_t)pct, cs);
-	struct rw_extra x = { (uint32_t)pct, cs };
-	finish(&o, s, total, "rwsem", rwsem_extra, &x);
+	struct rw_extra ex = { (uint32_t)pct, cs };
+	finish(&o, s, total, "rwsem", rwsem_extra, &ex);
 	sim_destroy(s);
 	return 0;
 }

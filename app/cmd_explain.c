@@ -1,4 +1,5 @@
 /* cmd_explain.c: `mmsim explain`: teaching mode's prompt (libedit line editing and history) or script runner. */
+#include "app/args.h"
 #include "app/explain.h"
 
 #include <errno.h>
@@ -26,9 +27,17 @@ static const char *help_text =
 	"  --frames N        simulated physical memory in 4 KiB frames (default 262144 = 1 GiB)\n"
 	"  --help            this text\n";
 
+/* explain_opt: teaching mode refuses the scheduling options (cli_args.opt). */
+static int explain_opt(void *ctx, int opt, const char *arg)
+{
+	(void)ctx, (void)arg;
+	if (opt == 'm' || opt == 'q' || opt == 'L')
+		return cli_error("explain", "teaching mode always runs in deterministic mode");
+	return CLI_NOT_MINE;
+}
+
 static int cmd_explain(int argc, char **argv)
 {
-	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS, { 0, 0, 0, 0 } };
 	const char *cmd = "explain";
 	struct xs s;
 	memset(&s, 0, sizeof(s));
@@ -36,25 +45,11 @@ static int cmd_explain(int argc, char **argv)
 	s.o.cores = 4;
 	sys_defaults(&s.so);
 	s.so.frames = 262144;
-	int opt, r;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", sys_getopt_table(opts), NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(help_text, stdout);
-			return 0;
-		}
-		if (opt == 'm' || opt == 'q' || opt == 'L')
-			return cli_error(cmd, "teaching mode always runs in deterministic mode");
-		if ((r = cli_common_opt(&s.o, cmd, opt, optarg)) > 0 || (r == 0 && (r = sys_opt(&s.so, cmd, opt, optarg)) > 0))
-			continue;
-		if (r < 0)
-			return 2;
-		return cli_bad_option(cmd);
-	}
-	if (argc - optind > 1)
-		return cli_error(cmd, "give at most one script (got '%s' and '%s')", argv[optind], argv[optind + 1]);
-	if (cli_common_finish(&s.o, cmd) || sys_check(&s.so, cmd))
-		return 2;
+	struct cli_args ca = { .cmd = cmd, .help = help_text, .opt = explain_opt, .common = &s.o, .sys = &s.so,
+			       .max_args = 1, .args_name = "one SCRIPT" };
+	int rc = cli_parse(&ca, argc, argv);
+	if (rc >= 0)
+		return rc;
 	FILE *in = stdin;
 	const char *script = optind < argc ? argv[optind] : NULL;
 	if (script && strcmp(script, "-") && !(in = fopen(script, "r")))

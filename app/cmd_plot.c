@@ -1,5 +1,5 @@
 /* cmd_plot.c: `mmsim plot`: turn a results CSV into PNG and SVG figures with the gnuplot scripts of plots/. */
-#include "app/cli.h"
+#include "app/args.h"
 #include "io/csv.h"
 
 #include <errno.h>

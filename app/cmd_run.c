@@ -1,4 +1,5 @@
 /* cmd_run.c: `mmsim run`: a built-in workload on N cores against a design; also `mmsim designs` and `mmsim workloads`. */
+#include "app/args.h"
 #include "app/point.h"
 
 #include <errno.h>
@@ -20,6 +21,33 @@ static void print_workloads(bool params)
 	}
 }
 
+/* The state `mmsim run` parses into. */
+struct run_args {
+	const char *wname, *outpath;
+	bool csvout;
+	struct wl_params wp;
+};
+
+/* run_opt: the options of `mmsim run` itself (cli_args.opt). */
+static int run_opt(void *ctx, int opt, const char *arg)
+{
+	struct run_args *a = ctx;
+	switch (opt) {
+	case 'w': a->wname = arg; return 0;
+	case 'V': a->csvout = true; return 0;
+	case 'o': a->outpath = arg; return 0;
+	case 'C':
+		if (!strcmp(arg, "high"))
+			a->wp.high_contention = true;
+		else if (strcmp(arg, "low"))
+			return cli_error("run", "--contention: '%s' is not a level (low or high)", arg);
+		return 0;
+	}
+	return point_wl_opt("run", &a->wp, opt, arg);
+}
+
+static void run_help_more(void) { print_workloads(true); }
+
 static int cmd_run(int argc, char **argv)
 {
 	static const char *help =
@@ -29,99 +57,46 @@ static int cmd_run(int argc, char **argv)
 		"call, TLB and shootdown counters, lock waiting and metadata memory.\n"
 		"'mmsim workloads' lists the workloads and what counts as an op in each.\n\n"
 		"  --workload NAME   the workload (default pf)\n"
-		"  --ops K           requests per thread (default: the workload's)\n"
-		"  --contention L    low (default: disjoint slots) or high (one shared region)\n"
-		"  --fixed           MAP_FIXED placement, for workloads that offer it (mmap)\n"
-		"  --processes       every thread in its own process (will-it-scale's processes mode),\n"
-		"                    for workloads that offer it; else all threads share one process\n"
-		"  --size BYTES      the workload's size (K, M, G suffixes), for workloads that take one\n"
+		"  --contention L    low (default: disjoint slots) or high (one shared region)\n" POINT_WL_HELP
 		"  --csv             print a CSV header and one row instead of a table\n"
 		"  -o, --output FILE write the result to FILE\n" SYS_HELP CLI_COMMON_HELP;
-	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS,
+	static const struct option opts[] = { POINT_WL_OPTS,
 					      { "workload", required_argument, 0, 'w' },
-					      { "ops", required_argument, 0, 'n' },
 					      { "contention", required_argument, 0, 'C' },
-					      { "fixed", no_argument, 0, 'X' },
-					      { "processes", no_argument, 0, 'P' },
-					      { "size", required_argument, 0, 'z' },
 					      { "csv", no_argument, 0, 'V' },
 					      { "output", required_argument, 0, 'o' },
 					      { 0, 0, 0, 0 } };
-	const char *cmd = "run", *wname = "pf", *outpath = NULL;
-	bool csvout = false;
+	/* argv[0] names the command in messages ("mmsim timeline" when timeline runs it). */
+	const char *cmd = strncmp(argv[0], "mmsim ", 6) ? argv[0] : argv[0] + 6;
+	struct run_args a = { .wname = "pf" };
 	struct cli_common o;
 	cli_common_defaults(&o);
 	struct sysopts so;
 	sys_defaults(&so);
-	struct wl_params wp = { 0 };
-	int opt, r;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", sys_getopt_table(opts), NULL)) != -1) {
-		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0 || (r == 0 && (r = sys_opt(&so, cmd, opt, optarg)) > 0))
-			continue;
-		if (r < 0)
-			return 2;
-		switch (opt) {
-		case 'h':
-			fputs(help, stdout);
-			print_workloads(true);
-			return 0;
-		case 'w':
-			wname = optarg;
-			break;
-		case 'n':
-			if (cli_u64(cmd, "ops", optarg, 1, 1ull << 32, &wp.ops))
-				return 2;
-			break;
-		case 'X':
-			wp.fixed = true;
-			break;
-		case 'P':
-			wp.processes = true;
-			break;
-		case 'z':
-			if (cli_bytes(cmd, "size", optarg, 1, UINT64_MAX, &wp.size))
-				return 2;
-			break;
-		case 'V':
-			csvout = true;
-			break;
-		case 'o':
-			outpath = optarg;
-			break;
-		case 'C':
-			if (!strcmp(optarg, "high"))
-				wp.high_contention = true;
-			else if (strcmp(optarg, "low"))
-				return cli_error(cmd, "--contention: '%s' is not a level (low or high)", optarg);
-			break;
-		default:
-			return cli_bad_option(cmd);
-		}
-	}
-	if (optind < argc)
-		return cli_error(cmd, "unexpected argument '%s'", argv[optind]);
-	const struct wl_def *w = wl_find(wname);
+	struct cli_args ca = { .cmd = cmd, .help = help, .help_more = run_help_more, .opts = opts, .shortopts = "o:",
+			       .opt = run_opt, .ctx = &a, .common = &o, .sys = &so };
+	int rc = cli_parse(&ca, argc, argv);
+	if (rc >= 0)
+		return rc;
+	const struct wl_def *w = wl_find(a.wname);
 	if (!w)
-		return cli_error(cmd, "--workload: no workload '%s' (try 'mmsim workloads')", wname);
-	if (cli_common_finish(&o, cmd) || sys_check(&so, cmd))
-		return 2;
+		return cli_error(cmd, "--workload: no workload '%s' (try 'mmsim workloads')", a.wname);
 	char msg[256];
-	wp.threads = o.cores;
-	if (wl_check(w, &wp, msg, sizeof(msg)))
+	a.wp.threads = o.cores;
+	if (wl_check(w, &a.wp, msg, sizeof(msg)))
 		return cli_error(cmd, "%s", msg);
 	FILE *out = stdout;
-	if (outpath && !(out = fopen(outpath, "w")))
-		return cli_error(cmd, "-o: cannot write '%s': %s", outpath, strerror(errno));
-	struct point pt = { .o = o, .s = so, .w = w, .wp = wp };
+	if (a.outpath && !(out = fopen(a.outpath, "w")))
+		return cli_error(cmd, "-o: cannot write '%s': %s", a.outpath, strerror(errno));
+	struct point pt = { .o = o, .s = so, .w = w, .wp = a.wp };
 	struct em e;
-	em_init(&e, out, csvout ? EM_CSV : o.json ? EM_JSON : EM_TABLE);
+	em_init(&e, out, a.csvout ? EM_CSV : o.json ? EM_JSON : EM_TABLE);
 	e.csv_header = true;
 	em_begin(&e);
 	int status = point_run(&pt, &e, cmd);
 	em_end(&e);
 	if (out != stdout && fclose(out))
-		return cli_error(cmd, "-o: error writing '%s'", outpath);
+		return cli_error(cmd, "-o: error writing '%s'", a.outpath);
 	return status;
 }
 

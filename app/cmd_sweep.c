@@ -1,4 +1,5 @@
 /* cmd_sweep.c: `mmsim sweep` (designs x workloads x contention x cores, resumable, or a job list) and `mmsim merge`. */
+#include "app/args.h"
 #include "app/point.h"
 #include "io/csv.h"
 
@@ -66,6 +67,28 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The state `mmsim sweep` parses into. */
+struct sweep_args {
+	const char *outpath, *jobsdir;
+	char dbuf[512], wbuf[512], cbuf[512], tbuf[64];
+	struct wl_params wp; /* ops, fixed, processes, size (threads and contention are per point) */
+};
+
+/* sweep_opt: the options of `mmsim sweep` itself (cli_args.opt); --cores is a list here. */
+static int sweep_opt(void *ctx, int opt, const char *arg)
+{
+	struct sweep_args *a = ctx;
+	switch (opt) {
+	case 'c': snprintf(a->cbuf, sizeof(a->cbuf), "%s", arg); return 0;
+	case 'D': snprintf(a->dbuf, sizeof(a->dbuf), "%s", arg); return 0;
+	case 'W': snprintf(a->wbuf, sizeof(a->wbuf), "%s", arg); return 0;
+	case 'C': snprintf(a->tbuf, sizeof(a->tbuf), "%s", arg); return 0;
+	case 'o': a->outpath = arg; return 0;
+	case 'J': a->jobsdir = arg; return 0;
+	}
+	return point_wl_opt("sweep", &a->wp, opt, arg);
+}
+
 static int cmd_sweep(int argc, char **argv)
 {
 	static const char *help =
@@ -91,59 +114,34 @@ static int cmd_sweep(int argc, char **argv)
 		"  --OPTION[=VALUE]   a design option ('mmsim designs'): applies to the designs of\n"
 		"                     the sweep that take it (one of them must)\n"
 		"  --help             this text\n";
-	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS,
+	static const struct option opts[] = { POINT_WL_OPTS,
 					      { "designs", required_argument, 0, 'D' },
 					      { "workloads", required_argument, 0, 'W' },
 					      { "cores", required_argument, 0, 'c' },
 					      { "contention", required_argument, 0, 'C' },
-					      { "ops", required_argument, 0, 'n' },
-					      { "fixed", no_argument, 0, 'X' },
-					      { "processes", no_argument, 0, 'P' },
-					      { "size", required_argument, 0, 'z' },
 					      { "output", required_argument, 0, 'o' },
 					      { "emit-jobs", required_argument, 0, 'J' },
 					      { 0, 0, 0, 0 } };
-	const char *cmd = "sweep", *outpath = "results.csv", *jobsdir = NULL;
-	char dbuf[512] = "linux,cortenmm-adv", wbuf[512] = "pf,mmap", cbuf[512] = "1,2,4,8", tbuf[64] = "low";
+	const char *cmd = "sweep";
+	struct sweep_args a = { .outpath = "results.csv" };
+	snprintf(a.dbuf, sizeof(a.dbuf), "linux,cortenmm-adv");
+	snprintf(a.wbuf, sizeof(a.wbuf), "pf,mmap");
+	snprintf(a.cbuf, sizeof(a.cbuf), "1,2,4,8");
+	snprintf(a.tbuf, sizeof(a.tbuf), "low");
 	struct cli_common o;
 	cli_common_defaults(&o);
 	struct sysopts so;
 	sys_defaults(&so);
-	uint64_t ops = 0, size = 0;
-	bool fixed = false, processes = false;
-	int opt, r;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", sys_getopt_table(opts), NULL)) != -1) {
-		if (opt == 'c') { /* --cores is a list here */
-			snprintf(cbuf, sizeof(cbuf), "%s", optarg);
-			continue;
-		}
-		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0 || (r == 0 && (r = sys_opt(&so, cmd, opt, optarg)) > 0))
-			continue;
-		if (r < 0)
-			return 2;
-		switch (opt) {
-		case 'h': fputs(help, stdout); return 0;
-		case 'D': snprintf(dbuf, sizeof(dbuf), "%s", optarg); break;
-		case 'W': snprintf(wbuf, sizeof(wbuf), "%s", optarg); break;
-		case 'C': snprintf(tbuf, sizeof(tbuf), "%s", optarg); break;
-		case 'X': fixed = true; break;
-		case 'P': processes = true; break;
-		case 'z':
-			if (cli_bytes(cmd, "size", optarg, 1, UINT64_MAX, &size))
-				return 2;
-			break;
-		case 'o': outpath = optarg; break;
-		case 'J': jobsdir = optarg; break;
-		case 'n':
-			if (cli_u64(cmd, "ops", optarg, 1, 1ull << 32, &ops))
-				return 2;
-			break;
-		default: return cli_bad_option(cmd);
-		}
-	}
-	if (optind < argc)
-		return cli_error(cmd, "unexpected argument '%s'", argv[optind]);
+	so.lenient = true; /* a design option applies to the designs that take it (checked below) */
+	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "o:", .opt = sweep_opt, .ctx = &a,
+			       .common = &o, .sys = &so };
+	int rc = cli_parse(&ca, argc, argv);
+	if (rc >= 0)
+		return rc;
+	const char *outpath = a.outpath, *jobsdir = a.jobsdir;
+	uint64_t ops = a.wp.ops, size = a.wp.size;
+	bool fixed = a.wp.fixed, processes = a.wp.processes;
+	char *dbuf = a.dbuf, *wbuf = a.wbuf, *cbuf = a.cbuf, *tbuf = a.tbuf;
 	if (o.mode != SIM_DET)
 		return cli_error(cmd, "--mode: sweeps run in deterministic mode");
 	char *designs[MAX_LIST], *workloads[MAX_LIST], *cores_s[MAX_LIST], *conts[MAX_LIST];
@@ -162,7 +160,6 @@ static int cmd_sweep(int argc, char **argv)
 		if (!vm_design_find(designs[i]))
 			return cli_error(cmd, "--designs: no design '%s' (try 'mmsim designs')", designs[i]);
 	/* A design option applies to the designs that take it; each must be taken by one at least. */
-	so.lenient = true;
 	if (sys_check_dopts(&so, designs, nd, cmd))
 		return 2;
 	for (int i = 0; i < nd; i++) {
@@ -185,8 +182,6 @@ static int cmd_sweep(int argc, char **argv)
 				return cli_error(cmd, "%s", msg);
 		}
 	}
-	if (cli_common_finish(&o, cmd))
-		return 2;
 	for (int i = 0; i < nc; i++)
 		if (cores[i] > machine_max_cores(&o.m))
 			return cli_error(cmd, "--cores: %u is more than machine '%s' has (%u)", cores[i], o.m.name,

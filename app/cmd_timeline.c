@@ -97,7 +97,7 @@ static int cmd_timeline(int argc, char **argv)
 		goto out;
 	}
 	const struct cli_cmd *c = trace ? &cli_cmd_replay : &cli_cmd_run;
-	rest[0] = (char *)c->name;
+	rest[0] = "mmsim timeline"; /* the run or replay it drives speaks as timeline */
 	if (trace)
 		rest[nrest++] = (char *)trace;
 	tl_request = &r;

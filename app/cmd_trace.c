@@ -1,6 +1,6 @@
 /* cmd_trace.c: the trace commands: `mmsim import`, `record`, `replay`, `trace-dump` and `trace-compile`. */
 #include "app/report.h"
-#include "app/sysopts.h"
+#include "app/args.h"
 #include "app/timeline.h"
 #include "sim/util.h"
 #include "traces/trace.h"
@@ -126,6 +126,35 @@ static void emit_import(struct em *e, const char *in, const char *out, const cha
 
 /* ---- mmsim import ---- */
 
+/* The options import and record share (imp_opt handles them), and their help. */
+#define IMP_OPTS                                                                          \
+	{ "output", required_argument, 0, 'o' }, { "no-compute", no_argument, 0, 'N' },    \
+		{ "json", no_argument, 0, 'j' }
+#define IMP_HELP                                                                  \
+	"  --no-compute      drop the compute gaps between a thread's events\n"       \
+	"  --json            print the import summary as one JSON object\n"           \
+	"  --help            this text\n"
+
+/* The state `mmsim import` and `mmsim record` parse into. */
+struct imp_args {
+	const char *out, *keep;
+	struct tr_import_opts io;
+	bool json;
+};
+
+/* imp_opt: the options of import and record (cli_args.opt). */
+static int imp_opt(void *ctx, int opt, const char *arg)
+{
+	struct imp_args *a = ctx;
+	switch (opt) {
+	case 'o': a->out = arg; return 0;
+	case 'P': a->keep = arg; return 0;
+	case 'N': a->io.no_compute = true; return 0;
+	case 'j': a->json = true; return 0;
+	}
+	return CLI_NOT_MINE;
+}
+
 static int cmd_import(int argc, char **argv)
 {
 	static const char *help =
@@ -134,31 +163,18 @@ static int cmd_import(int argc, char **argv)
 		"`perf script --show-mmap-events --show-task-events` output of the recipe in\n"
 		"docs/trace-format.md (or 'mmsim record'), 'strace' reads `strace -f -ttt -e\n"
 		"trace=%memory,process` output. FILE may be plain, .xz or .zst.\n\n"
-		"  -o, --output OUT  the trace to write (default: NAME.mmtrace from FILE's name)\n"
-		"  --no-compute      drop the compute gaps between a thread's events\n"
-		"  --json            print the summary as one JSON object\n"
-		"  --help            this text\n";
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
-					      { "no-compute", no_argument, 0, 'N' },
-					      { "json", no_argument, 0, 'j' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
-	const char *cmd = "import", *out = NULL;
-	struct tr_import_opts io = { 0 };
-	bool json = false;
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(help, stdout); return 0;
-		case 'o': out = optarg; break;
-		case 'N': io.no_compute = true; break;
-		case 'j': json = true; break;
-		default: return cli_bad_option(cmd);
-		}
-	}
-	if (optind + 2 != argc)
-		return cli_error(cmd, "expected a format (perf or strace) and one FILE");
+		"  -o, --output OUT  the trace to write (default: NAME.mmtrace from FILE's name)\n" IMP_HELP;
+	static const struct option opts[] = { IMP_OPTS, { 0, 0, 0, 0 } };
+	const char *cmd = "import";
+	struct imp_args ia = { 0 };
+	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "o:", .opt = imp_opt, .ctx = &ia,
+			       .min_args = 2, .max_args = 2, .args_name = "a format (perf or strace) and one FILE" };
+	int rc0 = cli_parse(&ca, argc, argv);
+	if (rc0 >= 0)
+		return rc0;
+	const char *out = ia.out;
+	struct tr_import_opts io = ia.io;
+	bool json = ia.json;
 	enum tr_format f = !strcmp(argv[optind], "perf") ? TR_FMT_PERF : !strcmp(argv[optind], "strace") ? TR_FMT_STRACE
 												      : TR_FMT_UNKNOWN;
 	if (f == TR_FMT_UNKNOWN)
@@ -365,31 +381,18 @@ static int cmd_record(int argc, char **argv)
 		"Needs perf (Debian: apt-get install linux-perf) and root, or\n"
 		"kernel.perf_event_paranoid=-1. The perf program can be chosen with $MMSIM_PERF.\n\n"
 		"  -o, --output OUT  the trace to write\n"
-		"  --perf-text FILE  also keep perf script's text here\n"
-		"  --no-compute      drop the compute gaps between a thread's events\n"
-		"  --json            print the import summary as one JSON object\n"
-		"  --help            this text\n";
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
-					      { "perf-text", required_argument, 0, 'P' },
-					      { "no-compute", no_argument, 0, 'N' },
-					      { "json", no_argument, 0, 'j' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
-	const char *cmd = "record", *out = NULL, *keep = NULL;
-	struct tr_import_opts io = { 0 };
-	bool json = false;
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(help, stdout); return 0;
-		case 'o': out = optarg; break;
-		case 'P': keep = optarg; break;
-		case 'N': io.no_compute = true; break;
-		case 'j': json = true; break;
-		default: return cli_bad_option(cmd);
-		}
-	}
+		"  --perf-text FILE  also keep perf script's text here\n" IMP_HELP;
+	static const struct option opts[] = { IMP_OPTS, { "perf-text", required_argument, 0, 'P' }, { 0, 0, 0, 0 } };
+	const char *cmd = "record";
+	struct imp_args ia = { 0 };
+	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "+o:", .opt = imp_opt, .ctx = &ia,
+			       .max_args = 1 << 30 };
+	int rc0 = cli_parse(&ca, argc, argv);
+	if (rc0 >= 0)
+		return rc0;
+	const char *out = ia.out, *keep = ia.keep;
+	struct tr_import_opts io = ia.io;
+	bool json = ia.json;
 	if (!out)
 		return cli_error(cmd, "-o OUT is required");
 	if (optind >= argc)
@@ -559,6 +562,23 @@ static int write_layout(struct ex *x, const char *path)
 	return rc;
 }
 
+/* The state `mmsim replay` parses into. */
+struct replay_args {
+	const char *layout;
+	struct tr_import_opts io;
+};
+
+/* replay_opt: the options of `mmsim replay` itself (cli_args.opt). */
+static int replay_opt(void *ctx, int opt, const char *arg)
+{
+	struct replay_args *a = ctx;
+	switch (opt) {
+	case 'Y': a->layout = arg; return 0;
+	case 'N': a->io.no_compute = true; return 0;
+	}
+	return CLI_NOT_MINE;
+}
+
 static int cmd_replay(int argc, char **argv)
 {
 	static const char *help =
@@ -572,34 +592,23 @@ static int cmd_replay(int argc, char **argv)
 		"  --layout FILE     after the replay, write each process's final layout (pages\n"
 		"                    per protection and kind, independent of addresses) to FILE\n"
 		"  --no-compute      perf/strace input: drop the compute gaps\n" SYS_HELP CLI_COMMON_HELP;
-	static const struct option opts[] = { CLI_COMMON_OPTS, SYS_OPTS,
-					      { "layout", required_argument, 0, 'Y' },
+	static const struct option opts[] = { { "layout", required_argument, 0, 'Y' },
 					      { "no-compute", no_argument, 0, 'N' },
 					      { 0, 0, 0, 0 } };
-	const char *cmd = "replay", *layout = NULL;
+	/* argv[0] names the command in messages ("mmsim timeline" when timeline runs it). */
+	const char *cmd = strncmp(argv[0], "mmsim ", 6) ? argv[0] : argv[0] + 6;
+	struct replay_args ra = { 0 };
 	struct cli_common o;
 	cli_common_defaults(&o);
 	struct sysopts so;
 	sys_defaults(&so);
-	struct tr_import_opts io = { 0 };
-	int opt, r;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", sys_getopt_table(opts), NULL)) != -1) {
-		if ((r = cli_common_opt(&o, cmd, opt, optarg)) > 0 || (r == 0 && (r = sys_opt(&so, cmd, opt, optarg)) > 0))
-			continue;
-		if (r < 0)
-			return 2;
-		switch (opt) {
-		case 'h': fputs(help, stdout); return 0;
-		case 'Y': layout = optarg; break;
-		case 'N': io.no_compute = true; break;
-		default: return cli_bad_option(cmd);
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_error(cmd, "expected one TRACE");
-	if (cli_common_finish(&o, cmd) || sys_check(&so, cmd))
-		return 2;
+	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .opt = replay_opt, .ctx = &ra, .common = &o,
+			       .sys = &so, .min_args = 1, .max_args = 1, .args_name = "one TRACE" };
+	int rc0 = cli_parse(&ca, argc, argv);
+	if (rc0 >= 0)
+		return rc0;
+	const char *layout = ra.layout;
+	struct tr_import_opts io = ra.io;
 	const char *in = argv[optind];
 	char err[1024];
 	enum tr_format f = tr_detect(in, err, sizeof(err));

@@ -65,23 +65,6 @@ int cli_bytes(const char *cmd, const char *opt, const char *arg, uint64_t min, u
 	return 0;
 }
 
-int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, const char **out)
-{
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': fputs(help, stdout); return 0;
-		case 'o': *out = optarg; break;
-		default: return cli_bad_option(cmd);
-		}
-	}
-	return -1;
-}
-
 int cli_bad_option(const char *cmd)
 {
 	/* getopt has printed what was wrong, prefixed with argv[0] = "mmsim CMD". */
@@ -118,6 +101,7 @@ int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *a
 		if (cli_u64(cmd, "quantum", arg, 1, 1000000000, &v))
 			return -1;
 		o->quantum = v;
+		o->quantum_set = true;
 		return 1;
 	case 'c':
 		if (cli_u64(cmd, "cores", arg, 1, SIM_MAX_CORES, &v))
@@ -131,6 +115,7 @@ int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *a
 		if (cli_u64(cmd, "lookahead", arg, 0, 1000000000, &v))
 			return -1;
 		o->lookahead = v;
+		o->lookahead_set = true;
 		return 1;
 	case 's':
 		if (cli_u64(cmd, "seed", arg, 0, UINT64_MAX, &v))
@@ -144,6 +129,14 @@ int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *a
 int cli_common_finish(struct cli_common *o, const char *cmd)
 {
 	char err[512];
+	if (o->quantum_set && o->mode != SIM_PAR) {
+		cli_error(cmd, "--quantum applies to parallel mode only (add --mode par, or drop it)");
+		return -1;
+	}
+	if (o->lookahead_set && o->mode != SIM_DET) {
+		cli_error(cmd, "--lookahead applies to deterministic mode only (drop it with --mode par)");
+		return -1;
+	}
 	if (machine_load(&o->m, o->machine_name, err, sizeof(err))) {
 		cli_error(cmd, "--machine: %s", err);
 		return -1;

@@ -48,3 +48,14 @@ int point_run(struct point *pt, struct em *e, const char *cmd)
 	}
 	return tl_status;
 }
+
+int point_wl_opt(const char *cmd, struct wl_params *wp, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'n': return cli_u64(cmd, "ops", arg, 1, 1ull << 32, &wp->ops) ? 2 : 0;
+	case 'X': wp->fixed = true; return 0;
+	case 'P': wp->processes = true; return 0;
+	case 'z': return cli_bytes(cmd, "size", arg, 1, UINT64_MAX, &wp->size) ? 2 : 0;
+	}
+	return -1;
+}

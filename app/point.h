@@ -13,6 +13,20 @@ struct point {
 	struct wl_params wp;
 };
 
+/* The workload options run and sweep share (getopt_long entries; point_wl_opt handles them). */
+#define POINT_WL_OPTS                                                                               \
+	{ "ops", required_argument, 0, 'n' }, { "fixed", no_argument, 0, 'X' },                    \
+		{ "processes", no_argument, 0, 'P' }, { "size", required_argument, 0, 'z' }
+#define POINT_WL_HELP                                                                                    \
+	"  --ops K           requests per thread (default: the workload's)\n"                               \
+	"  --fixed           MAP_FIXED placement, for workloads that offer it (mmap)\n"                     \
+	"  --processes       every thread in its own process (will-it-scale's processes mode),\n"        \
+	"                    for workloads that offer it; else all threads share one process\n"          \
+	"  --size BYTES      the workload's size (K, M, G suffixes), for workloads that take one\n"
+
+/* point_wl_opt: one of POINT_WL_OPTS into wp: 0, CLI_NOT_MINE (-1) if not one of them, or 2 after a bad value. */
+int point_wl_opt(const char *cmd, struct wl_params *wp, int opt, const char *arg);
+
 /*
  * point_run: build the system, run the workload, emit the report into e
  * (between em_begin and em_end, done by the caller), tear down. Returns 0,
