@@ -56,8 +56,16 @@ int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *a
 /* Load the machine and check the core count. Prints an error and returns -1 on failure. */
 int cli_common_finish(struct cli_common *o, const char *cmd);
 
-/* cli_error: "mmsim CMD: message" on stderr. Returns 2 (the usage-error exit status). */
+/*
+ * Exit statuses of every command: 0 success; 1 the work failed (an input
+ * that cannot be read or is corrupt, an output that cannot be written, a
+ * check that found a mismatch, a leak); 2 a usage error (a bad option,
+ * argument or value), before anything was done.
+ * cli_error: "mmsim CMD: message" on stderr; returns 2 (a usage error).
+ * cli_fail: the same message; returns 1 (the work failed).
+ */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
 /* cli_bytes: like cli_u64, for a byte count with an optional K, M or G suffix (binary units). */
 int cli_bytes(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
@@ -78,5 +86,7 @@ void cli_emit_sim_stats(struct em *e, const struct sim *s);
 int cli_gnuplot(const char *cmd, const char *dir, const char *name, const char *vars);
 
 extern const struct cli_cmd *const cli_cmds[];
+/* The build's identity: the version and git commit (app/version.c, generated at build time). */
+extern const char mmsim_build_id[];
 
 #endif

@@ -1,6 +1,7 @@
 /* cmd_run.c: `mmsim run`: a built-in workload on N cores against a design; also `mmsim designs` and `mmsim workloads`. */
 #include "app/args.h"
 #include "app/point.h"
+#include "io/out.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -85,19 +86,24 @@ static int cmd_run(int argc, char **argv)
 	a.wp.threads = o.cores;
 	if (wl_check(w, &a.wp, msg, sizeof(msg)))
 		return cli_error(cmd, "%s", msg);
-	FILE *out = stdout;
-	if (a.outpath && !(out = fopen(a.outpath, "w")))
-		return cli_error(cmd, "-o: cannot write '%s': %s", a.outpath, strerror(errno));
+	struct out out;
+	char err[4200];
+	if (out_open(&out, a.outpath, err, sizeof(err)))
+		return cli_fail(cmd, "%s", err);
 	struct point pt = { .o = o, .s = so, .w = w, .wp = a.wp };
 	struct em e;
-	em_init(&e, out, a.csvout ? EM_CSV : o.json ? EM_JSON : EM_TABLE);
+	em_init(&e, out.f, a.csvout ? EM_CSV : o.json ? EM_JSON : EM_TABLE);
 	e.csv_header = true;
 	em_begin(&e);
 	int status = point_run(&pt, &e, cmd);
 	em_end(&e);
-	if (out != stdout && fclose(out))
-		return cli_error(cmd, "-o: error writing '%s'", a.outpath);
-	return status;
+	if (status) {
+		out_abort(&out);
+		return status;
+	}
+	if (out_commit(&out, err, sizeof(err)))
+		return cli_fail(cmd, "%s", err);
+	return 0;
 }
 
 static int cmd_designs(int argc, char **argv)

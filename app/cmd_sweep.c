@@ -1,7 +1,8 @@
 /* cmd_sweep.c: `mmsim sweep` (designs x workloads x contention x cores, resumable, or a job list) and `mmsim merge`. */
 #include "app/args.h"
-#include "app/point.h"
+#include "app/sweep.h"
 #include "io/csv.h"
+#include "io/out.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,55 +24,15 @@ static int split_list(char *s, char **out)
 	return n;
 }
 
-/* The columns that identify a point (resume skips a point whose row already exists). */
-static const char *const key_cols[] = { "machine", "design", "workload", "contention", "fixed", "processes",
-					"size_bytes", "cores", "ops_per_thread", "seed", "mode", "design_options" };
-
-static const char *tf(bool b) { return b ? "true" : "false"; }
-
-static void point_key(const struct point *pt, char *out, size_t n)
-{
-	const struct vm_design *d = vm_design_find(pt->s.design);
-	struct vm_opts vo;
-	char dopts[512] = "";
-	if (!sys_vm_opts(&pt->s, d, &vo, "sweep"))
-		vm_opts_str(d, &vo, dopts, sizeof(dopts));
-	snprintf(out, n, "%s|%s|%s|%s|%s|%s|%llu|%u|%llu|%llu|%s|%s", pt->o.m.name, pt->s.design, pt->w->name,
-		 wl_contention(pt->w, &pt->wp), tf(pt->wp.fixed), tf(pt->wp.processes),
-		 (unsigned long long)wl_size(pt->w, &pt->wp), pt->o.cores, (unsigned long long)wl_ops(pt->w, &pt->wp),
-		 (unsigned long long)pt->o.seed, pt->o.mode == SIM_DET ? "det" : "par", dopts);
-}
-
 /* How many of the nt contention levels apply to a workload: all, or one if it has none. */
 static int levels(const char *workload, int nt) { return (wl_find(workload)->flags & WL_CONTENTION) ? nt : 1; }
-
-static bool row_key(const struct csv *t, uint32_t r, char *out, size_t n)
-{
-	size_t o = 0;
-	out[0] = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(key_cols); i++) {
-		int c = csv_col(t, key_cols[i]);
-		if (c < 0)
-			return false;
-		o += (size_t)snprintf(out + o, n - o, "%s%s", i ? "|" : "", t->rows[r][c]);
-		if (o >= n)
-			return false;
-	}
-	return true;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* The state `mmsim sweep` parses into. */
 struct sweep_args {
 	const char *outpath, *jobsdir;
 	char dbuf[512], wbuf[512], cbuf[512], tbuf[64];
 	struct wl_params wp; /* ops, fixed, processes, size (threads and contention are per point) */
+	uint64_t jobs;
 };
 
 /* sweep_opt: the options of `mmsim sweep` itself (cli_args.opt); --cores is a list here. */
@@ -85,6 +46,7 @@ static int sweep_opt(void *ctx, int opt, const char *arg)
 	case 'C': snprintf(a->tbuf, sizeof(a->tbuf), "%s", arg); return 0;
 	case 'o': a->outpath = arg; return 0;
 	case 'J': a->jobsdir = arg; return 0;
+	case 'j': return cli_u64("sweep", "jobs", arg, 1, 1024, &a->jobs) ? 2 : 0;
 	}
 	return point_wl_opt("sweep", &a->wp, opt, arg);
 }
@@ -95,7 +57,9 @@ static int cmd_sweep(int argc, char **argv)
 		"usage: mmsim sweep --designs A,B,... --workloads X,Y,... --cores 1,2,4,... [OPTIONS]\n\n"
 		"Runs every point of designs x workloads x contention levels x core counts in\n"
 		"deterministic mode and writes one CSV row per point, with the configuration and every\n"
-		"stat. Rerun with the same output, it resumes: points already there are skipped.\n"
+		"stat. Rerun with the same output, it resumes: a point whose row is there with the same\n"
+		"config_key (the build, the machine's numbers, every option) is skipped; any change\n"
+		"runs it again. A row is appended whole or not at all.\n"
 		"Progress goes to stderr when it is a terminal.\n\n"
 		"  --designs LIST     designs (default linux,cortenmm-adv; 'mmsim designs')\n"
 		"  --workloads LIST   workloads (default pf,mmap; 'mmsim workloads')\n"
@@ -107,6 +71,8 @@ static int cmd_sweep(int argc, char **argv)
 		"  --processes        every thread in its own process (workloads that offer it)\n"
 		"  --size BYTES       the workloads' size (K, M, G suffixes), where they take one\n"
 		"  -o, --output FILE  the results CSV (default results.csv)\n"
+		"  -j, --jobs N       points run side by side, each in its own process (default: the\n"
+		"                     host's cores); rows are written in the same order as with -j 1\n"
 		"  --emit-jobs DIR    print one self-contained `mmsim run` command per point instead,\n"
 		"                     each writing DIR/point-N.csv, for GNU parallel or a Slurm array;\n"
 		"                     then 'mmsim merge DIR/point-*.csv -o results.csv'\n"
@@ -121,6 +87,7 @@ static int cmd_sweep(int argc, char **argv)
 					      { "contention", required_argument, 0, 'C' },
 					      { "output", required_argument, 0, 'o' },
 					      { "emit-jobs", required_argument, 0, 'J' },
+					      { "jobs", required_argument, 0, 'j' },
 					      { 0, 0, 0, 0 } };
 	const char *cmd = "sweep";
 	struct sweep_args a = { .outpath = "results.csv" };
@@ -133,7 +100,7 @@ static int cmd_sweep(int argc, char **argv)
 	struct sysopts so;
 	sys_defaults(&so);
 	so.lenient = true; /* a design option applies to the designs that take it (checked below) */
-	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "o:", .opt = sweep_opt, .ctx = &a,
+	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "o:j:", .opt = sweep_opt, .ctx = &a,
 			       .common = &o, .sys = &so };
 	int rc = cli_parse(&ca, argc, argv);
 	if (rc >= 0)
@@ -141,6 +108,8 @@ static int cmd_sweep(int argc, char **argv)
 	const char *outpath = a.outpath, *jobsdir = a.jobsdir;
 	uint64_t ops = a.wp.ops, size = a.wp.size;
 	bool fixed = a.wp.fixed, processes = a.wp.processes;
+	if (jobsdir && a.jobs)
+		return cli_error(cmd, "--jobs and --emit-jobs: the job list is run by GNU parallel or Slurm, not here");
 	char *dbuf = a.dbuf, *wbuf = a.wbuf, *cbuf = a.cbuf, *tbuf = a.tbuf;
 	if (o.mode != SIM_DET)
 		return cli_error(cmd, "--mode: sweeps run in deterministic mode");
@@ -187,126 +156,49 @@ static int cmd_sweep(int argc, char **argv)
 			return cli_error(cmd, "--cores: %u is more than machine '%s' has (%u)", cores[i], o.m.name,
 					 machine_max_cores(&o.m));
 
-	/* A job list for GNU parallel or Slurm: one command per point. */
-	if (jobsdir) {
-		char self[4096];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0)
-			snprintf(self, sizeof(self), "mmsim");
-		else
-			self[n] = 0;
-		int idx = 0;
-		for (int d = 0; d < nd; d++)
-			for (int w = 0; w < nw; w++)
-				for (int t = 0; t < levels(workloads[w], nt); t++)
-					for (int c = 0; c < nc; c++) {
-						printf("%s run --design %s --workload %s", self, designs[d], workloads[w]);
-						if (wl_find(workloads[w])->flags & WL_CONTENTION)
-							printf(" --contention %s", conts[t]);
-						printf(" --cores %u --machine %s --seed %llu --lookahead %llu", cores[c],
-						       o.machine_name, (unsigned long long)o.seed, (unsigned long long)o.lookahead);
-						if (ops)
-							printf(" --ops %llu", (unsigned long long)ops);
-						if (fixed)
-							printf(" --fixed");
-						if (processes)
-							printf(" --processes");
-						if (size)
-							printf(" --size %llu", (unsigned long long)size);
-						if (so.no_check)
-							printf(" --no-check");
-						char dargs[512];
-						sys_dopts_args(&so, vm_design_find(designs[d]), dargs, sizeof(dargs));
-						printf("%s", dargs);
-						printf(" --csv -o %s/point-%04d.csv\n", jobsdir, idx++);
-					}
-		return 0;
-	}
-
-	/* Resume: the keys of the rows already written. */
-	struct csv done = { 0 };
-	char err[512];
-	FILE *probe = fopen(outpath, "r");
-	bool have_file = probe != NULL;
-	if (probe)
-		fclose(probe);
-	if (have_file && csv_load(&done, outpath, err, sizeof(err)))
-		return cli_error(cmd, "cannot resume from %s", err);
-	char **keys = xzalloc(sizeof(char *) * (done.nrows + 1));
-	for (uint32_t i = 0; i < done.nrows; i++) {
-		char k[512];
-		if (!row_key(&done, i, k, sizeof(k))) {
-			csv_free(&done);
-			return cli_error(cmd, "%s: not a results file of this version (columns missing); use another -o",
-					 outpath);
-		}
-		keys[i] = xstrdup(k);
-	}
-	FILE *out = fopen(outpath, "a");
-	if (!out)
-		return cli_error(cmd, "-o: cannot write '%s': %s", outpath, strerror(errno));
-	bool header = done.nrows == 0 && !done.head;
-	int total = 0, at = 0, ran = 0, skipped = 0, status = 0;
+	/* The points, in order: designs x workloads x contention levels x core counts. */
+	int total = 0;
 	for (int w = 0; w < nw; w++)
 		total += nd * nc * levels(workloads[w], nt);
-	bool tty = isatty(2);
-	double t0 = now();
+	struct sweep_pt *pts = xzalloc(sizeof(*pts) * (size_t)total);
+	int k = 0;
 	for (int d = 0; d < nd; d++)
 		for (int w = 0; w < nw; w++)
 			for (int t = 0; t < levels(workloads[w], nt); t++)
-				for (int c = 0; c < nc; c++) {
-					at++;
-					struct point pt = { .o = o, .s = so, .w = wl_find(workloads[w]) };
-					pt.s.design = designs[d];
-					pt.o.cores = cores[c];
-					pt.wp.ops = ops;
-					pt.wp.fixed = fixed;
-					pt.wp.processes = processes;
-					pt.wp.size = size;
-					pt.wp.high_contention = (pt.w->flags & WL_CONTENTION) && !strcmp(conts[t], "high");
-					pt.wp.threads = cores[c];
-					char k[512];
-					point_key(&pt, k, sizeof(k));
-					bool seen = false;
-					for (uint32_t i = 0; i < done.nrows && !seen; i++)
-						seen = !strcmp(keys[i], k);
-					if (seen) {
-						skipped++;
-						continue;
-					}
-					if (tty)
-						fprintf(stderr, "\r[%d/%d] %s %s %s %u cores (%.0f s so far)\033[K", at, total,
-							designs[d], workloads[w], wl_contention(pt.w, &pt.wp), cores[c], now() - t0);
-					struct em e;
-					em_init(&e, out, EM_CSV);
-					e.csv_header = header;
-					em_begin(&e);
-					int r2 = point_run(&pt, &e, cmd);
-					em_end(&e);
-					fflush(out);
-					header = false;
-					ran++;
-					if (r2)
-						status = r2;
+				for (int c = 0; c < nc; c++, k++) {
+					struct point *pt = &pts[k].pt;
+					*pt = (struct point){ .o = o, .s = so, .w = wl_find(workloads[w]), .wp = a.wp };
+					pt->s.design = designs[d];
+					pt->s.lenient = true;
+					pt->o.cores = cores[c];
+					pt->wp.high_contention = (pt->w->flags & WL_CONTENTION) && !strcmp(conts[t], "high");
+					pt->wp.threads = cores[c];
+					point_key(pt, pts[k].key);
 				}
-	if (tty)
-		fprintf(stderr, "\r\033[K");
-	fprintf(stderr, "mmsim sweep: %d points run, %d already in %s, %.1f host seconds\n", ran, skipped, outpath,
-		now() - t0);
-	for (uint32_t i = 0; i < done.nrows; i++)
-		xfree(keys[i]);
-	xfree(keys);
-	csv_free(&done);
-	if (fclose(out))
-		return cli_error(cmd, "-o: error writing '%s'", outpath);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int jobs = a.jobs ? (int)a.jobs : ncpu > 0 ? (int)ncpu : 1;
+	int status = jobsdir ? sweep_emit_jobs(pts, total, jobsdir, cmd) : sweep_run(pts, total, outpath, jobs, cmd);
+	xfree(pts);
 	return status;
+}
+
+/* write_row: one CSV row of n fields. */
+static void write_row(FILE *f, char *const *fields, uint32_t n)
+{
+	for (uint32_t c = 0; c < n; c++) {
+		if (c)
+			fputc(',', f);
+		csv_write_field(f, fields[c]);
+	}
+	fputc('\n', f);
 }
 
 static int cmd_merge(int argc, char **argv)
 {
 	static const char *help = "usage: mmsim merge FILE... -o OUT\n\n"
 				  "Joins the CSV files of separately run points (from 'mmsim sweep --emit-jobs') into\n"
-				  "one results file with one header. Every input must have the same columns.\n";
+				  "one results file with one header. Every input must have the same columns. OUT is\n"
+				  "written whole or not at all, and may not be one of the inputs.\n";
 	const char *cmd = "merge", *outpath = NULL;
 	int rc = cli_opt_output(cmd, help, argc, argv, &outpath);
 	if (rc >= 0)
@@ -315,51 +207,43 @@ static int cmd_merge(int argc, char **argv)
 		return cli_error(cmd, "-o OUT is required");
 	if (optind == argc)
 		return cli_error(cmd, "no input files");
-	FILE *out = fopen(outpath, "w");
-	if (!out)
-		return cli_error(cmd, "-o: cannot write '%s': %s", outpath, strerror(errno));
+	for (int i = optind; i < argc; i++)
+		if (out_same_file(outpath, argv[i]))
+			return cli_error(cmd, "-o %s is also an input: write the merge elsewhere", outpath);
+	struct out out;
+	char err[4200];
+	if (out_open(&out, outpath, err, sizeof(err)))
+		return cli_fail(cmd, "%s", err);
 	struct csv first = { 0 };
-	for (int i = optind; i < argc; i++) {
+	int status = 0;
+	for (int i = optind; i < argc && !status; i++) {
 		struct csv t;
-		char err[512];
 		if (csv_load(&t, argv[i], err, sizeof(err))) {
-			fclose(out);
-			csv_free(&first);
-			return cli_error(cmd, "%s", err);
+			status = cli_fail(cmd, "%s", err);
+			break;
 		}
 		if (!first.head) {
 			first = t;
-			for (uint32_t c = 0; c < t.ncols; c++) {
-				if (c)
-					fputc(',', out);
-				csv_write_field(out, t.head[c]);
-			}
-			fputc('\n', out);
+			write_row(out.f, t.head, t.ncols);
 		} else {
 			bool same = t.ncols == first.ncols;
 			for (uint32_t c = 0; same && c < t.ncols; c++)
 				same = !strcmp(t.head[c], first.head[c]);
-			if (!same) {
-				fclose(out);
-				csv_free(&t);
-				csv_free(&first);
-				return cli_error(cmd, "%s: its columns differ from %s's", argv[i], argv[optind]);
-			}
+			if (!same)
+				status = cli_fail(cmd, "%s: its columns differ from %s's", argv[i], argv[optind]);
 		}
-		for (uint32_t r = 0; r < t.nrows; r++) {
-			for (uint32_t c = 0; c < t.ncols; c++) {
-				if (c)
-					fputc(',', out);
-				csv_write_field(out, t.rows[r][c]);
-			}
-			fputc('\n', out);
-		}
+		for (uint32_t r = 0; r < t.nrows && !status; r++)
+			write_row(out.f, t.rows[r], t.ncols);
 		if (t.head != first.head)
 			csv_free(&t);
 	}
 	csv_free(&first);
-	if (fclose(out))
-		return cli_error(cmd, "-o: error writing '%s'", outpath);
+	if (status) {
+		out_abort(&out);
+		return status;
+	}
+	if (out_commit(&out, err, sizeof(err)))
+		return cli_fail(cmd, "%s", err);
 	return 0;
 }
 

@@ -8,15 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* say: "mmsim CMD: message" on stderr. */
+static void say(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "mmsim %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int cli_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "mmsim %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(cmd, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 2;
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say(cmd, fmt, ap);
+	va_end(ap);
+	return 1;
 }
 
 int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)

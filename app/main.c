@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-		printf("mmsim %s\n", MMSIM_VERSION);
+		printf("mmsim %s\n", mmsim_build_id);
 		return 0;
 	}
 	for (const struct cli_cmd *const *c = cli_cmds; *c; c++)

@@ -3,12 +3,27 @@
 #include "app/timeline.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* The executor's source of streams for threads the workload creates (wl_def.spawn). */
 static struct ev_src *spawn(void *ctx, uint32_t tid)
 {
 	struct point *pt = ctx;
 	return pt->w->spawn(&pt->wp, tid);
+}
+
+void point_key(const struct point *pt, char out[17])
+{
+	struct wl_params wp = pt->wp;
+	wp.threads = pt->o.cores;
+	char cfg[2048];
+	size_t at;
+	report_config(&pt->o, &pt->s, cfg, sizeof(cfg));
+	at = strlen(cfg);
+	snprintf(cfg + at, sizeof(cfg) - at, ";workload=%s;contention=%s;fixed=%d;processes=%d;size=%llu;ops=%llu",
+		 pt->w->name, wl_contention(pt->w, &wp), wp.fixed, wp.processes, (unsigned long long)wl_size(pt->w, &wp),
+		 (unsigned long long)wl_ops(pt->w, &wp));
+	report_key(cfg, out);
 }
 
 int point_run(struct point *pt, struct em *e, const char *cmd)
@@ -37,8 +52,10 @@ int point_run(struct point *pt, struct em *e, const char *cmd)
 		snprintf(h, sizeof(h), "%s, %s, %u cores", pt->s.design, pt->w->name, pt->o.cores);
 		tl_status = tl_finish(b->sim, tl_request, h, cmd);
 	}
+	char key[17];
+	point_key(pt, key);
 	report_emit(e, &(struct report_in){ &pt->o, b, x, pt->w->name, wl_contention(pt->w, &pt->wp), pt->wp.fixed,
-					     wl_ops(pt->w, &pt->wp), pt->wp.processes, wl_size(pt->w, &pt->wp) });
+					     wl_ops(pt->w, &pt->wp), pt->wp.processes, wl_size(pt->w, &pt->wp), key });
 	ex_destroy(x);
 	int64_t leaked = boot_destroy(b);
 	if (leaked) {

@@ -13,6 +13,13 @@ struct point {
 	struct wl_params wp;
 };
 
+/*
+ * point_key: the key of everything that decides the point's results (the
+ * build, the machine's numbers, every option, the workload's parameters), as
+ * the sweep's resume compares it.
+ */
+void point_key(const struct point *pt, char out[17]);
+
 /* The workload options run and sweep share (getopt_long entries; point_wl_opt handles them). */
 #define POINT_WL_OPTS                                                                               \
 	{ "ops", required_argument, 0, 'n' }, { "fixed", no_argument, 0, 'X' },                    \

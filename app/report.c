@@ -3,6 +3,25 @@
 
 #include <string.h>
 
+void report_config(const struct cli_common *o, const struct sysopts *s, char *buf, size_t n)
+{
+	const struct vm_design *d = vm_design_find(s->design);
+	struct vm_opts vo;
+	char dopts[512] = "?";
+	if (d && !sys_vm_opts(s, d, &vo, "config"))
+		vm_opts_str(d, &vo, dopts, sizeof(dopts));
+	snprintf(buf, n, "build=%s;machine=%s:%016llx;mode=%s;knob=%llu;seed=%llu;cores=%u;design=%s;dopts=%s;"
+		 "frames=%llu;levels=%d;check=%d",
+		 mmsim_build_id, o->m.name, (unsigned long long)machine_digest(&o->m), o->mode == SIM_DET ? "det" : "par",
+		 (unsigned long long)(o->mode == SIM_DET ? o->lookahead : o->quantum), (unsigned long long)o->seed,
+		 o->cores, s->design, dopts, (unsigned long long)s->frames, s->levels, !s->no_check);
+}
+
+void report_key(const char *config, char out[17])
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)util_fnv64(config, strlen(config), UTIL_FNV64_INIT));
+}
+
 void report_emit(struct em *e, const struct report_in *in)
 {
 	const struct cli_common *o = in->o;
@@ -45,6 +64,8 @@ void report_emit(struct em *e, const struct report_in *in)
 			em_str(e, key, vm_opt_value(d, &b->sys->o, i, buf, sizeof(buf)));
 	}
 	e->designless = saved;
+	em_str(e, "build", mmsim_build_id);
+	em_str(e, "config_key", in->config_key ? in->config_key : "-");
 	em_u64(e, "ops", tot.ops);
 	em_u64(e, "events", tot.events);
 	em_u64(e, "sim_cycles", window);

@@ -2,7 +2,7 @@
 #ifndef MMSIM_REPORT_H
 #define MMSIM_REPORT_H
 
-#include "app/cli.h"
+#include "app/sysopts.h"
 #include "vm/boot.h"
 #include "vm/exec.h"
 
@@ -16,7 +16,17 @@ struct report_in {
 	uint64_t ops_per_thread;
 	bool processes;		/* one process per initial thread (else all threads in one) */
 	uint64_t size;		/* the workload's --size in bytes (0: it takes none) */
+	const char *config_key; /* report_key of everything that decides the results (sweep resume), or NULL */
 };
+
+/*
+ * report_config: the part of a point's configuration every command shares,
+ * canonically, into buf: the build, the machine's digest, the mode and its
+ * knob, seed, cores, and the system and design options.
+ */
+void report_config(const struct cli_common *o, const struct sysopts *s, char *buf, size_t n);
+/* report_key: a short key (16 hex digits) of a canonical configuration string. */
+void report_key(const char *config, char out[17]);
 
 /* report_emit: every key of a finished run (the executor and the system still alive). */
 void report_emit(struct em *e, const struct report_in *in);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "sim/util.h"
+
 typedef uint64_t cycles_t;
 
 struct tlb_geom {
@@ -57,6 +59,13 @@ int machine_load(struct machine *m, const char *name_or_path, char *err, size_t 
 /* machine_load_text: as machine_load, from text; `origin` names it in errors. */
 int machine_load_text(struct machine *m, const char *text, const char *origin, char *err,
 		      size_t errlen);
+
+/*
+ * machine_digest: a hash of every value of m (machine_load zeroes the
+ * struct first, so padding is zero): two descriptions with the same numbers
+ * have the same digest, and any edited number changes it.
+ */
+static inline uint64_t machine_digest(const struct machine *m) { return util_fnv64(m, sizeof(*m), UTIL_FNV64_INIT); }
 
 /* Compiled-in presets: NULL-terminated list of names, and the text of one. */
 const char *const *machine_preset_names(void);

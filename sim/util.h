@@ -42,4 +42,14 @@ const char *util_tmpdir(void);
 
 static inline int popcount64(uint64_t x) { return __builtin_popcountll(x); }
 
+/* util_fnv64: FNV-1a over n bytes, continuing from h (start with UTIL_FNV64_INIT). Not for adversarial input. */
+#define UTIL_FNV64_INIT 0xcbf29ce484222325ull
+static inline uint64_t util_fnv64(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
 #endif

@@ -122,11 +122,11 @@ done
 S="--designs linux --workloads page_fault1 --contention low,high --cores 1,2 --ops 16 --size 64K"
 "$M" sweep $S -o "$tmp/s.csv" 2>"$tmp/err" && grep -q "2 points run" "$tmp/err" ||
 	fail "sweep: $(cat "$tmp/err")"
-"$M" sweep $S --processes -o "$tmp/s.csv" 2>"$tmp/err" && grep -q "2 points run, 0 already" "$tmp/err" ||
+"$M" sweep $S --processes -o "$tmp/s.csv" 2>"$tmp/err" && grep -q "2 points run, 2 rows written, 0 already" "$tmp/err" ||
 	fail "sweep --processes did not run new points: $(cat "$tmp/err")"
-"$M" sweep $S --processes --size 128K -o "$tmp/s.csv" 2>"$tmp/err" && grep -q "2 points run, 0 already" "$tmp/err" ||
+"$M" sweep $S --processes --size 128K -o "$tmp/s.csv" 2>"$tmp/err" && grep -q "2 points run, 2 rows written, 0 already" "$tmp/err" ||
 	fail "sweep --size did not run new points: $(cat "$tmp/err")"
-"$M" sweep $S --processes -o "$tmp/s.csv" 2>"$tmp/err" && grep -q "0 points run, 2 already" "$tmp/err" ||
+"$M" sweep $S --processes -o "$tmp/s.csv" 2>"$tmp/err" && grep -q "0 points run, 0 rows written, 2 already" "$tmp/err" ||
 	fail "sweep resume: $(cat "$tmp/err")"
 [ "$(wc -l <"$tmp/s.csv")" -eq 7 ] || fail "sweeps wrote $(wc -l <"$tmp/s.csv") lines, wanted 1 + 6"
 head -1 "$tmp/s.csv" | grep -q ',processes,size_bytes,' || fail "sweep CSV has no processes and size_bytes columns"
