@@ -1,7 +1,9 @@
 /* explain_show.c: teaching mode's views of the machine: page tables (text and Graphviz), TLBs, layout, frames, locks, stats; snapshots and their diffs. */
 #include "app/explain.h"
+#include "io/out.h"
 #include "app/explain_ops.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,33 +255,42 @@ static int write_svg(struct xs *s, struct vm_as *as, const char *path)
 {
 	size_t n = strlen(path);
 	bool dot_only = n > 4 && !strcmp(path + n - 4, ".dot");
-	char dotpath[4200];
+	char dotpath[4200], tmp[4300], err[4400];
 	snprintf(dotpath, sizeof(dotpath), "%s%s", path, dot_only ? "" : ".dot");
-	FILE *f = fopen(dotpath, "w");
-	if (!f)
-		return xs_err(s, "show pt: cannot write '%s'", dotpath);
+	struct out o;
+	if (out_open(&o, dotpath, err, sizeof(err)))
+		return xs_err(s, "show pt: %s", err);
+	FILE *f = o.f;
 	fprintf(f, "digraph pt {\n  rankdir=LR;\n  node [shape=plaintext, fontname=\"monospace\", fontsize=10];\n");
 	dot_rec(f, as, s->b->sys->pm, as->hw.root, s->b->mmu->o.levels, 0);
 	fprintf(f, "}\n");
-	if (fclose(f))
-		return xs_err(s, "show pt: error writing '%s'", dotpath);
+	if (out_commit(&o, err, sizeof(err)))
+		return xs_err(s, "show pt: %s", err);
 	if (dot_only) {
 		fprintf(s->out, "  wrote the page table as Graphviz source to %s\n", path);
 		return 0;
 	}
+	/* dot draws into a temporary file beside the picture, renamed once it succeeded. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
 	pid_t pid = fork();
 	if (pid < 0)
 		return xs_err(s, "show pt: cannot start dot");
 	if (pid == 0) {
-		execlp("dot", "dot", "-Tsvg", "-o", path, dotpath, (char *)NULL);
+		execlp("dot", "dot", "-Tsvg", "-o", tmp, dotpath, (char *)NULL);
 		_exit(127);
 	}
 	int st;
 	waitpid(pid, &st, 0);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		unlink(tmp);
 		return xs_err(s, "show pt: Graphviz's dot failed%s; the source is in %s",
 			      WIFEXITED(st) && WEXITSTATUS(st) == 127 ? " (not installed: apt-get install graphviz)" : "",
 			      dotpath);
+	}
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return xs_err(s, "show pt: cannot write '%s': %s", path, strerror(errno));
+	}
 	unlink(dotpath);
 	fprintf(s->out, "  wrote the page table to %s\n", path);
 	return 0;

@@ -1,6 +1,7 @@
 /* timeline.c: recording per-core spans of simulated time during a run, and drawing them with plots/timeline.gp. */
 #include "app/timeline.h"
 #include "app/cli.h"
+#include "io/out.h"
 #include "sim/watch.h"
 
 #include <errno.h>
@@ -29,15 +30,22 @@ int tl_finish(struct sim *s, const struct tl_req *r, const char *heading, const 
 	int status = 0;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/data", r->dir);
-	if ((mkdir(r->dir, 0777) && errno != EEXIST) || (mkdir(path, 0777) && errno != EEXIST))
-		status = cli_error(cmd, "cannot make %s: %s", path, strerror(errno));
+	if (out_mkdirs(path))
+		status = cli_fail(cmd, "cannot make %s: %s", path, strerror(errno));
+	struct out o[TL_KINDS];
 	FILE *f[TL_KINDS] = { 0 };
+	int opened = 0;
 	for (int k = 0; k < TL_KINDS && !status; k++) {
+		char err[4200];
 		snprintf(path, sizeof(path), "%s/data/tl-%d.dat", r->dir, k);
-		if (!(f[k] = fopen(path, "w")))
-			status = cli_error(cmd, "cannot write %s: %s", path, strerror(errno));
-		else /* a span on no core, so gnuplot has a point (and a legend entry) for every kind */
-			fprintf(f[k], "# core start_us end_us: %s\n-1 0 0\n", tl_names[k]);
+		if (out_open(&o[k], path, err, sizeof(err))) {
+			status = cli_fail(cmd, "%s", err);
+			break;
+		}
+		f[k] = o[k].f;
+		opened++;
+		/* a span on no core, so gnuplot has a point (and a legend entry) for every kind */
+		fprintf(f[k], "# core start_us end_us: %s\n-1 0 0\n", tl_names[k]);
 	}
 	uint64_t kept = 0, dropped = 0;
 	for (uint32_t i = 0; i < n; i++) {
@@ -56,9 +64,13 @@ int tl_finish(struct sim *s, const struct tl_req *r, const char *heading, const 
 		}
 		watch_free(w);
 	}
-	for (int k = 0; k < TL_KINDS; k++)
-		if (f[k] && fclose(f[k]) && !status)
-			status = cli_error(cmd, "error writing the timeline data in %s", r->dir);
+	for (int k = 0; k < opened; k++) {
+		char err[4200];
+		if (status)
+			out_abort(&o[k]);
+		else if (out_commit(&o[k], err, sizeof(err)))
+			status = cli_fail(cmd, "%s", err);
+	}
 	if (status)
 		return status;
 	if (!kept)

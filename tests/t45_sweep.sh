@@ -61,7 +61,7 @@ fi
 "$M" sweep --designs nosuch -o "$tmp/x.csv" >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no design 'nosuch'" "$tmp/o" || fail "bad design: $(cat "$tmp/o")"
 "$M" sweep --cores 1,x -o "$tmp/x.csv" >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "'x' is not a number" "$tmp/o" || fail "bad cores: $(cat "$tmp/o")"
 printf 'a,b\n1,"2\n' >"$tmp/bad.csv"
-"$M" plot "$tmp/bad.csv" -o "$tmp/f2" >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "bad.csv:2: malformed" "$tmp/o" || fail "bad csv: $(cat "$tmp/o")"
+"$M" plot "$tmp/bad.csv" -o "$tmp/f2" >"$tmp/o" 2>&1; [ $? -eq 1 ] && grep -q "bad.csv:2: malformed" "$tmp/o" || fail "bad csv: $(cat "$tmp/o")"
 "$M" merge "$tmp/serial.csv" "$tmp/bad.csv" -o "$tmp/m.csv" >"$tmp/o" 2>&1; [ $? -eq 1 ] && [ ! -e "$tmp/m.csv" ] || fail "merge of a bad file succeeded or left an output"
 
 finish t45_sweep
