@@ -30,11 +30,14 @@ struct cli_common {
 	bool quantum_set, lookahead_set; /* given on the command line (each means something in one mode only) */
 };
 
+/* getopt codes of common options that have no short form (above any character). */
+#define CLI_OPT_JSON 0x101
+
 /* Long options of cli_common, and their help text; a command appends its own. */
 #define CLI_COMMON_OPTS                                                                      \
 	{ "machine", required_argument, 0, 'M' }, { "mode", required_argument, 0, 'm' },       \
 		{ "quantum", required_argument, 0, 'q' }, { "cores", required_argument, 0, 'c' }, \
-		{ "json", no_argument, 0, 'j' }, { "seed", required_argument, 0, 's' },           \
+		{ "json", no_argument, 0, CLI_OPT_JSON }, { "seed", required_argument, 0, 's' },  \
 		{ "lookahead", required_argument, 0, 'L' },                                       \
 		{ "help", no_argument, 0, 'h' }
 #define CLI_COMMON_HELP                                                                           \

@@ -87,16 +87,26 @@ static void rwsem_extra(struct em *e, void *p)
 
 struct rwsem_args {
 	uint64_t ops, pct, cs;
+	const char *mix; /* the option that set pct, to refuse a second one */
 };
+
+/* set_mix: --readers, --writers and --write-pct each set the mix; two of them contradict. */
+static int set_mix(struct rwsem_args *a, const char *opt)
+{
+	if (a->mix && strcmp(a->mix, opt))
+		return cli_error("bench-rwsem", "%s and %s: choose one", a->mix, opt);
+	a->mix = opt;
+	return 0;
+}
 
 /* rwsem_opt: the options of bench-rwsem itself (cli_args.opt). */
 static int rwsem_opt(void *ctx, int opt, const char *arg)
 {
 	struct rwsem_args *a = ctx;
 	switch (opt) {
-	case 'r': a->pct = 0; return 0;
-	case 'w': a->pct = 100; return 0;
-	case 'p': return cli_u64("bench-rwsem", "write-pct", arg, 0, 100, &a->pct) ? 2 : 0;
+	case 'r': a->pct = 0; return set_mix(a, "--readers");
+	case 'w': a->pct = 100; return set_mix(a, "--writers");
+	case 'p': return cli_u64("bench-rwsem", "write-pct", arg, 0, 100, &a->pct) ? 2 : set_mix(a, "--write-pct");
 	case 'x': return cli_u64("bench-rwsem", "cs", arg, 0, 1000000000, &a->cs) ? 2 : 0;
 	case 'n': return cli_u64("bench-rwsem", "ops", arg, 1, 1000000000, &a->ops) ? 2 : 0;
 	}

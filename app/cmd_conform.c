@@ -57,6 +57,10 @@ static int cmd_conform(int argc, char **argv)
 		fprintf(stderr, "mmsim conform: %s\n", err);
 		return 2;
 	}
+	if (!g.n) {
+		gt_free(&g);
+		return cli_fail(cmd, "%s: no sequence in it: not ground truth", argv[optind]);
+	}
 	struct gt_report rep;
 	if (!strcmp(design, "reference")) {
 		struct gt_target *t = gt_ref_target();

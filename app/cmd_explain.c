@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <editline/readline.h>
@@ -52,8 +53,11 @@ static int cmd_explain(int argc, char **argv)
 		return rc;
 	FILE *in = stdin;
 	const char *script = optind < argc ? argv[optind] : NULL;
+	struct stat st;
+	if (script && strcmp(script, "-") && !stat(script, &st) && S_ISDIR(st.st_mode))
+		return cli_fail(cmd, "%s: is a directory, not a script", script);
 	if (script && strcmp(script, "-") && !(in = fopen(script, "r")))
-		return cli_error(cmd, "cannot read '%s': %s", script, strerror(errno));
+		return cli_fail(cmd, "cannot read '%s': %s", script, strerror(errno));
 	s.out = stdout;
 	s.interactive = !script && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	if (xs_open(&s))

@@ -20,6 +20,8 @@ static int cmd_machine(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "list")) {
+		if (argc > 2)
+			return cli_error(cmd, "list: unexpected argument '%s'", argv[2]);
 		for (const char *const *n = machine_preset_names(); *n; n++) {
 			struct machine m;
 			char err[256];

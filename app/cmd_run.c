@@ -79,6 +79,8 @@ static int cmd_run(int argc, char **argv)
 	int rc = cli_parse(&ca, argc, argv);
 	if (rc >= 0)
 		return rc;
+	if (a.csvout && o.json)
+		return cli_error(cmd, "--csv and --json: choose one");
 	const struct wl_def *w = wl_find(a.wname);
 	if (!w)
 		return cli_error(cmd, "--workload: no workload '%s' (try 'mmsim workloads')", a.wname);
@@ -148,6 +150,8 @@ static int cmd_workloads(int argc, char **argv)
 		printf("usage: mmsim workloads [NAME]\n\nLists the built-in workloads, or describes one.\n");
 		return 0;
 	}
+	if (argc > 2)
+		return cli_error("workloads", "unexpected argument '%s' (one workload at a time)", argv[2]);
 	if (argc > 1) {
 		const struct wl_def *w = wl_find(argv[1]);
 		if (!w)

@@ -12,16 +12,29 @@
 
 #define MAX_LIST 64
 
-/* Split a comma-separated list in place. Returns the count, or -1 if too long or empty items. */
-static int split_list(char *s, char **out)
+/*
+ * split_list: split the comma-separated list s of option --opt in place into
+ * out. Returns the count, or -1 after a message: empty, an empty item, an
+ * item given twice, or more than MAX_LIST items.
+ */
+static int split_list(const char *cmd, const char *opt, char *s, char **out)
 {
 	int n = 0;
-	for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
-		if (n == MAX_LIST || !*t)
-			return -1;
+	for (char *t = s, *end;; t = end + 1) {
+		end = strchr(t, ',');
+		if (end)
+			*end = 0;
+		if (!*t)
+			return cli_error(cmd, "--%s: an empty item in the list", opt), -1;
+		if (n == MAX_LIST)
+			return cli_error(cmd, "--%s: more than %d items", opt, MAX_LIST), -1;
+		for (int i = 0; i < n; i++)
+			if (!strcmp(out[i], t))
+				return cli_error(cmd, "--%s: '%s' is in the list twice", opt, t), -1;
 		out[n++] = t;
+		if (!end)
+			return n;
 	}
-	return n;
 }
 
 /* How many of the nt contention levels apply to a workload: all, or one if it has none. */
@@ -47,6 +60,7 @@ static int sweep_opt(void *ctx, int opt, const char *arg)
 	case 'o': a->outpath = arg; return 0;
 	case 'J': a->jobsdir = arg; return 0;
 	case 'j': return cli_u64("sweep", "jobs", arg, 1, 1024, &a->jobs) ? 2 : 0;
+	case CLI_OPT_JSON: return cli_error("sweep", "--json: a sweep writes CSV rows (mmsim run --json prints one point)");
 	}
 	return point_wl_opt("sweep", &a->wp, opt, arg);
 }
@@ -114,16 +128,19 @@ static int cmd_sweep(int argc, char **argv)
 	if (o.mode != SIM_DET)
 		return cli_error(cmd, "--mode: sweeps run in deterministic mode");
 	char *designs[MAX_LIST], *workloads[MAX_LIST], *cores_s[MAX_LIST], *conts[MAX_LIST];
-	int nd = split_list(dbuf, designs), nw = split_list(wbuf, workloads), nc = split_list(cbuf, cores_s),
-	    nt = split_list(tbuf, conts);
-	if (nd < 1 || nw < 1 || nc < 1 || nt < 1)
-		return cli_error(cmd, "empty or too long list in --designs, --workloads, --cores or --contention");
+	int nd, nw, nc, nt;
+	if ((nd = split_list(cmd, "designs", dbuf, designs)) < 0 || (nw = split_list(cmd, "workloads", wbuf, workloads)) < 0 ||
+	    (nc = split_list(cmd, "cores", cbuf, cores_s)) < 0 || (nt = split_list(cmd, "contention", tbuf, conts)) < 0)
+		return 2;
 	uint32_t cores[MAX_LIST];
 	for (int i = 0; i < nc; i++) {
 		uint64_t v;
 		if (cli_u64(cmd, "cores", cores_s[i], 1, SIM_MAX_CORES, &v))
 			return 2;
 		cores[i] = (uint32_t)v;
+		for (int k = 0; k < i; k++)
+			if (cores[k] == cores[i])
+				return cli_error(cmd, "--cores: %u is in the list twice", cores[i]);
 	}
 	for (int i = 0; i < nd; i++)
 		if (!vm_design_find(designs[i]))
@@ -220,6 +237,10 @@ static int cmd_merge(int argc, char **argv)
 		struct csv t;
 		if (csv_load(&t, argv[i], err, sizeof(err))) {
 			status = cli_fail(cmd, "%s", err);
+			break;
+		}
+		if (!t.head) {
+			status = cli_fail(cmd, "%s: empty (no header line): not a results file", argv[i]);
 			break;
 		}
 		if (!first.head) {

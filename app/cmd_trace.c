@@ -1,6 +1,7 @@
 /* cmd_trace.c: the trace commands: `mmsim import`, `record`, `replay`, `trace-dump` and `trace-compile`. */
 #include "app/report.h"
 #include "app/args.h"
+#include "io/out.h"
 #include "app/timeline.h"
 #include "sim/util.h"
 #include "traces/trace.h"
@@ -513,7 +514,7 @@ static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *
  * stack), and file pages as runs of (file, offset) per protection. Both are
  * the same whichever addresses a design chose. Blocks are sorted.
  */
-static int write_layout(struct ex *x, const char *path)
+static int write_layout(struct ex *x, struct out *out)
 {
 	uint32_t np = ex_nprocs(x);
 	char **blocks = xzalloc(sizeof(char *) * (np ? np : 1));
@@ -549,17 +550,12 @@ static int write_layout(struct ex *x, const char *path)
 		xfree(l.r);
 	}
 	qsort(blocks, np, sizeof(*blocks), str_cmp);
-	FILE *out = strcmp(path, "-") ? fopen(path, "w") : stdout;
-	int rc = out ? 0 : -1;
 	for (uint32_t i = 0; i < np; i++) {
-		if (out)
-			fputs(blocks[i], out);
+		fputs(blocks[i], out->f);
 		free(blocks[i]);
 	}
 	xfree(blocks);
-	if (out && out != stdout && fclose(out))
-		rc = -1;
-	return rc;
+	return 0;
 }
 
 /* The state `mmsim replay` parses into. */
@@ -610,7 +606,7 @@ static int cmd_replay(int argc, char **argv)
 	const char *layout = ra.layout;
 	struct tr_import_opts io = ra.io;
 	const char *in = argv[optind];
-	char err[1024];
+	char err[4200];
 	enum tr_format f = tr_detect(in, err, sizeof(err));
 	if (f == TR_FMT_UNKNOWN)
 		return cli_error(cmd, "%s", err);
@@ -631,6 +627,13 @@ static int cmd_replay(int argc, char **argv)
 		path = tmp;
 	}
 	int ret = 2;
+	/* The layout file is opened before the replay, so a path that cannot be written is refused first. */
+	struct out lay;
+	if (layout && out_open(&lay, layout, err, sizeof(err))) {
+		layout = NULL;
+		ret = cli_fail(cmd, "--layout: %s", err);
+		goto out;
+	}
 	struct tr_reader *rd = tr_open(path, 0, err, sizeof(err));
 	if (!rd) {
 		cli_error(cmd, "%s", err);
@@ -693,9 +696,11 @@ static int cmd_replay(int argc, char **argv)
 		em_u64(&e, "host_max_rss_kb", max_rss_kb());
 		em_end(&e);
 		ret = tl_status;
-		if (layout && write_layout(x, layout)) {
-			cli_error(cmd, "%s: cannot write the layout", layout);
-			ret = 2;
+		if (layout) {
+			write_layout(x, &lay);
+			layout = NULL;
+			if (out_commit(&lay, err, sizeof(err)))
+				ret = cli_fail(cmd, "--layout: %s", err);
 		}
 	}
 	ex_destroy(x);
@@ -707,6 +712,8 @@ static int cmd_replay(int argc, char **argv)
 		ret = 1;
 	}
 out:
+	if (layout)
+		out_abort(&lay);
 	if (tmp[0])
 		unlink(tmp);
 	return ret;

@@ -123,7 +123,7 @@ int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *a
 			return -1;
 		o->cores = (uint32_t)v;
 		return 1;
-	case 'j':
+	case CLI_OPT_JSON:
 		o->json = true;
 		return 1;
 	case 'L':

@@ -48,6 +48,15 @@ int sys_opt(struct sysopts *s, const char *cmd, int opt, const char *arg)
 {
 	uint64_t v;
 	if (opt >= SYS_DOPT_CODE && opt < SYS_DOPT_CODE + nnames) {
+		const char *nm = names[opt - SYS_DOPT_CODE];
+		for (int i = 0; i < s->ndopt; i++)
+			if (!strcmp(s->dopt[i].name, nm)) {
+				bool same = (!arg && !s->dopt[i].value) || (arg && s->dopt[i].value && !strcmp(arg, s->dopt[i].value));
+				if (same)
+					return 1;
+				cli_error(cmd, "--%s given twice with different values", nm);
+				return -1;
+			}
 		if (s->ndopt == SYS_MAX_DOPTS) {
 			cli_error(cmd, "too many design options (at most %d)", SYS_MAX_DOPTS);
 			return -1;

@@ -6,6 +6,7 @@
 #include <lzma.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zstd.h>
 
 #define MAX_LINE (1u << 20)
@@ -51,6 +52,13 @@ struct lines *lines_open(const char *path, char *err, size_t errlen)
 	l->f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!l->f) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		xfree(l);
+		return NULL;
+	}
+	struct stat st;
+	if (!fstat(fileno(l->f), &st) && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a file", path);
+		fclose(l->f);
 		xfree(l);
 		return NULL;
 	}

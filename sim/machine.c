@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum kind { K_STR, K_DEC, K_INT, K_BOOL, K_TIME };
 
@@ -351,6 +352,12 @@ static char *read_file(const char *path, char *err, size_t errlen)
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a machine description", path);
+		fclose(f);
 		return NULL;
 	}
 	size_t cap = 4096, n = 0;

@@ -82,6 +82,6 @@ printf 'mmap 4M as x\nshow pt --svg %s/pt.dot\n' "$tmp" | "$M" explain >/dev/nul
 
 "$M" explain --help | grep -q "usage: mmsim explain" || fail "no help"
 "$M" explain --mode par </dev/null >"$tmp/o" 2>&1; [ $? -eq 2 ] || fail "--mode par should be refused"
-"$M" explain /nonexistent >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "cannot read '/nonexistent'" "$tmp/o" || fail "missing script: $(cat "$tmp/o")"
+"$M" explain /nonexistent >"$tmp/o" 2>&1; [ $? -eq 1 ] && grep -q "cannot read '/nonexistent'" "$tmp/o" || fail "missing script: $(cat "$tmp/o")"
 
 finish t80_lessons

@@ -170,7 +170,7 @@ const struct wl_def wl_paper_mmap = {
 		"random 4-page offsets of one shared region. An op is one mmap+munmap pair; each call's\n"
 		"latency is reported apart. --ops: requests per thread (default 128).\n" CONTENTION_HELP,
 	.default_ops = SLOT_PAGES / 4,
-	.flags = WL_CONTENTION,
+	.flags = WL_CONTENTION | WL_FIXED,
 	.thread = mk_mmap,
 };
 

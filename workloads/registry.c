@@ -49,6 +49,8 @@ int wl_check(const struct wl_def *w, const struct wl_params *p, char *buf, size_
 	buf[0] = 0;
 	if (p->high_contention && !(w->flags & WL_CONTENTION))
 		snprintf(buf, n, "--contention: workload '%s' has no contention levels", w->name);
+	else if (p->fixed && !(w->flags & WL_FIXED))
+		snprintf(buf, n, "--fixed: workload '%s' has no MAP_FIXED mode (only mmap has)", w->name);
 	else if (p->processes && !(w->flags & WL_PROCESSES))
 		snprintf(buf, n, "--processes: workload '%s' has no processes mode (its threads share one region)",
 			 w->name);
@@ -90,6 +92,7 @@ void wl_describe(const struct wl_def *w, char *buf, size_t n)
 		bytes_str(w->default_size, b, sizeof(b));
 		snprintf(size, sizeof(size), ", --size %s", b);
 	}
-	snprintf(buf, n, "--ops %llu%s%s%s", (unsigned long long)w->default_ops, size,
-		 (w->flags & WL_PROCESSES) ? ", --processes" : "", (w->flags & WL_CONTENTION) ? ", --contention" : "");
+	snprintf(buf, n, "--ops %llu%s%s%s%s", (unsigned long long)w->default_ops, size,
+		 (w->flags & WL_PROCESSES) ? ", --processes" : "", (w->flags & WL_CONTENTION) ? ", --contention" : "",
+		 (w->flags & WL_FIXED) ? ", --fixed" : "");
 }

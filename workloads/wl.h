@@ -18,6 +18,7 @@ struct wl_params {
 /* What a workload offers beyond --ops (wl_def.flags). */
 #define WL_CONTENTION (1u << 0) /* --contention high applies */
 #define WL_PROCESSES (1u << 1)	/* --processes applies (its threads share no memory they rely on) */
+#define WL_FIXED (1u << 2)	/* --fixed applies (MAP_FIXED placement instead of the design's choice) */
 
 struct wl_def {
 	const char *name;
