@@ -53,10 +53,8 @@ static int cmd_conform(int argc, char **argv)
 		return 2;
 	struct gt g;
 	char err[512];
-	if (gt_load(&g, argv[optind], err, sizeof(err))) {
-		fprintf(stderr, "mmsim conform: %s\n", err);
-		return 2;
-	}
+	if (gt_load(&g, argv[optind], err, sizeof(err)))
+		return cli_fail(cmd, "%s", err);
 	if (!g.n) {
 		gt_free(&g);
 		return cli_fail(cmd, "%s: no sequence in it: not ground truth", argv[optind]);

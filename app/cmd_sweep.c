@@ -239,8 +239,10 @@ static int cmd_merge(int argc, char **argv)
 			status = cli_fail(cmd, "%s", err);
 			break;
 		}
-		if (!t.head) {
-			status = cli_fail(cmd, "%s: empty (no header line): not a results file", argv[i]);
+		if (!t.head || csv_col(&t, "config_key") < 0 || csv_col(&t, "design") < 0) {
+			status = cli_fail(cmd, "%s: not a results file of mmsim (no header with design and config_key)",
+					  argv[i]);
+			csv_free(&t);
 			break;
 		}
 		if (!first.head) {

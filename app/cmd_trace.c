@@ -78,7 +78,7 @@ static int convert(const char *cmd, enum tr_format f, const char *in, const char
 	memset(st, 0, sizeof(*st));
 	if (f == TR_FMT_TEXT) {
 		if (tr_compile(in, out, err, sizeof(err))) {
-			cli_error(cmd, "%s", err);
+			cli_fail(cmd, "%s", err);
 			return -1;
 		}
 		*secs = now_sec() - t0;
@@ -86,18 +86,18 @@ static int convert(const char *cmd, enum tr_format f, const char *in, const char
 	}
 	struct tr_writer *w = tr_writer_open(out, err, sizeof(err));
 	if (!w) {
-		cli_error(cmd, "%s", err);
+		cli_fail(cmd, "%s", err);
 		return -1;
 	}
 	int rc = f == TR_FMT_PERF ? tr_import_perf(in, w, io, st, err, sizeof(err))
 				  : tr_import_strace(in, w, io, st, err, sizeof(err));
 	if (rc) {
 		tr_writer_abort(w);
-		cli_error(cmd, "%s", err);
+		cli_fail(cmd, "%s", err);
 		return -1;
 	}
 	if (tr_writer_close(w, err, sizeof(err))) {
-		cli_error(cmd, "%s", err);
+		cli_fail(cmd, "%s", err);
 		return -1;
 	}
 	*secs = now_sec() - t0;
@@ -189,7 +189,7 @@ static int cmd_import(int argc, char **argv)
 	struct tr_import_stats st;
 	double secs;
 	if (convert(cmd, f, in, out, &io, &st, &secs))
-		return 2;
+		return 1;
 	struct em e;
 	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
 	em_begin(&e);
@@ -222,14 +222,14 @@ static int cmd_dump(int argc, char **argv)
 		return rc0;
 	FILE *f = out ? fopen(out, "w") : stdout;
 	if (!f)
-		return cli_error(cmd, "%s: cannot create: %s", out, strerror(errno));
+		return cli_fail(cmd, "%s: cannot create: %s", out, strerror(errno));
 	char err[1024];
 	int rc = tr_dump(argv[optind], f, err, sizeof(err));
 	bool werr = out ? fclose(f) != 0 : fflush(f) != 0;
 	if (rc)
-		return cli_error(cmd, "%s", err);
+		return cli_fail(cmd, "%s", err);
 	if (werr)
-		return cli_error(cmd, "%s: write error", out ? out : "standard output");
+		return cli_fail(cmd, "%s: write error", out ? out : "standard output");
 	return 0;
 }
 
@@ -250,7 +250,7 @@ static int cmd_compile(int argc, char **argv)
 		out = outbuf;
 	}
 	if (tr_compile(argv[optind], out, err, sizeof(err)))
-		return cli_error(cmd, "%s", err);
+		return cli_fail(cmd, "%s", err);
 	return 0;
 }
 
@@ -401,15 +401,15 @@ static int cmd_record(int argc, char **argv)
 	char perf[4096];
 	const char *pname = getenv("MMSIM_PERF") && *getenv("MMSIM_PERF") ? getenv("MMSIM_PERF") : "perf";
 	if (!which(pname, perf, sizeof(perf)))
-		return cli_error(cmd, "perf is not installed (%s not found): install it (Debian: apt-get install "
+		return cli_fail(cmd, "perf is not installed (%s not found): install it (Debian: apt-get install "
 				      "linux-perf; Ubuntu: apt-get install linux-tools-$(uname -r))",
 				 pname);
 	if (!check_kernel(cmd))
-		return 2;
+		return 1;
 	char dir[4096], data[4200], text[4200];
 	snprintf(dir, sizeof(dir), "%s/mmsim-record-XXXXXX", util_tmpdir());
 	if (!mkdtemp(dir))
-		return cli_error(cmd, "%s: cannot make a directory: %s", dir, strerror(errno));
+		return cli_fail(cmd, "%s: cannot make a directory: %s", dir, strerror(errno));
 	snprintf(data, sizeof(data), "%s/perf.data", dir);
 	snprintf(text, sizeof(text), "%s/perf.txt", dir);
 	/* The recipe: the filter repeated after each raw_syscalls event, since a filter binds to one event. */
@@ -433,7 +433,7 @@ static int cmd_record(int argc, char **argv)
 	int rc = run(av, NULL);
 	xfree(av);
 	struct stat sb;
-	int ret = 2;
+	int ret = 1;
 	if (rc < 0 || stat(data, &sb) || sb.st_size == 0) {
 		cli_error(cmd, "perf record failed (exit status %d); its messages are above", rc);
 		goto out;
@@ -609,7 +609,7 @@ static int cmd_replay(int argc, char **argv)
 	char err[4200];
 	enum tr_format f = tr_detect(in, err, sizeof(err));
 	if (f == TR_FMT_UNKNOWN)
-		return cli_error(cmd, "%s", err);
+		return cli_fail(cmd, "%s", err);
 	char tmp[4200] = "";
 	const char *path = in;
 	double import_secs = 0;
@@ -617,16 +617,16 @@ static int cmd_replay(int argc, char **argv)
 		snprintf(tmp, sizeof(tmp), "%s/mmsim-replay-XXXXXX", util_tmpdir());
 		int fd = mkstemp(tmp);
 		if (fd < 0)
-			return cli_error(cmd, "%s: cannot make a temporary file: %s", tmp, strerror(errno));
+			return cli_fail(cmd, "%s: cannot make a temporary file: %s", tmp, strerror(errno));
 		close(fd);
 		struct tr_import_stats st;
 		if (convert(cmd, f, in, tmp, &io, &st, &import_secs)) {
 			unlink(tmp);
-			return 2;
+			return 1;
 		}
 		path = tmp;
 	}
-	int ret = 2;
+	int ret = 1;
 	/* The layout file is opened before the replay, so a path that cannot be written is refused first. */
 	struct out lay;
 	if (layout && out_open(&lay, layout, err, sizeof(err))) {
@@ -676,7 +676,7 @@ static int cmd_replay(int argc, char **argv)
 		tl_status = tl_finish(b->sim, tl_request, heading, cmd);
 	}
 	if (x->err[0]) {
-		cli_error(cmd, "%s", x->err);
+		cli_fail(cmd, "%s", x->err);
 	} else {
 		struct em e;
 		em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);

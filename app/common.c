@@ -1,6 +1,7 @@
 /* common.c: option parsing, error messages and the common result keys shared by every mmsim subcommand. */
 #include "app/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -37,7 +38,7 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
-	if (!arg || !*arg || *arg == '-' || *arg == '+') {
+	if (!arg || !isdigit((unsigned char)*arg)) {
 		cli_error(cmd, "--%s: '%s' is not a number (expected %llu..%llu)", opt, arg ? arg : "",
 			  (unsigned long long)min, (unsigned long long)max);
 		return -1;

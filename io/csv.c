@@ -70,7 +70,15 @@ int csv_load(struct csv *t, const char *path, char *err, size_t errlen)
 	if (!l)
 		return -1;
 	const char *s;
-	while ((s = lines_next(l, NULL))) {
+	size_t len;
+	while ((s = lines_next(l, &len))) {
+		if (strlen(s) != len) {
+			snprintf(err, errlen, "%s:%llu: a NUL byte in the line: not CSV", path,
+				 (unsigned long long)lines_lineno(l));
+			lines_close(l);
+			csv_free(t);
+			return -1;
+		}
 		if (!*s)
 			continue;
 		char **f;
