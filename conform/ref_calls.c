@@ -1,13 +1,52 @@
-/* ref_calls.c: the reference model's mmap, munmap, mprotect, madvise and brk, with Linux's results. */
+/* ref_calls.c: the reference model's mmap, munmap, mprotect and brk, with Linux's results. */
 #include "conform/ref_int.h"
+
+/* Pages locked (VM_LOCKED) in r: the model's mm->locked_vm. */
+static uint64_t locked_pages(const struct ref *r)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < r->n; i++)
+		n += r->v[i].flags & RR_LOCKED ? (r->v[i].end - r->v[i].start) / PG : 0;
+	return n;
+}
+
+/* mlock_future_ok: may len more bytes of a mapping with flags vf be locked? */
+static bool lock_ok(const struct ref *r, uint32_t vf, uint64_t len)
+{
+	if (!(vf & RR_LOCKED) || r->k.cap_ipc_lock || r->k.memlock_limit == UINT64_MAX)
+		return true;
+	return (locked_pages(r) * PG + len) <= r->k.memlock_limit;
+}
+
+/* The flags LEGACY_MAP_MASK holds: MAP_SHARED_VALIDATE refuses the others with EOPNOTSUPP. */
+#define LEGACY_MAP_FLAGS 0x407f933
+
+/* do_mmap's checks of the kind of mapping, after the address is known: 0 or -errno. */
+static int mmap_kind_ok(int flags, bool anon)
+{
+	int type = flags & VM_MAP_TYPE;
+	if (anon) {
+		if (type != VM_MAP_SHARED && type != VM_MAP_PRIVATE)
+			return -EINVAL;
+		return type == VM_MAP_SHARED && (flags & VM_MAP_GROWSDOWN) ? -EINVAL : 0;
+	}
+	if (type == VM_MAP_SHARED_VALIDATE && (flags & ~LEGACY_MAP_FLAGS))
+		return -EOPNOTSUPP;
+	if (type != VM_MAP_SHARED && type != VM_MAP_PRIVATE && type != VM_MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	return flags & VM_MAP_GROWSDOWN ? -EINVAL : 0;
+}
 
 long ref_mmap(struct ref *r, uint64_t addr, uint64_t len, int prot, int flags, struct ref_file *f, uint64_t off)
 {
 	bool anon = (flags & VM_MAP_ANONYMOUS) || !f;
-	int e = vm_check_mmap(addr, &len, prot, flags, anon, off);
+	int e = refchk_mmap(r, addr, &len, flags, off);
 	if (e)
 		return e;
-	uint32_t vf = rr_flags_of_mmap(prot, flags);
+	int mf = r->k.overcommit_never ? flags & ~VM_MAP_NORESERVE : flags; /* NORESERVE only when overcommit is allowed */
+	uint32_t vf = rr_flags_of_mmap(prot, mf) | r->def_flags;
+	if (!r->k.thp)
+		vf &= ~RR_NOHUGEPAGE;
 	if (flags & VM_MAP_FIXED_NOREPLACE) {
 		uint32_t i = refv_find(r, addr);
 		if (i < r->n && r->v[i].start < addr + len)
@@ -19,8 +58,11 @@ long ref_mmap(struct ref *r, uint64_t addr, uint64_t len, int prot, int flags, s
 		else if (!(addr = refv_topdown(r, len)))
 			return -ENOMEM;
 	}
-	if (flags & VM_MAP_FIXED)
-		refv_unmap(r, addr, addr + len);
+	if (!lock_ok(r, vf, len))
+		return -EAGAIN;
+	if ((e = mmap_kind_ok(flags, anon)))
+		return e;
+	refv_unmap(r, addr, addr + len);
 	if (anon && (vf & RR_SHARED)) { /* shared anonymous memory is a shmem file of its own */
 		f = ref_file_create(0x40000000u + r->next_av++, len);
 		f->refs--; /* the mapping takes over the creation reference */
@@ -30,14 +72,14 @@ long ref_mmap(struct ref *r, uint64_t addr, uint64_t len, int prot, int flags, s
 	if (!anon)
 		f->refs++;
 	refv_place(r, addr, addr + len, vf, anon ? NULL : f, anon ? addr / PG : off / PG, 0, 0);
-	if (flags & VM_MAP_POPULATE)
-		reff_populate(r, addr, addr + len, vf);
+	if ((vf & RR_LOCKED) || (flags & (VM_MAP_POPULATE | VM_MAP_NONBLOCK)) == VM_MAP_POPULATE)
+		reff_populate(r, addr, addr + len, true);
 	return (long)addr;
 }
 
 int ref_munmap(struct ref *r, uint64_t addr, uint64_t len)
 {
-	int e = vm_check_munmap(addr, &len);
+	int e = refchk_munmap(addr, &len);
 	if (e)
 		return e;
 	refv_unmap(r, addr, addr + len);
@@ -46,68 +88,40 @@ int ref_munmap(struct ref *r, uint64_t addr, uint64_t len)
 
 int ref_mprotect(struct ref *r, uint64_t addr, uint64_t len, int prot)
 {
-	int e = vm_check_mprotect(addr, &len, prot);
+	int e = refchk_mprotect(addr, &len, prot);
 	if (e)
-		return e == VM_CHECK_NOOP ? 0 : e;
+		return e == REFCHK_NOOP ? 0 : e;
 	uint64_t end = addr + len;
 	uint32_t i = refv_find(r, addr);
-	if (i == r->n || r->v[i].start > addr)
+	if (i == r->n || r->v[i].start >= end)
 		return -ENOMEM;
+	if (prot & RR_PROT_GROWSDOWN) { /* from the start of the grows-down VMA */
+		if (!(r->v[i].flags & RR_GROWSDOWN))
+			return -EINVAL;
+		addr = r->v[i].start;
+	} else if (r->v[i].start > addr) {
+		return -ENOMEM;
+	} else if (prot & RR_PROT_GROWSUP) {
+		return -EINVAL; /* no VMA grows up on x86 */
+	}
+	prot &= VM_PROT_MASK;
 	/* VMA by VMA; a hole ends the walk with ENOMEM, keeping what was done. */
-	uint64_t cur = addr;
-	while (cur < end) {
+	for (uint64_t cur = addr; cur < end;) {
 		i = refv_find(r, cur);
 		if (i == r->n || r->v[i].start > cur)
 			return -ENOMEM;
 		const struct rvma *v = &r->v[i];
 		bool private_anon = !v->file && !(v->flags & RR_SHARED);
 		uint32_t nf = rr_flags_of_mprotect(v->flags, prot, private_anon, v->av != 0);
-		uint32_t j = refv_modify(r, i, cur, MIN(end, v->end), nf);
+		uint32_t of = v->flags;
+		uint64_t stop = MIN(end, v->end);
+		uint32_t j = refv_modify(r, i, cur, stop, nf);
+		/* mprotect_fixup: locked private memory that becomes writable is copied (faulted in) now */
+		if ((of & (VM_PROT_WRITE | RR_SHARED | RR_LOCKED)) == RR_LOCKED && (nf & VM_PROT_WRITE))
+			reff_populate(r, cur, stop, true);
 		cur = r->v[j].end;
 	}
 	return 0;
-}
-
-int ref_madvise(struct ref *r, uint64_t addr, uint64_t len, int advice)
-{
-	int e = vm_check_madvise(addr, &len, advice);
-	if (e)
-		return e == VM_CHECK_NOOP ? 0 : e;
-	uint64_t start = addr, end = addr + len;
-	int unmapped = 0;
-	/* madvise_walk_vmas: skip holes (ENOMEM at the end), apply to each VMA's part. */
-	for (uint32_t i = refv_find(r, start); start < end; i = refv_find(r, start)) {
-		if (i == r->n)
-			return -ENOMEM;
-		if (start < r->v[i].start) {
-			unmapped = -ENOMEM;
-			start = r->v[i].start;
-			if (start >= end)
-				break;
-		}
-		struct rvma *v = &r->v[i];
-		uint64_t stop = MIN(v->end, end);
-		switch (advice) {
-		case VM_MADV_DONTNEED:
-			if (v->flags & RR_LOCKED)
-				return -EINVAL;
-			refps_take(&r->priv, start, stop, NULL);
-			break;
-		case VM_MADV_FREE:
-			if (v->file || (v->flags & RR_SHARED))
-				return -EINVAL; /* only private anonymous memory */
-			break;			/* without memory pressure the pages stay */
-		case VM_MADV_WILLNEED:
-			for (uint64_t p = start; v->file && p < stop; p += PG)
-				reff_cache(v->file, v->pgoff + (p - v->start) / PG);
-			break;
-		default:
-			i = refv_modify(r, i, start, stop, rr_flags_of_madvise(v->flags, advice));
-			stop = MIN(r->v[i].end, end);
-		}
-		start = stop;
-	}
-	return unmapped;
 }
 
 long ref_brk(struct ref *r, uint64_t brk)

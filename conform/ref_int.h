@@ -7,11 +7,16 @@
 
 #define PG PAGE_SIZE
 
-/* A file and its page cache: cached[i] is 1 while page i is in the cache. */
+/* The state of a page in a file's page cache: RF_* bits, 0 when absent. */
+#define RF_CACHED 1 /* in the cache and up to date: mincore says resident */
+#define RF_FALLOC 2 /* allocated by fallocate, not yet written or faulted: mincore says not resident */
+#define RF_MAYBE 4  /* COLD or PAGEOUT went over it: it may have been reclaimed */
+
+/* A file and its page cache. */
 struct ref_file {
 	uint32_t id;
 	uint64_t size, ncap;
-	uint8_t *cached; /* one byte per page */
+	uint8_t *cached; /* RF_* per page, ncap pages */
 	int refs;
 };
 
@@ -25,9 +30,16 @@ struct rvma {
 	uint8_t chain;	/* length of the anon_vma chain: 1 normally, more after fork */
 };
 
-/* A set of page numbers (open addressing): the pages with a private frame (or the zero page) mapped. */
+/* What a page table entry of the model holds (RP_* bits; no entry: none). */
+#define RP_ANON 1  /* a private frame: anonymous memory, or a copy-on-write copy of a file page */
+#define RP_ZERO 2  /* the shared zero page (an anonymous read) */
+#define RP_GUARD 4 /* a guard marker (MADV_GUARD_INSTALL): any access is SIGSEGV */
+#define RP_MAYBE 8 /* FREE, COLD, PAGEOUT, MERGEABLE or COLLAPSE went over it: may be reclaimed */
+
+/* A map from page number to RP_* bits (open addressing): the model's page table. */
 struct refps {
 	uint64_t *k; /* 0 empty, 1 deleted, else vpn + 2 */
+	uint8_t *v;  /* the bits of k[i] */
 	uint64_t cap, n, used;
 };
 
@@ -37,14 +49,23 @@ struct ref {
 	struct refps priv;
 	uint64_t start_brk, brk;
 	uint32_t next_av;
+	uint32_t def_flags; /* added to every new VMA: RR_LOCKED (and RR_LOCKONFAULT) after mlockall(MCL_FUTURE) */
+	struct ref_kernel k;
 };
 
 /* ---- page sets (ref_pset.c) ---- */
 
-bool refps_has(const struct refps *s, uint64_t vpn);
-void refps_insert(struct refps *s, uint64_t vpn);
-/* refps_take: remove the pages of [a, b) (bytes); into *out (caller frees) when out is not NULL. Returns the count. */
-uint64_t refps_take(struct refps *s, uint64_t a, uint64_t b, uint64_t **out);
+/* refps_get: the bits of page vpn (0: no entry). */
+uint8_t refps_get(const struct refps *s, uint64_t vpn);
+/* refps_set: give page vpn the bits v (0 removes its entry). */
+void refps_set(struct refps *s, uint64_t vpn, uint8_t v);
+/*
+ * refps_take: remove the entries of [a, b) (bytes) but those with a bit of
+ * keep; into *out (vpn << 8 | bits; the caller frees) when out is not NULL.
+ * Returns the count.
+ */
+uint64_t refps_take(struct refps *s, uint64_t a, uint64_t b, uint8_t keep, uint64_t **out);
+void refps_free(struct refps *s);
 
 /* ---- the VMA array (ref_vma.c) ---- */
 
@@ -73,7 +94,7 @@ uint32_t refv_place(struct ref *r, uint64_t start, uint64_t end, uint32_t flags,
  * (vma_modify_flags). Returns the index of the VMA that holds [a, b).
  */
 uint32_t refv_modify(struct ref *r, uint32_t i, uint64_t a, uint64_t b, uint32_t nf);
-/* refv_unmap: split the VMAs at a and b, remove what is between, drop its private pages. */
+/* refv_unmap: split the VMAs at a and b, remove what is between, drop its page table entries. */
 void refv_unmap(struct ref *r, uint64_t a, uint64_t b);
 /* refv_is_free: is [a, a + len) free, counting the guard gap below a grows-down VMA (the x86 hint test)? */
 bool refv_is_free(const struct ref *r, uint64_t a, uint64_t len);
@@ -84,12 +105,33 @@ uint64_t refv_topdown(const struct ref *r, uint64_t len);
 
 /* reff_pages: the file's size in pages, the last one partial. */
 uint64_t reff_pages(const struct ref_file *f);
-/* reff_cache: page idx enters f's page cache (if inside the file). */
+/* reff_cache: page idx enters f's page cache up to date (if inside the file). */
 void reff_cache(struct ref_file *f, uint64_t idx);
+/* reff_idx: the file page VMA v maps at va. */
+static inline uint64_t reff_idx(const struct rvma *v, uint64_t va) { return v->pgoff + (va - v->start) / PG; }
 
 /* ---- faults (ref_fault.c) ---- */
 
-/* reff_populate: fault in [a, b) as MAP_POPULATE does for a VMA with flags vf, until the first failure. */
-void reff_populate(struct ref *r, uint64_t a, uint64_t b, uint32_t vf);
+/* reff_fault: handle a fault at va in VMA i once its permissions are checked (and the stack grown). */
+enum vm_fault reff_fault(struct ref *r, uint32_t i, uint64_t va, bool write);
+/*
+ * reff_populate: fault in [a, b) as __mm_populate does (MAP_POPULATE,
+ * MAP_LOCKED, mlock): VMA by VMA, writing private writable memory and
+ * reading the rest; a VMA that cannot be reached (PROT_NONE) or a fault
+ * that fails stops it. 0, or -EFAULT on such a failure (with
+ * ignore_errors, the next VMA goes on instead).
+ */
+int reff_populate(struct ref *r, uint64_t a, uint64_t b, bool ignore_errors);
+/* reff_prepare_av: anon_vma_prepare for VMA i. */
+void reff_prepare_av(struct ref *r, uint32_t i);
+
+/* ---- argument checks (ref_check.c): 0 to go on (lengths rounded up), REFCHK_NOOP (return 0 at once), or -errno ---- */
+
+#define REFCHK_NOOP 1
+int refchk_mmap(const struct ref *r, uint64_t addr, uint64_t *len, int flags, uint64_t off);
+int refchk_munmap(uint64_t addr, uint64_t *len);
+int refchk_mprotect(uint64_t addr, uint64_t *len, int prot);
+int refchk_madvise(const struct ref *r, uint64_t addr, uint64_t *len, int advice);
+int refchk_mremap(uint64_t old, uint64_t *old_len, uint64_t *new_len, int flags, uint64_t new_addr);
 
 #endif

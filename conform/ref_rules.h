@@ -20,6 +20,12 @@
 #define RR_LOCKED 0x200u	/* VM_LOCKED */
 #define RR_RAND_READ 0x400u	/* VM_RAND_READ */
 #define RR_SEQ_READ 0x800u	/* VM_SEQ_READ */
+#define RR_DONTCOPY 0x1000u	/* VM_DONTCOPY: MADV_DONTFORK */
+#define RR_WIPEONFORK 0x2000u	/* VM_WIPEONFORK */
+#define RR_DONTDUMP 0x4000u	/* VM_DONTDUMP */
+#define RR_MERGEABLE 0x8000u	/* VM_MERGEABLE: KSM may merge its pages */
+#define RR_LOCKONFAULT 0x10000u /* VM_LOCKONFAULT: locked, but only as pages fault in */
+#define RR_LOCKED_MASK (RR_LOCKED | RR_LOCKONFAULT)
 
 /* RLIMIT_STACK's default: how far a grows-down VMA may reach below its end. */
 #define RR_STACK_MAX (8ull << 20)
@@ -48,7 +54,7 @@ static inline uint32_t rr_flags_of_mmap(int prot, int flags)
 	vf |= shared ? RR_SHARED : 0;
 	vf |= flags & VM_MAP_NORESERVE ? RR_NORESERVE : 0;
 	vf |= flags & VM_MAP_GROWSDOWN ? RR_GROWSDOWN : 0;
-	vf |= flags & VM_MAP_STACK ? RR_NOHUGEPAGE : 0;
+	vf |= flags & VM_MAP_STACK ? RR_NOHUGEPAGE : 0; /* (only with THP configured: the caller clears it otherwise) */
 	vf |= flags & VM_MAP_LOCKED ? RR_LOCKED : 0;
 	if (!shared && !(flags & VM_MAP_NORESERVE) && (prot & VM_PROT_WRITE))
 		vf |= RR_ACCOUNT;
@@ -73,22 +79,22 @@ static inline uint32_t rr_flags_of_mprotect(uint32_t old, int prot, bool private
 
 /*
  * rr_av_mergeable: is_mergeable_anon_vma. Two anon_vmas go together when
- * equal, or when one is missing, unless the neighbour `nb` (NULL: none to
- * look at) has an anon_vma inherited over fork (a chain longer than one).
+ * equal, or when one is missing and the other (with its chain length) was
+ * not inherited over fork: its chain must be of one entry.
  */
-static inline bool rr_av_mergeable(uint32_t a, uint32_t b, const struct rr_vma *nb)
+static inline bool rr_av_mergeable(uint32_t a, uint8_t achain, uint32_t b, uint8_t bchain)
 {
 	if (a == b)
 		return true;
 	if (a && b)
 		return false;
-	return !nb || nb->chain == 1;
+	return (a ? achain : bchain) == 1;
 }
 
 /* rr_same_kind: what both merge directions compare (vm_flags, file, anon_vma as seen by `nb`). */
 static inline bool rr_same_kind(const struct rr_vma *nb, const struct rr_vma *x)
 {
-	return nb->flags == x->flags && nb->file == x->file && rr_av_mergeable(x->av, nb->av, nb);
+	return nb->flags == x->flags && nb->file == x->file && rr_av_mergeable(x->av, x->chain, nb->av, nb->chain);
 }
 
 /* rr_can_follow: can_vma_merge_after: x starts where prev ends and continues its file offsets. */
@@ -114,6 +120,32 @@ static inline bool rr_av_shareable(const struct rr_vma *lo, const struct rr_vma 
 	       lo->pgoff + rr_npages(lo) == hi->pgoff;
 }
 
+/* mprotect's bits beyond PROT_READ | PROT_WRITE | PROT_EXEC. */
+#define RR_PROT_SEM 0x8
+#define RR_PROT_GROWSDOWN 0x01000000
+#define RR_PROT_GROWSUP 0x02000000
+
+/* Advice values beyond vm/vm.h's (Linux's numbers). */
+#define RR_MADV_REMOVE 9
+#define RR_MADV_DONTFORK 10
+#define RR_MADV_DOFORK 11
+#define RR_MADV_MERGEABLE 12
+#define RR_MADV_UNMERGEABLE 13
+#define RR_MADV_DONTDUMP 16
+#define RR_MADV_DODUMP 17
+#define RR_MADV_WIPEONFORK 18
+#define RR_MADV_KEEPONFORK 19
+#define RR_MADV_COLD 20
+#define RR_MADV_PAGEOUT 21
+#define RR_MADV_POPULATE_READ 22
+#define RR_MADV_POPULATE_WRITE 23
+#define RR_MADV_DONTNEED_LOCKED 24
+#define RR_MADV_COLLAPSE 25
+#define RR_MADV_HWPOISON 100
+#define RR_MADV_SOFT_OFFLINE 101
+#define RR_MADV_GUARD_INSTALL 102
+#define RR_MADV_GUARD_REMOVE 103
+
 /* rr_flags_of_madvise: the vm_flags after an advice that changes them (madvise_update_vma); `old` for the others. */
 static inline uint32_t rr_flags_of_madvise(uint32_t old, int advice)
 {
@@ -123,6 +155,14 @@ static inline uint32_t rr_flags_of_madvise(uint32_t old, int advice)
 	case VM_MADV_SEQUENTIAL: return (old | RR_SEQ_READ) & ~RR_RAND_READ;
 	case VM_MADV_HUGEPAGE: return (old | RR_HUGEPAGE) & ~RR_NOHUGEPAGE;
 	case VM_MADV_NOHUGEPAGE: return (old | RR_NOHUGEPAGE) & ~RR_HUGEPAGE;
+	case RR_MADV_DONTFORK: return old | RR_DONTCOPY;
+	case RR_MADV_DOFORK: return old & ~RR_DONTCOPY;
+	case RR_MADV_WIPEONFORK: return old | RR_WIPEONFORK;
+	case RR_MADV_KEEPONFORK: return old & ~RR_WIPEONFORK;
+	case RR_MADV_DONTDUMP: return old | RR_DONTDUMP;
+	case RR_MADV_DODUMP: return old & ~RR_DONTDUMP;
+	case RR_MADV_MERGEABLE: return old & RR_SHARED ? old : old | RR_MERGEABLE; /* ksm_madvise leaves shared memory */
+	case RR_MADV_UNMERGEABLE: return old & ~RR_MERGEABLE;
 	}
 	return old;
 }

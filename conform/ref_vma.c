@@ -3,12 +3,27 @@
 
 #include <string.h>
 
-struct ref *ref_create(void)
+void ref_kernel_default(struct ref_kernel *k)
+{
+	*k = (struct ref_kernel){ .version = REF_VERSION(6, 18), .thp = true, .ksm = true, .memory_failure = false,
+				  .overcommit_never = false, .cap_ipc_lock = true, .cap_sys_admin = true,
+				  .memlock_limit = 8ull << 20 };
+}
+
+struct ref *ref_create_on(const struct ref_kernel *k)
 {
 	struct ref *r = xzalloc(sizeof(*r));
 	r->start_brk = r->brk = VM_BRK_BASE;
 	r->next_av = 1;
+	r->k = *k;
 	return r;
+}
+
+struct ref *ref_create(void)
+{
+	struct ref_kernel k;
+	ref_kernel_default(&k);
+	return ref_create_on(&k);
 }
 
 void ref_destroy(struct ref *r)
@@ -18,7 +33,7 @@ void ref_destroy(struct ref *r)
 	for (uint32_t i = 0; i < r->n; i++)
 		ref_file_put(r->v[i].file);
 	xfree(r->v);
-	xfree(r->priv.k);
+	refps_free(&r->priv);
 	xfree(r);
 }
 
@@ -99,7 +114,7 @@ static void joins(const struct rvma *prev, const struct rvma *next, const struct
 	*left = prev && rr_can_follow(&pp, &px);
 	*right = next && rr_can_precede(&pn, &px);
 	if (*left && *right)
-		*right = rr_av_mergeable(prev->av, next->av, NULL);
+		*right = rr_av_mergeable(prev->av, 1, next->av, 1);
 }
 
 uint32_t refv_place(struct ref *r, uint64_t start, uint64_t end, uint32_t flags, struct ref_file *f, uint64_t pgoff,
@@ -171,7 +186,7 @@ void refv_unmap(struct ref *r, uint64_t a, uint64_t b)
 			split(r, i, b);
 		refv_remove(r, i);
 	}
-	refps_take(&r->priv, a, b, NULL);
+	refps_take(&r->priv, a, b, 0, NULL);
 }
 
 bool refv_is_free(const struct ref *r, uint64_t a, uint64_t len)

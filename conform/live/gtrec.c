@@ -38,6 +38,7 @@ static int memfd = -1;
 static bool can_lock_all;   /* mlockall is safe to try (no limit to hit that the model cannot know) */
 static bool can_poison;	    /* MADV_HWPOISON / SOFT_OFFLINE would be refused, never carried out */
 static bool in_child;	    /* this process is a child that goes on with the sequence after `fork child` */
+static long last_off, last_len; /* the last mapping made in the window: touches aim there half the time */
 
 static uint64_t rnd(void)
 {
@@ -260,15 +261,19 @@ static void put_rc(int rc)
 		fprintf(out, "  -> %s\n", errname(errno));
 }
 
-/* The result of a call that returns an address: its offset in the window, or 'moved' (removed again at once). */
-static void put_addr(void *p, long len)
+/*
+ * The result of a call that returns an address: its offset in the window, or
+ * 'moved' (then removed again at once) when it is outside the window, or is
+ * not `want` (an mmap hint not honoured as given; NULL: no such wish).
+ */
+static void put_addr(void *p, long len, const char *want)
 {
 	if (p == MAP_FAILED) {
 		fprintf(out, "  -> %s\n", errname(errno));
 		return;
 	}
 	char *c = p;
-	if (c < BASE + LO * PG || c >= BASE + HI * PG) {
+	if (c < BASE + LO * PG || c >= BASE + HI * PG || (want && c != want)) {
 		munmap(p, (size_t)len);
 		fprintf(out, "  -> moved\n");
 		return;
@@ -411,8 +416,10 @@ static void do_mmap(void)
 		put_flags(fl, gtn_mmap_flags, ',');
 	}
 	fprintf(out, "\n");
-	void *p = mmap(BASE + off, (size_t)len, prot, flags | fl, k < 2 ? -1 : memfd, k < 2 ? 0 : foff);
-	put_addr(p, len);
+	void *p = mmap(BASE + off, (size_t)len, prot, flags | fl, k < 2 ? -1 : memfd, foff);
+	if (p != MAP_FAILED && (char *)p >= BASE + LO * PG && (char *)p < BASE + HI * PG)
+		last_off = (char *)p - BASE, last_len = len;
+	put_addr(p, len, mode == 2 ? BASE + off : NULL);
 }
 
 static void do_range(const char *name)
@@ -495,7 +502,7 @@ static void do_mremap(void)
 	}
 	fprintf(out, "\n");
 	void *p = mremap(BASE + off, (size_t)ol, (size_t)nl, f, BASE + to);
-	put_addr(p, nl);
+	put_addr(p, nl, NULL);
 }
 
 static void do_ftruncate(void)
@@ -549,6 +556,7 @@ static void sequence(int id, uint64_t seed, int ncalls)
 	for (int i = 0; i < 4; i++)
 		rnd();
 	fprintf(out, "sequence %d\n", id);
+	last_off = last_len = 0;
 	begin();
 	for (int c = 0; c < ncalls; c++) {
 		uint64_t x = below(100);
@@ -602,6 +610,8 @@ static void sequence(int id, uint64_t seed, int ncalls)
 			do_range("fallocate");
 		else {
 			long off = r_off() + (long)below(PG);
+			if (last_len > 0 && below(2))
+				off = last_off + (long)below((uint64_t)last_len);
 			bool w = below(2);
 			fprintf(out, "touch ");
 			put_off(off);
