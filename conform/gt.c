@@ -65,6 +65,7 @@ static void collect_range(void *arg, const struct vm_range *r)
 						 .fpgoff = (uint32_t)(r->kind == VM_KIND_FILE ? r->pgoff + (uint64_t)(a - lo) : 0) };
 }
 
+/* same_page: do two pages of a layout agree (mapped, sharing, kind, protection, file page)? */
 static bool same_page(const struct gt_page *a, const struct gt_page *b)
 {
 	return a->mapped == b->mapped && a->shared == b->shared && a->file == b->file && a->shmem == b->shmem &&

@@ -93,6 +93,7 @@ struct cover {
 	bool hole;
 };
 
+/* cover_range: layout visitor: note a hole before r, and how far the ranges reach. */
 static void cover_range(void *arg, const struct vm_range *r)
 {
 	struct cover *c = arg;
@@ -102,6 +103,7 @@ static void cover_range(void *arg, const struct vm_range *r)
 		c->next = r->end;
 }
 
+/* d_mincore: mincore's result from the layout alone. */
 static long d_mincore(void *p, uint64_t a, uint64_t l)
 {
 	if (a & (PAGE_SIZE - 1))

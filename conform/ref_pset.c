@@ -1,6 +1,7 @@
 /* ref_pset.c: the reference model's page table: a map from page number to RP_* bits (open addressing with tombstones). */
 #include "conform/ref_int.h"
 
+/* mix: a 64-bit finalizer (murmur3's), for the probe start. */
 static uint64_t mix(uint64_t x)
 {
 	x ^= x >> 33;
