@@ -113,6 +113,8 @@ int ref_mprotect(struct ref *r, uint64_t addr, uint64_t len, int prot)
 		const struct rvma *v = &r->v[i];
 		bool private_anon = !v->file && !(v->flags & RR_SHARED);
 		uint32_t nf = rr_flags_of_mprotect(v->flags, prot, private_anon, v->av != 0);
+		if (((v->flags & ~RR_RWX) | (uint32_t)prot) == v->flags)
+			nf = v->flags; /* mprotect_fixup: same protection, nothing to do (accounting stays as it was) */
 		uint32_t of = v->flags;
 		uint64_t stop = MIN(end, v->end);
 		uint32_t j = refv_modify(r, i, cur, stop, nf);

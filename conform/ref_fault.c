@@ -18,6 +18,7 @@ static int grow_stack(struct ref *r, uint64_t va)
 		return -1;
 	r->v[i].pgoff -= (r->v[i].start - a) / PG;
 	r->v[i].start = a;
+	reff_prepare_av(r, i); /* expand_downwards makes sure of the anon_vma */
 	return (int)i;
 }
 
@@ -56,14 +57,14 @@ enum vm_fault reff_fault(struct ref *r, uint32_t i, uint64_t va, bool write)
 	bool cow = write && !(v->flags & RR_SHARED);
 	if (v->file) {
 		uint64_t idx = reff_idx(v, va);
+		if (cow && !(pte & RP_ANON))
+			reff_prepare_av(r, i); /* do_cow_fault prepares the anon_vma before it asks the file */
 		if (idx >= reff_pages(v->file))
 			return VM_FAULT_BUS;
 		if (!(pte & RP_ANON))
 			reff_cache(v->file, idx); /* read in (or found) through the page cache */
-		if (cow && !(pte & RP_ANON)) {
-			reff_prepare_av(r, i);
+		if (cow && !(pte & RP_ANON))
 			pte = RP_ANON;
-		}
 	} else if (cow) {
 		reff_prepare_av(r, i);
 		pte = (pte & RP_MAYBE) | RP_ANON;
@@ -185,12 +186,17 @@ struct ref *ref_fork(struct ref *r)
 			v.av = c->next_av++, v.chain = (uint8_t)(r->v[i].chain + 1);
 		refv_insert(c, c->n, &v);
 	}
-	/* copy_page_range copies the entries only of VMAs with an anon_vma; the rest refault in the child. */
+	/*
+	 * copy_page_range copies the entries only of VMAs with an anon_vma (the
+	 * rest refault in the child), and from 6.18 of VMAs that had guard
+	 * markers installed too: only the markers matter there.
+	 */
+	bool guards = r->k.version >= REF_VERSION(6, 18);
 	for (uint32_t i = 0; i < c->n; i++)
-		for (uint64_t va = c->v[i].start; c->v[i].av && va < c->v[i].end; va += PG) {
+		for (uint64_t va = c->v[i].start; va < c->v[i].end; va += PG) {
 			uint8_t pte = refps_get(&r->priv, va / PG);
-			if (pte)
-				refps_set(&c->priv, va / PG, pte);
+			if (pte && (c->v[i].av || (guards && (pte & RP_GUARD))))
+				refps_set(&c->priv, va / PG, c->v[i].av ? pte : RP_GUARD);
 		}
 	return c;
 }

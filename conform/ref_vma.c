@@ -178,6 +178,8 @@ uint32_t refv_modify(struct ref *r, uint32_t i, uint64_t a, uint64_t b, uint32_t
 
 void refv_unmap(struct ref *r, uint64_t a, uint64_t b)
 {
+	if (a >= b)
+		return; /* nothing to unmap, nothing to split */
 	uint32_t i = refv_find(r, a);
 	if (i < r->n && r->v[i].start < a)
 		split(r, i++, a);
