@@ -4,7 +4,11 @@
 
 #include "vm/vm.h"
 
-enum gt_call { GT_MMAP, GT_MUNMAP, GT_MPROTECT, GT_MADVISE, GT_MREMAP, GT_TOUCH };
+enum gt_call {
+	GT_MMAP, GT_MUNMAP, GT_MPROTECT, GT_MADVISE, GT_MREMAP, GT_TOUCH,
+	/* recorded by conform/live/gtrec.c (the format's extensions: tests/data/linux-6.18-seed1.README.md) */
+	GT_FORK, GT_MLOCK, GT_MUNLOCK, GT_MLOCKALL, GT_MUNLOCKALL, GT_MSYNC, GT_MINCORE, GT_FTRUNCATE, GT_FALLOCATE,
+};
 
 /* Window geometry of the recordings: pages [-16, 64) around the window base. */
 #define GT_LO (-16)
@@ -15,18 +19,20 @@ struct gt_vma {
 	int32_t start, end; /* pages from the window base */
 	uint8_t prot;
 	bool shared, file;
+	bool shmem;	 /* shared anonymous memory (its own shmem file), shown as "shmem+OFF"; file is set too */
 	uint32_t fpgoff; /* file offset in pages of `start` */
 };
 
 struct gt_step {
 	enum gt_call call;
-	uint32_t line; /* of the call, in the file */
+	uint32_t line;	/* of the call, in the file */
+	char text[112]; /* the call as written (cut short if longer), for reports */
 	int64_t off;
 	uint64_t len, len2;
 	int64_t to;
-	int prot, flags, advice;
+	int prot, flags, advice; /* flags: of mmap, mremap, mlock2, mlockall, msync, fallocate; fork: 1 = child */
 	bool file;
-	uint64_t foff;
+	uint64_t foff; /* mmap's file offset; ftruncate's size */
 	enum mmu_acc acc;
 	char expect[24];
 	struct gt_vma *vmas;
@@ -40,12 +46,23 @@ struct gt_seq {
 	uint32_t n, cap;
 };
 
+/* A `setting KEY VALUE` line of the header: what the kernel's results depend on beyond the calls. */
+struct gt_setting {
+	char key[32], value[96];
+};
+
 struct gt {
 	char path[256];
+	char kernel[96]; /* `kernel RELEASE` (uname -r), empty in files recorded before the header existed */
+	struct gt_setting *settings;
+	uint32_t nsettings;
 	struct gt_seq *seqs;
 	uint32_t n, cap;
 	uint64_t calls;
 };
+
+/* gt_setting: the value of a setting, or NULL. */
+const char *gt_setting(const struct gt *g, const char *key);
 
 /* gt_load: parse a ground-truth file. -1 with "FILE:LINE: reason" in err on malformed input. */
 int gt_load(struct gt *g, const char *path, char *err, size_t errlen);
@@ -67,19 +84,37 @@ struct gt_target {
 	long (*madvise)(void *t, uint64_t addr, uint64_t len, int advice);
 	long (*mremap)(void *t, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
 	enum vm_fault (*touch)(void *t, uint64_t va, enum mmu_acc acc);
+	/* fork: the target goes on as the child (child) or as the parent once the child has exited. 0 or -errno. */
+	long (*fork)(void *t, bool child);
+	long (*mlock)(void *t, uint64_t addr, uint64_t len, int flags); /* mlock2 */
+	long (*munlock)(void *t, uint64_t addr, uint64_t len);
+	long (*mlockall)(void *t, int flags);
+	long (*munlockall)(void *t);
+	long (*msync)(void *t, uint64_t addr, uint64_t len, int flags);
+	long (*mincore)(void *t, uint64_t addr, uint64_t len);
+	long (*ftruncate)(void *t, uint64_t size);		      /* of the sequence's file */
+	long (*fallocate)(void *t, int mode, int64_t off, int64_t len); /* of the sequence's file */
 	void (*layout)(void *t, uint64_t start, uint64_t end, vm_visit_fn fn, void *arg);
-	bool (*resident)(void *t, uint64_t va);
+	/* seq_file: the file_id layouts give the sequence's file (other files are shared anonymous memory). */
+	uint32_t (*seq_file)(void *t);
+	/* resident: what mincore would say of the page at va: GT_RES_*. */
+	int (*resident)(void *t, uint64_t va);
 };
 
-#define GT_MAX_REPORTS 20
+/* Residency: GT_RES_MAYBE where it depends on memory pressure or daemons (after FREE, COLD, PAGEOUT, MERGEABLE, COLLAPSE). */
+enum { GT_RES_NO = 0, GT_RES_YES = 1, GT_RES_MAYBE = 2 };
+
+#define GT_MAX_REPORTS 40
 
 struct gt_report {
 	uint64_t calls, sequences;
 	uint64_t result_mismatches, layout_mismatches, resident_mismatches, vma_boundary_mismatches;
+	uint64_t unsupported_calls; /* calls the target has no way to make (designs: no such operation); each is a result mismatch too */
 	uint64_t tlb_violations; /* designs only: TLB coherence checker count */
 	int64_t leaked_frames;	 /* designs only: frames still in use after every sequence was torn down */
 	uint32_t nmsgs;
-	char msgs[GT_MAX_REPORTS][320]; /* the first mismatches, described */
+	uint32_t msg_seq;		/* 1 + the index of the sequence of the last message */
+	char msgs[GT_MAX_REPORTS][512]; /* the first mismatch of each sequence (what follows it may only be its echo) */
 };
 
 /* The window base used for replays: far from anything else a design maps. */
@@ -96,8 +131,8 @@ void gt_replay(const struct gt *g, const struct gt_target *t, struct gt_report *
 int gt_replay_design(const struct gt *g, const char *design, const struct machine *m, struct gt_report *rep,
 		     char *err, size_t errlen);
 
-/* The reference model as a target. */
-struct gt_target *gt_ref_target(void);
+/* The reference model as a target, imitating the kernel g was recorded on (its `kernel` and `setting` lines; NULL: Linux 6.18 as configured here). */
+struct gt_target *gt_ref_target(const struct gt *g);
 void gt_ref_target_free(struct gt_target *t);
 
 #endif

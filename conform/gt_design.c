@@ -58,7 +58,62 @@ static enum vm_fault d_touch(void *p, uint64_t va, enum mmu_acc acc)
 	return vm_access(((struct dt *)p)->as, ((struct dt *)p)->cpu, va, acc);
 }
 static void d_layout(void *p, uint64_t s, uint64_t e, vm_visit_fn fn, void *arg) { vm_layout(((struct dt *)p)->as, s, e, fn, arg); }
-static bool d_resident(void *p, uint64_t va) { return vm_resident(((struct dt *)p)->as, va); }
+static int d_resident(void *p, uint64_t va) { return vm_resident(((struct dt *)p)->as, va) ? GT_RES_YES : GT_RES_NO; }
+static uint32_t d_seq_file(void *p) { return ((struct dt *)p)->f->id; }
+
+/* fork: vm_fork; go on as the child (the parent is torn down) or as the parent (the child is). */
+static long d_fork(void *p, bool child)
+{
+	struct dt *x = p;
+	struct vm_as *c = vm_fork(x->as, x->cpu);
+	if (!c)
+		return -ENOMEM;
+	if (child) {
+		x->cpu->cur = NULL;
+		vm_as_destroy(x->as, x->cpu);
+		x->as = c;
+		vm_switch(c, x->cpu);
+	} else {
+		vm_as_destroy(c, x->cpu);
+	}
+	return 0;
+}
+
+/* The calls the design interface (vm/vm.h) has no operation for: ENOSYS, counted as unsupported. */
+static long d_range_none(void *p, uint64_t a, uint64_t l) { return -ENOSYS; }
+static long d_range_flags_none(void *p, uint64_t a, uint64_t l, int fl) { return -ENOSYS; }
+static long d_flags_none(void *p, int fl) { return -ENOSYS; }
+static long d_none(void *p) { return -ENOSYS; }
+static long d_size_none(void *p, uint64_t size) { return -ENOSYS; }
+static long d_falloc_none(void *p, int mode, int64_t off, int64_t len) { return -ENOSYS; }
+
+/* mincore's result needs only the layout: EINVAL if misaligned, ENOMEM if a page of the range is unmapped. */
+struct cover {
+	uint64_t next, end;
+	bool hole;
+};
+
+/* cover_range: layout visitor: note a hole before r, and how far the ranges reach. */
+static void cover_range(void *arg, const struct vm_range *r)
+{
+	struct cover *c = arg;
+	if (r->start > c->next && c->next < c->end)
+		c->hole = true;
+	if (r->end > c->next)
+		c->next = r->end;
+}
+
+/* d_mincore: mincore's result from the layout alone. */
+static long d_mincore(void *p, uint64_t a, uint64_t l)
+{
+	if (a & (PAGE_SIZE - 1))
+		return -EINVAL;
+	struct cover c = { a, a + vm_page_up(l), false };
+	if (c.end <= a)
+		return 0;
+	vm_layout(((struct dt *)p)->as, a, c.end, cover_range, &c);
+	return c.hole || c.next < c.end ? -ENOMEM : 0;
+}
 
 struct run {
 	const struct gt *g;
@@ -86,9 +141,13 @@ int gt_replay_design(const struct gt *g, const char *design, const struct machin
 	boot_defaults(&bo, m, d, 1);
 	struct dt x = { 0 };
 	x.b = boot_create(&bo);
-	struct run r = { g, { .t = &x, .has_vmas = d->has_vmas, .begin_seq = d_begin, .end_seq = d_end, .mmap = d_mmap,
-			      .munmap = d_munmap, .mprotect = d_mprotect, .madvise = d_madvise, .mremap = d_mremap,
-			      .touch = d_touch, .layout = d_layout, .resident = d_resident },
+	struct run r = { g,
+			 { .t = &x, .has_vmas = d->has_vmas, .begin_seq = d_begin, .end_seq = d_end, .mmap = d_mmap,
+			   .munmap = d_munmap, .mprotect = d_mprotect, .madvise = d_madvise, .mremap = d_mremap,
+			   .touch = d_touch, .fork = d_fork, .mlock = d_range_flags_none, .munlock = d_range_none,
+			   .mlockall = d_flags_none, .munlockall = d_none, .msync = d_range_flags_none,
+			   .mincore = d_mincore, .ftruncate = d_size_none, .fallocate = d_falloc_none,
+			   .layout = d_layout, .seq_file = d_seq_file, .resident = d_resident },
 			 rep };
 	sim_run(x.b->sim, body, &r);
 	struct mmu_cpu_stats ms;

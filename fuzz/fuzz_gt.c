@@ -32,7 +32,7 @@ static void check_loaded(const struct gt *g)
 			CHECK(st->line > s->line);
 			CHECK(memchr(st->expect, 0, sizeof(st->expect)) && st->expect[0]);
 			CHECK(strlen(st->resident) == GT_PAGES && strspn(st->resident, "01.") == GT_PAGES);
-			CHECK(st->prot >= 0 && st->prot <= 7);
+			CHECK((st->prot & ~0x0300000f) == 0);
 			CHECK(st->nvmas == 0 || st->vmas);
 			for (uint32_t k = 0; k < st->nvmas; k++) {
 				const struct gt_vma *v = &st->vmas[k];

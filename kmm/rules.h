@@ -90,18 +90,26 @@ static inline bool vr_av_ok(uint32_t a1, uint32_t a2, const struct vr_attr *nb)
 	return a1 == a2;
 }
 
+/* is_mergeable_anon_vma for x beside nb: when only one has an anon_vma, that one's chain must be of one entry. */
+static inline bool vr_av_pair_ok(const struct vr_attr *x, const struct vr_attr *nb)
+{
+	if (x->av && !nb->av)
+		return x->chain == 1;
+	return vr_av_ok(x->av, nb->av, nb);
+}
+
 /* can_vma_merge_after: may a range with attributes x follow `prev` in one VMA? */
 static inline bool vr_merge_after(const struct vr_attr *prev, const struct vr_attr *x)
 {
-	return prev->end == x->start && prev->flags == x->flags && prev->file == x->file &&
-	       vr_av_ok(x->av, prev->av, prev) && prev->pgoff + ((prev->end - prev->start) >> PAGE_SHIFT) == x->pgoff;
+	return prev->end == x->start && prev->flags == x->flags && prev->file == x->file && vr_av_pair_ok(x, prev) &&
+	       prev->pgoff + ((prev->end - prev->start) >> PAGE_SHIFT) == x->pgoff;
 }
 
 /* can_vma_merge_before: may x precede `next`? */
 static inline bool vr_merge_before(const struct vr_attr *next, const struct vr_attr *x)
 {
-	return x->end == next->start && next->flags == x->flags && next->file == x->file &&
-	       vr_av_ok(x->av, next->av, next) && next->pgoff == x->pgoff + ((x->end - x->start) >> PAGE_SHIFT);
+	return x->end == next->start && next->flags == x->flags && next->file == x->file && vr_av_pair_ok(x, next) &&
+	       next->pgoff == x->pgoff + ((x->end - x->start) >> PAGE_SHIFT);
 }
 
 /* anon_vma_compatible: may b (right after a) share a's anon_vma (or a b's)? Protection may differ. */
