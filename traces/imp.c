@@ -8,19 +8,15 @@
 
 #define MAX_PIECES 16
 
-void imp_init(struct imp *m, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st)
+static void imp_init(struct imp *m, const struct imp_format *f, struct lines *l, struct tr_writer *w,
+		     const struct tr_import_opts *o, struct tr_import_stats *st, char *err, size_t errlen)
 {
-	memset(m, 0, sizeof(*m));
-	m->w = w;
-	m->o = *o;
-	m->st = st;
-	m->tix_cap = 64;
-	m->tix = xzalloc(sizeof(*m->tix) * m->tix_cap);
+	*m = (struct imp){ .w = w, .o = *o, .st = st, .l = l, .err = err, .errlen = errlen, .blind_exec = f->blind_exec };
 	m->next_region = 1;
 	m->next_asid = 1;
 }
 
-void imp_free(struct imp *m)
+static void imp_free(struct imp *m)
 {
 	for (uint32_t i = 0; i < m->nthreads; i++) {
 		xfree(m->threads[i]->exec_maps);
@@ -32,7 +28,7 @@ void imp_free(struct imp *m)
 		xfree(m->procs[i]);
 	}
 	xfree(m->threads);
-	xfree(m->tix);
+	tu_map_free(&m->tix);
 	xfree(m->procs);
 	xfree(m->files);
 	memset(m, 0, sizeof(*m));
@@ -68,7 +64,8 @@ static void flush_fault(struct imp *m, struct imp_thread *t)
 	put_at(m, t, &t->fault, t->fault_at, t->fault_sync);
 }
 
-int imp_finish(struct imp *m)
+/* After the last line: flush every pending fault and fill the counts. 0, or -1 on a write error. */
+static int imp_finish(struct imp *m)
 {
 	for (uint32_t i = 0; i < m->nthreads; i++)
 		flush_fault(m, m->threads[i]);
@@ -78,21 +75,48 @@ int imp_finish(struct imp *m)
 	return m->ioerr ? -1 : 0;
 }
 
-int imp_done(struct imp *m, struct lines *l, const char *in, const char *empty_why, char *err, size_t errlen)
+/* Every line of the input through f->line; then the reader's error, an input with no thread, or a write error. */
+static int imp_lines(struct imp *m, const struct imp_format *f, const char *in)
 {
-	if (lines_error(l)) {
-		tr_errf(err, errlen, "%s", lines_error(l));
-		return -1;
+	const char *line;
+	size_t len;
+	while ((line = lines_next(m->l, &len))) {
+		m->st->lines++;
+		if (memchr(line, 0, len))
+			return imp_bad(m, "a NUL byte in the line");
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line && f->line(m, line))
+			return -1;
+		if (m->ioerr)
+			return imp_bad(m, "cannot write the temporary file");
 	}
-	if (!m->nthreads) {
-		tr_errf(err, errlen, "%s: %s", in, empty_why);
+	if (lines_error(m->l))
+		tu_errf(m->err, m->errlen, "%s", lines_error(m->l));
+	else if (!m->nthreads)
+		tu_errf(m->err, m->errlen, "%s: %s", in, f->empty_why);
+	else if (imp_finish(m))
+		tu_errf(m->err, m->errlen, "%s: cannot write the temporary file", in);
+	else
+		return 0;
+	return -1;
+}
+
+int imp_run(struct imp *m, const struct imp_format *f, const char *in, struct tr_writer *w,
+	    const struct tr_import_opts *o, struct tr_import_stats *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	struct lines *l = lines_open(in, err, errlen);
+	if (!l)
 		return -1;
-	}
-	if (imp_finish(m)) {
-		tr_errf(err, errlen, "%s: cannot write the temporary file", in);
-		return -1;
-	}
-	return 0;
+	char src[600];
+	snprintf(src, sizeof(src), "%s:%s", f->name, in);
+	tr_writer_source(w, src);
+	imp_init(m, f, l, w, o, st, err, errlen);
+	int rc = imp_lines(m, f, in);
+	imp_free(m);
+	lines_close(l);
+	return rc;
 }
 
 void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns)
@@ -110,31 +134,10 @@ void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns)
 
 /* ---- threads and processes ---- */
 
-static uint32_t hash32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
-}
-
 struct imp_thread *imp_thread_find(struct imp *m, uint32_t rtid)
 {
-	uint32_t mask = m->tix_cap - 1;
-	for (uint32_t i = hash32(rtid) & mask; m->tix[i]; i = (i + 1) & mask)
-		if (m->tix[i]->rtid == rtid)
-			return m->tix[i];
-	return NULL;
-}
-
-static void tix_set(struct imp *m, struct imp_thread *t)
-{
-	uint32_t mask = m->tix_cap - 1, i = hash32(t->rtid) & mask;
-	while (m->tix[i] && m->tix[i]->rtid != t->rtid)
-		i = (i + 1) & mask;
-	m->tix[i] = t;
+	uint32_t i;
+	return tu_map_get(&m->tix, rtid, &i) ? m->threads[i] : NULL;
 }
 
 static void declare(struct imp *m, struct imp_thread *t, uint32_t parent)
@@ -168,16 +171,9 @@ static struct imp_thread *thread_new(struct imp *m, struct imp_proc *p, uint32_t
 	t->p = p;
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
 	t->parent = parent;
+	tu_map_put(&m->tix, rtid, m->nthreads);
 	m->threads[m->nthreads++] = t;
 	p->live++;
-	if (m->nthreads * 2 > m->tix_cap) {
-		xfree(m->tix);
-		m->tix = xzalloc(sizeof(*m->tix) * (m->tix_cap *= 2));
-		for (uint32_t i = 0; i < m->nthreads; i++)
-			tix_set(m, m->threads[i]);
-	} else {
-		tix_set(m, t);
-	}
 	declare(m, t, parent);
 	return t;
 }

@@ -18,6 +18,7 @@
  */
 #define TR_MAGIC "MMSIMTRC"
 #define TR_VERSION 1u
+#define TR_TEXT_VERSION 1u /* the text form's own version ("mmsim-trace 1") */
 
 /* Limits a reader enforces (a trace beyond them is rejected, never a crash). */
 #define TR_MAX_THREADS (1u << 20)
@@ -163,14 +164,14 @@ void tr_text_header(FILE *f, const struct tr_header *h);
 void tr_text_event(FILE *f, uint32_t tid, const struct ev *e, const struct tr_meta *m, uint64_t last_at);
 /* tr_dump: binary trace -> text form on f. 0, or -1 with a message. */
 int tr_dump(const char *path, FILE *f, char *err, size_t errlen);
-/* tr_compile: text form -> binary trace (streaming). 0, or -1 with "FILE:LINE: reason". */
+/* tr_compile: text form -> binary trace at out (tr_import with the text importer). 0, or -1 with "FILE:LINE: reason". */
 int tr_compile(const char *in, const char *out, char *err, size_t errlen);
 
-/* ---- importers ---- */
+/* ---- importers: every input format, in one table ---- */
 
 /* Options of the importers (apart from state). */
 struct tr_import_opts {
-	bool no_compute; /* drop the compute gaps between a thread's events */
+	bool no_compute; /* drop the compute gaps between a thread's events (perf, strace) */
 };
 
 struct tr_import_stats {
@@ -180,25 +181,46 @@ struct tr_import_stats {
 	uint64_t dropped;  /* calls left out: file mmaps refused for their descriptor (EBADF, EACCES, ...) */
 };
 
-/* The input formats `mmsim import` and `mmsim replay` understand. */
-enum tr_format { TR_FMT_UNKNOWN, TR_FMT_BINARY, TR_FMT_TEXT, TR_FMT_PERF, TR_FMT_STRACE };
-/* tr_detect: the format of the file at path (text formats by their first meaningful line). */
-enum tr_format tr_detect(const char *path, char *err, size_t errlen);
+/* What detection sees of a file. */
+struct tr_probe {
+	const char *path;
+	const uint8_t *head; /* its first bytes as stored (nhead of them, at most 16) */
+	size_t nhead;
+	const char *line; /* its first line that is not blank or a '#' comment, decompressed (.xz, .zst); NULL if none */
+};
 
 /*
- * tr_import_perf: `perf script --show-mmap-events --show-task-events` text
- * (plain, .xz or .zst) -> events into w. 0, or -1 with "FILE:LINE: reason".
- * The writer is left open (the caller closes or aborts it).
+ * struct tr_importer: one input format that `mmsim import` and `mmsim
+ * replay` read. Each format defines one in its own file and has one entry
+ * in tr_importers (traces/importers.c); nothing else names it.
  */
-int tr_import_perf(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
-		   char *err, size_t errlen);
-/* tr_import_strace: `strace -f -ttt -e trace=%memory,process` output -> events into w. As tr_import_perf. */
-int tr_import_strace(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
-		     char *err, size_t errlen);
+struct tr_importer {
+	const char *name; /* as `mmsim import NAME` and replay's trace_format say it */
+	const char *what; /* what it reads, for help and messages */
+	bool native;	  /* the binary form itself: replayed as it is, without conversion */
+	/* detect: whether the probed file is in this format. Reads nothing but the probe (native: also the file). */
+	bool (*detect)(const struct tr_probe *p);
+	/*
+	 * import: read `in` (plain, .xz or .zst) and write its events into w,
+	 * with the trace's source. w stays open (the caller closes or aborts
+	 * it). 0, or -1 with the reason and its position ("FILE:LINE: reason",
+	 * or for a binary trace its byte and event) in err.
+	 */
+	int (*import)(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
+		      char *err, size_t errlen);
+};
 
-/* ---- helpers shared by the modules ---- */
-
-/* tr_errf: format into err (never overflows; err may be tiny). */
-void tr_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The importers, in the order detection tries them (the first that says yes wins); NULL-terminated. */
+extern const struct tr_importer *const tr_importers[];
+/* tr_importer_find: the importer called name, or NULL. */
+const struct tr_importer *tr_importer_find(const char *name);
+/* tr_detect: the importer of the file at path, or NULL with "FILE: reason" in err. */
+const struct tr_importer *tr_detect(const char *path, char *err, size_t errlen);
+/*
+ * tr_import: `in` through imp into a new binary trace at out (written
+ * whole or not at all). st may be NULL. 0, or -1 with the reason in err.
+ */
+int tr_import(const struct tr_importer *imp, const char *in, const char *out, const struct tr_import_opts *o,
+	      struct tr_import_stats *st, char *err, size_t errlen);
 
 #endif
