@@ -54,6 +54,13 @@ static void default_out(const char *in, char *out, size_t n)
 	snprintf(out, n, "%s.mmtrace", name);
 }
 
+/* A trace or output that could not be read or written: the message, and exit status 1 (2 is for usage errors). */
+static int failed(const char *cmd, const char *err)
+{
+	cli_error(cmd, "%s", err);
+	return 1;
+}
+
 /*
  * Turn the input in (of the format imp reads) into the binary form at out.
  * Fills st and *secs. 0, or -1 with the message printed.
@@ -141,7 +148,7 @@ static int cmd_import(int argc, char **argv)
 	struct tr_import_stats st;
 	double secs;
 	if (convert(cmd, f, in, out, &io, &st, &secs))
-		return 2;
+		return 1;
 	struct em e;
 	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
 	em_begin(&e);
@@ -172,17 +179,8 @@ static int cmd_dump(int argc, char **argv)
 	int rc0 = one_in_out(cmd, help, "TRACE", argc, argv, &out);
 	if (rc0 >= 0)
 		return rc0;
-	FILE *f = out ? fopen(out, "w") : stdout;
-	if (!f)
-		return cli_error(cmd, "%s: cannot create: %s", out, strerror(errno));
 	char err[1024];
-	int rc = tr_dump(argv[optind], f, err, sizeof(err));
-	bool werr = out ? fclose(f) != 0 : fflush(f) != 0;
-	if (rc)
-		return cli_error(cmd, "%s", err);
-	if (werr)
-		return cli_error(cmd, "%s: write error", out ? out : "standard output");
-	return 0;
+	return tr_dump(argv[optind], out, err, sizeof(err)) ? failed(cmd, err) : 0;
 }
 
 static int cmd_compile(int argc, char **argv)
@@ -201,9 +199,7 @@ static int cmd_compile(int argc, char **argv)
 		default_out(argv[optind], outbuf, sizeof(outbuf));
 		out = outbuf;
 	}
-	if (tr_compile(argv[optind], out, err, sizeof(err)))
-		return cli_error(cmd, "%s", err);
-	return 0;
+	return tr_compile(argv[optind], out, err, sizeof(err)) ? failed(cmd, err) : 0;
 }
 
 /* ---- mmsim record ---- */
@@ -414,8 +410,10 @@ static int cmd_record(int argc, char **argv)
 	}
 	struct tr_import_stats st;
 	double secs;
-	if (convert(cmd, tr_importer_find("perf"), text, out, &io, &st, &secs))
+	if (convert(cmd, tr_importer_find("perf"), text, out, &io, &st, &secs)) {
+		ret = 1;
 		goto out;
+	}
 	if (keep && copy_file(text, keep))
 		fprintf(stderr, "mmsim record: could not copy perf script's text to %s: %s\n", keep, strerror(errno));
 	struct em e;
@@ -573,7 +571,7 @@ static int cmd_replay(int argc, char **argv)
 	char err[1024];
 	const struct tr_importer *f = tr_detect(in, err, sizeof(err));
 	if (!f)
-		return cli_error(cmd, "%s", err);
+		return failed(cmd, err);
 	char tmp[4200] = "";
 	const char *path = in;
 	double import_secs = 0;
@@ -586,14 +584,15 @@ static int cmd_replay(int argc, char **argv)
 		struct tr_import_stats st;
 		if (convert(cmd, f, in, tmp, &io, &st, &import_secs)) {
 			unlink(tmp);
-			return 2;
+			return 1;
 		}
 		path = tmp;
 	}
 	int ret = 2;
-	struct tr_reader *rd = tr_open(path, 0, err, sizeof(err));
+	/* The whole trace is checked before anything is simulated. */
+	struct tr_reader *rd = tr_open_checked(path, err, sizeof(err));
 	if (!rd) {
-		cli_error(cmd, "%s", err);
+		ret = failed(cmd, err);
 		goto out;
 	}
 	const struct tr_header *h = tr_reader_header(rd);
@@ -633,7 +632,7 @@ static int cmd_replay(int argc, char **argv)
 		tl_status = tl_finish(b->sim, tl_request, heading, cmd);
 	}
 	if (x->err[0]) {
-		cli_error(cmd, "%s", x->err);
+		ret = failed(cmd, x->err);
 	} else {
 		struct em e;
 		em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
@@ -655,7 +654,7 @@ static int cmd_replay(int argc, char **argv)
 		ret = tl_status;
 		if (layout && write_layout(x, layout)) {
 			cli_error(cmd, "%s: cannot write the layout", layout);
-			ret = 2;
+			ret = 1;
 		}
 	}
 	ex_destroy(x);

@@ -25,7 +25,7 @@ static int recode(const char *in, struct tr_writer *w, const struct tr_import_op
 	int k;
 	while ((k = tr_next(r, &e, &m)) == 1) {
 		if (tr_write(w, e.tid, &e, &m)) {
-			snprintf(err, errlen, "%s: cannot write the temporary file", in);
+			snprintf(err, errlen, "%s: cannot write the trace", in);
 			k = -2;
 			break;
 		}

@@ -210,11 +210,6 @@ static void buf_uvs(struct codec_buf *b, const uint64_t *v, int n)
 
 void codec_encode_header(struct codec_buf *b, const struct tr_header *h)
 {
-	buf_room(b, 12);
-	memcpy(b->p + b->n, TR_MAGIC, 8);
-	for (int i = 0; i < 4; i++)
-		b->p[b->n + 8 + i] = (uint8_t)(TR_VERSION >> (8 * i));
-	b->n += 12;
 	buf_str(b, h->source);
 	buf_uv(b, h->nthreads);
 	for (uint32_t i = 0; i < h->nthreads; i++) {

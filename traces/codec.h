@@ -35,7 +35,7 @@ struct codec_buf {
 	size_t n, cap;
 };
 
-/* codec_encode_header: the magic, version and header h into b (appended); free b->p with xfree. */
+/* codec_encode_header: the header h into b (appended; the magic and version are the container's); free b->p with xfree. */
 void codec_encode_header(struct codec_buf *b, const struct tr_header *h);
 
 #endif

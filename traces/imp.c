@@ -89,14 +89,14 @@ static int imp_lines(struct imp *m, const struct imp_format *f, const char *in)
 		if (*line && f->line(m, line))
 			return -1;
 		if (m->ioerr)
-			return imp_bad(m, "cannot write the temporary file");
+			return imp_bad(m, "cannot write the trace");
 	}
 	if (lines_error(m->l))
 		tu_errf(m->err, m->errlen, "%s", lines_error(m->l));
 	else if (!m->nthreads)
 		tu_errf(m->err, m->errlen, "%s: %s", in, f->empty_why);
 	else if (imp_finish(m))
-		tu_errf(m->err, m->errlen, "%s: cannot write the temporary file", in);
+		tu_errf(m->err, m->errlen, "%s: cannot write the trace", in);
 	else
 		return 0;
 	return -1;

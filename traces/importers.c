@@ -75,7 +75,7 @@ const struct tr_importer *tr_detect(const char *path, char *err, size_t errlen)
 	for (int i = 0; tr_importers[i]; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i == 0 ? "" : tr_importers[i + 1] ? ", " : " nor ",
 			 tr_importers[i]->what);
-	tu_errf(err, errlen, "%s: not a trace (neither %s)", path, list);
+	tu_errf(err, errlen, "%s: byte 0: not a trace (neither %s)", path, list);
 	return NULL;
 }
 
@@ -87,6 +87,7 @@ int tr_import(const struct tr_importer *imp, const char *in, const char *out, co
 	if (!w)
 		return -1;
 	if (imp->import(in, w, o, st ? st : &local, err, errlen)) {
+		tr_writer_error(w, err, errlen); /* a full disk says so, not just where the input was */
 		tr_writer_abort(w);
 		return -1;
 	}

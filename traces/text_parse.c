@@ -345,7 +345,7 @@ static int c_line_event(struct comp *c, char **tok, int n)
 	if (c_check(c, i, &e))
 		return -1;
 	if (tr_write(c->w, tid, &e, &meta))
-		return bad(c, "cannot write the temporary file");
+		return bad(c, "cannot write the trace");
 	c->st->events++;
 	c->st->faults += e.kind == EV_ACCESS;
 	return 0;

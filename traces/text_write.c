@@ -96,11 +96,19 @@ void tr_text_header(FILE *f, const struct tr_header *h)
 	}
 }
 
-int tr_dump(const char *path, FILE *f, char *err, size_t errlen)
+int tr_dump(const char *path, const char *out, char *err, size_t errlen)
 {
-	struct tr_reader *r = tr_open(path, 0, err, errlen);
+	struct tr_reader *r = tr_open_checked(path, err, errlen);
+	tr_close(r);
+	r = r ? tr_open(path, 0, err, errlen) : NULL;
 	if (!r)
 		return -1;
+	struct tr_out *o = tr_out_open(out ? out : "-", err, errlen);
+	if (!o) {
+		tr_close(r);
+		return -1;
+	}
+	FILE *f = tr_out_file(o);
 	const struct tr_header *h = tr_reader_header(r);
 	tr_text_header(f, h);
 	uint64_t *last = xzalloc(sizeof(uint64_t) * (h->nthreads + 1));
@@ -112,10 +120,13 @@ int tr_dump(const char *path, FILE *f, char *err, size_t errlen)
 		tr_text_event(f, e.tid, &e, &m, *l);
 		*l = m.at;
 	}
-	if (k < 0)
-		tu_errf(err, errlen, "%s", tr_error(r));
 	xfree(last);
+	if (k < 0) {
+		tu_errf(err, errlen, "%s", tr_error(r)); /* changed since it was checked */
+		tr_out_abort(o);
+	} else {
+		k = tr_out_commit(o, err, errlen);
+	}
 	tr_close(r);
 	return k < 0 ? -1 : 0;
 }
-

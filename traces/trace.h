@@ -10,14 +10,16 @@
 #include "vm/exec.h"
 
 /*
- * The binary form (docs/trace-format.md): a zstd stream whose content is
- * the magic "MMSIMTRC", a little-endian u32 version, a header (threads
- * table, files table) and then every event in time order, each tagged with
- * its thread. A reader for one thread decodes the stream and keeps only
- * that thread's events, so memory stays bounded however long the trace.
+ * The binary form (docs/trace-format.md, traces/block.h): a prefix with the
+ * magic "MMSIMTRC" and the version, the events in time order (each tagged
+ * with its thread) in zstd blocks of at most 256 KiB, the header (threads
+ * and files) in blocks of its own, and a footer with the event counts per
+ * thread. Every block carries a CRC-32C. A reader for one thread decodes
+ * the blocks and keeps only that thread's events, so memory stays bounded
+ * however long the trace.
  */
 #define TR_MAGIC "MMSIMTRC"
-#define TR_VERSION 1u
+#define TR_VERSION 2u
 #define TR_TEXT_VERSION 1u /* the text form's own version ("mmsim-trace 1") */
 
 /* Limits a reader enforces (a trace beyond them is rejected, never a crash). */
@@ -64,14 +66,37 @@ const struct tr_file *tr_file_find(const struct tr_header *h, uint32_t id);
 /* tr_header_check: the header's own consistency (ids, parents, limits). 0, or -1 with a reason in err. */
 int tr_header_check(const struct tr_header *h, char *err, size_t errlen);
 
+/* ---- output files ---- */
+
+/*
+ * struct tr_out: an output file written whole or not at all. A regular file
+ * (or a new one) is written to a temporary file beside it and renamed over
+ * it at tr_out_commit, after every write, the flush, fsync and the close
+ * succeeded; a device or pipe (/dev/null, /dev/full, a FIFO) and "-"
+ * (standard output) are written as they are. Not thread-safe.
+ */
+struct tr_out;
+
+/* tr_out_open: start the output file path ("-": standard output). NULL with "PATH: cannot create: reason". */
+struct tr_out *tr_out_open(const char *path, char *err, size_t errlen);
+/* tr_out_file: the stream to write to (fprintf and fwrite errors are caught by tr_out_commit). */
+FILE *tr_out_file(const struct tr_out *o);
+/* tr_out_write: fwrite that remembers why the first failed write failed. false on failure. */
+bool tr_out_write(struct tr_out *o, const void *p, size_t n);
+/* tr_out_commit: finish the file and free o. 0, or -1 with "PATH: write error: reason" (the file then is as before). */
+int tr_out_commit(struct tr_out *o, char *err, size_t errlen);
+/* tr_out_abort: drop what was written (the destination stays as before) and free o. */
+void tr_out_abort(struct tr_out *o);
+
 /* ---- writing the binary form ---- */
 
 struct tr_writer;
 
 /*
- * tr_writer_open: start a trace that tr_writer_close will write to path
- * ("-" for standard output). Events go to an unlinked temporary file until
- * then, because the header (written first) holds per-thread counts.
+ * tr_writer_open: start a trace that tr_writer_close will leave at path
+ * ("-" for standard output), written through struct tr_out: the events go
+ * to its temporary file as they come, the header and the footer (which
+ * count them) follow at the close.
  */
 struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen);
 /* tr_writer_thread: declare or update thread t->tid (its event count is kept by the writer). */
@@ -93,24 +118,36 @@ struct tr_meta {
 int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e, const struct tr_meta *m);
 /*
  * tr_writer_close: check the header (every thread that has events is
- * declared), write the file and free w. -1 with a message on error (the
- * output is then removed).
+ * declared), write it and the footer, commit the file and free w. -1 with
+ * a message on error (the destination is then as it was before).
  */
 int tr_writer_close(struct tr_writer *w, char *err, size_t errlen);
-/* tr_writer_abort: free w and write nothing. */
+/* tr_writer_error: if a write failed: "PATH: write error: reason" into err, and -1; else 0. */
+int tr_writer_error(const struct tr_writer *w, char *err, size_t errlen);
+/* tr_writer_abort: free w and write nothing (the destination stays as it was). */
 void tr_writer_abort(struct tr_writer *w);
 
 /* ---- reading the binary form ---- */
 
 struct tr_reader;
 
-/* tr_is_binary: whether path holds a binary trace (any version): the zstd magic and "MMSIMTRC". */
+/* tr_is_binary: whether path holds a binary trace of any version (by its first bytes; it may still be corrupt). */
 bool tr_is_binary(const char *path);
 /*
- * tr_open: open a binary trace and read its header. If only_tid is not 0,
- * tr_next skips every other thread's events. NULL with "FILE: reason" in err.
+ * tr_open: open a binary trace: its prefix, footer and header are read and
+ * checked. If only_tid is not 0, tr_next skips every other thread's events
+ * (their blocks' checksums are still checked). NULL with "FILE: reason" in
+ * err; reasons about the file's content name a byte offset and an event.
  */
 struct tr_reader *tr_open(const char *path, uint32_t only_tid, char *err, size_t errlen);
+/*
+ * tr_open_checked: tr_open (every thread) and then every event read with
+ * every check: what each command does before it uses a trace, so that a
+ * corrupt one is refused before anything is simulated or written. The
+ * reader is returned at the end (its header stays valid), or NULL with the
+ * first problem and its position in err.
+ */
+struct tr_reader *tr_open_checked(const char *path, char *err, size_t errlen);
 const struct tr_header *tr_reader_header(const struct tr_reader *r);
 /* tr_next: 1 with the next event in *e (e->tid set) and *m (may be NULL), 0 at the end, -1 on malformed input (tr_error). */
 int tr_next(struct tr_reader *r, struct ev *e, struct tr_meta *m);
@@ -162,8 +199,12 @@ struct ev_src *tr_src_open(struct tr_replay *rp, uint32_t tid);
 void tr_text_header(FILE *f, const struct tr_header *h);
 /* tr_text_event: write one event line; `last_at` is the thread's previous time (at= is written when it changes). */
 void tr_text_event(FILE *f, uint32_t tid, const struct ev *e, const struct tr_meta *m, uint64_t last_at);
-/* tr_dump: binary trace -> text form on f. 0, or -1 with a message. */
-int tr_dump(const char *path, FILE *f, char *err, size_t errlen);
+/*
+ * tr_dump: binary trace -> text form at out ("-" or NULL: standard output),
+ * written through struct tr_out after the whole trace was checked
+ * (tr_open_checked). 0, or -1 with a message.
+ */
+int tr_dump(const char *path, const char *out, char *err, size_t errlen);
 /* tr_compile: text form -> binary trace at out (tr_import with the text importer). 0, or -1 with "FILE:LINE: reason". */
 int tr_compile(const char *in, const char *out, char *err, size_t errlen);
 

@@ -58,6 +58,30 @@ bool tu_digits(const char **p, int base, uint64_t *v)
 	return true;
 }
 
+/* ---- CRC-32C ---- */
+
+static uint32_t crc_table[256];
+
+/* Fill the table before main (single-threaded: readers on several host threads then only read it). */
+__attribute__((constructor)) static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+uint32_t tu_crc32c(uint32_t crc, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	crc = ~crc;
+	while (n--)
+		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
 /* ---- the id map ---- */
 
 static uint32_t hash32(uint32_t x)

@@ -26,6 +26,27 @@ int tu_digit(char ch, int base);
 bool tu_digits(const char **p, int base, uint64_t *v);
 
 /*
+ * tu_crc32c: CRC-32C (Castagnoli) of n bytes at p, continuing from crc (0
+ * to start). Detects every single-bit error and every burst of up to 32 bits.
+ */
+uint32_t tu_crc32c(uint32_t crc, const void *p, size_t n);
+
+/* Little-endian integers in byte arrays (the binary form's fixed-size fields). */
+static inline void tu_put_le(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t tu_get_le(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/*
  * struct tu_map: an open-addressing map from 32-bit keys to 32-bit values
  * (table indices). Putting a key again replaces its value. Zero-initialized
  * is empty; tu_map_free gives the memory back. Not thread-safe.

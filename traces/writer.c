@@ -1,31 +1,26 @@
-/* writer.c: the streaming writer of the binary form: events are compressed as they come, and the header (which counts them) is written in front at the end. */
+/* writer.c: the streaming writer of the binary form: events go out in checksummed blocks as they come; the header and the footer, which count them, follow at the close. */
+#include "traces/block.h"
 #include "traces/codec.h"
 #include "traces/util.h"
 #include "sim/util.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zstd.h>
-
-#define ZLEVEL 3
-#define ZWINDOW_LOG 18 /* 256 KiB: what each per-thread reader must hold */
-#define WBUF (64u << 10)
 
 struct tr_writer {
 	char path[4096];
-	FILE *tmp; /* unlinked: the compressed events */
-	ZSTD_CCtx *cc;
-	uint8_t *buf; /* uncompressed events not yet compressed */
+	struct tr_out *out;
+	struct blk_writer bw;
+	uint8_t *buf;	  /* the events block being filled: whole records */
 	size_t n;
-	uint8_t *zout;
-	size_t zcap;
+	uint32_t nbuf;	  /* records in buf */
+	uint32_t eblocks; /* events blocks written */
+	uint64_t off;	  /* bytes written: the file offset of the next block */
 	struct tr_header h;
 	uint32_t cap_threads, cap_files;
 	struct tu_map tix; /* tid -> thread index */
 	uint64_t *last_at; /* per thread index: the time of its last event */
-	bool ioerr;
+	int ioerr;	   /* errno of the first failed write (0: none) */
 };
 
 /* The index of thread tid in the table, added (with pid 0: undeclared) if new. */
@@ -47,32 +42,32 @@ static uint32_t w_thread(struct tr_writer *w, uint32_t tid)
 	return idx;
 }
 
+/* Write n bytes at the end of the file. */
+static void w_put(struct tr_writer *w, const void *p, size_t n)
+{
+	if (!tr_out_write(w->out, p, n) && !w->ioerr)
+		w->ioerr = errno ? errno : EIO;
+	w->off += n;
+}
+
 struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen)
 {
+	struct tr_out *out = tr_out_open(path, err, errlen);
+	if (!out)
+		return NULL;
 	struct tr_writer *w = xzalloc(sizeof(*w));
 	snprintf(w->path, sizeof(w->path), "%s", path);
-	char tmpl[4200];
-	snprintf(tmpl, sizeof(tmpl), "%s/mmsim-trace-XXXXXX", util_tmpdir());
-	int fd = mkstemp(tmpl);
-	if (fd < 0) {
-		tu_errf(err, errlen, "%s: cannot make a temporary file: %s", tmpl, strerror(errno));
-		xfree(w);
-		return NULL;
-	}
-	unlink(tmpl);
-	w->tmp = fdopen(fd, "w+b");
-	w->cc = ZSTD_createCCtx();
-	ZSTD_CCtx_setParameter(w->cc, ZSTD_c_compressionLevel, ZLEVEL);
-	ZSTD_CCtx_setParameter(w->cc, ZSTD_c_windowLog, ZWINDOW_LOG);
-	ZSTD_CCtx_setParameter(w->cc, ZSTD_c_checksumFlag, 1);
-	w->buf = xmalloc(WBUF);
-	w->zcap = ZSTD_CStreamOutSize();
-	w->zout = xmalloc(w->zcap);
+	w->out = out;
+	blk_writer_init(&w->bw);
+	w->buf = xmalloc(BLK_RAW_MAX);
 	w->cap_threads = 16;
 	w->h.threads = xmalloc(sizeof(struct tr_thread) * w->cap_threads);
 	w->last_at = xmalloc(sizeof(uint64_t) * w->cap_threads);
 	w->cap_files = 16;
 	w->h.files = xmalloc(sizeof(struct tr_file) * w->cap_files);
+	uint8_t prefix[BLK_PREFIX];
+	blk_put_prefix(prefix);
+	w_put(w, prefix, sizeof(prefix));
 	return w;
 }
 
@@ -110,21 +105,16 @@ void tr_writer_source(struct tr_writer *w, const char *source)
 	w->h.source = xstrdup(source);
 }
 
-/* Compress the buffered events (mode: continue or end the frame) into the temporary file. */
-static void w_flush(struct tr_writer *w, ZSTD_EndDirective mode)
+/* Write the events block being filled, if it holds any record. */
+static void w_flush(struct tr_writer *w)
 {
-	ZSTD_inBuffer in = { w->buf, w->n, 0 };
-	for (;;) {
-		ZSTD_outBuffer out = { w->zout, w->zcap, 0 };
-		size_t left = ZSTD_compressStream2(w->cc, &out, &in, mode);
-		if (ZSTD_isError(left))
-			panic("zstd: %s", ZSTD_getErrorName(left));
-		if (out.pos && fwrite(w->zout, 1, out.pos, w->tmp) != out.pos)
-			w->ioerr = true;
-		if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
-			break;
-	}
+	if (!w->nbuf)
+		return;
+	struct blk_desc d = { .kind = BLK_EVENTS, .index = w->eblocks++, .first_event = w->h.events - w->nbuf,
+			      .nevents = w->nbuf };
+	w_put(w, w->bw.z, blk_encode(&w->bw, &d, w->buf, w->n));
 	w->n = 0;
+	w->nbuf = 0;
 }
 
 int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e, const struct tr_meta *m)
@@ -134,11 +124,12 @@ int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e, const struct
 	size_t n = codec_encode_event(rec, tid, e, m, w->last_at[idx]);
 	if (m)
 		w->last_at[idx] = m->at;
-	if (w->n + n + CODEC_UV_MAX > WBUF)
-		w_flush(w, ZSTD_e_continue);
+	if (w->n + n + CODEC_UV_MAX > BLK_RAW_MAX)
+		w_flush(w);
 	w->n += codec_put_uv(w->buf + w->n, n);
 	memcpy(w->buf + w->n, rec, n);
 	w->n += n;
+	w->nbuf++;
 	w->h.threads[idx].events++;
 	w->h.events++;
 	return w->ioerr ? -1 : 0;
@@ -146,79 +137,73 @@ int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e, const struct
 
 static void writer_free(struct tr_writer *w)
 {
-	if (w->tmp)
-		fclose(w->tmp);
-	ZSTD_freeCCtx(w->cc);
+	blk_writer_free(&w->bw);
 	xfree(w->buf);
-	xfree(w->zout);
 	tu_map_free(&w->tix);
 	xfree(w->last_at);
 	tr_header_free(&w->h);
 	xfree(w);
 }
 
+int tr_writer_error(const struct tr_writer *w, char *err, size_t errlen)
+{
+	if (!w->ioerr)
+		return 0;
+	tu_errf(err, errlen, "%s: write error: %s", w->path, strerror(w->ioerr));
+	return -1;
+}
+
 void tr_writer_abort(struct tr_writer *w)
 {
-	if (w)
-		writer_free(w);
+	if (!w)
+		return;
+	tr_out_abort(w->out);
+	writer_free(w);
+}
+
+/* The header in blocks of its own, then the footer. */
+static void w_end(struct tr_writer *w)
+{
+	struct codec_buf hb = { 0 };
+	codec_encode_header(&hb, &w->h);
+	struct blk_footer ft = { .eblocks = w->eblocks, .events = w->h.events, .hoff = w->off,
+				 .nthreads = w->h.nthreads };
+	for (size_t at = 0; at < hb.n || !ft.hblocks; at += BLK_RAW_MAX) {
+		struct blk_desc d = { .kind = BLK_HEADER, .index = ft.hblocks++ };
+		w_put(w, w->bw.z, blk_encode(&w->bw, &d, hb.p + at, MIN(hb.n - at, BLK_RAW_MAX)));
+	}
+	xfree(hb.p);
+	ft.counts = xmalloc(sizeof(uint64_t) * (w->h.nthreads + 1));
+	for (uint32_t i = 0; i < w->h.nthreads; i++)
+		ft.counts[i] = w->h.threads[i].events;
+	ft.foff = w->off;
+	uint64_t n = blk_footer_size(ft.nthreads);
+	uint8_t *p = xmalloc(n);
+	blk_put_footer(p, &ft);
+	w_put(w, p, n);
+	xfree(p);
+	xfree(ft.counts);
 }
 
 int tr_writer_close(struct tr_writer *w, char *err, size_t errlen)
 {
-	int rc = -1;
-	FILE *out = NULL;
-	struct codec_buf hb = { 0 };
+	char why[300];
 	for (uint32_t i = 0; i < w->h.nthreads; i++)
 		if (!w->h.threads[i].pid) {
 			tu_errf(err, errlen, "%s: thread %u has events but was never declared (no process)", w->path,
 				w->h.threads[i].tid);
-			goto done;
+			goto fail;
 		}
-	char why[300];
 	if (tr_header_check(&w->h, why, sizeof(why))) {
 		tu_errf(err, errlen, "%s: %s", w->path, why);
-		goto done;
+		goto fail;
 	}
-	/* The end: a record of length 0 and the event count. */
-	w->n += codec_put_uv(w->buf + w->n, 0);
-	w->n += codec_put_uv(w->buf + w->n, w->h.events);
-	w_flush(w, ZSTD_e_end);
-	if (w->ioerr || fflush(w->tmp)) {
-		tu_errf(err, errlen, "%s: cannot write the temporary file: %s", w->path, strerror(errno));
-		goto done;
-	}
-	/* The header, as its own zstd frame, then the events' frames. */
-	codec_encode_header(&hb, &w->h);
-	size_t zb = ZSTD_compressBound(hb.n);
-	uint8_t *z = xmalloc(zb);
-	ZSTD_CCtx_reset(w->cc, ZSTD_reset_session_only);
-	size_t zn = ZSTD_compress2(w->cc, z, zb, hb.p, hb.n);
-	if (ZSTD_isError(zn))
-		panic("zstd: %s", ZSTD_getErrorName(zn));
-	out = strcmp(w->path, "-") ? fopen(w->path, "wb") : stdout;
-	if (!out) {
-		tu_errf(err, errlen, "%s: cannot create: %s", w->path, strerror(errno));
-		xfree(z);
-		goto done;
-	}
-	bool bad = fwrite(z, 1, zn, out) != zn;
-	xfree(z);
-	rewind(w->tmp);
-	size_t k;
-	while (!bad && (k = fread(w->buf, 1, WBUF, w->tmp)) > 0)
-		bad = fwrite(w->buf, 1, k, out) != k;
-	bad |= ferror(w->tmp) != 0;
-	bad |= out == stdout ? fflush(out) != 0 : fclose(out) != 0;
-	out = NULL;
-	if (bad) {
-		tu_errf(err, errlen, "%s: write error: %s", w->path, strerror(errno));
-		if (strcmp(w->path, "-"))
-			unlink(w->path);
-		goto done;
-	}
-	rc = 0;
-done:
-	xfree(hb.p);
+	w_flush(w);
+	w_end(w);
+	int rc = tr_out_commit(w->out, err, errlen);
 	writer_free(w);
 	return rc;
+fail:
+	tr_writer_abort(w);
+	return -1;
 }
