@@ -40,6 +40,7 @@ static int recode(const char *in, struct tr_writer *w, const struct tr_import_op
 	return k ? -1 : 0;
 }
 
+/* The binary form is recognized by its first bytes. */
 static bool detect(const struct tr_probe *p) { return tr_is_binary(p->path); }
 
 const struct tr_importer tr_importer_binary = {

@@ -180,18 +180,21 @@ uint32_t codec_peek_tid(const uint8_t *p, size_t len)
 
 /* ---- the header ---- */
 
+/* Room for want more bytes in b. */
 static void buf_room(struct codec_buf *b, size_t want)
 {
 	if (b->cap - b->n < want)
 		b->p = xrealloc(b->p, b->cap = (b->cap + want) * 2);
 }
 
+/* A varint at the end of b. */
 static void buf_uv(struct codec_buf *b, uint64_t v)
 {
 	buf_room(b, CODEC_UV_MAX);
 	b->n += codec_put_uv(b->p + b->n, v);
 }
 
+/* A string (its length, then its bytes; at most TR_MAX_STR) at the end of b. */
 static void buf_str(struct codec_buf *b, const char *s)
 {
 	size_t n = s ? strnlen(s, TR_MAX_STR) : 0;

@@ -46,6 +46,7 @@ const struct tr_file *tr_file_find(const struct tr_header *h, uint32_t id)
 	return find_id(h->files, h->nfiles, sizeof(struct tr_file), id);
 }
 
+/* qsort order of uint32_t. */
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

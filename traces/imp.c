@@ -8,6 +8,7 @@
 
 #define MAX_PIECES 16
 
+/* A fresh importer core writing to w, with f's settings, reading l (for error positions). */
 static void imp_init(struct imp *m, const struct imp_format *f, struct lines *l, struct tr_writer *w,
 		     const struct tr_import_opts *o, struct tr_import_stats *st, char *err, size_t errlen)
 {
@@ -16,6 +17,7 @@ static void imp_init(struct imp *m, const struct imp_format *f, struct lines *l,
 	m->next_asid = 1;
 }
 
+/* Free every thread, process and file of the core. */
 static void imp_free(struct imp *m)
 {
 	for (uint32_t i = 0; i < m->nthreads; i++) {
@@ -56,6 +58,7 @@ static void put_at(struct imp *m, struct imp_thread *t, const struct ev *e, uint
 /* Write an event of t at the start of its current event. */
 static void put(struct imp *m, struct imp_thread *t, const struct ev *e, bool sync) { put_at(m, t, e, t->cur, sync); }
 
+/* Write t's pending fault, if any (its outcome is known now). */
 static void flush_fault(struct imp *m, struct imp_thread *t)
 {
 	if (!t->pending)
@@ -140,6 +143,7 @@ struct imp_thread *imp_thread_find(struct imp *m, uint32_t rtid)
 	return tu_map_get(&m->tix, rtid, &i) ? m->threads[i] : NULL;
 }
 
+/* Declare (or update) t in the trace's header. */
 static void declare(struct imp *m, struct imp_thread *t, uint32_t parent)
 {
 	struct tr_thread d = { .tid = t->tid, .pid = t->p->pid, .parent = parent, .rtid = t->rtid, .rpid = t->p->rpid };
@@ -147,6 +151,7 @@ static void declare(struct imp *m, struct imp_thread *t, uint32_t parent)
 	tr_writer_thread(m->w, &d);
 }
 
+/* A new process recorded as rpid, with its own address space. */
 static struct imp_proc *proc_new(struct imp *m, uint32_t rpid)
 {
 	if (m->nprocs == m->cap_procs)
@@ -159,6 +164,7 @@ static struct imp_proc *proc_new(struct imp *m, uint32_t rpid)
 	return p;
 }
 
+/* A new thread recorded as rtid in process p (created by parent, 0: initial), declared in the header. */
 static struct imp_thread *thread_new(struct imp *m, struct imp_proc *p, uint32_t rtid, const char *comm,
 				     uint32_t parent)
 {
@@ -257,12 +263,14 @@ static uint32_t iv_lower(const struct imp_proc *p, uint64_t a)
 	return lo;
 }
 
+/* The interval holding recorded address a, or NULL. */
 static const struct imp_iv *iv_find(const struct imp_proc *p, uint64_t a)
 {
 	uint32_t i = iv_lower(p, a);
 	return i < p->n && p->iv[i].start <= a ? &p->iv[i] : NULL;
 }
 
+/* Room for `more` intervals in p's map. */
 static void iv_room(struct imp_proc *p, uint32_t more)
 {
 	if (p->n + more > p->cap)
@@ -297,6 +305,7 @@ static void iv_remove(struct imp_proc *p, uint64_t s, uint64_t e)
 	p->n -= j - i;
 }
 
+/* Map [s, e) to (region, base) with placement root `root`, defined by `by` now (what was there is forgotten). */
 static void iv_insert(struct imp_proc *p, uint64_t s, uint64_t e, uint32_t region, uint64_t base, uint32_t root,
 		      const struct imp_thread *by)
 {
@@ -389,6 +398,7 @@ static uint32_t pieces(const struct imp_proc *p, uint64_t a, uint64_t len, struc
 
 /* ---- files ---- */
 
+/* The trace's id of a file (dev, ino; or process and descriptor when unknown), its size grown to `end`. */
 static uint32_t file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, uint32_t fd, const char *name,
 			uint64_t end)
 {
@@ -421,6 +431,7 @@ static uint32_t map_file(struct imp *m, const struct imp_map *r, uint64_t off, u
 
 /* ---- calls ---- */
 
+/* Event e over the recorded range [a, a + len): one event per piece placed independently (checked, sync). */
 static void emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64_t a, uint64_t len)
 {
 	struct piece pc[MAX_PIECES];
@@ -442,6 +453,7 @@ static void emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64
 	}
 }
 
+/* A recorded mmap: its event, its file, and the region it defines. */
 static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map,
 		    const char *fd_name)
 {
@@ -491,6 +503,7 @@ static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int6
 		iv_remove(p, s, s + len); /* a fixed mapping at an absolute address */
 }
 
+/* A recorded mremap: its event and the region it moves to. */
 static void do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret)
 {
 	struct imp_proc *p = t->p;
@@ -511,6 +524,7 @@ static void do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, in
 	iv_insert(p, (uint64_t)ret, (uint64_t)ret + vm_page_up(a[2]), e.new_region, (uint64_t)ret, e.new_region, t);
 }
 
+/* A recorded brk: its event relative to the start of brk, and the heap's interval. */
 static void do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map)
 {
 	struct imp_proc *p = t->p;

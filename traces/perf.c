@@ -15,12 +15,14 @@ struct cur {
 	const char *p;
 };
 
+/* Skip blanks. */
 static void sp(struct cur *c)
 {
 	while (*c->p == ' ' || *c->p == '\t')
 		c->p++;
 }
 
+/* Skip the literal s if it is next; whether it was. */
 static bool lit(struct cur *c, const char *s)
 {
 	size_t n = strlen(s);
@@ -38,6 +40,7 @@ static bool unum(struct cur *c, int base, uint64_t *v)
 	return tu_digits(&c->p, base, v);
 }
 
+/* A signed decimal number. */
 static bool snum(struct cur *c, int64_t *v)
 {
 	bool neg = lit(c, "-");
@@ -157,6 +160,7 @@ static int parse_mmap2(struct imp *m, struct cur *c, int64_t *pid, int64_t *tid,
 	return 0;
 }
 
+/* PERF_RECORD_MMAP2: a mapping of a new image (exec), or the one an mmap call made. */
 static int on_mmap2(struct imp *m, struct cur *c, const char *comm)
 {
 	int64_t pid, tid;
@@ -216,6 +220,7 @@ static int task_ids(struct imp *m, struct cur *c, const char *what, int64_t *v)
 	return 0;
 }
 
+/* PERF_RECORD_FORK: a new thread (same pid) or process (vfork-like after vfork, clone3 or CLONE_VM). */
 static int on_fork(struct imp *m, struct cur *c, uint64_t ns, const char *comm)
 {
 	int64_t v[4];
@@ -245,6 +250,7 @@ static int on_fork(struct imp *m, struct cur *c, uint64_t ns, const char *comm)
 	return 0;
 }
 
+/* PERF_RECORD_EXIT: a thread that ended without exit or exit_group (killed). */
 static int on_task_exit(struct imp *m, struct cur *c, uint64_t ns)
 {
 	int64_t v[4];
@@ -260,18 +266,21 @@ static int on_task_exit(struct imp *m, struct cur *c, uint64_t ns)
 	return 0;
 }
 
+/* The memory calls that become events. */
 static bool memory_call(uint32_t nr)
 {
 	return nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MUNMAP || nr == NR_BRK || nr == NR_MREMAP ||
 	       nr == NR_MADVISE || nr == NR_PKEY_MPROTECT;
 }
 
+/* The calls the importer follows (memory, task creation, exec and exit). */
 static bool modelled(uint32_t nr)
 {
 	return memory_call(nr) || nr == NR_CLONE || nr == NR_FORK || nr == NR_VFORK || nr == NR_EXECVE ||
 	       nr == NR_EXIT || nr == NR_EXIT_GROUP || nr == NR_CLONE3;
 }
 
+/* raw_syscalls:sys_enter: a followed call of t starts. */
 static int on_enter(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t ns)
 {
 	uint64_t nr, a[6];
@@ -306,6 +315,7 @@ static int on_enter(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t
 	return 0;
 }
 
+/* t's new image is in place: its mappings become events. */
 static void commit_exec(struct imp *m, struct imp_thread *t, uint64_t ns, bool emit_exec)
 {
 	imp_exec(m, t, ns, t->exec_maps, t->nexec, emit_exec);
@@ -315,6 +325,7 @@ static void commit_exec(struct imp *m, struct imp_thread *t, uint64_t ns, bool e
 	t->exec_maps = NULL;
 }
 
+/* raw_syscalls:sys_exit: t's call returned: the event it makes, with its result. */
 static int on_exit_sys(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t ns)
 {
 	uint64_t nr;
@@ -369,6 +380,7 @@ static int on_exit_sys(struct imp *m, struct imp_thread *t, struct cur *c, uint6
 	return 0;
 }
 
+/* exceptions:page_fault_user (user) or _kernel: an access of t. */
 static int on_fault(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t ns, bool user)
 {
 	uint64_t addr, ip, ec;
@@ -388,6 +400,7 @@ static int on_fault(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t
 	return 0;
 }
 
+/* signal:signal_deliver: a SIGSEGV or SIGBUS is the outcome of t's last fault. */
 static int on_signal(struct imp *m, struct imp_thread *t, struct cur *c)
 {
 	int64_t sig;

@@ -131,6 +131,7 @@ static bool peek(struct src *t)
 	return true;
 }
 
+/* ev_src.next: the thread's next event, or a spin while a sync event waits for the others. */
 static bool src_next(struct ev_src *s, struct ev *e)
 {
 	struct src *t = (struct src *)s;
@@ -165,6 +166,7 @@ static bool src_next(struct ev_src *s, struct ev *e)
 	return true;
 }
 
+/* ev_src.close */
 static void src_close(struct ev_src *s)
 {
 	struct src *t = (struct src *)s;

@@ -203,6 +203,7 @@ static enum imp_clone_kind clone_kind(const char *name, const char *args)
 	return thread ? IMP_THREAD : vm ? IMP_VFORK : IMP_FORK;
 }
 
+/* Whether a call makes a task. */
 static bool creates(const char *name)
 {
 	return !strcmp(name, "clone") || !strcmp(name, "clone3") || !strcmp(name, "fork") || !strcmp(name, "vfork");
@@ -258,6 +259,7 @@ static bool parse_ret(const char *s, int64_t *ret, bool *known, uint64_t *dur)
 	return true;
 }
 
+/* One whole call of t (stitched if it was interrupted), at ns. */
 static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 {
 	/* NAME(ARGS) = RET */
@@ -370,6 +372,7 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 
 /* ---- lines ---- */
 
+/* One line: a call, half of one, a signal, or an exit. */
 static int on_line(struct st *S, const char *line)
 {
 	const char *p = line;

@@ -67,6 +67,7 @@ static const struct key {
 
 /* ---- writing ---- */
 
+/* " rwx" letters with '-' for 0..7, else the number. */
 static void put_prot(FILE *f, int prot)
 {
 	if (prot >= 0 && prot <= 7)
@@ -96,6 +97,7 @@ static void put_flags(FILE *f, int32_t flags, const struct name *names, bool typ
 		fprintf(f, "%s0x%" PRIx32, any ? "|" : "", left);
 }
 
+/* An advice by its name, else its number. */
 static void put_advice(FILE *f, int32_t advice)
 {
 	const struct name *n = advices;
@@ -254,6 +256,7 @@ bool txt_addr(const char *s, bool *rel, uint32_t *region, uint64_t *a)
 	return txt_num_u(s, UINT64_MAX, a);
 }
 
+/* A protection: rwx letters with '-' (r-x) or a number. */
 static bool parse_prot(const char *s, int32_t *prot)
 {
 	if (strlen(s) == 3 && (s[0] == 'r' || s[0] == '-') && (s[1] == 'w' || s[1] == '-') && (s[2] == 'x' || s[2] == '-')) {
@@ -301,6 +304,7 @@ static bool parse_flags(const char *s, const struct name *names, bool types, int
 	return true;
 }
 
+/* An advice: a name of the table or a number. */
 static bool parse_advice(const char *s, int32_t *advice)
 {
 	uint64_t x;

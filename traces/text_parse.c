@@ -419,6 +419,7 @@ static int c_end(struct comp *c, const char *in)
 	return 0;
 }
 
+/* Free what the compiler holds (not its writer or reader). */
 static void c_free(struct comp *c)
 {
 	tr_header_free(&c->h);

@@ -84,6 +84,7 @@ uint32_t tu_crc32c(uint32_t crc, const void *p, size_t n)
 
 /* ---- the id map ---- */
 
+/* A 32-bit mix (lowbias32), so that consecutive ids spread over the table. */
 static uint32_t hash32(uint32_t x)
 {
 	x ^= x >> 16;

@@ -135,6 +135,7 @@ int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e, const struct
 	return w->ioerr ? -1 : 0;
 }
 
+/* Free w's memory (its output is committed or aborted already). */
 static void writer_free(struct tr_writer *w)
 {
 	blk_writer_free(&w->bw);
