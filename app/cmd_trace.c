@@ -55,48 +55,17 @@ static void default_out(const char *in, char *out, size_t n)
 	snprintf(out, n, "%s.mmtrace", name);
 }
 
-static const char *format_name(enum tr_format f)
-{
-	switch (f) {
-	case TR_FMT_BINARY: return "binary";
-	case TR_FMT_TEXT: return "text";
-	case TR_FMT_PERF: return "perf";
-	case TR_FMT_STRACE: return "strace";
-	default: return "unknown";
-	}
-}
 
 /*
- * Turn a perf, strace or text trace into the binary form at out. Fills st
- * (imports) and *secs. 0, or -1 with the message printed.
+ * Turn the input in (of the format imp reads) into the binary form at out.
+ * Fills st and *secs. 0, or -1 with the message printed.
  */
-static int convert(const char *cmd, enum tr_format f, const char *in, const char *out, const struct tr_import_opts *io,
-		   struct tr_import_stats *st, double *secs)
+static int convert(const char *cmd, const struct tr_importer *imp, const char *in, const char *out,
+		   const struct tr_import_opts *io, struct tr_import_stats *st, double *secs)
 {
 	char err[1024];
 	double t0 = now_sec();
-	memset(st, 0, sizeof(*st));
-	if (f == TR_FMT_TEXT) {
-		if (tr_compile(in, out, err, sizeof(err))) {
-			cli_fail(cmd, "%s", err);
-			return -1;
-		}
-		*secs = now_sec() - t0;
-		return 0;
-	}
-	struct tr_writer *w = tr_writer_open(out, err, sizeof(err));
-	if (!w) {
-		cli_fail(cmd, "%s", err);
-		return -1;
-	}
-	int rc = f == TR_FMT_PERF ? tr_import_perf(in, w, io, st, err, sizeof(err))
-				  : tr_import_strace(in, w, io, st, err, sizeof(err));
-	if (rc) {
-		tr_writer_abort(w);
-		cli_fail(cmd, "%s", err);
-		return -1;
-	}
-	if (tr_writer_close(w, err, sizeof(err))) {
+	if (tr_import(imp, in, out, io, st, err, sizeof(err))) {
 		cli_fail(cmd, "%s", err);
 		return -1;
 	}
@@ -159,27 +128,29 @@ static int imp_opt(void *ctx, int opt, const char *arg)
 static int cmd_import(int argc, char **argv)
 {
 	static const char *help =
-		"usage: mmsim import perf|strace FILE [-o OUT] [--no-compute] [--json]\n\n"
+		"usage: mmsim import perf|strace|text|binary FILE [-o OUT] [--no-compute] [--json]\n\n"
 		"Turns a recording into an mmsim trace (docs/trace-format.md): 'perf' reads\n"
 		"`perf script --show-mmap-events --show-task-events` output of the recipe in\n"
 		"docs/trace-format.md (or 'mmsim record'), 'strace' reads `strace -f -ttt -e\n"
-		"trace=%memory,process` output. FILE may be plain, .xz or .zst.\n\n"
+		"trace=%memory,process` output, 'text' the text form of a trace (as\n"
+		"trace-compile), 'binary' a binary trace (a checked copy). FILE may be plain,\n"
+		".xz or .zst.\n\n"
 		"  -o, --output OUT  the trace to write (default: NAME.mmtrace from FILE's name)\n" IMP_HELP;
 	static const struct option opts[] = { IMP_OPTS, { 0, 0, 0, 0 } };
 	const char *cmd = "import";
 	struct imp_args ia = { 0 };
 	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "o:", .opt = imp_opt, .ctx = &ia,
-			       .min_args = 2, .max_args = 2, .args_name = "a format (perf or strace) and one FILE" };
+			       .min_args = 2, .max_args = 2,
+			       .args_name = "a format (perf, strace, text or binary) and one FILE" };
 	int rc0 = cli_parse(&ca, argc, argv);
 	if (rc0 >= 0)
 		return rc0;
 	const char *out = ia.out;
 	struct tr_import_opts io = ia.io;
 	bool json = ia.json;
-	enum tr_format f = !strcmp(argv[optind], "perf") ? TR_FMT_PERF : !strcmp(argv[optind], "strace") ? TR_FMT_STRACE
-												      : TR_FMT_UNKNOWN;
-	if (f == TR_FMT_UNKNOWN)
-		return cli_error(cmd, "'%s' is not a format to import (perf or strace)", argv[optind]);
+	const struct tr_importer *f = tr_importer_find(argv[optind]);
+	if (!f)
+		return cli_error(cmd, "'%s' is not a format to import (perf, strace, text or binary)", argv[optind]);
 	const char *in = argv[optind + 1];
 	char outbuf[1100];
 	if (!out) {
@@ -193,7 +164,7 @@ static int cmd_import(int argc, char **argv)
 	struct em e;
 	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
 	em_begin(&e);
-	emit_import(&e, in, out, format_name(f), &st, secs);
+	emit_import(&e, in, out, f->name, &st, secs);
 	em_end(&e);
 	return 0;
 }
@@ -220,17 +191,8 @@ static int cmd_dump(int argc, char **argv)
 	int rc0 = one_in_out(cmd, help, "TRACE", argc, argv, &out);
 	if (rc0 >= 0)
 		return rc0;
-	FILE *f = out ? fopen(out, "w") : stdout;
-	if (!f)
-		return cli_fail(cmd, "%s: cannot create: %s", out, strerror(errno));
 	char err[1024];
-	int rc = tr_dump(argv[optind], f, err, sizeof(err));
-	bool werr = out ? fclose(f) != 0 : fflush(f) != 0;
-	if (rc)
-		return cli_fail(cmd, "%s", err);
-	if (werr)
-		return cli_fail(cmd, "%s: write error", out ? out : "standard output");
-	return 0;
+	return tr_dump(argv[optind], out, err, sizeof(err)) ? cli_fail(cmd, "%s", err) : 0;
 }
 
 static int cmd_compile(int argc, char **argv)
@@ -249,9 +211,7 @@ static int cmd_compile(int argc, char **argv)
 		default_out(argv[optind], outbuf, sizeof(outbuf));
 		out = outbuf;
 	}
-	if (tr_compile(argv[optind], out, err, sizeof(err)))
-		return cli_fail(cmd, "%s", err);
-	return 0;
+	return tr_compile(argv[optind], out, err, sizeof(err)) ? cli_fail(cmd, "%s", err) : 0;
 }
 
 /* ---- mmsim record ---- */
@@ -449,8 +409,10 @@ static int cmd_record(int argc, char **argv)
 	}
 	struct tr_import_stats st;
 	double secs;
-	if (convert(cmd, TR_FMT_PERF, text, out, &io, &st, &secs))
+	if (convert(cmd, tr_importer_find("perf"), text, out, &io, &st, &secs)) {
+		ret = 1;
 		goto out;
+	}
 	if (keep && copy_file(text, keep))
 		fprintf(stderr, "mmsim record: could not copy perf script's text to %s: %s\n", keep, strerror(errno));
 	struct em e;
@@ -607,13 +569,13 @@ static int cmd_replay(int argc, char **argv)
 	struct tr_import_opts io = ra.io;
 	const char *in = argv[optind];
 	char err[4200];
-	enum tr_format f = tr_detect(in, err, sizeof(err));
-	if (f == TR_FMT_UNKNOWN)
+	const struct tr_importer *f = tr_detect(in, err, sizeof(err));
+	if (!f)
 		return cli_fail(cmd, "%s", err);
 	char tmp[4200] = "";
 	const char *path = in;
 	double import_secs = 0;
-	if (f != TR_FMT_BINARY) {
+	if (!f->native) {
 		snprintf(tmp, sizeof(tmp), "%s/mmsim-replay-XXXXXX", util_tmpdir());
 		int fd = mkstemp(tmp);
 		if (fd < 0)
@@ -634,9 +596,10 @@ static int cmd_replay(int argc, char **argv)
 		ret = cli_fail(cmd, "--layout: %s", err);
 		goto out;
 	}
-	struct tr_reader *rd = tr_open(path, 0, err, sizeof(err));
+	/* The whole trace is checked before anything is simulated. */
+	struct tr_reader *rd = tr_open_checked(path, err, sizeof(err));
 	if (!rd) {
-		cli_error(cmd, "%s", err);
+		ret = cli_fail(cmd, "%s", err);
 		goto out;
 	}
 	const struct tr_header *h = tr_reader_header(rd);
@@ -676,14 +639,14 @@ static int cmd_replay(int argc, char **argv)
 		tl_status = tl_finish(b->sim, tl_request, heading, cmd);
 	}
 	if (x->err[0]) {
-		cli_fail(cmd, "%s", x->err);
+		ret = cli_fail(cmd, "%s", x->err);
 	} else {
 		struct em e;
 		em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
 		em_begin(&e);
 		report_emit(&e, &(struct report_in){ .o = &o, .b = b, .x = x, .workload = base ? base + 1 : in });
 		em_str(&e, "trace", in);
-		em_str(&e, "trace_format", format_name(f));
+		em_str(&e, "trace_format", f->name);
 		em_u64(&e, "trace_threads", nthreads);
 		em_u64(&e, "trace_processes", procs);
 		struct tr_replay_stats rs;

@@ -5,11 +5,11 @@
 #include "fuzz/fuzz_common.h"
 #include "traces/trace.h"
 
-typedef int (*fz_importer)(const char *in, struct tr_writer *w, const struct tr_import_opts *o,
-			   struct tr_import_stats *st, char *err, size_t errlen);
-
-static inline void fz_import(fz_importer imp, const uint8_t *data, size_t size)
+/* fz_import: the importer called name (from the table) on data. */
+static inline void fz_import(const char *name, const uint8_t *data, size_t size)
 {
+	const struct tr_importer *imp = tr_importer_find(name);
+	FZ_CHECK(imp);
 	char in[512], out[512], txt[512], out2[512], err[1024];
 	fz_temp(in, sizeof(in), ".txt", data, size);
 	fz_temp(out, sizeof(out), ".mmtrace", NULL, 0);
@@ -17,7 +17,7 @@ static inline void fz_import(fz_importer imp, const uint8_t *data, size_t size)
 	FZ_CHECK(w);
 	struct tr_import_opts o = { .no_compute = size & 1 };
 	struct tr_import_stats st;
-	int rc = imp(in, w, &o, &st, err, sizeof(err));
+	int rc = imp->import(in, w, &o, &st, err, sizeof(err));
 	if (rc) {
 		fz_msg_ok(err, sizeof(err), in);
 		tr_writer_abort(w);
@@ -25,13 +25,10 @@ static inline void fz_import(fz_importer imp, const uint8_t *data, size_t size)
 		FZ_CHECK(tr_writer_close(w, err, sizeof(err)) == 0);
 		/* What an importer writes, a reader takes, and the text form gives back exactly. */
 		fz_temp(txt, sizeof(txt), ".txt", NULL, 0);
-		FILE *f = fopen(txt, "w");
-		FZ_CHECK(f);
-		if (tr_dump(out, f, err, sizeof(err))) {
+		if (tr_dump(out, txt, err, sizeof(err))) {
 			fprintf(stderr, "fuzz: an imported trace does not read back: %s\n", err);
 			abort();
 		}
-		FZ_CHECK(fclose(f) == 0);
 		fz_temp(out2, sizeof(out2), ".mmtrace", NULL, 0);
 		if (tr_compile(txt, out2, err, sizeof(err))) {
 			fprintf(stderr, "fuzz: the dump of an imported trace does not compile: %s\n", err);

@@ -3,6 +3,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fz_import(tr_import_strace, data, size);
+	fz_import("strace", data, size);
 	return 0;
 }

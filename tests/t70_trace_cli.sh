@@ -1,6 +1,7 @@
 #!/bin/sh
 # t70_trace_cli.sh: the trace commands as a user runs them: import, dump/compile round trips, strace import, replay of text
-# traces, bad input of every kind (a clear FILE:LINE error and exit status 2, never a crash), and record's error paths.
+# traces, bad input of every kind (a clear FILE:LINE error and exit status 1, never a crash; usage errors exit 2), outputs
+# written whole or not at all, and record's error paths. tests/t70_corrupt.sh has the corrupt binary traces.
 # usage: t70_trace_cli.sh PATH/TO/mmsim
 set -u
 M=$1
@@ -11,15 +12,19 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 key() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
 
-# bad FILE PATTERN CMD...: CMD must exit 1 (the input is bad) with PATTERN in its message (no crash, no success).
-bad() {
-	f=$1
-	pat=$2
-	shift 2
+# status N FILE PATTERN CMD...: CMD must exit N with PATTERN in its message (no crash, no success).
+status() {
+	want=$1
+	f=$2
+	pat=$3
+	shift 3
 	"$@" >"$tmp/o" 2>&1
 	rc=$?
-	[ $rc -eq 1 ] && grep -q -- "$pat" "$tmp/o" || fail "$f: expected exit 1 and '$pat', got $rc: $(head -c 300 "$tmp/o")"
+	[ $rc -eq "$want" ] && grep -q -- "$pat" "$tmp/o" || fail "$f: expected exit $want and '$pat', got $rc: $(head -c 300 "$tmp/o")"
 }
+# bad FILE PATTERN CMD...: bad input: exit 1. usage FILE PATTERN CMD...: a usage error: exit 2.
+bad() { status 1 "$@"; }
+usage() { status 2 "$@"; }
 
 # ---- import, dump, compile: exact round trips ----
 "$M" import perf "$D/gcc-compile.perf.txt.xz" -o "$tmp/g.mmtrace" --json >"$tmp/imp.json" || fail "import gcc-compile"
@@ -204,7 +209,7 @@ bad cut "cut.txt:[0-9]*: " "$M" import perf "$tmp/cut.txt" -o "$tmp/x"
 head -c 20000 "$D/sort-parallel.perf.txt.xz" >"$tmp/cut.perf.txt.xz"
 bad cutxz "cut.perf.txt.xz: xz data cut short" "$M" import perf "$tmp/cut.perf.txt.xz" -o "$tmp/x"
 bad nofile "cannot open" "$M" import perf "$tmp/nosuch.txt" -o "$tmp/x"
-"$M" import ltrace "$tmp/p1.txt" >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "'ltrace' is not a format" "$tmp/o" || fail "fmt: $(cat "$tmp/o")"
+usage fmt "'ltrace' is not a format" "$M" import ltrace "$tmp/p1.txt"
 [ -e "$tmp/x" ] && fail "a failed import left its output"
 
 # ---- bad strace input ----
@@ -241,32 +246,45 @@ bad undeclared "u.txt:2: thread 1 has events but is neither declared" "$M" trace
 printf '' >"$tmp/e.txt"
 bad empty "e.txt:0: empty" "$M" trace-compile "$tmp/e.txt" -o "$tmp/x"
 
-# ---- bad binary traces ----
+# ---- bad binary traces (tests/t70_corrupt.sh has every kind of corruption) ----
 size=$(wc -c <"$tmp/g.mmtrace")
 head -c $((size / 2)) "$tmp/g.mmtrace" >"$tmp/half.mmtrace"
-bad half "half.mmtrace: " "$M" trace-dump "$tmp/half.mmtrace"
-bad halfreplay "half.mmtrace: " "$M" replay "$tmp/half.mmtrace" --design linux
+bad half "half.mmtrace: byte [0-9]*, event [0-9]*: " "$M" trace-dump "$tmp/half.mmtrace"
+bad halfreplay "half.mmtrace: byte [0-9]*, event [0-9]*: " "$M" replay "$tmp/half.mmtrace" --design linux
 head -c 40 "$tmp/g.mmtrace" >"$tmp/head.mmtrace"
-bad head "head.mmtrace: " "$M" trace-dump "$tmp/head.mmtrace"
-# Another version: the same content with version 2 in the header.
-zstd -dc "$tmp/g.mmtrace" >"$tmp/raw" 2>/dev/null
-if [ -s "$tmp/raw" ]; then
-	{ head -c 8 "$tmp/raw"; printf '\002\000\000\000'; tail -c +13 "$tmp/raw"; } | zstd -q -c >"$tmp/v2.mmtrace"
-	bad v2 "v2.mmtrace: trace format version 2; this mmsim reads version 1" "$M" trace-dump "$tmp/v2.mmtrace"
-	# Garbage after the magic.
-	{ head -c 12 "$tmp/raw"; head -c 200 /dev/urandom; } | zstd -q -c >"$tmp/garbage.mmtrace"
-	bad garbage "garbage.mmtrace: " "$M" trace-dump "$tmp/garbage.mmtrace"
-	# The events without their end record.
-	head -c $(($(wc -c <"$tmp/raw") - 8)) "$tmp/raw" | zstd -q -c >"$tmp/noend.mmtrace"
-	bad noend "noend.mmtrace: " "$M" trace-dump "$tmp/noend.mmtrace"
-fi
+bad head "head.mmtrace: byte [0-9]*, event [0-9]*: " "$M" trace-dump "$tmp/head.mmtrace"
+# Another version: the prefix's version (bytes 16-19) made 3.
+{ head -c 16 "$tmp/g.mmtrace"; printf '\003\000\000\000'; tail -c +21 "$tmp/g.mmtrace"; } >"$tmp/v3.mmtrace"
+bad v3 "v3.mmtrace: byte 0, event 1: trace format version 3; this mmsim reads version 2" "$M" trace-dump "$tmp/v3.mmtrace"
+# Version 1 (a zstd stream of the magic and version 1): import again.
+printf 'MMSIMTRC\001\000\000\000' | zstd -q -c >"$tmp/v1.mmtrace"
+bad v1 "v1.mmtrace: byte 0, event 1: trace format version 1; .*import the recording again" "$M" replay "$tmp/v1.mmtrace" --design linux
+# The events of another trace after this one's prefix.
+{ head -c 20 "$tmp/g.mmtrace"; head -c 300 /dev/urandom; } >"$tmp/garbage.mmtrace"
+bad garbage "garbage.mmtrace: byte [0-9]*, event [0-9]*: " "$M" trace-dump "$tmp/garbage.mmtrace"
 printf 'not a trace at all\n' >"$tmp/junk.bin"
-bad junk "junk.bin: not a trace" "$M" replay "$tmp/junk.bin" --design linux
+bad junk "junk.bin: byte 0: not a trace" "$M" replay "$tmp/junk.bin" --design linux
+
+# ---- outputs: written whole or not at all ----
+if [ -w /dev/full ]; then
+	bad fullimport "/dev/full: write error: No space left on device" "$M" import perf "$D/sqlite-load.perf.txt.xz" -o /dev/full
+	bad fullcompile "/dev/full: write error: No space left on device" "$M" trace-compile "$tmp/g.txt" -o /dev/full
+	bad fulldump "/dev/full: write error: No space left on device" "$M" trace-dump "$tmp/g.mmtrace" -o /dev/full
+	"$M" trace-dump "$tmp/g.mmtrace" >/dev/full 2>"$tmp/o"
+	[ $? -eq 1 ] && grep -q "write error: No space left on device" "$tmp/o" || fail "trace-dump >/dev/full: $(cat "$tmp/o")"
+fi
+cp "$tmp/g.mmtrace" "$tmp/keep.mmtrace"
+bad keepimport "p1.txt:1: malformed sys_enter" "$M" import perf "$tmp/p1.txt" -o "$tmp/keep.mmtrace"
+cmp -s "$tmp/g.mmtrace" "$tmp/keep.mmtrace" || fail "a failed import changed the file it would have replaced"
+cp "$tmp/g.txt" "$tmp/keep.txt"
+bad keepdump "half.mmtrace: byte " "$M" trace-dump "$tmp/half.mmtrace" -o "$tmp/keep.txt"
+cmp -s "$tmp/g.txt" "$tmp/keep.txt" || fail "a refused trace-dump changed the file it would have replaced"
+[ -z "$(find "$tmp" -name '.*.??????')" ] || fail "temporary files left: $(find "$tmp" -name '.*.??????')"
 
 # ---- record: error paths (and a real recording where perf works) ----
 MMSIM_PERF=/nonexistent/perf "$M" record -o "$tmp/r.mmtrace" -- /bin/true >"$tmp/o" 2>&1
 [ $? -eq 1 ] && grep -q "perf is not installed" "$tmp/o" || fail "record without perf: $(cat "$tmp/o")"
-"$M" record -- /bin/true >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q -- "-o OUT is required" "$tmp/o" || fail "noout: $(cat "$tmp/o")"
+usage noout "-o OUT is required" "$M" record -- /bin/true
 printf '#!/bin/sh\necho "fake perf failing" >&2\nexit 1\n' >"$tmp/fakeperf"
 chmod +x "$tmp/fakeperf"
 if [ -r /sys/kernel/tracing/events/exceptions/page_fault_user ] && [ "$(id -u)" = 0 ]; then

@@ -8,19 +8,17 @@
 
 #define MAX_PIECES 16
 
-void imp_init(struct imp *m, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st)
+/* A fresh importer core writing to w, with f's settings, reading l (for error positions). */
+static void imp_init(struct imp *m, const struct imp_format *f, struct lines *l, struct tr_writer *w,
+		     const struct tr_import_opts *o, struct tr_import_stats *st, char *err, size_t errlen)
 {
-	memset(m, 0, sizeof(*m));
-	m->w = w;
-	m->o = *o;
-	m->st = st;
-	m->tix_cap = 64;
-	m->tix = xzalloc(sizeof(*m->tix) * m->tix_cap);
+	*m = (struct imp){ .w = w, .o = *o, .st = st, .l = l, .err = err, .errlen = errlen, .blind_exec = f->blind_exec };
 	m->next_region = 1;
 	m->next_asid = 1;
 }
 
-void imp_free(struct imp *m)
+/* Free every thread, process and file of the core. */
+static void imp_free(struct imp *m)
 {
 	for (uint32_t i = 0; i < m->nthreads; i++) {
 		xfree(m->threads[i]->exec_maps);
@@ -32,7 +30,7 @@ void imp_free(struct imp *m)
 		xfree(m->procs[i]);
 	}
 	xfree(m->threads);
-	xfree(m->tix);
+	tu_map_free(&m->tix);
 	xfree(m->procs);
 	xfree(m->files);
 	memset(m, 0, sizeof(*m));
@@ -60,6 +58,7 @@ static void put_at(struct imp *m, struct imp_thread *t, const struct ev *e, uint
 /* Write an event of t at the start of its current event. */
 static void put(struct imp *m, struct imp_thread *t, const struct ev *e, bool sync) { put_at(m, t, e, t->cur, sync); }
 
+/* Write t's pending fault, if any (its outcome is known now). */
 static void flush_fault(struct imp *m, struct imp_thread *t)
 {
 	if (!t->pending)
@@ -68,7 +67,8 @@ static void flush_fault(struct imp *m, struct imp_thread *t)
 	put_at(m, t, &t->fault, t->fault_at, t->fault_sync);
 }
 
-int imp_finish(struct imp *m)
+/* After the last line: flush every pending fault and fill the counts. 0, or -1 on a write error. */
+static int imp_finish(struct imp *m)
 {
 	for (uint32_t i = 0; i < m->nthreads; i++)
 		flush_fault(m, m->threads[i]);
@@ -78,21 +78,48 @@ int imp_finish(struct imp *m)
 	return m->ioerr ? -1 : 0;
 }
 
-int imp_done(struct imp *m, struct lines *l, const char *in, const char *empty_why, char *err, size_t errlen)
+/* Every line of the input through f->line; then the reader's error, an input with no thread, or a write error. */
+static int imp_lines(struct imp *m, const struct imp_format *f, const char *in)
 {
-	if (lines_error(l)) {
-		tr_errf(err, errlen, "%s", lines_error(l));
-		return -1;
+	const char *line;
+	size_t len;
+	while ((line = lines_next(m->l, &len))) {
+		m->st->lines++;
+		if (memchr(line, 0, len))
+			return imp_bad(m, "a NUL byte in the line");
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line && f->line(m, line))
+			return -1;
+		if (m->ioerr)
+			return imp_bad(m, "cannot write the trace");
 	}
-	if (!m->nthreads) {
-		tr_errf(err, errlen, "%s: %s", in, empty_why);
+	if (lines_error(m->l))
+		tu_errf(m->err, m->errlen, "%s", lines_error(m->l));
+	else if (!m->nthreads)
+		tu_errf(m->err, m->errlen, "%s: %s", in, f->empty_why);
+	else if (imp_finish(m))
+		tu_errf(m->err, m->errlen, "%s: cannot write the trace", in);
+	else
+		return 0;
+	return -1;
+}
+
+int imp_run(struct imp *m, const struct imp_format *f, const char *in, struct tr_writer *w,
+	    const struct tr_import_opts *o, struct tr_import_stats *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	struct lines *l = lines_open(in, err, errlen);
+	if (!l)
 		return -1;
-	}
-	if (imp_finish(m)) {
-		tr_errf(err, errlen, "%s: cannot write the temporary file", in);
-		return -1;
-	}
-	return 0;
+	char src[600];
+	snprintf(src, sizeof(src), "%s:%s", f->name, in);
+	tr_writer_source(w, src);
+	imp_init(m, f, l, w, o, st, err, errlen);
+	int rc = imp_lines(m, f, in);
+	imp_free(m);
+	lines_close(l);
+	return rc;
 }
 
 void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns)
@@ -110,33 +137,13 @@ void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns)
 
 /* ---- threads and processes ---- */
 
-static uint32_t hash32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
-}
-
 struct imp_thread *imp_thread_find(struct imp *m, uint32_t rtid)
 {
-	uint32_t mask = m->tix_cap - 1;
-	for (uint32_t i = hash32(rtid) & mask; m->tix[i]; i = (i + 1) & mask)
-		if (m->tix[i]->rtid == rtid)
-			return m->tix[i];
-	return NULL;
+	uint32_t i;
+	return tu_map_get(&m->tix, rtid, &i) ? m->threads[i] : NULL;
 }
 
-static void tix_set(struct imp *m, struct imp_thread *t)
-{
-	uint32_t mask = m->tix_cap - 1, i = hash32(t->rtid) & mask;
-	while (m->tix[i] && m->tix[i]->rtid != t->rtid)
-		i = (i + 1) & mask;
-	m->tix[i] = t;
-}
-
+/* Declare (or update) t in the trace's header. */
 static void declare(struct imp *m, struct imp_thread *t, uint32_t parent)
 {
 	struct tr_thread d = { .tid = t->tid, .pid = t->p->pid, .parent = parent, .rtid = t->rtid, .rpid = t->p->rpid };
@@ -144,6 +151,7 @@ static void declare(struct imp *m, struct imp_thread *t, uint32_t parent)
 	tr_writer_thread(m->w, &d);
 }
 
+/* A new process recorded as rpid, with its own address space. */
 static struct imp_proc *proc_new(struct imp *m, uint32_t rpid)
 {
 	if (m->nprocs == m->cap_procs)
@@ -156,6 +164,7 @@ static struct imp_proc *proc_new(struct imp *m, uint32_t rpid)
 	return p;
 }
 
+/* A new thread recorded as rtid in process p (created by parent, 0: initial), declared in the header. */
 static struct imp_thread *thread_new(struct imp *m, struct imp_proc *p, uint32_t rtid, const char *comm,
 				     uint32_t parent)
 {
@@ -168,16 +177,9 @@ static struct imp_thread *thread_new(struct imp *m, struct imp_proc *p, uint32_t
 	t->p = p;
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
 	t->parent = parent;
+	tu_map_put(&m->tix, rtid, m->nthreads);
 	m->threads[m->nthreads++] = t;
 	p->live++;
-	if (m->nthreads * 2 > m->tix_cap) {
-		xfree(m->tix);
-		m->tix = xzalloc(sizeof(*m->tix) * (m->tix_cap *= 2));
-		for (uint32_t i = 0; i < m->nthreads; i++)
-			tix_set(m, m->threads[i]);
-	} else {
-		tix_set(m, t);
-	}
 	declare(m, t, parent);
 	return t;
 }
@@ -261,12 +263,14 @@ static uint32_t iv_lower(const struct imp_proc *p, uint64_t a)
 	return lo;
 }
 
+/* The interval holding recorded address a, or NULL. */
 static const struct imp_iv *iv_find(const struct imp_proc *p, uint64_t a)
 {
 	uint32_t i = iv_lower(p, a);
 	return i < p->n && p->iv[i].start <= a ? &p->iv[i] : NULL;
 }
 
+/* Room for `more` intervals in p's map. */
 static void iv_room(struct imp_proc *p, uint32_t more)
 {
 	if (p->n + more > p->cap)
@@ -301,6 +305,7 @@ static void iv_remove(struct imp_proc *p, uint64_t s, uint64_t e)
 	p->n -= j - i;
 }
 
+/* Map [s, e) to (region, base) with placement root `root`, defined by `by` now (what was there is forgotten). */
 static void iv_insert(struct imp_proc *p, uint64_t s, uint64_t e, uint32_t region, uint64_t base, uint32_t root,
 		      const struct imp_thread *by)
 {
@@ -393,6 +398,7 @@ static uint32_t pieces(const struct imp_proc *p, uint64_t a, uint64_t len, struc
 
 /* ---- files ---- */
 
+/* The trace's id of a file (dev, ino; or process and descriptor when unknown), its size grown to `end`. */
 static uint32_t file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, uint32_t fd, const char *name,
 			uint64_t end)
 {
@@ -425,6 +431,7 @@ static uint32_t map_file(struct imp *m, const struct imp_map *r, uint64_t off, u
 
 /* ---- calls ---- */
 
+/* Event e over the recorded range [a, a + len): one event per piece placed independently (checked, sync). */
 static void emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64_t a, uint64_t len)
 {
 	struct piece pc[MAX_PIECES];
@@ -446,6 +453,7 @@ static void emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64
 	}
 }
 
+/* A recorded mmap: its event, its file, and the region it defines. */
 static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map,
 		    const char *fd_name)
 {
@@ -495,6 +503,7 @@ static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int6
 		iv_remove(p, s, s + len); /* a fixed mapping at an absolute address */
 }
 
+/* A recorded mremap: its event and the region it moves to. */
 static void do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret)
 {
 	struct imp_proc *p = t->p;
@@ -515,6 +524,7 @@ static void do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, in
 	iv_insert(p, (uint64_t)ret, (uint64_t)ret + vm_page_up(a[2]), e.new_region, (uint64_t)ret, e.new_region, t);
 }
 
+/* A recorded brk: its event relative to the start of brk, and the heap's interval. */
 static void do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map)
 {
 	struct imp_proc *p = t->p;

@@ -3,6 +3,7 @@
 #define MMSIM_TRACES_IMP_H
 
 #include "traces/trace.h"
+#include "traces/util.h"
 
 struct lines;
 
@@ -84,10 +85,12 @@ struct imp {
 	struct tr_writer *w;
 	struct tr_import_opts o;
 	struct tr_import_stats *st;
+	struct lines *l; /* the input, for error positions */
+	char *err;
+	size_t errlen;
 	struct imp_thread **threads; /* every thread ever seen (exited ones too) */
 	uint32_t nthreads, cap_threads;
-	struct imp_thread **tix; /* rtid -> latest thread (open addressing) */
-	uint32_t tix_cap;
+	struct tu_map tix; /* rtid -> index in threads of its latest thread */
 	struct imp_proc **procs;
 	uint32_t nprocs, cap_procs;
 	struct imp_file { uint32_t dev, id; uint64_t ino; uint32_t rpid, fd; } *files;
@@ -99,16 +102,26 @@ struct imp {
 	bool ioerr;
 };
 
-void imp_init(struct imp *m, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st);
-/* imp_finish: flush every pending fault. 0, or -1 on a write error. */
-int imp_finish(struct imp *m);
-void imp_free(struct imp *m);
+/* What a line-oriented recording format adds to the importer core. */
+struct imp_format {
+	const char *name;      /* the trace's source is NAME:FILE */
+	const char *empty_why; /* the error for an input in which no thread did anything */
+	bool blind_exec;       /* see struct imp */
+	/* line: one line of input, without its leading blanks and not empty. 0, or -1 with imp_bad's message. */
+	int (*line)(struct imp *m, const char *s);
+};
+
 /*
- * imp_done: after an importer's last line of `in`: the line reader's error,
- * an input with no thread ("IN: empty_why"), or imp_finish's failure,
- * written to err. 0, or -1.
+ * imp_run: the importer's loop over the lines of `in`: m (which the format
+ * may embed in its own state) is initialized, fed every line, finished
+ * (pending faults flushed, stats filled) and freed. 0, or -1 with
+ * "FILE:LINE: reason" in err.
  */
-int imp_done(struct imp *m, struct lines *l, const char *in, const char *empty_why, char *err, size_t errlen);
+int imp_run(struct imp *m, const struct imp_format *f, const char *in, struct tr_writer *w,
+	    const struct tr_import_opts *o, struct tr_import_stats *st, char *err, size_t errlen);
+
+/* imp_bad(m, fmt, ...): "FILE:LINE: reason" for the current line into m's err; -1. */
+#define imp_bad(m, ...) tu_errf_line((m)->err, (m)->errlen, (m)->l, __VA_ARGS__)
 
 /* imp_thread_find: the live or last thread recorded as rtid, or NULL. */
 struct imp_thread *imp_thread_find(struct imp *m, uint32_t rtid);
@@ -151,8 +164,5 @@ void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp
 
 /* imp_exit: t exits (group: the whole process). */
 void imp_exit(struct imp *m, struct imp_thread *t, uint64_t ns, bool group);
-
-/* imp_perf_line: whether a line has the prefix of perf script output ("COMM TID [CPU] SECONDS: "). */
-bool imp_perf_line(const char *line);
 
 #endif

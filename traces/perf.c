@@ -15,12 +15,14 @@ struct cur {
 	const char *p;
 };
 
+/* Skip blanks. */
 static void sp(struct cur *c)
 {
 	while (*c->p == ' ' || *c->p == '\t')
 		c->p++;
 }
 
+/* Skip the literal s if it is next; whether it was. */
 static bool lit(struct cur *c, const char *s)
 {
 	size_t n = strlen(s);
@@ -35,23 +37,10 @@ static bool unum(struct cur *c, int base, uint64_t *v)
 {
 	if (base == 16 && (c->p[0] == '0' && (c->p[1] == 'x' || c->p[1] == 'X')))
 		c->p += 2;
-	const char *s = c->p;
-	uint64_t x = 0;
-	for (;; c->p++) {
-		int d = *c->p >= '0' && *c->p <= '9' ? *c->p - '0'
-			: base == 16 && *c->p >= 'a' && *c->p <= 'f' ? *c->p - 'a' + 10
-			: base == 16 && *c->p >= 'A' && *c->p <= 'F' ? *c->p - 'A' + 10
-								     : -1;
-		if (d < 0)
-			break;
-		if (x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return false;
-		x = x * (uint64_t)base + (uint64_t)d;
-	}
-	*v = x;
-	return c->p != s;
+	return tu_digits(&c->p, base, v);
 }
 
+/* A signed decimal number. */
 static bool snum(struct cur *c, int64_t *v)
 {
 	bool neg = lit(c, "-");
@@ -69,25 +58,6 @@ static bool inum(struct cur *c, int64_t *v)
 }
 
 /* ---- the importer ---- */
-
-struct perf {
-	struct imp m;
-	struct lines *l;
-	char *err;
-	size_t errlen;
-};
-
-static int bad(struct perf *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad(struct perf *P, const char *fmt, ...)
-{
-	char why[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	tr_errf(P->err, P->errlen, "%s:%llu: %s", lines_path(P->l), (unsigned long long)lines_lineno(P->l), why);
-	return -1;
-}
 
 /*
  * The common prefix "COMM TID [CPU] SECONDS: ". COMM may hold spaces, so
@@ -136,8 +106,12 @@ static bool prefix(const char *line, char *comm, size_t commlen, int64_t *tid, u
 	return false;
 }
 
-bool imp_perf_line(const char *line)
+/* Whether a line has the prefix of perf script output ("COMM TID [CPU] SECONDS: "). */
+static bool detect(const struct tr_probe *p)
 {
+	const char *line = p->line;
+	if (!line)
+		return false;
 	char comm[64];
 	int64_t tid;
 	uint64_t ns;
@@ -146,60 +120,61 @@ bool imp_perf_line(const char *line)
 }
 
 /* The thread of recorded tid (possibly exited), made an initial thread (of process rpid) if it is new. */
-static struct imp_thread *thread_of(struct perf *P, uint32_t tid, uint32_t rpid, const char *comm)
+static struct imp_thread *thread_of(struct imp *m, uint32_t tid, uint32_t rpid, const char *comm)
 {
-	struct imp_thread *t = imp_thread_find(&P->m, tid);
+	struct imp_thread *t = imp_thread_find(m, tid);
 	/* An exited thread's late lines (a new task with its id comes with a FORK record) change nothing. */
-	return t ? t : imp_initial(&P->m, rpid ? rpid : tid, tid, comm);
+	return t ? t : imp_initial(m, rpid ? rpid : tid, tid, comm);
 }
 
 /* "[0xSTART(0xLEN) @ PGOFF MAJ:MIN INO GEN]: PROT NAME" after "PID/TID: ". */
-static int parse_mmap2(struct perf *P, struct cur *c, int64_t *pid, int64_t *tid, struct imp_map *r)
+static int parse_mmap2(struct imp *m, struct cur *c, int64_t *pid, int64_t *tid, struct imp_map *r)
 {
 	uint64_t maj, min, gen;
 	memset(r, 0, sizeof(*r));
 	if (!inum(c, pid) || !lit(c, "/") || !inum(c, tid) || !lit(c, ": [") || !unum(c, 16, &r->start) ||
 	    !lit(c, "(") || !unum(c, 16, &r->len) || !lit(c, ") @ ") || !unum(c, 16, &r->pgoff) || !lit(c, " "))
-		return bad(P, "malformed PERF_RECORD_MMAP2 (expected PID/TID: [0xSTART(0xLEN) @ PGOFF ...)");
+		return imp_bad(m, "malformed PERF_RECORD_MMAP2 (expected PID/TID: [0xSTART(0xLEN) @ PGOFF ...)");
 	if (!unum(c, 16, &maj) || !lit(c, ":") || !unum(c, 16, &min) || !lit(c, " ") || !unum(c, 10, &r->ino) ||
 	    !lit(c, " ") || !unum(c, 10, &gen) || !lit(c, "]: "))
-		return bad(P, "malformed PERF_RECORD_MMAP2: expected MAJ:MIN INO GEN] after the offset "
+		return imp_bad(m, "malformed PERF_RECORD_MMAP2: expected MAJ:MIN INO GEN] after the offset "
 			      "(a recording made with --buildid-mmap is not supported)");
 	if (maj > 0xfff || min > 0xfffff)
-		return bad(P, "malformed PERF_RECORD_MMAP2: device %llx:%llx out of range", (unsigned long long)maj,
+		return imp_bad(m, "malformed PERF_RECORD_MMAP2: device %llx:%llx out of range", (unsigned long long)maj,
 			   (unsigned long long)min);
 	r->dev = (uint32_t)(maj << 20 | min);
 	const char *pr = c->p;
 	if (strlen(pr) < 4 || (pr[0] != 'r' && pr[0] != '-') || (pr[1] != 'w' && pr[1] != '-') ||
 	    (pr[2] != 'x' && pr[2] != '-') || (pr[3] != 's' && pr[3] != 'p'))
-		return bad(P, "malformed PERF_RECORD_MMAP2: '%.8s' is not a protection like rw-p", pr);
+		return imp_bad(m, "malformed PERF_RECORD_MMAP2: '%.8s' is not a protection like rw-p", pr);
 	r->prot = (pr[0] == 'r') | (pr[1] == 'w') << 1 | (pr[2] == 'x') << 2;
 	r->shared = pr[3] == 's';
 	c->p += 4;
 	if (*c->p && *c->p != ' ')
-		return bad(P, "malformed PERF_RECORD_MMAP2: no space after the protection");
+		return imp_bad(m, "malformed PERF_RECORD_MMAP2: no space after the protection");
 	sp(c);
 	snprintf(r->name, sizeof(r->name), "%s", c->p);
 	if (!r->len || r->start + r->len < r->start || r->start + r->len > VM_TASK_SIZE + PAGE_SIZE)
-		return bad(P, "PERF_RECORD_MMAP2: [0x%llx, +0x%llx) is not a user address range",
+		return imp_bad(m, "PERF_RECORD_MMAP2: [0x%llx, +0x%llx) is not a user address range",
 			   (unsigned long long)r->start, (unsigned long long)r->len);
 	return 0;
 }
 
-static int on_mmap2(struct perf *P, struct cur *c, const char *comm)
+/* PERF_RECORD_MMAP2: a mapping of a new image (exec), or the one an mmap call made. */
+static int on_mmap2(struct imp *m, struct cur *c, const char *comm)
 {
 	int64_t pid, tid;
 	struct imp_map r;
-	if (parse_mmap2(P, c, &pid, &tid, &r))
+	if (parse_mmap2(m, c, &pid, &tid, &r))
 		return -1;
 	if (pid <= 0 || tid <= 0)
 		return 0; /* the kernel's own */
-	struct imp_thread *t = thread_of(P, (uint32_t)tid, (uint32_t)pid, comm);
+	struct imp_thread *t = thread_of(m, (uint32_t)tid, (uint32_t)pid, comm);
 	if (t->exited)
 		return 0;
 	if (t->in_exec) {
 		if (t->nexec == IMP_EXEC_MAX)
-			return bad(P, "more than %u mappings in one exec", IMP_EXEC_MAX);
+			return imp_bad(m, "more than %u mappings in one exec", IMP_EXEC_MAX);
 		if (!t->exec_maps)
 			t->exec_maps = xmalloc(sizeof(*t->exec_maps) * IMP_EXEC_MAX);
 		t->exec_maps[t->nexec++] = r;
@@ -212,23 +187,23 @@ static int on_mmap2(struct perf *P, struct cur *c, const char *comm)
 }
 
 /* "comm:PID/TID" at the end of a COMM record. */
-static int on_comm(struct perf *P, struct cur *c, bool exec)
+static int on_comm(struct imp *m, struct cur *c, bool exec)
 {
 	const char *s = c->p, *colon = strrchr(s, ':');
 	if (!colon)
-		return bad(P, "malformed PERF_RECORD_COMM (expected NAME:PID/TID)");
+		return imp_bad(m, "malformed PERF_RECORD_COMM (expected NAME:PID/TID)");
 	struct cur d = { colon + 1 };
 	int64_t pid, tid;
 	if (!inum(&d, &pid) || !lit(&d, "/") || !inum(&d, &tid) || *d.p)
-		return bad(P, "malformed PERF_RECORD_COMM (expected NAME:PID/TID)");
+		return imp_bad(m, "malformed PERF_RECORD_COMM (expected NAME:PID/TID)");
 	char name[32];
 	snprintf(name, sizeof(name), "%.*s", (int)MIN((size_t)(colon - s), sizeof(name) - 1), s);
 	if (pid <= 0 || tid <= 0)
 		return 0;
-	struct imp_thread *t = thread_of(P, (uint32_t)tid, (uint32_t)pid, name);
+	struct imp_thread *t = thread_of(m, (uint32_t)tid, (uint32_t)pid, name);
 	if (t->exited)
 		return 0;
-	imp_comm(&P->m, t, name);
+	imp_comm(m, t, name);
 	if (exec) {
 		t->in_exec = true;
 		t->nexec = 0;
@@ -237,25 +212,26 @@ static int on_comm(struct perf *P, struct cur *c, bool exec)
 }
 
 /* "(PID:TID):(PPID:PTID)" of FORK and EXIT records. */
-static int task_ids(struct perf *P, struct cur *c, const char *what, int64_t *v)
+static int task_ids(struct imp *m, struct cur *c, const char *what, int64_t *v)
 {
 	if (!lit(c, "(") || !inum(c, &v[0]) || !lit(c, ":") || !inum(c, &v[1]) || !lit(c, "):(") || !inum(c, &v[2]) ||
 	    !lit(c, ":") || !inum(c, &v[3]) || !lit(c, ")"))
-		return bad(P, "malformed %s (expected (PID:TID):(PPID:PTID))", what);
+		return imp_bad(m, "malformed %s (expected (PID:TID):(PPID:PTID))", what);
 	return 0;
 }
 
-static int on_fork(struct perf *P, struct cur *c, uint64_t ns, const char *comm)
+/* PERF_RECORD_FORK: a new thread (same pid) or process (vfork-like after vfork, clone3 or CLONE_VM). */
+static int on_fork(struct imp *m, struct cur *c, uint64_t ns, const char *comm)
 {
 	int64_t v[4];
-	if (task_ids(P, c, "PERF_RECORD_FORK", v))
+	if (task_ids(m, c, "PERF_RECORD_FORK", v))
 		return -1;
 	if (v[0] <= 0 || v[1] <= 0 || v[2] <= 0 || v[3] <= 0)
 		return 0;
-	struct imp_thread *parent = thread_of(P, (uint32_t)v[3], (uint32_t)v[2], comm);
-	struct imp_thread *old = imp_thread_find(&P->m, (uint32_t)v[1]);
+	struct imp_thread *parent = thread_of(m, (uint32_t)v[3], (uint32_t)v[2], comm);
+	struct imp_thread *old = imp_thread_find(m, (uint32_t)v[1]);
 	if (old && !old->exited)
-		return bad(P, "PERF_RECORD_FORK of thread %lld, which already exists", (long long)v[1]);
+		return imp_bad(m, "PERF_RECORD_FORK of thread %lld, which already exists", (long long)v[1]);
 	enum imp_clone_kind kind = IMP_FORK;
 	if (v[0] == v[2])
 		kind = IMP_THREAD;
@@ -269,89 +245,95 @@ static int on_fork(struct perf *P, struct cur *c, uint64_t ns, const char *comm)
 		    (parent->nr == NR_CLONE && (parent->args[0] & CLONE_VM)))
 			kind = IMP_VFORK;
 	}
-	imp_clone(&P->m, parent, (uint32_t)v[1], (uint32_t)v[0], kind, ns);
+	imp_clone(m, parent, (uint32_t)v[1], (uint32_t)v[0], kind, ns);
 	parent->vfork_parent = kind == IMP_VFORK;
 	return 0;
 }
 
-static int on_task_exit(struct perf *P, struct cur *c, uint64_t ns)
+/* PERF_RECORD_EXIT: a thread that ended without exit or exit_group (killed). */
+static int on_task_exit(struct imp *m, struct cur *c, uint64_t ns)
 {
 	int64_t v[4];
-	if (task_ids(P, c, "PERF_RECORD_EXIT", v))
+	if (task_ids(m, c, "PERF_RECORD_EXIT", v))
 		return -1;
 	if (v[1] <= 0)
 		return 0;
-	struct imp_thread *t = imp_thread_find(&P->m, (uint32_t)v[1]);
+	struct imp_thread *t = imp_thread_find(m, (uint32_t)v[1]);
 	if (t && !t->exited) {
-		imp_exit(&P->m, t, ns, t->p->live == 1);
+		imp_exit(m, t, ns, t->p->live == 1);
 		t->in_sys = false;
 	}
 	return 0;
 }
 
+/* The memory calls that become events. */
 static bool memory_call(uint32_t nr)
 {
 	return nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MUNMAP || nr == NR_BRK || nr == NR_MREMAP ||
 	       nr == NR_MADVISE || nr == NR_PKEY_MPROTECT;
 }
 
+/* The calls the importer follows (memory, task creation, exec and exit). */
 static bool modelled(uint32_t nr)
 {
 	return memory_call(nr) || nr == NR_CLONE || nr == NR_FORK || nr == NR_VFORK || nr == NR_EXECVE ||
 	       nr == NR_EXIT || nr == NR_EXIT_GROUP || nr == NR_CLONE3;
 }
 
-static int on_enter(struct perf *P, struct imp_thread *t, struct cur *c, uint64_t ns)
+/* raw_syscalls:sys_enter: a followed call of t starts. */
+static int on_enter(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t ns)
 {
 	uint64_t nr, a[6];
 	if (!lit(c, "NR ") || !unum(c, 10, &nr) || !lit(c, " ("))
-		return bad(P, "malformed sys_enter (expected NR N (A0, A1, A2, A3, A4, A5))");
+		return imp_bad(m, "malformed sys_enter (expected NR N (A0, A1, A2, A3, A4, A5))");
 	for (int i = 0; i < 6; i++)
 		if ((i && !lit(c, ", ")) || !unum(c, 16, &a[i]))
-			return bad(P, "malformed sys_enter: expected six hexadecimal arguments");
+			return imp_bad(m, "malformed sys_enter: expected six hexadecimal arguments");
 	if (!lit(c, ")") || *c->p)
-		return bad(P, "malformed sys_enter: expected ')' after the sixth argument");
+		return imp_bad(m, "malformed sys_enter: expected ')' after the sixth argument");
 	if (nr > 4096)
-		return bad(P, "sys_enter: %llu is not a system call number", (unsigned long long)nr);
+		return imp_bad(m, "sys_enter: %llu is not a system call number", (unsigned long long)nr);
 	if (t->exited)
 		return 0;
 	if (t->in_sys)
-		return bad(P, "sys_enter of NR %llu on thread %u while NR %u (line %llu) has not returned",
+		return imp_bad(m, "sys_enter of NR %llu on thread %u while NR %u (line %llu) has not returned",
 			   (unsigned long long)nr, t->rtid, t->nr, (unsigned long long)t->line_enter);
 	if (!modelled((uint32_t)nr))
 		return 0;
 	if (nr == NR_EXIT || nr == NR_EXIT_GROUP) {
-		imp_exit(&P->m, t, ns, nr == NR_EXIT_GROUP);
+		imp_exit(m, t, ns, nr == NR_EXIT_GROUP);
 		return 0;
 	}
-	imp_begin(&P->m, t, ns);
+	imp_begin(m, t, ns);
 	t->in_sys = true;
 	t->nr = (uint32_t)nr;
 	memcpy(t->args, a, sizeof(a));
 	t->t_enter = ns;
-	t->line_enter = lines_lineno(P->l);
+	t->line_enter = lines_lineno(m->l);
 	t->have_map = false;
 	t->vfork_parent = false;
 	return 0;
 }
 
-static void commit_exec(struct perf *P, struct imp_thread *t, uint64_t ns, bool emit_exec)
+/* t's new image is in place: its mappings become events. */
+static void commit_exec(struct imp *m, struct imp_thread *t, uint64_t ns, bool emit_exec)
 {
-	imp_exec(&P->m, t, ns, t->exec_maps, t->nexec, emit_exec);
+	imp_exec(m, t, ns, t->exec_maps, t->nexec, emit_exec);
 	t->in_exec = false;
 	t->nexec = 0;
 	xfree(t->exec_maps);
 	t->exec_maps = NULL;
 }
 
-static int on_exit_sys(struct perf *P, struct imp_thread *t, struct cur *c, uint64_t ns)
+/* raw_syscalls:sys_exit: t's call returned: the event it makes, with its result. */
+static int on_exit_sys(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t ns)
 {
 	uint64_t nr;
 	int64_t ret;
 	if (!lit(c, "NR ") || !unum(c, 10, &nr) || !lit(c, " = ") || !snum(c, &ret) || *c->p)
-		return bad(P, "malformed sys_exit (expected NR N = RESULT)");
+		return imp_bad(m, "malformed sys_exit (expected NR N = RESULT)");
 	if (nr > 4096)
-		return bad(P, "sys_exit: %llu is not a system call number", (unsigned long long)nr);
+		return imp_bad(m, "sys_exit: %llu is not a system call number", (unsigned long long)nr);
 	if (t->exited)
 		return 0;
 	if (!t->in_sys) {
@@ -365,20 +347,20 @@ static int on_exit_sys(struct perf *P, struct imp_thread *t, struct cur *c, uint
 		}
 		/* The traced program's own exec: tracing started inside it. */
 		if (nr == NR_EXECVE && ret == 0 && t->in_exec && t->first_image) {
-			commit_exec(P, t, ns, false);
+			commit_exec(m, t, ns, false);
 			imp_end(t, ns);
 			t->had_syscall = true;
 			return 0;
 		}
-		return bad(P, "sys_exit of NR %llu on thread %u with no sys_enter", (unsigned long long)nr, t->rtid);
+		return imp_bad(m, "sys_exit of NR %llu on thread %u with no sys_enter", (unsigned long long)nr, t->rtid);
 	}
 	if (nr != t->nr)
-		return bad(P, "sys_exit of NR %llu on thread %u, but its pending sys_enter (line %llu) is NR %u",
+		return imp_bad(m, "sys_exit of NR %llu on thread %u, but its pending sys_enter (line %llu) is NR %u",
 			   (unsigned long long)nr, t->rtid, (unsigned long long)t->line_enter, t->nr);
 	t->in_sys = false;
 	t->had_syscall = true;
 	if (memory_call(t->nr)) {
-		imp_syscall(&P->m, t, t->nr, t->args, ret, t->t_enter, ns, t->have_map ? &t->map : NULL, NULL);
+		imp_syscall(m, t, t->nr, t->args, ret, t->t_enter, ns, t->have_map ? &t->map : NULL, NULL);
 		return 0;
 	}
 	if (t->nr == NR_EXECVE) {
@@ -387,9 +369,9 @@ static int on_exit_sys(struct perf *P, struct imp_thread *t, struct cur *c, uint
 		 * threads: the exec waits (sync) for their exits in the replay too.
 		 */
 		if (ret == 0)
-			commit_exec(P, t, ns, true);
+			commit_exec(m, t, ns, true);
 		else if (t->in_exec)
-			return bad(P, "execve failed (%lld) after the new image's mappings were recorded", (long long)ret);
+			return imp_bad(m, "execve failed (%lld) after the new image's mappings were recorded", (long long)ret);
 	}
 	/* A vfork parent waited for its child to exec: that wait is counted as time, not as the call. */
 	if (!t->vfork_parent)
@@ -398,12 +380,13 @@ static int on_exit_sys(struct perf *P, struct imp_thread *t, struct cur *c, uint
 	return 0;
 }
 
-static int on_fault(struct perf *P, struct imp_thread *t, struct cur *c, uint64_t ns, bool user)
+/* exceptions:page_fault_user (user) or _kernel: an access of t. */
+static int on_fault(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t ns, bool user)
 {
 	uint64_t addr, ip, ec;
 	if (!lit(c, "address=") || !unum(c, 16, &addr) || !lit(c, " ip=") || !unum(c, 16, &ip) ||
 	    !lit(c, " error_code=") || !unum(c, 16, &ec) || *c->p)
-		return bad(P, "malformed page fault (expected address=0x.. ip=0x.. error_code=0x..)");
+		return imp_bad(m, "malformed page fault (expected address=0x.. ip=0x.. error_code=0x..)");
 	/* Addresses outside user space (the vsyscall page, kernel addresses) are the kernel's business. */
 	if (addr >= VM_TASK_SIZE + PAGE_SIZE)
 		return 0;
@@ -413,17 +396,18 @@ static int on_fault(struct perf *P, struct imp_thread *t, struct cur *c, uint64_
 	 * in -EFAULT from the system call, not in a signal: the trace does not
 	 * say how it ended, so it is not checked.
 	 */
-	imp_fault(&P->m, t, ns, addr, acc, user);
+	imp_fault(m, t, ns, addr, acc, user);
 	return 0;
 }
 
-static int on_signal(struct perf *P, struct imp_thread *t, struct cur *c)
+/* signal:signal_deliver: a SIGSEGV or SIGBUS is the outcome of t's last fault. */
+static int on_signal(struct imp *m, struct imp_thread *t, struct cur *c)
 {
 	int64_t sig;
 	if (!lit(c, "sig=") || !inum(c, &sig) || sig < 0 || sig > 64)
-		return bad(P, "malformed signal_deliver (expected sig=N ...)");
+		return imp_bad(m, "malformed signal_deliver (expected sig=N ...)");
 	if (!t->exited)
-		imp_signal(&P->m, t, (int)sig);
+		imp_signal(m, t, (int)sig);
 	return 0;
 }
 
@@ -440,37 +424,38 @@ static bool ignored_record(const char *r)
 	return false;
 }
 
-static int on_line(struct perf *P, const char *line)
+/* One line of perf script output. */
+static int on_line(struct imp *m, const char *line)
 {
 	char comm[64];
 	int64_t tid;
 	uint64_t ns;
 	const char *rest;
 	if (!prefix(line, comm, sizeof(comm), &tid, &ns, &rest))
-		return bad(P, "not a perf script line (expected COMM TID [CPU] SECONDS: EVENT)");
+		return imp_bad(m, "not a perf script line (expected COMM TID [CPU] SECONDS: EVENT)");
 	struct cur c = { rest };
 	if (lit(&c, "PERF_RECORD_MMAP2 "))
-		return on_mmap2(P, &c, comm);
+		return on_mmap2(m, &c, comm);
 	if (lit(&c, "PERF_RECORD_COMM exec: "))
-		return on_comm(P, &c, true);
+		return on_comm(m, &c, true);
 	if (lit(&c, "PERF_RECORD_COMM: "))
-		return on_comm(P, &c, false);
+		return on_comm(m, &c, false);
 	if (lit(&c, "PERF_RECORD_FORK"))
-		return on_fork(P, &c, ns, comm);
+		return on_fork(m, &c, ns, comm);
 	if (lit(&c, "PERF_RECORD_EXIT"))
-		return on_task_exit(P, &c, ns);
+		return on_task_exit(m, &c, ns);
 	if (lit(&c, "PERF_RECORD_LOST"))
-		return bad(P, "perf lost events here: the recording is incomplete (record again with a larger "
+		return imp_bad(m, "perf lost events here: the recording is incomplete (record again with a larger "
 			      "buffer, perf record -m)");
 	if (ignored_record(rest))
 		return 0;
 	if (!strncmp(rest, "PERF_RECORD_", 12))
-		return bad(P, "unknown perf record '%.40s'", rest);
+		return imp_bad(m, "unknown perf record '%.40s'", rest);
 	/* Tracepoints: "SYSTEM:NAME: FIELDS". */
 	const char *colon = strchr(rest, ':');
 	const char *colon2 = colon ? strchr(colon + 1, ':') : NULL;
 	if (!colon2 || colon2[1] != ' ')
-		return bad(P, "unknown event '%.60s'", rest);
+		return imp_bad(m, "unknown event '%.60s'", rest);
 	size_t evlen = (size_t)(colon2 - rest);
 	c.p = colon2 + 2;
 	sp(&c);
@@ -489,56 +474,37 @@ static int on_line(struct perf *P, const char *line)
 		if (strlen(evs[i].name) == evlen && !strncmp(rest, evs[i].name, evlen))
 			what = evs[i].what;
 	if (what < 0)
-		return bad(P, "unknown event '%.*s' (the importer reads the events of the recording recipe)",
+		return imp_bad(m, "unknown event '%.*s' (the importer reads the events of the recording recipe)",
 			   (int)MIN(evlen, 60), rest);
 	if (!what)
 		return 0;
-	struct imp_thread *t = thread_of(P, (uint32_t)tid, 0, comm);
+	struct imp_thread *t = thread_of(m, (uint32_t)tid, 0, comm);
 	switch (what) {
-	case 1: return on_enter(P, t, &c, ns);
-	case 2: return on_exit_sys(P, t, &c, ns);
-	case 3: return on_fault(P, t, &c, ns, true);
-	case 4: return on_fault(P, t, &c, ns, false);
-	default: return on_signal(P, t, &c);
+	case 1: return on_enter(m, t, &c, ns);
+	case 2: return on_exit_sys(m, t, &c, ns);
+	case 3: return on_fault(m, t, &c, ns, true);
+	case 4: return on_fault(m, t, &c, ns, false);
+	default: return on_signal(m, t, &c);
 	}
 }
 
-int tr_import_perf(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
-		   char *err, size_t errlen)
+static const struct imp_format perf_format = {
+	.name = "perf",
+	.empty_why = "no program activity (no perf script lines with a thread)",
+	.line = on_line,
+};
+
+/* The perf importer's entry (tr_importer.import). */
+static int import(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
+		  char *err, size_t errlen)
 {
-	struct perf P = { .err = err, .errlen = errlen };
-	memset(st, 0, sizeof(*st));
-	P.l = lines_open(in, err, errlen);
-	if (!P.l)
-		return -1;
-	char src[600];
-	snprintf(src, sizeof(src), "perf:%s", in);
-	tr_writer_source(w, src);
-	imp_init(&P.m, w, o, st);
-	int rc = 0;
-	const char *line;
-	size_t len;
-	while ((line = lines_next(P.l, &len))) {
-		st->lines++;
-		if (memchr(line, 0, len)) {
-			rc = bad(&P, "a NUL byte in the line");
-			break;
-		}
-		const char *s = line;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s)
-			continue;
-		if ((rc = on_line(&P, line)))
-			break;
-		if (P.m.ioerr) {
-			rc = bad(&P, "cannot write the temporary file");
-			break;
-		}
-	}
-	if (!rc)
-		rc = imp_done(&P.m, P.l, in, "no program activity (no perf script lines with a thread)", err, errlen);
-	imp_free(&P.m);
-	lines_close(P.l);
-	return rc;
+	struct imp m;
+	return imp_run(&m, &perf_format, in, w, o, st, err, errlen);
 }
+
+const struct tr_importer tr_importer_perf = {
+	.name = "perf",
+	.what = "`perf script --show-mmap-events --show-task-events` output",
+	.detect = detect,
+	.import = import,
+};

@@ -1,5 +1,6 @@
 /* replay.c: per-thread event sources for the executor, and the board that keeps a replay's threads in their recorded order around memory calls. */
 #include "traces/trace.h"
+#include "traces/util.h"
 #include "sim/sim.h"
 #include "sim/util.h"
 
@@ -104,7 +105,7 @@ static void finish(struct src *t)
 		atomic_store_explicit(&s->state, S_DONE, memory_order_release);
 	}
 	if (t->r && tr_error(t->r))
-		tr_errf(t->src.err, sizeof(t->src.err), "%s", tr_error(t->r));
+		tu_errf(t->src.err, sizeof(t->src.err), "%s", tr_error(t->r));
 	tr_close(t->r);
 	t->r = NULL;
 	t->have = false;
@@ -130,6 +131,7 @@ static bool peek(struct src *t)
 	return true;
 }
 
+/* ev_src.next: the thread's next event, or a spin while a sync event waits for the others. */
 static bool src_next(struct ev_src *s, struct ev *e)
 {
 	struct src *t = (struct src *)s;
@@ -164,6 +166,7 @@ static bool src_next(struct ev_src *s, struct ev *e)
 	return true;
 }
 
+/* ev_src.close */
 static void src_close(struct ev_src *s)
 {
 	struct src *t = (struct src *)s;
@@ -179,7 +182,7 @@ struct ev_src *tr_src_open(struct tr_replay *rp, uint32_t tid)
 	t->rp = rp;
 	t->slot = slot_of(rp, tid);
 	if (t->slot < 0) {
-		tr_errf(t->src.err, sizeof(t->src.err), "%s: thread %u is not in the trace", rp->path, tid);
+		tu_errf(t->src.err, sizeof(t->src.err), "%s: thread %u is not in the trace", rp->path, tid);
 		return &t->src;
 	}
 	t->r = tr_open(rp->path, tid, t->src.err, sizeof(t->src.err));

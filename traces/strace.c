@@ -49,53 +49,23 @@ static const struct sname errnos[] = {
 	{ "ERESTART_RESTARTBLOCK", 516 }, { NULL, 0 }
 };
 
+/* The strace importer's state: the core's, and a buffer for stitched calls. */
 struct st {
 	struct imp m;
-	struct lines *l;
-	char *err;
-	size_t errlen;
-	char *call; /* a stitched call */
+	char *call;	   /* a stitched call */
 	uint32_t anon_tid; /* the thread of lines without a pid (strace without -f) */
 };
 
-static int bad(struct st *S, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad(struct st *S, const char *fmt, ...)
-{
-	char why[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	tr_errf(S->err, S->errlen, "%s:%llu: %s", lines_path(S->l), (unsigned long long)lines_lineno(S->l), why);
-	return -1;
-}
-
 /* ---- numbers and names ---- */
 
+/* Unsigned number: decimal, or hex after 0x; *pp moves past it. */
 static bool unum(const char **pp, uint64_t *v)
 {
 	const char *p = *pp;
-	int base = 10;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		p += 2;
-		base = 16;
-	}
-	const char *s = p;
-	uint64_t x = 0;
-	for (;; p++) {
-		int d = *p >= '0' && *p <= '9' ? *p - '0'
-			: base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
-			: base == 16 && *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
-							       : -1;
-		if (d < 0)
-			break;
-		if (x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return false;
-		x = x * (uint64_t)base + (uint64_t)d;
-	}
-	if (p == s)
+	bool hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+	p += hex ? 2 : 0;
+	if (!tu_digits(&p, hex ? 16 : 10, v))
 		return false;
-	*v = x;
 	*pp = p;
 	return true;
 }
@@ -233,6 +203,7 @@ static enum imp_clone_kind clone_kind(const char *name, const char *args)
 	return thread ? IMP_THREAD : vm ? IMP_VFORK : IMP_FORK;
 }
 
+/* Whether a call makes a task. */
 static bool creates(const char *name)
 {
 	return !strcmp(name, "clone") || !strcmp(name, "clone3") || !strcmp(name, "fork") || !strcmp(name, "vfork");
@@ -288,6 +259,7 @@ static bool parse_ret(const char *s, int64_t *ret, bool *known, uint64_t *dur)
 	return true;
 }
 
+/* One whole call of t (stitched if it was interrupted), at ns. */
 static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 {
 	/* NAME(ARGS) = RET */
@@ -295,7 +267,7 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 	while (isalnum((unsigned char)text[nl]) || text[nl] == '_')
 		nl++;
 	if (!nl || text[nl] != '(')
-		return bad(S, "expected a system call NAME(ARGS) = RESULT");
+		return imp_bad(&S->m, "expected a system call NAME(ARGS) = RESULT");
 	char name[32];
 	snprintf(name, sizeof(name), "%.*s", (int)MIN(nl, sizeof(name) - 1), text);
 	/* The last ") = " (strace pads the result with spaces to a column). */
@@ -313,7 +285,7 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 			imp_exit(&S->m, t, ns, name[4] == '_');
 			return 0;
 		}
-		return bad(S, "%s: no ') = RESULT'", name);
+		return imp_bad(&S->m, "%s: no ') = RESULT'", name);
 	}
 	*eq = 0;
 	char *res = strstr(eq + 1, "= ") + 2;
@@ -322,7 +294,7 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 	bool known;
 	uint64_t dur;
 	if (!parse_ret(res, &ret, &known, &dur))
-		return bad(S, "%s: the result '%.40s' is not a number or '?'", name, res);
+		return imp_bad(&S->m, "%s: the result '%.40s' is not a number or '?'", name, res);
 	if (!strcmp(name, "exit") || !strcmp(name, "exit_group")) {
 		imp_exit(&S->m, t, ns, name[4] == '_');
 		return 0;
@@ -337,13 +309,13 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 			return 0;
 		if (made) {
 			if ((uint32_t)ret != child)
-				return bad(S, "%s returned %lld, but task %u appeared during the call", name, (long long)ret,
+				return imp_bad(&S->m, "%s returned %lld, but task %u appeared during the call", name, (long long)ret,
 					   child);
 			return 0;
 		}
 		struct imp_thread *old = imp_thread_find(&S->m, (uint32_t)ret);
 		if (old && !old->exited)
-			return bad(S, "%s returned %lld, a task that already exists", name, (long long)ret);
+			return imp_bad(&S->m, "%s returned %lld, a task that already exists", name, (long long)ret);
 		imp_clone(&S->m, t, (uint32_t)ret, kind == IMP_THREAD ? t->p->rpid : (uint32_t)ret, kind, ns);
 		return 0;
 	}
@@ -367,11 +339,11 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 	if (!calls[c].name)
 		return 0; /* a call the simulator does not model */
 	if (!known)
-		return bad(S, "%s: no result", name);
+		return imp_bad(&S->m, "%s: no result", name);
 	char *av[8];
 	int n = split_args(args, av, 8);
 	if (n < calls[c].nargs || n > 6)
-		return bad(S, "%s: expected %d arguments", name, calls[c].nargs);
+		return imp_bad(&S->m, "%s: expected %d arguments", name, calls[c].nargs);
 	uint64_t a[6] = { 0 };
 	const char *fd_name = NULL;
 	for (int i = 0; i < n; i++) {
@@ -385,7 +357,7 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 		else if (calls[c].nr == NR_MREMAP && i == 3)
 			names = mremap_names;
 		if (!arg_val(av[i], names, &a[i]))
-			return bad(S, "%s: argument %d '%.40s' is not understood", name, i + 1, av[i]);
+			return imp_bad(&S->m, "%s: argument %d '%.40s' is not understood", name, i + 1, av[i]);
 		if (calls[c].nr == NR_MMAP && i == 4 && strchr(av[i], '<'))
 			fd_name = strchr(av[i], '<');
 	}
@@ -400,6 +372,7 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 
 /* ---- lines ---- */
 
+/* One line: a call, half of one, a signal, or an exit. */
 static int on_line(struct st *S, const char *line)
 {
 	const char *p = line;
@@ -409,7 +382,7 @@ static int on_line(struct st *S, const char *line)
 		while (*p == ' ')
 			p++;
 		if (!unum(&p, &tid) || *p != ']')
-			return bad(S, "malformed [pid N] prefix");
+			return imp_bad(&S->m, "malformed [pid N] prefix");
 		p++;
 	} else if (isdigit((unsigned char)*p)) {
 		/* "PID SECONDS.FRACTION" or, without -f, just the timestamp. */
@@ -423,10 +396,10 @@ static int on_line(struct st *S, const char *line)
 	while (*p == ' ')
 		p++;
 	if (!unum(&p, &sec) || *p != '.')
-		return bad(S, "expected a timestamp SECONDS.FRACTION (strace -ttt)");
+		return imp_bad(&S->m, "expected a timestamp SECONDS.FRACTION (strace -ttt)");
 	const char *f = ++p;
 	if (!unum(&p, &frac) || p - f > 9 || *p != ' ' || sec > 4000000000ull)
-		return bad(S, "expected a timestamp SECONDS.FRACTION (strace -ttt)");
+		return imp_bad(&S->m, "expected a timestamp SECONDS.FRACTION (strace -ttt)");
 	for (long i = p - f; i < 9; i++)
 		frac *= 10;
 	uint64_t ns = sec * 1000000000ull + frac;
@@ -438,7 +411,7 @@ static int on_line(struct st *S, const char *line)
 		tid = S->anon_tid;
 	}
 	if (tid > UINT32_MAX)
-		return bad(S, "pid %llu out of range", (unsigned long long)tid);
+		return imp_bad(&S->m, "pid %llu out of range", (unsigned long long)tid);
 	if (!strncmp(p, "+++ ", 4)) {
 		struct imp_thread *t = imp_thread_find(&S->m, (uint32_t)tid);
 		if (t && !t->exited)
@@ -459,18 +432,18 @@ static int on_line(struct st *S, const char *line)
 	if (!strncmp(p, "<... ", 5)) {
 		const char *r = strstr(p, " resumed>");
 		if (!r)
-			return bad(S, "malformed '<... NAME resumed>'");
+			return imp_bad(&S->m, "malformed '<... NAME resumed>'");
 		size_t nl = (size_t)(r - p - 5);
 		if (!t->partial)
-			return bad(S, "'<... %.*s resumed>' with no unfinished call on pid %u", (int)MIN(nl, 32), p + 5,
+			return imp_bad(&S->m, "'<... %.*s resumed>' with no unfinished call on pid %u", (int)MIN(nl, 32), p + 5,
 				   t->rtid);
 		if (strncmp(t->partial, p + 5, nl) || t->partial[nl] != '(')
-			return bad(S, "'<... %.*s resumed>' does not match the unfinished call on pid %u", (int)MIN(nl, 32),
+			return imp_bad(&S->m, "'<... %.*s resumed>' does not match the unfinished call on pid %u", (int)MIN(nl, 32),
 				   p + 5, t->rtid);
 		const char *rest = r + 9;
 		size_t pl = strlen(t->partial), rl = strlen(rest);
 		if (pl + rl + 1 > MAX_CALL)
-			return bad(S, "a call longer than %u bytes", MAX_CALL);
+			return imp_bad(&S->m, "a call longer than %u bytes", MAX_CALL);
 		memcpy(S->call, t->partial, pl);
 		memcpy(S->call + pl, rest, rl + 1);
 		uint64_t ts = t->partial_ts;
@@ -480,7 +453,7 @@ static int on_line(struct st *S, const char *line)
 	}
 	if (len >= sizeof(unfinished) - 1 && !strcmp(p + len - (sizeof(unfinished) - 1), unfinished)) {
 		if (t->partial)
-			return bad(S, "a second unfinished call on pid %u (the first is still open)", t->rtid);
+			return imp_bad(&S->m, "a second unfinished call on pid %u (the first is still open)", t->rtid);
 		size_t n = len - (sizeof(unfinished) - 1);
 		t->partial = xmalloc(n + 1);
 		memcpy(t->partial, p, n);
@@ -503,52 +476,68 @@ static int on_line(struct st *S, const char *line)
 	if (!strncmp(p, "????", 4) || !strncmp(p, "strace:", 7))
 		return 0;
 	if (len >= MAX_CALL)
-		return bad(S, "a call longer than %u bytes", MAX_CALL);
+		return imp_bad(&S->m, "a call longer than %u bytes", MAX_CALL);
 	memcpy(S->call, p, len + 1);
 	return do_call(S, t, S->call, ns);
 }
 
-int tr_import_strace(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
-		     char *err, size_t errlen)
+/* One line of input through on_line. */
+static int line(struct imp *m, const char *s)
 {
-	struct st S = { .err = err, .errlen = errlen };
-	memset(st, 0, sizeof(*st));
-	S.l = lines_open(in, err, errlen);
-	if (!S.l)
-		return -1;
-	char src[600];
-	snprintf(src, sizeof(src), "strace:%s", in);
-	tr_writer_source(w, src);
-	imp_init(&S.m, w, o, st);
-	S.m.blind_exec = true;
-	S.call = xmalloc(MAX_CALL);
-	int rc = 0;
-	const char *line;
-	size_t len;
-	while ((line = lines_next(S.l, &len))) {
-		st->lines++;
-		if (memchr(line, 0, len)) {
-			rc = bad(&S, "a NUL byte in the line");
-			break;
-		}
-		const char *s = line;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s)
-			continue;
-		if (!strncmp(s, "strace: ", 8))
-			continue;
-		if ((rc = on_line(&S, s)))
-			break;
-		if (S.m.ioerr) {
-			rc = bad(&S, "cannot write the temporary file");
-			break;
-		}
-	}
-	if (!rc)
-		rc = imp_done(&S.m, S.l, in, "no system calls", err, errlen);
+	if (!strncmp(s, "strace: ", 8))
+		return 0; /* strace's own messages */
+	return on_line(container_of(m, struct st, m), s);
+}
+
+static const struct imp_format strace_format = {
+	.name = "strace",
+	.empty_why = "no system calls",
+	.blind_exec = true,
+	.line = line,
+};
+
+/* The strace importer's entry (tr_importer.import). */
+static int import(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
+		  char *err, size_t errlen)
+{
+	struct st S = { .call = xmalloc(MAX_CALL) };
+	int rc = imp_run(&S.m, &strace_format, in, w, o, st, err, errlen);
 	xfree(S.call);
-	imp_free(&S.m);
-	lines_close(S.l);
 	return rc;
 }
+
+/* strace -ttt lines: "[pid N] SECONDS.FRAC ", "PID SECONDS.FRAC " or "SECONDS.FRAC ". */
+static bool detect(const struct tr_probe *p)
+{
+	const char *s = p->line;
+	if (!s)
+		return false;
+	if (!strncmp(s, "[pid ", 5))
+		return true;
+	int fields = 0;
+	while (fields < 2 && isdigit((unsigned char)*s)) {
+		while (isdigit((unsigned char)*s))
+			s++;
+		if (*s == '.') {
+			s++;
+			if (!isdigit((unsigned char)*s))
+				return false;
+			while (isdigit((unsigned char)*s))
+				s++;
+			return *s == ' ';
+		}
+		if (*s != ' ')
+			return false;
+		while (*s == ' ')
+			s++;
+		fields++;
+	}
+	return false;
+}
+
+const struct tr_importer tr_importer_strace = {
+	.name = "strace",
+	.what = "`strace -f -ttt` output",
+	.detect = detect,
+	.import = import,
+};

@@ -10,14 +10,17 @@
 #include "vm/exec.h"
 
 /*
- * The binary form (docs/trace-format.md): a zstd stream whose content is
- * the magic "MMSIMTRC", a little-endian u32 version, a header (threads
- * table, files table) and then every event in time order, each tagged with
- * its thread. A reader for one thread decodes the stream and keeps only
- * that thread's events, so memory stays bounded however long the trace.
+ * The binary form (docs/trace-format.md, traces/block.h): a prefix with the
+ * magic "MMSIMTRC" and the version, the events in time order (each tagged
+ * with its thread) in zstd blocks of at most 256 KiB, the header (threads
+ * and files) in blocks of its own, and a footer with the event counts per
+ * thread. Every block carries a CRC-32C. A reader for one thread decodes
+ * the blocks and keeps only that thread's events, so memory stays bounded
+ * however long the trace.
  */
 #define TR_MAGIC "MMSIMTRC"
-#define TR_VERSION 1u
+#define TR_VERSION 2u
+#define TR_TEXT_VERSION 1u /* the text form's own version ("mmsim-trace 1") */
 
 /* Limits a reader enforces (a trace beyond them is rejected, never a crash). */
 #define TR_MAX_THREADS (1u << 20)
@@ -63,14 +66,37 @@ const struct tr_file *tr_file_find(const struct tr_header *h, uint32_t id);
 /* tr_header_check: the header's own consistency (ids, parents, limits). 0, or -1 with a reason in err. */
 int tr_header_check(const struct tr_header *h, char *err, size_t errlen);
 
+/* ---- output files ---- */
+
+/*
+ * struct tr_out: an output file written whole or not at all. A regular file
+ * (or a new one) is written to a temporary file beside it and renamed over
+ * it at tr_out_commit, after every write, the flush, fsync and the close
+ * succeeded; a device or pipe (/dev/null, /dev/full, a FIFO) and "-"
+ * (standard output) are written as they are. Not thread-safe.
+ */
+struct tr_out;
+
+/* tr_out_open: start the output file path ("-": standard output). NULL with "PATH: cannot create: reason". */
+struct tr_out *tr_out_open(const char *path, char *err, size_t errlen);
+/* tr_out_file: the stream to write to (fprintf and fwrite errors are caught by tr_out_commit). */
+FILE *tr_out_file(const struct tr_out *o);
+/* tr_out_write: fwrite that remembers why the first failed write failed. false on failure. */
+bool tr_out_write(struct tr_out *o, const void *p, size_t n);
+/* tr_out_commit: finish the file and free o. 0, or -1 with "PATH: write error: reason" (the file then is as before). */
+int tr_out_commit(struct tr_out *o, char *err, size_t errlen);
+/* tr_out_abort: drop what was written (the destination stays as before) and free o. */
+void tr_out_abort(struct tr_out *o);
+
 /* ---- writing the binary form ---- */
 
 struct tr_writer;
 
 /*
- * tr_writer_open: start a trace that tr_writer_close will write to path
- * ("-" for standard output). Events go to an unlinked temporary file until
- * then, because the header (written first) holds per-thread counts.
+ * tr_writer_open: start a trace that tr_writer_close will leave at path
+ * ("-" for standard output), written through struct tr_out: the events go
+ * to its temporary file as they come, the header and the footer (which
+ * count them) follow at the close.
  */
 struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen);
 /* tr_writer_thread: declare or update thread t->tid (its event count is kept by the writer). */
@@ -92,24 +118,36 @@ struct tr_meta {
 int tr_write(struct tr_writer *w, uint32_t tid, const struct ev *e, const struct tr_meta *m);
 /*
  * tr_writer_close: check the header (every thread that has events is
- * declared), write the file and free w. -1 with a message on error (the
- * output is then removed).
+ * declared), write it and the footer, commit the file and free w. -1 with
+ * a message on error (the destination is then as it was before).
  */
 int tr_writer_close(struct tr_writer *w, char *err, size_t errlen);
-/* tr_writer_abort: free w and write nothing. */
+/* tr_writer_error: if a write failed: "PATH: write error: reason" into err, and -1; else 0. */
+int tr_writer_error(const struct tr_writer *w, char *err, size_t errlen);
+/* tr_writer_abort: free w and write nothing (the destination stays as it was). */
 void tr_writer_abort(struct tr_writer *w);
 
 /* ---- reading the binary form ---- */
 
 struct tr_reader;
 
-/* tr_is_binary: whether path holds a binary trace (any version): the zstd magic and "MMSIMTRC". */
+/* tr_is_binary: whether path holds a binary trace of any version (by its first bytes; it may still be corrupt). */
 bool tr_is_binary(const char *path);
 /*
- * tr_open: open a binary trace and read its header. If only_tid is not 0,
- * tr_next skips every other thread's events. NULL with "FILE: reason" in err.
+ * tr_open: open a binary trace: its prefix, footer and header are read and
+ * checked. If only_tid is not 0, tr_next skips every other thread's events
+ * (their blocks' checksums are still checked). NULL with "FILE: reason" in
+ * err; reasons about the file's content name a byte offset and an event.
  */
 struct tr_reader *tr_open(const char *path, uint32_t only_tid, char *err, size_t errlen);
+/*
+ * tr_open_checked: tr_open (every thread) and then every event read with
+ * every check: what each command does before it uses a trace, so that a
+ * corrupt one is refused before anything is simulated or written. The
+ * reader is returned at the end (its header stays valid), or NULL with the
+ * first problem and its position in err.
+ */
+struct tr_reader *tr_open_checked(const char *path, char *err, size_t errlen);
 const struct tr_header *tr_reader_header(const struct tr_reader *r);
 /* tr_next: 1 with the next event in *e (e->tid set) and *m (may be NULL), 0 at the end, -1 on malformed input (tr_error). */
 int tr_next(struct tr_reader *r, struct ev *e, struct tr_meta *m);
@@ -161,16 +199,20 @@ struct ev_src *tr_src_open(struct tr_replay *rp, uint32_t tid);
 void tr_text_header(FILE *f, const struct tr_header *h);
 /* tr_text_event: write one event line; `last_at` is the thread's previous time (at= is written when it changes). */
 void tr_text_event(FILE *f, uint32_t tid, const struct ev *e, const struct tr_meta *m, uint64_t last_at);
-/* tr_dump: binary trace -> text form on f. 0, or -1 with a message. */
-int tr_dump(const char *path, FILE *f, char *err, size_t errlen);
-/* tr_compile: text form -> binary trace (streaming). 0, or -1 with "FILE:LINE: reason". */
+/*
+ * tr_dump: binary trace -> text form at out ("-" or NULL: standard output),
+ * written through struct tr_out after the whole trace was checked
+ * (tr_open_checked). 0, or -1 with a message.
+ */
+int tr_dump(const char *path, const char *out, char *err, size_t errlen);
+/* tr_compile: text form -> binary trace at out (tr_import with the text importer). 0, or -1 with "FILE:LINE: reason". */
 int tr_compile(const char *in, const char *out, char *err, size_t errlen);
 
-/* ---- importers ---- */
+/* ---- importers: every input format, in one table ---- */
 
 /* Options of the importers (apart from state). */
 struct tr_import_opts {
-	bool no_compute; /* drop the compute gaps between a thread's events */
+	bool no_compute; /* drop the compute gaps between a thread's events (perf, strace) */
 };
 
 struct tr_import_stats {
@@ -180,25 +222,46 @@ struct tr_import_stats {
 	uint64_t dropped;  /* calls left out: file mmaps refused for their descriptor (EBADF, EACCES, ...) */
 };
 
-/* The input formats `mmsim import` and `mmsim replay` understand. */
-enum tr_format { TR_FMT_UNKNOWN, TR_FMT_BINARY, TR_FMT_TEXT, TR_FMT_PERF, TR_FMT_STRACE };
-/* tr_detect: the format of the file at path (text formats by their first meaningful line). */
-enum tr_format tr_detect(const char *path, char *err, size_t errlen);
+/* What detection sees of a file. */
+struct tr_probe {
+	const char *path;
+	const uint8_t *head; /* its first bytes as stored (nhead of them, at most 16) */
+	size_t nhead;
+	const char *line; /* its first line that is not blank or a '#' comment, decompressed (.xz, .zst); NULL if none */
+};
 
 /*
- * tr_import_perf: `perf script --show-mmap-events --show-task-events` text
- * (plain, .xz or .zst) -> events into w. 0, or -1 with "FILE:LINE: reason".
- * The writer is left open (the caller closes or aborts it).
+ * struct tr_importer: one input format that `mmsim import` and `mmsim
+ * replay` read. Each format defines one in its own file and has one entry
+ * in tr_importers (traces/importers.c); nothing else names it.
  */
-int tr_import_perf(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
-		   char *err, size_t errlen);
-/* tr_import_strace: `strace -f -ttt -e trace=%memory,process` output -> events into w. As tr_import_perf. */
-int tr_import_strace(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
-		     char *err, size_t errlen);
+struct tr_importer {
+	const char *name; /* as `mmsim import NAME` and replay's trace_format say it */
+	const char *what; /* what it reads, for help and messages */
+	bool native;	  /* the binary form itself: replayed as it is, without conversion */
+	/* detect: whether the probed file is in this format. Reads nothing but the probe (native: also the file). */
+	bool (*detect)(const struct tr_probe *p);
+	/*
+	 * import: read `in` (plain, .xz or .zst) and write its events into w,
+	 * with the trace's source. w stays open (the caller closes or aborts
+	 * it). 0, or -1 with the reason and its position ("FILE:LINE: reason",
+	 * or for a binary trace its byte and event) in err.
+	 */
+	int (*import)(const char *in, struct tr_writer *w, const struct tr_import_opts *o, struct tr_import_stats *st,
+		      char *err, size_t errlen);
+};
 
-/* ---- helpers shared by the modules ---- */
-
-/* tr_errf: format into err (never overflows; err may be tiny). */
-void tr_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The importers, in the order detection tries them (the first that says yes wins); NULL-terminated. */
+extern const struct tr_importer *const tr_importers[];
+/* tr_importer_find: the importer called name, or NULL. */
+const struct tr_importer *tr_importer_find(const char *name);
+/* tr_detect: the importer of the file at path, or NULL with "FILE: reason" in err. */
+const struct tr_importer *tr_detect(const char *path, char *err, size_t errlen);
+/*
+ * tr_import: `in` through imp into a new binary trace at out (written
+ * whole or not at all). st may be NULL. 0, or -1 with the reason in err.
+ */
+int tr_import(const struct tr_importer *imp, const char *in, const char *out, const struct tr_import_opts *o,
+	      struct tr_import_stats *st, char *err, size_t errlen);
 
 #endif
