@@ -2,18 +2,21 @@
 #include "io/out.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* in_place: the target exists and is not a regular file (a device, a FIFO, a terminal): write it directly. */
-static bool in_place(const char *path)
+/* resolve: where a link leads, so that the rename replaces the file and keeps the link. */
+static void resolve(const char *path, char *out, size_t n)
 {
 	struct stat st;
-	return !stat(path, &st) && !S_ISREG(st.st_mode);
+	char real[PATH_MAX];
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode) && realpath(path, real))
+		snprintf(out, n, "%s", real);
+	else
+		snprintf(out, n, "%s", path);
 }
 
 int out_open(struct out *o, const char *path, char *err, size_t errlen)
@@ -29,65 +32,77 @@ int out_open(struct out *o, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	snprintf(o->path, sizeof(o->path), "%s", path);
-	if (in_place(path)) {
-		if (!(o->f = fopen(path, "w"))) {
+	resolve(path, o->path, sizeof(o->path));
+	mode_t mask = umask(0);
+	umask(mask);
+	o->mode = 0666 & ~mask;
+	struct stat st;
+	bool exists = !stat(o->path, &st);
+	if (exists && S_ISREG(st.st_mode))
+		o->mode = st.st_mode & 07777;
+	if (exists && !S_ISREG(st.st_mode)) {
+		/* A device, a FIFO or a terminal (/dev/null, /dev/full): written as it is, nothing to rename. */
+		if (!(o->f = fopen(o->path, "w"))) {
 			snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 			return -1;
 		}
 		return 0;
 	}
-	char d[4096], b[4096];
-	snprintf(d, sizeof(d), "%s", path);
-	snprintf(b, sizeof(b), "%s", path);
-	snprintf(o->tmp, sizeof(o->tmp), "%s/.%s.XXXXXX", dirname(d), basename(b));
+	const char *slash = strrchr(o->path, '/');
+	int dir = slash ? (int)(slash - o->path + 1) : 0;
+	snprintf(o->tmp, sizeof(o->tmp), "%.*s.%s.XXXXXX", dir, o->path, o->path + dir);
 	int fd = mkstemp(o->tmp);
-	if (fd < 0) {
+	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
 		snprintf(err, errlen, "%s: cannot write there: %s", path, strerror(errno));
-		o->tmp[0] = 0;
-		return -1;
-	}
-	/* mkstemp makes the file 0600; a result file is as readable as any other the user makes. */
-	mode_t um = umask(0);
-	umask(um);
-	if (fchmod(fd, 0666 & ~um) || !(o->f = fdopen(fd, "w"))) {
-		snprintf(err, errlen, "%s: %s", o->tmp, strerror(errno));
-		close(fd);
-		unlink(o->tmp);
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
 		o->tmp[0] = 0;
 		return -1;
 	}
 	return 0;
 }
 
+bool out_write(struct out *o, const void *p, size_t n)
+{
+	if (fwrite(p, 1, n, o->f) == n)
+		return true;
+	if (!o->err_no)
+		o->err_no = errno ? errno : EIO;
+	return false;
+}
+
+/* finish: flush, check, fsync and give the file its mode, close (not standard output); the first errno, or 0. */
+static int finish(struct out *o)
+{
+	int e = o->err_no;
+	if (fflush(o->f) && !e)
+		e = errno;
+	if (ferror(o->f) && !e) /* a write failed inside stdio: say why when errno still tells a write's failure */
+		e = errno == ENOSPC || errno == EDQUOT || errno == EFBIG || errno == EPIPE ? errno : EIO;
+	if (o->tmp[0] && !e && fsync(fileno(o->f)))
+		e = errno;
+	if (o->tmp[0] && !e && fchmod(fileno(o->f), o->mode))
+		e = errno;
+	if (!o->is_stdout && fclose(o->f) && !e)
+		e = errno;
+	o->f = NULL;
+	return e;
+}
+
 int out_commit(struct out *o, char *err, size_t errlen)
 {
-	int bad = fflush(o->f) || ferror(o->f);
-	int e = errno;
-	if (o->is_stdout) {
-		if (bad) {
-			snprintf(err, errlen, "standard output: write error: %s", strerror(e));
-			return -1;
-		}
-		return 0;
-	}
-	if (fclose(o->f) && !bad) {
-		bad = 1;
+	int e = finish(o);
+	if (!e && o->tmp[0] && rename(o->tmp, o->path))
 		e = errno;
-	}
-	o->f = NULL;
-	if (bad) {
+	if (e) {
 		snprintf(err, errlen, "%s: write error: %s", o->path, strerror(e));
 		if (o->tmp[0])
 			unlink(o->tmp);
-		return -1;
 	}
-	if (o->tmp[0] && rename(o->tmp, o->path)) {
-		snprintf(err, errlen, "%s: cannot replace it: %s", o->path, strerror(errno));
-		unlink(o->tmp);
-		return -1;
-	}
-	return 0;
+	o->tmp[0] = 0;
+	return e ? -1 : 0;
 }
 
 void out_abort(struct out *o)

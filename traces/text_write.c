@@ -1,6 +1,7 @@
 /* text_write.c: writing the text form (one line per event, docs/trace-format.md): event lines, header lines, and trace-dump. */
 #include "traces/text.h"
 #include "traces/util.h"
+#include "io/out.h"
 #include "sim/util.h"
 #include "vm/vm.h"
 
@@ -103,12 +104,12 @@ int tr_dump(const char *path, const char *out, char *err, size_t errlen)
 	r = r ? tr_open(path, 0, err, errlen) : NULL;
 	if (!r)
 		return -1;
-	struct tr_out *o = tr_out_open(out ? out : "-", err, errlen);
-	if (!o) {
+	struct out o;
+	if (out_open(&o, out ? out : "-", err, errlen)) {
 		tr_close(r);
 		return -1;
 	}
-	FILE *f = tr_out_file(o);
+	FILE *f = o.f;
 	const struct tr_header *h = tr_reader_header(r);
 	tr_text_header(f, h);
 	uint64_t *last = xzalloc(sizeof(uint64_t) * (h->nthreads + 1));
@@ -123,9 +124,9 @@ int tr_dump(const char *path, const char *out, char *err, size_t errlen)
 	xfree(last);
 	if (k < 0) {
 		tu_errf(err, errlen, "%s", tr_error(r)); /* changed since it was checked */
-		tr_out_abort(o);
+		out_abort(&o);
 	} else {
-		k = tr_out_commit(o, err, errlen);
+		k = out_commit(&o, err, errlen);
 	}
 	tr_close(r);
 	return k < 0 ? -1 : 0;

@@ -68,25 +68,6 @@ int tr_header_check(const struct tr_header *h, char *err, size_t errlen);
 
 /* ---- output files ---- */
 
-/*
- * struct tr_out: an output file written whole or not at all. A regular file
- * (or a new one) is written to a temporary file beside it and renamed over
- * it at tr_out_commit, after every write, the flush, fsync and the close
- * succeeded; a device or pipe (/dev/null, /dev/full, a FIFO) and "-"
- * (standard output) are written as they are. Not thread-safe.
- */
-struct tr_out;
-
-/* tr_out_open: start the output file path ("-": standard output). NULL with "PATH: cannot create: reason". */
-struct tr_out *tr_out_open(const char *path, char *err, size_t errlen);
-/* tr_out_file: the stream to write to (fprintf and fwrite errors are caught by tr_out_commit). */
-FILE *tr_out_file(const struct tr_out *o);
-/* tr_out_write: fwrite that remembers why the first failed write failed. false on failure. */
-bool tr_out_write(struct tr_out *o, const void *p, size_t n);
-/* tr_out_commit: finish the file and free o. 0, or -1 with "PATH: write error: reason" (the file then is as before). */
-int tr_out_commit(struct tr_out *o, char *err, size_t errlen);
-/* tr_out_abort: drop what was written (the destination stays as before) and free o. */
-void tr_out_abort(struct tr_out *o);
 
 /* ---- writing the binary form ---- */
 
@@ -94,7 +75,7 @@ struct tr_writer;
 
 /*
  * tr_writer_open: start a trace that tr_writer_close will leave at path
- * ("-" for standard output), written through struct tr_out: the events go
+ * ("-" for standard output), written through io/out.h (whole or not at all): the events go
  * to its temporary file as they come, the header and the footer (which
  * count them) follow at the close.
  */
@@ -201,7 +182,7 @@ void tr_text_header(FILE *f, const struct tr_header *h);
 void tr_text_event(FILE *f, uint32_t tid, const struct ev *e, const struct tr_meta *m, uint64_t last_at);
 /*
  * tr_dump: binary trace -> text form at out ("-" or NULL: standard output),
- * written through struct tr_out after the whole trace was checked
+ * written through io/out.h (whole or not at all) after the whole trace was checked
  * (tr_open_checked). 0, or -1 with a message.
  */
 int tr_dump(const char *path, const char *out, char *err, size_t errlen);

@@ -2,6 +2,7 @@
 #include "traces/block.h"
 #include "traces/codec.h"
 #include "traces/util.h"
+#include "io/out.h"
 #include "sim/util.h"
 
 #include <errno.h>
@@ -9,7 +10,7 @@
 
 struct tr_writer {
 	char path[4096];
-	struct tr_out *out;
+	struct out out;
 	struct blk_writer bw;
 	uint8_t *buf;	  /* the events block being filled: whole records */
 	size_t n;
@@ -45,15 +46,15 @@ static uint32_t w_thread(struct tr_writer *w, uint32_t tid)
 /* Write n bytes at the end of the file. */
 static void w_put(struct tr_writer *w, const void *p, size_t n)
 {
-	if (!tr_out_write(w->out, p, n) && !w->ioerr)
+	if (!out_write(&w->out, p, n) && !w->ioerr)
 		w->ioerr = errno ? errno : EIO;
 	w->off += n;
 }
 
 struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen)
 {
-	struct tr_out *out = tr_out_open(path, err, errlen);
-	if (!out)
+	struct out out;
+	if (out_open(&out, path, err, errlen))
 		return NULL;
 	struct tr_writer *w = xzalloc(sizeof(*w));
 	snprintf(w->path, sizeof(w->path), "%s", path);
@@ -158,7 +159,7 @@ void tr_writer_abort(struct tr_writer *w)
 {
 	if (!w)
 		return;
-	tr_out_abort(w->out);
+	out_abort(&w->out);
 	writer_free(w);
 }
 
@@ -201,7 +202,7 @@ int tr_writer_close(struct tr_writer *w, char *err, size_t errlen)
 	}
 	w_flush(w);
 	w_end(w);
-	int rc = tr_out_commit(w->out, err, errlen);
+	int rc = out_commit(&w->out, err, errlen);
 	writer_free(w);
 	return rc;
 fail:
