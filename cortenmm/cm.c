@@ -899,7 +899,7 @@ static void copy_rec(struct cm_cursor *k, struct cm_as *child, struct cm_pt *pd,
 			if (m.file)
 				file_hold(child, m.file);
 		}
-		if (pd->level > 1 && (e & PTE_P) && !(e & PTE_PS)) {
+		if (pte_is_table(e, pd->level)) {
 			struct cm_pt *pc = cm_pt_of(pm_pt(sys->pm, PTE_PFN(e)));
 			struct cm_pt *cc = cm_pt_new(child, k->cpu, pd->level - 1, cd);
 			cc->base = pc->base;

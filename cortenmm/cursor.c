@@ -91,7 +91,6 @@ static void set(struct cm_cursor *k, struct cm_pt *d, unsigned i, uint64_t e)
 	pte_store(d->p, i, e);
 }
 
-static bool is_table(uint64_t e, int level) { return level > 1 && (e & PTE_P) && !(e & PTE_PS); }
 static struct cm_pt *child_of(struct cm_as *mm, uint64_t e) { return cm_pt_of(pm_pt(pm_of(mm), PTE_PFN(e))); }
 
 static void meta_set(struct cm_pt *d, unsigned i, const struct cm_meta *m)
@@ -262,7 +261,7 @@ static void lock_below(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_
 		if (hi <= a || lo >= b)
 			continue;
 		uint64_t e = get(k, d, i);
-		if (!is_table(e, d->level))
+		if (!pte_is_table(e, d->level))
 			continue;
 		struct cm_pt *c = child_of(k->mm, e);
 		mcs_lock(k, c);
@@ -297,9 +296,9 @@ static void lock_adv(struct cm_cursor *k)
 			uint64_t e = get(k, d, i);
 			if ((e & PTE_PS) && pte_mapped(e))
 				break; /* a huge page: its table is the covering page */
-			if (!is_table(e, d->level) && k->noalloc)
+			if (!pte_is_table(e, d->level) && k->noalloc)
 				break; /* only looking: the parent covers */
-			if (!is_table(e, d->level)) {
+			if (!pte_is_table(e, d->level)) {
 				/* Allocate the missing child under the parent's lock. */
 				mcs_lock(k, d);
 				sim_note_lock(k->cpu->core, "MCS lock of %s page %#llx, to add the missing child for entry %u",
@@ -309,7 +308,7 @@ static void lock_adv(struct cm_cursor *k)
 					retry = true;
 					break;
 				}
-				if (!is_table(get(k, d, i), d->level))
+				if (!pte_is_table(get(k, d, i), d->level))
 					make_child(k, d, i, false);
 				e = get(k, d, i);
 				mcs_unlock(k, d);
@@ -347,7 +346,7 @@ static void lock_rw(struct cm_cursor *k)
 			break;
 		lk_down_read(c, &d->rw);
 		uint64_t e = get(k, d, i);
-		if (!is_table(e, d->level)) { /* a child is missing (or a huge page): the higher page covers */
+		if (!pte_is_table(e, d->level)) { /* a child is missing (or a huge page): the higher page covers */
 			lk_up_read(c, &d->rw);
 			break;
 		}
@@ -425,7 +424,7 @@ struct cm_meta cm_query(struct cm_cursor *k, uint64_t va, uint64_t *pte)
 	for (;;) {
 		unsigned i = (unsigned)PT_INDEX(va, d->level);
 		uint64_t e = get(k, d, i);
-		if (is_table(e, d->level)) {
+		if (pte_is_table(e, d->level)) {
 			d = child_of(k->mm, e);
 			continue;
 		}
@@ -442,7 +441,7 @@ static void clear_entry(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 {
 	uint64_t e = get(k, d, i);
 	uint64_t lo = d->base + i * span(d->level);
-	if (is_table(e, d->level)) {
+	if (pte_is_table(e, d->level)) {
 		struct cm_pt *c = child_of(k->mm, e);
 		for (unsigned j = 0; j < PT_ENTRIES; j++)
 			if (get(k, c, j) || (c->meta && c->meta[j].kind))
@@ -465,7 +464,7 @@ static void clear_entry(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 static struct cm_pt *child_for(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 {
 	uint64_t e = get(k, d, i);
-	return is_table(e, d->level) ? child_of(k->mm, e) : make_child(k, d, i, true);
+	return pte_is_table(e, d->level) ? child_of(k->mm, e) : make_child(k, d, i, true);
 }
 
 static void mark_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b, const struct cm_meta *m,
@@ -517,7 +516,7 @@ static bool prune(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b)
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
 		uint64_t lo = d->base + i * s, hi = lo + s;
 		uint64_t e = pte_load(d->p, i);
-		if (is_table(e, d->level) && hi > a && lo < b) {
+		if (pte_is_table(e, d->level) && hi > a && lo < b) {
 			struct cm_pt *c = child_of(k->mm, e);
 			if (prune(k, c, MAX(a, lo), MIN(b, hi)) && lo >= a && hi <= b) {
 				atomic_store(&c->stray, true);
@@ -547,7 +546,7 @@ static void zap_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b
 		if (lo >= b)
 			break;
 		uint64_t e = get(k, d, i);
-		if (is_table(e, d->level)) {
+		if (pte_is_table(e, d->level)) {
 			zap_rec(k, child_of(k->mm, e), MAX(a, lo), MIN(b, hi));
 		} else if (pte_mapped(e)) {
 			if (d->level > 1 && (lo < a || hi > b)) { /* part of a huge page: split it first */
@@ -578,7 +577,7 @@ static void clean_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t
 		if (lo >= b)
 			break;
 		uint64_t e = get(k, d, i);
-		if (is_table(e, d->level)) {
+		if (pte_is_table(e, d->level)) {
 			clean_rec(k, child_of(k->mm, e), MAX(a, lo), MIN(b, hi));
 		} else if ((e & PTE_P) && (e & (PTE_A | PTE_D)) && PTE_PFN(e) != k->mm->as->sys->zero_pfn) {
 			set(k, d, i, e & ~(PTE_A | PTE_D));
@@ -614,7 +613,7 @@ static bool walk_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t 
 		if (lo >= b)
 			break;
 		uint64_t e = k ? get(k, d, i) : pte_load(d->p, i);
-		if (is_table(e, d->level)) {
+		if (pte_is_table(e, d->level)) {
 			if (!walk_rec(k, child_of(d->mm, e), MAX(a, lo), MIN(b, hi), fn, arg))
 				return false;
 			continue;
@@ -676,7 +675,7 @@ static void set_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b
 		if (lo >= b)
 			break;
 		uint64_t e = get(k, d, i);
-		if (is_table(e, d->level)) {
+		if (pte_is_table(e, d->level)) {
 			set_rec(k, child_of(k->mm, e), MAX(a, lo), MIN(b, hi), f, arg);
 			continue;
 		}
@@ -701,7 +700,7 @@ static void destroy_rec(struct cm_as *mm, struct cm_pt *d)
 {
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
 		uint64_t e = pte_load(d->p, i);
-		if (is_table(e, d->level)) {
+		if (pte_is_table(e, d->level)) {
 			destroy_rec(mm, child_of(mm, e));
 		} else if (pte_mapped(e)) {
 			unsigned n = d->level == 2 ? PT_ENTRIES : 1;

@@ -356,7 +356,7 @@ static void free_level(struct kmm *mm, struct mmu_cpu *cpu, struct pm_ptpage *p,
 			break;
 		struct kmm_slot s = { p, i, level };
 		uint64_t e = kmm_get(cpu, &s);
-		if (!(e & PTE_P) || (e & PTE_PS))
+		if (!pte_is_table(e, level))
 			continue;
 		struct pm_ptpage *c = pm_pt(pm_of(mm), PTE_PFN(e));
 		if (level - 1 > 1)
@@ -520,7 +520,7 @@ static void destroy_level(struct kmm *mm, struct mmu_cpu *cpu, struct pm_ptpage 
 {
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
 		uint64_t e = pte_load(p, i);
-		if (!(e & PTE_P) || (e & PTE_PS))
+		if (!pte_is_table(e, level))
 			continue;
 		struct pm_ptpage *c = pm_pt(pm_of(mm), PTE_PFN(e));
 		if (level - 1 > 1)
