@@ -811,7 +811,10 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 				cm_release_frame(&k, pfn);
 				newpfn = 0;
 				atomic_fetch_add(&mm->st.cow_copies, 1);
-				vm_cst(as, cpu)->frames_copied++;
+				if (pfn == sys->zero_pfn) /* wp_page_copy on the zero page allocates a zeroed frame */
+					vm_cst(as, cpu)->frames_zeroed++;
+				else
+					vm_cst(as, cpu)->frames_copied++;
 			}
 		}
 		need_av = write && !shared && !m.av;
