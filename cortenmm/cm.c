@@ -611,7 +611,21 @@ out:
 
 /* ---- faults ---- */
 
-static bool is_file_page(struct vm_sys *sys, uint64_t pfn) { return sys->pm->frames[pfn].owner & 0x80000000u; }
+/* How kmm_fault_apply writes an entry here: through the cursor, which flushes what it replaces at unlock. */
+struct cmset {
+	struct cm_cursor *k;
+	uint64_t page;
+};
+
+static void cmset_set(void *arg, uint64_t e)
+{
+	struct cmset *x = arg;
+	cm_map(x->k, x->page, PTE_PFN(e), e & ~PTE_PFN_MASK);
+}
+
+static void cmset_drop(void *arg, uint64_t pfn) { cm_release_frame(((struct cmset *)arg)->k, pfn); }
+
+static const struct kmm_fault_ops cmset_ops = { cmset_set, cmset_drop };
 
 static void set_av(void *arg, struct cm_meta *m)
 {
@@ -748,75 +762,28 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 			goto done;
 		}
 		uint32_t vf = m.flags;
-		if (write ? !(vf & VM_PROT_WRITE) : ((err & PF_P) || !(vf & VR_PROT))) {
-			r = VM_FAULT_SEGV;
+		bool file = m.kind == CM_FILE, shared = vf & VR_SHARED;
+		if ((pte & PTE_PS) && pte_mapped(pte)) /* inside a huge page: work on its 4 KiB piece */
+			pte = PTE_MK(PTE_PFN(pte) + ((page >> PAGE_SHIFT) & 511), pte & ~(PTE_PFN_MASK | PTE_PS));
+		enum kmm_fa a = kmm_fault_decide(sys, vf, file, file && m.pgoff >= vm_file_npages(m.file), err, pte);
+		if (a == KMM_FA_SEGV || a == KMM_FA_BUS) {
+			r = a == KMM_FA_SEGV ? VM_FAULT_SEGV : VM_FAULT_BUS;
 			break;
 		}
-		bool shared = vf & VR_SHARED;
-		if (m.kind == CM_FILE && m.pgoff >= vm_file_npages(m.file)) {
-			r = VM_FAULT_BUS;
-			break;
-		}
-		uint64_t bits = cm_prot_bits(vf, true) | PTE_A;
-		if (!pte_mapped(pte)) {
-			if (m.kind == CM_ANON) {
-				if (write) {
-					sim_note(c, "anonymous write fault: the new frame is mapped writable");
-					cm_map(&k, page, newpfn, bits | PTE_D);
-					newpfn = 0;
-					vm_cst(as, cpu)->frames_zeroed++;
-				} else {
-					sim_note(c, "anonymous read fault: the shared zero page is mapped read-only");
-					cm_map(&k, page, sys->zero_pfn, cm_prot_bits(vf, false));
-				}
-			} else {
-				uint64_t cache = vm_file_page(sys, cpu, m.file, m.pgoff);
-				if (!cache) {
-					r = VM_FAULT_OOM;
-					break;
-				}
-				if (shared || !write) {
-					sim_note(c, "file fault: page-cache frame %#llx is mapped%s", (unsigned long long)cache,
-						 shared && write ? " writable" : " read-only");
-					pm_get(sys->pm, cache);
-					cm_map(&k, page, cache,
-					       cm_prot_bits(vf, shared && write) | PTE_A | (shared && write ? PTE_D : 0));
-				} else {
-					sim_note(c, "private file write fault: a private copy of the cached page is mapped writable");
-					cm_map(&k, page, newpfn, bits | PTE_D);
-					newpfn = 0;
-					vm_cst(as, cpu)->frames_copied++;
-				}
-			}
-		} else if (write && !(pte & PTE_RW) && (pte & PTE_P)) {
-			uint64_t pfn = PTE_PFN(pte);
-			if (pte & PTE_PS) { /* copy-on-write inside a huge page: work on its 4 KiB piece */
-				pfn += (page >> PAGE_SHIFT) & 511;
-				pte = PTE_MK(pfn, pte & ~(PTE_PFN_MASK | PTE_PS));
-			}
-			if (shared) {
-				sim_note(c, "write to a shared page mapped read-only: made writable in place");
-				cm_map(&k, page, pfn, (pte & ~PTE_PFN_MASK) | PTE_RW | PTE_D | PTE_A);
-			} else if (pfn != sys->zero_pfn && !is_file_page(sys, pfn) && pm_ref(sys->pm, pfn) == 1) {
-				sim_note(c, "copy-on-write fault, but frame %#llx has no other user: made writable in place (no copy)",
-					 (unsigned long long)pfn);
-				cm_map(&k, page, pfn, (pte & ~PTE_PFN_MASK) | PTE_RW | PTE_D | PTE_A); /* ours alone: reuse */
-				atomic_fetch_add(&mm->st.cow_reuses, 1);
-			} else if (newpfn) {
-				sim_note(c, "copy-on-write fault: frame %#llx (%s) is replaced by the new copy %#llx; the old "
-					    "translation must leave every TLB",
-					 (unsigned long long)pfn, pfn == sys->zero_pfn ? "the zero page" : "shared",
-					 (unsigned long long)newpfn);
-				cm_map(&k, page, newpfn, bits | PTE_D); /* copy: the old frame is released after the flush */
-				cm_release_frame(&k, pfn);
-				newpfn = 0;
-				atomic_fetch_add(&mm->st.cow_copies, 1);
-				if (pfn == sys->zero_pfn) /* wp_page_copy on the zero page allocates a zeroed frame */
-					vm_cst(as, cpu)->frames_zeroed++;
-				else
-					vm_cst(as, cpu)->frames_copied++;
+		uint64_t cache = 0;
+		if (a == KMM_FA_FILE || a == KMM_FA_FILE_COPY) {
+			cache = vm_file_page(sys, cpu, m.file, m.pgoff);
+			if (!cache) {
+				r = VM_FAULT_OOM;
+				break;
 			}
 		}
+		struct cmset cs = { &k, page };
+		struct kmm_fault_do x = { .as = as, .cpu = cpu, .vflags = vf, .write = write, .pte = pte, .file_idx = m.pgoff,
+					  .cache_pfn = cache, .newpfn = newpfn, .cow_reuses = &mm->st.cow_reuses,
+					  .cow_copies = &mm->st.cow_copies, .ops = &cmset_ops, .arg = &cs };
+		kmm_fault_apply(&x, a);
+		newpfn = x.newpfn;
 		need_av = write && !shared && !m.av;
 		break;
 	}

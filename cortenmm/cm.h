@@ -7,6 +7,7 @@
 #include "sim/watch.h"
 #include "vm/vm.h"
 #include "kmm/rules.h"
+#include "kmm/leaf.h"
 
 /* Indexes of the design options (cm_opts in cm.c): as->sys->o.dopt[CM_OPT_*]. */
 enum { CM_OPT_LAZY_FLUSH, CM_OPT_NO_SLICES };
@@ -183,8 +184,5 @@ struct cm_pt *cm_pt_new(struct cm_as *mm, struct mmu_cpu *cpu, int level, struct
 
 /* cm_meta_describe: a status in words ("anon rw- private, pgoff 0x10, anon_vma 3"). */
 void cm_meta_describe(const struct cm_meta *m, char *buf, size_t n);
-
-/* Leaf PTE bits for a status (as Linux's vm_page_prot). */
-uint64_t cm_prot_bits(uint32_t vflags, bool writable_now);
 
 #endif

@@ -55,18 +55,6 @@ static void pt_free_rcu(struct sim_rcu_head *h) { pt_free_now(caa_container_of(h
 
 void cm_table_free_deferred(struct cm_pt *d) { sim_rcu_defer(&d->rcu, pt_free_rcu); }
 
-uint64_t cm_prot_bits(uint32_t vflags, bool writable_now)
-{
-	if (!(vflags & VR_PROT))
-		return PTE_PROTNONE;
-	uint64_t b = PTE_P | PTE_US;
-	if (writable_now && (vflags & VM_PROT_WRITE))
-		b |= PTE_RW;
-	if (!(vflags & VM_PROT_EXEC))
-		b |= PTE_NX;
-	return b;
-}
-
 /* ---- entry access, charged to the cursor's core ---- */
 
 /*
@@ -638,27 +626,17 @@ void cm_host_walk(struct cm_as *mm, uint64_t a, uint64_t b, cm_walk_fn fn, void 
 	walk_rec(NULL, mm->root, a, b, fn, arg);
 }
 
-/* May a private page become writable without a fault? (an exclusive anonymous frame) */
-static bool exclusive_anon(struct cm_as *mm, uint64_t pfn)
-{
-	const struct pm *pm = pm_of(mm);
-	return pfn != mm->as->sys->zero_pfn && !(pm->frames[pfn].owner & 0x80000000u) && pm_ref(pm, pfn) == 1;
-}
-
 /* New PTE bits after a status change; a flush when access shrinks. */
 static void reprotect(struct cm_cursor *k, struct cm_pt *d, unsigned i, uint64_t lo, const struct cm_meta *m)
 {
 	uint64_t e = get(k, d, i);
 	if (!pte_mapped(e))
 		return;
-	uint64_t pfn = PTE_PFN(e);
-	bool writable = (m->flags & VR_SHARED) ? (e & PTE_D) != 0 : (e & PTE_RW) || exclusive_anon(k->mm, pfn);
-	uint64_t n = (e & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_PS)) | cm_prot_bits(m->flags, writable);
+	bool shrinks;
+	uint64_t n = kmm_reprotect(k->mm->as->sys, e, m->flags, &shrinks);
 	if (n == e)
 		return;
 	set(k, d, i, n);
-	bool shrinks = (e & PTE_P) && (!(n & PTE_P) || ((e & PTE_RW) && !(n & PTE_RW)) ||
-				       (!(e & PTE_NX) && (n & PTE_NX)));
 	if (shrinks) {
 		k->fl.sync = true;
 		for (unsigned j = 0; j < (d->level == 2 ? PT_ENTRIES : 1u); j++)

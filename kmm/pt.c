@@ -60,18 +60,6 @@ static void table_free_now(struct kmm *mm, struct mmu_cpu *cpu, struct pm_ptpage
 	pm_pt_free(pm_of(mm), cpu ? cpu->core : NULL, p);
 }
 
-uint64_t kmm_prot_bits(uint32_t vflags, bool writable_now)
-{
-	if (!(vflags & VR_PROT))
-		return PTE_PROTNONE;
-	uint64_t b = PTE_P | PTE_US;
-	if (writable_now && (vflags & VM_PROT_WRITE))
-		b |= PTE_RW;
-	if (!(vflags & VM_PROT_EXEC))
-		b |= PTE_NX;
-	return b;
-}
-
 bool kmm_walk(struct kmm *mm, struct mmu_cpu *cpu, uint64_t va, bool alloc, bool want_pmd, struct kmm_slot *s)
 {
 	struct pm_ptpage *p = mm->as->hw.root;
@@ -273,13 +261,6 @@ void kmm_zap(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, 
 
 /* ---- protect ---- */
 
-/* May a private page become writable without a fault? (can_change_pte_writable: an exclusive anonymous page) */
-static bool exclusive_anon(struct kmm *mm, uint64_t pfn)
-{
-	const struct pm *pm = pm_of(mm);
-	return pfn != mm->as->sys->zero_pfn && !(pm->frames[pfn].owner & 0x80000000u) && pm_ref(pm, pfn) == 1;
-}
-
 struct protect_arg {
 	struct kmm_flush *f;
 	uint32_t flags;
@@ -290,16 +271,12 @@ static bool protect_pte(struct rwalk *w, const struct kmm_slot *s, uint64_t va, 
 	struct protect_arg *a = w->arg;
 	if (!pte_mapped(e))
 		return true;
-	uint64_t pfn = PTE_PFN(e);
-	bool writable = (a->flags & VR_SHARED) ? (e & PTE_D) != 0 : (e & PTE_RW) || exclusive_anon(w->mm, pfn);
-	uint64_t keep = e & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_PS);
-	uint64_t n = keep | kmm_prot_bits(a->flags, writable);
+	bool shrinks;
+	uint64_t n = kmm_reprotect(w->mm->as->sys, e, a->flags, &shrinks);
 	if (n == e)
 		return true;
 	kmm_set(w->cpu, s, n);
 	/* A flush is needed when access shrinks (pte_needs_flush); upgrades fault and fix themselves. */
-	bool shrinks = (e & PTE_P) && (!(n & PTE_P) || ((e & PTE_RW) && !(n & PTE_RW)) ||
-				       (!(e & PTE_NX) && (n & PTE_NX)));
 	if (shrinks)
 		for (unsigned k = 0; k < leaf_pages(s); k++)
 			kmm_flush_page(a->f, va + k * PAGE_SIZE, 0);

@@ -409,6 +409,12 @@ int vm_check_mremap(uint64_t old, uint64_t *old_len, uint64_t *new_len, int flag
 struct vm_file *vm_file_create(struct vm_sys *sys, const char *name, uint64_t size);
 void vm_file_put(struct vm_sys *sys, struct vm_file *f);
 void vm_file_get(struct vm_file *f);
+/* A page-cache frame's owner is VM_OWNER_FILE | its file's id (an anonymous frame's: its process's pid). */
+#define VM_OWNER_FILE 0x80000000u
+static inline bool vm_frame_is_file(const struct vm_sys *sys, uint64_t pfn)
+{
+	return sys->pm->frames[pfn].owner & VM_OWNER_FILE;
+}
 /* vm_file_page: the frame caching page `idx`, read in (allocated, zeroed) if absent; takes no reference. 0 on OOM. */
 uint64_t vm_file_page(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, uint64_t idx);
 /* vm_file_cached: whether page idx is in the page cache. */
