@@ -35,11 +35,18 @@ static struct runs runs_of(struct cm_cursor *k, uint64_t a, uint64_t b)
 	return rs;
 }
 
+/* May mappings with anon_vma states a and b be one VMA (is_mergeable_anon_vma: one has none and the other a chain of one)? */
+static bool av_ok(uint32_t a, uint32_t b)
+{
+	return a == b || (a == CM_AV_NONE && b == CM_AV_OWN) || (b == CM_AV_NONE && a == CM_AV_OWN);
+}
+
 /* Do two consecutive pieces belong to one mapping as Linux would see it (one VMA)? */
 static bool continues(const struct run *p, const struct run *q)
 {
 	return p->hi == q->lo && p->m.kind == q->m.kind && p->m.kind != CM_INVALID && p->m.flags == q->m.flags &&
-	       p->m.file == q->m.file && q->m.pgoff == p->m.pgoff + ((p->hi - p->lo) >> PAGE_SHIFT);
+	       p->m.file == q->m.file && q->m.pgoff == p->m.pgoff + ((p->hi - p->lo) >> PAGE_SHIFT) &&
+	       av_ok(p->m.av, q->m.av);
 }
 
 static bool all_free(struct cm_cursor *k, uint64_t a, uint64_t b)
@@ -226,12 +233,12 @@ static long cm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64
 	if (addr >= PAGE_SIZE && addr - PAGE_SIZE >= k.start) {
 		struct run left = { addr - PAGE_SIZE, addr, 0, cm_query(&k, addr - PAGE_SIZE, &pte) };
 		if (left.m.av && continues(&left, &me))
-			m.av = 1;
+			m.av = CM_AV_OWN;
 	}
 	if (addr + len < k.end) {
 		struct run right = { addr + len, addr + len + PAGE_SIZE, 0, cm_query(&k, addr + len, &pte) };
 		if (right.m.av && continues(&me, &right))
-			m.av = 1;
+			m.av = CM_AV_OWN;
 	}
 	cm_mark(&k, addr, addr + len, &m);
 	cm_unlock(&k);
@@ -390,7 +397,7 @@ static void move(struct cm_cursor *k, uint64_t addr, uint64_t len, uint64_t new_
 	if (!len) { /* old_len 0 duplicates a shared mapping: a second mapping of the same pages */
 		uint64_t pte;
 		struct cm_meta m = cm_query(k, addr, &pte);
-		m.av = 0;
+		m.av = CM_AV_NONE;
 		cm_mark(k, new_addr, new_addr + new_len, &m);
 		return;
 	}
@@ -630,7 +637,7 @@ static const struct kmm_fault_ops cmset_ops = { cmset_set, cmset_drop };
 static void set_av(void *arg, struct cm_meta *m)
 {
 	(void)arg;
-	m->av = 1;
+	m->av = CM_AV_OWN;
 }
 
 /* Grow a grows-down mapping down to va, if Linux would. Returns true if it grew. */
@@ -864,6 +871,8 @@ static void copy_rec(struct cm_cursor *k, struct cm_as *child, struct cm_pt *pd,
 				cd->meta = xzalloc(sizeof(struct cm_meta) * PT_ENTRIES);
 				atomic_fetch_add(&child->meta_bytes, sizeof(struct cm_meta) * PT_ENTRIES);
 			}
+			/* anon_vma_fork: the child's mapping has an anon_vma, chained to the parent's, if the parent's had one. */
+			m.av = in_copyset(cs, pd->base + i * LEVEL_SIZE(pd->level)) ? CM_AV_FORKED : CM_AV_NONE;
 			cd->meta[i] = m;
 			cd->nmeta++;
 			if (m.file)

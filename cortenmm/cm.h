@@ -29,9 +29,13 @@ enum cm_kind {
 /*
  * struct cm_meta: one entry's status. `pgoff` is the page offset of the
  * first page the entry covers (a file offset, or Linux's anonymous vm_pgoff,
- * kept so that mremap and merging behave as Linux's). `av` is set on
- * pages that had a private frame (Linux's anon_vma, per page here).
+ * kept so that mremap and merging behave as Linux's). `av` says whether
+ * the page's mapping, as Linux's VMA, has an anon_vma (CM_AV_*): set on
+ * every page of a mapping once one of its pages had a private frame.
  */
+#define CM_AV_NONE 0
+#define CM_AV_OWN 1    /* an anon_vma of its own (a chain of one: Linux merges it with a mapping that has none) */
+#define CM_AV_FORKED 2 /* inherited through fork (a longer chain: Linux merges it with no mapping that has none) */
 struct cm_meta {
 	uint64_t pgoff;
 	struct vm_file *file;
