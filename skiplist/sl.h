@@ -37,10 +37,7 @@ enum { SL_OPT_THP };
  *   found by the lock-free search; a call write-locks a VMA before it
  *   changes or removes it, and keeps it until it returns.
  *
- * Invariants (checked by sl_check): live nodes are sorted by start with no
- * two starts equal; VMAs do not overlap and are non-empty; no anchor lies
- * inside a VMA; every tower level is a sorted sublist of level 0; the tail
- * is last.
+ * Invariants: see sl_check (check.c).
  */
 #define SL_MAX_LEVEL 16 /* towers of up to 16 levels; each level holds a node with probability 1/4 */
 
@@ -128,8 +125,17 @@ struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr);
 void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
 /* sl_unlink: mark n deleted at every level (level 0 last is the linearization point) and snip it out. n is range-locked. */
 void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
-/* sl_check: panic on a broken invariant. Host only, no concurrent changes. */
-void sl_check(struct sl_mm *mm);
+/*
+ * sl_check: vm.h's check over [start, end) (check.c): the nodes from the
+ * VMA before the range to the first past it are live, unlocked, sorted at
+ * level 0 with no two starts equal; VMAs non-empty and apart; anchors
+ * empty and outside VMAs; each tower level a sorted sublist of level 0 (a
+ * node's level-l successor is the next node whose tower reaches l); the
+ * VMAs as kmm_check_maps wants them and the page table under them as
+ * kmm_check_leaves does. The whole space: also the head's tower, the tail
+ * last, and the node and VMA counts. Host only: no charges, no statistics.
+ */
+int sl_check(struct vm_as *as, uint64_t start, uint64_t end, char *why, size_t len);
 /* sl_free_all: free every node now (teardown, no readers). */
 void sl_free_all(struct sl_mm *mm);
 

@@ -145,7 +145,7 @@ static void check_disjoint(enum sim_mode mode)
 			      (unsigned long long)f->contended[i]);
 	ck_assert_uint_eq(f->retries[0], 0);
 	ck_assert_uint_eq(tlb_violations(f), 0);
-	sl_check(sl_of(f->as));
+	vm_check_as(f->as, 0, VM_TASK_SIZE);
 	ck_assert_uint_eq(atomic_load(&sl_of(f->as)->nvmas), 4); /* the fences */
 	fix_free(f);
 }
@@ -197,7 +197,7 @@ START_TEST(overlap_serializes)
 		else
 			ck_assert_msg(f->got[1] < f->released[0], "a disjoint mprotect waited (done %llu, release %llu)",
 				      (unsigned long long)f->got[1], (unsigned long long)f->released[0]);
-		sl_check(sl_of(f->as));
+		vm_check_as(f->as, 0, VM_TASK_SIZE);
 		fix_free(f);
 	}
 }
@@ -242,7 +242,7 @@ static void check_stress(enum sim_mode mode)
 {
 	struct fix *f = fix_new(4, mode);
 	sim_run(f->b->sim, stress_body, f);
-	sl_check(sl_of(f->as)); /* panics on a broken invariant */
+	vm_check_as(f->as, 0, VM_TASK_SIZE); /* panics on a broken invariant */
 	ck_assert_uint_eq(tlb_violations(f), 0);
 	fix_free(f);
 }
@@ -274,7 +274,7 @@ START_TEST(splits_merges_16)
 {
 	struct fix *f = fix_new(16, SIM_DET);
 	sim_run(f->b->sim, splits_body, f);
-	sl_check(sl_of(f->as));
+	vm_check_as(f->as, 0, VM_TASK_SIZE);
 	ck_assert_uint_eq(tlb_violations(f), 0);
 	fix_free(f);
 }
@@ -311,7 +311,7 @@ static void levels_body(struct sim_core *c, void *arg)
 	}
 	f->ret[0] = (long)(atomic_load(&mm->st.visits) / atomic_load(&mm->st.lookups));
 	f->ret[1] = (long)(atomic_load(&mm->st.levels_visited) / atomic_load(&mm->st.lookups));
-	sl_check(mm);
+	vm_check_as(f->as, 0, VM_TASK_SIZE);
 	ck_assert_int_eq(vm_munmap(f->as, cpu, BASE, 2 * NV * P), 0);
 	f->ret[2] = (long)(f->as->d->metadata_bytes(f->as) - bytes0);
 }
@@ -361,7 +361,7 @@ START_TEST(retry_on_detached)
 	sim_run(f->b->sim, retry_body, f);
 	ck_assert_uint_ge(f->retries[1], 1);
 	ck_assert_int_eq(f->ret[1], -ENOMEM); /* it sees the range unmapped */
-	sl_check(sl_of(f->as));
+	vm_check_as(f->as, 0, VM_TASK_SIZE);
 	fix_free(f);
 }
 END_TEST
