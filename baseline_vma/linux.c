@@ -270,22 +270,18 @@ static uint64_t linux_metadata_bytes(struct vm_as *as)
 /* The options of both Linux designs (indexes: LINUX_OPT_*). */
 static const struct vm_opt linux_opts[] = { [LINUX_OPT_THP] = KMM_OPT_THP, { 0 } };
 
-#define LINUX_OPS                                                                                                \
-	.has_vmas = true, .destroy = linux_destroy, .mmap = linux_mmap, .munmap = linux_munmap,                  \
-	.mprotect = linux_mprotect, .madvise = linux_madvise, .mremap = linux_mremap, .brk = linux_brk,          \
-	.fault = linux_fault, .fork = linux_fork, .layout = linux_layout, .stats = linux_stats,                  \
-	.metadata_bytes = linux_metadata_bytes, .check = linux_check, .opts = linux_opts
+/* LINUX_DESIGN: the two designs share every operation; their spaces differ in how faults lock (create). */
+#define LINUX_DESIGN(NAME, CREATE, SUMMARY)                                                                       \
+	{                                                                                                           \
+		.name = NAME, .summary = SUMMARY, .create = CREATE, .opts = linux_opts, .has_vmas = true,           \
+		.destroy = linux_destroy, .mmap = linux_mmap, .munmap = linux_munmap, .mprotect = linux_mprotect,   \
+		.madvise = linux_madvise, .mremap = linux_mremap, .brk = linux_brk, .fault = linux_fault,           \
+		.fork = linux_fork, .layout = linux_layout, .stats = linux_stats,                                   \
+		.metadata_bytes = linux_metadata_bytes, .check = linux_check,                                       \
+	}
 
-const struct vm_design vm_design_linux = {
-	.name = "linux",
-	.summary = "Linux 6.x: VMAs in a maple-shaped tree, mmap_lock, faults under per-VMA locks found by RCU",
-	.create = linux_create,
-	LINUX_OPS,
-};
-
-const struct vm_design vm_design_linux_mmap_lock = {
-	.name = "linux-mmap-lock",
-	.summary = "Linux before 6.4: as `linux`, but every fault takes mmap_lock for reading",
-	.create = linux_mmap_lock_create,
-	LINUX_OPS,
-};
+const struct vm_design vm_design_linux =
+	LINUX_DESIGN("linux", linux_create,
+		     "Linux 6.x: VMAs in a maple-shaped tree, mmap_lock, faults under per-VMA locks found by RCU");
+const struct vm_design vm_design_linux_mmap_lock = LINUX_DESIGN(
+	"linux-mmap-lock", linux_mmap_lock_create, "Linux before 6.4: as `linux`, but every fault takes mmap_lock for reading");

@@ -1,5 +1,6 @@
 /* pt.c: Linux-style page-table code shared by the VMA designs: walks with allocation, zap/protect/move/copy over ranges, table freeing, flush batches. */
 #include "kmm/kmm.h"
+#include "kmm/tlb.h"
 
 #include <string.h>
 
@@ -132,18 +133,9 @@ void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f)
 			for (uint64_t va = f->start; va < f->end; va += PAGE_SIZE)
 				fl.va[fl.n++] = va;
 		}
-		struct vm_core_stats *st = vm_cst(as, cpu);
-		st->pages_flushed += pages;
-		st->full_flushes += fl.full;
-		if (cpu->cur == &as->hw)
-			mmu_flush_local(cpu, &fl);
-		if (!as->sys->o.skip_shootdown) {
-			uint64_t targets[SIM_MASK_WORDS];
-			for (int w = 0; w < SIM_MASK_WORDS; w++)
-				targets[w] = atomic_load_explicit(&as->hw.ran_on[w], memory_order_acquire);
-			if (mmu_shootdown(cpu, targets, &fl, false))
-				kmm_stat_inc(&mm->st.shootdowns);
-		}
+		uint64_t targets[SIM_MASK_WORDS];
+		if (kmm_flush_start(as, cpu, &fl, pages, targets) && mmu_shootdown(cpu, targets, &fl, false))
+			kmm_stat_inc(&mm->st.shootdowns);
 	}
 	struct pm *pm = pm_of(mm);
 	if (cpu && (f->nframes || f->ntables))

@@ -223,16 +223,14 @@ void sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end);
 /* sl_anon_prepare: give v an anon_vma, sharing a compatible neighbour's (v and its neighbours held). */
 void sl_anon_prepare(struct sl_lockset *s, struct sl_node *v);
 
-/* ---- calls (calls.c, remap.c) and faults (fault.c) ---- */
-long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot, int flags,
-	     struct vm_file *f, uint64_t off);
-int sl_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len);
-int sl_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot);
-int sl_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice);
-long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
-	       uint64_t new_addr);
-long sl_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t brk);
-int sl_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu);
-enum vm_fault sl_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint32_t err);
+/* ---- calls (calls.c) and faults (fault.c), for the design's table (design.c) ---- */
+VM_OP(mmap) sl_mmap;
+VM_OP(munmap) sl_munmap;
+VM_OP(mprotect) sl_mprotect;
+VM_OP(madvise) sl_madvise;
+VM_OP(mremap) sl_mremap;
+VM_OP(brk) sl_brk;
+VM_OP(fork) sl_fork;
+VM_OP(fault) sl_fault;
 
 #endif
