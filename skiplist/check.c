@@ -46,8 +46,8 @@ static int one_node(const struct sl_mm *mm, const struct sl_node *prev, const st
 		while (want && want->height <= l)
 			want = succ(want, 0);
 		if (succ(n, l) != want)
-			return kmm_fail(why, len, "skiplist: level %d of node %#llx skips or misses a tower (not a sublist of level 0)",
-					l, (unsigned long long)s);
+			return kmm_fail(why, len, "skiplist: level %d of node %#llx skips or misses a tower (not a sublist of level 0): next %#llx (height %d, detached %d), want %#llx (height %d)",
+					l, (unsigned long long)s, succ(n, l) ? (unsigned long long)sn_start(succ(n, l)) : 0ull, succ(n,l) ? succ(n,l)->height : 0, succ(n,l) ? (int)atomic_load(&succ(n,l)->detached) : 0, want ? (unsigned long long)sn_start(want) : 0ull, want ? want->height : 0);
 	}
 	return 0;
 }

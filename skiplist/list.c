@@ -150,11 +150,18 @@ static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, 
 	struct sl_node *pred = mm->head;
 	int top = (int)atomic_load_explicit(&mm->levels, memory_order_acquire);
 	for (int l = SL_MAX_LEVEL - 1; l >= 0; l--) {
-		if (l >= top) { /* empty levels above the tallest tower: not visited */
+		/*
+		 * Levels above the tallest tower seen are empty and not visited.
+		 * But a tower taller than `top` may be linked there already (its
+		 * owner raises `levels` after linking it): then the level is
+		 * walked like any other, or a node linked after the head from
+		 * this stale view could land out of order.
+		 */
+		if (l >= top && !ptr_of(atomic_load_explicit(&pred->lv[l].next, memory_order_acquire))) {
 			if (preds)
 				preds[l] = pred;
 			if (succs)
-				succs[l] = ptr_of(atomic_load_explicit(&pred->lv[l].next, memory_order_acquire));
+				succs[l] = NULL;
 			continue;
 		}
 		struct sl_node *cur = ptr_of(load_next(c, pred, l));
@@ -219,11 +226,19 @@ void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 			break;
 		sl_inc(&mm->st.cas_retries);
 	}
+	/*
+	 * The upper levels, each to the successor of the latest search: a
+	 * retry at one level searches again, which may move the successors of
+	 * the levels above too (n must not keep a stale one: it would skip the
+	 * towers linked in between).
+	 */
 	for (int l = 1; l < n->height; l++) {
-		while (!cas_next(c, preds[l], l, succs[l], n)) {
+		for (;;) {
+			atomic_store_explicit(&n->lv[l].next, (uintptr_t)succs[l], memory_order_release);
+			if (cas_next(c, preds[l], l, succs[l], n))
+				break;
 			sl_inc(&mm->st.cas_retries);
 			snip_find(mm, c, key, preds, succs);
-			atomic_store_explicit(&n->lv[l].next, (uintptr_t)succs[l], memory_order_release);
 		}
 	}
 	uint32_t top = atomic_load(&mm->levels);
