@@ -100,15 +100,11 @@ static long linux_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uin
 	}
 	if (flags & VM_MAP_FIXED)
 		linux_unmap(mm, cpu, addr, addr + len, false);
-	uint64_t pgoff = f ? off >> PAGE_SHIFT : (vf & VR_SHARED) ? 0 : addr >> PAGE_SHIFT;
+	uint64_t pgoff = kmm_mmap_pgoff(vf, f, off, addr);
 	linux_place_new(mm, cpu, (struct vr_attr){ addr, addr + len, vf, f, pgoff, 0, 0 }, f);
 	linux_mmap_write_unlock(mm, cpu);
-	if (flags & VM_MAP_POPULATE) { /* mm_populate, after the lock is dropped */
-		uint32_t err = PF_U | (((vf & VM_PROT_WRITE) && !(vf & VR_SHARED)) ? PF_W : 0);
-		for (uint64_t p = addr; p < addr + len; p += PAGE_SIZE)
-			if (linux_fault(as, cpu, p, err) != VM_FAULT_OK)
-				break;
-	}
+	if (flags & VM_MAP_POPULATE)
+		kmm_populate(as, cpu, addr, len, vf, linux_fault);
 	return (long)addr;
 }
 

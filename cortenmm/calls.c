@@ -6,7 +6,7 @@ static struct cm_meta status_for(int prot, int flags, struct vm_file *f, uint64_
 {
 	uint32_t vf = vr_mmap_flags(prot, flags);
 	return (struct cm_meta){ .kind = f ? CM_FILE : CM_ANON, .file = f, .flags = (uint16_t)vf,
-				 .pgoff = f ? off >> PAGE_SHIFT : addr >> PAGE_SHIFT };
+				 .pgoff = kmm_mmap_pgoff(vf, f, off, addr) };
 }
 
 long cm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot, int flags,
@@ -43,12 +43,8 @@ long cm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 	}
 	cm_mark(&k, addr, addr + len, &m);
 	cm_unlock(&k);
-	if (flags & VM_MAP_POPULATE) {
-		uint32_t err = PF_U | (((m.flags & VM_PROT_WRITE) && !(m.flags & VR_SHARED)) ? PF_W : 0);
-		for (uint64_t p = addr; p < addr + len; p += PAGE_SIZE)
-			if (cm_fault(as, cpu, p, err) != VM_FAULT_OK)
-				break;
-	}
+	if (flags & VM_MAP_POPULATE)
+		kmm_populate(as, cpu, addr, len, m.flags, cm_fault);
 	return (long)addr;
 }
 

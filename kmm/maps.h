@@ -78,6 +78,12 @@ struct kmm_ctx {
  */
 long kmm_mremap(struct kmm_ctx *x, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
 
+/* kmm_mmap_pgoff: a new mapping's vm_pgoff: its file offset in pages, 0 for shared anonymous memory, else its address in pages. */
+static inline uint64_t kmm_mmap_pgoff(uint32_t vflags, const struct vm_file *f, uint64_t off, uint64_t addr)
+{
+	return f ? off >> PAGE_SHIFT : (vflags & VR_SHARED) ? 0 : addr >> PAGE_SHIFT;
+}
+
 /* kmm_map_file: a mapping's file (NULL: anonymous). */
 static inline struct vm_file *kmm_map_file(const struct vr_attr *a) { return (struct vm_file *)(uintptr_t)a->file; }
 

@@ -86,16 +86,7 @@ static void s_each(struct kmm_ctx *x, bool (*fn)(void *arg, void *v), void *arg)
 static void s_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *f)
 {
 	struct sl_lockset *s = set_of(x);
-	struct sl_node *n = sl_node_new(s->mm, s->cpu, a->start, a->end, false);
-	n->flags = a->flags;
-	n->file = f;
-	if (f)
-		vm_file_get(f);
-	n->pgoff = a->pgoff;
-	n->av = a->av;
-	n->chain = a->chain;
-	sl_adopt(s, n);
-	sl_link(s->mm, s->cpu, n);
+	sl_link(s->mm, s->cpu, sl_vma_new(s, a, f));
 }
 
 static const struct kmm_maps_ops sops = {
@@ -175,15 +166,11 @@ long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 	}
 	if (flags & VM_MAP_FIXED)
 		sl_unmap(&s, addr, addr + len);
-	uint64_t pgoff = f ? off >> PAGE_SHIFT : (vf & VR_SHARED) ? 0 : addr >> PAGE_SHIFT;
+	uint64_t pgoff = kmm_mmap_pgoff(vf, f, off, addr);
 	sl_place_new(&s, (struct vr_attr){ addr, addr + len, vf, f, pgoff, 0, 0 }, f);
 	sl_unlock(&s);
-	if (flags & VM_MAP_POPULATE) { /* mm_populate, after the locks are dropped */
-		uint32_t err = PF_U | (((vf & VM_PROT_WRITE) && !(vf & VR_SHARED)) ? PF_W : 0);
-		for (uint64_t p = addr; p < addr + len; p += P)
-			if (sl_fault(as, cpu, p, err) != VM_FAULT_OK)
-				break;
-	}
+	if (flags & VM_MAP_POPULATE)
+		kmm_populate(as, cpu, addr, len, vf, sl_fault);
 	return (long)addr;
 }
 
@@ -196,24 +183,26 @@ int sl_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len
 	return 0;
 }
 
-int sl_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot)
+/* under_locks: one of kmm's VMA calls (mprotect, madvise) over [addr, addr + len), under the range locks around it. */
+static int under_locks(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
+		       int (*call)(struct kmm_ctx *x, uint64_t start, uint64_t end, int arg), int arg)
 {
 	struct sl_lockset s;
 	lock_around(&s, sl_of(as), cpu, addr, addr + len, 0);
 	struct sctx c = ctx(&s);
-	int err = kmm_vma_mprotect(&c.x, addr, addr + len, prot);
+	int r = call(&c.x, addr, addr + len, arg);
 	sl_unlock(&s);
-	return err;
+	return r;
+}
+
+int sl_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot)
+{
+	return under_locks(as, cpu, addr, len, kmm_vma_mprotect, prot);
 }
 
 int sl_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice)
 {
-	struct sl_lockset s;
-	lock_around(&s, sl_of(as), cpu, addr, addr + len, 0);
-	struct sctx c = ctx(&s);
-	int r = kmm_vma_madvise(&c.x, addr, addr + len, advice);
-	sl_unlock(&s);
-	return r;
+	return under_locks(as, cpu, addr, len, kmm_vma_madvise, advice);
 }
 
 long sl_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t brk)

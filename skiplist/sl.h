@@ -209,6 +209,8 @@ void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu);
 /* ---- VMAs under range locks (vma.c) ---- */
 
 struct vr_attr sl_attr(const struct sl_node *v);
+/* sl_vma_new: a VMA node with attributes a, born range-locked by this call (not linked yet). */
+struct sl_node *sl_vma_new(struct sl_lockset *s, const struct vr_attr *a, struct vm_file *f);
 /* sl_split: cut v at addr; returns the new VMA holding [addr, end). */
 struct sl_node *sl_split(struct sl_lockset *s, struct sl_node *v, uint64_t addr);
 /* sl_place_new: make the free [a.start, a.end) a mapping, merging with its neighbours as Linux does. */

@@ -14,8 +14,7 @@ static void must_hold(struct sl_lockset *s, struct sl_node *v)
 		      (unsigned long long)sn_end(v));
 }
 
-/* vma_new: a VMA node with attributes a, born range-locked by this call (not linked yet). */
-static struct sl_node *vma_new(struct sl_lockset *s, const struct vr_attr *a, struct vm_file *f)
+struct sl_node *sl_vma_new(struct sl_lockset *s, const struct vr_attr *a, struct vm_file *f)
 {
 	struct sl_node *n = sl_node_new(s->mm, s->cpu, a->start, a->end, false);
 	n->flags = a->flags;
@@ -62,7 +61,7 @@ struct sl_node *sl_split(struct sl_lockset *s, struct sl_node *v, uint64_t addr)
 	struct vr_attr hi = sl_attr(v);
 	hi.pgoff += (addr - hi.start) >> PAGE_SHIFT;
 	hi.start = addr;
-	struct sl_node *n = vma_new(s, &hi, v->file);
+	struct sl_node *n = sl_vma_new(s, &hi, v->file);
 	sl_vma_write(s, n);
 	/* Link first, then shrink v: [addr, end) is never seen as a gap, whose lock this call does not hold. */
 	sl_link(s->mm, s->cpu, n);
@@ -133,7 +132,7 @@ struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_f
 		sl_inc(&s->mm->st.merges);
 		return next;
 	}
-	struct sl_node *v = vma_new(s, &a, f);
+	struct sl_node *v = sl_vma_new(s, &a, f);
 	sl_vma_write(s, v);
 	sl_link(s->mm, s->cpu, v);
 	sim_note(c, "new VMA [%#llx, %#llx): a node of height %u linked into the skiplist (%llu VMAs now)",
