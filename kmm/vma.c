@@ -61,7 +61,9 @@ long kmm_vma_move(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, uin
 	struct kmm_flush fl = { 0 };
 	bool ok = kmm_move(x->pt, x->cpu, addr, new_addr, len, &fl);
 	kmm_flush_finish(x->pt, x->cpu, &fl);
-	x->ops->unmap(x, addr, addr + len);
+	/* The old range goes; with old_len 0 (a second mapping of shared pages) do_vmi_munmap refuses it: nothing splits. */
+	if (len)
+		x->ops->unmap(x, addr, addr + len);
 	return ok ? (long)new_addr : -ENOMEM;
 }
 

@@ -31,6 +31,15 @@ struct pair {
 	uint64_t base;
 	char why[400]; /* first difference found */
 	uint64_t steps;
+	/*
+	 * A known bug of the reference model (reported, conform/ref.c is not
+	 * ours to change): mremap with old_len 0 (a second mapping of shared
+	 * pages) splits the source VMA there, where Linux's do_vmi_munmap
+	 * refuses the empty range and splits nothing, as the designs do. After
+	 * such a call the sequence stops comparing VMA boundaries (results,
+	 * pages and residency are still compared).
+	 */
+	bool ref_dup_split;
 };
 
 static const char *acc_name(enum mmu_acc a) { return a == ACC_R ? "r" : a == ACC_W ? "w" : "x"; }
@@ -91,7 +100,7 @@ static bool compare(struct pair *x, const char *after)
 			ok = false;
 		}
 	}
-	if (ok && D->has_vmas) {
+	if (ok && D->has_vmas && !x->ref_dup_split) {
 		bool same = a->nv == b->nv;
 		for (uint32_t i = 0; same && i < a->nv; i++)
 			same = MAX(a->vma[i].start, lo) == MAX(b->vma[i].start, lo) &&
@@ -212,9 +221,10 @@ static bool do_mremap(struct pair *x, int64_t off, uint64_t ol, uint64_t nl, int
 	char what[128];
 	snprintf(what, sizeof(what), "mremap(%+lld, %#llx, %#llx, %d, %+lld)", (long long)off, (unsigned long long)ol,
 		 (unsigned long long)nl, flags, (long long)to);
-	return check_ret(x, what, vm_mremap(x->as, x->cpu, addr, ol, nl, flags, na),
-			 ref_mremap(x->r, addr, ol, nl, flags, na)) &&
-	       compare(x, what);
+	long got = vm_mremap(x->as, x->cpu, addr, ol, nl, flags, na), want = ref_mremap(x->r, addr, ol, nl, flags, na);
+	if (want >= 0 && vm_page_up(ol) == 0)
+		x->ref_dup_split = true;
+	return check_ret(x, what, got, want) && compare(x, what);
 }
 
 static bool do_touch(struct pair *x, int64_t off, enum mmu_acc acc)
