@@ -184,19 +184,15 @@ void xs_split_address(struct xs *s, uint64_t va) { split_line(s, va); }
 static void show_path(struct xs *s, struct vm_as *as, uint64_t va)
 {
 	split_line(s, va);
-	const struct pm *pm = s->b->sys->pm;
-	const struct pm_ptpage *p = as->hw.root;
-	for (int l = s->b->mmu->o.levels; l >= 1 && p; l--) {
+	struct mmu_hostwalk w;
+	mmu_walk_host(&as->hw, va, &w);
+	for (int l = s->b->mmu->o.levels; l >= w.bottom; l--) {
 		unsigned i = (unsigned)PT_INDEX(va, l);
-		uint64_t e = pte_load(p, i);
 		char d[160], m[160];
-		pte_describe(e, l, d, sizeof(d));
-		bool hm = entry_meta(as, p, l, i, m, sizeof(m));
-		fprintf(s->out, "  %-4s[%3u] in PT page %#llx: %s%s%s\n", pte_level_name(l), i, (unsigned long long)p->pfn, d,
-			hm ? "  | status: " : "", hm ? m : "");
-		if (!pte_is_table(e, l))
-			return;
-		p = pm_pt(pm, PTE_PFN(e));
+		pte_describe(w.e[l], l, d, sizeof(d));
+		bool hm = entry_meta(as, w.p[l], l, i, m, sizeof(m));
+		fprintf(s->out, "  %-4s[%3u] in PT page %#llx: %s%s%s\n", pte_level_name(l), i,
+			(unsigned long long)w.p[l]->pfn, d, hm ? "  | status: " : "", hm ? m : "");
 	}
 }
 

@@ -9,8 +9,11 @@ uint64_t mmu_walk_host(const struct mmu_space *sp, uint64_t va, struct mmu_hostw
 		w->leaf = 0;
 	for (int l = sp->mmu->o.levels; l >= 1 && p; l--) {
 		uint64_t e = pte_load(p, (unsigned)PT_INDEX(va, l));
-		if (w)
+		if (w) {
 			w->e[l] = e;
+			w->p[l] = p;
+			w->bottom = l;
+		}
 		if (pte_is_leaf(e, l)) {
 			if (w)
 				w->leaf = l;

@@ -154,10 +154,15 @@ static inline uint32_t mmu_access(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc
 
 /* ---- host walks (mmu/hostwalk.c): no charges, no A/D updates; for checkers, invariant checks, tests and display ---- */
 
-/* struct mmu_hostwalk: what mmu_walk_host read: e[l], the entry at level l on the path; leaf, the leaf's level (0: none). */
+/*
+ * struct mmu_hostwalk: what mmu_walk_host read: at each level l from the
+ * top down to `bottom`, the entry e[l] in the table p[l]; leaf, the leaf's
+ * level (0: the walk ended at a non-present table entry, or a missing table).
+ */
 struct mmu_hostwalk {
 	uint64_t e[6];
-	int leaf;
+	const struct pm_ptpage *p[6];
+	int bottom, leaf;
 };
 /*
  * mmu_walk_host: walk sp's tables for va. Returns the leaf entry that maps
