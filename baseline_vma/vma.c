@@ -1,5 +1,6 @@
 /* vma.c: the Linux-like designs' VMAs: objects in the maple tree, lookups, split, merge (place_new, modify), unmap, the top-down search, mmap_lock and per-VMA write locks, anon_vma_prepare. */
 #include "baseline_vma/linux.h"
+#include "kmm/maps.h"
 
 #include <string.h>
 
@@ -89,6 +90,15 @@ struct vr_attr linux_attr(const struct lvma *v)
 	return (struct vr_attr){ lv_start(v), lv_end(v), v->flags, v->file, v->pgoff, v->av, v->chain };
 }
 
+/* attr_of: v's attributes in *buf, or NULL without a VMA. */
+static const struct vr_attr *attr_of(const struct lvma *v, struct vr_attr *buf)
+{
+	if (!v)
+		return NULL;
+	*buf = linux_attr(v);
+	return buf;
+}
+
 void linux_tree_insert(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
 {
 	mt_insert(&mm->mt, core(cpu), v);
@@ -148,14 +158,8 @@ struct lvma *linux_place_new(struct lmm *mm, struct mmu_cpu *cpu, struct vr_attr
 	if (next && lv_start(next) != a.end)
 		next = NULL;
 	struct vr_attr pa, na;
-	if (prev)
-		pa = linux_attr(prev);
-	if (next)
-		na = linux_attr(next);
-	bool left = prev && vr_merge_after(&pa, &a);
-	bool right = next && vr_merge_before(&na, &a);
-	if (left && right)
-		right = vr_av_ok(prev->av, next->av, NULL);
+	bool left, right;
+	kmm_merge_sides(attr_of(prev, &pa), &a, attr_of(next, &na), &left, &right);
 	if (left) {
 		linux_vma_write_lock(mm, cpu, prev);
 		if (!prev->av && a.av)
@@ -334,14 +338,8 @@ struct lvma *linux_modify(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, u
 	if (next && lv_start(next) != lv_end(v))
 		next = NULL;
 	struct vr_attr me = linux_attr(v), pa, na;
-	if (prev)
-		pa = linux_attr(prev);
-	if (next)
-		na = linux_attr(next);
-	bool left = prev && vr_merge_after(&pa, &me);
-	bool right = next && vr_merge_before(&na, &me);
-	if (left && right)
-		right = vr_av_ok(prev->av, next->av, NULL);
+	bool left, right;
+	kmm_merge_sides(attr_of(prev, &pa), &me, attr_of(next, &na), &left, &right);
 	if (right) {
 		linux_vma_write_lock(mm, cpu, next);
 		take_av(next, v);
@@ -373,24 +371,12 @@ void linux_anon_prepare(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
 		return;
 	lk_spin_lock(core(cpu), &mm->pt.page_table_lock);
 	if (!v->av) {
-		struct vr_attr me = { lv_start(v), lv_end(v), v->flags, v->file, v->pgoff, 0, 0 };
+		struct vr_attr me = linux_attr(v), na, pa;
 		struct lvma *next = linux_find(mm, cpu, lv_end(v));
 		struct lvma *prev = linux_prev(mm, cpu, lv_start(v));
-		struct lvma *cand[2] = { next, prev };
-		for (int k = 0; k < 2 && !v->av; k++) {
-			struct lvma *o = cand[k];
-			if (!o || !o->av || o->chain != 1)
-				continue;
-			struct vr_attr oa = { lv_start(o), lv_end(o), o->flags, o->file, o->pgoff, o->av, o->chain };
-			if (k == 0 ? vr_av_compatible(&me, &oa) : vr_av_compatible(&oa, &me)) {
-				v->av = o->av;
-				v->chain = 1;
-			}
-		}
-		if (!v->av) {
-			v->av = atomic_fetch_add(&mm->next_av, 1);
-			v->chain = 1;
-		}
+		uint32_t av = kmm_reusable_av(&me, attr_of(next, &na), attr_of(prev, &pa));
+		v->av = av ? av : atomic_fetch_add(&mm->next_av, 1);
+		v->chain = 1;
 		coh_write(core(cpu), &v->line);
 	}
 	lk_spin_unlock(core(cpu), &mm->pt.page_table_lock);

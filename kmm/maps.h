@@ -84,6 +84,36 @@ static inline uint64_t kmm_mmap_pgoff(uint32_t vflags, const struct vm_file *f, 
 	return f ? off >> PAGE_SHIFT : (vflags & VR_SHARED) ? 0 : addr >> PAGE_SHIFT;
 }
 
+/*
+ * kmm_merge_sides: vma_merge's decision for x (a new range, or a VMA whose
+ * flags just changed) between prev, which ends where x starts, and next,
+ * which starts where x ends (either NULL: none there): whether x merges
+ * into prev (*left) and whether next joins (*right); both only if prev's and
+ * next's anon_vmas may be one.
+ */
+static inline void kmm_merge_sides(const struct vr_attr *prev, const struct vr_attr *x, const struct vr_attr *next,
+				   bool *left, bool *right)
+{
+	*left = prev && vr_merge_after(prev, x);
+	*right = next && vr_merge_before(next, x);
+	if (*left && *right)
+		*right = vr_av_ok(prev->av, next->av, NULL);
+}
+
+/*
+ * kmm_reusable_av: find_mergeable_anon_vma for x (which has none yet):
+ * the anon_vma of next, else of prev, where that one's chain is single and
+ * anon_vma_compatible allows sharing it (either may be NULL); 0 if neither.
+ */
+static inline uint32_t kmm_reusable_av(const struct vr_attr *x, const struct vr_attr *next, const struct vr_attr *prev)
+{
+	if (next && next->av && next->chain == 1 && vr_av_compatible(x, next))
+		return next->av;
+	if (prev && prev->av && prev->chain == 1 && vr_av_compatible(prev, x))
+		return prev->av;
+	return 0;
+}
+
 /* kmm_map_file: a mapping's file (NULL: anonymous). */
 static inline struct vm_file *kmm_map_file(const struct vr_attr *a) { return (struct vm_file *)(uintptr_t)a->file; }
 
