@@ -145,6 +145,26 @@ static struct lvma *split(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, u
 	return n;
 }
 
+/* linux_grow: move v's end up to end (the space above is free). mmap_lock write held. */
+void linux_grow(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t end)
+{
+	linux_vma_write_lock(mm, cpu, v);
+	atomic_store(&v->end, end);
+}
+
+/* linux_absorb: v takes the VMA n right after it (its range, and its anon_vma if v has none). mmap_lock write held. */
+void linux_absorb(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, struct lvma *n)
+{
+	linux_vma_write_lock(mm, cpu, n);
+	uint64_t ne = lv_end(n);
+	take_av(v, n);
+	tree_erase(mm, cpu, n);
+	atomic_store(&n->detached, true);
+	vma_free(mm, n);
+	atomic_store(&v->end, ne);
+	mm->st.merges++;
+}
+
 /*
  * place_new: make [a->start, a->end) (free) a mapping with attributes a,
  * merging with the neighbours as vma_merge_new_range does. Returns the VMA.
@@ -165,21 +185,15 @@ struct lvma *linux_place_new(struct lmm *mm, struct mmu_cpu *cpu, struct vr_attr
 		if (!prev->av && a.av)
 			prev->av = a.av, prev->chain = a.chain;
 		if (right) {
-			linux_vma_write_lock(mm, cpu, next);
-			uint64_t end = lv_end(next);
-			take_av(prev, next);
-			tree_erase(mm, cpu, next);
-			atomic_store(&next->detached, true);
-			vma_free(mm, next);
-			atomic_store(&prev->end, end);
+			linux_absorb(mm, cpu, prev, next); /* counts the merge */
 		} else {
 			atomic_store(&prev->end, a.end);
+			mm->st.merges++;
 		}
 		if (cpu)
 			sim_note(cpu->core, "the new range merges into the VMA before it%s: now [%#llx, %#llx)",
 				 right ? " and the one after" : "", (unsigned long long)lv_start(prev),
 				 (unsigned long long)lv_end(prev));
-		mm->st.merges++;
 		return prev;
 	}
 	if (right) {
@@ -199,26 +213,6 @@ struct lvma *linux_place_new(struct lmm *mm, struct mmu_cpu *cpu, struct vr_attr
 		sim_note(cpu->core, "new VMA [%#llx, %#llx) inserted into the maple tree (%llu VMAs now)",
 			 (unsigned long long)a.start, (unsigned long long)a.end, (unsigned long long)atomic_load(&mm->nvmas));
 	return v;
-}
-
-/* linux_grow: move v's end up to end (the space above is free). mmap_lock write held. */
-void linux_grow(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t end)
-{
-	linux_vma_write_lock(mm, cpu, v);
-	atomic_store(&v->end, end);
-}
-
-/* linux_absorb: v takes the VMA n right after it (its range, and its anon_vma if v has none). mmap_lock write held. */
-void linux_absorb(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, struct lvma *n)
-{
-	linux_vma_write_lock(mm, cpu, n);
-	uint64_t ne = lv_end(n);
-	take_av(v, n);
-	tree_erase(mm, cpu, n);
-	atomic_store(&n->detached, true);
-	vma_free(mm, n);
-	atomic_store(&v->end, ne);
-	mm->st.merges++;
 }
 
 /* ---- unmapping ---- */
@@ -352,14 +346,8 @@ struct lvma *linux_modify(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, u
 	}
 	if (left) {
 		linux_vma_write_lock(mm, cpu, prev);
-		take_av(prev, v);
-		uint64_t end = lv_end(v);
-		tree_erase(mm, cpu, v);
-		atomic_store(&v->detached, true);
-		vma_free(mm, v);
-		atomic_store(&prev->end, end);
+		linux_absorb(mm, cpu, prev, v);
 		v = prev;
-		mm->st.merges++;
 	}
 	return v;
 }
