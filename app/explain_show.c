@@ -38,8 +38,6 @@ void xsnap_free(struct xsnap *x)
 	memset(x, 0, sizeof(*x));
 }
 
-static bool is_leaf(uint64_t e, int level) { return level == 1 || ((e & PTE_PS) && level <= 3); }
-
 static bool entry_meta(struct vm_as *as, const struct pm_ptpage *p, int level, unsigned i, char *buf, size_t n)
 {
 	return as->d->describe_entry && as->d->describe_entry(as, p, level, i, buf, n);
@@ -54,7 +52,7 @@ static void pt_rec(struct vm_as *as, const struct pm *pm, const struct pm_ptpage
 		char m[160], d[160];
 		bool hm = entry_meta(as, p, level, i, m, sizeof(m));
 		uint64_t key = (va << 3) | (uint64_t)(7 - level);
-		if ((e & PTE_P) && !is_leaf(e, level)) {
+		if (pte_is_table(e, level)) {
 			pte_describe(e & ~PTE_A, level, d, sizeof(d)); /* the walker's A bits on tables would only add noise */
 			snap_add(x, key, "%*s%-4s[%3u] %#014llx  %s", 2 * depth, "", pte_level_name(level), i,
 				 (unsigned long long)va, d);
@@ -188,19 +186,15 @@ void xs_split_address(struct xs *s, uint64_t va) { split_line(s, va); }
 static void show_path(struct xs *s, struct vm_as *as, uint64_t va)
 {
 	split_line(s, va);
-	const struct pm *pm = s->b->sys->pm;
-	const struct pm_ptpage *p = as->hw.root;
-	for (int l = s->b->mmu->o.levels; l >= 1 && p; l--) {
+	struct mmu_hostwalk w;
+	mmu_walk_host(&as->hw, va, &w);
+	for (int l = s->b->mmu->o.levels; l >= w.bottom; l--) {
 		unsigned i = (unsigned)PT_INDEX(va, l);
-		uint64_t e = pte_load(p, i);
 		char d[160], m[160];
-		pte_describe(e, l, d, sizeof(d));
-		bool hm = entry_meta(as, p, l, i, m, sizeof(m));
-		fprintf(s->out, "  %-4s[%3u] in PT page %#llx: %s%s%s\n", pte_level_name(l), i, (unsigned long long)p->pfn, d,
-			hm ? "  | status: " : "", hm ? m : "");
-		if (!(e & PTE_P) || is_leaf(e, l))
-			return;
-		p = pm_pt(pm, PTE_PFN(e));
+		pte_describe(w.e[l], l, d, sizeof(d));
+		bool hm = entry_meta(as, w.p[l], l, i, m, sizeof(m));
+		fprintf(s->out, "  %-4s[%3u] in PT page %#llx: %s%s%s\n", pte_level_name(l), i,
+			(unsigned long long)w.p[l]->pfn, d, hm ? "  | status: " : "", hm ? m : "");
 	}
 }
 
@@ -215,7 +209,7 @@ static void dot_rec(FILE *f, struct vm_as *as, const struct pm *pm, const struct
 		uint64_t e = pte_load(p, i);
 		char m[160], b[64];
 		bool hm = entry_meta(as, p, level, i, m, sizeof(m));
-		if ((e & PTE_P) && !is_leaf(e, level)) {
+		if (pte_is_table(e, level)) {
 			fprintf(f, "<tr><td port=\"e%u\">[%u] -&gt; %s %#llx</td></tr>", i, i, pte_level_name(level - 1),
 				(unsigned long long)PTE_PFN(e));
 			rows++;
@@ -241,7 +235,7 @@ static void dot_rec(FILE *f, struct vm_as *as, const struct pm *pm, const struct
 	fprintf(f, "</table>>];\n");
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
 		uint64_t e = pte_load(p, i);
-		if (!(e & PTE_P) || is_leaf(e, level))
+		if (!pte_is_table(e, level))
 			continue;
 		const struct pm_ptpage *c = pm_pt(pm, PTE_PFN(e));
 		if (!c)
@@ -408,7 +402,7 @@ static void leaves(const struct pm *pm, const struct pm_ptpage *p, int level, ui
 {
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
 		uint64_t e = pte_load(p, i), va = base + (uint64_t)i * LEVEL_SIZE(level);
-		if ((e & PTE_P) && !is_leaf(e, level)) {
+		if (pte_is_table(e, level)) {
 			const struct pm_ptpage *c = pm_pt(pm, PTE_PFN(e));
 			if (c)
 				leaves(pm, c, level - 1, va, pid, l);

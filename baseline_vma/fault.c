@@ -1,44 +1,8 @@
-/* fault.c: the Linux-like page-fault path: per-VMA lock under RCU (6.4+) or mmap_lock, anonymous, file and copy-on-write faults. */
+/* fault.c: the Linux-like page-fault path: the VMA found under RCU and read-locked (6.4+), or under mmap_lock; stack growth; the fault itself in kmm. */
 #include "baseline_vma/linux.h"
 
 
 static struct sim_core *core_of(struct mmu_cpu *cpu) { return cpu->core; }
-
-struct lvma *linux_find(struct lmm *mm, struct mmu_cpu *cpu, uint64_t addr)
-{
-	return mt_find(&mm->mt, cpu ? core_of(cpu) : NULL, addr);
-}
-
-struct lvma *linux_prev(struct lmm *mm, struct mmu_cpu *cpu, uint64_t addr)
-{
-	return mt_prev(&mm->mt, cpu ? core_of(cpu) : NULL, addr);
-}
-
-/* vma_start_write: wait for the VMA's readers, then mark it write-locked until mmap_write_unlock. */
-void linux_vma_write_lock(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
-{
-	uint64_t seq = atomic_load(&mm->mm_lock_seq);
-	if (atomic_load(&v->lock_seq) == seq)
-		return;
-	if (cpu) {
-		lk_down_write(cpu->core, &v->lock);
-		sim_note_lock(cpu->core, "per-VMA lock of [%#llx, %#llx) for writing (waits out faults in it)",
-			      (unsigned long long)lv_start(v), (unsigned long long)lv_end(v));
-		coh_write(cpu->core, &v->line);
-	}
-	atomic_store(&v->lock_seq, seq);
-	if (cpu)
-		lk_up_write(cpu->core, &v->lock);
-}
-
-/* mmap_write_unlock: bumping mm_lock_seq releases every VMA write lock at once (vma_end_write_all). */
-void linux_mmap_write_unlock(struct lmm *mm, struct mmu_cpu *cpu)
-{
-	coh_write(cpu->core, &mm->seq_line);
-	atomic_fetch_add(&mm->mm_lock_seq, 1);
-	lk_up_write(cpu->core, &mm->mmap_lock);
-	sim_note(cpu->core, "mmap_lock released (and every VMA write lock with it: mm_lock_seq bumped)");
-}
 
 /* vma_start_read: the lock-free path's VMA read lock; false if a writer has it. */
 static bool vma_start_read(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
@@ -79,36 +43,6 @@ static struct lvma *lock_vma_under_rcu(struct lmm *mm, struct mmu_cpu *cpu, uint
 	return v;
 }
 
-/* anon_vma_prepare: reuse a compatible neighbour's anon_vma, else a new one. mmap_lock held. */
-void linux_anon_prepare(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
-{
-	if (v->av)
-		return;
-	lk_spin_lock(core_of(cpu), &mm->pt.page_table_lock);
-	if (!v->av) {
-		struct vr_attr me = { lv_start(v), lv_end(v), v->flags, v->file, v->pgoff, 0, 0 };
-		struct lvma *next = linux_find(mm, cpu, lv_end(v));
-		struct lvma *prev = linux_prev(mm, cpu, lv_start(v));
-		struct lvma *cand[2] = { next, prev };
-		for (int k = 0; k < 2 && !v->av; k++) {
-			struct lvma *o = cand[k];
-			if (!o || !o->av || o->chain != 1)
-				continue;
-			struct vr_attr oa = { lv_start(o), lv_end(o), o->flags, o->file, o->pgoff, o->av, o->chain };
-			if (k == 0 ? vr_av_compatible(&me, &oa) : vr_av_compatible(&oa, &me)) {
-				v->av = o->av;
-				v->chain = 1;
-			}
-		}
-		if (!v->av) {
-			v->av = atomic_fetch_add(&mm->next_av, 1);
-			v->chain = 1;
-		}
-		coh_write(core_of(cpu), &v->line);
-	}
-	lk_spin_unlock(core_of(cpu), &mm->pt.page_table_lock);
-}
-
 struct lfault {
 	struct lmm *mm;
 	struct lvma *v;
@@ -121,8 +55,8 @@ static bool anon_prepare_cb(void *arg, struct mmu_cpu *cpu)
 	return true;
 }
 
-/* linux_handle_fault: resolve a fault in v (locked as err says) through the shared fault code. */
-enum vm_fault linux_handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t va, uint32_t err)
+/* handle_fault: resolve a fault in v (locked as err says) through the shared fault code. */
+static enum vm_fault handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t va, uint32_t err)
 {
 	struct lfault x = { mm, v };
 	struct kmm_vma kv = { lv_start(v), lv_end(v), v->flags, v->file, v->pgoff, v->av != 0, anon_prepare_cb, &x };
@@ -145,11 +79,7 @@ static struct lvma *expand_stack(struct lmm *mm, struct mmu_cpu *cpu, uint64_t v
 	if (prev && lv_end(prev) + VM_STACK_GUARD_GAP > a)
 		return NULL;
 	linux_vma_write_lock(mm, cpu, v);
-	uint64_t old = lv_start(v);
-	mt_erase(&mm->mt, core_of(cpu), old);
-	v->pgoff -= (old - a) >> PAGE_SHIFT;
-	atomic_store(&v->start, a);
-	mt_insert(&mm->mt, core_of(cpu), v);
+	linux_set_start(mm, cpu, v, a, v->pgoff - ((lv_start(v) - a) >> PAGE_SHIFT));
 	return v;
 }
 
@@ -160,7 +90,7 @@ enum vm_fault linux_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, ui
 	if (mm->per_vma_locks) {
 		struct lvma *v = lock_vma_under_rcu(mm, cpu, va);
 		if (v) {
-			enum vm_fault r = linux_handle_fault(mm, cpu, v, va, err | KMM_PF_VMA_LOCKED);
+			enum vm_fault r = handle_fault(mm, cpu, v, va, err | KMM_PF_VMA_LOCKED);
 			lk_up_read(c, &v->lock);
 			if (r != KMM_FAULT_RETRY) {
 				atomic_fetch_add(&mm->vma_lock_faults, 1);
@@ -174,7 +104,7 @@ enum vm_fault linux_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, ui
 	struct lvma *v = linux_find(mm, cpu, va);
 	enum vm_fault r;
 	if (v && lv_start(v) <= va) {
-		r = linux_handle_fault(mm, cpu, v, va, err);
+		r = handle_fault(mm, cpu, v, va, err);
 		lk_up_read(c, &mm->mmap_lock);
 		return r;
 	}
@@ -184,7 +114,7 @@ enum vm_fault linux_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, ui
 	/* Stack growth needs mmap_lock for writing (lock_mm_and_find_vma). */
 	lk_down_write(c, &mm->mmap_lock);
 	v = expand_stack(mm, cpu, va);
-	r = v ? linux_handle_fault(mm, cpu, v, va, err) : VM_FAULT_SEGV;
+	r = v ? handle_fault(mm, cpu, v, va, err) : VM_FAULT_SEGV;
 	linux_mmap_write_unlock(mm, cpu);
 	return r;
 }

@@ -58,13 +58,53 @@ static inline uint64_t lv_start(const struct lvma *v) { return atomic_load_expli
 static inline uint64_t lv_end(const struct lvma *v) { return atomic_load_explicit(&v->end, memory_order_relaxed); }
 static inline uint64_t lv_pages(const struct lvma *v) { return (lv_end(v) - lv_start(v)) >> PAGE_SHIFT; }
 
-/* ---- faults (fault.c) ---- */
-enum vm_fault linux_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint32_t err);
-enum vm_fault linux_handle_fault(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t va, uint32_t err);
-void linux_anon_prepare(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v);
+/* ---- VMAs (vma.c): every change with mmap_lock held for writing (and the VMA write-locked); lookups charge cpu's core (NULL: none) ---- */
+
+/* linux_tree_init: the empty maple tree of mm. */
+void linux_tree_init(struct lmm *mm);
+/* linux_find: the VMA holding addr or the first above it (NULL: none); linux_prev: the last one starting below addr. */
 struct lvma *linux_find(struct lmm *mm, struct mmu_cpu *cpu, uint64_t addr);
 struct lvma *linux_prev(struct lmm *mm, struct mmu_cpu *cpu, uint64_t addr);
-void linux_vma_write_lock(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v);
+struct vr_attr linux_attr(const struct lvma *v);
+/* linux_vma_new: a VMA with attributes a (not in the tree; born write-locked); linux_tree_insert adds it. */
+struct lvma *linux_vma_new(struct lmm *mm, struct mmu_cpu *cpu, const struct vr_attr *a, struct vm_file *f);
+void linux_tree_insert(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v);
+/* linux_set_start: move v's start (its key in the tree) and pgoff. */
+void linux_set_start(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t start, uint64_t pgoff);
+/* linux_place_new: make the free [a.start, a.end) a mapping, merging as vma_merge_new_range; the VMA holding it. */
+struct lvma *linux_place_new(struct lmm *mm, struct mmu_cpu *cpu, struct vr_attr a, struct vm_file *f);
+/* linux_modify: give [a, b) inside v the flags nf, splitting and merging as vma_modify_flags; the VMA holding [a, b). */
+struct lvma *linux_modify(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t a, uint64_t b, uint32_t nf);
+/* linux_grow: move v's end up over free space; linux_absorb: v takes the VMA n right after it. */
+void linux_grow(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t end);
+void linux_absorb(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, struct lvma *n);
+/*
+ * linux_unmap: unmap [start, end). With `downgrade` (munmap), the page-table
+ * teardown runs with mmap_lock downgraded to reading, and the caller then
+ * holds it for reading. Returns whether it downgraded.
+ */
+bool linux_unmap(struct lmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool downgrade);
+/* linux_topdown: vm_unmapped_area, top-down below the mmap base (0: nothing fits); linux_range_free: the x86 hint rule. */
+uint64_t linux_topdown(struct lmm *mm, struct mmu_cpu *cpu, uint64_t len);
+bool linux_range_free(struct lmm *mm, struct mmu_cpu *cpu, uint64_t a, uint64_t len);
+/* mmap_lock for writing, and its release (which releases every VMA write lock: mm_lock_seq moves). */
+void linux_mmap_write_lock(struct lmm *mm, struct mmu_cpu *cpu);
 void linux_mmap_write_unlock(struct lmm *mm, struct mmu_cpu *cpu);
+/* linux_vma_write_lock: vma_start_write: wait for the VMA's readers, then hold it until mmap_write_unlock. */
+void linux_vma_write_lock(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v);
+/* linux_anon_prepare: give v an anon_vma, a compatible neighbour's or a new one. mmap_lock held. */
+void linux_anon_prepare(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v);
+/* struct lvma_list, linux_collect: gather VMAs from mt_for_each (free .v with xfree). */
+struct lvma_list {
+	struct lvma **v;
+	uint32_t n, cap;
+};
+void linux_collect(void *arg, void *v);
+
+/* ---- faults (fault.c) ---- */
+enum vm_fault linux_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint32_t err);
+
+/* ---- invariants (check.c) ---- */
+int linux_check(struct vm_as *as, uint64_t start, uint64_t end, char *why, size_t n);
 
 #endif

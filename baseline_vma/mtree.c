@@ -1,4 +1,4 @@
-/* mtree.c: COW B+tree operations: lock-free lookups, path-copying inserts and erases, RCU-deferred frees. */
+/* mtree.c: COW B+tree operations: lock-free lookups, path-copying inserts and erases, RCU-deferred frees, and its own check. */
 #include "baseline_vma/mtree.h"
 
 #include <string.h>
@@ -40,7 +40,11 @@ static void visit(struct sim_core *c, struct mt_node *n)
 	}
 }
 
-void mt_init(struct mtree *t) { memset(t, 0, sizeof(*t)); }
+void mt_init(struct mtree *t, const struct mt_ops *ops)
+{
+	memset(t, 0, sizeof(*t));
+	t->ops = ops;
+}
 
 static void destroy_rec(struct mt_node *n)
 {
@@ -104,19 +108,19 @@ static void descend(struct mtree *t, struct sim_core *c, uint64_t addr, struct p
 }
 
 /* First entry of the leftmost leaf under n. */
-static struct lvma *leftmost(struct sim_core *c, struct mt_node *n)
+static void *leftmost(struct sim_core *c, struct mt_node *n)
 {
 	while (n) {
 		visit(c, n);
 		if (n->leaf)
-			return n->n ? n->vma[0] : NULL;
+			return n->n ? n->val[0] : NULL;
 		n = rcu_dereference(n->child[0]);
 	}
 	return NULL;
 }
 
-/* The first VMA after the leaf at the end of path p (NULL if none). */
-static struct lvma *after_leaf(struct sim_core *c, struct path *p)
+/* The first entry after the leaf at the end of path p (NULL if none). */
+static void *after_leaf(struct sim_core *c, struct path *p)
 {
 	for (int d = p->depth - 2; d >= 0; d--) {
 		struct mt_node *in = p->node[d];
@@ -126,7 +130,7 @@ static struct lvma *after_leaf(struct sim_core *c, struct path *p)
 	return NULL;
 }
 
-struct lvma *mt_find(struct mtree *t, struct sim_core *c, uint64_t addr)
+void *mt_find(struct mtree *t, struct sim_core *c, uint64_t addr)
 {
 	struct path p;
 	descend(t, c, addr, &p);
@@ -134,12 +138,12 @@ struct lvma *mt_find(struct mtree *t, struct sim_core *c, uint64_t addr)
 		return NULL;
 	struct mt_node *leaf = p.node[p.depth - 1];
 	for (int i = 0; i < leaf->n; i++)
-		if (lvma_end(leaf->vma[i]) > addr)
-			return leaf->vma[i];
+		if (t->ops->end(leaf->val[i]) > addr)
+			return leaf->val[i];
 	return after_leaf(c, &p);
 }
 
-struct lvma *mt_prev(struct mtree *t, struct sim_core *c, uint64_t addr)
+void *mt_prev(struct mtree *t, struct sim_core *c, uint64_t addr)
 {
 	struct path p;
 	descend(t, c, addr ? addr - 1 : 0, &p);
@@ -148,7 +152,7 @@ struct lvma *mt_prev(struct mtree *t, struct sim_core *c, uint64_t addr)
 	struct mt_node *leaf = p.node[p.depth - 1];
 	for (int i = leaf->n - 1; i >= 0; i--)
 		if (leaf->key[i] < addr)
-			return leaf->vma[i];
+			return leaf->val[i];
 	/* Everything here starts at or above addr: the previous leaf's last entry. */
 	for (int d = p.depth - 2; d >= 0; d--) {
 		struct mt_node *in = p.node[d];
@@ -160,7 +164,7 @@ struct lvma *mt_prev(struct mtree *t, struct sim_core *c, uint64_t addr)
 			}
 			if (n) {
 				visit(c, n);
-				return n->n ? n->vma[n->n - 1] : NULL;
+				return n->n ? n->val[n->n - 1] : NULL;
 			}
 		}
 	}
@@ -235,16 +239,16 @@ static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, 
 	rcu_assign_pointer(t->root, root);
 }
 
-void mt_insert(struct mtree *t, struct sim_core *c, struct lvma *v)
+void mt_insert(struct mtree *t, struct sim_core *c, void *v)
 {
-	uint64_t key = lvma_start(v);
+	uint64_t key = t->ops->start(v);
 	struct path p;
 	descend(t, c, key, &p);
 	if (!p.depth) {
 		struct mt_node *n = node_new(t, c, true);
 		n->n = 1;
 		n->key[0] = key;
-		n->vma[0] = v;
+		n->val[0] = v;
 		t->height = 1;
 		if (c)
 			coh_write(c, &t->root_line);
@@ -256,31 +260,31 @@ void mt_insert(struct mtree *t, struct sim_core *c, struct lvma *v)
 	while (pos < leaf->n && leaf->key[pos] < key)
 		pos++;
 	if (pos < leaf->n && leaf->key[pos] == key)
-		panic("mt_insert: a VMA already starts at %#llx", (unsigned long long)key);
+		panic("mt_insert: an entry already starts at %#llx", (unsigned long long)key);
 	/* Build the new leaf with one more entry (room for MT_LEAF_MAX + 1 during a split). */
 	uint64_t keys[MT_LEAF_MAX + 1];
-	struct lvma *vs[MT_LEAF_MAX + 1];
+	void *vs[MT_LEAF_MAX + 1];
 	memcpy(keys, leaf->key, sizeof(keys[0]) * (size_t)pos);
-	memcpy(vs, leaf->vma, sizeof(vs[0]) * (size_t)pos);
+	memcpy(vs, leaf->val, sizeof(vs[0]) * (size_t)pos);
 	keys[pos] = key;
 	vs[pos] = v;
 	memcpy(&keys[pos + 1], &leaf->key[pos], sizeof(keys[0]) * (size_t)(leaf->n - pos));
-	memcpy(&vs[pos + 1], &leaf->vma[pos], sizeof(vs[0]) * (size_t)(leaf->n - pos));
+	memcpy(&vs[pos + 1], &leaf->val[pos], sizeof(vs[0]) * (size_t)(leaf->n - pos));
 	int total = leaf->n + 1;
 	struct mt_node *a = node_new(t, c, true), *b = NULL;
 	if (total <= MT_LEAF_MAX) {
 		a->n = (uint8_t)total;
 		memcpy(a->key, keys, sizeof(keys[0]) * (size_t)total);
-		memcpy(a->vma, vs, sizeof(vs[0]) * (size_t)total);
+		memcpy(a->val, vs, sizeof(vs[0]) * (size_t)total);
 	} else {
 		int keep = total / 2;
 		b = node_new(t, c, true);
 		a->n = (uint8_t)keep;
 		memcpy(a->key, keys, sizeof(keys[0]) * (size_t)keep);
-		memcpy(a->vma, vs, sizeof(vs[0]) * (size_t)keep);
+		memcpy(a->val, vs, sizeof(vs[0]) * (size_t)keep);
 		b->n = (uint8_t)(total - keep);
 		memcpy(b->key, &keys[keep], sizeof(keys[0]) * b->n);
-		memcpy(b->vma, &vs[keep], sizeof(vs[0]) * b->n);
+		memcpy(b->val, &vs[keep], sizeof(vs[0]) * b->n);
 	}
 	rebuild(t, c, &p, p.depth - 1, a, b);
 }
@@ -296,27 +300,28 @@ void mt_erase(struct mtree *t, struct sim_core *c, uint64_t start)
 	while (pos < leaf->n && leaf->key[pos] != start)
 		pos++;
 	if (pos == leaf->n)
-		panic("mt_erase: no VMA starts at %#llx", (unsigned long long)start);
+		panic("mt_erase: no entry starts at %#llx", (unsigned long long)start);
 	struct mt_node *a = NULL;
 	if (leaf->n > 1) {
 		a = node_new(t, c, true);
 		a->n = (uint8_t)(leaf->n - 1);
 		memcpy(a->key, leaf->key, sizeof(a->key[0]) * (size_t)pos);
-		memcpy(a->vma, leaf->vma, sizeof(a->vma[0]) * (size_t)pos);
+		memcpy(a->val, leaf->val, sizeof(a->val[0]) * (size_t)pos);
 		memcpy(&a->key[pos], &leaf->key[pos + 1], sizeof(a->key[0]) * (size_t)(leaf->n - pos - 1));
-		memcpy(&a->vma[pos], &leaf->vma[pos + 1], sizeof(a->vma[0]) * (size_t)(leaf->n - pos - 1));
+		memcpy(&a->val[pos], &leaf->val[pos + 1], sizeof(a->val[0]) * (size_t)(leaf->n - pos - 1));
 	}
 	rebuild(t, c, &p, p.depth - 1, a, NULL);
 	if (!t->root)
 		t->height = 0;
 }
 
-static void each_rec(struct mt_node *n, uint64_t start, uint64_t end, void (*fn)(void *, struct lvma *), void *arg)
+static void each_rec(const struct mtree *t, struct mt_node *n, uint64_t start, uint64_t end,
+		     void (*fn)(void *, void *), void *arg)
 {
 	if (n->leaf) {
 		for (int i = 0; i < n->n; i++)
-			if (lvma_end(n->vma[i]) > start && n->key[i] < end)
-				fn(arg, n->vma[i]);
+			if (t->ops->end(n->val[i]) > start && n->key[i] < end)
+				fn(arg, n->val[i]);
 		return;
 	}
 	for (int i = 0; i < n->n; i++) {
@@ -324,12 +329,92 @@ static void each_rec(struct mt_node *n, uint64_t start, uint64_t end, void (*fn)
 			continue;
 		if (n->key[i] >= end && i > 0)
 			break;
-		each_rec(n->child[i], start, end, fn, arg);
+		each_rec(t, n->child[i], start, end, fn, arg);
 	}
 }
 
-void mt_for_each(struct mtree *t, uint64_t start, uint64_t end, void (*fn)(void *, struct lvma *), void *arg)
+void mt_for_each(struct mtree *t, uint64_t start, uint64_t end, void (*fn)(void *arg, void *entry), void *arg)
 {
 	if (t->root)
-		each_rec(t->root, start, end, fn, arg);
+		each_rec(t, t->root, start, end, fn, arg);
+}
+
+/* ---- the tree's own invariants ---- */
+
+struct mt_ck {
+	const struct mtree *t;
+	uint64_t start, end;
+	char *why;
+	size_t n;
+	uint64_t nodes, last_end;
+	const void *last;
+};
+
+/* check_rec: node n at depth d (root: the root), and the part of its subtree that meets [k->start, k->end). */
+static bool check_rec(struct mt_ck *k, const struct mt_node *n, uint32_t d, bool root)
+{
+	const struct mt_ops *o = k->t->ops;
+	k->nodes++;
+	int max = n->leaf ? MT_LEAF_MAX : MT_INNER_MAX;
+	if (n->n < 1 || n->n > max || (!n->leaf && root && n->n < 2)) {
+		snprintf(k->why, k->n, "mtree: a%s %s node at depth %u holds %d entries", root ? " root" : "n",
+			 n->leaf ? "leaf" : "inner", d, n->n);
+		return false;
+	}
+	if (n->leaf) {
+		if (d != k->t->height) {
+			snprintf(k->why, k->n, "mtree: a leaf at depth %u in a tree of height %u", d, k->t->height);
+			return false;
+		}
+		for (int i = 0; i < n->n; i++) {
+			const void *e = n->val[i];
+			uint64_t s = o->start(e), end = o->end(e);
+			if (s != n->key[i] || s >= end || (k->last && s < k->last_end)) {
+				snprintf(k->why, k->n, "mtree: entry [%#llx, %#llx) under key %#llx %s", (unsigned long long)s,
+					 (unsigned long long)end, (unsigned long long)n->key[i],
+					 s != n->key[i] ? "is not at its key" : s >= end ? "is empty"
+											 : "overlaps or precedes the entry before it");
+				return false;
+			}
+			k->last = e;
+			k->last_end = end;
+		}
+		return true;
+	}
+	for (int i = 0; i < n->n; i++) {
+		const struct mt_node *c = n->child[i];
+		if (!c || !c->n || c->key[0] != n->key[i] || (i && n->key[i] <= n->key[i - 1])) {
+			snprintf(k->why, k->n, "mtree: inner key %d at depth %u (%#llx) is not its child's lowest key", i, d,
+				 (unsigned long long)n->key[i]);
+			return false;
+		}
+		/* Only the children that may hold entries meeting the range (entries are apart: see each_rec). */
+		if (i + 1 < n->n && n->key[i + 1] <= k->start)
+			continue;
+		if (n->key[i] >= k->end && i > 0)
+			break;
+		if (!check_rec(k, c, d + 1, false))
+			return false;
+	}
+	return true;
+}
+
+int mt_check(const struct mtree *t, uint64_t start, uint64_t end, bool full, char *why, size_t n)
+{
+	struct mt_ck k = { .t = t, .start = start, .end = end, .why = why, .n = n };
+	if (!t->root) {
+		if (t->height || t->nodes) {
+			snprintf(why, n, "mtree: empty, but of height %u with %llu nodes", t->height, (unsigned long long)t->nodes);
+			return -1;
+		}
+		return 0;
+	}
+	if (!check_rec(&k, t->root, 1, true))
+		return -1;
+	if (full && k.nodes != t->nodes) {
+		snprintf(why, n, "mtree: %llu nodes reachable, %llu counted", (unsigned long long)k.nodes,
+			 (unsigned long long)t->nodes);
+		return -1;
+	}
+	return 0;
 }

@@ -1,4 +1,4 @@
-/* mtree.h: a copy-on-write B+tree of VMAs shaped like Linux's maple tree (leaves of 16, inner nodes of 10), readable under RCU. */
+/* mtree.h: a copy-on-write B+tree of ranges shaped like Linux's maple tree (leaves of 16, inner nodes of 10), readable under RCU; it knows its entries only through their start key and an end callback. */
 #ifndef MMSIM_MTREE_H
 #define MMSIM_MTREE_H
 
@@ -7,8 +7,6 @@
 
 #define MT_LEAF_MAX 16
 #define MT_INNER_MAX 10
-
-struct lvma;
 
 /*
  * struct mt_node: immutable once published. A writer copies the nodes on
@@ -20,44 +18,63 @@ struct lvma;
 struct mt_node {
 	struct coh_line line;
 	uint8_t leaf, n;
-	uint64_t key[MT_LEAF_MAX]; /* leaf: start of each VMA; inner: lowest start under each child */
+	uint64_t key[MT_LEAF_MAX]; /* leaf: start of each entry; inner: lowest start under each child */
 	union {
-		struct lvma *vma[MT_LEAF_MAX];
+		void *val[MT_LEAF_MAX]; /* leaf: the entries */
 		struct mt_node *child[MT_INNER_MAX + 1];
 	};
 	struct sim_rcu_head rcu;
 };
 
-/* Writers are serialized by the caller (mmap_lock held for writing). */
+/*
+ * struct mt_ops: what the tree knows of its entries, which are opaque
+ * ranges [start, end) that do not overlap: where one starts (its key) and
+ * where it ends (which its owner may move without telling the tree, as
+ * long as the ranges stay apart; a start moves only by erase and insert).
+ */
+struct mt_ops {
+	uint64_t (*start)(const void *entry);
+	uint64_t (*end)(const void *entry);
+};
+
+/* struct mtree: writers are serialized by the caller (mmap_lock held for writing). */
 struct mtree {
+	const struct mt_ops *ops;
 	struct mt_node *root; /* RCU-published */
 	struct coh_line root_line;
 	uint64_t nodes;	      /* nodes in the current tree (for metadata bytes) */
 	uint32_t height;
 };
 
-/* The VMA interface the tree needs: its start and end (read atomically). */
-uint64_t lvma_start(const struct lvma *v);
-uint64_t lvma_end(const struct lvma *v);
-
-void mt_init(struct mtree *t);
-/* mt_destroy: free every node now (no readers may remain). VMAs are not freed. */
+/* mt_init: an empty tree of entries seen through ops. */
+void mt_init(struct mtree *t, const struct mt_ops *ops);
+/* mt_destroy: free every node now (no readers may remain). Entries are not freed. */
 void mt_destroy(struct mtree *t);
 
 /*
- * mt_find: the VMA containing addr, or the first one above it; NULL if
+ * mt_find: the entry containing addr, or the first one above it; NULL if
  * none. Caller holds mmap_lock, or is inside rcu_read_lock. Charges a line
  * read and kern.node_visit per node visited (c may be NULL: no charge).
  */
-struct lvma *mt_find(struct mtree *t, struct sim_core *c, uint64_t addr);
-/* mt_prev: the last VMA starting below addr (NULL if none). Same rules. */
-struct lvma *mt_prev(struct mtree *t, struct sim_core *c, uint64_t addr);
+void *mt_find(struct mtree *t, struct sim_core *c, uint64_t addr);
+/* mt_prev: the last entry starting below addr (NULL if none). Same rules. */
+void *mt_prev(struct mtree *t, struct sim_core *c, uint64_t addr);
 
-/* mt_insert / mt_erase: add v (keyed by its start) or remove the VMA whose start is `start`. mmap_lock write held. */
-void mt_insert(struct mtree *t, struct sim_core *c, struct lvma *v);
+/* mt_insert / mt_erase: add v (keyed by its start) or remove the entry whose start is `start`. Writers serialized. */
+void mt_insert(struct mtree *t, struct sim_core *c, void *v);
 void mt_erase(struct mtree *t, struct sim_core *c, uint64_t start);
 
-/* mt_for_each: call fn on every VMA with end > start and start < end, in order (writer or host). */
-void mt_for_each(struct mtree *t, uint64_t start, uint64_t end, void (*fn)(void *, struct lvma *), void *arg);
+/* mt_for_each: call fn on every entry with end > start and start < end, in order (writer or host). */
+void mt_for_each(struct mtree *t, uint64_t start, uint64_t end, void (*fn)(void *arg, void *entry), void *arg);
+/*
+ * mt_check: is the tree sound where it holds [start, end) (host, no
+ * writer)? In every node on a path to that range: no node empty or over
+ * full, each inner key the lowest key under its child, every leaf at the
+ * tree's height; in the leaves met: keys strictly increasing, each the
+ * start of its entry, entries non-empty and apart. With `full` (start 0,
+ * end the top), also that `nodes` counts the nodes. Costs the paths to the
+ * range and its leaves. 0, or -1 with the first fault in why.
+ */
+int mt_check(const struct mtree *t, uint64_t start, uint64_t end, bool full, char *why, size_t n);
 
 #endif

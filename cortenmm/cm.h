@@ -7,6 +7,7 @@
 #include "sim/watch.h"
 #include "vm/vm.h"
 #include "kmm/rules.h"
+#include "kmm/leaf.h"
 
 /* Indexes of the design options (cm_opts in cm.c): as->sys->o.dopt[CM_OPT_*]. */
 enum { CM_OPT_LAZY_FLUSH, CM_OPT_NO_SLICES };
@@ -28,9 +29,13 @@ enum cm_kind {
 /*
  * struct cm_meta: one entry's status. `pgoff` is the page offset of the
  * first page the entry covers (a file offset, or Linux's anonymous vm_pgoff,
- * kept so that mremap and merging behave as Linux's). `av` is set on
- * pages that had a private frame (Linux's anon_vma, per page here).
+ * kept so that mremap and merging behave as Linux's). `av` says whether
+ * the page's mapping, as Linux's VMA, has an anon_vma (CM_AV_*): set on
+ * every page of a mapping once one of its pages had a private frame.
  */
+#define CM_AV_NONE 0
+#define CM_AV_OWN 1    /* an anon_vma of its own (a chain of one: Linux merges it with a mapping that has none) */
+#define CM_AV_FORKED 2 /* inherited through fork (a longer chain: Linux merges it with no mapping that has none) */
 struct cm_meta {
 	uint64_t pgoff;
 	struct vm_file *file;
@@ -42,8 +47,11 @@ struct cm_meta {
 
 /*
  * struct cm_pt: the descriptor of one PT page.
- * Invariants: `meta` is NULL or PT_ENTRIES entries; an entry that points to
- * a child table has an INVALID status (the statuses live in the child);
+ * Invariants: `meta` is NULL or PT_ENTRIES entries; `nchild` and `nmeta`
+ * count the entries that point to a child table and that have a status;
+ * an entry that points to a child table has an INVALID status (the
+ * statuses live in the child), and the child's descriptor names this page
+ * as its parent, one level down, at the entry's address;
  * `stray` is set, under the page's lock, once it is unlinked from its
  * parent, and the page is freed only after a grace period (adv) or a flush.
  */
@@ -55,7 +63,8 @@ struct cm_pt {
 	struct lk_rwsem rw;   /* CortenMM_rw: the page's reader-writer lock */
 	struct lk_mcs mcs;    /* CortenMM_adv: the page's MCS lock */
 	_Atomic bool stray;
-	uint32_t nmeta;	      /* entries whose status is not INVALID */
+	uint16_t nchild;      /* entries that point to a child table (at most PT_ENTRIES) */
+	uint16_t nmeta;	      /* entries whose status is not INVALID */
 	struct cm_meta *meta; /* allocated with the first status, freed with the page */
 	struct sim_rcu_head rcu;
 	struct cm_as *mm;
@@ -165,26 +174,86 @@ void cm_walk(struct cm_cursor *k, uint64_t a, uint64_t b, cm_walk_fn fn, void *a
 typedef void (*cm_set_fn)(void *arg, struct cm_meta *m);
 void cm_set(struct cm_cursor *k, uint64_t a, uint64_t b, cm_set_fn f, void *arg);
 
-/* LATR (latr.c): defer a remote flush to the targets' next ticks; false if there is nobody to tell. */
+/* cm_host_walk: cm_walk from the root on the host (no locks, no charges): layout and checks. */
+void cm_host_walk(struct cm_as *mm, uint64_t a, uint64_t b, cm_walk_fn fn, void *arg);
+
+/* ---- PT-page descriptors (pt.c) ---- */
+
+/* cm_pt_new: a new, empty PT page at `level` under parent, with its descriptor (charged to cpu if given). */
+struct cm_pt *cm_pt_new(struct cm_as *mm, struct mmu_cpu *cpu, int level, struct cm_pt *parent);
+/* cm_meta_set: entry i's status := m (NULL or INVALID: none), keeping nmeta; cm_meta_get: entry i's status. */
+void cm_meta_set(struct cm_pt *d, unsigned i, const struct cm_meta *m);
+struct cm_meta cm_meta_get(const struct cm_pt *d, unsigned i);
+/* cm_pt_free: free an unlinked PT page and its descriptor now; cm_pt_free_later: after a grace period (lock-free walkers). */
+void cm_pt_free(struct cm_pt *d);
+void cm_pt_free_later(struct cm_pt *d);
+/* cm_destroy_tables: teardown (host): drop every frame reference and free every table below the root. */
+void cm_destroy_tables(struct cm_as *mm);
+/* cm_child: the descriptor of the table a table entry e points to. */
+static inline struct cm_pt *cm_child(const struct cm_as *mm, uint64_t e) { return cm_pt_of(pm_pt(mm->as->sys->pm, PTE_PFN(e))); }
+
+/* ---- LATR (latr.c): lazy remote flushes ---- */
+
+/* cm_latr_defer: defer a remote flush to the targets' next ticks, taking the cursor's frames and tables; false if there is nobody to tell. */
 void cm_latr_init(struct vm_sys *sys);
 bool cm_latr_defer(struct cm_cursor *k, const struct mmu_flush *fl, const uint64_t *targets, uint64_t lo, uint64_t hi);
 void cm_latr_tick(struct vm_sys *sys, struct mmu_cpu *cpu);
 void cm_latr_drain(struct vm_sys *sys, struct vm_as *as);
 uint64_t cm_latr_deferred(struct vm_sys *sys);
-/* Free an unlinked table after a grace period. */
-void cm_table_free_deferred(struct cm_pt *d);
 
-/* Host-side walks (no locks, no charges): layout and teardown. */
-void cm_host_walk(struct cm_as *mm, uint64_t a, uint64_t b, cm_walk_fn fn, void *arg);
-void cm_destroy_tables(struct cm_as *mm);
-
-/* PT-page descriptors. */
-struct cm_pt *cm_pt_new(struct cm_as *mm, struct mmu_cpu *cpu, int level, struct cm_pt *parent);
-
-/* cm_meta_describe: a status in words ("anon rw- private, pgoff 0x10, anon_vma 3"). */
+/* cm_meta_describe (describe.c): a status in words ("anon rw- private, pgoff 0x10, anon_vma 3"). */
 void cm_meta_describe(const struct cm_meta *m, char *buf, size_t n);
 
-/* Leaf PTE bits for a status (as Linux's vm_page_prot). */
-uint64_t cm_prot_bits(uint32_t vflags, bool writable_now);
+/* ---- runs of statuses and the mappings they make (runs.c) ---- */
+
+/* A run: [lo, hi) of one status (pgoff is that of lo); pte: the entry there. */
+struct cm_run {
+	uint64_t lo, hi, pte;
+	struct cm_meta m;
+};
+
+struct cm_runs {
+	struct cm_run *r;
+	uint32_t n, cap;
+	uint32_t max; /* stop after this many (0: all) */
+};
+
+/* cm_runs_of: the runs of [a, b) inside k's range (free .r). cm_take_run: the cm_walk_fn that gathers them. */
+struct cm_runs cm_runs_of(struct cm_cursor *k, uint64_t a, uint64_t b);
+bool cm_take_run(void *arg, uint64_t lo, uint64_t hi, const struct cm_meta *m, uint64_t pte, int level);
+/* cm_continues: do two consecutive runs belong to one mapping as Linux would see it (one VMA)? */
+bool cm_continues(const struct cm_run *p, const struct cm_run *q);
+/* cm_attr: the mapping a status makes, as Linux's rules see it, from lo to hi. */
+struct vr_attr cm_attr(const struct cm_meta *m, uint64_t lo, uint64_t hi);
+/* cm_all_free: nothing mapped in [a, b). */
+bool cm_all_free(struct cm_cursor *k, uint64_t a, uint64_t b);
+/* cm_guard_ok: no grows-down mapping starts in the stack guard gap above [a, a + len) (the x86 hint rule). */
+bool cm_guard_ok(struct cm_cursor *k, uint64_t a, uint64_t len);
+/* cm_extent_end: where the mapping holding addr ends (scanning [addr, limit)). cm_extent_around: the mapping holding va, within k's range. */
+uint64_t cm_extent_end(struct cm_cursor *k, uint64_t addr, uint64_t limit);
+void cm_extent_around(struct cm_cursor *k, uint64_t va, uint64_t *s, uint64_t *e);
+/* cm_any_av: does a page of [a, b) have an anon_vma or an anonymous frame? */
+bool cm_any_av(struct cm_cursor *k, uint64_t a, uint64_t b);
+/* cm_lock_around: lock a cursor over whole mappings around [a, b): *elo, *ehi where the ones holding a and b - 1 start and end. */
+void cm_lock_around(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t a, uint64_t b, uint64_t *elo,
+		    uint64_t *ehi);
+/* cm_file_hold: mm keeps one reference to each file its statuses name (dropped at teardown). */
+void cm_file_hold(struct cm_as *mm, struct vm_file *f);
+
+/* ---- placement (place.c) ---- */
+
+/* cm_place: lock a free range for len bytes: the hint if Linux would honour it, else a fresh candidate. Its address with k held, or 0. */
+uint64_t cm_place(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t addr, uint64_t len);
+
+/* ---- the operations (calls.c, remap.c, fault.c, fork.c), the check (check.c), lifetime and tables (design.c) ---- */
+VM_OP(mmap) cm_mmap;
+VM_OP(munmap) cm_munmap;
+VM_OP(mprotect) cm_mprotect;
+VM_OP(madvise) cm_madvise;
+VM_OP(brk) cm_brk;
+VM_OP(mremap) cm_mremap;
+VM_OP(fault) cm_fault;
+VM_OP(fork) cm_fork;
+VM_OP(check) cm_check;
 
 #endif

@@ -1,71 +1,11 @@
-/* cursor.c: CortenMM's transactional cursors: locking by the rw and adv protocols, status marking and push-down, batched flushes. */
+/* cursor.c: CortenMM's transactional cursors: locking by the rw and adv protocols, visits of a range, status marking and push-down, batched flushes. */
 #include "cortenmm/cm.h"
+#include "kmm/tlb.h"
 
 #include <string.h>
 
 static struct pm *pm_of(struct cm_as *mm) { return mm->as->sys->pm; }
 static uint64_t span(int level) { return LEVEL_SIZE(level); }
-
-/* ---- descriptors ---- */
-
-struct cm_pt *cm_pt_new(struct cm_as *mm, struct mmu_cpu *cpu, int level, struct cm_pt *parent)
-{
-	struct pm_ptpage *p = pm_pt_alloc(pm_of(mm), cpu ? cpu->core : NULL, level);
-	if (!p)
-		panic("cortenmm: out of simulated memory for page tables");
-	struct cm_pt *d = xaligned_zalloc(CACHELINE, sizeof(*d));
-	d->p = p;
-	d->level = level;
-	d->parent = parent;
-	d->mm = mm;
-	lk_rwsem_init(&d->rw);
-	lk_mcs_init(&d->mcs);
-	if (cpu) { /* the new descriptor's lock words start in the allocating core's cache */
-		d->rw.count.owner = d->rw.count.last = (uint16_t)(cpu->core->id + 1);
-		d->mcs.tail.owner = d->mcs.tail.last = (uint16_t)(cpu->core->id + 1);
-	}
-	p->desc = d;
-	atomic_fetch_add(&mm->desc_bytes, sizeof(*d));
-	atomic_fetch_add(&mm->st.pt_alloc, 1);
-	return d;
-}
-
-static void meta_alloc(struct cm_pt *d)
-{
-	if (!d->meta) {
-		d->meta = xzalloc(sizeof(struct cm_meta) * PT_ENTRIES);
-		atomic_fetch_add(&d->mm->meta_bytes, sizeof(struct cm_meta) * PT_ENTRIES);
-	}
-}
-
-static void pt_free_now(struct cm_pt *d)
-{
-	struct cm_as *mm = d->mm;
-	if (d->meta)
-		atomic_fetch_sub(&mm->meta_bytes, sizeof(struct cm_meta) * PT_ENTRIES);
-	atomic_fetch_sub(&mm->desc_bytes, sizeof(*d));
-	atomic_fetch_add(&mm->st.pt_free, 1);
-	xfree(d->meta);
-	d->p->desc = NULL;
-	pm_pt_free(pm_of(mm), NULL, d->p);
-	xfree(d);
-}
-
-static void pt_free_rcu(struct sim_rcu_head *h) { pt_free_now(caa_container_of(h, struct cm_pt, rcu)); }
-
-void cm_table_free_deferred(struct cm_pt *d) { sim_rcu_defer(&d->rcu, pt_free_rcu); }
-
-uint64_t cm_prot_bits(uint32_t vflags, bool writable_now)
-{
-	if (!(vflags & VR_PROT))
-		return PTE_PROTNONE;
-	uint64_t b = PTE_P | PTE_US;
-	if (writable_now && (vflags & VM_PROT_WRITE))
-		b |= PTE_RW;
-	if (!(vflags & VM_PROT_EXEC))
-		b |= PTE_NX;
-	return b;
-}
 
 /* ---- entry access, charged to the cursor's core ---- */
 
@@ -91,29 +31,6 @@ static void set(struct cm_cursor *k, struct cm_pt *d, unsigned i, uint64_t e)
 	pte_store(d->p, i, e);
 }
 
-static bool is_table(uint64_t e, int level) { return level > 1 && (e & PTE_P) && !(e & PTE_PS); }
-static struct cm_pt *child_of(struct cm_as *mm, uint64_t e) { return cm_pt_of(pm_pt(pm_of(mm), PTE_PFN(e))); }
-
-static void meta_set(struct cm_pt *d, unsigned i, const struct cm_meta *m)
-{
-	bool was = d->meta && d->meta[i].kind != CM_INVALID;
-	bool now = m && m->kind != CM_INVALID;
-	if (now) {
-		meta_alloc(d);
-		d->meta[i] = *m;
-	} else if (d->meta) {
-		memset(&d->meta[i], 0, sizeof(d->meta[i]));
-	}
-	d->nmeta += (uint32_t)now - (uint32_t)was;
-}
-
-static struct cm_meta meta_get(const struct cm_pt *d, unsigned i)
-{
-	struct cm_meta m = { 0 };
-	if (d->meta)
-		m = d->meta[i];
-	return m;
-}
 
 /* ---- flush batches ---- */
 
@@ -167,19 +84,11 @@ static void flush_tlbs(struct cm_cursor *k)
 	if (cpu && (f->n || f->full)) {
 		struct mmu_flush fl = { .sp = &as->hw, .full = f->full, .n = f->full ? 0 : f->n };
 		memcpy(fl.va, f->va, sizeof(uint64_t) * fl.n);
-		struct vm_core_stats *st = vm_cst(as, cpu);
-		st->pages_flushed += f->full ? (f->hi - f->lo) >> PAGE_SHIFT : f->n;
-		st->full_flushes += f->full;
-		if (cpu->cur == &as->hw)
-			mmu_flush_local(cpu, &fl);
-		if (!as->sys->o.skip_shootdown) {
-			uint64_t targets[SIM_MASK_WORDS];
-			for (int w = 0; w < SIM_MASK_WORDS; w++)
-				targets[w] = atomic_load_explicit(&as->hw.ran_on[w], memory_order_acquire);
-			/* Lazy (LATR): only when translations just went away; a lost right must not linger. */
-			if (!(as->sys->o.dopt[CM_OPT_LAZY_FLUSH] && !f->sync && cm_latr_defer(k, &fl, targets, f->lo, f->hi)))
-				mmu_shootdown(cpu, targets, &fl, true);
-		}
+		uint64_t targets[SIM_MASK_WORDS];
+		/* Lazy (LATR): only when translations just went away; a lost right must not linger. */
+		if (kmm_flush_start(as, cpu, &fl, f->full ? (f->hi - f->lo) >> PAGE_SHIFT : f->n, targets) &&
+		    !(as->sys->o.dopt[CM_OPT_LAZY_FLUSH] && !f->sync && cm_latr_defer(k, &fl, targets, f->lo, f->hi)))
+			mmu_shootdown(cpu, targets, &fl, true);
 	}
 }
 
@@ -192,9 +101,9 @@ static void release(struct cm_cursor *k)
 		pm_put(pm_of(k->mm), cpu ? cpu->core : NULL, f->frames[i]);
 	for (uint32_t i = 0; i < f->ntables; i++) {
 		if (k->mm->adv && cpu)
-			sim_rcu_defer(&f->tables[i]->rcu, pt_free_rcu); /* lock-free walkers may still hold it */
+			cm_pt_free_later(f->tables[i]); /* lock-free walkers may still hold it */
 		else
-			pt_free_now(f->tables[i]);
+			cm_pt_free(f->tables[i]);
 	}
 	xfree(f->frames);
 	xfree(f->tables);
@@ -224,15 +133,15 @@ static struct cm_pt *make_child(struct cm_cursor *k, struct cm_pt *d, unsigned i
 	uint64_t e = get(k, d, i);
 	struct cm_pt *c = cm_pt_new(mm, k->cpu, d->level - 1, d);
 	c->base = d->base + i * span(d->level);
-	struct cm_meta m = meta_get(d, i);
+	struct cm_meta m = cm_meta_get(d, i);
 	if (m.kind != CM_INVALID) {
 		uint64_t step = span(c->level) >> PAGE_SHIFT;
 		for (unsigned j = 0; j < PT_ENTRIES; j++) {
 			struct cm_meta mj = m;
 			mj.pgoff = m.pgoff + j * step;
-			meta_set(c, j, &mj);
+			cm_meta_set(c, j, &mj);
 		}
-		meta_set(d, i, NULL);
+		cm_meta_set(d, i, NULL);
 		atomic_fetch_add(&mm->st.pushdowns, 1);
 		if (k->cpu)
 			sim_note(k->cpu->core, "push-down: the status of %s entry %u moves into the 512 entries of a new %s page",
@@ -248,30 +157,76 @@ static struct cm_pt *make_child(struct cm_cursor *k, struct cm_pt *d, unsigned i
 		hold(k, c);
 	}
 	set(k, d, i, PTE_MK(c->p->pfn, PTE_P | PTE_RW | PTE_US));
+	d->nchild++;
 	return c;
 }
 
-/* DFS-lock every existing table below d that overlaps [a, b) (adv). */
+/* child_for: the child table of entry i of d, made now (make_child) if there is none. */
+static struct cm_pt *child_for(struct cm_cursor *k, struct cm_pt *d, unsigned i)
+{
+	uint64_t e = get(k, d, i);
+	return pte_is_table(e, d->level) ? cm_child(k->mm, e) : make_child(k, d, i, true);
+}
+
+/* ---- range visits ---- */
+
+/* One entry met by a range visit: entry i of d maps [lo, hi); the visit covers [a, b) of d's range. */
+struct cm_at {
+	struct cm_pt *d;
+	unsigned i;
+	uint64_t lo, hi, a, b;
+};
+
+/* What a visitor wants after an entry: the next entry, a visit of its child table (made now if missing), or to stop. */
+enum cm_step { CM_NEXT, CM_DOWN, CM_STOP };
+typedef enum cm_step (*cm_at_fn)(struct cm_cursor *k, const struct cm_at *at, void *arg);
+
+/*
+ * over: give fn every entry of d that meets [a, b), in address order, and
+ * visit the child tables it asks for over their part of [a, b). k NULL: a
+ * host visit (no charges), whose fn asks only for existing children.
+ * Returns false when fn stopped the visit.
+ */
+static bool over(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b, cm_at_fn fn, void *arg)
+{
+	uint64_t s = span(d->level);
+	for (unsigned i = (unsigned)((MAX(a, d->base) - d->base) / s); i < PT_ENTRIES; i++) {
+		struct cm_at at = { d, i, d->base + i * s, d->base + (i + 1) * s, a, b };
+		if (at.lo >= b)
+			break;
+		enum cm_step st = fn(k, &at, arg);
+		if (st == CM_STOP)
+			return false;
+		if (st == CM_DOWN) {
+			struct cm_pt *c = k ? child_for(k, d, i) : cm_child(d->mm, pte_load(d->p, i));
+			if (!over(k, c, MAX(a, at.lo), MIN(b, at.hi), fn, arg))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* lock_at: DFS-lock the existing child table of an entry inside the range (adv), and go on below it. */
+static enum cm_step lock_at(struct cm_cursor *k, const struct cm_at *at, void *arg)
+{
+	(void)arg;
+	uint64_t e = get(k, at->d, at->i);
+	if (!pte_is_table(e, at->d->level))
+		return CM_NEXT;
+	struct cm_pt *c = cm_child(k->mm, e);
+	mcs_lock(k, c);
+	sim_note_lock(k->cpu->core, "MCS lock of %s page %#llx below it, inside the range (DFS)", pte_level_name(c->level),
+		      (unsigned long long)c->p->pfn);
+	hold(k, c);
+	atomic_fetch_add(&k->mm->st.dfs_locks, 1);
+	return c->level > 1 ? CM_DOWN : CM_NEXT;
+}
+
+/* lock_below: DFS-lock every existing table below d that overlaps [a, b) (adv). */
 static void lock_below(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b)
 {
-	if (d->level == 1)
-		return;
-	uint64_t s = span(d->level);
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		uint64_t lo = d->base + i * s, hi = lo + s;
-		if (hi <= a || lo >= b)
-			continue;
-		uint64_t e = get(k, d, i);
-		if (!is_table(e, d->level))
-			continue;
-		struct cm_pt *c = child_of(k->mm, e);
-		mcs_lock(k, c);
-		sim_note_lock(k->cpu->core, "MCS lock of %s page %#llx below it, inside the range (DFS)",
-			      pte_level_name(c->level), (unsigned long long)c->p->pfn);
-		hold(k, c);
-		atomic_fetch_add(&k->mm->st.dfs_locks, 1);
-		lock_below(k, c, MAX(a, lo), MIN(b, hi));
-	}
+	if (d->level > 1)
+		over(k, d, a, b, lock_at, NULL);
 }
 
 /* Does [a, b) fit inside one entry of d, and which? */
@@ -297,9 +252,9 @@ static void lock_adv(struct cm_cursor *k)
 			uint64_t e = get(k, d, i);
 			if ((e & PTE_PS) && pte_mapped(e))
 				break; /* a huge page: its table is the covering page */
-			if (!is_table(e, d->level) && k->noalloc)
+			if (!pte_is_table(e, d->level) && k->noalloc)
 				break; /* only looking: the parent covers */
-			if (!is_table(e, d->level)) {
+			if (!pte_is_table(e, d->level)) {
 				/* Allocate the missing child under the parent's lock. */
 				mcs_lock(k, d);
 				sim_note_lock(k->cpu->core, "MCS lock of %s page %#llx, to add the missing child for entry %u",
@@ -309,12 +264,12 @@ static void lock_adv(struct cm_cursor *k)
 					retry = true;
 					break;
 				}
-				if (!is_table(get(k, d, i), d->level))
+				if (!pte_is_table(get(k, d, i), d->level))
 					make_child(k, d, i, false);
 				e = get(k, d, i);
 				mcs_unlock(k, d);
 			}
-			d = child_of(mm, e);
+			d = cm_child(mm, e);
 		}
 		if (!retry) {
 			mcs_lock(k, d);
@@ -347,7 +302,7 @@ static void lock_rw(struct cm_cursor *k)
 			break;
 		lk_down_read(c, &d->rw);
 		uint64_t e = get(k, d, i);
-		if (!is_table(e, d->level)) { /* a child is missing (or a huge page): the higher page covers */
+		if (!pte_is_table(e, d->level)) { /* a child is missing (or a huge page): the higher page covers */
 			lk_up_read(c, &d->rw);
 			break;
 		}
@@ -355,7 +310,7 @@ static void lock_rw(struct cm_cursor *k)
 			      (unsigned long long)d->p->pfn);
 		hold(k, d);
 		k->nread++;
-		d = child_of(mm, e);
+		d = cm_child(mm, e);
 	}
 	lk_down_write(c, &d->rw);
 	sim_note_lock(c, "write lock of the covering %s page %#llx (it maps [%#llx, %#llx))", pte_level_name(d->level),
@@ -425,11 +380,11 @@ struct cm_meta cm_query(struct cm_cursor *k, uint64_t va, uint64_t *pte)
 	for (;;) {
 		unsigned i = (unsigned)PT_INDEX(va, d->level);
 		uint64_t e = get(k, d, i);
-		if (is_table(e, d->level)) {
-			d = child_of(k->mm, e);
+		if (pte_is_table(e, d->level)) {
+			d = cm_child(k->mm, e);
 			continue;
 		}
-		struct cm_meta m = meta_get(d, i);
+		struct cm_meta m = cm_meta_get(d, i);
 		if (m.kind != CM_INVALID)
 			m.pgoff += (va - (d->base + i * span(d->level))) >> PAGE_SHIFT;
 		*pte = e;
@@ -442,13 +397,14 @@ static void clear_entry(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 {
 	uint64_t e = get(k, d, i);
 	uint64_t lo = d->base + i * span(d->level);
-	if (is_table(e, d->level)) {
-		struct cm_pt *c = child_of(k->mm, e);
+	if (pte_is_table(e, d->level)) {
+		struct cm_pt *c = cm_child(k->mm, e);
 		for (unsigned j = 0; j < PT_ENTRIES; j++)
 			if (get(k, c, j) || (c->meta && c->meta[j].kind))
 				clear_entry(k, c, j);
 		atomic_store(&c->stray, true);
 		set(k, d, i, 0);
+		d->nchild--;
 		put_table(k, c);
 	} else if (pte_mapped(e)) {
 		set(k, d, i, 0);
@@ -459,37 +415,32 @@ static void clear_entry(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 			for (unsigned j = 0; j < n; j++)
 				flush_page(k, lo + j * PAGE_SIZE);
 	}
-	meta_set(d, i, NULL);
+	cm_meta_set(d, i, NULL);
 }
 
-static struct cm_pt *child_for(struct cm_cursor *k, struct cm_pt *d, unsigned i)
-{
-	uint64_t e = get(k, d, i);
-	return is_table(e, d->level) ? child_of(k->mm, e) : make_child(k, d, i, true);
-}
+/* Whether [lo, hi) of an entry is only partly inside the visited [a, b). */
+static bool partial(const struct cm_at *at) { return at->lo < at->a || at->hi > at->b; }
 
-static void mark_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b, const struct cm_meta *m,
-		     uint64_t ma)
+/* cm_mark's visitor: an entry wholly inside takes the status (its pgoff from where it lies), a partial one is pushed down. */
+struct mark_arg {
+	const struct cm_meta *m;
+	uint64_t ma; /* the address m.pgoff belongs to */
+};
+
+static enum cm_step mark_at(struct cm_cursor *k, const struct cm_at *at, void *arg)
 {
-	uint64_t s = span(d->level);
-	unsigned i0 = (unsigned)((MAX(a, d->base) - d->base) / s);
-	for (unsigned i = i0; i < PT_ENTRIES; i++) {
-		uint64_t lo = d->base + i * s, hi = lo + s;
-		if (lo >= b)
-			break;
-		if (lo >= a && hi <= b) {
-			clear_entry(k, d, i);
-			if (m && m->kind != CM_INVALID) {
-				struct cm_meta x = *m;
-				x.pgoff += (lo - ma) >> PAGE_SHIFT;
-				meta_set(d, i, &x);
-				if (d->level > 1)
-					atomic_fetch_add(&k->mm->st.big_marks, 1);
-			}
-		} else {
-			mark_rec(k, child_for(k, d, i), MAX(a, lo), MIN(b, hi), m, ma);
-		}
+	const struct mark_arg *x = arg;
+	if (partial(at))
+		return CM_DOWN;
+	clear_entry(k, at->d, at->i);
+	if (x->m && x->m->kind != CM_INVALID) {
+		struct cm_meta m = *x->m;
+		m.pgoff += (at->lo - x->ma) >> PAGE_SHIFT;
+		cm_meta_set(at->d, at->i, &m);
+		if (at->d->level > 1)
+			atomic_fetch_add(&k->mm->st.big_marks, 1);
 	}
+	return CM_NEXT;
 }
 
 void cm_mark(struct cm_cursor *k, uint64_t a, uint64_t b, const struct cm_meta *m)
@@ -501,7 +452,8 @@ void cm_mark(struct cm_cursor *k, uint64_t a, uint64_t b, const struct cm_meta *
 		sim_note(k->cpu->core, "per-PTE status of [%#llx, %#llx) := %s", (unsigned long long)a, (unsigned long long)b,
 			 d);
 	}
-	mark_rec(k, k->cover, a, b, m, a);
+	struct mark_arg x = { m, a };
+	over(k, k->cover, a, b, mark_at, &x);
 }
 
 /*
@@ -517,11 +469,12 @@ static bool prune(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b)
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
 		uint64_t lo = d->base + i * s, hi = lo + s;
 		uint64_t e = pte_load(d->p, i);
-		if (is_table(e, d->level) && hi > a && lo < b) {
-			struct cm_pt *c = child_of(k->mm, e);
+		if (pte_is_table(e, d->level) && hi > a && lo < b) {
+			struct cm_pt *c = cm_child(k->mm, e);
 			if (prune(k, c, MAX(a, lo), MIN(b, hi)) && lo >= a && hi <= b) {
 				atomic_store(&c->stray, true);
 				set(k, d, i, 0);
+				d->nchild--;
 				put_table(k, c);
 				continue;
 			}
@@ -534,62 +487,55 @@ static bool prune(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b)
 
 void cm_unmap(struct cm_cursor *k, uint64_t a, uint64_t b)
 {
-	mark_rec(k, k->cover, a, b, NULL, a);
+	struct mark_arg x = { NULL, a };
+	over(k, k->cover, a, b, mark_at, &x);
 	prune(k, k->cover, a, b);
 }
 
-static void zap_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b)
+/* cm_zap's visitor: drop a mapped entry's frames (a huge page only partly inside is split first); statuses stay. */
+static enum cm_step zap_at(struct cm_cursor *k, const struct cm_at *at, void *arg)
 {
-	uint64_t s = span(d->level);
-	unsigned i0 = (unsigned)((MAX(a, d->base) - d->base) / s);
-	for (unsigned i = i0; i < PT_ENTRIES; i++) {
-		uint64_t lo = d->base + i * s, hi = lo + s;
-		if (lo >= b)
-			break;
-		uint64_t e = get(k, d, i);
-		if (is_table(e, d->level)) {
-			zap_rec(k, child_of(k->mm, e), MAX(a, lo), MIN(b, hi));
-		} else if (pte_mapped(e)) {
-			if (d->level > 1 && (lo < a || hi > b)) { /* part of a huge page: split it first */
-				zap_rec(k, child_for(k, d, i), MAX(a, lo), MIN(b, hi));
-				continue;
-			}
-			struct cm_meta m = meta_get(d, i);
-			set(k, d, i, 0);
-			meta_set(d, i, &m);
-			unsigned n = d->level == 2 ? PT_ENTRIES : 1;
-			for (unsigned j = 0; j < n; j++) {
-				put_frame(k, PTE_PFN(e) + j);
-				if (e & PTE_P)
-					flush_page(k, lo + j * PAGE_SIZE);
-			}
-		}
+	(void)arg;
+	struct cm_pt *d = at->d;
+	uint64_t e = get(k, d, at->i);
+	if (pte_is_table(e, d->level))
+		return CM_DOWN;
+	if (!pte_mapped(e))
+		return CM_NEXT;
+	if (d->level > 1 && partial(at)) /* part of a huge page: split it first */
+		return CM_DOWN;
+	struct cm_meta m = cm_meta_get(d, at->i);
+	set(k, d, at->i, 0);
+	cm_meta_set(d, at->i, &m);
+	unsigned n = d->level == 2 ? PT_ENTRIES : 1;
+	for (unsigned j = 0; j < n; j++) {
+		put_frame(k, PTE_PFN(e) + j);
+		if (e & PTE_P)
+			flush_page(k, at->lo + j * PAGE_SIZE);
 	}
+	return CM_NEXT;
 }
 
-void cm_zap(struct cm_cursor *k, uint64_t a, uint64_t b) { zap_rec(k, k->cover, a, b); }
+void cm_zap(struct cm_cursor *k, uint64_t a, uint64_t b) { over(k, k->cover, a, b, zap_at, NULL); }
 
-static void clean_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b)
+/* cm_clean's visitor: clear the accessed and dirty bits of a present frame (not the zero page). */
+static enum cm_step clean_at(struct cm_cursor *k, const struct cm_at *at, void *arg)
 {
-	uint64_t s = span(d->level);
-	unsigned i0 = (unsigned)((MAX(a, d->base) - d->base) / s);
-	for (unsigned i = i0; i < PT_ENTRIES; i++) {
-		uint64_t lo = d->base + i * s, hi = lo + s;
-		if (lo >= b)
-			break;
-		uint64_t e = get(k, d, i);
-		if (is_table(e, d->level)) {
-			clean_rec(k, child_of(k->mm, e), MAX(a, lo), MIN(b, hi));
-		} else if ((e & PTE_P) && (e & (PTE_A | PTE_D)) && PTE_PFN(e) != k->mm->as->sys->zero_pfn) {
-			set(k, d, i, e & ~(PTE_A | PTE_D));
-			k->fl.sync = true;
-			for (unsigned j = 0; j < (d->level == 2 ? PT_ENTRIES : 1u); j++)
-				flush_page(k, lo + j * PAGE_SIZE);
-		}
+	(void)arg;
+	struct cm_pt *d = at->d;
+	uint64_t e = get(k, d, at->i);
+	if (pte_is_table(e, d->level))
+		return CM_DOWN;
+	if ((e & PTE_P) && (e & (PTE_A | PTE_D)) && PTE_PFN(e) != k->mm->as->sys->zero_pfn) {
+		set(k, d, at->i, e & ~(PTE_A | PTE_D));
+		k->fl.sync = true;
+		for (unsigned j = 0; j < (d->level == 2 ? PT_ENTRIES : 1u); j++)
+			flush_page(k, at->lo + j * PAGE_SIZE);
 	}
+	return CM_NEXT;
 }
 
-void cm_clean(struct cm_cursor *k, uint64_t a, uint64_t b) { clean_rec(k, k->cover, a, b); }
+void cm_clean(struct cm_cursor *k, uint64_t a, uint64_t b) { over(k, k->cover, a, b, clean_at, NULL); }
 
 void cm_map(struct cm_cursor *k, uint64_t va, uint64_t pfn, uint64_t bits)
 {
@@ -605,45 +551,36 @@ void cm_map(struct cm_cursor *k, uint64_t va, uint64_t pfn, uint64_t bits)
 	}
 }
 
-static bool walk_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b, cm_walk_fn fn, void *arg)
+/* cm_walk's visitor: each run of one status, at the level where it lives (k NULL: a host walk). */
+struct walk_arg {
+	cm_walk_fn fn;
+	void *arg;
+};
+
+static enum cm_step walk_at(struct cm_cursor *k, const struct cm_at *at, void *arg)
 {
-	uint64_t s = span(d->level);
-	unsigned i0 = (unsigned)((MAX(a, d->base) - d->base) / s);
-	for (unsigned i = i0; i < PT_ENTRIES; i++) {
-		uint64_t lo = d->base + i * s, hi = lo + s;
-		if (lo >= b)
-			break;
-		uint64_t e = k ? get(k, d, i) : pte_load(d->p, i);
-		if (is_table(e, d->level)) {
-			if (!walk_rec(k, child_of(d->mm, e), MAX(a, lo), MIN(b, hi), fn, arg))
-				return false;
-			continue;
-		}
-		struct cm_meta m = meta_get(d, i);
-		uint64_t from = MAX(a, lo);
-		if (m.kind != CM_INVALID)
-			m.pgoff += (from - lo) >> PAGE_SHIFT;
-		if (!fn(arg, from, MIN(b, hi), &m, e, d->level))
-			return false;
-	}
-	return true;
+	const struct walk_arg *w = arg;
+	struct cm_pt *d = at->d;
+	uint64_t e = k ? get(k, d, at->i) : pte_load(d->p, at->i);
+	if (pte_is_table(e, d->level))
+		return CM_DOWN;
+	struct cm_meta m = cm_meta_get(d, at->i);
+	uint64_t from = MAX(at->a, at->lo);
+	if (m.kind != CM_INVALID)
+		m.pgoff += (from - at->lo) >> PAGE_SHIFT;
+	return w->fn(w->arg, from, MIN(at->b, at->hi), &m, e, d->level) ? CM_NEXT : CM_STOP;
 }
 
 void cm_walk(struct cm_cursor *k, uint64_t a, uint64_t b, cm_walk_fn fn, void *arg)
 {
-	walk_rec(k, k->cover, MAX(a, k->cover->base), b, fn, arg);
+	struct walk_arg w = { fn, arg };
+	over(k, k->cover, MAX(a, k->cover->base), b, walk_at, &w);
 }
 
 void cm_host_walk(struct cm_as *mm, uint64_t a, uint64_t b, cm_walk_fn fn, void *arg)
 {
-	walk_rec(NULL, mm->root, a, b, fn, arg);
-}
-
-/* May a private page become writable without a fault? (an exclusive anonymous frame) */
-static bool exclusive_anon(struct cm_as *mm, uint64_t pfn)
-{
-	const struct pm *pm = pm_of(mm);
-	return pfn != mm->as->sys->zero_pfn && !(pm->frames[pfn].owner & 0x80000000u) && pm_ref(pm, pfn) == 1;
+	struct walk_arg w = { fn, arg };
+	over(NULL, mm->root, a, b, walk_at, &w);
 }
 
 /* New PTE bits after a status change; a flush when access shrinks. */
@@ -652,14 +589,11 @@ static void reprotect(struct cm_cursor *k, struct cm_pt *d, unsigned i, uint64_t
 	uint64_t e = get(k, d, i);
 	if (!pte_mapped(e))
 		return;
-	uint64_t pfn = PTE_PFN(e);
-	bool writable = (m->flags & VR_SHARED) ? (e & PTE_D) != 0 : (e & PTE_RW) || exclusive_anon(k->mm, pfn);
-	uint64_t n = (e & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_PS)) | cm_prot_bits(m->flags, writable);
+	bool shrinks;
+	uint64_t n = kmm_reprotect(k->mm->as->sys, e, m->flags, &shrinks);
 	if (n == e)
 		return;
 	set(k, d, i, n);
-	bool shrinks = (e & PTE_P) && (!(n & PTE_P) || ((e & PTE_RW) && !(n & PTE_RW)) ||
-				       (!(e & PTE_NX) && (n & PTE_NX)));
 	if (shrinks) {
 		k->fl.sync = true;
 		for (unsigned j = 0; j < (d->level == 2 ? PT_ENTRIES : 1u); j++)
@@ -667,52 +601,32 @@ static void reprotect(struct cm_cursor *k, struct cm_pt *d, unsigned i, uint64_t
 	}
 }
 
-static void set_rec(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b, cm_set_fn f, void *arg)
+/* cm_set's visitor: a status wholly inside is rewritten by f (a partial one pushed down first), its entry's bits after it. */
+struct set_arg {
+	cm_set_fn f;
+	void *arg;
+};
+
+static enum cm_step set_at(struct cm_cursor *k, const struct cm_at *at, void *arg)
 {
-	uint64_t s = span(d->level);
-	unsigned i0 = (unsigned)((MAX(a, d->base) - d->base) / s);
-	for (unsigned i = i0; i < PT_ENTRIES; i++) {
-		uint64_t lo = d->base + i * s, hi = lo + s;
-		if (lo >= b)
-			break;
-		uint64_t e = get(k, d, i);
-		if (is_table(e, d->level)) {
-			set_rec(k, child_of(k->mm, e), MAX(a, lo), MIN(b, hi), f, arg);
-			continue;
-		}
-		struct cm_meta m = meta_get(d, i);
-		if (m.kind == CM_INVALID && !pte_mapped(e))
-			continue;
-		if (lo < a || hi > b) { /* part of the entry: push down */
-			set_rec(k, child_for(k, d, i), MAX(a, lo), MIN(b, hi), f, arg);
-			continue;
-		}
-		f(arg, &m);
-		meta_set(d, i, &m);
-		reprotect(k, d, i, lo, &m);
-	}
+	const struct set_arg *x = arg;
+	struct cm_pt *d = at->d;
+	uint64_t e = get(k, d, at->i);
+	if (pte_is_table(e, d->level))
+		return CM_DOWN;
+	struct cm_meta m = cm_meta_get(d, at->i);
+	if (m.kind == CM_INVALID && !pte_mapped(e))
+		return CM_NEXT;
+	if (partial(at)) /* part of the entry: push down */
+		return CM_DOWN;
+	x->f(x->arg, &m);
+	cm_meta_set(d, at->i, &m);
+	reprotect(k, d, at->i, at->lo, &m);
+	return CM_NEXT;
 }
 
-void cm_set(struct cm_cursor *k, uint64_t a, uint64_t b, cm_set_fn f, void *arg) { set_rec(k, k->cover, a, b, f, arg); }
-
-/* ---- teardown (host) ---- */
-
-static void destroy_rec(struct cm_as *mm, struct cm_pt *d)
+void cm_set(struct cm_cursor *k, uint64_t a, uint64_t b, cm_set_fn f, void *arg)
 {
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		uint64_t e = pte_load(d->p, i);
-		if (is_table(e, d->level)) {
-			destroy_rec(mm, child_of(mm, e));
-		} else if (pte_mapped(e)) {
-			unsigned n = d->level == 2 ? PT_ENTRIES : 1;
-			for (unsigned j = 0; j < n; j++)
-				if (PTE_PFN(e) + j != mm->as->sys->zero_pfn)
-					pm_put(pm_of(mm), NULL, PTE_PFN(e) + j);
-		}
-		pte_store(d->p, i, 0);
-	}
-	if (d != mm->root)
-		pt_free_now(d);
+	struct set_arg x = { f, arg };
+	over(k, k->cover, a, b, set_at, &x);
 }
-
-void cm_destroy_tables(struct cm_as *mm) { destroy_rec(mm, mm->root); }

@@ -15,7 +15,9 @@ void cm_meta_describe(const struct cm_meta *m, char *buf, size_t n)
 	if (m->kind == CM_FILE)
 		len += (size_t)snprintf(buf + len, n - len, ", file %u page %llu", m->file ? m->file->id : 0,
 					(unsigned long long)m->pgoff);
-	if (len < n && m->av)
+	if (len < n && m->av == CM_AV_FORKED)
+		len += (size_t)snprintf(buf + len, n - len, ", anon_vma inherited through fork");
+	else if (len < n && m->av)
 		len += (size_t)snprintf(buf + len, n - len, ", had private frames (anon_vma %u)", m->av);
 	if (len < n && (m->flags & VR_GROWSDOWN))
 		snprintf(buf + len, n - len, ", grows down");

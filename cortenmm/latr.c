@@ -72,7 +72,7 @@ static void complete(struct vm_sys *sys, struct sim_core *c, struct latr_rec *r)
 	for (uint32_t i = 0; i < r->nframes; i++)
 		pm_put(sys->pm, c, r->frames[i]);
 	for (uint32_t i = 0; i < r->ntables; i++)
-		cm_table_free_deferred(r->tables[i]);
+		cm_pt_free_later(r->tables[i]);
 	xfree(r->frames);
 	xfree(r->tables);
 	xfree(r);

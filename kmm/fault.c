@@ -1,4 +1,4 @@
-/* fault.c: fault resolution shared by the VMA designs: anonymous (zero page, THP), file, private-file and copy-on-write faults; RSS. */
+/* fault.c: page faults of the VMA designs: the anon_vma and THP steps, frames allocated before the PTE lock, then the shared decision (kmm/leaf.h) applied to the entry; RSS. */
 #include "kmm/kmm.h"
 
 const char *const kmm_thp_choices[] = { "never", "madvise", "always", NULL };
@@ -39,11 +39,6 @@ static uint64_t anon_frame(struct kmm *mm, struct mmu_cpu *cpu)
 		return 0;
 	sys->pm->frames[pfn].owner = mm->as->pid;
 	return pfn;
-}
-
-static bool is_file_page(struct kmm *mm, uint64_t pfn)
-{
-	return mm->as->sys->pm->frames[pfn].owner & 0x80000000u;
 }
 
 /* Try a 2 MiB anonymous page for a first fault in an empty, fully covered PMD. */
@@ -93,22 +88,40 @@ static enum vm_fault huge_anon_fault(struct kmm *mm, struct mmu_cpu *cpu, struct
 	return VM_FAULT_OK;
 }
 
+/* How kmm_fault_apply writes an entry here: through the slot, and a replaced frame goes with the flush batch. */
+struct kset {
+	struct mmu_cpu *cpu;
+	const struct kmm_slot *s;
+	struct kmm_flush *fl;
+	uint64_t va, zero_pfn;
+};
+
+static void kset_set(void *arg, uint64_t e)
+{
+	struct kset *k = arg;
+	kmm_set(k->cpu, k->s, e);
+}
+
+static void kset_drop(void *arg, uint64_t pfn)
+{
+	struct kset *k = arg;
+	kmm_flush_page(k->fl, k->va, pfn == k->zero_pfn ? 0 : pfn);
+}
+
+static const struct kmm_fault_ops kset_ops = { kset_set, kset_drop };
+
 enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, uint64_t va, uint32_t err)
 {
 	struct vm_sys *sys = mm->as->sys;
 	struct sim_core *c = cpu->core;
 	bool write = err & PF_W;
 	uint32_t vf = v->flags;
-	/* access_error */
-	if (write ? !(vf & VM_PROT_WRITE) : ((err & PF_P) || !(vf & VR_PROT)))
-		return VM_FAULT_SEGV;
 	bool file = v->file != NULL, shared = vf & VR_SHARED;
-	uint64_t idx = 0;
-	if (file) {
-		idx = v->pgoff + ((va - v->start) >> PAGE_SHIFT);
-		if (idx >= vm_file_npages(v->file))
-			return VM_FAULT_BUS;
-	}
+	uint64_t idx = file ? v->pgoff + ((va - v->start) >> PAGE_SHIFT) : 0;
+	/* access_error and SIGBUS need no entry: decided before anything is looked up. */
+	enum kmm_fa a = kmm_fault_decide(sys, vf, file, file && idx >= vm_file_npages(v->file), err, 0);
+	if (a == KMM_FA_SEGV || a == KMM_FA_BUS)
+		return a == KMM_FA_SEGV ? VM_FAULT_SEGV : VM_FAULT_BUS;
 	/*
 	 * vmf_anon_prepare: giving a VMA its anon_vma needs the design's
 	 * stronger lock, so under a per-VMA lock (KMM_PF_VMA_LOCKED in err) the
@@ -140,11 +153,7 @@ enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, 
 		return VM_FAULT_OOM;
 	uint64_t e0 = kmm_get(cpu, &s);
 	uint64_t newpfn = 0;
-	bool need_new = (!file && write && (!pte_mapped(e0) || PTE_PFN(e0) == sys->zero_pfn)) ||
-			(file && !shared && write && (!pte_mapped(e0) || is_file_page(mm, PTE_PFN(e0)))) ||
-			(!file && !shared && write && pte_mapped(e0) && !is_file_page(mm, PTE_PFN(e0)) &&
-			 PTE_PFN(e0) != sys->zero_pfn && pm_ref(sys->pm, PTE_PFN(e0)) > 1);
-	if (need_new) {
+	if (kmm_fa_needs_frame(kmm_fault_decide(sys, vf, file, false, err, e0))) {
 		newpfn = anon_frame(mm, cpu);
 		if (!newpfn)
 			return VM_FAULT_OOM;
@@ -160,66 +169,18 @@ enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, 
 							     : "the split PTE lock of the PT page");
 	uint64_t e = kmm_get(cpu, &s);
 	struct kmm_flush fl = { 0 };
-	enum vm_fault r = VM_FAULT_OK;
-	uint64_t bits = kmm_prot_bits(vf, true) | PTE_A;
-	if (!pte_mapped(e)) {
-		if (!file) {
-			if (write) {
-				sim_note(c, "anonymous write fault: the new frame is mapped writable");
-				kmm_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
-				vm_cst(mm->as, cpu)->frames_zeroed++;
-				kmm_rss_add(mm, cpu, 1);
-				newpfn = 0;
-			} else {
-				sim_note(c, "anonymous read fault: the shared zero page is mapped read-only");
-				kmm_set(cpu, &s, PTE_MK(sys->zero_pfn, kmm_prot_bits(vf, false)));
-			}
-		} else if (shared || !write) {
-			sim_note(c, "file fault: page %llu of the file, frame %#llx in the page cache, is mapped%s",
-				 (unsigned long long)idx, (unsigned long long)cache_pfn, shared && write ? " writable" : " read-only");
-			pm_get(sys->pm, cache_pfn);
-			kmm_set(cpu, &s, PTE_MK(cache_pfn, kmm_prot_bits(vf, shared && write) | PTE_A |
-								   (shared && write ? PTE_D : 0)));
-		} else {
-			sim_note(c, "private file write fault: a private copy of the cached page is mapped writable");
-			kmm_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
-			vm_cst(mm->as, cpu)->frames_copied++;
-			newpfn = 0;
-		}
-	} else if (write && !(e & PTE_RW) && (e & PTE_P)) {
-		uint64_t pfn = PTE_PFN(e);
-		if (shared) {
-			sim_note(c, "write to a shared page mapped read-only: made writable in place");
-			kmm_set(cpu, &s, e | PTE_RW | PTE_D | PTE_A); /* wp_page_shared */
-		} else if (pfn != sys->zero_pfn && !is_file_page(mm, pfn) && pm_ref(sys->pm, pfn) == 1) {
-			sim_note(c, "copy-on-write fault, but frame %#llx has no other user: made writable in place (no copy)",
-				 (unsigned long long)pfn);
-			kmm_set(cpu, &s, e | PTE_RW | PTE_D | PTE_A); /* wp_page_reuse: we are the only user */
-			kmm_stat_inc(&mm->st.cow_reuses);
-		} else if (newpfn) {
-			/* wp_page_copy: a new frame; the old mapping must leave every TLB first. */
-			sim_note(c, "copy-on-write fault: frame %#llx (%s) is replaced by the new copy %#llx; the old "
-				    "translation must leave every TLB",
-				 (unsigned long long)pfn, pfn == sys->zero_pfn ? "the zero page" : "shared", (unsigned long long)newpfn);
-			kmm_set(cpu, &s, PTE_MK(newpfn, bits | PTE_D));
-			kmm_flush_page(&fl, va, pfn == sys->zero_pfn ? 0 : pfn);
-			if (pfn == sys->zero_pfn)
-				vm_cst(mm->as, cpu)->frames_zeroed++;
-			else
-				vm_cst(mm->as, cpu)->frames_copied++;
-			kmm_stat_inc(&mm->st.cow_copies);
-			newpfn = 0;
-		}
-		/* else the page changed since we looked: returning lets the access fault again. */
-	}
-	else
-		sim_note(c, "the entry was already fixed by another core: a spurious fault");
-	/* else: resolved meanwhile by another core (a spurious fault). */
+	struct kset ks = { cpu, &s, &fl, va, sys->zero_pfn };
+	struct kmm_fault_do x = { .as = mm->as, .cpu = cpu, .vflags = vf, .write = write, .pte = e, .file_idx = idx,
+				  .cache_pfn = cache_pfn, .newpfn = newpfn, .cow_reuses = &mm->st.cow_reuses,
+				  .cow_copies = &mm->st.cow_copies, .ops = &kset_ops, .arg = &ks };
+	a = kmm_fault_decide(sys, vf, file, false, err, e);
+	/* false: the entry changed since we looked and needs a frame we did not take: the access faults again. */
+	if (kmm_fault_apply(&x, a) && a == KMM_FA_ANON)
+		kmm_rss_add(mm, cpu, 1);
 	if (fl.any)
 		kmm_flush_finish(mm, cpu, &fl);
 	lk_spin_unlock(c, ptl);
-	if (newpfn)
-		pm_put(sys->pm, c, newpfn);
-	return r;
+	if (x.newpfn)
+		pm_put(sys->pm, c, x.newpfn);
+	return VM_FAULT_OK;
 }
-

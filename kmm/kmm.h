@@ -6,6 +6,7 @@
 #include "sim/watch.h"
 #include "vm/vm.h"
 #include "kmm/rules.h"
+#include "kmm/leaf.h"
 
 /*
  * struct kmm: the page-table half of an mm_struct, embedded in a design's
@@ -109,9 +110,6 @@ struct lk_spin *kmm_lock_of(struct kmm *mm, const struct kmm_slot *s);
 /* Entry writes and reads, charged as line accesses (cpu NULL: no charge). */
 void kmm_set(struct mmu_cpu *cpu, const struct kmm_slot *s, uint64_t e);
 uint64_t kmm_get(struct mmu_cpu *cpu, const struct kmm_slot *s);
-
-/* Leaf bits for a VMA's protection (vm_page_prot). */
-uint64_t kmm_prot_bits(uint32_t vflags, bool writable_now);
 
 /* Range operations; callers serialize them per range (see the contract). cpu may be NULL (host teardown). */
 void kmm_zap(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct kmm_flush *f);

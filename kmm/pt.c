@@ -1,5 +1,6 @@
 /* pt.c: Linux-style page-table code shared by the VMA designs: walks with allocation, zap/protect/move/copy over ranges, table freeing, flush batches. */
 #include "kmm/kmm.h"
+#include "kmm/tlb.h"
 
 #include <string.h>
 
@@ -58,18 +59,6 @@ static void table_free_now(struct kmm *mm, struct mmu_cpu *cpu, struct pm_ptpage
 	xfree(p->desc);
 	p->desc = NULL;
 	pm_pt_free(pm_of(mm), cpu ? cpu->core : NULL, p);
-}
-
-uint64_t kmm_prot_bits(uint32_t vflags, bool writable_now)
-{
-	if (!(vflags & VR_PROT))
-		return PTE_PROTNONE;
-	uint64_t b = PTE_P | PTE_US;
-	if (writable_now && (vflags & VM_PROT_WRITE))
-		b |= PTE_RW;
-	if (!(vflags & VM_PROT_EXEC))
-		b |= PTE_NX;
-	return b;
 }
 
 bool kmm_walk(struct kmm *mm, struct mmu_cpu *cpu, uint64_t va, bool alloc, bool want_pmd, struct kmm_slot *s)
@@ -144,18 +133,9 @@ void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f)
 			for (uint64_t va = f->start; va < f->end; va += PAGE_SIZE)
 				fl.va[fl.n++] = va;
 		}
-		struct vm_core_stats *st = vm_cst(as, cpu);
-		st->pages_flushed += pages;
-		st->full_flushes += fl.full;
-		if (cpu->cur == &as->hw)
-			mmu_flush_local(cpu, &fl);
-		if (!as->sys->o.skip_shootdown) {
-			uint64_t targets[SIM_MASK_WORDS];
-			for (int w = 0; w < SIM_MASK_WORDS; w++)
-				targets[w] = atomic_load_explicit(&as->hw.ran_on[w], memory_order_acquire);
-			if (mmu_shootdown(cpu, targets, &fl, false))
-				kmm_stat_inc(&mm->st.shootdowns);
-		}
+		uint64_t targets[SIM_MASK_WORDS];
+		if (kmm_flush_start(as, cpu, &fl, pages, targets) && mmu_shootdown(cpu, targets, &fl, false))
+			kmm_stat_inc(&mm->st.shootdowns);
 	}
 	struct pm *pm = pm_of(mm);
 	if (cpu && (f->nframes || f->ntables))
@@ -273,13 +253,6 @@ void kmm_zap(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, 
 
 /* ---- protect ---- */
 
-/* May a private page become writable without a fault? (can_change_pte_writable: an exclusive anonymous page) */
-static bool exclusive_anon(struct kmm *mm, uint64_t pfn)
-{
-	const struct pm *pm = pm_of(mm);
-	return pfn != mm->as->sys->zero_pfn && !(pm->frames[pfn].owner & 0x80000000u) && pm_ref(pm, pfn) == 1;
-}
-
 struct protect_arg {
 	struct kmm_flush *f;
 	uint32_t flags;
@@ -290,16 +263,12 @@ static bool protect_pte(struct rwalk *w, const struct kmm_slot *s, uint64_t va, 
 	struct protect_arg *a = w->arg;
 	if (!pte_mapped(e))
 		return true;
-	uint64_t pfn = PTE_PFN(e);
-	bool writable = (a->flags & VR_SHARED) ? (e & PTE_D) != 0 : (e & PTE_RW) || exclusive_anon(w->mm, pfn);
-	uint64_t keep = e & (PTE_PFN_MASK | PTE_A | PTE_D | PTE_PS);
-	uint64_t n = keep | kmm_prot_bits(a->flags, writable);
+	bool shrinks;
+	uint64_t n = kmm_reprotect(w->mm->as->sys, e, a->flags, &shrinks);
 	if (n == e)
 		return true;
 	kmm_set(w->cpu, s, n);
 	/* A flush is needed when access shrinks (pte_needs_flush); upgrades fault and fix themselves. */
-	bool shrinks = (e & PTE_P) && (!(n & PTE_P) || ((e & PTE_RW) && !(n & PTE_RW)) ||
-				       (!(e & PTE_NX) && (n & PTE_NX)));
 	if (shrinks)
 		for (unsigned k = 0; k < leaf_pages(s); k++)
 			kmm_flush_page(a->f, va + k * PAGE_SIZE, 0);
@@ -356,7 +325,7 @@ static void free_level(struct kmm *mm, struct mmu_cpu *cpu, struct pm_ptpage *p,
 			break;
 		struct kmm_slot s = { p, i, level };
 		uint64_t e = kmm_get(cpu, &s);
-		if (!(e & PTE_P) || (e & PTE_PS))
+		if (!pte_is_table(e, level))
 			continue;
 		struct pm_ptpage *c = pm_pt(pm_of(mm), PTE_PFN(e));
 		if (level - 1 > 1)
@@ -520,7 +489,7 @@ static void destroy_level(struct kmm *mm, struct mmu_cpu *cpu, struct pm_ptpage 
 {
 	for (unsigned i = 0; i < PT_ENTRIES; i++) {
 		uint64_t e = pte_load(p, i);
-		if (!(e & PTE_P) || (e & PTE_PS))
+		if (!pte_is_table(e, level))
 			continue;
 		struct pm_ptpage *c = pm_pt(pm_of(mm), PTE_PFN(e));
 		if (level - 1 > 1)

@@ -3,30 +3,6 @@
 
 #include <string.h>
 
-uint64_t mmu_translate_host(const struct mmu_space *sp, uint64_t va, int *level)
-{
-	const struct pm *pm = sp->mmu->pm;
-	uint64_t table = sp->root->pfn;
-	uint64_t keep = PTE_RW | PTE_US, nx = 0; /* RW and US must be set at every level; NX anywhere counts */
-	for (int l = sp->mmu->o.levels; l >= 1; l--) {
-		const struct pm_ptpage *p = pm_pt(pm, table);
-		if (!p)
-			return 0;
-		uint64_t e = pte_load(p, (unsigned)PT_INDEX(va, l));
-		if (!(e & PTE_P))
-			return 0;
-		keep &= e;
-		nx |= e & PTE_NX;
-		if (l == 1 || ((e & PTE_PS) && l <= 3)) {
-			if (level)
-				*level = l;
-			return (e & ~(PTE_RW | PTE_US)) | keep | nx;
-		}
-		table = PTE_PFN(e);
-	}
-	return 0;
-}
-
 static void win_lock(struct mmu_space *sp)
 {
 	while (atomic_exchange_explicit(&sp->win_lock, 1, memory_order_acquire))

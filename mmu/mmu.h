@@ -152,13 +152,38 @@ static inline uint32_t mmu_access(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc
 	return mmu_access_slow(cpu, va, acc);
 }
 
+/* ---- host walks (mmu/hostwalk.c): no charges, no A/D updates; for checkers, invariant checks, tests and display ---- */
+
 /*
- * mmu_translate_host: walk sp's tables on the host, with no charges and no
- * A/D updates. Returns the leaf entry for va (0 if none) and its level, with
- * RW and US cleared unless every level has them and NX set if any level has it.
- * For checkers, tests and display only.
+ * struct mmu_hostwalk: what mmu_walk_host read: at each level l from the
+ * top down to `bottom`, the entry e[l] in the table p[l]; leaf, the leaf's
+ * level (0: the walk ended at a non-present table entry, or a missing table).
+ */
+struct mmu_hostwalk {
+	uint64_t e[6];
+	const struct pm_ptpage *p[6];
+	int bottom, leaf;
+};
+/*
+ * mmu_walk_host: walk sp's tables for va. Returns the leaf entry that maps
+ * va (pte_is_leaf: present, PROT_NONE or empty), or 0 when the walk ends
+ * at a non-present table entry. w (may be NULL) gets the path.
+ */
+uint64_t mmu_walk_host(const struct mmu_space *sp, uint64_t va, struct mmu_hostwalk *w);
+/*
+ * mmu_translate_host: as the hardware would translate va: the present leaf
+ * entry (0 if none) and its level, with RW and US cleared unless every
+ * level has them and NX set if any level has it.
  */
 uint64_t mmu_translate_host(const struct mmu_space *sp, uint64_t va, int *level);
+/*
+ * mmu_visit_host: call fn for every non-zero entry of sp's tables that maps
+ * part of [start, end), in address order, a table entry before the entries
+ * of its table. fn returns 1 to go on (into the table, for a table entry),
+ * 0 to go on without descending, -1 to stop the walk.
+ */
+typedef int (*mmu_visit_fn)(void *arg, const struct pm_ptpage *p, unsigned i, int level, uint64_t va, uint64_t e);
+void mmu_visit_host(const struct mmu_space *sp, uint64_t start, uint64_t end, mmu_visit_fn fn, void *arg);
 
 /*
  * mmu_map_host: install a leaf for va at `level` (1: 4 KiB, 2: 2 MiB, 3: 1 GiB)

@@ -25,6 +25,13 @@
  */
 #define PTE_PROTNONE PTE_G
 static inline int pte_mapped(uint64_t e) { return (e & PTE_P) || (e & PTE_PROTNONE); }
+/*
+ * pte_is_leaf: does entry e at `level` map a page (PT entries always; a PS
+ * entry in a PD or PDPT) rather than point to the next table? Says nothing
+ * of presence. pte_is_table: a present entry that points to a table.
+ */
+static inline int pte_is_leaf(uint64_t e, int level) { return level == 1 || ((e & PTE_PS) && level <= 3); }
+static inline int pte_is_table(uint64_t e, int level) { return (e & PTE_P) && !pte_is_leaf(e, level); }
 #define PTE_PFN_MASK 0x000ffffffffff000ull /* bits 12..51: physical frame number << 12 */
 
 #define PTE_PFN(e) (((e) & PTE_PFN_MASK) >> 12)

@@ -10,9 +10,6 @@ const char *pte_level_name(int level)
 	return level >= 1 && level <= 5 ? names[level] : "?";
 }
 
-/* Is e at `level` a leaf (a page), rather than a pointer to a table? */
-static int is_leaf(uint64_t e, int level) { return level == 1 || ((e & PTE_PS) && level <= 3); }
-
 void pte_bits(uint64_t e, int level, char *buf, size_t n)
 {
 	static const struct {
@@ -48,7 +45,7 @@ void pte_describe(uint64_t e, int level, char *buf, size_t n)
 		snprintf(buf, n, "not present (software bits %#llx)", (unsigned long long)e);
 		return;
 	}
-	if (!is_leaf(e, level))
+	if (!pte_is_leaf(e, level))
 		snprintf(buf, n, "-> %s page %#llx  [%s]", pte_level_name(level - 1), (unsigned long long)PTE_PFN(e), b);
 	else
 		snprintf(buf, n, "%s page, frame %#llx  [%s]", level == 1 ? "4 KiB" : level == 2 ? "2 MiB" : "1 GiB",

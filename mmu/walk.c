@@ -127,7 +127,7 @@ restart:;
 			cpu->st.walk_cycles += c->clock - t0;
 			return fault_code(acc, false);
 		}
-		bool leaf = level == 1 || ((e & PTE_PS) && level <= 3);
+		bool leaf = pte_is_leaf(e, level);
 		if (!(e & PTE_US) || ((e & PTE_PS) && level > 3)) {
 			cpu->st.walk_cycles += c->clock - t0;
 			return fault_code(acc, true) | (((e & PTE_PS) && level > 3) ? PF_RSVD : 0);

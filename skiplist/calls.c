@@ -1,5 +1,8 @@
-/* calls.c: the `skiplist` design's mmap, munmap, mprotect, madvise, brk and fork: each takes range locks over what it covers and no mmap_lock (brk calls alone also take turns on the brk lock). */
+/* calls.c: the `skiplist` design's mm calls: each takes range locks over what it covers and no mmap_lock (brk calls alone also take turns on the brk lock), then applies Linux's rules (kmm/maps.h) to the nodes it holds. */
 #include "skiplist/sl.h"
+#include "kmm/maps.h"
+
+#include <limits.h>
 
 #define P PAGE_SIZE
 
@@ -19,6 +22,93 @@ static bool range_free(struct sl_lockset *s, uint64_t a, uint64_t len)
 		na = sl_attr(n);
 	return vr_gap_fits(a, len, n ? &na : NULL);
 }
+
+
+/* ---- the nodes as kmm's rules see them (kmm/maps.h), inside one call's range locks ---- */
+
+#define NEED_PLACE LONG_MIN /* mremap must move and no free destination is locked yet */
+
+struct sctx {
+	struct kmm_ctx x; /* first: the rules hand it back */
+	struct sl_lockset *s;
+	uint64_t dest; /* mremap: the free destination this call locked, or 0 */
+};
+
+static struct sl_lockset *set_of(struct kmm_ctx *x) { return ((struct sctx *)x)->s; }
+static void *s_from(struct kmm_ctx *x, uint64_t addr) { return sl_vma_from(set_of(x), addr); }
+static struct vr_attr s_attr(const void *v) { return sl_attr(v); }
+static void s_unmap(struct kmm_ctx *x, uint64_t start, uint64_t end) { sl_unmap(set_of(x), start, end); }
+static void *s_place_new(struct kmm_ctx *x, struct vr_attr a, struct vm_file *f) { return sl_place_new(set_of(x), a, f); }
+static void *s_modify(struct kmm_ctx *x, void *v, uint64_t a, uint64_t b, uint32_t nf)
+{
+	return sl_modify(set_of(x), v, a, b, nf);
+}
+
+/* s_grow: the node's interval takes the gap above it up to end (its anchors go first). */
+static void s_grow(struct kmm_ctx *x, void *v, uint64_t end)
+{
+	sl_claim(set_of(x), sn_end(v), end);
+	sl_set_end(set_of(x), v, end);
+}
+
+/* s_absorb: v grows over n before n goes, so n's interval is never seen as a gap. */
+static void s_absorb(struct kmm_ctx *x, void *vp, void *np)
+{
+	struct sl_lockset *s = set_of(x);
+	struct sl_node *v = vp, *n = np;
+	sl_vma_write(s, n);
+	if (!v->av && n->av)
+		v->av = n->av, v->chain = n->chain;
+	sl_set_end(s, v, sn_end(n));
+	sl_remove(s, n);
+	sl_inc(&s->mm->st.merges);
+}
+
+/* s_relocate: mremap's move needs a destination locked with the source: NEED_PLACE until sl_mremap has one. */
+static long s_relocate(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, uint64_t old_len, uint64_t new_len)
+{
+	uint64_t dest = ((struct sctx *)x)->dest;
+	struct sl_node *taken = dest ? sl_vma_from(set_of(x), dest) : NULL;
+	if (!dest || (taken && sn_start(taken) < dest + new_len))
+		return NEED_PLACE;
+	return kmm_vma_move(x, m, addr, old_len, dest, new_len);
+}
+
+/* s_each: fork's walk of the parent's VMAs, under the locks of the whole space. */
+static void s_each(struct kmm_ctx *x, bool (*fn)(void *arg, void *v), void *arg)
+{
+	bool go = true;
+	for (struct sl_node *v = sl_vma_from(set_of(x), 0); v && go; v = sl_vma_from(set_of(x), sn_end(v)))
+		go = fn(arg, v);
+}
+
+/* s_clone: a forked child's copy of a VMA, linked under the child's locks (nobody else sees the child yet). */
+static void s_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *f)
+{
+	struct sl_lockset *s = set_of(x);
+	sl_link(s->mm, s->cpu, sl_vma_new(s, a, f));
+}
+
+static const struct kmm_maps_ops sops = {
+	.handles = true,
+	.lookup = kmm_vma_lookup,
+	.find = kmm_vma_find,
+	.prep = kmm_vma_prep,
+	.unmap = s_unmap,
+	.expand = kmm_vma_expand,
+	.move = kmm_vma_move,
+	.relocate = s_relocate,
+	.from = s_from,
+	.attr = s_attr,
+	.place_new = s_place_new,
+	.modify = s_modify,
+	.grow = s_grow,
+	.absorb = s_absorb,
+	.each = s_each,
+	.clone = s_clone,
+};
+
+static struct sctx ctx(struct sl_lockset *s) { return (struct sctx){ { &sops, &s->mm->pt, s->cpu }, s, 0 }; }
 
 /*
  * Placement without a global lock. A hint that Linux would honour is used
@@ -76,15 +166,11 @@ long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 	}
 	if (flags & VM_MAP_FIXED)
 		sl_unmap(&s, addr, addr + len);
-	uint64_t pgoff = f ? off >> PAGE_SHIFT : (vf & VR_SHARED) ? 0 : addr >> PAGE_SHIFT;
+	uint64_t pgoff = kmm_mmap_pgoff(vf, f, off, addr);
 	sl_place_new(&s, (struct vr_attr){ addr, addr + len, vf, f, pgoff, 0, 0 }, f);
 	sl_unlock(&s);
-	if (flags & VM_MAP_POPULATE) { /* mm_populate, after the locks are dropped */
-		uint32_t err = PF_U | (((vf & VM_PROT_WRITE) && !(vf & VR_SHARED)) ? PF_W : 0);
-		for (uint64_t p = addr; p < addr + len; p += P)
-			if (sl_fault(as, cpu, p, err) != VM_FAULT_OK)
-				break;
-	}
+	if (flags & VM_MAP_POPULATE)
+		kmm_populate(as, cpu, addr, len, vf, sl_fault);
 	return (long)addr;
 }
 
@@ -97,84 +183,26 @@ int sl_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len
 	return 0;
 }
 
+/* under_locks: one of kmm's VMA calls (mprotect, madvise) over [addr, addr + len), under the range locks around it. */
+static int under_locks(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
+		       int (*call)(struct kmm_ctx *x, uint64_t start, uint64_t end, int arg), int arg)
+{
+	struct sl_lockset s;
+	lock_around(&s, sl_of(as), cpu, addr, addr + len, 0);
+	struct sctx c = ctx(&s);
+	int r = call(&c.x, addr, addr + len, arg);
+	sl_unlock(&s);
+	return r;
+}
+
 int sl_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot)
 {
-	struct sl_mm *mm = sl_of(as);
-	uint64_t end = addr + len;
-	struct sl_lockset s;
-	lock_around(&s, mm, cpu, addr, end, 0);
-	struct sl_node *v = sl_vma_from(&s, addr);
-	int err = 0;
-	if (!v || sn_start(v) >= end || sn_start(v) > addr) {
-		sl_unlock(&s);
-		return -ENOMEM;
-	}
-	struct kmm_flush fl = { 0 };
-	uint64_t tmp = sn_start(v), cur = addr;
-	for (;;) {
-		v = sl_vma_from(&s, cur);
-		if (!v || sn_start(v) >= end)
-			break;
-		if (sn_start(v) != tmp) {
-			err = -ENOMEM;
-			break;
-		}
-		uint32_t nf = vr_mprotect_flags(v->flags, prot, !v->file && !(v->flags & VR_SHARED), v->av != 0);
-		uint64_t stop = MIN(end, sn_end(v));
-		bool changed = (nf & VR_PROT) != (v->flags & VR_PROT);
-		v = sl_modify(&s, v, cur, stop, nf);
-		if (changed)
-			kmm_protect(&mm->pt, cpu, cur, stop, nf, &fl);
-		tmp = sn_end(v);
-		cur = tmp;
-		if (cur >= end)
-			break;
-	}
-	if (!err && tmp < end)
-		err = -ENOMEM;
-	kmm_flush_finish(&mm->pt, cpu, &fl);
-	sl_unlock(&s);
-	return err;
+	return under_locks(as, cpu, addr, len, kmm_vma_mprotect, prot);
 }
 
 int sl_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice)
 {
-	struct sl_mm *mm = sl_of(as);
-	bool wr = vr_changes_flags(advice);
-	uint64_t start = addr, end = addr + len;
-	struct sl_lockset s;
-	lock_around(&s, mm, cpu, start, end, 0);
-	int ret = 0, unmapped = 0;
-	struct kmm_flush fl = { 0 };
-	struct sl_node *v = sl_vma_from(&s, start);
-	for (;;) {
-		if (!v) {
-			ret = -ENOMEM;
-			break;
-		}
-		if (start < sn_start(v)) {
-			unmapped = -ENOMEM;
-			start = sn_start(v);
-			if (start >= end)
-				break;
-		}
-		uint64_t tmp = MIN(sn_end(v), end);
-		if (wr) {
-			v = sl_modify(&s, v, start, tmp, vr_madvise_flags(v->flags, advice));
-			tmp = MIN(sn_end(v), end);
-		} else {
-			struct kmm_vma kv = { sn_start(v), sn_end(v), v->flags, v->file, v->pgoff, false, NULL, NULL };
-			if ((ret = kmm_advise(&mm->pt, cpu, &kv, start, tmp, advice, &fl)))
-				break;
-		}
-		start = tmp;
-		if (start >= end)
-			break;
-		v = sl_vma_from(&s, start);
-	}
-	kmm_flush_finish(&mm->pt, cpu, &fl);
-	sl_unlock(&s);
-	return ret ? ret : unmapped;
+	return under_locks(as, cpu, addr, len, kmm_vma_madvise, advice);
 }
 
 long sl_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t brk)
@@ -182,47 +210,48 @@ long sl_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t brk)
 	struct sl_mm *mm = sl_of(as);
 	lk_spin_lock(cpu->core, &mm->brk_lock); /* as->brk is process-wide: brk calls take turns, then range locks */
 	sim_note_lock(cpu->core, "the brk lock (brk and start_brk are process-wide)");
-	uint64_t orig = as->brk;
-	long ret = (long)orig;
 	uint64_t newbrk = vm_page_up(brk), oldbrk = vm_page_up(as->brk);
 	struct sl_lockset s;
 	lock_around(&s, mm, cpu, MIN(oldbrk, newbrk), MAX(oldbrk, newbrk), P + VM_STACK_GUARD_GAP);
-	if (brk < as->start_brk)
-		goto out;
-	if (oldbrk == newbrk) {
-		as->brk = brk;
-		ret = (long)brk;
-		goto out;
-	}
-	if (brk <= as->brk) {
-		struct sl_node *v = sl_vma_from(&s, newbrk);
-		if (!v || sn_start(v) >= oldbrk)
-			goto out;
-		as->brk = brk;
-		sl_unmap(&s, newbrk, oldbrk);
-		ret = (long)brk;
-		goto out;
-	}
-	struct sl_node *next = sl_vma_from(&s, oldbrk);
-	if (next && sn_start(next) < newbrk + P + VM_STACK_GUARD_GAP) {
-		struct vr_attr na = sl_attr(next);
-		if (!vr_gap_fits(newbrk, P, &na))
-			goto out;
-	}
-	/* do_brk_flags: extend the brk VMA when it ends at the old break, else a new VMA. */
-	struct sl_node *v = oldbrk > as->start_brk ? sl_vma_at(&s, oldbrk - 1) : NULL;
-	if (v && sn_end(v) == oldbrk && sn_start(v) >= as->start_brk && v->flags == VR_BRK_FLAGS && !v->file) {
-		sl_claim(&s, oldbrk, newbrk);
-		sl_set_end(&s, v, newbrk);
-	} else {
-		sl_place_new(&s, (struct vr_attr){ oldbrk, newbrk, VR_BRK_FLAGS, NULL, oldbrk >> PAGE_SHIFT, 0, 0 }, NULL);
-	}
-	as->brk = brk;
-	ret = (long)brk;
-out:
+	struct sctx c = ctx(&s);
+	long ret = kmm_vma_brk(&c.x, as, brk);
 	sl_unlock(&s);
 	lk_spin_unlock(cpu->core, &mm->brk_lock);
 	return ret;
+}
+
+long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
+	       uint64_t new_addr)
+{
+	struct sl_mm *mm = sl_of(as);
+	bool fixed = flags & (VM_MREMAP_FIXED | VM_MREMAP_DONTUNMAP);
+	uint64_t dest = 0;
+	for (int attempt = 0; attempt < 64; attempt++) {
+		/* The old range and, when known, the destination, taken together in address order. */
+		uint64_t a[2], b[2];
+		a[0] = addr >= P ? addr - P : 0;
+		b[0] = addr + MAX(old_len, new_len) + P;
+		int n = 1;
+		if (fixed || dest) {
+			uint64_t to = fixed ? new_addr : dest;
+			a[n] = to >= P ? to - P : 0;
+			b[n++] = to + new_len + P;
+		}
+		struct sl_lockset s;
+		sl_lock_ranges(&s, mm, cpu, a, b, n);
+		struct sctx c = ctx(&s);
+		c.dest = dest;
+		long r = kmm_mremap(&c.x, addr, old_len, new_len, flags, new_addr);
+		sl_unlock(&s);
+		if (r != NEED_PLACE)
+			return r;
+		/* It must move: pick a destination, then lock both ranges together and redo the checks. */
+		sl_anchor_slice(mm, cpu);
+		dest = sl_candidate(mm, cpu, new_len, attempt);
+		if (!dest)
+			return -ENOMEM;
+	}
+	return -ENOMEM;
 }
 
 int sl_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu)
@@ -231,34 +260,8 @@ int sl_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu)
 	struct sl_lockset s, cs;
 	sl_lock_range(&s, pm, cpu, 0, VM_TASK_SIZE); /* every node: fork copies the whole space */
 	sl_lock_range(&cs, cm, cpu, 0, VM_TASK_SIZE); /* the child's head (nobody else sees it yet) */
-	struct kmm_flush fl = { 0 };
-	int err = 0;
-	for (struct sl_node *v = sl_vma_from(&s, 0); v && !err; v = sl_vma_from(&s, sn_end(v))) {
-		struct vr_attr a = sl_attr(v);
-		if (a.av) { /* anon_vma_fork: a new anon_vma chained to the parent's */
-			a.av = atomic_fetch_add(&cm->next_av, 1);
-			a.chain = (uint8_t)(v->chain + 1);
-		}
-		struct sl_node *n = sl_node_new(cm, cpu, a.start, a.end, false);
-		n->flags = a.flags;
-		n->file = v->file;
-		if (n->file)
-			vm_file_get(n->file);
-		n->pgoff = a.pgoff;
-		n->av = a.av;
-		n->chain = a.chain;
-		sl_adopt(&cs, n);
-		sl_link(cm, cpu, n);
-		/* copy_page_range: only VMAs with anonymous pages need their entries copied. */
-		if (v->av && !kmm_copy(&cm->pt, &pm->pt, cpu, a.start, a.end, !(v->flags & VR_SHARED), &fl))
-			err = -ENOMEM;
-	}
-	atomic_store(&cm->next_av, atomic_load(&pm->next_av) + 1000000);
-	if (fl.any) { /* flush_tlb_mm: the parent's now read-only entries */
-		fl.start = 0;
-		fl.end = VM_TASK_SIZE;
-	}
-	kmm_flush_finish(&pm->pt, cpu, &fl);
+	struct sctx p = ctx(&s), c = ctx(&cs);
+	int err = kmm_vma_fork(&p.x, &c.x, &pm->next_av, &cm->next_av);
 	sl_unlock(&cs);
 	sl_unlock(&s);
 	return err;

@@ -44,11 +44,10 @@ static void sl_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 	as->priv = NULL;
 }
 
-/* sl_layout: one range per VMA, in address order, after checking the invariants (host only). */
+/* sl_layout: one range per VMA, in address order (host only). */
 static void sl_layout(struct vm_as *as, uint64_t start, uint64_t end, vm_visit_fn fn, void *arg)
 {
 	struct sl_mm *mm = sl_of(as);
-	sl_check(mm);
 	for (struct sl_node *v = mm->head; v; v = sl_next(NULL, v))
 		if (!v->anchor && sn_end(v) > start && sn_start(v) < end) {
 			struct vm_range r = vr_range(as, sn_start(v), sn_end(v), v->flags, v->file, v->pgoff);
@@ -112,5 +111,6 @@ const struct vm_design vm_design_skiplist = {
 	.layout = sl_layout,
 	.stats = sl_stats,
 	.metadata_bytes = sl_metadata_bytes,
+	.check = sl_check,
 	.opts = sl_opts,
 };

@@ -150,11 +150,18 @@ static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, 
 	struct sl_node *pred = mm->head;
 	int top = (int)atomic_load_explicit(&mm->levels, memory_order_acquire);
 	for (int l = SL_MAX_LEVEL - 1; l >= 0; l--) {
-		if (l >= top) { /* empty levels above the tallest tower: not visited */
+		/*
+		 * Levels above the tallest tower seen are empty and not visited.
+		 * But a tower taller than `top` may be linked there already (its
+		 * owner raises `levels` after linking it): then the level is
+		 * walked like any other, or a node linked after the head from
+		 * this stale view could land out of order.
+		 */
+		if (l >= top && !ptr_of(atomic_load_explicit(&pred->lv[l].next, memory_order_acquire))) {
 			if (preds)
 				preds[l] = pred;
 			if (succs)
-				succs[l] = ptr_of(atomic_load_explicit(&pred->lv[l].next, memory_order_acquire));
+				succs[l] = NULL;
 			continue;
 		}
 		struct sl_node *cur = ptr_of(load_next(c, pred, l));
@@ -219,11 +226,19 @@ void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 			break;
 		sl_inc(&mm->st.cas_retries);
 	}
+	/*
+	 * The upper levels, each to the successor of the latest search: a
+	 * retry at one level searches again, which may move the successors of
+	 * the levels above too (n must not keep a stale one: it would skip the
+	 * towers linked in between).
+	 */
 	for (int l = 1; l < n->height; l++) {
-		while (!cas_next(c, preds[l], l, succs[l], n)) {
+		for (;;) {
+			atomic_store_explicit(&n->lv[l].next, (uintptr_t)succs[l], memory_order_release);
+			if (cas_next(c, preds[l], l, succs[l], n))
+				break;
 			sl_inc(&mm->st.cas_retries);
 			snip_find(mm, c, key, preds, succs);
-			atomic_store_explicit(&n->lv[l].next, (uintptr_t)succs[l], memory_order_release);
 		}
 	}
 	uint32_t top = atomic_load(&mm->levels);
@@ -242,48 +257,6 @@ void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 	}
 	struct sl_node *preds[SL_MAX_LEVEL], *succs[SL_MAX_LEVEL];
 	snip_find(mm, c, sn_start(n), preds, succs); /* no level reaches n any more */
-}
-
-void sl_check(struct sl_mm *mm)
-{
-	uint64_t count = 0, vmas = 0, last_end = 0, last_start = 0;
-	struct sl_node *last = NULL;
-	for (struct sl_node *n = mm->head; n; n = ptr_of(atomic_load(&n->lv[0].next))) {
-		last = n;
-		if (is_marked(atomic_load(&n->lv[0].next)))
-			panic("skiplist: a deleted node %#llx is still linked at level 0", (unsigned long long)sn_start(n));
-		uint64_t s = sn_start(n), e = sn_end(n);
-		if (n != mm->head && s <= last_start)
-			panic("skiplist: nodes out of order at %#llx", (unsigned long long)s);
-		if (n->anchor && n != mm->head && s < last_end)
-			panic("skiplist: anchor %#llx inside a VMA ending at %#llx", (unsigned long long)s,
-			      (unsigned long long)last_end);
-		if (!n->anchor) {
-			if (s >= e || s < last_end)
-				panic("skiplist: VMA [%#llx, %#llx) is empty or overlaps one ending at %#llx",
-				      (unsigned long long)s, (unsigned long long)e, (unsigned long long)last_end);
-			last_end = e;
-			vmas++;
-		}
-		last_start = s;
-		count++;
-	}
-	if (last != mm->tail)
-		panic("skiplist: the tail is not the last node");
-	if (count != atomic_load(&mm->nnodes) || vmas != atomic_load(&mm->nvmas))
-		panic("skiplist: %llu nodes and %llu VMAs linked, %llu and %llu counted", (unsigned long long)count,
-		      (unsigned long long)vmas, (unsigned long long)atomic_load(&mm->nnodes),
-		      (unsigned long long)atomic_load(&mm->nvmas));
-	for (int l = 1; l < SL_MAX_LEVEL; l++) {
-		uint64_t prev = 0;
-		for (struct sl_node *n = ptr_of(atomic_load(&mm->head->lv[l].next)); n;
-		     n = ptr_of(atomic_load(&n->lv[l].next))) {
-			if (n->height <= l || (prev && sn_start(n) <= prev) || atomic_load(&n->detached))
-				panic("skiplist: level %d is not a sorted sublist of live nodes at %#llx", l,
-				      (unsigned long long)sn_start(n));
-			prev = sn_start(n);
-		}
-	}
 }
 
 void sl_free_all(struct sl_mm *mm)

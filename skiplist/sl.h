@@ -37,10 +37,7 @@ enum { SL_OPT_THP };
  *   found by the lock-free search; a call write-locks a VMA before it
  *   changes or removes it, and keeps it until it returns.
  *
- * Invariants (checked by sl_check): live nodes are sorted by start with no
- * two starts equal; VMAs do not overlap and are non-empty; no anchor lies
- * inside a VMA; every tower level is a sorted sublist of level 0; the tail
- * is last.
+ * Invariants: see sl_check (check.c).
  */
 #define SL_MAX_LEVEL 16 /* towers of up to 16 levels; each level holds a node with probability 1/4 */
 
@@ -128,8 +125,17 @@ struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr);
 void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
 /* sl_unlink: mark n deleted at every level (level 0 last is the linearization point) and snip it out. n is range-locked. */
 void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
-/* sl_check: panic on a broken invariant. Host only, no concurrent changes. */
-void sl_check(struct sl_mm *mm);
+/*
+ * sl_check: vm.h's check over [start, end) (check.c): the nodes from the
+ * VMA before the range to the first past it are live, unlocked, sorted at
+ * level 0 with no two starts equal; VMAs non-empty and apart; anchors
+ * empty and outside VMAs; each tower level a sorted sublist of level 0 (a
+ * node's level-l successor is the next node whose tower reaches l); the
+ * VMAs as kmm_check_maps wants them and the page table under them as
+ * kmm_check_leaves does. The whole space: also the head's tower, the tail
+ * last, and the node and VMA counts. Host only: no charges, no statistics.
+ */
+int sl_check(struct vm_as *as, uint64_t start, uint64_t end, char *why, size_t len);
 /* sl_free_all: free every node now (teardown, no readers). */
 void sl_free_all(struct sl_mm *mm);
 
@@ -203,6 +209,8 @@ void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu);
 /* ---- VMAs under range locks (vma.c) ---- */
 
 struct vr_attr sl_attr(const struct sl_node *v);
+/* sl_vma_new: a VMA node with attributes a, born range-locked by this call (not linked yet). */
+struct sl_node *sl_vma_new(struct sl_lockset *s, const struct vr_attr *a, struct vm_file *f);
 /* sl_split: cut v at addr; returns the new VMA holding [addr, end). */
 struct sl_node *sl_split(struct sl_lockset *s, struct sl_node *v, uint64_t addr);
 /* sl_place_new: make the free [a.start, a.end) a mapping, merging with its neighbours as Linux does. */
@@ -217,16 +225,14 @@ void sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end);
 /* sl_anon_prepare: give v an anon_vma, sharing a compatible neighbour's (v and its neighbours held). */
 void sl_anon_prepare(struct sl_lockset *s, struct sl_node *v);
 
-/* ---- calls (calls.c, remap.c) and faults (fault.c) ---- */
-long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot, int flags,
-	     struct vm_file *f, uint64_t off);
-int sl_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len);
-int sl_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot);
-int sl_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice);
-long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
-	       uint64_t new_addr);
-long sl_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t brk);
-int sl_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu);
-enum vm_fault sl_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint32_t err);
+/* ---- calls (calls.c) and faults (fault.c), for the design's table (design.c) ---- */
+VM_OP(mmap) sl_mmap;
+VM_OP(munmap) sl_munmap;
+VM_OP(mprotect) sl_mprotect;
+VM_OP(madvise) sl_madvise;
+VM_OP(mremap) sl_mremap;
+VM_OP(brk) sl_brk;
+VM_OP(fork) sl_fork;
+VM_OP(fault) sl_fault;
 
 #endif

@@ -1,9 +1,19 @@
 /* vma.c: Linux's VMA changes (split, merge, unmap, modify, anon_vma) on skiplist nodes, inside a call's range locks. */
 #include "skiplist/sl.h"
+#include "kmm/maps.h"
 
 struct vr_attr sl_attr(const struct sl_node *v)
 {
 	return (struct vr_attr){ sn_start(v), sn_end(v), v->flags, v->file, v->pgoff, v->av, v->chain };
+}
+
+/* attr_of: v's attributes in *buf, or NULL without a VMA. */
+static const struct vr_attr *attr_of(const struct sl_node *v, struct vr_attr *buf)
+{
+	if (!v)
+		return NULL;
+	*buf = sl_attr(v);
+	return buf;
 }
 
 /* Every change below is to a node this call range-locks; checked. */
@@ -14,8 +24,7 @@ static void must_hold(struct sl_lockset *s, struct sl_node *v)
 		      (unsigned long long)sn_end(v));
 }
 
-/* vma_new: a VMA node with attributes a, born range-locked by this call (not linked yet). */
-static struct sl_node *vma_new(struct sl_lockset *s, const struct vr_attr *a, struct vm_file *f)
+struct sl_node *sl_vma_new(struct sl_lockset *s, const struct vr_attr *a, struct vm_file *f)
 {
 	struct sl_node *n = sl_node_new(s->mm, s->cpu, a->start, a->end, false);
 	n->flags = a->flags;
@@ -62,7 +71,7 @@ struct sl_node *sl_split(struct sl_lockset *s, struct sl_node *v, uint64_t addr)
 	struct vr_attr hi = sl_attr(v);
 	hi.pgoff += (addr - hi.start) >> PAGE_SHIFT;
 	hi.start = addr;
-	struct sl_node *n = vma_new(s, &hi, v->file);
+	struct sl_node *n = sl_vma_new(s, &hi, v->file);
 	sl_vma_write(s, n);
 	/* Link first, then shrink v: [addr, end) is never seen as a gap, whose lock this call does not hold. */
 	sl_link(s->mm, s->cpu, n);
@@ -99,14 +108,8 @@ struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_f
 	sl_claim(s, a.start, a.end);
 	struct sl_node *prev = ending_at(s, a.start), *next = starting_at(s, a.end);
 	struct vr_attr pa, na;
-	if (prev)
-		pa = sl_attr(prev);
-	if (next)
-		na = sl_attr(next);
-	bool left = prev && vr_merge_after(&pa, &a);
-	bool right = next && vr_merge_before(&na, &a);
-	if (left && right)
-		right = vr_av_ok(prev->av, next->av, NULL);
+	bool left, right;
+	kmm_merge_sides(attr_of(prev, &pa), &a, attr_of(next, &na), &left, &right);
 	if (left) {
 		sl_vma_write(s, prev);
 		if (!prev->av && a.av)
@@ -133,7 +136,7 @@ struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_f
 		sl_inc(&s->mm->st.merges);
 		return next;
 	}
-	struct sl_node *v = vma_new(s, &a, f);
+	struct sl_node *v = sl_vma_new(s, &a, f);
 	sl_vma_write(s, v);
 	sl_link(s->mm, s->cpu, v);
 	sim_note(c, "new VMA [%#llx, %#llx): a node of height %u linked into the skiplist (%llu VMAs now)",
@@ -185,14 +188,8 @@ struct sl_node *sl_modify(struct sl_lockset *s, struct sl_node *v, uint64_t a, u
 		 (unsigned long long)sn_end(v));
 	struct sl_node *prev = ending_at(s, sn_start(v)), *next = starting_at(s, sn_end(v));
 	struct vr_attr me = sl_attr(v), pa, na;
-	if (prev)
-		pa = sl_attr(prev);
-	if (next)
-		na = sl_attr(next);
-	bool left = prev && vr_merge_after(&pa, &me);
-	bool right = next && vr_merge_before(&na, &me);
-	if (left && right)
-		right = vr_av_ok(prev->av, next->av, NULL);
+	bool left, right;
+	kmm_merge_sides(attr_of(prev, &pa), &me, attr_of(next, &na), &left, &right);
 	if (right) {
 		sl_vma_write(s, next);
 		absorb(s, next, v);
@@ -213,22 +210,11 @@ void sl_anon_prepare(struct sl_lockset *s, struct sl_node *v)
 {
 	if (v->av)
 		return;
-	struct vr_attr me = sl_attr(v);
-	struct sl_node *cand[2] = { starting_at(s, sn_end(v)), ending_at(s, sn_start(v)) };
-	for (int k = 0; k < 2 && !v->av; k++) {
-		struct sl_node *o = cand[k];
-		if (!o || !o->av || o->chain != 1)
-			continue;
-		struct vr_attr oa = sl_attr(o);
-		if (k == 0 ? vr_av_compatible(&me, &oa) : vr_av_compatible(&oa, &me)) {
-			sl_vma_write(s, v);
-			v->av = o->av;
-			v->chain = 1;
-		}
-	}
-	if (!v->av) {
-		sl_vma_write(s, v);
-		v->av = atomic_fetch_add(&s->mm->next_av, 1);
-		v->chain = 1;
-	}
+	struct vr_attr me = sl_attr(v), na, pa;
+	struct sl_node *next = starting_at(s, sn_end(v));
+	struct sl_node *prev = ending_at(s, sn_start(v));
+	uint32_t av = kmm_reusable_av(&me, attr_of(next, &na), attr_of(prev, &pa));
+	sl_vma_write(s, v);
+	v->av = av ? av : atomic_fetch_add(&s->mm->next_av, 1);
+	v->chain = 1;
 }

@@ -212,9 +212,8 @@ static bool do_mremap(struct pair *x, int64_t off, uint64_t ol, uint64_t nl, int
 	char what[128];
 	snprintf(what, sizeof(what), "mremap(%+lld, %#llx, %#llx, %d, %+lld)", (long long)off, (unsigned long long)ol,
 		 (unsigned long long)nl, flags, (long long)to);
-	return check_ret(x, what, vm_mremap(x->as, x->cpu, addr, ol, nl, flags, na),
-			 ref_mremap(x->r, addr, ol, nl, flags, na)) &&
-	       compare(x, what);
+	long got = vm_mremap(x->as, x->cpu, addr, ol, nl, flags, na), want = ref_mremap(x->r, addr, ol, nl, flags, na);
+	return check_ret(x, what, got, want) && compare(x, what);
 }
 
 static bool do_touch(struct pair *x, int64_t off, enum mmu_acc acc)
@@ -467,6 +466,166 @@ static bool random_seq(struct pair *x, uint64_t seed)
 	return true;
 }
 
+/*
+ * ---- fork and copy-on-write: a family of processes, each beside its own reference ----
+ *
+ * Random sequences over anonymous, private file and shared (file and
+ * anonymous) mappings: writes and reads before and after forks, in parents
+ * and children, nested forks, munmap, mprotect, madvise and exits in
+ * between. Every step is compared with the process's reference (result,
+ * layout, residency). Every write that succeeds must leave the page
+ * writable in the page table, on a frame of its own for a private mapping
+ * (one reference: no other process sees the write) and on the page-cache
+ * frame for a shared one (every process sees it).
+ */
+#define FAM_MAX 6
+#define FAM_PAGES 24
+
+struct family {
+	struct vm_as *as[FAM_MAX];
+	struct ref *r[FAM_MAX];
+	int n;
+};
+
+/* fam_select: make process i the pair's current one (its address space loaded on the core). */
+static void fam_select(struct pair *x, struct family *f, int i)
+{
+	x->as = f->as[i];
+	x->r = f->r[i];
+	vm_switch(x->as, x->cpu);
+}
+
+/* fam_drop: process i exits (the full invariant check runs as its space goes). */
+static void fam_drop(struct pair *x, struct family *f, int i)
+{
+	if (x->cpu->cur == &f->as[i]->hw)
+		x->cpu->cur = NULL;
+	vm_as_destroy(f->as[i], x->cpu);
+	ref_destroy(f->r[i]);
+	f->as[i] = f->as[f->n - 1];
+	f->r[i] = f->r[f->n - 1];
+	f->n--;
+}
+
+struct range_at {
+	uint64_t va;
+	struct vm_range r;
+	bool found;
+};
+
+static void range_at(void *arg, const struct vm_range *r)
+{
+	struct range_at *a = arg;
+	if (r->start <= a->va && a->va < r->end) {
+		a->r = *r;
+		a->found = true;
+	}
+}
+
+/* written_ok: after a write to va succeeded, is the page writable on a frame only this process has (private), or on the file's cached frame (shared)? */
+static bool written_ok(struct pair *x, uint64_t va)
+{
+	struct range_at a = { .va = va & ~(PAGE_SIZE - 1) };
+	vm_layout(x->as, a.va, a.va + PAGE_SIZE, range_at, &a);
+	uint64_t e = mmu_walk_host(&x->as->hw, a.va, NULL);
+	const struct pm *pm = x->b->sys->pm;
+	uint64_t pfn = PTE_PFN(e);
+	const char *bad = NULL;
+	if (!a.found)
+		bad = "no mapping there";
+	else if (!(e & PTE_P) || !(e & PTE_RW))
+		bad = "the entry is not present and writable";
+	else if (a.r.flags & VM_RANGE_SHARED) {
+		uint64_t idx = a.r.pgoff + ((a.va - a.r.start) >> PAGE_SHIFT);
+		if (!a.r.file || idx >= a.r.file->npages_cap || a.r.file->pages[idx] != pfn)
+			bad = "a shared page is not on the file's cached frame";
+	} else if (pfn == x->b->sys->zero_pfn || vm_frame_is_file(x->b->sys, pfn) || pm_ref(pm, pfn) != 1)
+		bad = "a private page written is not on a frame of its own";
+	if (bad)
+		snprintf(x->why, sizeof(x->why), "write at page %+lld: %s (entry %#llx, frame references %u)",
+			 (long long)((int64_t)(a.va - x->base) >> PAGE_SHIFT), bad, (unsigned long long)e,
+			 (unsigned)(pfn && pfn < pm->nframes ? pm_ref(pm, pfn) : 0));
+	return !bad;
+}
+
+static bool fork_cow_seq(struct pair *x, uint64_t seed)
+{
+	uint64_t s = seed * 0xD1B54A32D192ED03ull + 7;
+	struct family f = { .as = { x->as }, .r = { x->r }, .n = 1 };
+	bool ok = true;
+	for (int step = 0; step < 300 && ok; step++, x->steps++) {
+		int i = (int)(rnd(&s) % (uint64_t)f.n);
+		fam_select(x, &f, i);
+		int64_t off = (int64_t)P(rnd(&s) % FAM_PAGES);
+		uint64_t len = P(rnd(&s) % 8 + 1);
+		switch (rnd(&s) % 20) {
+		case 0:
+		case 1:
+		case 2: { /* a mapping: anonymous, private file, shared file, shared anonymous */
+			int kind = (int)(rnd(&s) % 4);
+			int prot = rnd(&s) % 6 ? RW : VM_PROT_READ;
+			int flags = (kind >= 2 ? VM_MAP_SHARED : VM_MAP_PRIVATE) | (kind == 0 || kind == 3 ? VM_MAP_ANONYMOUS : 0);
+			ok = do_mmap(x, off, len, prot, flags | FIX, kind == 1 || kind == 2, P(rnd(&s) % FILE_PAGES));
+			break;
+		}
+		case 3:
+			ok = do_munmap(x, off, len);
+			break;
+		case 4:
+			ok = do_mprotect(x, off, len, rnd(&s) % 3 ? RW : VM_PROT_READ);
+			break;
+		case 5:
+			ok = do_madvise(x, off, len, VM_MADV_DONTNEED);
+			break;
+		case 6:
+		case 7: /* fork, nested: any process may fork */
+			if (f.n < FAM_MAX) {
+				struct vm_as *c = vm_fork(x->as, x->cpu);
+				if (!c) {
+					snprintf(x->why, sizeof(x->why), "fork failed");
+					ok = false;
+					break;
+				}
+				f.as[f.n] = c;
+				f.r[f.n++] = ref_fork(x->r);
+				fam_select(x, &f, f.n - 1);
+				ok = compare(x, "fork (child)");
+			}
+			break;
+		case 8: /* an exit */
+			if (f.n > 1)
+				fam_drop(x, &f, i);
+			break;
+		case 9:
+		case 10:
+		case 11:
+			ok = do_touch(x, off, ACC_R);
+			break;
+		default: {
+			uint64_t va = x->base + (uint64_t)off;
+			char what[64];
+			snprintf(what, sizeof(what), "process %d: touch(%+lld, w)", i, (long long)off);
+			enum vm_fault got = vm_access(x->as, x->cpu, va, ACC_W);
+			ok = check_ret(x, what, got, ref_touch(x->r, va, ACC_W)) && compare(x, what) &&
+			     (got != VM_FAULT_OK || written_ok(x, va));
+		}
+		}
+	}
+	/* The pair keeps one process for pair_close; the others exit here. */
+	while (f.n > 1)
+		fam_drop(x, &f, f.n - 1);
+	fam_select(x, &f, 0);
+	return ok;
+}
+
+START_TEST(fork_cow)
+{
+	uint64_t only = getenv("T50_SEED") ? strtoull(getenv("T50_SEED"), NULL, 0) : 0; /* T50_SEED=N: that seed alone */
+	for (uint64_t seed = only ? only : 1; seed <= (only ? only : 60); seed++)
+		run_job(fork_cow_seq, seed);
+}
+END_TEST
+
 START_TEST(randomized)
 {
 	for (uint64_t seed = 1; seed <= 80; seed++)
@@ -718,6 +877,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, scripted);
 	tcase_add_test(tc, randomized);
+	tcase_add_test(tc, fork_cow);
 	tcase_add_test(tc, ground_truth);
 	tcase_add_test(tc, checker_catches_skipped_shootdown);
 	suite_add_tcase(s, tc);

@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+/* A lock taken by hand is a call in flight: debug builds check a space only while none is (vm.h, vm/as.c settle). */
+static void by_hand(struct vm_as *as, int d) { atomic_fetch_add(&as->inflight, (uint32_t)d); }
+
 static struct machine M;
 
 #define BASE 0x600000000000ull /* 1 GiB aligned */
@@ -73,12 +76,14 @@ static void disjoint_body(struct sim_core *c, void *arg)
 	populate(f, cpu);
 	struct cm_cursor a, b;
 	/* One thread holds both at once: a shared lock (for adv: any) would deadlock here. */
+	by_hand(f->as, 1);
 	cm_lock(&a, cm_of(f->as), cpu, BASE + 8 * PAGE_SIZE, BASE + 12 * PAGE_SIZE);
 	cm_lock(&b, cm_of(f->as), cpu, BASE + HUGE_2M + 8 * PAGE_SIZE, BASE + HUGE_2M + 12 * PAGE_SIZE);
 	snapshot(f, 0, &a);
 	snapshot(f, 1, &b);
 	cm_unlock(&b);
 	cm_unlock(&a);
+	by_hand(f->as, -1);
 }
 
 static void check_disjoint(const char *design)
@@ -119,6 +124,7 @@ static void serialize_body(struct sim_core *c, void *arg)
 	if (c->id == 0) {
 		populate(f, cpu);
 		sim_advance(c, 100000 - c->clock);
+		by_hand(f->as, 1);
 		cm_lock(&k, cm_of(f->as), cpu, BASE, BASE + 16 * PAGE_SIZE);
 		f->got[0] = c->clock;
 		for (int i = 0; i < 50; i++) { /* hold it a while, with sync points */
@@ -127,13 +133,16 @@ static void serialize_body(struct sim_core *c, void *arg)
 		}
 		f->released[0] = c->clock;
 		cm_unlock(&k);
+		by_hand(f->as, -1);
 	} else {
 		vm_switch(f->as, cpu);
 		sim_advance(c, 150000);
 		uint64_t a = s->overlap ? BASE + 8 * PAGE_SIZE : BASE + HUGE_2M + 8 * PAGE_SIZE;
+		by_hand(f->as, 1);
 		cm_lock(&k, cm_of(f->as), cpu, a, a + 4 * PAGE_SIZE);
 		f->got[1] = c->clock;
 		cm_unlock(&k);
+		by_hand(f->as, -1);
 	}
 }
 
@@ -171,6 +180,7 @@ static void stray_body(struct sim_core *c, void *arg)
 		populate(f, cpu);
 		sim_advance(c, 100000 - c->clock);
 		/* Cover both halves: the level-2 table, and (DFS) both last-level tables. */
+		by_hand(f->as, 1);
 		cm_lock(&k, mm, cpu, BASE, BASE + 2 * HUGE_2M);
 		snapshot(f, 0, &k);
 		for (int i = 0; i < 50; i++) {
@@ -179,11 +189,13 @@ static void stray_body(struct sim_core *c, void *arg)
 		}
 		cm_unmap(&k, BASE, BASE + 2 * HUGE_2M); /* both last-level tables become stray */
 		cm_unlock(&k);
+		by_hand(f->as, -1);
 	} else {
 		vm_switch(f->as, cpu);
 		sim_advance(c, 150000);
 		uint64_t before = atomic_load(&mm->st.retries);
 		/* Walks lock-free down to the first half's table, waits on it, finds it stray, retries. */
+		by_hand(f->as, 1);
 		cm_lock(&k, mm, cpu, BASE + 8 * PAGE_SIZE, BASE + 9 * PAGE_SIZE);
 		f->retries = atomic_load(&mm->st.retries) - before;
 		snapshot(f, 1, &k);
@@ -191,6 +203,7 @@ static void stray_body(struct sim_core *c, void *arg)
 		uint64_t pte;
 		f->ok = cm_query(&k, BASE + 8 * PAGE_SIZE, &pte).kind == CM_INVALID && !pte;
 		cm_unlock(&k);
+		by_hand(f->as, -1);
 	}
 }
 

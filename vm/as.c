@@ -274,26 +274,10 @@ static void take_first(void *arg, const struct vm_range *r)
 	}
 }
 
-/* Is a frame mapped at va, with or without access (a PROT_NONE entry counts, as in mincore)? */
-static bool frame_mapped(struct vm_as *as, uint64_t va)
-{
-	const struct pm *pm = as->sys->pm;
-	const struct pm_ptpage *p = as->hw.root;
-	for (int l = as->sys->mmu->o.levels; l >= 1 && p; l--) {
-		uint64_t e = pte_load(p, (unsigned)PT_INDEX(va, l));
-		if (l == 1 || ((e & PTE_PS) && l <= 3))
-			return pte_mapped(e);
-		if (!(e & PTE_P))
-			return false;
-		p = pm_pt(pm, PTE_PFN(e));
-	}
-	return false;
-}
-
 bool vm_resident(struct vm_as *as, uint64_t va)
 {
 	va &= ~(PAGE_SIZE - 1);
-	if (frame_mapped(as, va))
+	if (pte_mapped(mmu_walk_host(&as->hw, va, NULL))) /* a frame, with or without access (PROT_NONE counts, as in mincore) */
 		return true;
 	struct one_range o = { .found = false };
 	as->d->layout(as, va, va + PAGE_SIZE, take_first, &o);

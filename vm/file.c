@@ -73,7 +73,7 @@ uint64_t vm_file_page(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f
 		return won;
 	}
 	f->pages[idx] = pfn;
-	sys->pm->frames[pfn].owner = 0x80000000u | f->id;
+	sys->pm->frames[pfn].owner = VM_OWNER_FILE | f->id;
 	pthread_mutex_unlock(&f->lock);
 	return pfn;
 }
