@@ -1,0 +1,203 @@
+#!/bin/bash
+# t71_recordings.sh: the recordings made on this project's machine with `mmsim record` (tests/data/traces/README.md,
+# "Recordings made with mmsim record") replayed on every design, at the default core count and at 8 cores, in the
+# deterministic mode. Every replay must give 0 fault-outcome mismatches, 0 result mismatches, 0 TLB coherence
+# violations, 0 sync timeouts, every recorded fault replayed, no crash, no leaked frame, and a pages_flushed that is
+# possible: at most 2^32, and at most the pages the trace could ever have flushed (every recorded fault's page once
+# per fork, exec and exit, plus every page of every range an mm call names).
+#
+# The minimal reproducers of the failures found (tests/data/traces/repro: text traces and perf script excerpts) are
+# replayed the same way (at the default core count only), under the names repro/NAME.
+#
+# Known failures are listed in EXPECTED below, with their reason: a (recording, design, cores) that fails a check
+# not listed fails the test, and so does a listed check that passes (remove its mark then). Counts are noted in the
+# list for the record; a count that changed is reported, but does not fail the test.
+# usage: t71_recordings.sh PATH/TO/mmsim
+. "$(dirname "$0")/testlib.sh" "$@"
+D=$(dirname "$0")/data/traces
+RECORDINGS=${T71_RECORDINGS:-"node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool"}
+REPROS=${T71_REPROS:-"madvise-dontfork.txt map-hugetlb.txt order-mprotect.perf.txt sysv-shmat.perf.txt cow-file-fork.txt fork-flush-count.txt cortenmm-flush-lo.txt cortenmm-fork-slice.txt"}
+CORES="def 8"
+JOBS=${T71_JOBS:-2}
+
+# RECORDING DESIGNS CORES CHECKS [COUNTS] -- REASON
+#   DESIGNS: comma-separated names or *; CORES: def, 8 or *; CHECKS: comma-separated, of fom (fault-outcome
+#   mismatches), resm (result mismatches), tlbv (TLB coherence violations), synto (sync timeouts), faults (faults
+#   replayed differ from the recording's), crash (panic or signal), leak (frames left after teardown), flushed
+#   (impossible pages_flushed), error (replay refused the trace). COUNTS: check=N as seen when the mark was made.
+EXPECTED='
+node-jit         *                              *    resm           resm=65 -- madvise(MADV_DONTFORK) refused with EINVAL: vm/check.c advice_valid knows only 8 advice values (65 calls by V8)
+node-workers     *                              *    resm           resm=160 -- madvise(MADV_DONTFORK) refused: vm/check.c advice_valid (160 calls)
+node-workers     *                              def  fom            fom=1 -- cross-thread order: a V8 worker thread writes into a glibc arena another thread grew by mprotect 6 ms earlier; the importer orders a fault only after mmap/mremap/brk/exec of another thread (traces/imp.c imp_fault, iv definer), so the writer runs first and gets SIGSEGV
+node-workers     cortenmm-rw,cortenmm-adv       *    flushed        flushed=4295147408 -- cortenmm/cursor.c: put_table marks a flush batch full before any page set lo/hi; the next flush_page takes MIN(lo=0, va) and the full batch counts (hi - lo) >> 12 pages
+java-gc          *                              def  fom            fom=13 -- cross-thread order (traces/imp.c imp_fault): C1/C2 compiler threads write into glibc arenas the main or the other compiler thread grew with mprotect just before
+java-gc          cortenmm-rw,cortenmm-adv,skiplist 8 fom            fom=1 -- cross-thread order (traces/imp.c imp_fault): the C2 compiler thread writes 71 us after the main thread mprotect-ed the arena page
+postgres-pgbench linux,linux-mmap-lock,skiplist *    crash          -- panic "fault keeps recurring": kmm/fault.c kmm_fault never copies a private-file page that is already an anonymous copy shared by fork (need_new excludes file VMAs from the refcount > 1 case). Behind it (seen with that fixed): fom=1 (SysV shm), resm=1 (MAP_HUGETLB), flushed (fork counts 2^35 pages)
+postgres-pgbench cortenmm-rw,cortenmm-adv       def  fom,resm,flushed fom=314,resm=25,flushed=270566591050 -- cortenmm/cm.c cm_fork leaves the child slice_next at the slice base, so place() collides with the copied mappings 64 times and mmap fails ENOMEM (23 calls, then their faults and munmaps); SysV shm (shmat is not in the recipe, its MMAP2 record is ignored: 1 SIGSEGV); mmap(MAP_HUGETLB) recorded ENOMEM succeeds (1); fork flush counts its span
+postgres-pgbench cortenmm-rw,cortenmm-adv       8    fom,resm,flushed fom=92,resm=7,flushed=270566591367 -- as at the default cores (children on other cores use other slices: fewer collisions)
+sh-forkexec      linux,linux-mmap-lock,skiplist *    crash          -- panic "fault keeps recurring" (kmm/fault.c kmm_fault, see postgres-pgbench); behind it: flushed (baseline_vma/linux.c linux_fork and skiplist fork flush [0, VM_TASK_SIZE), counted as 2^35 pages each)
+sh-forkexec      cortenmm-rw,cortenmm-adv       *    flushed        flushed=2212249776867 -- cortenmm/cursor.c flush_tlbs counts a full batch as (hi - lo) >> 12: a fork write-protects pages from the heap to the stack, ~2^35 pages of span each
+py-pool          linux,linux-mmap-lock,skiplist *    crash          -- panic "fault keeps recurring" (kmm/fault.c kmm_fault, see postgres-pgbench); behind it: flushed (linux_fork, 2^35 pages per fork)
+py-pool          cortenmm-rw,cortenmm-adv       *    flushed        flushed=68714122981 -- cortenmm/cursor.c flush_tlbs counts a fork'"'"'s full batch as its span (see sh-forkexec)
+repro/madvise-dontfork    *                     *    resm           resm=1 -- vm/check.c advice_valid
+repro/map-hugetlb         *                     *    resm           resm=1 -- MAP_HUGETLB with no huge pages reserved is ENOMEM on Linux; every design maps it
+repro/order-mprotect      *                     *    fom            fom=1 -- traces/imp.c imp_fault: no sync on a fault after another thread'"'"'s mprotect
+repro/sysv-shmat          *                     *    fom            fom=1 -- shmat is not in the recipe; traces/perf.c on_mmap2 drops the MMAP2 record outside a followed call
+repro/cow-file-fork       linux,linux-mmap-lock,skiplist * crash    -- kmm/fault.c kmm_fault need_new
+repro/fork-flush-count    *                     *    flushed        -- linux_fork / skiplist fork: [0, VM_TASK_SIZE) counted; cortenmm flush_tlbs: the span counted
+repro/cortenmm-flush-lo   cortenmm-rw,cortenmm-adv *  flushed       flushed=4294969859 -- cortenmm/cursor.c put_table before flush_page: lo = 0
+repro/cortenmm-fork-slice cortenmm-rw,cortenmm-adv *  fom,resm      fom=1,resm=1 -- cortenmm/cm.c cm_fork does not copy slice_next
+'
+
+# key FILE NAME: the value of a top-level JSON key.
+key() { sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" | head -1; }
+
+# The most pages a replay of the trace on stdin (text form) may flush.
+bound() {
+	awk '
+	function num(s,    i, v) {
+		sub(/^(r[0-9]+|brk)\+/, "", s)
+		if (s !~ /^0x/)
+			return s + 0
+		v = 0
+		s = tolower(substr(s, 3))
+		for (i = 1; i <= length(s); i++)
+			v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+		return v
+	}
+	function pages(s) { return int((num(s) + 4095) / 4096) }
+	$2 == "access" { f++ }
+	$2 == "fork" || $2 == "exec" || $2 == "exit" { t++ }
+	$2 == "munmap" || $2 == "mprotect" || $2 == "madvise" { r += pages($4) }
+	$2 == "mremap" { r += pages($4) + pages($5) }
+	$2 == "brk" { r += pages($3) }
+	END { printf "%.0f\n", f * (1 + t) + r }'
+}
+
+# expected REC DESIGN CORES: the checks marked for it (sorted, comma-separated), and their counts in $tmp/counts.
+expected() {
+	echo "$EXPECTED" | awk -v r="$1" -v d="$2" -v c="$3" -v cf="$tmp/counts" '
+	function has(list, x,    n, a, i) {
+		if (list == "*") return 1
+		n = split(list, a, ",")
+		for (i = 1; i <= n; i++) if (a[i] == x) return 1
+		return 0
+	}
+	NF >= 4 && $1 == r && has($2, d) && has($3, c) {
+		n = split($4, a, ",")
+		for (i = 1; i <= n; i++) want[a[i]] = 1
+		for (i = 5; i <= NF && $i != "--"; i++) {
+			m = split($i, b, ",")
+			for (j = 1; j <= m; j++) print b[j] > cf
+		}
+	}
+	END { s = ""; for (k in want) s = s (s == "" ? "" : ",") k; print s }' | tr ',' '\n' | sort | paste -sd, -
+}
+
+# replay REC DESIGN CORES: one replay; writes $tmp/REC-DESIGN-CORES.{json,err,rc}.
+replay() {
+	local o="$tmp/$1-$2-$3" c=
+	[ "$3" = def ] || c="--cores $3"
+	"$M" replay "$tmp/$1.mmtrace" --design "$2" $c --json >"$o.json" 2>"$o.err"
+	echo $? >"$o.rc"
+}
+
+designs=$("$M" designs --names)
+# Import each recording and reproducer once, and find how many faults and flushed pages its replays may have.
+items=
+for r in $RECORDINGS; do items="$items $r:perf:$D/$r.perf.txt.xz"; done
+for f in $REPROS; do
+	case $f in *.perf.txt) fmt=perf ;; *) fmt=text ;; esac
+	items="$items repro/${f%%.*}:$fmt:$D/repro/$f"
+done
+mkdir -p "$tmp/repro"
+names=
+for it in $items; do
+	r=${it%%:*} fmt=${it#*:} src=${it#*:*:}
+	fmt=${fmt%%:*}
+	names="$names $r"
+	if ! "$M" import "$fmt" "$src" -o "$tmp/$r.mmtrace" --json >"$tmp/$r.import" 2>"$tmp/err"; then
+		fail "import $r: $(head -c 300 "$tmp/err")"
+		continue
+	fi
+	key "$tmp/$r.import" faults >"$tmp/$r.faults"
+	"$M" trace-dump "$tmp/$r.mmtrace" | bound >"$tmp/$r.bound"
+done
+# Every replay, $JOBS at a time.
+n=0
+for r in $names; do
+	[ -s "$tmp/$r.mmtrace" ] || continue
+	cores=$CORES
+	case $r in repro/*) cores=def ;; esac
+	for d in $designs; do
+		for c in $cores; do
+			replay "$r" "$d" "$c" 2>/dev/null & # (bash's "Aborted" notices of crashed replays go to /dev/null)
+			n=$((n + 1))
+			[ $((n % JOBS)) -ne 0 ] || wait
+		done
+	done
+done
+wait
+
+for r in $names; do
+	[ -s "$tmp/$r.mmtrace" ] || continue
+	faults=$(cat "$tmp/$r.faults")
+	limit=$(cat "$tmp/$r.bound")
+	cores=$CORES
+	case $r in repro/*) cores=def ;; esac
+	for d in $designs; do
+		for c in $cores; do
+			o="$tmp/$r-$d-$c"
+			rc=$(cat "$o.rc")
+			got=
+			if [ "$rc" -ge 128 ] || grep -q 'panic' "$o.err"; then
+				got=crash
+			elif grep -q 'frames still in use' "$o.err"; then
+				got=leak
+			elif [ "$rc" -ne 0 ]; then
+				got=error
+			fi
+			if [ -z "$got" ] || [ "$got" = leak ]; then
+				v_fom=$(key "$o.json" fault_outcome_mismatches)
+				v_resm=$(key "$o.json" result_mismatches)
+				v_tlbv=$(key "$o.json" tlb_coherence_violations)
+				v_synto=$(key "$o.json" sync_timeouts)
+				v_faults=$(key "$o.json" faults)
+				v_flushed=$(key "$o.json" pages_flushed)
+				[ "$v_fom" = 0 ] || got="$got fom"
+				[ "$v_resm" = 0 ] || got="$got resm"
+				[ "$v_tlbv" = 0 ] || got="$got tlbv"
+				[ "$v_synto" = 0 ] || got="$got synto"
+				[ "$v_faults" = "$faults" ] || got="$got faults"
+				# Compared as strings of digits: the values may pass 2^63 in a broken design.
+				if [ "${#v_flushed}" -gt 10 ] || [ "$v_flushed" -gt 4294967296 ] || [ "$v_flushed" -gt "$limit" ]; then
+					got="$got flushed"
+				fi
+			fi
+			got=$(echo $got | tr ' ' '\n' | sed '/^$/d' | sort | paste -sd, -)
+			: >"$tmp/counts"
+			want=$(expected "$r" "$d" "$c")
+			what="$r on $d at ${c/def/the default} cores"
+			if [ "$got" != "$want" ]; then
+				for x in ${got//,/ }; do
+					case ",$want," in *",$x,"*) ;; *)
+						fail "$what: new failure '$x' (fom=${v_fom:-} resm=${v_resm:-} tlbv=${v_tlbv:-} synto=${v_synto:-} faults=${v_faults:-}/$faults pages_flushed=${v_flushed:-} limit=$limit rc=$rc $(grep -v '^$' "$o.err" | head -c 200))" ;;
+					esac
+				done
+				for x in ${want//,/ }; do
+					case ",$got," in *",$x,"*) ;; *)
+						fail "$what: '$x' is marked as a known failure in EXPECTED but passes now: remove the mark" ;;
+					esac
+				done
+			fi
+			# Counts noted with the marks: a change is worth knowing, not a failure.
+			while IFS== read -r k v; do
+				[ -n "$k" ] || continue
+				now=$(eval echo "\${v_$k:-}")
+				[ "$now" = "$v" ] || echo "note: $what: $k is $now, the mark says $v"
+			done <"$tmp/counts"
+			v_fom= v_resm= v_tlbv= v_synto= v_faults= v_flushed=
+		done
+	done
+done
+finish t71_recordings
