@@ -74,26 +74,6 @@ bound() {
 	END { printf "%.0f\n", f * (1 + t) + r }'
 }
 
-# expected REC DESIGN CORES: the checks marked for it (sorted, comma-separated), and their counts in $tmp/counts.
-expected() {
-	echo "$EXPECTED" | awk -v r="$1" -v d="$2" -v c="$3" -v cf="$tmp/counts" '
-	function has(list, x,    n, a, i) {
-		if (list == "*") return 1
-		n = split(list, a, ",")
-		for (i = 1; i <= n; i++) if (a[i] == x) return 1
-		return 0
-	}
-	NF >= 4 && $1 == r && has($2, d) && has($3, c) {
-		n = split($4, a, ",")
-		for (i = 1; i <= n; i++) want[a[i]] = 1
-		for (i = 5; i <= NF && $i != "--"; i++) {
-			m = split($i, b, ",")
-			for (j = 1; j <= m; j++) print b[j] > cf
-		}
-	}
-	END { s = ""; for (k in want) s = s (s == "" ? "" : ",") k; print s }' | tr ',' '\n' | sort | paste -sd, -
-}
-
 # replay REC DESIGN CORES: one replay; writes $tmp/REC-DESIGN-CORES.{json,err,rc}.
 replay() {
 	local o="$tmp/$1-$2-$3" c=
@@ -124,80 +104,98 @@ for it in $items; do
 	"$M" trace-dump "$tmp/$r.mmtrace" | bound >"$tmp/$r.bound"
 done
 # Every replay, $JOBS at a time.
-n=0
+: >"$tmp/pairs"
+running=0
 for r in $names; do
 	[ -s "$tmp/$r.mmtrace" ] || continue
 	cores=$CORES
 	case $r in repro/*) cores=def ;; esac
 	for d in $designs; do
 		for c in $cores; do
+			echo "$r $d $c" >>"$tmp/pairs"
 			replay "$r" "$d" "$c" 2>/dev/null & # (bash's "Aborted" notices of crashed replays go to /dev/null)
-			n=$((n + 1))
-			[ $((n % JOBS)) -ne 0 ] || wait
+			running=$((running + 1))
+			if [ "$running" -ge "$JOBS" ]; then
+				wait -n
+				running=$((running - 1))
+			fi
 		done
 	done
 done
 wait
 
-for r in $names; do
-	[ -s "$tmp/$r.mmtrace" ] || continue
-	faults=$(cat "$tmp/$r.faults")
-	limit=$(cat "$tmp/$r.bound")
-	cores=$CORES
-	case $r in repro/*) cores=def ;; esac
-	for d in $designs; do
-		for c in $cores; do
-			o="$tmp/$r-$d-$c"
-			rc=$(cat "$o.rc")
-			got=
-			if [ "$rc" -ge 128 ] || grep -q 'panic' "$o.err"; then
-				got=crash
-			elif grep -q 'frames still in use' "$o.err"; then
-				got=leak
-			elif [ "$rc" -ne 0 ]; then
-				got=error
-			fi
-			if [ -z "$got" ] || [ "$got" = leak ]; then
-				v_fom=$(key "$o.json" fault_outcome_mismatches)
-				v_resm=$(key "$o.json" result_mismatches)
-				v_tlbv=$(key "$o.json" tlb_coherence_violations)
-				v_synto=$(key "$o.json" sync_timeouts)
-				v_faults=$(key "$o.json" faults)
-				v_flushed=$(key "$o.json" pages_flushed)
-				[ "$v_fom" = 0 ] || got="$got fom"
-				[ "$v_resm" = 0 ] || got="$got resm"
-				[ "$v_tlbv" = 0 ] || got="$got tlbv"
-				[ "$v_synto" = 0 ] || got="$got synto"
-				[ "$v_faults" = "$faults" ] || got="$got faults"
-				# Compared as strings of digits: the values may pass 2^63 in a broken design.
-				if [ "${#v_flushed}" -gt 10 ] || [ "$v_flushed" -gt 4294967296 ] || [ "$v_flushed" -gt "$limit" ]; then
-					got="$got flushed"
-				fi
-			fi
-			got=$(echo $got | tr ' ' '\n' | sed '/^$/d' | sort | paste -sd, -)
-			: >"$tmp/counts"
-			want=$(expected "$r" "$d" "$c")
-			what="$r on $d at ${c/def/the default} cores"
-			if [ "$got" != "$want" ]; then
-				for x in ${got//,/ }; do
-					case ",$want," in *",$x,"*) ;; *)
-						fail "$what: new failure '$x' (fom=${v_fom:-} resm=${v_resm:-} tlbv=${v_tlbv:-} synto=${v_synto:-} faults=${v_faults:-}/$faults pages_flushed=${v_flushed:-} limit=$limit rc=$rc $(grep -v '^$' "$o.err" | head -c 200))" ;;
-					esac
-				done
-				for x in ${want//,/ }; do
-					case ",$got," in *",$x,"*) ;; *)
-						fail "$what: '$x' is marked as a known failure in EXPECTED but passes now: remove the mark" ;;
-					esac
-				done
-			fi
-			# Counts noted with the marks: a change is worth knowing, not a failure.
-			while IFS== read -r k v; do
-				[ -n "$k" ] || continue
-				now=$(eval echo "\${v_$k:-}")
-				[ "$now" = "$v" ] || echo "note: $what: $k is $now, the mark says $v"
-			done <"$tmp/counts"
-			v_fom= v_resm= v_tlbv= v_synto= v_faults= v_flushed=
-		done
-	done
-done
+# Judge every replay against EXPECTED (one awk for all: the files of each replay are read with getline).
+echo "$EXPECTED" >"$tmp/expected"
+awk -v tmp="$tmp" '
+function has(list, x,    n, a, i) {
+	if (list == "*") return 1
+	n = split(list, a, ",")
+	for (i = 1; i <= n; i++) if (a[i] == x) return 1
+	return 0
+}
+function first(f,    l) { l = ""; getline l < f; close(f); return l }
+# The marks: recording, designs, cores, checks, counts.
+FILENAME == ARGV[1] {
+	if (NF < 4 || $1 ~ /^#/) next
+	m++; er[m] = $1; ed[m] = $2; ec[m] = $3; ek[m] = $4; en[m] = ""
+	for (i = 5; i <= NF && $i != "--"; i++) en[m] = en[m] (en[m] == "" ? "" : ",") $i
+	next
+}
+# One replay: recording, design, cores.
+{
+	r = $1; d = $2; c = $3; o = tmp "/" r "-" d "-" c
+	what = r " on " d " at " (c == "def" ? "the default" : c) " cores"
+	split("", v); split("", got); split("", want); split("", cnt)
+	rc = first(o ".rc") + 0
+	msg = ""; crash = rc >= 128; leak = 0
+	while ((getline l < (o ".err")) > 0) {
+		if (l ~ /panic/) crash = 1
+		if (l ~ /frames still in use/) leak = 1
+		if (l != "" && length(msg) < 200) msg = msg l " "
+	}
+	close(o ".err")
+	while ((getline l < (o ".json")) > 0)
+		if (match(l, /^  "[a-z_0-9]+": /)) {
+			k = substr(l, 4, RLENGTH - 6)
+			x = substr(l, RLENGTH + 1); sub(/,$/, "", x); gsub(/"/, "", x)
+			v[k] = x
+		}
+	close(o ".json")
+	faults = first(tmp "/" r ".faults"); limit = first(tmp "/" r ".bound")
+	if (crash) got["crash"] = 1
+	else if (rc != 0 && !leak) got["error"] = 1
+	else {
+		if (leak) got["leak"] = 1
+		if (v["fault_outcome_mismatches"] != "0") got["fom"] = 1
+		if (v["result_mismatches"] != "0") got["resm"] = 1
+		if (v["tlb_coherence_violations"] != "0") got["tlbv"] = 1
+		if (v["sync_timeouts"] != "0") got["synto"] = 1
+		if (v["faults"] != faults) got["faults"] = 1
+		# As a string first: the value may pass 2^63 in a broken design.
+		f = v["pages_flushed"]
+		if (f !~ /^[0-9]+$/ || length(f) > 10 || f + 0 > 4294967296 || f + 0 > limit + 0) got["flushed"] = 1
+	}
+	for (i = 1; i <= m; i++)
+		if (er[i] == r && has(ed[i], d) && has(ec[i], c)) {
+			n = split(ek[i], a, ",")
+			for (j = 1; j <= n; j++) want[a[j]] = 1
+			n = split(en[i], a, ",")
+			for (j = 1; j <= n; j++) if (split(a[j], b, "=") == 2) cnt[b[1]] = b[2]
+		}
+	vals = sprintf("fom=%s resm=%s tlbv=%s synto=%s faults=%s/%s pages_flushed=%s limit=%s rc=%d %s", \
+		v["fault_outcome_mismatches"], v["result_mismatches"], v["tlb_coherence_violations"], v["sync_timeouts"], \
+		v["faults"], faults, v["pages_flushed"], limit, rc, msg)
+	for (k in got)
+		if (!(k in want)) { print "FAIL: " what ": new failure: " k " (" vals ")"; bad++ }
+	for (k in want)
+		if (!(k in got)) { print "FAIL: " what ": " k " is marked as a known failure in EXPECTED but passes now: remove the mark"; bad++ }
+	# Counts noted with the marks: a change is worth knowing, not a failure.
+	key["fom"] = "fault_outcome_mismatches"; key["resm"] = "result_mismatches"; key["flushed"] = "pages_flushed"
+	key["tlbv"] = "tlb_coherence_violations"; key["synto"] = "sync_timeouts"
+	for (k in cnt)
+		if ((k in key) && v[key[k]] != cnt[k]) print "note: " what ": " k " is " v[key[k]] ", the mark says " cnt[k]
+	total++
+}
+END { print total " replays judged"; exit (bad > 100 ? 100 : bad) }' "$tmp/expected" "$tmp/pairs"
+fails=$((fails + $?))
 finish t71_recordings
