@@ -20,6 +20,15 @@ enum ev_kind {
 	EV_FORK,	/* start process `pid2` (with thread `tid2`): a copy-on-write child, or (flags != 0) a vfork child sharing this address space until it execs */
 	EV_EXEC,	/* replace this process's address space by a new, empty one */
 	EV_EXIT,	/* the thread exits; `len` != 0: the whole process exits */
+	/* Later kinds (numbers kept: traces store them). */
+	EV_MLOCK,	/* addr, len, flags (mlock2's MLOCK_ONFAULT; 0 for mlock) */
+	EV_MUNLOCK,	/* addr, len */
+	EV_MLOCKALL,	/* flags (MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT) */
+	EV_MUNLOCKALL,	/* no arguments */
+	EV_MSYNC,	/* addr, len, flags (MS_ASYNC, MS_INVALIDATE, MS_SYNC) */
+	EV_MINCORE,	/* addr, len: the residency query (its result is the errno; the vector is not recorded) */
+	EV_FTRUNCATE,	/* file, len: the file's new size in bytes */
+	EV_FALLOCATE,	/* file, flags (the mode: FALLOC_FL_*), off, len */
 	EV_KINDS
 };
 

@@ -4,7 +4,9 @@
 #include <string.h>
 
 const char *const ev_names[EV_KINDS] = { "end", "mmap", "munmap", "mprotect", "madvise", "mremap", "brk",
-					 "access", "compute", "barrier", "mark", "thread", "fork", "exec", "exit" };
+					 "access", "compute", "barrier", "mark", "thread", "fork", "exec", "exit",
+					 "mlock", "munlock", "mlockall", "munlockall", "msync", "mincore", "ftruncate",
+					 "fallocate" };
 
 /* ---- processes, threads, regions ---- */
 

@@ -438,6 +438,23 @@ int vm_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t le
 long vm_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
 	       uint64_t new_addr);
 long vm_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t newbrk);
+/*
+ * Calls beyond the mapping calls (issue 18), with Linux's semantics and
+ * errno: mlock/mlock2 (flags: MLOCK_ONFAULT), munlock, mlockall (MCL_*),
+ * munlockall, msync (MS_*), mincore (vec, one byte per page, may be NULL),
+ * and file size changes, which act on every address space that maps the
+ * file (pages beyond a shrunk end are unmapped, and later accesses there are
+ * SIGBUS): ftruncate to `size` bytes and fallocate (mode FALLOC_FL_*).
+ */
+int vm_mlock(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int flags);
+int vm_munlock(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len);
+int vm_mlockall(struct vm_as *as, struct mmu_cpu *cpu, int flags);
+int vm_munlockall(struct vm_as *as, struct mmu_cpu *cpu);
+int vm_msync(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int flags);
+int vm_mincore(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, uint8_t *vec);
+int vm_ftruncate(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, uint64_t size);
+int vm_fallocate(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, int mode, uint64_t off, uint64_t len);
+
 /* vm_fork: returns the child address space, or NULL on OOM. */
 struct vm_as *vm_fork(struct vm_as *parent, struct mmu_cpu *cpu);
 
