@@ -438,7 +438,7 @@ int txt_field(const char *key, const char *val, struct ev *e, char *why, size_t 
 bool txt_kind(const char *s, uint8_t *kind)
 {
 	for (int k = 1; k < EV_KINDS; k++)
-		if (!strcmp(s, txt_kinds[k])) {
+		if (txt_kinds[k] && !strcmp(s, txt_kinds[k])) { /* NULL: a kind the text form does not spell yet */
 			*kind = (uint8_t)k;
 			return true;
 		}

@@ -23,8 +23,9 @@ void tr_text_event(FILE *f, uint32_t tid, const struct ev *e, const struct tr_me
 	struct ev rest = *e; /* the fields not yet written */
 	rest.fl = 0;
 	rest.tid = 0;
-	fprintf(f, "%" PRIu32 " %s", tid, e->kind < EV_KINDS ? txt_kinds[e->kind] : "?");
-	for (const char *a = e->kind < EV_KINDS ? txt_args[e->kind] : ""; *a; a++)
+	bool known = e->kind < EV_KINDS && txt_kinds[e->kind];
+	fprintf(f, "%" PRIu32 " %s", tid, known ? txt_kinds[e->kind] : "?");
+	for (const char *a = known && txt_args[e->kind] ? txt_args[e->kind] : ""; *a; a++)
 		txt_put_arg(f, *a, e, &rest);
 	if (e->kind == EV_FORK && e->flags == 1)
 		fputs(" vfork", f), rest.flags = 0;
