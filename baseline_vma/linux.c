@@ -50,13 +50,8 @@ static void l_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *
 }
 
 static const struct kmm_maps_ops lops = {
-	.handles = true,
-	.lookup = kmm_vma_lookup,
-	.find = kmm_vma_find,
-	.prep = kmm_vma_prep,
+	KMM_VMA_RULES,
 	.unmap = l_unmap,
-	.expand = kmm_vma_expand,
-	.move = kmm_vma_move,
 	.relocate = l_relocate,
 	.from = l_from,
 	.attr = l_attr,
@@ -224,10 +219,7 @@ static void linux_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 	(void)cpu; /* teardown is host work: the process is gone */
 	struct lvma_list c = { 0 };
 	mt_for_each(&mm->mt, 0, UINT64_MAX, linux_collect, &c);
-	struct kmm_flush fl = { 0 };
-	kmm_zap(&mm->pt, NULL, 0, VM_TASK_SIZE, &fl);
-	kmm_flush_finish(&mm->pt, NULL, &fl);
-	kmm_destroy_tables(&mm->pt, NULL);
+	kmm_teardown(&mm->pt);
 	mt_destroy(&mm->mt);
 	for (uint32_t i = 0; i < c.n; i++) {
 		if (c.v[i]->file)
@@ -235,7 +227,6 @@ static void linux_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 		xfree(c.v[i]);
 	}
 	xfree(c.v);
-	kmm_fini(&mm->pt);
 	xfree(mm);
 	as->priv = NULL;
 }
@@ -250,11 +241,7 @@ static void linux_stats(struct vm_as *as, struct em *e)
 	em_u64(e, "faults_mmap_locked", atomic_load(&mm->mmap_lock_faults));
 	em_u64(e, "vma_splits", mm->st.splits);
 	em_u64(e, "vma_merges", mm->st.merges);
-	em_u64(e, "pt_pages_allocated", atomic_load(&mm->pt.st.pt_pages));
-	em_u64(e, "shootdown_batches", atomic_load(&mm->pt.st.shootdowns));
-	em_u64(e, "cow_copies", atomic_load(&mm->pt.st.cow_copies));
-	em_u64(e, "cow_reuses", atomic_load(&mm->pt.st.cow_reuses));
-	em_u64(e, "thp_faults", atomic_load(&mm->pt.st.thp_faults));
+	kmm_stats_emit(&mm->pt, e);
 }
 
 static uint64_t linux_metadata_bytes(struct vm_as *as)

@@ -286,14 +286,10 @@ uint64_t linux_topdown(struct lmm *mm, struct mmu_cpu *cpu, uint64_t len)
 	struct lvma *above = linux_find(mm, cpu, high - 1);
 	struct lvma *below = linux_prev(mm, cpu, above ? MIN(lv_start(above), high) : high);
 	for (;;) {
-		uint64_t low = below ? lv_end(below) : VM_MMAP_MIN_ADDR;
-		uint64_t top = above ? MIN(high, lv_start(above)) : high;
-		if (above && (above->flags & VR_GROWSDOWN))
-			top = top > VM_STACK_GUARD_GAP ? top - VM_STACK_GUARD_GAP : 0;
-		if (top >= low && top - low >= len)
-			return top - len;
-		if (!below)
-			return 0;
+		struct vr_attr ba, aa;
+		uint64_t a = vr_gap_top(attr_of(below, &ba), attr_of(above, &aa), high, len);
+		if (a || !below)
+			return a;
 		above = below;
 		high = lv_start(below);
 		below = linux_prev(mm, cpu, high);

@@ -17,6 +17,24 @@ void kmm_fini(struct kmm *k)
 	k->rss_delta = NULL;
 }
 
+void kmm_teardown(struct kmm *k)
+{
+	struct kmm_flush fl = { 0 };
+	kmm_zap(k, NULL, 0, VM_TASK_SIZE, &fl);
+	kmm_flush_finish(k, NULL, &fl);
+	kmm_destroy_tables(k, NULL);
+	kmm_fini(k);
+}
+
+void kmm_stats_emit(struct kmm *k, struct em *e)
+{
+	em_u64(e, "pt_pages_allocated", atomic_load(&k->st.pt_pages));
+	em_u64(e, "shootdown_batches", atomic_load(&k->st.shootdowns));
+	em_u64(e, "cow_copies", atomic_load(&k->st.cow_copies));
+	em_u64(e, "cow_reuses", atomic_load(&k->st.cow_reuses));
+	em_u64(e, "thp_faults", atomic_load(&k->st.thp_faults));
+}
+
 void kmm_rss_add(struct kmm *mm, struct mmu_cpu *cpu, int32_t n)
 {
 	uint32_t ncores = mm->as->sys->sim->o.ncores;

@@ -67,9 +67,14 @@ struct kmm_ptd {
 /* kmm_init / kmm_fini: set up and release the layer's state (not the tables: kmm_destroy_tables). thp: KMM_THP_*. */
 void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp);
 void kmm_fini(struct kmm *k);
+/* kmm_teardown: a design's destroy, host only: every entry zapped (its frames dropped), every table below the root freed, then kmm_fini. */
+void kmm_teardown(struct kmm *k);
 
 /* kmm_rss_add: percpu_counter_add with batch max(32, 2 * nr_cpus) (lib/percpu_counter.c, compute_batch_value). */
 void kmm_rss_add(struct kmm *k, struct mmu_cpu *cpu, int32_t n);
+
+/* kmm_stats_emit: the layer's counters (struct kmm_stats) into a design's stats record, after the design's own. */
+void kmm_stats_emit(struct kmm *k, struct em *e);
 
 static inline void kmm_stat_inc(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
 

@@ -119,6 +119,16 @@ static inline struct vm_file *kmm_map_file(const struct vr_attr *a) { return (st
 
 /* ---- the designs with VMAs: kmm_maps_ops entries and whole calls (kmm/vma.c) ---- */
 
+/*
+ * KMM_VMA_RULES: the kmm_maps_ops entries a design with VMAs takes from
+ * here as they are (its handles may die in an unmap); it adds unmap,
+ * relocate and the primitives:
+ *     static const struct kmm_maps_ops ops = { KMM_VMA_RULES, .unmap = ..., ... };
+ */
+#define KMM_VMA_RULES                                                                                               \
+	.handles = true, .lookup = kmm_vma_lookup, .find = kmm_vma_find, .prep = kmm_vma_prep,                      \
+	.expand = kmm_vma_expand, .move = kmm_vma_move
+
 bool kmm_vma_lookup(struct kmm_ctx *x, uint64_t addr, struct kmm_map *m);
 bool kmm_vma_find(struct kmm_ctx *x, uint64_t addr, uint64_t limit, struct kmm_map *m);
 long kmm_vma_prep(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, uint64_t old_len, uint64_t new_len,

@@ -130,6 +130,20 @@ static inline bool vr_gap_fits(uint64_t a, uint64_t len, const struct vr_attr *n
 	return a + len <= gap;
 }
 
+/*
+ * vr_gap_top: vm_unmapped_area's top-down test of one gap: the gap between
+ * below and above (either NULL: none; a stack above keeps its guard gap),
+ * capped at high. The highest address of len free bytes in it, or 0.
+ */
+static inline uint64_t vr_gap_top(const struct vr_attr *below, const struct vr_attr *above, uint64_t high, uint64_t len)
+{
+	uint64_t low = below ? below->end : VM_MMAP_MIN_ADDR;
+	uint64_t top = above ? MIN(high, above->start) : high;
+	if (above && (above->flags & VR_GROWSDOWN))
+		top = top > VM_STACK_GUARD_GAP ? top - VM_STACK_GUARD_GAP : 0;
+	return top >= low && top - low >= len ? top - len : 0;
+}
+
 /* The adjusted hint (round_hint_to_min), 0 when there is none. */
 static inline uint64_t vr_hint(uint64_t addr)
 {

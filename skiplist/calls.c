@@ -90,13 +90,8 @@ static void s_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *
 }
 
 static const struct kmm_maps_ops sops = {
-	.handles = true,
-	.lookup = kmm_vma_lookup,
-	.find = kmm_vma_find,
-	.prep = kmm_vma_prep,
+	KMM_VMA_RULES,
 	.unmap = s_unmap,
-	.expand = kmm_vma_expand,
-	.move = kmm_vma_move,
 	.relocate = s_relocate,
 	.from = s_from,
 	.attr = s_attr,

@@ -31,12 +31,8 @@ static void sl_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	struct sl_mm *mm = sl_of(as);
 	(void)cpu; /* teardown is host work: the process is gone */
-	struct kmm_flush fl = { 0 };
-	kmm_zap(&mm->pt, NULL, 0, VM_TASK_SIZE, &fl);
-	kmm_flush_finish(&mm->pt, NULL, &fl);
-	kmm_destroy_tables(&mm->pt, NULL);
+	kmm_teardown(&mm->pt);
 	sl_free_all(mm);
-	kmm_fini(&mm->pt);
 	xfree(mm->slice_next);
 	xfree(mm->slice_anchor);
 	xfree(mm->rng);
@@ -81,11 +77,7 @@ static void sl_stats(struct vm_as *as, struct em *e)
 	em_u64(e, "anchors_dropped", atomic_load(&st->anchors_dropped));
 	em_u64(e, "slice_allocs", atomic_load(&st->slice_allocs));
 	em_u64(e, "gap_searches", atomic_load(&st->gap_searches));
-	em_u64(e, "pt_pages_allocated", atomic_load(&mm->pt.st.pt_pages));
-	em_u64(e, "shootdown_batches", atomic_load(&mm->pt.st.shootdowns));
-	em_u64(e, "cow_copies", atomic_load(&mm->pt.st.cow_copies));
-	em_u64(e, "cow_reuses", atomic_load(&mm->pt.st.cow_reuses));
-	em_u64(e, "thp_faults", atomic_load(&mm->pt.st.thp_faults));
+	kmm_stats_emit(&mm->pt, e);
 }
 
 /* Metadata: every node with its tower (VMAs, anchors and the head). */
