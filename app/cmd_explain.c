@@ -58,10 +58,11 @@ static int cmd_explain(int argc, char **argv)
 		return cli_fail(cmd, "%s: is a directory, not a script", script);
 	if (script && strcmp(script, "-") && !(in = fopen(script, "r")))
 		return cli_fail(cmd, "cannot read '%s': %s", script, strerror(errno));
-	s.out = stdout;
+	s.log.term = stdout;
 	s.interactive = !script && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	if (xs_open(&s))
 		return 2;
+	xl_design(&s);
 	if (s.interactive) {
 		printf("mmsim teaching mode: design %s, %u cores, machine %s. Type 'help' for the commands.\n", s.so.design,
 		       s.o.cores, s.o.machine_name);
@@ -79,6 +80,7 @@ static int cmd_explain(int argc, char **argv)
 			fflush(stdout);
 			free(line);
 		}
+		xl_finish(&s);
 	} else {
 		char *line = NULL;
 		size_t cap = 0;
@@ -96,6 +98,7 @@ static int cmd_explain(int argc, char **argv)
 		free(line);
 		if (in != stdin)
 			fclose(in);
+		xl_finish(&s);
 	}
 	uint64_t errors = s.errors;
 	xs_close(&s);
@@ -104,6 +107,7 @@ static int cmd_explain(int argc, char **argv)
 	xfree(s.hist);
 	xfree(s.hist_cycles);
 	xfree(s.last_locks);
+	xl_free(&s);
 	return !s.interactive && errors ? 1 : 0;
 }
 
