@@ -27,7 +27,7 @@ MM.doing = function (st, lines, c) {
 
 /* ---- TLB ---- */
 
-/* The rows of core c's TLB after the step: entries by page (with the arrays holding them), runs of pages merged. */
+/* The rows of core c's TLB after the step: entries by page (with the arrays holding them), runs of pages in a row merged. */
 MM.tlbRows = function (run, c) {
 	var pages = new Map(), names = run.log.tlbs;
 	var put = function (e, state) {
@@ -42,12 +42,13 @@ MM.tlbRows = function (run, c) {
 	list.forEach(function (p) {
 		var r = rows.length ? rows[rows.length - 1] : null, step = MM.pageBytes[p.size];
 		if (r && r.state === p.state && r.pcid === p.pcid && r.size === p.size && r.allow === p.allow &&
-			r.arrs.join() === p.arrs.join() && p.vpn === r.last.vpn + step && (r.n === 1 || p.pfn - r.last.pfn === r.dpfn)) {
+			r.arrs.join() === p.arrs.join() && p.vpn === r.last.vpn + step) {
+			if (r.n > 1 && p.pfn - r.last.pfn !== r.dpfn) r.even = false;
 			r.dpfn = p.pfn - r.last.pfn;
 			r.last = p;
 			r.n++;
 		} else {
-			rows.push({ first: p, last: p, n: 1, dpfn: 0, state: p.state, pcid: p.pcid, size: p.size, allow: p.allow, arrs: p.arrs });
+			rows.push({ first: p, last: p, n: 1, dpfn: 0, even: true, state: p.state, pcid: p.pcid, size: p.size, allow: p.allow, arrs: p.arrs });
 		}
 	});
 	return rows;
@@ -57,7 +58,7 @@ MM.tlbRow = function (r) {
 	var del = r.state.indexOf('del') === 0, state = del ? 'del' : r.state, why = del ? r.state.slice(4) : '';
 	var sizes = ['4 KiB', '2 MiB', '1 GiB'];
 	var where = r.n === 1 ? MM.va(r.first.vpn) + ' \u2192 frame ' + MM.hex(r.first.pfn)
-		: MM.va(r.first.vpn) + '\u2026 (' + r.n + ' pages) \u2192 frames ' + MM.hex(r.first.pfn) + '\u2026' + MM.hex(r.last.pfn);
+		: MM.va(r.first.vpn) + '\u2026 (' + r.n + ' pages) \u2192 frames ' + MM.frames(r);
 	var text = where + '  ' + (r.size ? sizes[r.size] + ' ' : '') + MM.allow(r.allow) + '  ' + r.arrs.join(' + ') +
 		(del ? '  (' + MM.whys[why] + ')' : '');
 	var li = MM.row(state, text);

@@ -42,20 +42,25 @@ MM.row = function (state, text) {
 
 var PT_ROWS = 40; /* rows shown per PT page; the rest are counted */
 
-/* Rows of one PT page: runs of like pages in a row become one row. */
+/* The frames of a run of pages: "0x3e…0x2f" when they follow each other, else the first and the number of them. */
+MM.frames = function (g) {
+	return g.even ? MM.hex(g.first.pfn) + '\u2026' + MM.hex(g.last.pfn) : 'from ' + MM.hex(g.first.pfn) + ' (not in one sequence)';
+};
+
+/* Rows of one PT page: runs of like pages in a row (one row whatever their frames) become one row. */
 MM.ptRows = function (rows) {
 	rows.sort(function (a, b) { return a.l.i - b.l.i || (a.state === 'del' ? -1 : 1); });
 	var out = [];
 	rows.forEach(function (r) {
 		var p = out.length ? out[out.length - 1] : null, l = r.l;
 		if (p && p.state === r.state && l.kind === 1 && p.first.kind === 1 && l.i === p.last.i + 1 && l.i === l.j &&
-			p.last.i === p.last.j && l.bits === p.first.bits && l.status === p.first.status && l.level === p.first.level &&
-			(p.n === 1 || l.pfn - p.last.pfn === p.dpfn)) {
+			p.last.i === p.last.j && l.bits === p.first.bits && l.status === p.first.status && l.level === p.first.level) {
+			if (p.n > 1 && l.pfn - p.last.pfn !== p.dpfn) p.even = false;
 			p.dpfn = l.pfn - p.last.pfn;
 			p.last = l;
 			p.n++;
 		} else {
-			out.push({ state: r.state, first: l, last: l, n: 1, dpfn: 0 });
+			out.push({ state: r.state, first: l, last: l, n: 1, dpfn: 0, even: true });
 		}
 	});
 	return out;
@@ -69,7 +74,7 @@ MM.ptText = function (g) {
 	if (l.kind === 2) return name + ' ' + idx + ' ' + MM.va(l.vpn) + '\u2013' + MM.va(g.last.end) + '  not present, status: ' + l.status;
 	if (g.n === 1) return name + ' ' + idx + ' ' + MM.va(l.vpn) + '  ' + sizes[l.level] + ' page, frame ' + MM.hex(l.pfn) + '  [' + l.bits + ']' + status;
 	return name + ' ' + idx + ' ' + MM.va(l.vpn) + '\u2013' + MM.va(g.last.end) + '  ' + g.n + ' \u00d7 ' + sizes[l.level] +
-		' pages, frames ' + MM.hex(l.pfn) + '\u2026' + MM.hex(g.last.pfn) + '  [' + l.bits + ']' + status;
+		' pages, frames ' + MM.frames(g) + '  [' + l.bits + ']' + status;
 };
 
 /* One PT page and, under its table entries, the pages they point to. */
