@@ -23,19 +23,25 @@ void jb_raw(struct jb *b, const char *s)
 	b->n += n;
 }
 
+void jb_vprintf(struct jb *b, const char *fmt, va_list ap)
+{
+	va_list aq;
+	va_copy(aq, ap);
+	int n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n <= 0)
+		return;
+	jb_reserve(b, (size_t)n);
+	vsnprintf(b->s + b->n, (size_t)n + 1, fmt, ap);
+	b->n += (size_t)n;
+}
+
 void jb_printf(struct jb *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	jb_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n <= 0)
-		return;
-	jb_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->n, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->n += (size_t)n;
 }
 
 void jb_str(struct jb *b, const char *s)

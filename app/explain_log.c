@@ -27,16 +27,10 @@ void xl_printf(struct xs *s, enum xl_kind k, int core, const char *fmt, ...)
 	}
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	jb_vprintf(&g->partial, fmt, ap);
 	va_end(ap);
-	if (n <= 0)
+	if (!g->partial.n)
 		return;
-	char *buf = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(buf, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	jb_raw(&g->partial, buf);
-	xfree(buf);
 	char *p = g->partial.s, *nl;
 	while ((nl = strchr(p, '\n'))) {
 		line_add(g, (enum xl_kind)g->pkind, g->pcore, 0, 0, 0, p, (size_t)(nl - p));

@@ -2,6 +2,7 @@
 #ifndef MMSIM_EXPLAIN_LOG_H
 #define MMSIM_EXPLAIN_LOG_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "mmu/mmu.h"
@@ -20,6 +21,7 @@ struct jb {
 };
 void jb_raw(struct jb *b, const char *s);
 void jb_printf(struct jb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void jb_vprintf(struct jb *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* jb_str: s as a JSON string; '<' is written \u003c, so the text can sit inside an HTML <script>. */
 void jb_str(struct jb *b, const char *s);
 /* jb_take: the text (NUL-terminated, "" if empty), leaving b empty. The caller frees it. */

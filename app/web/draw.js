@@ -37,12 +37,12 @@ MM.shootdown = function (run, st) {
 	});
 	targets.forEach(function (c, k) {
 		var g = MM.svg('g', { class: 'target' });
-		g.appendChild(MM.svg('rect', { x: w - 134, y: y(k) - 14, width: 130, height: 28, rx: 5 }));
-		g.appendChild(MM.svg('text', { x: w - 69, y: y(k) + 5, 'text-anchor': 'middle' }, 'core ' + c));
+		g.appendChild(MM.svg('rect', { x: w - 300, y: y(k) - 14, width: 90, height: 28, rx: 5 }));
+		g.appendChild(MM.svg('text', { x: w - 255, y: y(k) + 5, 'text-anchor': 'middle' }, 'core ' + c));
 		svg.appendChild(g);
 	});
 	ipis.forEach(function (p) {
-		var y0 = y(senders.indexOf(p.from)), y1 = y(targets.indexOf(p.to)), x0 = 136, x1 = w - 140;
+		var y0 = y(senders.indexOf(p.from)), y1 = y(targets.indexOf(p.to)), x0 = 136, x1 = w - 306;
 		var g = MM.svg('g', { class: 'ipi' });
 		g.dataset.from = p.from;
 		g.dataset.to = p.to;
@@ -51,8 +51,8 @@ MM.shootdown = function (run, st) {
 		var a = Math.atan2(y1 - y0, x1 - x0), s = 9;
 		g.appendChild(MM.svg('polygon', { points: [x1 + 4, y1, x1 + 4 - s * Math.cos(a - 0.4), y1 - s * Math.sin(a - 0.4),
 			x1 + 4 - s * Math.cos(a + 0.4), y1 - s * Math.sin(a + 0.4)].join(' ') }));
-		g.appendChild(MM.svg('text', { x: x1 - 8, y: y1 - 6, 'text-anchor': 'end' },
-			'handler ' + p.work + ' cyc, ack +' + (p.ack - p.sent)));
+		g.appendChild(MM.svg('text', { x: w - 202, y: y1 + 5, 'text-anchor': 'start' },
+			'handler ' + p.work + ' \u00b7 ack +' + (p.ack - p.sent) + ' cyc'));
 		svg.appendChild(g);
 	});
 	fig.appendChild(svg);
@@ -117,8 +117,8 @@ MM.overview = function (run, i, rows) {
 /* The current step up close: spans by kind on a linear scale, interrupts on their targets, IPIs as lines, and the sub-step marker. */
 MM.zoom = function (run, st, rows) {
 	var t0 = st.t0, t1 = st.t1, span = Math.max(1, t1 - t0), x = function (t) { return (t - t0) * TL_W / span; };
-	var s = MM.strip('zoom', 'This step up close: cycle ' + t0 + ' to ' + t1 + ' (' + MM.cyc(t1 - t0) + ')', rows,
-		'each core during the step');
+	var s = MM.strip('zoom', t1 > t0 ? 'This step up close: cycle ' + t0 + ' to ' + t1 + ' (' + MM.cyc(t1 - t0) + ')'
+		: 'This step up close: no simulated time passed (at cycle ' + t0 + ')', rows, 'each core during the step');
 	var names = run.log.kinds, used = {};
 	rows.forEach(function (c, r) {
 		var a = MM.act(st, c);
