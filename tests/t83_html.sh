@@ -77,10 +77,20 @@ for l in "$D"/lessons/*.mmsim; do
 	grep -o '<section class="step[^"]*" id="step-[0-9]*" data-step="[0-9]*" data-cmd="[^"]*"' "$tmp/$name.dom" |
 		sed -e 's/.*data-cmd="//' -e 's/"$//' -e 's/&quot;/"/g' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g' >"$tmp/$name.secs"
 	cmp -s "$tmp/$name.cmds" "$tmp/$name.secs" || fail "$name: the sections are not the commands, one each: $(diff "$tmp/$name.cmds" "$tmp/$name.secs" | head -5)"
-	for k in $(seq 1 "$(grep -c . "$tmp/$name.cmds")"); do
+	# Step by step: the terminal's lines from the comments before a command to the end of its output are its section's.
+	rm -f "$tmp"/term-step-*
+	awk -v out="$tmp/term-step-" '
+		{ said = /^mmsim> / || (!/^#/ && $0 != "") }
+		(/^mmsim> / || !said) && talked { k++; talked = 0 }
+		{ print > (out (k + 1)) }
+		/^mmsim> / { talked = 1 }' "$tmp/$name.term"
+	k=0
+	for t in $(ls "$tmp"/term-step-* | sort -t- -k3 -n); do
+		k=$((k + 1))
 		part "$tmp/$name.dom" '<section class="step' "$(sec $k)" "$tmp/sec"
-		lines "$tmp/sec" | grep -qxF "mmsim> $(sed -n "${k}p" "$tmp/$name.cmds")" || fail "$name: step $k does not say its command"
+		lines "$tmp/sec" | cmp -s "$t" - || fail "$name: step $k's words differ from the terminal's: $(lines "$tmp/sec" | diff "$t" - | head -4)"
 	done
+	[ "$k" -eq "$(grep -o '<section class="step' "$tmp/$name.dom" | wc -l)" ] || fail "$name: $k steps in the terminal, other sections on the page"
 done
 
 # ---- the shootdown lesson: what changed between named steps ----
