@@ -91,6 +91,7 @@ static int session_open(struct xs *s, const struct xs *base, const char *design,
 	return 0;
 }
 
+/* Close a session and free its history and log. */
 static void session_close(struct xs *s)
 {
 	xs_close(s);
@@ -122,6 +123,7 @@ static void run_input(struct xs *s, FILE *in, const char *script)
 	xl_finish(s);
 }
 
+/* The interactive prompt, until quit or end of input. */
 static void run_prompt(struct xs *s)
 {
 	printf("mmsim teaching mode: design %s, %u cores, machine %s. Type 'help' for the commands.\n", s->so.design,
@@ -206,6 +208,7 @@ static int run_designs(const struct xs *base, const struct eopts *e, const char 
 	return 0;
 }
 
+/* Free what run_designs filled in p. */
 static void page_free(struct xh_page *p)
 {
 	xfree((char *)p->machine);
@@ -241,12 +244,6 @@ static int pages(const char *cmd, const struct xs *base, const struct eopts *e, 
 	xfree(text);
 	return rc ? rc : errors ? 1 : 0;
 }
-
-/* The lessons compiled in from lessons/ (cmake embeds every .mmsim there). */
-struct mmsim_preset {
-	const char *name, *text;
-};
-extern const struct mmsim_preset mmsim_lessons[];
 
 /* --html-site DIR [SCRIPT...]: a page per lesson and an index. */
 static int site(const char *cmd, const struct xs *base, const struct eopts *e, char **scripts, int nscripts)

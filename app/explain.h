@@ -88,7 +88,7 @@ struct xjob {
 	size_t nlook;
 };
 
-/* xjob_free: free what a job recorded. */
+/* xjob_free: free what a job recorded (explain_log.c, which takes the records over). */
 void xjob_free(struct xjob *j);
 
 /* xs_run_jobs: run the jobs at once (each on its own core, starting together), then RCU-quiesce. */

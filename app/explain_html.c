@@ -8,17 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The files of app/web/, compiled in by cmake/embed_presets.cmake. */
-struct mmsim_preset {
-	const char *name, *text;
-};
-extern const struct mmsim_preset mmsim_web[];
-
 /* The scripts of the page, in the order they run (nav.js starts it all). */
 static const char *const scripts[] = { "model", "view", "panes", "draw", "nav" };
 
 #define SITE_MARKER ".mmsim-site"
 
+/* The compiled-in file `name` of app/web/ (its name without the extension). */
 static const char *web(const char *name)
 {
 	for (const struct mmsim_preset *p = mmsim_web; p->name; p++)
@@ -48,6 +43,7 @@ struct fill {
 	const void *arg;
 };
 
+/* The page's styles: on screen, then in print. */
 static void put_style(FILE *f, const void *arg)
 {
 	(void)arg;
@@ -55,6 +51,7 @@ static void put_style(FILE *f, const void *arg)
 	fputs(web("print"), f);
 }
 
+/* The page's scripts, in order. */
 static void put_scripts(FILE *f, const void *arg)
 {
 	(void)arg;
@@ -62,6 +59,7 @@ static void put_scripts(FILE *f, const void *arg)
 		fputs(web(scripts[i]), f);
 }
 
+/* Text, escaped for HTML; and text as it is. */
 static void put_text(FILE *f, const void *arg) { put_escaped(f, arg); }
 static void put_raw(FILE *f, const void *arg) { fputs(arg, f); }
 
@@ -168,6 +166,7 @@ struct entries {
 	size_t n;
 };
 
+/* The index's list items: a link to each lesson's page, its title and summary. */
 static void put_list(FILE *f, const void *arg)
 {
 	const struct entries *l = arg;

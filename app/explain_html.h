@@ -4,6 +4,12 @@
 
 #include <stddef.h>
 
+/* The compiled-in files (cmake/embed_presets.cmake): app/web/ (the page) and lessons/ (the lessons), by name without extension. */
+struct mmsim_preset {
+	const char *name, *text;
+};
+extern const struct mmsim_preset mmsim_web[], mmsim_lessons[];
+
 /* What one page shows: a title, the machine (JSON members from xl_machine_json) and one run per design (xl_run_json). */
 struct xh_page {
 	const char *title;

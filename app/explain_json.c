@@ -7,6 +7,7 @@
 
 /* ---- the builder ---- */
 
+/* Make room for `more` bytes and the NUL after them. */
 static void jb_reserve(struct jb *b, size_t more)
 {
 	if (b->n + more + 1 <= b->cap)
@@ -106,6 +107,7 @@ static bool pt_continues(const struct xent *x, const struct xent *y, uint64_t k,
 	       !strcmp(y->status ? y->status : "", x->status ? x->status : "");
 }
 
+/* Write the added page-table line c->v[*i] (and the lines its run covers); *i moves past them. */
 static void pt_add(struct jb *out, const struct xchanges *c, size_t *i)
 {
 	const struct xent *x = &c->v[*i].l->e;
@@ -128,6 +130,7 @@ static void pt_add(struct jb *out, const struct xchanges *c, size_t *i)
 	*i += n;
 }
 
+/* Write the removed page-table line c->v[*i] (and the ones that follow it entry by entry); *i moves past them. */
 static void pt_del(struct jb *out, const struct xchanges *c, size_t *i)
 {
 	const struct xent *x = &c->v[*i].l->e;
@@ -172,6 +175,7 @@ static void changes_json(struct jb *out, const char *name, const struct xchanges
 
 void json_pt_changes(struct jb *out, const struct xchanges *c) { changes_json(out, "pt", c, pt_add, pt_del); }
 
+/* Write the added layout line c->v[*i]; *i moves past it. */
 static void lay_add(struct jb *out, const struct xchanges *c, size_t *i)
 {
 	const struct xent *x = &c->v[(*i)++].l->e;
@@ -183,6 +187,7 @@ static void lay_add(struct jb *out, const struct xchanges *c, size_t *i)
 	jb_raw(out, "]");
 }
 
+/* Write the removed layout line c->v[*i]; *i moves past it. */
 static void lay_del(struct jb *out, const struct xchanges *c, size_t *i)
 {
 	const struct xent *x = &c->v[(*i)++].l->e;
@@ -216,6 +221,7 @@ static bool tlb_continues(const struct xtlb_change *x, const struct xtlb_change 
 	return x->why != '+' || (b->allow == a->allow && (int64_t)(b->pfn - a->pfn) == (int64_t)k * dpfn);
 }
 
+/* Write the added (adds) or removed entries of c, runs of like entries one record each. */
 static void tlb_runs(struct jb *out, const struct xtlb_changes *c, bool adds)
 {
 	bool first = true;
@@ -355,6 +361,7 @@ struct ids {
 	size_t n, cap;
 };
 
+/* The number of lock obj in this step (NULL, a lock only the narration named: a new number). */
 static size_t lock_id(struct ids *ids, const void *obj)
 {
 	for (size_t i = 0; obj && i < ids->n; i++)
@@ -366,6 +373,7 @@ static size_t lock_id(struct ids *ids, const void *obj)
 	return ids->n++;
 }
 
+/* ,"locks":[...],"more":N for one core: its holdings, at most LOCKS_MAX of them. */
 static void act_locks(struct jb *out, const struct xl_act *a, struct ids *ids)
 {
 	size_t n;
@@ -383,6 +391,7 @@ static void act_locks(struct jb *out, const struct xl_act *a, struct ids *ids)
 	xfree(h);
 }
 
+/* qsort: spans by kind, then start. */
 static int span_kind_cmp(const void *a, const void *b)
 {
 	const struct tl_span *x = a, *y = b;
@@ -391,6 +400,7 @@ static int span_kind_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* qsort: spans by start, the outer of two that start together first. */
 static int span_start_cmp(const void *a, const void *b)
 {
 	const struct tl_span *x = a, *y = b;

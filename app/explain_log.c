@@ -6,6 +6,7 @@
 
 /* ---- lines ---- */
 
+/* Append a line (a copy of len bytes of text) to the current step. */
 static void line_add(struct xlog *g, enum xl_kind k, int core, cycles_t t, unsigned depth, uint32_t seq, const char *text,
 		     size_t len)
 {
@@ -52,6 +53,7 @@ static void flush_partial(struct xs *s)
 
 /* ---- steps ---- */
 
+/* Forget what the cores did in the step. */
 static void act_clear(struct xlog *g)
 {
 	for (uint32_t c = 0; c < g->ncores; c++) {
@@ -87,6 +89,17 @@ void xl_input(struct xs *s, const char *line, bool command)
 		xl_printf(s, XL_ECHO, -1, "mmsim> %s\n", line);
 	else
 		xl_printf(s, XL_COMMENT, -1, "%s\n", line);
+}
+
+void xjob_free(struct xjob *j)
+{
+	watch_events_free(j->ev, j->nev);
+	xfree(j->spans);
+	xfree(j->look);
+	j->ev = NULL;
+	j->spans = NULL;
+	j->look = NULL;
+	j->nev = j->nspans = j->nlook = 0;
 }
 
 bool xl_said(const struct xjob *j)
@@ -171,7 +184,11 @@ void xl_sync(struct xs *s, bool print)
 {
 	struct xlog *g = &s->log;
 	struct xstate *now = xstate_take(s);
-	xstate_diff(s, g->prev, now, &g->changes, print, !g->told);
+	struct jb said = { 0 };
+	xstate_diff(s, g->prev, now, &g->changes, print ? &said : NULL, !g->told);
+	if (said.n)
+		xl_printf(s, XL_DIFF, -1, "%s", said.s);
+	jb_free(&said);
 	g->told = true;
 	xstate_free(g->prev);
 	g->prev = now;

@@ -151,10 +151,10 @@ struct xstate *xstate_take(struct xs *s);
 /*
  * xstate_diff: what changed from a (NULL: nothing) to b, as JSON members
  * appended to out ("procs", "cur", "pt", "lay", "tlb"; with `all`, "procs"
- * and "cur" even if unchanged); with `print`, the page-table and layout
- * changes as XL_DIFF lines, as the terminal shows them.
+ * and "cur" even if unchanged); unless `said` is NULL, the page-table and
+ * layout changes also as the terminal says them (lines appended to said).
  */
-void xstate_diff(struct xs *s, const struct xstate *a, const struct xstate *b, struct jb *out, bool print, bool all);
+void xstate_diff(struct xs *s, const struct xstate *a, const struct xstate *b, struct jb *out, struct jb *said, bool all);
 void xstate_free(struct xstate *x);
 
 #endif

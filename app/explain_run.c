@@ -87,16 +87,6 @@ static void body(struct sim_core *c, void *arg)
 	watch_free(w);
 }
 
-void xjob_free(struct xjob *j)
-{
-	watch_events_free(j->ev, j->nev);
-	xfree(j->spans);
-	xfree(j->look);
-	j->ev = NULL;
-	j->spans = NULL;
-	j->look = NULL;
-	j->nev = j->nspans = j->nlook = 0;
-}
 
 void xs_run_jobs(struct xs *s, struct xjob *jobs, uint32_t n)
 {

@@ -8,6 +8,7 @@
 
 /* ---- page tables and layouts ---- */
 
+/* Append a line with its key, contents (copied) and formatted text to x. */
 static void snap_add(struct xsnap *x, uint64_t key, const struct xent *e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void snap_add(struct xsnap *x, uint64_t key, const struct xent *e, const char *fmt, ...)
@@ -38,8 +39,10 @@ void xsnap_free(struct xsnap *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* Is entry e at `level` a page rather than a pointer to a table? */
 static bool is_leaf(uint64_t e, int level) { return level == 1 || ((e & PTE_PS) && level <= 3); }
 
+/* The design's words for entry i of PT page p, into buf; false if it has none. */
 static bool entry_meta(struct vm_as *as, const struct pm_ptpage *p, int level, unsigned i, char *buf, size_t n)
 {
 	return as->d->describe_entry && as->d->describe_entry(as, p, level, i, buf, n);
@@ -100,6 +103,7 @@ void xsnap_pt(struct xs *s, struct vm_as *as, struct xsnap *out)
 	pt_rec(as, s->b->sys->pm, as->hw.root, s->b->mmu->o.levels, 0, 0, out);
 }
 
+/* "rw-p": a mapping's protection and sharing, as /proc/PID/maps writes them. */
 static void prot_str(uint32_t prot, bool shared, char out[5])
 {
 	out[0] = (prot & VM_PROT_READ) ? 'r' : '-';
@@ -114,6 +118,7 @@ struct lay_arg {
 	uint32_t pid;
 };
 
+/* vm_layout visitor: one layout line per range. */
 static void layout_line(void *arg, const struct vm_range *r)
 {
 	struct lay_arg *a = arg;
@@ -141,6 +146,7 @@ void xsnap_layout(struct xs *s, struct vm_as *as, struct xsnap *out)
 	vm_layout(as, 0, VM_TASK_SIZE, layout_line, &a);
 }
 
+/* qsort: lines by key, then text. */
 static int line_cmp(const void *a, const void *b)
 {
 	const struct xline *x = a, *y = b;
@@ -172,6 +178,7 @@ void xsnap_diff_each(const struct xsnap *a, const struct xsnap *b, void (*fn)(vo
 
 /* ---- TLBs ---- */
 
+/* qsort: TLB entries by array, PCID, size and address. */
 static int tlb_cmp(const void *a, const void *b)
 {
 	const struct xtlb *x = a, *y = b;
@@ -307,7 +314,7 @@ struct xstate *xstate_take(struct xs *s)
 	x->cur = xzalloc(sizeof(*x->cur) * x->ncores);
 	for (uint32_t c = 0; c < x->ncores; c++) {
 		x->tlb[c] = xsnap_tlb(s, c, &x->ntlb[c]);
-		x->cur[c] = xs_as(s, c)->pid;
+		x->cur[c] = s->procs[s->cur[c]]->pid; /* as xs_as(s, c) */
 	}
 	return x;
 }
@@ -331,9 +338,9 @@ void xstate_free(struct xstate *x)
 	xfree(x);
 }
 
-/* The terminal's view of one diff: "  TITLE:" then "    + line" / "    - line", at most `max` of them. */
+/* The terminal's view of one diff: "  TITLE:" then "    + line" / "    - line", at most `max` of them, into `said`. */
 struct said {
-	struct xs *s;
+	struct jb *said; /* NULL: say nothing */
 	const char *title;
 	size_t shown, more, max;
 	struct xchanges *ch; /* and every change, for the log */
@@ -343,28 +350,29 @@ static void say_change(void *ctx, char sign, const struct xline *l)
 {
 	struct said *d = ctx;
 	xchanges_add(d->ch, sign, l);
-	if (!d->s)
+	if (!d->said)
 		return;
 	if (!d->shown && !d->more)
-		xl_printf(d->s, XL_DIFF, -1, "  %s:\n", d->title);
+		jb_printf(d->said, "  %s:\n", d->title);
 	if (d->shown < d->max) {
-		xl_printf(d->s, XL_DIFF, -1, "    %c %s\n", sign, l->text);
+		jb_printf(d->said, "    %c %s\n", sign, l->text);
 		d->shown++;
 	} else {
 		d->more++;
 	}
 }
 
-static void say_diff(struct xs *s, const char *title, const struct xsnap *a, const struct xsnap *b, size_t max,
+/* Collect the changes from a to b into ch, and say them under `title` into `said` (unless NULL). */
+static void say_diff(struct jb *said, const char *title, const struct xsnap *a, const struct xsnap *b, size_t max,
 		     struct xchanges *ch)
 {
-	struct said d = { s, title, 0, 0, max, ch };
+	struct said d = { said, title, 0, 0, max, ch };
 	xsnap_diff_each(a, b, say_change, &d);
 	if (d.more)
-		xl_printf(s, XL_DIFF, -1, "    ... and %zu more changed lines\n", d.more);
+		jb_printf(said, "    ... and %zu more changed lines\n", d.more);
 }
 
-void xstate_diff(struct xs *s, const struct xstate *a, const struct xstate *b, struct jb *out, bool print, bool all)
+void xstate_diff(struct xs *s, const struct xstate *a, const struct xstate *b, struct jb *out, struct jb *said, bool all)
 {
 	static const struct xstate none;
 	if (!a)
@@ -376,9 +384,9 @@ void xstate_diff(struct xs *s, const struct xstate *a, const struct xstate *b, s
 		const struct xsnap *bp = i < a->nprocs ? &a->pt[i] : &empty, *bl = i < a->nprocs ? &a->lay[i] : &empty;
 		snprintf(t, sizeof(t), "process %u: %s", i + 1,
 			 b->procs[i].vmas ? "VMA changes" : "layout changes (derived from the statuses)");
-		say_diff(print ? s : NULL, t, bl, &b->lay[i], 16, &lay);
+		say_diff(said, t, bl, &b->lay[i], 16, &lay);
 		snprintf(t, sizeof(t), "process %u: page-table changes", i + 1);
-		say_diff(print ? s : NULL, t, bp, &b->pt[i], 24, &pt);
+		say_diff(said, t, bp, &b->pt[i], 24, &pt);
 	}
 	/* Processes gone since a (the machine was rebuilt with fewer): everything of theirs went. */
 	for (uint32_t i = b->nprocs; i < a->nprocs; i++) {
