@@ -86,6 +86,7 @@ struct xjob {
 	size_t nspans;
 	struct xl_look *look;	 /* touch: its TLB lookups, by runs of pages */
 	size_t nlook;
+	char *what;		 /* the operation and its result in words ("munmap(0x..., 0x1000) = 0"), or NULL */
 };
 
 /* xjob_free: free what a job recorded (explain_log.c, which takes the records over). */

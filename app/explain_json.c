@@ -446,8 +446,13 @@ void json_act(struct jb *out, const struct xlog *log)
 		const struct xl_act *a = &log->act[c];
 		if (!a->ran)
 			continue;
-		jb_printf(out, "%s{\"c\":%u,\"t0\":%llu,\"t1\":%llu,\"look\":[", first ? "" : ",", c,
+		jb_printf(out, "%s{\"c\":%u,\"t0\":%llu,\"t1\":%llu,\"op\":", first ? "" : ",", c,
 			  (unsigned long long)a->t0, (unsigned long long)a->t1);
+		if (a->what)
+			jb_str(out, a->what);
+		else
+			jb_raw(out, "null");
+		jb_raw(out, ",\"look\":[");
 		first = false;
 		for (size_t i = 0; i < a->nlook && i < LOOK_MAX; i++)
 			jb_printf(out, "%s[%llu,%llu,%u,%u]", i ? "," : "", (unsigned long long)(a->look[i].va >> PAGE_SHIFT),

@@ -46,7 +46,7 @@ void json_tlb_changes(struct jb *out, uint32_t core, const struct xtlb_changes *
 
 /*
  * json_act: ,"act":[...]: for every core that ran in the step, {"c", "t0",
- * "t1", "look": [[vpn, n, acc, out]], "locks": [[id, name, mode, requested,
+ * "t1", "op": its operation in words or null, "look": [[vpn, n, acc, out]], "locks": [[id, name, mode, requested,
  * granted, released (-1: not seen), spin, sleep, said_before_granted,
  * said_before_released (-1)]], "more": locks left out,
  * "ipis": [[to, sent, start, ack, work]], "spans": [[kind, start, end]]}.

@@ -61,6 +61,7 @@ static void act_clear(struct xlog *g)
 		watch_events_free(a->ev, a->nev);
 		xfree(a->spans);
 		xfree(a->look);
+		xfree(a->what);
 		memset(a, 0, sizeof(*a));
 	}
 }
@@ -96,9 +97,11 @@ void xjob_free(struct xjob *j)
 	watch_events_free(j->ev, j->nev);
 	xfree(j->spans);
 	xfree(j->look);
+	xfree(j->what);
 	j->ev = NULL;
 	j->spans = NULL;
 	j->look = NULL;
+	j->what = NULL;
 	j->nev = j->nspans = j->nlook = 0;
 }
 
@@ -159,6 +162,10 @@ void xl_job(struct xs *s, struct xjob *j, bool lines, struct jb *locks)
 		a->t0 = a->ran ? MIN(a->t0, j->t0) : j->t0;
 		a->t1 = a->ran ? MAX(a->t1, j->t1) : j->t1;
 		a->ran = true;
+		if (j->what && !a->what) {
+			a->what = j->what;
+			j->what = NULL;
+		}
 		/* Keep the events (the narration's text only where it names a lock: the lines hold the rest). */
 		a->ev = xrealloc(a->ev, (a->nev + j->nev + 1) * sizeof(*a->ev));
 		for (size_t i = 0; i < j->nev; i++) {

@@ -73,6 +73,7 @@ struct xl_look {
 /* What one core did during the current step (from its jobs). */
 struct xl_act {
 	bool ran;
+	char *what; /* its operation and result in words, or NULL */
 	cycles_t t0, t1;
 	struct watch_ev *ev; /* locks, IPIs and narration (its text is in the lines) */
 	size_t nev;

@@ -200,6 +200,7 @@ static int run_ops(struct xs *s, struct xop *ops, const struct xcmd *c, uint32_t
 		struct xjob *j = &jobs[i];
 		char h[512];
 		heading(s, op, j, h, sizeof(h));
+		j->what = xstrdup(h);
 		xl_printf(s, XL_OP, (int)j->core, "core %u, process %u: %s   [%llu cycles%s]\n", j->core, xs_as(s, j->core)->pid, h,
 			  (unsigned long long)(j->t1 - j->t0), n > 1 ? "" : "");
 		if (op->kind == X_TOUCH && op->single)

@@ -14,10 +14,9 @@ MM.accs = ['read', 'write', 'execute'];
 MM.whys = { f: 'flushed', e: 'evicted', r: 'gone with the old machine' };
 
 /* What core c did in step st, in a few words. */
-MM.doing = function (st, lines, c) {
-	var op = lines.filter(function (l) { return l.kind === 'o' && l.core === c; });
-	if (op.length) return op.map(function (l) { return l.text.replace(/^core \d+, process \d+: /, ''); }).join('; ');
+MM.doing = function (st, c) {
 	var a = MM.act(st, c);
+	if (a && a.op !== null) return a.op + '  [' + MM.cyc(a.t1 - a.t0) + ']';
 	if (a) return 'ran for ' + MM.cyc(a.t1 - a.t0) + (a.t1 > a.t0 ? ' (idle: its scheduler ticks ran)' : '');
 	var irq = MM.ipis(st).filter(function (p) { return p.to === c; });
 	if (irq.length) return 'interrupted by core ' + irq.map(function (p) { return p.from; }).join(', ') +
@@ -135,13 +134,13 @@ MM.lockRows = function (a) {
 
 /* ---- the panes ---- */
 
-MM.pane = function (run, st, lines, c) {
+MM.pane = function (run, st, c) {
 	var a = MM.act(st, c), pane = MM.el('section', 'core');
 	pane.dataset.core = c;
 	var h = MM.el('h4', null, 'core ' + c);
 	h.appendChild(MM.el('small', null, ' process ' + run.cur[c]));
 	pane.appendChild(h);
-	pane.appendChild(MM.el('p', 'doing', MM.doing(st, lines, c)));
+	pane.appendChild(MM.el('p', 'doing', MM.doing(st, c)));
 	pane.appendChild(MM.el('p', 'now'));
 	if (a && a.look.length) {
 		pane.appendChild(MM.el('h5', null, 'TLB lookups'));
@@ -158,7 +157,7 @@ MM.pane = function (run, st, lines, c) {
 };
 
 /* MM.panes: the cores that did something in the step or hold translations; the others in one line. */
-MM.panes = function (run, st, lines) {
+MM.panes = function (run, st) {
 	var box = MM.el('div', 'cores'), idle = [], ipis = MM.ipis(st);
 	for (var c = 0; c < run.cores; c++) {
 		var busy = MM.act(st, c) || ipis.some(function (p) { return p.to === c; }) || run.tlbDel[c].length || run.tlbAdd[c].size;
@@ -166,7 +165,7 @@ MM.panes = function (run, st, lines) {
 			idle.push(c);
 			continue;
 		}
-		box.appendChild(MM.pane(run, st, lines, c));
+		box.appendChild(MM.pane(run, st, c));
 	}
 	if (idle.length) box.appendChild(MM.el('p', 'idle', (idle.length > 1 ? 'cores ' : 'core ') + idle.join(', ') +
 		': idle, with no translations cached'));

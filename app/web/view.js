@@ -153,7 +153,7 @@ MM.column = function (run, i, side) {
 	col.appendChild(MM.el('h3', 'design', run.design));
 	col.appendChild(MM.transcript(lines));
 	if (st.cmd !== null) {
-		col.appendChild(MM.panes(run, st, lines));
+		col.appendChild(MM.panes(run, st));
 		var shoot = MM.shootdown(run, st);
 		if (shoot) col.appendChild(shoot);
 		col.appendChild(MM.timeline(run, i));
