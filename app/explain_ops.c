@@ -210,12 +210,41 @@ int xs_parse_op(struct xs *s, struct xs_names *nm, const struct xcmd *c, struct 
 
 /* ---- running ---- */
 
-static void run_touch(struct xop *op, struct vm_as *as, struct mmu_cpu *cpu)
+/* Record one page's lookup in j's runs (a run grows while pages follow each other with one outcome). */
+static void look_add(struct xjob *j, uint64_t va, int acc, enum xl_out out)
+{
+	va &= ~(PAGE_SIZE - 1);
+	if (j->nlook) {
+		struct xl_look *l = &j->look[j->nlook - 1];
+		if (l->out == out && l->acc == acc && va == l->va + l->n * PAGE_SIZE) {
+			l->n++;
+			return;
+		}
+	}
+	j->look = xrealloc(j->look, (j->nlook + 1) * sizeof(*j->look));
+	j->look[j->nlook++] = (struct xl_look){ va, 1, (uint8_t)acc, (uint8_t)out };
+}
+
+/* How one access went, from the core's counters before (a) and after (b) it. */
+static enum xl_out outcome(const struct mmu_cpu_stats *a, const struct mmu_cpu_stats *b, enum vm_fault r)
+{
+	if (r != VM_FAULT_OK)
+		return XO_FAIL;
+	if (b->faults != a->faults)
+		return XO_FAULT;
+	if (b->walks != a->walks)
+		return XO_WALK;
+	return b->l2_hits != a->l2_hits ? XO_L2 : XO_L1;
+}
+
+static void run_touch(struct xop *op, struct xjob *j, struct vm_as *as, struct mmu_cpu *cpu)
 {
 	uint64_t first = op->addr & ~(PAGE_SIZE - 1), last = (op->addr + op->len - 1) & ~(PAGE_SIZE - 1);
 	for (uint64_t va = first;; va += PAGE_SIZE) {
 		uint64_t at = va == first ? op->addr : va;
+		struct mmu_cpu_stats before = cpu->st;
 		enum vm_fault r = vm_access(as, cpu, at, (enum mmu_acc)op->acc);
+		look_add(j, at, op->acc, outcome(&before, &cpu->st, r));
 		op->pages++;
 		if (r != VM_FAULT_OK) {
 			op->result = r;
@@ -247,6 +276,6 @@ void xs_op_job(struct xs *s, struct xjob *j, struct mmu_cpu *cpu)
 		break;
 	}
 	case X_FORK: op->child = vm_fork(as, cpu); break;
-	case X_TOUCH: run_touch(op, as, cpu); break;
+	case X_TOUCH: run_touch(op, j, as, cpu); break;
 	}
 }

@@ -7,12 +7,12 @@
 
 int xs_err(struct xs *s, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("error: ", s->out);
-	vfprintf(s->out, fmt, ap);
-	fputc('\n', s->out);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	xl_printf(s, XL_ERROR, -1, "error: %s\n", msg);
 	s->errors++;
 	return -1;
 }
@@ -71,7 +71,8 @@ static void body(struct sim_core *c, void *arg)
 	if (!j)
 		return;
 	struct sim_watch *w = xzalloc(sizeof(*w));
-	w->narrate = !bt->s->quiet;
+	w->narrate = w->events = w->record = !bt->s->quiet;
+	w->max = (size_t)1 << 24;
 	c->watch = w;
 	struct mmu_cpu *cpu = mmu_cpu_of(c);
 	j->t0 = c->clock;
@@ -79,9 +80,13 @@ static void body(struct sim_core *c, void *arg)
 	j->fn(bt->s, j, cpu);
 	j->t1 = c->clock;
 	c->watch = NULL;
-	j->text = watch_take_text(w);
+	j->ev = watch_take_events(w, &j->nev);
+	j->spans = w->spans;
+	j->nspans = w->nspans;
+	w->spans = NULL;
 	watch_free(w);
 }
+
 
 void xs_run_jobs(struct xs *s, struct xjob *jobs, uint32_t n)
 {

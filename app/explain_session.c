@@ -45,15 +45,15 @@ static int help(struct xs *s, const struct xcmd *c)
 		if (c->argc > 1 && strcmp(c->argv[1], cmds[i].name))
 			continue;
 		if (c->argc > 1)
-			fprintf(s->out, "  %s\n    %s\n    example: %s\n", cmds[i].usage, cmds[i].what, cmds[i].example);
+			xs_printf(s, "  %s\n    %s\n    example: %s\n", cmds[i].usage, cmds[i].what, cmds[i].example);
 		else
-			fprintf(s->out, "  %-9s %s\n            e.g. %s\n", cmds[i].name, cmds[i].what, cmds[i].example);
+			xs_printf(s, "  %-9s %s\n            e.g. %s\n", cmds[i].name, cmds[i].what, cmds[i].example);
 		if (c->argc > 1)
 			return 0;
 	}
 	if (c->argc > 1)
 		return xs_err(s, "help: no command '%s'", c->argv[1]);
-	fprintf(s->out, "  Addresses and lengths: 0x7f0000000000, 4096, 16K, 2M, or a name from 'as NAME' with an\n"
+	xs_printf(s, "  Addresses and lengths: 0x7f0000000000, 4096, 16K, 2M, or a name from 'as NAME' with an\n"
 			"  offset (buf+0x1000). Commands run on core 0 unless 'on CORE' ends them.\n");
 	return 0;
 }
@@ -159,64 +159,6 @@ static void heading(struct xs *s, const struct xop *op, const struct xjob *j, ch
 	(void)s;
 }
 
-/* Print the narration, indented, and collect its lock lines. */
-static void print_text(struct xs *s, const char *text, char **locks, size_t *nlocks)
-{
-	for (const char *l = text; *l;) {
-		const char *e = strchr(l, '\n');
-		size_t len = e ? (size_t)(e - l) : strlen(l);
-		fprintf(s->out, "  %.*s\n", (int)len, l);
-		const char *k = l;
-		while (k < l + len && *k == ' ')
-			k++;
-		if (!strncmp(k, "lock: ", 6)) {
-			*locks = xrealloc(*locks, *nlocks + len + 8);
-			*nlocks += (size_t)sprintf(*locks + *nlocks, "    %.*s\n", (int)(l + len - k), k);
-		}
-		l += len + (e ? 1 : 0);
-	}
-}
-
-struct snaps {
-	struct xsnap pt[XS_MAX_PROCS], lay[XS_MAX_PROCS];
-	uint32_t n;
-};
-
-static void take(struct xs *s, struct snaps *x)
-{
-	x->n = s->nprocs;
-	for (uint32_t i = 0; i < s->nprocs; i++) {
-		memset(&x->pt[i], 0, sizeof(x->pt[i]));
-		memset(&x->lay[i], 0, sizeof(x->lay[i]));
-		if (s->procs[i]) {
-			xsnap_pt(s, s->procs[i], &x->pt[i]);
-			xsnap_layout(s, s->procs[i], &x->lay[i]);
-		}
-	}
-}
-
-static void drop(struct snaps *x)
-{
-	for (uint32_t i = 0; i < x->n; i++) {
-		xsnap_free(&x->pt[i]);
-		xsnap_free(&x->lay[i]);
-	}
-}
-
-static void diffs(struct xs *s, struct snaps *before, struct snaps *after)
-{
-	char t[96];
-	for (uint32_t i = 0; i < after->n; i++) {
-		struct xsnap empty = { 0 };
-		const struct xsnap *bp = i < before->n ? &before->pt[i] : &empty, *bl = i < before->n ? &before->lay[i] : &empty;
-		bool vmas = s->procs[i] && s->procs[i]->d->has_vmas;
-		snprintf(t, sizeof(t), "process %u: %s", i + 1, vmas ? "VMA changes" : "layout changes (derived from the statuses)");
-		xsnap_diff(s, t, bl, &after->lay[i], 16);
-		snprintf(t, sizeof(t), "process %u: page-table changes", i + 1);
-		xsnap_diff(s, t, bp, &after->pt[i], 24);
-	}
-}
-
 /* Run the parsed ops (one per core) at once and explain each; returns 0 or -1. */
 static int run_ops(struct xs *s, struct xop *ops, const struct xcmd *c, uint32_t n)
 {
@@ -231,11 +173,6 @@ static int run_ops(struct xs *s, struct xop *ops, const struct xcmd *c, uint32_t
 		jobs[i] = (struct xjob){ .core = core, .fn = xs_op_job, .arg = &ops[i] };
 		st0[i] = s->b->mmu->cpus[core].st;
 		cs0[i] = s->b->sim->cores[core].st;
-	}
-	struct snaps *before = NULL;
-	if (!s->quiet) {
-		before = xmalloc(sizeof(*before));
-		take(s, before);
 	}
 	xs_run_jobs(s, jobs, n);
 	cycles_t start = jobs[0].t0, end = 0;
@@ -257,54 +194,46 @@ static int run_ops(struct xs *s, struct xop *ops, const struct xcmd *c, uint32_t
 	s->last_cycles = end - start;
 	if (s->replaying && s->replay_idx < s->nhist)
 		s->hist_cycles[s->replay_idx] = end - start;
-	char *locks = NULL;
-	size_t nlocks = 0;
+	struct jb locks = { 0 };
 	for (uint32_t i = 0; i < n && !s->quiet; i++) {
 		struct xop *op = &ops[i];
 		struct xjob *j = &jobs[i];
 		char h[512];
 		heading(s, op, j, h, sizeof(h));
-		fprintf(s->out, "core %u, process %u: %s   [%llu cycles%s]\n", j->core, xs_as(s, j->core)->pid, h,
-			(unsigned long long)(j->t1 - j->t0), n > 1 ? "" : "");
+		j->what = xstrdup(h);
+		xl_printf(s, XL_OP, (int)j->core, "core %u, process %u: %s   [%llu cycles%s]\n", j->core, xs_as(s, j->core)->pid, h,
+			  (unsigned long long)(j->t1 - j->t0), n > 1 ? "" : "");
 		if (op->kind == X_TOUCH && op->single)
-			xs_split_address(s, op->addr);
+			xs_split_address(s, op->addr, (int)j->core);
 		const struct mmu_cpu_stats *a = &st0[i], *b = &s->b->mmu->cpus[j->core].st;
 		if (op->kind == X_TOUCH && !op->single)
-			fprintf(s->out, "  %llu accesses: %llu L1 TLB hits, %llu STLB hits, %llu page walks, %llu page faults\n",
-				(unsigned long long)(b->accesses - a->accesses), (unsigned long long)(b->l1_hits - a->l1_hits),
-				(unsigned long long)(b->l2_hits - a->l2_hits), (unsigned long long)(b->walks - a->walks),
-				(unsigned long long)(b->faults - a->faults));
-		else if (op->kind == X_TOUCH && !*j->text && b->walks == a->walks && b->l1_hits > a->l1_hits)
-			fprintf(s->out, "  L1 %s TLB hit: no walk, %llu extra cycles%s\n", op->acc == ACC_X ? "instruction" : "data",
-				(unsigned long long)s->b->sys->m->tlb_l1_hit,
-				s->b->sys->m->tlb_l1_hit ? "" : " (an L1 hit hides in the load's own latency)");
-		if (op->kind == X_TOUCH && !op->single)
-			; /* per-page narration would drown the summary */
-		else
-			print_text(s, j->text, &locks, &nlocks);
+			xl_printf(s, XL_TEXT, (int)j->core,
+				  "  %llu accesses: %llu L1 TLB hits, %llu STLB hits, %llu page walks, %llu page faults\n",
+				  (unsigned long long)(b->accesses - a->accesses), (unsigned long long)(b->l1_hits - a->l1_hits),
+				  (unsigned long long)(b->l2_hits - a->l2_hits), (unsigned long long)(b->walks - a->walks),
+				  (unsigned long long)(b->faults - a->faults));
+		else if (op->kind == X_TOUCH && !xl_said(j) && b->walks == a->walks && b->l1_hits > a->l1_hits)
+			xl_printf(s, XL_TEXT, (int)j->core, "  L1 %s TLB hit: no walk, %llu extra cycles%s\n",
+				  op->acc == ACC_X ? "instruction" : "data", (unsigned long long)s->b->sys->m->tlb_l1_hit,
+				  s->b->sys->m->tlb_l1_hit ? "" : " (an L1 hit hides in the load's own latency)");
+		/* per-page narration of a long touch would drown the summary: its lines are left out */
+		xl_job(s, j, !(op->kind == X_TOUCH && !op->single), &locks);
 		if (n > 1) {
 			const struct sim_core_stats *x = &cs0[i], *y = &s->b->sim->cores[j->core].st;
-			fprintf(s->out, "  core %u ran from cycle %llu to %llu: %llu cycles waiting for locks, %llu queued for "
-					"cache lines other cores held\n",
-				j->core, (unsigned long long)j->t0, (unsigned long long)j->t1,
-				(unsigned long long)(y->spin + y->sleep - x->spin - x->sleep),
-				(unsigned long long)(y->line_wait - x->line_wait));
+			xl_printf(s, XL_TEXT, (int)j->core,
+				  "  core %u ran from cycle %llu to %llu: %llu cycles waiting for locks, %llu queued for "
+				  "cache lines other cores held\n",
+				  j->core, (unsigned long long)j->t0, (unsigned long long)j->t1,
+				  (unsigned long long)(y->spin + y->sleep - x->spin - x->sleep),
+				  (unsigned long long)(y->line_wait - x->line_wait));
 		}
 	}
 	for (uint32_t i = 0; i < n; i++)
-		xfree(jobs[i].text);
+		xjob_free(&jobs[i]);
 	if (!s->quiet) {
-		struct snaps *after = xmalloc(sizeof(*after));
-		take(s, after);
-		diffs(s, before, after);
-		drop(before);
-		drop(after);
-		xfree(before);
-		xfree(after);
+		xl_sync(s, true);
 		xfree(s->last_locks);
-		s->last_locks = locks;
-	} else {
-		xfree(locks);
+		s->last_locks = jb_take(&locks);
 	}
 	return 0;
 }
@@ -364,16 +293,14 @@ static int advance(struct xs *s, const struct xcmd *c)
 		jobs[i] = (struct xjob){ .core = i, .fn = advance_job, .arg = &a };
 	xs_run_jobs(s, jobs, n);
 	if (!s->quiet)
-		fprintf(s->out, "every core ran idle for %llu cycles\n", (unsigned long long)a.n);
+		xs_printf(s, "every core ran idle for %llu cycles\n", (unsigned long long)a.n);
 	for (uint32_t i = 0; i < n; i++) {
-		if (!s->quiet && *jobs[i].text) {
-			fprintf(s->out, "core %u:\n", i);
-			char *l = NULL;
-			size_t nl = 0;
-			print_text(s, jobs[i].text, &l, &nl);
-			xfree(l);
-		}
-		xfree(jobs[i].text);
+		bool said = xl_said(&jobs[i]);
+		if (!s->quiet && said)
+			xl_printf(s, XL_TEXT, (int)i, "core %u:\n", i);
+		if (!s->quiet)
+			xl_job(s, &jobs[i], said, NULL);
+		xjob_free(&jobs[i]);
 	}
 	xfree(jobs);
 	return 0;
@@ -410,6 +337,7 @@ static int rebuild(struct xs *s, const char *old_name)
 		xs_exec(s, s->hist[s->replay_idx]);
 	s->quiet = q;
 	s->replaying = false;
+	xl_design(s);
 	if (!s->quiet) {
 		char opts[256];
 		struct vm_opts vo;
@@ -417,21 +345,21 @@ static int rebuild(struct xs *s, const char *old_name)
 		opts[0] = 0;
 		if (!sys_vm_opts(&s->so, d, &vo, "explain"))
 			vm_opts_str(d, &vo, opts, sizeof(opts));
-		fprintf(s->out, "rebuilt the machine with design %s%s%s%s; reran %zu command%s\n", s->so.design,
+		xs_printf(s, "rebuilt the machine with design %s%s%s%s; reran %zu command%s\n", s->so.design,
 			*opts ? " (" : "", opts, *opts ? ")" : "", s->nhist, s->nhist == 1 ? "" : "s");
 		bool header = false;
 		for (size_t i = 0; i < s->nhist; i++) {
 			if (!old[i] && !s->hist_cycles[i])
 				continue;
 			if (!header) {
-				fprintf(s->out, "  %-48s %14s %14s\n", "command", old_name, "now");
+				xs_printf(s, "  %-48s %14s %14s\n", "command", old_name, "now");
 				header = true;
 			}
-			fprintf(s->out, "  %-48.48s %14llu %14llu\n", s->hist[i], (unsigned long long)old[i],
+			xs_printf(s, "  %-48.48s %14llu %14llu\n", s->hist[i], (unsigned long long)old[i],
 				(unsigned long long)s->hist_cycles[i]);
 		}
 		if (header)
-			fprintf(s->out, "  (simulated cycles per command)\n");
+			xs_printf(s, "  (simulated cycles per command)\n");
 	}
 	xfree(old);
 	return 0;
@@ -484,7 +412,7 @@ static int set_design(struct xs *s, const struct xcmd *c)
 	for (int k = 0; k < s->so.ndopt; k++) {
 		if (vm_opt_find(d, s->so.dopt[k].name) < 0) {
 			if (!s->quiet)
-				fprintf(s->out, "(--%s dropped: design %s does not take it)\n", s->so.dopt[k].name, d->name);
+				xs_printf(s, "(--%s dropped: design %s does not take it)\n", s->so.dopt[k].name, d->name);
 			continue;
 		}
 		if (kept != k) {
@@ -513,7 +441,7 @@ static int do_switch(struct xs *s, const struct xcmd *c)
 			      s->nprocs);
 	s->cur[core] = (uint32_t)(pid - 1);
 	if (!s->quiet)
-		fprintf(s->out, "core %llu now runs process %llu (its CR3 is loaded at the core's next step)\n",
+		xs_printf(s, "core %llu now runs process %llu (its CR3 is loaded at the core's next step)\n",
 			(unsigned long long)core, (unsigned long long)pid);
 	return 0;
 }
@@ -551,11 +479,12 @@ void xs_exec(struct xs *s, const char *line)
 	memcpy(buf, line, len);
 	buf[len] = 0;
 	const char *p = buf + strspn(buf, " \t");
-	if (!s->interactive && !s->quiet)
-		fprintf(s->out, *p == '#' || !*p ? "%s\n" : "mmsim> %s\n", buf);
+	bool command = *p != '#' && *p;
+	if (!s->quiet)
+		xl_input(s, buf, command);
 	char *copy = xstrdup(buf);
 	struct xcmd c;
-	if (*p == '#' || !*p || tokenize(s, buf, &c) || !c.argc)
+	if (!command || tokenize(s, buf, &c) || !c.argc)
 		goto out;
 	const char *w = c.argv[0];
 	int r = 0;
@@ -590,6 +519,8 @@ void xs_exec(struct xs *s, const char *line)
 	if (!r && state)
 		hist_add(s, copy);
 out:
+	if (command && !s->quiet)
+		xl_end(s);
 	xfree(copy);
 	xfree(buf);
 }

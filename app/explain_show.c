@@ -1,4 +1,4 @@
-/* explain_show.c: teaching mode's views of the machine: page tables (text and Graphviz), TLBs, layout, frames, locks, stats; snapshots and their diffs. */
+/* explain_show.c: teaching mode's views of the machine: page tables (text and Graphviz), TLBs, layout, frames, locks, stats. */
 #include "app/explain.h"
 #include "io/out.h"
 #include "app/explain_ops.h"
@@ -10,182 +10,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- snapshots ---- */
-
-static void snap_add(struct xsnap *x, uint64_t key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void snap_add(struct xsnap *x, uint64_t key, const char *fmt, ...)
-{
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 64;
-		x->line = xrealloc(x->line, x->cap * sizeof(*x->line));
-		x->key = xrealloc(x->key, x->cap * sizeof(*x->key));
-	}
-	char buf[320];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	x->line[x->n] = xstrdup(buf);
-	x->key[x->n++] = key;
-}
-
-void xsnap_free(struct xsnap *x)
-{
-	for (size_t i = 0; i < x->n; i++)
-		xfree(x->line[i]);
-	xfree(x->line);
-	xfree(x->key);
-	memset(x, 0, sizeof(*x));
-}
-
 static bool entry_meta(struct vm_as *as, const struct pm_ptpage *p, int level, unsigned i, char *buf, size_t n)
 {
 	return as->d->describe_entry && as->d->describe_entry(as, p, level, i, buf, n);
 }
 
-/* Visit the table p (at `level`, mapping from `base`): one line per present entry, one per run of equal statuses. */
-static void pt_rec(struct vm_as *as, const struct pm *pm, const struct pm_ptpage *p, int level, uint64_t base, int depth,
-		   struct xsnap *x)
-{
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		uint64_t e = pte_load(p, i), va = base + (uint64_t)i * LEVEL_SIZE(level);
-		char m[160], d[160];
-		bool hm = entry_meta(as, p, level, i, m, sizeof(m));
-		uint64_t key = (va << 3) | (uint64_t)(7 - level);
-		if (pte_is_table(e, level)) {
-			pte_describe(e & ~PTE_A, level, d, sizeof(d)); /* the walker's A bits on tables would only add noise */
-			snap_add(x, key, "%*s%-4s[%3u] %#014llx  %s", 2 * depth, "", pte_level_name(level), i,
-				 (unsigned long long)va, d);
-			const struct pm_ptpage *c = pm_pt(pm, PTE_PFN(e));
-			if (c)
-				pt_rec(as, pm, c, level - 1, va, depth + 1, x);
-		} else if (pte_mapped(e)) {
-			pte_describe(e, level, d, sizeof(d));
-			snap_add(x, key, "%*s%-4s[%3u] %#014llx  %s%s%s", 2 * depth, "", pte_level_name(level), i,
-				 (unsigned long long)va, d, hm ? "  | status: " : "", hm ? m : "");
-		} else if (hm || e) {
-			/* A run of non-present entries with the same status. */
-			unsigned j = i;
-			char m2[160];
-			while (j + 1 < PT_ENTRIES && !pte_mapped(pte_load(p, j + 1)) && !(pte_load(p, j + 1) & PTE_P) &&
-			       pte_load(p, j + 1) == e && entry_meta(as, p, level, j + 1, m2, sizeof(m2)) == hm &&
-			       (!hm || !strcmp(m, m2)))
-				j++;
-			uint64_t end = base + (uint64_t)(j + 1) * LEVEL_SIZE(level);
-			if (j > i)
-				snap_add(x, key, "%*s%-4s[%3u..%3u] %#014llx-%#014llx  not present, status: %s", 2 * depth, "",
-					 pte_level_name(level), i, j, (unsigned long long)va, (unsigned long long)end,
-					 hm ? m : "none");
-			else
-				snap_add(x, key, "%*s%-4s[%3u] %#014llx  not present, status: %s", 2 * depth, "",
-					 pte_level_name(level), i, (unsigned long long)va, hm ? m : "none");
-			i = j;
-		}
-	}
-}
-
-void xsnap_pt(struct xs *s, struct vm_as *as, struct xsnap *out)
-{
-	pt_rec(as, s->b->sys->pm, as->hw.root, s->b->mmu->o.levels, 0, 0, out);
-}
-
-static void prot_str(uint32_t prot, bool shared, char out[5])
-{
-	out[0] = (prot & VM_PROT_READ) ? 'r' : '-';
-	out[1] = (prot & VM_PROT_WRITE) ? 'w' : '-';
-	out[2] = (prot & VM_PROT_EXEC) ? 'x' : '-';
-	out[3] = shared ? 's' : 'p';
-	out[4] = 0;
-}
-
-static void layout_line(void *arg, const struct vm_range *r)
-{
-	char p[5];
-	prot_str(r->prot, r->flags & VM_RANGE_SHARED, p);
-	char what[64];
-	if (r->kind == VM_KIND_FILE)
-		snprintf(what, sizeof(what), "file %u, from page %llu", r->file_id, (unsigned long long)r->pgoff);
-	else
-		snprintf(what, sizeof(what), "anonymous");
-	snap_add(arg, r->start, "%#014llx-%#014llx %s %6llu KiB  %s%s%s", (unsigned long long)r->start,
-		 (unsigned long long)r->end, p, (unsigned long long)((r->end - r->start) >> 10), what,
-		 (r->flags & VM_RANGE_STACK) ? " [stack]" : "", (r->flags & VM_RANGE_HEAP) ? " [heap]" : "");
-}
-
-void xsnap_layout(struct xs *s, struct vm_as *as, struct xsnap *out)
-{
-	(void)s;
-	vm_layout(as, 0, VM_TASK_SIZE, layout_line, out);
-}
-
-struct kl {
-	uint64_t key;
-	const char *line;
-};
-
-static int kl_cmp(const void *a, const void *b)
-{
-	const struct kl *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return strcmp(x->line, y->line);
-}
-
-static struct kl *sorted(const struct xsnap *x)
-{
-	struct kl *k = xmalloc(sizeof(*k) * (x->n + 1));
-	for (size_t i = 0; i < x->n; i++)
-		k[i] = (struct kl){ x->key[i], x->line[i] };
-	qsort(k, x->n, sizeof(*k), kl_cmp);
-	return k;
-}
-
-void xsnap_diff(struct xs *s, const char *title, const struct xsnap *a, const struct xsnap *b, size_t max)
-{
-	struct kl *x = sorted(a), *y = sorted(b);
-	size_t i = 0, j = 0, shown = 0, more = 0;
-	bool titled = false;
-	while (i < a->n || j < b->n) {
-		int c = i == a->n ? 1 : j == b->n ? -1 : kl_cmp(&x[i], &y[j]);
-		if (c == 0) {
-			i++, j++;
-			continue;
-		}
-		const char *sign = c < 0 ? "-" : "+";
-		const char *line = c < 0 ? x[i++].line : y[j++].line;
-		if (!titled) {
-			fprintf(s->out, "  %s:\n", title);
-			titled = true;
-		}
-		if (shown < max) {
-			fprintf(s->out, "    %s %s\n", sign, line);
-			shown++;
-		} else {
-			more++;
-		}
-	}
-	if (more)
-		fprintf(s->out, "    ... and %zu more changed lines\n", more);
-	xfree(x);
-	xfree(y);
-}
-
 /* ---- show pt ---- */
 
-static void split_line(struct xs *s, uint64_t va)
+void xs_split_address(struct xs *s, uint64_t va, int core)
 {
 	int top = s->b->mmu->o.levels;
-	fprintf(s->out, "  address %#llx:", (unsigned long long)va);
+	xl_printf(s, XL_TEXT, core, "  address %#llx:", (unsigned long long)va);
 	for (int l = top; l >= 1; l--)
-		fprintf(s->out, " %s %u |", pte_level_name(l), (unsigned)PT_INDEX(va, l));
-	fprintf(s->out, " offset %#llx\n", (unsigned long long)(va & (PAGE_SIZE - 1)));
+		xl_printf(s, XL_TEXT, core, " %s %u |", pte_level_name(l), (unsigned)PT_INDEX(va, l));
+	xl_printf(s, XL_TEXT, core, " offset %#llx\n", (unsigned long long)(va & (PAGE_SIZE - 1)));
 }
-
-void xs_split_address(struct xs *s, uint64_t va) { split_line(s, va); }
 
 static void show_path(struct xs *s, struct vm_as *as, uint64_t va)
 {
-	split_line(s, va);
+	xs_split_address(s, va, -1);
 	struct mmu_hostwalk w;
 	mmu_walk_host(&as->hw, va, &w);
 	for (int l = s->b->mmu->o.levels; l >= w.bottom; l--) {
@@ -193,8 +36,8 @@ static void show_path(struct xs *s, struct vm_as *as, uint64_t va)
 		char d[160], m[160];
 		pte_describe(w.e[l], l, d, sizeof(d));
 		bool hm = entry_meta(as, w.p[l], l, i, m, sizeof(m));
-		fprintf(s->out, "  %-4s[%3u] in PT page %#llx: %s%s%s\n", pte_level_name(l), i,
-			(unsigned long long)w.p[l]->pfn, d, hm ? "  | status: " : "", hm ? m : "");
+		xs_printf(s, "  %-4s[%3u] in PT page %#llx: %s%s%s\n", pte_level_name(l), i,
+			  (unsigned long long)w.p[l]->pfn, d, hm ? "  | status: " : "", hm ? m : "");
 	}
 }
 
@@ -261,7 +104,7 @@ static int write_svg(struct xs *s, struct vm_as *as, const char *path)
 	if (out_commit(&o, err, sizeof(err)))
 		return xs_err(s, "show pt: %s", err);
 	if (dot_only) {
-		fprintf(s->out, "  wrote the page table as Graphviz source to %s\n", path);
+		xs_printf(s, "  wrote the page table as Graphviz source to %s\n", path);
 		return 0;
 	}
 	/* dot draws into a temporary file beside the picture, renamed once it succeeded. */
@@ -286,7 +129,7 @@ static int write_svg(struct xs *s, struct vm_as *as, const char *path)
 		return xs_err(s, "show pt: cannot write '%s': %s", path, strerror(errno));
 	}
 	unlink(dotpath);
-	fprintf(s->out, "  wrote the page table to %s\n", path);
+	xs_printf(s, "  wrote the page table to %s\n", path);
 	return 0;
 }
 
@@ -306,12 +149,12 @@ static int show_pt(struct xs *s, struct xcmd *c, struct vm_as *as)
 	}
 	struct xsnap x = { 0 };
 	xsnap_pt(s, as, &x);
-	fprintf(s->out, "  root (CR3): %s page %#llx, PCID %u\n", pte_level_name(s->b->mmu->o.levels),
+	xs_printf(s, "  root (CR3): %s page %#llx, PCID %u\n", pte_level_name(s->b->mmu->o.levels),
 		(unsigned long long)as->hw.root->pfn, as->hw.pcid);
 	for (size_t i = 0; i < x.n && i < 400; i++)
-		fprintf(s->out, "  %s\n", x.line[i]);
+		xs_printf(s, "  %s\n", x.l[i].text);
 	if (x.n > 400)
-		fprintf(s->out, "  ... and %zu more lines\n", x.n - 400);
+		xs_printf(s, "  ... and %zu more lines\n", x.n - 400);
 	xsnap_free(&x);
 	return 0;
 }
@@ -325,20 +168,20 @@ static void show_array(struct xs *s, const struct tlb *t, const struct tlb_array
 	uint32_t total = a->sets * a->ways, live = 0;
 	for (uint32_t k = 0; k < total; k++)
 		live += a->e[k].tag && a->e[k].gen == t->gen[a->e[k].pcid];
-	fprintf(s->out, "  %s (%u entries, %u-way): %u live\n", what, total, a->ways, live);
+	xs_printf(s, "  %s (%u entries, %u-way): %u live\n", what, total, a->ways, live);
 	uint32_t shown = 0;
 	for (uint32_t k = 0; k < total && shown < 16; k++) {
 		const struct tlb_entry *e = &a->e[k];
 		if (!e->tag || e->gen != t->gen[e->pcid])
 			continue;
 		uint64_t va = (e->tag >> 15) << PG_SHIFT(e->size);
-		fprintf(s->out, "    %#014llx -> frame %#llx  PCID %u  allows %s%s%s%s\n", (unsigned long long)va,
+		xs_printf(s, "    %#014llx -> frame %#llx  PCID %u  allows %s%s%s%s\n", (unsigned long long)va,
 			(unsigned long long)e->pfn, e->pcid, (e->allow & ALLOW_R) ? "r" : "", (e->allow & ALLOW_RW) ? "w" : "",
 			(e->allow & ALLOW_X) ? "x" : "", (e->allow & ALLOW_RW) && !(e->allow & ALLOW_W) ? " (clean: a write walks to set D)" : "");
 		shown++;
 	}
 	if (live > shown)
-		fprintf(s->out, "    ... and %u more\n", live - shown);
+		xs_printf(s, "    ... and %u more\n", live - shown);
 }
 
 static int show_tlb(struct xs *s, struct xcmd *c)
@@ -351,7 +194,7 @@ static int show_tlb(struct xs *s, struct xcmd *c)
 			      s->o.cores - 1);
 	struct mmu_cpu *cpu = &s->b->mmu->cpus[core];
 	const struct tlb *t = &cpu->tlb;
-	fprintf(s->out, "  core %llu, running PCID %u\n", (unsigned long long)core, cpu->pcid);
+	xs_printf(s, "  core %llu, running PCID %u\n", (unsigned long long)core, cpu->pcid);
 	static const char *sz[3] = { "4 KiB", "2 MiB", "1 GiB" };
 	char what[64];
 	for (int k = 0; k < 3; k++) {
@@ -374,7 +217,7 @@ static int show_tlb(struct xs *s, struct xcmd *c)
 		uint32_t live = 0;
 		for (uint32_t i = 0; i < pl->n; i++)
 			live += pl->e[i].tag && pl->e[i].gen == cpu->psc_gen[pl->e[i].pcid];
-		fprintf(s->out, "  paging-structure cache for %s entries (%u entries): %u live\n", pte_level_name(l), pl->n,
+		xs_printf(s, "  paging-structure cache for %s entries (%u entries): %u live\n", pte_level_name(l), pl->n,
 			live);
 	}
 	return 0;
@@ -417,33 +260,33 @@ static void leaves(const struct pm *pm, const struct pm_ptpage *p, int level, ui
 static int show_frames(struct xs *s)
 {
 	const struct pm *pm = s->b->sys->pm;
-	fprintf(s->out, "  physical memory: %llu frames, %lld in use (%lld hold page tables), peak %lld\n",
+	xs_printf(s, "  physical memory: %llu frames, %lld in use (%lld hold page tables), peak %lld\n",
 		(unsigned long long)pm->nframes, (long long)pm_in_use(pm), (long long)pm_pt_in_use(pm),
 		(long long)atomic_load(&pm->peak));
-	fprintf(s->out, "  the shared zero page is frame %#llx\n", (unsigned long long)s->b->sys->zero_pfn);
+	xs_printf(s, "  the shared zero page is frame %#llx\n", (unsigned long long)s->b->sys->zero_pfn);
 	struct frlist l = { 0 };
 	for (uint32_t i = 0; i < s->nprocs; i++)
 		if (s->procs[i])
 			leaves(pm, s->procs[i]->hw.root, s->b->mmu->o.levels, 0, i + 1, &l);
 	if (l.n)
 		qsort(l.v, l.n, sizeof(*l.v), fr_cmp);
-	fprintf(s->out, "  frames mapped by the processes (frame, references, where):\n");
+	xs_printf(s, "  frames mapped by the processes (frame, references, where):\n");
 	size_t shown = 0;
 	for (size_t i = 0; i < l.n && shown < 40;) {
 		size_t j = i;
-		fprintf(s->out, "    %#8llx  ref %-3u ", (unsigned long long)l.v[i].pfn, pm_ref(pm, l.v[i].pfn));
+		xs_printf(s, "    %#8llx  ref %-3u ", (unsigned long long)l.v[i].pfn, pm_ref(pm, l.v[i].pfn));
 		for (; j < l.n && l.v[j].pfn == l.v[i].pfn && j - i < 4; j++)
-			fprintf(s->out, " process %u at %#llx", l.v[j].pid, (unsigned long long)l.v[j].va);
+			xs_printf(s, " process %u at %#llx", l.v[j].pid, (unsigned long long)l.v[j].va);
 		while (j < l.n && l.v[j].pfn == l.v[i].pfn)
 			j++;
-		fprintf(s->out, "%s\n", l.v[i].pfn == s->b->sys->zero_pfn ? "  (zero page)" : "");
+		xs_printf(s, "%s\n", l.v[i].pfn == s->b->sys->zero_pfn ? "  (zero page)" : "");
 		i = j;
 		shown++;
 	}
 	if (!l.n)
-		fprintf(s->out, "    none\n");
+		xs_printf(s, "    none\n");
 	else if (shown == 40)
-		fprintf(s->out, "    ... (more not shown)\n");
+		xs_printf(s, "    ... (more not shown)\n");
 	xfree(l.v);
 	return 0;
 }
@@ -456,30 +299,30 @@ static int show_stats(struct xs *s)
 	mmu_stats_sum(s->b->mmu, &m);
 	struct sim_core_stats c;
 	sim_stats_sum(s->b->sim, &c);
-	fprintf(s->out, "  mm calls:");
+	xs_printf(s, "  mm calls:");
 	for (int i = 0; i < VM_OP_COUNT; i++)
 		if (v.calls[i])
-			fprintf(s->out, " %s %llu (median %llu cycles)", vm_op_names[i], (unsigned long long)v.calls[i],
+			xs_printf(s, " %s %llu (median %llu cycles)", vm_op_names[i], (unsigned long long)v.calls[i],
 				(unsigned long long)hist_pct(&v.lat[i], 50));
-	fprintf(s->out, "\n  accesses %llu: L1 TLB hits %llu, STLB hits %llu, walks %llu (PSC-shortened %llu, %llu PTE reads, "
+	xs_printf(s, "\n  accesses %llu: L1 TLB hits %llu, STLB hits %llu, walks %llu (PSC-shortened %llu, %llu PTE reads, "
 			"%llu cycles), page faults %llu\n",
 		(unsigned long long)m.accesses, (unsigned long long)m.l1_hits, (unsigned long long)m.l2_hits,
 		(unsigned long long)m.walks, (unsigned long long)m.psc_hits, (unsigned long long)m.walk_reads,
 		(unsigned long long)m.walk_cycles, (unsigned long long)m.faults);
-	fprintf(s->out, "  frames zeroed %llu, copied %llu; shootdowns %llu to %llu cores (%llu cycles waiting), "
+	xs_printf(s, "  frames zeroed %llu, copied %llu; shootdowns %llu to %llu cores (%llu cycles waiting), "
 			"INVLPGs %llu, full flushes %llu\n",
 		(unsigned long long)v.frames_zeroed, (unsigned long long)v.frames_copied, (unsigned long long)m.shootdowns,
 		(unsigned long long)m.shootdown_targets, (unsigned long long)m.shootdown_wait, (unsigned long long)m.invlpg,
 		(unsigned long long)m.flush_pcid);
-	fprintf(s->out, "  locks: %llu acquisitions, %llu waited (%llu cycles spinning, %llu asleep); cache lines: %llu "
+	xs_printf(s, "  locks: %llu acquisitions, %llu waited (%llu cycles spinning, %llu asleep); cache lines: %llu "
 			"hits, %llu transfers, %llu from memory\n",
 		(unsigned long long)c.lock_acquires, (unsigned long long)c.lock_contended, (unsigned long long)c.spin,
 		(unsigned long long)c.sleep, (unsigned long long)c.line_hits, (unsigned long long)c.line_xfers,
 		(unsigned long long)c.line_mem);
-	fprintf(s->out, "  core clocks:");
+	xs_printf(s, "  core clocks:");
 	for (uint32_t i = 0; i < s->o.cores; i++)
-		fprintf(s->out, " %u:%llu", i, (unsigned long long)s->b->sim->cores[i].clock);
-	fprintf(s->out, "\n");
+		xs_printf(s, " %u:%llu", i, (unsigned long long)s->b->sim->cores[i].clock);
+	xs_printf(s, "\n");
 	vm_stats_free(&v);
 	return 0;
 }
@@ -499,11 +342,11 @@ int xs_show(struct xs *s, struct xcmd *c)
 	if (!strcmp(w, "layout")) {
 		struct xsnap x = { 0 };
 		xsnap_layout(s, as, &x);
-		fprintf(s->out, "  process %u (%s):\n", as->pid, as->d->has_vmas ? "one line per VMA" : "no VMAs: maximal runs of equal per-PTE statuses");
+		xs_printf(s, "  process %u (%s):\n", as->pid, as->d->has_vmas ? "one line per VMA" : "no VMAs: maximal runs of equal per-PTE statuses");
 		for (size_t i = 0; i < x.n; i++)
-			fprintf(s->out, "    %s\n", x.line[i]);
+			xs_printf(s, "    %s\n", x.l[i].text);
 		if (!x.n)
-			fprintf(s->out, "    (nothing mapped)\n");
+			xs_printf(s, "    (nothing mapped)\n");
 		xsnap_free(&x);
 		return 0;
 	}
@@ -512,10 +355,10 @@ int xs_show(struct xs *s, struct xcmd *c)
 	if (!strcmp(w, "stats"))
 		return show_stats(s);
 	if (!strcmp(w, "locks")) {
-		fprintf(s->out, "  locks taken by the last command:\n%s", s->last_locks && *s->last_locks ? s->last_locks : "    none\n");
+		xs_printf(s, "  locks taken by the last command:\n%s", s->last_locks && *s->last_locks ? s->last_locks : "    none\n");
 		for (uint32_t i = 0; i < s->o.cores; i++) {
 			const struct sim_core_stats *st = &s->b->sim->cores[i].st;
-			fprintf(s->out, "  core %u: %llu acquisitions, %llu had to wait (%llu cycles spinning, %llu asleep)\n", i,
+			xs_printf(s, "  core %u: %llu acquisitions, %llu had to wait (%llu cycles spinning, %llu asleep)\n", i,
 				(unsigned long long)st->lock_acquires, (unsigned long long)st->lock_contended,
 				(unsigned long long)st->spin, (unsigned long long)st->sleep);
 		}

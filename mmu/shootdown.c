@@ -121,6 +121,7 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 		cycles_t ack = (early_ack ? start : start + work) + m->ipi_ack;
 		if (ack > last_ack)
 			last_ack = ack;
+		sim_watch_ipi(c, i, sent, start, ack, work);
 		reqs[k] = (struct irq_req){ .fn = ipi_flush, .arg = &arg };
 		sim_irq_send(c, t->core, &reqs[k]);
 		k++;

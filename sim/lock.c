@@ -72,6 +72,7 @@ void lk_spin_init(struct lk_spin *l) { __builtin_memset(l, 0, sizeof(*l)); }
 
 bool lk_spin_trylock(struct sim_core *c, struct lk_spin *l)
 {
+	cycles_t t_req = c->clock;
 	coh_atomic(c, &l->line);
 	q_lock(c, &l->q);
 	bool ok = !l->holder;
@@ -80,17 +81,21 @@ bool lk_spin_trylock(struct sim_core *c, struct lk_spin *l)
 		c->st.lock_acquires++;
 	}
 	q_unlock(c, &l->q);
+	if (ok)
+		sim_watch_lock(c, l, WL_SPIN, t_req);
 	return ok;
 }
 
 void lk_spin_lock(struct sim_core *c, struct lk_spin *l)
 {
+	cycles_t t_req = c->clock;
 	coh_atomic(c, &l->line);
 	c->st.lock_acquires++;
 	q_lock(c, &l->q);
 	if (!l->holder) {
 		l->holder = (int32_t)c->id + 1;
 		q_unlock(c, &l->q);
+		sim_watch_lock(c, l, WL_SPIN, t_req);
 		return;
 	}
 	struct lk_waiter w = { .c = c, .mode = W_WRITE, .spin = true };
@@ -101,6 +106,7 @@ void lk_spin_lock(struct sim_core *c, struct lk_spin *l)
 	/* The releaser handed us the lock at its release time; take the line. */
 	coh_atomic(c, &l->line);
 	account(c, &w, t0);
+	sim_watch_lock(c, l, WL_SPIN, t_req);
 }
 
 bool lk_spin_mine(struct sim_core *c, struct lk_spin *l)
@@ -119,6 +125,7 @@ void lk_spin_unlock(struct sim_core *c, struct lk_spin *l)
 	struct lk_waiter *w = q_pop(&l->q);
 	l->holder = w ? (int32_t)w->c->id + 1 : 0;
 	q_unlock(c, &l->q);
+	sim_watch_lock(c, l, WL_RELEASE, 0);
 	if (w)
 		sim_wake(c, w->c, c->clock);
 }
@@ -129,12 +136,14 @@ void lk_mcs_init(struct lk_mcs *l) { __builtin_memset(l, 0, sizeof(*l)); }
 
 void lk_mcs_lock(struct sim_core *c, struct lk_mcs *l)
 {
+	cycles_t t_req = c->clock;
 	coh_atomic(c, &l->tail); /* xchg(tail, my node) */
 	c->st.lock_acquires++;
 	q_lock(c, &l->q);
 	if (!l->holder) {
 		l->holder = (int32_t)c->id + 1;
 		q_unlock(c, &l->q);
+		sim_watch_lock(c, l, WL_MCS, t_req);
 		return;
 	}
 	struct lk_waiter w = { .c = c, .mode = W_WRITE, .spin = true };
@@ -147,6 +156,7 @@ void lk_mcs_lock(struct sim_core *c, struct lk_mcs *l)
 	/* The releaser wrote our node; reading it moves the line back to us. */
 	coh_read(c, &w.node);
 	account(c, &w, t0);
+	sim_watch_lock(c, l, WL_MCS, t_req);
 }
 
 void lk_mcs_unlock(struct sim_core *c, struct lk_mcs *l)
@@ -156,6 +166,7 @@ void lk_mcs_unlock(struct sim_core *c, struct lk_mcs *l)
 	struct lk_waiter *w = q_pop(&l->q);
 	l->holder = w ? (int32_t)w->c->id + 1 : 0;
 	q_unlock(c, &l->q);
+	sim_watch_lock(c, l, WL_RELEASE, 0);
 	if (!w) {
 		coh_atomic(c, &l->tail); /* cmpxchg(tail, me, NULL) */
 		return;
@@ -223,6 +234,7 @@ static void rw_wait(struct sim_core *c, struct lk_rwsem *l, struct lk_waiter *w)
 
 bool lk_down_read_trylock(struct sim_core *c, struct lk_rwsem *l)
 {
+	cycles_t t_req = c->clock;
 	coh_atomic(c, &l->count);
 	q_lock(c, &l->q);
 	bool ok = !l->writer && !l->q.head;
@@ -231,21 +243,25 @@ bool lk_down_read_trylock(struct sim_core *c, struct lk_rwsem *l)
 		c->st.lock_acquires++;
 	}
 	q_unlock(c, &l->q);
+	if (ok)
+		sim_watch_lock(c, l, WL_READ, t_req);
 	return ok;
 }
 
 void lk_down_read(struct sim_core *c, struct lk_rwsem *l)
 {
+	cycles_t t_req = c->clock;
 	coh_atomic(c, &l->count);
 	c->st.lock_acquires++;
 	q_lock(c, &l->q);
 	if (!l->writer && !l->q.head) {
 		l->readers++;
 		q_unlock(c, &l->q);
-		return;
+	} else {
+		struct lk_waiter w = { .c = c, .mode = W_READ, .spin = false };
+		rw_wait(c, l, &w);
 	}
-	struct lk_waiter w = { .c = c, .mode = W_READ, .spin = false };
-	rw_wait(c, l, &w);
+	sim_watch_lock(c, l, WL_READ, t_req);
 }
 
 void lk_up_read(struct sim_core *c, struct lk_rwsem *l)
@@ -256,12 +272,14 @@ void lk_up_read(struct sim_core *c, struct lk_rwsem *l)
 	l->readers--;
 	bool grant = !l->readers && l->q.head;
 	q_unlock(c, &l->q);
+	sim_watch_lock(c, l, WL_RELEASE, 0);
 	if (grant)
 		rw_release(c, l);
 }
 
 bool lk_down_write_trylock(struct sim_core *c, struct lk_rwsem *l)
 {
+	cycles_t t_req = c->clock;
 	coh_atomic(c, &l->count);
 	q_lock(c, &l->q);
 	bool ok = !l->writer && !l->readers;
@@ -270,21 +288,25 @@ bool lk_down_write_trylock(struct sim_core *c, struct lk_rwsem *l)
 		c->st.lock_acquires++;
 	}
 	q_unlock(c, &l->q);
+	if (ok)
+		sim_watch_lock(c, l, WL_WRITE, t_req);
 	return ok;
 }
 
 void lk_down_write(struct sim_core *c, struct lk_rwsem *l)
 {
+	cycles_t t_req = c->clock;
 	coh_atomic(c, &l->count);
 	c->st.lock_acquires++;
 	q_lock(c, &l->q);
 	if (!l->writer && !l->readers) {
 		l->writer = (int32_t)c->id + 1;
 		q_unlock(c, &l->q);
-		return;
+	} else {
+		struct lk_waiter w = { .c = c, .mode = W_WRITE, .spin = l->writer != 0 };
+		rw_wait(c, l, &w);
 	}
-	struct lk_waiter w = { .c = c, .mode = W_WRITE, .spin = l->writer != 0 };
-	rw_wait(c, l, &w);
+	sim_watch_lock(c, l, WL_WRITE, t_req);
 }
 
 void lk_up_write(struct sim_core *c, struct lk_rwsem *l)
@@ -294,6 +316,7 @@ void lk_up_write(struct sim_core *c, struct lk_rwsem *l)
 	ASSERT(l->writer == (int32_t)c->id + 1);
 	l->writer = 0;
 	q_unlock(c, &l->q);
+	sim_watch_lock(c, l, WL_RELEASE, 0);
 	rw_release(c, l);
 }
 
@@ -305,6 +328,7 @@ void lk_downgrade_write(struct sim_core *c, struct lk_rwsem *l)
 	l->writer = 0;
 	l->readers++;
 	q_unlock(c, &l->q);
+	sim_watch_lock(c, l, WL_DOWNGRADE, 0);
 	struct lk_waiter *ws[RW_BATCH];
 	uint32_t n;
 	do {

@@ -1,4 +1,4 @@
-/* watch.c: narration and timeline recording for one watched core. */
+/* watch.c: narration, structured events (locks, IPIs) and timeline recording for one watched core. */
 #include "sim/watch.h"
 
 #include <stdarg.h>
@@ -10,62 +10,82 @@ const char *const tl_names[TL_KINDS] = {
 	[TL_IRQ] = "IPI handler", [TL_SPIN] = "lock spin", [TL_SLEEP] = "lock sleep", [TL_BARRIER] = "barrier/idle",
 };
 
-/* Append formatted text to the narration buffer. */
-static void put(struct sim_watch *w, const char *fmt, va_list ap)
+/* A new event of `kind` at the core's clock, zeroed apart from that. */
+static struct watch_ev *push(struct sim_core *c, uint8_t kind)
 {
-	for (;;) {
-		size_t room = w->cap - w->len;
-		va_list aq;
-		va_copy(aq, ap);
-		int n = vsnprintf(w->text ? w->text + w->len : NULL, w->text ? room : 0, fmt, aq);
-		va_end(aq);
-		if (n < 0)
-			return;
-		if (w->text && (size_t)n < room) {
-			w->len += (size_t)n;
-			return;
-		}
-		w->cap = MAX(w->cap * 2, w->len + (size_t)n + 256);
-		w->text = xrealloc(w->text, w->cap);
+	struct sim_watch *w = c->watch;
+	if (w->nev == w->ev_cap) {
+		w->ev_cap = MAX(w->ev_cap * 2, 64);
+		w->ev = xrealloc(w->ev, w->ev_cap * sizeof(*w->ev));
 	}
+	struct watch_ev *e = &w->ev[w->nev++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->t = c->clock;
+	return e;
 }
 
-static void puts_(struct sim_watch *w, const char *fmt, ...)
+/* The formatted text of a narration line. */
+static char *format(const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	put(w, fmt, ap);
-	va_end(ap);
-}
-
-/* One indented line: prefix, then the formatted text, then tail. */
-static void line(struct sim_watch *w, const char *prefix, const char *tail, const char *fmt, va_list ap)
-{
-	puts_(w, "%*s%s", 2 * w->indent, "", prefix);
-	put(w, fmt, ap);
-	puts_(w, "%s\n", tail);
+	va_list aq;
+	va_copy(aq, ap);
+	int n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	char *t = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	if (n > 0)
+		vsnprintf(t, (size_t)n + 1, fmt, ap);
+	else
+		t[0] = 0;
+	return t;
 }
 
 void sim_note_(struct sim_core *c, const char *fmt, ...)
 {
+	struct watch_ev *e = push(c, WEV_NOTE);
+	e->arg = (uint32_t)c->watch->indent;
 	va_list ap;
 	va_start(ap, fmt);
-	line(c->watch, "", "", fmt, ap);
+	e->text = format(fmt, ap);
 	va_end(ap);
 }
 
 void sim_note_lock_(struct sim_core *c, const char *fmt, ...)
 {
 	struct sim_watch *w = c->watch;
-	char tail[96] = " (free: no wait)";
-	if (w->wait_spin || w->wait_sleep)
-		snprintf(tail, sizeof(tail), " (waited %llu cycles spinning, %llu asleep)", (unsigned long long)w->wait_spin,
-			 (unsigned long long)w->wait_sleep);
+	struct watch_ev *e = push(c, WEV_LOCK_NOTE);
+	e->arg = (uint32_t)w->indent;
+	e->spin = w->wait_spin;
+	e->sleep = w->wait_sleep;
 	va_list ap;
 	va_start(ap, fmt);
-	line(w, "lock: ", tail, fmt, ap);
+	e->text = format(fmt, ap);
 	va_end(ap);
 	w->wait_spin = w->wait_sleep = 0;
+}
+
+void sim_watch_lock_(struct sim_core *c, const void *lock, enum wl_op op, cycles_t since)
+{
+	struct sim_watch *w = c->watch;
+	struct watch_ev *e = push(c, WEV_LOCK);
+	e->obj = lock;
+	e->arg = (uint32_t)op;
+	if (op != WL_RELEASE && op != WL_DOWNGRADE) {
+		e->a = since;
+		e->spin = w->lk_spin;
+		e->sleep = w->lk_sleep;
+		w->lk_spin = w->lk_sleep = 0;
+	}
+}
+
+void sim_watch_ipi_(struct sim_core *c, uint32_t target, cycles_t sent, cycles_t start, cycles_t ack, cycles_t work)
+{
+	struct watch_ev *e = push(c, WEV_IPI);
+	e->arg = target;
+	e->a = sent;
+	e->b = start;
+	e->d = ack;
+	e->work = work;
 }
 
 void sim_watch_wait(struct sim_core *c, bool spin, cycles_t t0)
@@ -73,10 +93,11 @@ void sim_watch_wait(struct sim_core *c, bool spin, cycles_t t0)
 	struct sim_watch *w = c->watch;
 	if (likely(!w))
 		return;
+	cycles_t n = c->clock - t0;
 	if (spin)
-		w->wait_spin += c->clock - t0;
+		w->wait_spin += n, w->lk_spin += n;
 	else
-		w->wait_sleep += c->clock - t0;
+		w->wait_sleep += n, w->lk_sleep += n;
 	sim_tl_span(c, spin ? TL_SPIN : TL_SLEEP, t0, c->clock);
 }
 
@@ -114,19 +135,27 @@ void sim_tl_end_(struct sim_core *c)
 		sim_tl_span_(c, (enum tl_kind)w->open_kind[w->depth], w->open_start[w->depth], c->clock);
 }
 
-char *watch_take_text(struct sim_watch *w)
+struct watch_ev *watch_take_events(struct sim_watch *w, size_t *n)
 {
-	char *t = w->text ? w->text : xzalloc(1);
-	w->text = NULL;
-	w->len = w->cap = 0;
-	return t;
+	struct watch_ev *ev = w->ev;
+	*n = w->nev;
+	w->ev = NULL;
+	w->nev = w->ev_cap = 0;
+	return ev;
+}
+
+void watch_events_free(struct watch_ev *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		xfree(ev[i].text);
+	xfree(ev);
 }
 
 void watch_free(struct sim_watch *w)
 {
 	if (!w)
 		return;
-	xfree(w->text);
+	watch_events_free(w->ev, w->nev);
 	xfree(w->spans);
 	xfree(w);
 }
