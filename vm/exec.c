@@ -1,5 +1,6 @@
 /* exec.c: executes per-thread event streams: processes and threads (clone, fork, vfork, exec, exit), time slicing on cores, region-relative addresses. */
 #include "vm/exec.h"
+#include "sim/rcu.h"
 
 #include <string.h>
 
@@ -375,7 +376,9 @@ static struct ex_thread *pick(struct ex *x, struct sim_core *c)
 		}
 		q->idle = true;
 		pthread_mutex_unlock(&q->mu);
+		sim_rcu_idle(c, true); /* an idle core holds nothing: grace periods do not wait for it */
 		sim_block(c);
+		sim_rcu_idle(c, false);
 	}
 }
 
@@ -401,6 +404,7 @@ static void core_body(struct sim_core *c, void *arg)
 		/* Run it until its slice ends (if others share the core) or it finishes. */
 		for (;;) {
 			struct ev e;
+			sim_rcu_quiescent(c); /* between two events: a quiescent state for RCU */
 			if (!t->src->next(t->src, &e) || e.kind == EV_END || e.kind == EV_EXIT) {
 				if (t->src->err[0] && !x->err[0])
 					snprintf(x->err, sizeof(x->err), "%s", t->src->err);
