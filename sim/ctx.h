@@ -7,12 +7,12 @@
 /*
  * CTX_STACK: the stack of each context, in bytes, beside one guard page
  * below it (an overflow faults at once instead of writing over the next
- * stack). Measured high-water marks (ctx_stack_used, after the whole ctest
- * suite, the golden matrix and 384-core runs of every design): under 40 KiB
- * in the dev build, under 200 KiB under ASan (its stack redzones make frames
- * several times larger). 1 MiB is the pthread stack size the cores had
- * before, so the deepest design path has the margin it had. Only the pages a
- * context touches take memory.
+ * stack). Measured high-water marks (ctx_stack_used at sim_destroy): 40 KiB
+ * over the whole ctest suite and 24 KiB over 384-core runs of every design
+ * and workload in the dev build; 40 KiB under ASan+UBSan (the engine, conform,
+ * CortenMM, teaching and skiplist tests, and 64-core runs). 1 MiB, the
+ * pthread stack size the cores had before, leaves a 25-fold margin for a
+ * deeper design path. Only the pages a context touches take memory.
  */
 #define CTX_STACK (1u << 20)
 
