@@ -13,10 +13,10 @@
 
 _Thread_local struct sim_core *sim_cur;
 
-static double now_seconds(void)
+static double clock_seconds(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -529,7 +529,7 @@ static void par_run(struct sim *s)
 
 void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg)
 {
-	double t0 = now_seconds();
+	double t0 = clock_seconds(CLOCK_MONOTONIC), cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
 	s->body = body;
 	s->body_arg = arg;
 	s->heap_n = 0;
@@ -541,7 +541,8 @@ void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg)
 		det_run(s);
 	else
 		par_run(s);
-	s->host_seconds += now_seconds() - t0;
+	s->host_seconds += clock_seconds(CLOCK_MONOTONIC) - t0;
+	s->host_cpu_seconds += clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
 }
 
 cycles_t sim_makespan(const struct sim *s)

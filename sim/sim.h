@@ -153,7 +153,8 @@ struct sim {
 	cycles_t min_arrived;
 	uint32_t nalive;
 
-	double host_seconds;
+	double host_seconds;	 /* wall time spent in sim_run */
+	double host_cpu_seconds; /* CPU time the process spent in sim_run (all threads): what a loaded host does not inflate */
 };
 
 /* sim_create: cores are set up (clocks 0, topology from the machine) but no thread runs. */
@@ -165,8 +166,8 @@ void sim_set_hooks(struct sim *s, const struct sim_hooks *h);
  * sim_run: run body(core, arg) on every core and return when all have
  * returned. SIM_DET runs the cores as user-level contexts on the calling
  * thread, switched in user space at sync points (no host context switch);
- * SIM_PAR runs each on a pthread of its own. Records host wall time in
- * s->host_seconds.
+ * SIM_PAR runs each on a pthread of its own. Adds the host wall time to
+ * s->host_seconds and the process's CPU time to s->host_cpu_seconds.
  */
 void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg);
 
