@@ -112,18 +112,24 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 	if (nt > ARRAY_SIZE(reqs_small))
 		reqs = xmalloc(sizeof(*reqs) * nt);
 
-	for (uint32_t i = 0; i < ncores; i++) {
-		if (i == c->id || !(targets[i / 64] >> (i % 64) & 1))
-			continue;
-		struct mmu_cpu *t = &mmu->cpus[i];
-		cycles_t sent = t0 + m->ipi_send + (cycles_t)k * m->ipi_send_extra;
-		cycles_t start = irq_reserve(t, sent + m->ipi_deliver, work);
-		cycles_t ack = (early_ack ? start : start + work) + m->ipi_ack;
-		if (ack > last_ack)
-			last_ack = ack;
-		reqs[k] = (struct irq_req){ .fn = ipi_flush, .arg = &arg };
-		sim_irq_send(c, t->core, &reqs[k]);
-		k++;
+	/* The targets in increasing id order, visiting only the set bits (not every core). */
+	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++) {
+		for (uint64_t bits = targets[w]; bits; bits &= bits - 1) {
+			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			if (i >= ncores)
+				break;
+			if (i == c->id)
+				continue;
+			struct mmu_cpu *t = &mmu->cpus[i];
+			cycles_t sent = t0 + m->ipi_send + (cycles_t)k * m->ipi_send_extra;
+			cycles_t start = irq_reserve(t, sent + m->ipi_deliver, work);
+			cycles_t ack = (early_ack ? start : start + work) + m->ipi_ack;
+			if (ack > last_ack)
+				last_ack = ack;
+			reqs[k] = (struct irq_req){ .fn = ipi_flush, .arg = &arg };
+			sim_irq_send(c, t->core, &reqs[k]);
+			k++;
+		}
 	}
 	if (k) {
 		sim_advance(c, m->ipi_send + (cycles_t)(k - 1) * m->ipi_send_extra);
