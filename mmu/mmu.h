@@ -77,6 +77,7 @@ struct mmu {
 	struct sim *sim;
 	struct pm *pm;
 	struct mmu_cpu *cpus;
+	struct tlb_arena tlb_arena; /* every core's TLB arrays */
 	_Atomic uint32_t next_space_id;
 };
 
