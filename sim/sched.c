@@ -73,6 +73,7 @@ struct sim *sim_create(const struct sim_opts *o)
 	s->m = m;
 	s->cores = xaligned_zalloc(CACHELINE, sizeof(struct sim_core) * o->ncores);
 	s->heap = xzalloc(sizeof(*s->heap) * o->ncores);
+	s->heap_pos = xzalloc(sizeof(*s->heap_pos) * o->ncores);
 	uint32_t per_socket = m->cores_per_ccx * m->ccx_per_socket;
 	for (uint32_t i = 0; i < o->ncores; i++) {
 		struct sim_core *c = &s->cores[i];
@@ -80,7 +81,7 @@ struct sim *sim_create(const struct sim_opts *o)
 		c->sim = s;
 		c->ccx = i / m->cores_per_ccx;
 		c->socket = i / per_socket;
-		c->heap_idx = -1;
+		s->heap_pos[i] = -1;
 		atomic_store(&c->wake.v, 0);
 		pthread_mutex_init(&c->irq_mu, NULL);
 		atomic_flag_clear(&c->mbox_lock);
@@ -110,6 +111,7 @@ void sim_destroy(struct sim *s)
 	pthread_mutex_destroy(&s->bar_mu);
 	pthread_cond_destroy(&s->bar_cv);
 	xfree(s->heap);
+	xfree(s->heap_pos);
 	xfree(s->cores);
 	xfree(s);
 }
@@ -127,8 +129,10 @@ void sim_set_hooks(struct sim *s, const struct sim_hooks *h) { s->hooks = *h; }
 static inline void heap_set(struct sim *s, uint32_t i, struct sim_heap_ent e)
 {
 	s->heap[i] = e;
-	e.c->heap_idx = (int32_t)i;
+	s->heap_pos[e.id] = (int32_t)i;
 }
+
+static inline struct sim_heap_ent heap_ent(struct sim_core *c) { return (struct sim_heap_ent){ sim_key(c), c->id }; }
 
 /* Put e at position i or below it, moving smaller children up. */
 static void heap_sift_down(struct sim *s, uint32_t i, struct sim_heap_ent e)
@@ -150,10 +154,10 @@ static void heap_sift_down(struct sim *s, uint32_t i, struct sim_heap_ent e)
 
 static void heap_push(struct sim *s, struct sim_core *c)
 {
-	ASSERT(c->heap_idx < 0);
+	ASSERT(s->heap_pos[c->id] < 0);
 	if (unlikely(c->clock >= SIM_CLOCK_MAX))
 		panic("core %u clock overflow", c->id);
-	struct sim_heap_ent e = { sim_key(c), c };
+	struct sim_heap_ent e = heap_ent(c);
 	uint32_t i = s->heap_n++;
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
@@ -169,8 +173,8 @@ static struct sim_core *heap_pop(struct sim *s)
 {
 	if (!s->heap_n)
 		return NULL;
-	struct sim_core *c = s->heap[0].c;
-	c->heap_idx = -1;
+	struct sim_core *c = &s->cores[s->heap[0].id];
+	s->heap_pos[c->id] = -1;
 	if (--s->heap_n)
 		heap_sift_down(s, 0, s->heap[s->heap_n]);
 	return c;
@@ -181,15 +185,24 @@ static struct sim_core *heap_pushpop(struct sim *s, struct sim_core *c)
 {
 	if (unlikely(c->clock >= SIM_CLOCK_MAX))
 		panic("core %u clock overflow", c->id);
-	struct sim_core *top = s->heap[0].c;
-	top->heap_idx = -1;
-	heap_sift_down(s, 0, (struct sim_heap_ent){ sim_key(c), c });
+	struct sim_core *top = &s->cores[s->heap[0].id];
+	s->heap_pos[top->id] = -1;
+	heap_sift_down(s, 0, heap_ent(c));
 	return top;
 }
 
 static void set_horizon(struct sim *s)
 {
 	s->horizon = s->heap_n ? s->heap[0].key + (s->o.lookahead << SIM_CORE_BITS) : UINT64_MAX;
+}
+
+/* c runs again (or for the first time): first the work others left for it. */
+static inline void det_resumed(struct sim_core *c)
+{
+	if (unlikely(c->resume_due)) {
+		c->resume_due = false;
+		c->sim->on_resume(c);
+	}
 }
 
 /* Switch from c to `to` (already removed from the heap); returns when a core switches back to c. */
@@ -200,6 +213,7 @@ static void det_switch(struct sim_core *c, struct sim_core *to)
 	c->st.handoffs++;
 	sim_cur = to;
 	ctx_switch(&c->ctx, &to->ctx);
+	det_resumed(c);
 }
 
 void sim_det_yield(struct sim_core *c)
@@ -428,8 +442,8 @@ void sim_charge_irq(struct sim_core *t, cycles_t n)
 		return;
 	}
 	t->clock += n;
-	if (t->heap_idx >= 0) {
-		heap_sift_down(t->sim, (uint32_t)t->heap_idx, (struct sim_heap_ent){ sim_key(t), t });
+	if (t->sim->heap_pos[t->id] >= 0) {
+		heap_sift_down(t->sim, (uint32_t)t->sim->heap_pos[t->id], heap_ent(t));
 		set_horizon(t->sim);
 	}
 }
@@ -441,6 +455,7 @@ static _Noreturn void det_core_main(void *p)
 {
 	struct sim_core *c = p;
 	struct sim *s = c->sim;
+	det_resumed(c);
 	if (s->hooks.core_start)
 		s->hooks.core_start(c);
 	s->body(c, s->body_arg);
@@ -478,6 +493,8 @@ static void det_run(struct sim *s)
 	sim_cur = first;
 	ctx_switch(&s->main_ctx, &first->ctx);
 	sim_cur = outer;
+	for (uint32_t i = 0; i < s->o.ncores; i++) /* what finished cores were left, so the run's state is whole */
+		det_resumed(&s->cores[i]);
 }
 
 /* ---- SIM_PAR: a pthread per core ---- */

@@ -91,9 +91,9 @@ struct sim_core {
 
 	/* scheduling */
 	struct park wake; /* SIM_PAR: posted by sim_wake */
-	int32_t heap_idx; /* SIM_DET: position in the runnable heap, -1 if not runnable */
 	bool blocked, done;
 	cycles_t wake_at; /* set by sim_wake: the earliest clock at which the core resumes */
+	bool resume_due;  /* SIM_DET: sim.on_resume must run for this core before it runs on (set while it does not run) */
 	pthread_t thread; /* SIM_PAR */
 	struct ctx ctx;	  /* SIM_DET: the core's context and stack (kept from one sim_run to the next) */
 
@@ -121,10 +121,10 @@ struct sim_hooks {
 	void *arg;
 };
 
-/* An entry of the deterministic scheduler's heap: a runnable core and its sim_key. */
+/* An entry of the deterministic scheduler's heap: a runnable core's sim_key and id. */
 struct sim_heap_ent {
 	uint64_t key;
-	struct sim_core *c;
+	uint32_t id;
 };
 
 struct sim {
@@ -134,12 +134,19 @@ struct sim {
 	struct sim_hooks hooks;
 	void (*body)(struct sim_core *, void *);
 	void *body_arg;
+	/*
+	 * SIM_DET: work other cores left for a core, done when it next runs (or
+	 * when sim_run ends): state only that core observes, such as its TLBs,
+	 * need not change while it does not run. Set by the MMU (mmu_create).
+	 */
+	void (*on_resume)(struct sim_core *c);
 
 	/* SIM_DET: the running core alone touches these */
 	struct ctx main_ctx; /* the context of sim_run's caller, resumed when every core has finished */
 	struct sim_rcu *rcu; /* simulated RCU (sim/rcu.c) */
 	uint64_t rcu_gp;     /* the grace period in progress or last ended; a core with rcu_qs != rcu_gp owes a report */
 	struct sim_heap_ent *heap; /* runnable cores other than the running one, smallest key first */
+	int32_t *heap_pos;	   /* by core id: its position in the heap, -1 if not there (apart from the cores: sifts touch no core) */
 	uint32_t heap_n;
 	uint64_t horizon; /* key of the smallest runnable core other than the running one, plus the lookahead */
 	uint32_t nblocked;
