@@ -9,19 +9,16 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
-/* Allocations of at least this size go to an arena's lazy part (see struct tlb_arena). */
-#define TLB_LAZY_BYTES (16u << 10)
-
 /*
- * Where a TLB's arrays come from: an arena, or the heap when ar is NULL.
- * An arena not mapped yet only counts what would be taken (tlb_arena_init's
- * sizing pass: nothing may be written through the pointer then).
+ * Where a TLB's arrays come from: an arena (the entries of scanned arrays
+ * from its lazy part, `lazy`, the rest from its hot part), or the heap when
+ * ar is NULL. An arena not mapped yet only counts what would be taken
+ * (tlb_arena_init's sizing pass: nothing may be written through the pointer).
  */
-static void *tlb_alloc(struct tlb_arena *ar, size_t n)
+static void *tlb_alloc(struct tlb_arena *ar, size_t n, unsigned lazy)
 {
 	if (!ar)
 		return xaligned_zalloc(CACHELINE, n);
-	unsigned lazy = n >= TLB_LAZY_BYTES;
 	n = (n + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
 	if (!ar->map) {
 		ar->size[lazy] += n;
@@ -52,18 +49,20 @@ static void array_init(struct tlb_array *a, const struct tlb_geom *g, const char
 	a->ways = g->ways;
 	a->sets = g->entries / g->ways;
 	a->set_mask = a->sets - 1;
-	a->e = tlb_alloc(ar, sizeof(struct tlb_entry) * g->entries);
+	a->e = tlb_alloc(ar, sizeof(struct tlb_entry) * g->entries, g->ways <= TLB_SCAN_WAYS);
 	if (a->ways <= TLB_SCAN_WAYS) {
-		a->used = tlb_alloc(ar, a->sets);
-		a->fp = tlb_alloc(ar, sizeof(uint16_t) * g->entries);
+		a->used = tlb_alloc(ar, a->sets, 0);
+		a->fp = tlb_alloc(ar, sizeof(uint16_t) * g->entries, 0);
 		a->gshift = a->ways % 4 == 0 ? 2 : 0;
 	} else {
 		uint32_t n = hidx_slots(g->entries);
-		a->hidx = tlb_alloc(ar, sizeof(uint32_t) * n);
+		if (g->entries >= 0xffff)
+			panic("%s: %u entries in a fully associative array (at most 65534)", name, g->entries);
+		a->hidx = tlb_alloc(ar, sizeof(uint32_t) * n, 0);
 		a->hmask = n - 1;
-		a->slot_pcid = tlb_alloc(ar, sizeof(uint16_t) * g->entries);
-		a->prev = tlb_alloc(ar, sizeof(uint32_t) * g->entries); /* zero: the initial list (lru_prev) */
-		a->next = tlb_alloc(ar, sizeof(uint32_t) * g->entries);
+		a->slot_pcid = tlb_alloc(ar, sizeof(uint16_t) * g->entries, 0);
+		a->prev = tlb_alloc(ar, sizeof(uint32_t) * g->entries, 0); /* zero: the initial list (lru_prev) */
+		a->next = tlb_alloc(ar, sizeof(uint32_t) * g->entries, 0);
 		a->head = 0;
 		a->tail = g->entries - 1;
 	}
@@ -91,17 +90,20 @@ void tlb_init_in(struct tlb *t, const struct machine *m, struct tlb_arena *ar)
 	t->l2[PG_4K] = &t->arrays[5];
 	t->l2[PG_2M] = &t->arrays[5];
 	t->l2[PG_1G] = m->l2_1g.entries ? &t->arrays[6] : NULL;
-	t->gen = tlb_alloc(ar, sizeof(uint32_t) * PCID_COUNT); /* every PCID starts at generation 0: zero memory */
+	t->gen = tlb_alloc(ar, sizeof(uint32_t) * PCID_COUNT, 0); /* every PCID starts at generation 0: zero memory */
 	t->in_arena = ar != NULL;
 }
 
 void tlb_init(struct tlb *t, const struct machine *m) { tlb_init_in(t, m, NULL); }
 
-void tlb_arena_init(struct tlb_arena *ar, const struct machine *m, uint32_t n)
+void *tlb_arena_take(struct tlb_arena *ar, size_t n) { return tlb_alloc(ar, n, 0); }
+
+void tlb_arena_init(struct tlb_arena *ar, const struct machine *m, uint32_t n, size_t extra)
 {
 	memset(ar, 0, sizeof(*ar));
 	struct tlb one;
 	tlb_init_in(&one, m, ar); /* the sizing pass: what one core takes */
+	ar->size[0] += (extra + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	for (unsigned k = 0; k < 2; k++)
 		ar->size[k] = (ar->size[k] * n + pg - 1) & ~(pg - 1);
@@ -139,19 +141,19 @@ void tlb_destroy(struct tlb *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Hash index maintenance (fully associative arrays). */
+/* Hash index maintenance (fully associative arrays): each used cell is TLB_HIDX(tag, slot). */
 static void hidx_insert(struct tlb_array *a, uint64_t tag, uint32_t slot)
 {
 	uint32_t h = tlb_hash(tag) & a->hmask;
 	while (a->hidx[h])
 		h = (h + 1) & a->hmask;
-	a->hidx[h] = slot + 1;
+	a->hidx[h] = TLB_HIDX(tag, slot);
 }
 
 static void hidx_remove(struct tlb_array *a, uint64_t tag, uint32_t slot)
 {
 	uint32_t h = tlb_hash(tag) & a->hmask;
-	while (a->hidx[h] != slot + 1) {
+	while (TLB_HIDX_SLOT(a->hidx[h]) != slot) {
 		if (!a->hidx[h])
 			panic("TLB hash index lost slot %u of %s", slot, a->name);
 		h = (h + 1) & a->hmask;
@@ -159,7 +161,7 @@ static void hidx_remove(struct tlb_array *a, uint64_t tag, uint32_t slot)
 	/* Backward-shift deletion keeps probe chains intact without tombstones. */
 	uint32_t hole = h;
 	for (uint32_t j = (h + 1) & a->hmask; a->hidx[j]; j = (j + 1) & a->hmask) {
-		uint32_t home = tlb_hash(a->e[a->hidx[j] - 1].tag) & a->hmask;
+		uint32_t home = tlb_hash(a->e[TLB_HIDX_SLOT(a->hidx[j])].tag) & a->hmask;
 		bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
 		if (movable) {
 			a->hidx[hole] = a->hidx[j];
@@ -223,12 +225,13 @@ static void claim(struct tlb_array *a, struct tlb_entry *e, uint64_t tag, enum p
 
 static struct tlb_entry *hashed_lookup(struct tlb_array *a, uint64_t tag)
 {
+	uint32_t want = TLB_HIDX(tag, 0) & ~0xffffu;
 	for (uint32_t h = tlb_hash(tag) & a->hmask;; h = (h + 1) & a->hmask) {
-		uint32_t s = a->hidx[h];
-		if (!s)
+		uint32_t v = a->hidx[h];
+		if (!v)
 			return NULL;
-		if (a->e[s - 1].tag == tag)
-			return &a->e[s - 1];
+		if ((v & ~0xffffu) == want && a->e[TLB_HIDX_SLOT(v)].tag == tag)
+			return &a->e[TLB_HIDX_SLOT(v)];
 	}
 }
 
@@ -284,10 +287,11 @@ void tlb_fill(struct tlb *t, struct tlb_array *a, uint64_t va, enum pg_size sz, 
 				victim = e;
 		}
 		if (!empty && n < a->ways) {
-			victim = tlb_at(a, set, n);
+			victim = tlb_at(a, set, n); /* never used: empty, and not read before it is written */
 			a->used[set]++;
+		} else {
+			drop(a, victim);
 		}
-		drop(a, victim);
 		claim(a, victim, tag, sz, pcid);
 	}
 	victim->pfn = pfn;

@@ -52,7 +52,7 @@ struct tlb_array {
 	uint32_t nsize[3]; /* entries holding a translation of each page size (live or stale): 0 skips a lookup */
 	uint16_t *slot_pcid; /* hashed arrays: 1 + the PCID of each slot's entry, 0 if empty (a PCID flush scans this) */
 	uint32_t sets, ways, set_mask;
-	uint32_t *hidx; /* slot+1 by hash of tag, 0 empty; NULL for set-scanned arrays */
+	uint32_t *hidx; /* by hash of tag: TLB_HIDX(tag, slot), 0 empty; NULL for set-scanned arrays */
 	uint32_t hmask;
 	/* hashed arrays: LRU order as a list of slots, most recent at head; empty slots at the tail (see lru_prev) */
 	uint32_t *prev, *next;
@@ -100,8 +100,12 @@ static inline struct tlb_entry *tlb_at(const struct tlb_array *a, uint32_t set, 
 	return &a->e[((((size_t)way >> g) * a->sets + set) << g) + (way & ((1u << g) - 1))];
 }
 
-/* tlb_fp: the fingerprint of a tag (never 0). */
-static inline uint16_t tlb_fp(uint64_t tag) { return (uint16_t)((tag * 0x9E3779B97F4A7C15ull) >> 48) | 1; }
+/* tlb_fp: the fingerprint of a tag (never 0; bits independent of tlb_hash's). */
+static inline uint16_t tlb_fp(uint64_t tag) { return (uint16_t)((tag * 0xC2B2AE3D27D4EB4Full) >> 48) | 1; }
+
+/* A used cell of a hash index: the tag's fingerprint above 1 + the slot, so a probe reads an entry only when they match. */
+#define TLB_HIDX(tag, slot) ((uint32_t)tlb_fp(tag) << 16 | ((slot) + 1))
+#define TLB_HIDX_SLOT(v) (((v) & 0xffffu) - 1)
 
 /* tlb_entry_at: entry k in set order (set k / ways, way k % ways; the slot in a hashed array), for listings. */
 static inline const struct tlb_entry *tlb_entry_at(const struct tlb_array *a, uint32_t k)
@@ -140,15 +144,18 @@ static inline struct tlb_entry *tlb_find(struct tlb_array *a, uint64_t va, enum 
 		}
 		return NULL;
 	}
+	uint32_t want = TLB_HIDX(tag, 0) & ~0xffffu;
 	for (uint32_t h = tlb_hash(tag) & a->hmask;; h = (h + 1) & a->hmask) {
-		uint32_t s = a->hidx[h];
-		if (!s)
+		uint32_t v = a->hidx[h];
+		if (!v)
 			return NULL;
-		e = &a->e[s - 1];
+		if ((v & ~0xffffu) != want)
+			continue;
+		e = &a->e[TLB_HIDX_SLOT(v)];
 		if (e->tag == tag) {
 			if (e->gen != gen)
 				return NULL;
-			tlb_lru_touch(a, s - 1);
+			tlb_lru_touch(a, TLB_HIDX_SLOT(v));
 			return e;
 		}
 	}
@@ -168,25 +175,32 @@ struct tlb {
 };
 
 /*
- * struct tlb_arena: the arrays of many cores' TLBs in one mapping, in two
- * parts. The small arrays every core uses from its first access (L1 TLBs,
- * hash indexes, per-set counts) are made present at once, with one system
- * call; the large ones (the STLB's entries, the PCID generations) are
- * touched page by page as they fill. On this project's virtual machines a
- * page fault costs about 10 us (20 us when a read comes first) and making a
- * page present in bulk about 2.5 us, so a core that starts costs a few
- * pages, not a fault per page it touches. Handed out in order, freed at once.
+ * struct tlb_arena: the TLB arrays of many cores in one mapping, in two
+ * parts. The hot part holds what every core reads from its first accesses
+ * on (L1 TLBs, hash indexes, per-set counts and fingerprints, PCID
+ * generations, and what the caller adds: tlb_arena_take); it is made present
+ * at once, with one system call. The lazy part holds the entries of the
+ * scanned arrays (the STLB: the bulk), touched page by page as they fill and
+ * always written before they are read. On this project's virtual machine a
+ * page fault costs about 10 us, 21 us when a read maps the zero page first
+ * (and the write that follows may interrupt the other CPUs to flush), and a
+ * page made present in bulk about 2.5 us. Handed out in order, freed at once.
  */
 struct tlb_arena {
-	char *base[2];	   /* 0: the small arrays, present at once; 1: the large ones, faulted in as used */
+	char *base[2];	   /* 0: the hot part, present at once; 1: the lazy part */
 	size_t size[2], used[2];
 	void *map;	   /* the mapping, and its size */
 	size_t map_size;
 };
 
-/* tlb_arena_init: room for n cores' TLBs of machine m. tlb_arena_fini: unmap it (after tlb_destroy of each). */
-void tlb_arena_init(struct tlb_arena *ar, const struct machine *m, uint32_t n);
+/*
+ * tlb_arena_init: room for n cores' TLBs of machine m, plus `extra` bytes per
+ * core in the hot part for tlb_arena_take. tlb_arena_fini: unmap it (after
+ * tlb_destroy of each TLB). tlb_arena_take: n zeroed bytes of the hot part.
+ */
+void tlb_arena_init(struct tlb_arena *ar, const struct machine *m, uint32_t n, size_t extra);
 void tlb_arena_fini(struct tlb_arena *ar);
+void *tlb_arena_take(struct tlb_arena *ar, size_t n);
 
 /* tlb_init: empty TLBs of machine m's geometry, from the heap; tlb_init_in: from arena ar (NULL: the heap). */
 void tlb_init(struct tlb *t, const struct machine *m);
