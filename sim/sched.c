@@ -74,6 +74,7 @@ struct sim *sim_create(const struct sim_opts *o)
 	s->cores = xaligned_zalloc(CACHELINE, sizeof(struct sim_core) * o->ncores);
 	s->heap = xzalloc(sizeof(*s->heap) * o->ncores);
 	s->heap_pos = xzalloc(sizeof(*s->heap_pos) * o->ncores);
+	s->stale = xzalloc(sizeof(*s->stale) * o->ncores);
 	uint32_t per_socket = m->cores_per_ccx * m->ccx_per_socket;
 	for (uint32_t i = 0; i < o->ncores; i++) {
 		struct sim_core *c = &s->cores[i];
@@ -112,6 +113,7 @@ void sim_destroy(struct sim *s)
 	pthread_cond_destroy(&s->bar_cv);
 	xfree(s->heap);
 	xfree(s->heap_pos);
+	xfree(s->stale);
 	xfree(s->cores);
 	xfree(s);
 }
@@ -152,8 +154,38 @@ static void heap_sift_down(struct sim *s, uint32_t i, struct sim_heap_ent e)
 	heap_set(s, i, e);
 }
 
+/*
+ * Interrupt handlers charge cores waiting in the heap (sim_charge_irq): their
+ * keys grow in place and they are listed as stale; the heap is repaired
+ * before it is next used, by a sift-down each or, when many are stale (a
+ * shootdown to hundreds of cores), by rebuilding it: O(n) instead of
+ * O(stale x log n). Keys are unique, so the order cores leave it is the same.
+ */
+static void heap_fix(struct sim *s)
+{
+	uint32_t n = s->nstale;
+	if (likely(!n))
+		return;
+	s->nstale = 0;
+	if (n > s->heap_n / 8) {
+		for (uint32_t i = s->heap_n / 2; i-- > 0;)
+			heap_sift_down(s, i, s->heap[i]);
+		for (uint32_t k = 0; k < n; k++)
+			s->cores[s->stale[k]].stale = false;
+		return;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		struct sim_core *c = &s->cores[s->stale[k]];
+		c->stale = false;
+		int32_t pos = s->heap_pos[c->id];
+		if (pos >= 0)
+			heap_sift_down(s, (uint32_t)pos, s->heap[pos]);
+	}
+}
+
 static void heap_push(struct sim *s, struct sim_core *c)
 {
+	heap_fix(s);
 	ASSERT(s->heap_pos[c->id] < 0);
 	if (unlikely(c->clock >= SIM_CLOCK_MAX))
 		panic("core %u clock overflow", c->id);
@@ -171,6 +203,7 @@ static void heap_push(struct sim *s, struct sim_core *c)
 
 static struct sim_core *heap_pop(struct sim *s)
 {
+	heap_fix(s);
 	if (!s->heap_n)
 		return NULL;
 	struct sim_core *c = &s->cores[s->heap[0].id];
@@ -185,6 +218,7 @@ static struct sim_core *heap_pushpop(struct sim *s, struct sim_core *c)
 {
 	if (unlikely(c->clock >= SIM_CLOCK_MAX))
 		panic("core %u clock overflow", c->id);
+	heap_fix(s);
 	struct sim_core *top = &s->cores[s->heap[0].id];
 	s->heap_pos[top->id] = -1;
 	heap_sift_down(s, 0, heap_ent(c));
@@ -193,6 +227,7 @@ static struct sim_core *heap_pushpop(struct sim *s, struct sim_core *c)
 
 static void set_horizon(struct sim *s)
 {
+	heap_fix(s);
 	s->horizon = s->heap_n ? s->heap[0].key + (s->o.lookahead << SIM_CORE_BITS) : UINT64_MAX;
 }
 
@@ -219,6 +254,7 @@ static void det_switch(struct sim_core *c, struct sim_core *to)
 void sim_det_yield(struct sim_core *c)
 {
 	struct sim *s = c->sim;
+	heap_fix(s);
 	if (!s->heap_n || sim_key(c) < s->heap[0].key) { /* still the smallest (the horizon was not current) */
 		set_horizon(s);
 		return;
@@ -441,10 +477,16 @@ void sim_charge_irq(struct sim_core *t, cycles_t n)
 			atomic_fetch_add(&t->stolen, n);
 		return;
 	}
+	struct sim *s = t->sim;
 	t->clock += n;
-	if (t->sim->heap_pos[t->id] >= 0) {
-		heap_sift_down(t->sim, (uint32_t)t->sim->heap_pos[t->id], heap_ent(t));
-		set_horizon(t->sim);
+	int32_t pos = s->heap_pos[t->id];
+	if (pos < 0)
+		return;
+	/* Its key grows in place; heap_fix repairs the order before the heap is used (the horizon may be low till then: a sync point then looks again). */
+	s->heap[pos].key = sim_key(t);
+	if (!t->stale) {
+		t->stale = true;
+		s->stale[s->nstale++] = t->id;
 	}
 }
 

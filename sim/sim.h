@@ -94,6 +94,7 @@ struct sim_core {
 	bool blocked, done;
 	cycles_t wake_at; /* set by sim_wake: the earliest clock at which the core resumes */
 	bool resume_due;  /* SIM_DET: sim.on_resume must run for this core before it runs on (set while it does not run) */
+	bool stale;	  /* SIM_DET: its key in the heap grew and awaits heap_fix (listed in sim.stale) */
 	pthread_t thread; /* SIM_PAR */
 	struct ctx ctx;	  /* SIM_DET: the core's context and stack (kept from one sim_run to the next) */
 
@@ -147,6 +148,7 @@ struct sim {
 	uint64_t rcu_gp;     /* the grace period in progress or last ended; a core with rcu_qs != rcu_gp owes a report */
 	struct sim_heap_ent *heap; /* runnable cores other than the running one, smallest key first */
 	int32_t *heap_pos;	   /* by core id: its position in the heap, -1 if not there (apart from the cores: sifts touch no core) */
+	uint32_t *stale, nstale;   /* ids of heap cores whose keys grew in place (sim_charge_irq), not yet re-sifted */
 	uint32_t heap_n;
 	uint64_t horizon; /* key of the smallest runnable core other than the running one, plus the lookahead */
 	uint32_t nblocked;
