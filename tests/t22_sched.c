@@ -83,16 +83,16 @@ END_TEST
 /* ---- parallel mode agrees with deterministic mode ---- */
 
 /*
- * The stated tolerance: with the default quantum (one intra-CCX transfer),
- * parallel-mode throughput of the micro-drivers is within 20% of
- * deterministic mode. Where all cores share a CCX every transfer costs the
- * same and the two agree exactly; across CCXs they differ in arbitration:
+ * Parallel mode's throughput depends on host timing, so this test asserts
+ * only a loose bound that no host can break: within a factor of 2 of
+ * deterministic mode, either way. The tolerance users can rely on is
+ * measured, not asserted: bench/par-agree.sh runs the micro-drivers and the
+ * designs' workloads in both modes (median and spread of several parallel
+ * runs); README states its figures. Where they differ it is arbitration:
  * deterministic mode hands a contended line to requesters in simulated-time
- * order, parallel mode in host arrival order within a quantum, which mixes
- * in more cross-CCX transfers (measured: up to 17% on this machine's
- * rwsem-readers loop at 8 cores; 0% on every preset up to 16 cores).
+ * order, parallel mode in host arrival order within a quantum.
  */
-#define PAR_TOLERANCE 0.20
+#define PAR_BOUND 2.0
 
 static double rate(uint32_t n, enum sim_mode mode, int which)
 {
@@ -112,9 +112,8 @@ START_TEST(par_agrees)
 	for (int which = 0; which < 4; which++)
 		for (uint32_t n = 1; n <= 8; n *= 2) {
 			double d = rate(n, SIM_DET, which), p = rate(n, SIM_PAR, which);
-			double err = p > d ? (p - d) / d : (d - p) / d;
-			ck_assert_msg(err <= PAR_TOLERANCE, "%s, %u cores: det %.4g, par %.4g (%.1f%%)", names[which], n,
-				      d, p, err * 100);
+			ck_assert_msg(p <= d * PAR_BOUND && p >= d / PAR_BOUND, "%s, %u cores: det %.4g, par %.4g (%+.1f%%)",
+				      names[which], n, d, p, 100 * (p - d) / d);
 		}
 }
 END_TEST
