@@ -21,11 +21,36 @@ struct obj {
 
 #define NOBJ 64
 struct rt {
+	struct sim *s;
 	struct obj o[NOBJ];
 	_Atomic int nfreed;
 	_Atomic int phase;
 	int seen_freed[8]; /* what a core saw at a checkpoint */
 };
+
+/* Run body on n cores in `mode` over a fresh table of objects; the caller checks it, then calls rt_done. */
+static struct rt *rt_run(uint32_t n, enum sim_mode mode, void (*body)(struct sim_core *, void *))
+{
+	struct rt *t = xzalloc(sizeof(*t));
+	for (int i = 0; i < NOBJ; i++)
+		t->o[i].t = t;
+	t->s = test_sim(n, mode, &M);
+	sim_run(t->s, body, t);
+	return t;
+}
+
+static void rt_done(struct rt *t)
+{
+	sim_destroy(t->s);
+	xfree(t);
+}
+
+/* Object i has been freed, by core `by` (-1: by no core). */
+static void freed_by(const struct rt *t, int i, int by)
+{
+	ck_assert_int_eq(atomic_load(&t->o[i].freed), 1);
+	ck_assert_int_eq(t->o[i].by, by);
+}
 
 static void obj_free(struct sim_rcu_head *h)
 {
@@ -72,19 +97,14 @@ static void gp_body(struct sim_core *c, void *p)
 
 START_TEST(det_grace_period_waits_for_busy_cores)
 {
-	struct rt *t = xzalloc(sizeof(*t));
-	t->o[0].t = t;
-	struct sim *s = test_sim(2, SIM_DET, &M);
-	sim_run(s, gp_body, t);
-	ck_assert_int_eq(t->seen_freed[0], 0);
-	ck_assert_int_eq(t->seen_freed[1], 1);
-	ck_assert_int_eq(t->o[0].by, 1);
+	struct rt *t = rt_run(2, SIM_DET, gp_body);
+	ck_assert(!t->seen_freed[0] && t->seen_freed[1]); /* not before core 1's report, at once after */
+	freed_by(t, 0, 1);
 	struct sim_rcu_stats st;
-	sim_rcu_stats(s, &st);
+	sim_rcu_stats(t->s, &st);
 	ck_assert_uint_eq(st.callbacks, 1);
 	ck_assert_uint_eq(st.grace_periods, 1);
-	sim_destroy(s);
-	xfree(t);
+	rt_done(t);
 }
 END_TEST
 
@@ -112,16 +132,11 @@ static void idle_body(struct sim_core *c, void *p)
 
 START_TEST(det_idle_cores_do_not_wait)
 {
-	struct rt *t = xzalloc(sizeof(*t));
-	t->o[0].t = t->o[1].t = t;
-	struct sim *s = test_sim(3, SIM_DET, &M);
-	sim_run(s, idle_body, t);
-	ck_assert_int_eq(t->seen_freed[1], 1);
-	ck_assert_int_eq(t->seen_freed[2], 1);
-	ck_assert_int_eq(t->o[0].by, 1);
-	ck_assert_int_eq(atomic_load(&t->o[1].freed), 1); /* ran at the end of the run */
-	sim_destroy(s);
-	xfree(t);
+	struct rt *t = rt_run(3, SIM_DET, idle_body);
+	ck_assert(t->seen_freed[1] && t->seen_freed[2]); /* core 1's report sufficed, and core 0 saw it after */
+	freed_by(t, 0, 1);
+	freed_by(t, 1, 1); /* when core 1, the last busy core, finished */
+	rt_done(t);
 }
 END_TEST
 
@@ -150,15 +165,7 @@ static void churn_body(struct sim_core *c, void *p)
 
 START_TEST(det_frees_repeatable)
 {
-	struct rt *a = xzalloc(sizeof(*a)), *b = xzalloc(sizeof(*b));
-	for (int rep = 0; rep < 2; rep++) {
-		struct rt *t = rep ? b : a;
-		for (int i = 0; i < NOBJ; i++)
-			t->o[i].t = t;
-		struct sim *s = test_sim(8, SIM_DET, &M);
-		sim_run(s, churn_body, t);
-		sim_destroy(s);
-	}
+	struct rt *a = rt_run(8, SIM_DET, churn_body), *b = rt_run(8, SIM_DET, churn_body);
 	int at_boundary = 0;
 	for (int i = 0; i < NOBJ; i++) {
 		ck_assert_int_eq(atomic_load(&a->o[i].freed), 1);
@@ -170,8 +177,8 @@ START_TEST(det_frees_repeatable)
 	}
 	/* The cores defer their last objects just before they finish; the others end at an event boundary. */
 	ck_assert_int_ge(at_boundary, NOBJ - 8);
-	xfree(a);
-	xfree(b);
+	rt_done(a);
+	rt_done(b);
 }
 END_TEST
 
@@ -196,22 +203,15 @@ static void barrier_body(struct sim_core *c, void *p)
 
 START_TEST(det_barriers)
 {
-	struct rt *t = xzalloc(sizeof(*t));
-	for (int i = 0; i < 3; i++)
-		t->o[i].t = t;
-	struct sim *s = test_sim(2, SIM_DET, &M);
-	sim_run(s, barrier_body, t);
-	ck_assert_int_eq(t->seen_freed[0], 0);
-	ck_assert_int_eq(t->seen_freed[1], 2);
-	ck_assert_int_eq(t->o[1].by, 1);
+	struct rt *t = rt_run(2, SIM_DET, barrier_body);
+	ck_assert(t->seen_freed[0] == 0 && t->seen_freed[1] == 2);
+	freed_by(t, 1, 1);
 	/* Outside a run: deferred, never run inside sim_rcu_defer, run by the next barrier. */
 	sim_rcu_defer(&t->o[2].rcu, obj_free);
 	ck_assert_int_eq(atomic_load(&t->o[2].freed), 0);
 	sim_rcu_barrier();
-	ck_assert_int_eq(atomic_load(&t->o[2].freed), 1);
-	ck_assert_int_eq(t->o[2].by, -1);
-	sim_destroy(s);
-	xfree(t);
+	freed_by(t, 2, -1);
+	rt_done(t);
 }
 END_TEST
 
@@ -224,11 +224,7 @@ static void unbalanced_body(struct sim_core *c, void *p)
 		sim_rcu_read_unlock();
 }
 
-START_TEST(det_unbalanced_unlock_panics)
-{
-	struct sim *s = test_sim(2, SIM_DET, &M);
-	sim_run(s, unbalanced_body, NULL);
-}
+START_TEST(det_unbalanced_unlock_panics) { rt_run(2, SIM_DET, unbalanced_body); }
 END_TEST
 
 static void open_section_body(struct sim_core *c, void *p)
@@ -241,13 +237,7 @@ static void open_section_body(struct sim_core *c, void *p)
 	sim_rcu_quiescent(c); /* an event boundary must not be inside a read-side section */
 }
 
-START_TEST(det_boundary_in_section_panics)
-{
-	struct rt *t = xzalloc(sizeof(*t));
-	t->o[0].t = t;
-	struct sim *s = test_sim(2, SIM_DET, &M);
-	sim_run(s, open_section_body, t);
-}
+START_TEST(det_boundary_in_section_panics) { rt_run(2, SIM_DET, open_section_body); }
 END_TEST
 
 /* ---- parallel mode: liburcu; readers hold off the free, the barrier waits for it ---- */
@@ -273,16 +263,11 @@ static void par_body(struct sim_core *c, void *p)
 
 START_TEST(par_liburcu)
 {
-	struct rt *t = xzalloc(sizeof(*t));
-	t->o[0].t = t;
-	struct sim *s = test_sim(2, SIM_PAR, &M);
-	sim_run(s, par_body, t);
+	struct rt *t = rt_run(2, SIM_PAR, par_body);
 	sim_rcu_barrier();
 	ck_assert_int_eq(t->seen_freed[0], 0);
-	ck_assert_int_eq(atomic_load(&t->o[0].freed), 1);
-	ck_assert_int_eq(t->o[0].by, -1); /* liburcu's thread ran it */
-	sim_destroy(s);
-	xfree(t);
+	freed_by(t, 0, -1); /* liburcu's thread ran it */
+	rt_done(t);
 }
 END_TEST
 
