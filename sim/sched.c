@@ -59,6 +59,8 @@ void park_wait(struct park *p)
 
 static void mask_set(uint64_t *m, uint32_t i) { m[i / 64] |= 1ull << (i % 64); }
 
+static _Noreturn void det_core_main(void *p);
+
 struct sim *sim_create(const struct sim_opts *o)
 {
 	const struct machine *m = o->m;
@@ -97,6 +99,9 @@ struct sim *sim_create(const struct sim_opts *o)
 	pthread_mutex_init(&s->bar_mu, NULL);
 	pthread_cond_init(&s->bar_cv, NULL);
 	s->rcu = sim_rcu_create(s);
+	/* SIM_DET: each core's context and stack are part of the machine, made once, as its TLBs are (sim_run reuses them). */
+	for (uint32_t i = 0; i < o->ncores && o->mode == SIM_DET; i++)
+		ctx_init(&s->cores[i].ctx, det_core_main, &s->cores[i]);
 	return s;
 }
 
