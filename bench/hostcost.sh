@@ -6,7 +6,8 @@
 # EXTRA="--mode par" adds options to every run; KEY=host_cpu_seconds reports CPU time instead of wall time (the
 # process's CPU time in the simulation: what a loaded host does not inflate). Requests per thread: 64 on more than one
 # core (issue 17's figures); on one core 4096 mmaps, or 512 faults for pf (a thread's whole slot: more requests would
-# hit the TLB, not fault). Both keys cover the simulation only, not start-up and teardown.
+# hit the TLB, not fault). OPS=K asks K per thread at every core count instead, so each core's first-touch costs
+# weigh the same at 1 and 384 cores. Both keys cover the simulation only, not start-up and teardown.
 # Runs one point at a time: a benchmark, not a test; quote the load average with its figures.
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ designs=${DESIGNS:-$("$M" designs | awk '{print $1}' | paste -sd, -)}
 workloads=${WORKLOADS:-pf,mmap}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "host us per simulated op ($KEY / ops): median of $N runs [min-max]; $(nproc) host cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "host us per simulated op ($KEY / ops${OPS:+, $OPS requests per thread}): median of $N runs [min-max]; $(nproc) host cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-16s %-6s' design workload
 for c in $(echo "$CORES" | tr , ' '); do printf ' %26s' "$c cores"; done
 echo
@@ -30,6 +31,7 @@ for d in $(echo "$designs" | tr , ' '); do
 			ops=64
 			[ "$c" -eq 1 ] && ops=4096
 			[ "$c" -eq 1 ] && [ "$w" = pf ] && ops=512
+			[ -n "${OPS:-}" ] && ops=$OPS
 			: >"$tmp/v"
 			i=0
 			while [ "$i" -lt "$N" ]; do
