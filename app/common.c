@@ -183,6 +183,7 @@ void cli_emit_common(struct em *e, const struct cli_common *o, const struct sim 
 	em_f64(e, "sim_seconds", secs);
 	em_f64(e, "ops_per_sim_sec", secs > 0 ? (double)ops / secs : 0);
 	em_f64(e, "host_seconds", s->host_seconds);
+	em_f64(e, "host_cpu_seconds", s->host_cpu_seconds);
 }
 
 void cli_emit_sim_stats(struct em *e, const struct sim *s)

@@ -167,11 +167,11 @@ static void show_array(struct xs *s, const struct tlb *t, const struct tlb_array
 		return;
 	uint32_t total = a->sets * a->ways, live = 0;
 	for (uint32_t k = 0; k < total; k++)
-		live += a->e[k].tag && a->e[k].gen == t->gen[a->e[k].pcid];
+		live += tlb_entry_at(a, k)->tag && tlb_entry_at(a, k)->gen == t->gen[tlb_entry_at(a, k)->pcid];
 	xs_printf(s, "  %s (%u entries, %u-way): %u live\n", what, total, a->ways, live);
 	uint32_t shown = 0;
 	for (uint32_t k = 0; k < total && shown < 16; k++) {
-		const struct tlb_entry *e = &a->e[k];
+		const struct tlb_entry *e = tlb_entry_at(a, k);
 		if (!e->tag || e->gen != t->gen[e->pcid])
 			continue;
 		uint64_t va = (e->tag >> 15) << PG_SHIFT(e->size);

@@ -198,7 +198,7 @@ struct xtlb *xsnap_tlb(struct xs *s, uint32_t core, size_t *n)
 	for (unsigned k = 0; k < ARRAY_SIZE(t->arrays); k++) {
 		const struct tlb_array *a = &t->arrays[k];
 		for (uint32_t i = 0; a->e && i < a->sets * a->ways; i++) {
-			const struct tlb_entry *e = &a->e[i];
+			const struct tlb_entry *e = tlb_entry_at(a, i);
 			if (!e->tag || e->gen != t->gen[e->pcid])
 				continue;
 			if (*n == cap)

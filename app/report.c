@@ -138,5 +138,6 @@ void report_emit(struct em *e, const struct report_in *in)
 	em_u64(e, "processes_run", ex_nprocs(in->x)); /* initial and forked */
 	em_u64(e, "threads_run", ex_nthreads(in->x)); /* initial and created */
 	em_f64(e, "host_seconds", b->sim->host_seconds);
+	em_f64(e, "host_cpu_seconds", b->sim->host_cpu_seconds);
 	em_f64(e, "host_events_per_sec", b->sim->host_seconds > 0 ? (double)tot.events / b->sim->host_seconds : 0);
 }

@@ -17,10 +17,10 @@ mkdir -p "$OUT/points"
 designs=${DESIGNS:-$("$M" designs --names | paste -sd, -)}
 "$M" sweep --designs "$designs" --workloads mmap,mmap-pf,pf,munmap-virt,munmap --contention low,high \
 	--cores "$CORES" --no-check --emit-jobs "$OUT/points" >"$OUT/jobs.all"
-# Largest core counts first, so the long points do not all end up last; each job records its host seconds and
-# peak resident KiB beside its CSV (POINT.csv.time).
+# Largest core counts first, so the long points do not all end up last; each job records its host seconds, peak
+# resident KiB and CPU seconds (user + system) beside its CSV (POINT.csv.time).
 awk '{ for (i = 1; i < NF; i++) if ($i == "--cores") c = $(i + 1); f = $NF
-       print c "\t/usr/bin/time -f \"%e %M\" -o " f ".time " $0 }' "$OUT/jobs.all" | sort -s -k1,1nr | cut -f2- >"$OUT/jobs.txt"
+       print c "\t/usr/bin/time -f \"%e %M %U %S\" -o " f ".time " $0 }' "$OUT/jobs.all" | sort -s -k1,1nr | cut -f2- >"$OUT/jobs.txt"
 n=$(wc -l <"$OUT/jobs.txt")
 echo "full-sweep: $n points, $J at a time, into $OUT (progress: $OUT/joblog.txt)" >&2
 t0=$(date +%s)
@@ -31,11 +31,14 @@ t1=$(date +%s)
 {
 	echo "full sweep: $n points in $((t1 - t0)) s of wall time this run, $J jobs at a time, on $(nproc) host cores"
 	echo "host: $(uname -srm); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-	echo "sum of per-point host seconds, and the largest peak RSS (MiB), by core count:"
+	echo "sum of per-point host seconds (wall, and CPU: what an idle host would take), and the largest peak RSS, by core count:"
 	for f in "$OUT"/points/point-*.csv.time; do
 		c=$(sed -n 2p "${f%.time}" | awk -F, -v h="$(head -1 "${f%.time}")" 'BEGIN { split(h, k, ",") } { for (i in k) if (k[i] == "cores") print $i }')
 		echo "$c $(tail -1 "$f")"
-	done | awk '{ t[$1] += $2; if ($3 > m[$1]) m[$1] = $3 } END { for (c in t) printf "  %4d cores: %9.1f s  %8.1f MiB\n", c, t[c], m[c] / 1024 }' | sort -n
+	done | sort -n | awk '{ if (!($1 in t)) o[++n] = $1; t[$1] += $2; u[$1] += $4 + $5; if ($3 > m[$1]) m[$1] = $3 }
+		END { for (i = 1; i <= n; i++) { c = o[i]; T += t[c]; U += u[c]
+			printf "  %4d cores: %9.1f s wall %9.1f s CPU  %8.1f MiB\n", c, t[c], u[c], m[c] / 1024 }
+		      printf "  all points: %8.1f s wall %9.1f s CPU\n", T, U }'
 	echo "host microseconds per simulated operation (median over designs and workloads), by core count:"
 	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
 		{ print $k["cores"], 1e6 * $k["host_seconds"] / $k["ops"] }' "$OUT/results.csv" | sort -k1,1n -k2,2g |

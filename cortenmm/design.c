@@ -99,7 +99,7 @@ static void cm_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 	(void)cpu;
 	struct cm_as *mm = cm_of(as);
 	cm_latr_drain(as->sys, as);
-	urcu_memb_barrier(); /* stray tables waiting for their grace period still point at mm */
+	sim_rcu_barrier(); /* stray tables waiting for their grace period still point at mm */
 	cm_destroy_tables(mm);
 	xfree(mm->root->meta);
 	as->hw.root->desc = NULL;

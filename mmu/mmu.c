@@ -20,20 +20,21 @@ struct mmu *mmu_create(struct sim *s, const struct mmu_opts *o)
 	mmu->pm = pm_create(o->nframes, s->o.ncores);
 	mmu->cpus = xaligned_zalloc(CACHELINE, sizeof(struct mmu_cpu) * s->o.ncores);
 	atomic_store(&mmu->next_space_id, 1);
+	/* Beside each core's TLBs, its PCID tables: read from its first CR3 load on (see struct tlb_arena). */
+	tlb_arena_init(&mmu->tlb_arena, s->m, s->o.ncores, 2 * sizeof(uint32_t) * PCID_COUNT);
+	s->on_resume = mmu_pending_apply;
 	for (uint32_t i = 0; i < s->o.ncores; i++) {
 		struct mmu_cpu *cpu = &mmu->cpus[i];
 		cpu->core = &s->cores[i];
 		cpu->mmu = mmu;
 		s->cores[i].hw = cpu;
-		tlb_init(&cpu->tlb, s->m);
+		tlb_init_in(&cpu->tlb, s->m, &mmu->tlb_arena);
 		psc_init(&cpu->psc[2], s->m->psc_pde);
 		psc_init(&cpu->psc[3], s->m->psc_pdpt);
 		psc_init(&cpu->psc[4], s->m->psc_pml4);
 		psc_init(&cpu->psc[5], o->levels == 5 ? s->m->psc_pml5 : 0);
-		cpu->psc_gen = xzalloc(sizeof(uint32_t) * PCID_COUNT);
-		for (uint32_t j = 0; j < PCID_COUNT; j++)
-			cpu->psc_gen[j] = 1;
-		cpu->pcid_owner = xzalloc(sizeof(uint32_t) * PCID_COUNT);
+		cpu->psc_gen = tlb_arena_take(&mmu->tlb_arena, sizeof(uint32_t) * PCID_COUNT); /* generation 0 first */
+		cpu->pcid_owner = tlb_arena_take(&mmu->tlb_arena, sizeof(uint32_t) * PCID_COUNT);
 	}
 	return mmu;
 }
@@ -44,13 +45,13 @@ void mmu_destroy(struct mmu *mmu)
 		return;
 	for (uint32_t i = 0; i < mmu->sim->o.ncores; i++) {
 		struct mmu_cpu *cpu = &mmu->cpus[i];
+		mmu_pending_drop(cpu);
 		tlb_destroy(&cpu->tlb);
 		for (int l = 0; l < 6; l++)
 			xfree(cpu->psc[l].e);
-		xfree(cpu->psc_gen);
-		xfree(cpu->pcid_owner);
 		cpu->core->hw = NULL;
 	}
+	tlb_arena_fini(&mmu->tlb_arena);
 	pm_destroy(mmu->pm);
 	xfree(mmu->cpus);
 	xfree(mmu);

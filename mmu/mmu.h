@@ -48,6 +48,7 @@ struct mmu_cpu_stats {
 
 struct mmu;
 struct mmu_space;
+struct mmu_inval;
 
 /* struct mmu_cpu: one core's MMU state. Touched only by that core, or by IPI handlers on its behalf. */
 struct mmu_cpu {
@@ -61,6 +62,9 @@ struct mmu_cpu {
 	uint32_t *psc_gen;	 /* PCID_COUNT generations for the PSCs */
 	uint32_t *pcid_owner;	 /* PCID_COUNT: id of the space that last used each PCID here */
 	_Atomic cycles_t irq_busy_until; /* when this core's interrupt handling frees up */
+	/* SIM_DET: invalidations other cores' shootdowns left while this core did not run, applied in order before it does */
+	struct mmu_inval **pend;
+	uint32_t npend, pend_cap;
 	struct mmu_cpu_stats st;
 } __attribute__((aligned(CACHELINE)));
 
@@ -77,6 +81,7 @@ struct mmu {
 	struct sim *sim;
 	struct pm *pm;
 	struct mmu_cpu *cpus;
+	struct tlb_arena tlb_arena; /* every core's TLB arrays */
 	_Atomic uint32_t next_space_id;
 };
 
@@ -222,6 +227,14 @@ void mmu_flush_local(struct mmu_cpu *cpu, const struct mmu_flush *f);
  * mmu_flush_local for that. Returns the number of remote targets.
  */
 uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struct mmu_flush *f, bool early_ack);
+
+/*
+ * mmu_pending_apply: apply, in order, the invalidations left for core c while
+ * it did not run (the engine's sim.on_resume in SIM_DET). mmu_pending_drop:
+ * forget them (teardown).
+ */
+void mmu_pending_apply(struct sim_core *c);
+void mmu_pending_drop(struct mmu_cpu *cpu);
 
 /* ---- checker windows ---- */
 

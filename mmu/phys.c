@@ -23,7 +23,7 @@ void pm_destroy(struct pm *pm)
 {
 	if (!pm)
 		return;
-	for (uint64_t i = 0; i < pm->nframes; i++)
+	for (uint64_t i = 0; i < pm->next_fresh; i++) /* frames beyond were never handed out */
 		xfree(pm->pt[i]);
 	pthread_mutex_destroy(&pm->mu);
 	xfree(pm->free);

@@ -9,31 +9,101 @@ cycles_t mmu_flush_cost(const struct mmu *mmu, const struct mmu_flush *f)
 	return f->full ? mmu->m->flush_pcid : (cycles_t)f->n * mmu->m->invlpg;
 }
 
-/* Apply f to cpu's TLB and paging-structure caches, without charging. */
-static void apply(struct mmu_cpu *cpu, const struct mmu_flush *f)
+/*
+ * struct mmu_inval: a flush as another core applies it: what apply() needs of
+ * the space (its PCID, its id, and its address, compared, never read: the
+ * space may be gone before a core that did not run applies it), and the pages.
+ */
+struct mmu_inval {
+	uint32_t refs;	    /* SIM_DET: cores that have it pending (mmu_cpu.pend) */
+	uint32_t space_id;
+	const void *space;
+	uint16_t pcid;
+	bool full;
+	uint32_t n;
+	uint64_t va[];	    /* n pages */
+};
+
+static struct mmu_inval *inval_new(const struct mmu_flush *f)
 {
-	struct mmu_space *sp = f->sp;
+	uint32_t n = f->full ? 0 : f->n;
+	struct mmu_inval *iv = xmalloc(sizeof(*iv) + sizeof(uint64_t) * n);
+	*iv = (struct mmu_inval){ .space_id = f->sp->id, .space = f->sp, .pcid = f->sp->pcid, .full = f->full, .n = n };
+	for (uint32_t i = 0; i < n; i++)
+		iv->va[i] = f->va[i];
+	return iv;
+}
+
+/* Apply an invalidation to cpu's TLB and paging-structure caches, without charging. */
+static void apply(struct mmu_cpu *cpu, uint32_t space_id, const void *space, uint16_t sp_pcid, bool full, uint32_t n,
+		  const uint64_t *va)
+{
 	uint16_t pcid;
 	if (cpu->mmu->m->pcid) {
-		if (cpu->pcid_owner[sp->pcid] != sp->id)
-			return; /* nothing of sp is cached here */
-		pcid = sp->pcid;
+		if (cpu->pcid_owner[sp_pcid] != space_id)
+			return; /* nothing of the space is cached here */
+		pcid = sp_pcid;
 	} else {
-		if (cpu->cur != sp)
-			return; /* flushed when sp was switched out */
+		if (cpu->cur != space)
+			return; /* flushed when the space was switched out */
 		pcid = 0;
 	}
-	if (f->full) {
+	if (full) {
 		tlb_flush_pcid(&cpu->tlb, pcid);
 		cpu->st.flush_pcid++;
 	} else {
-		for (uint32_t i = 0; i < f->n; i++)
-			tlb_invlpg(&cpu->tlb, f->va[i], pcid);
-		cpu->st.invlpg += f->n;
+		for (uint32_t i = 0; i < n; i++)
+			tlb_invlpg(&cpu->tlb, va[i], pcid);
+		cpu->st.invlpg += n;
 	}
 	/* INVLPG and INVPCID also drop every paging-structure-cache entry of the PCID (SDM 4.10.4.1). */
 	if (++cpu->psc_gen[pcid] == 0)
 		cpu->psc_gen[pcid] = 1;
+}
+
+static void apply_flush(struct mmu_cpu *cpu, const struct mmu_flush *f)
+{
+	apply(cpu, f->sp->id, f->sp, f->sp->pcid, f->full, f->n, f->va);
+}
+
+void mmu_pending_apply(struct sim_core *c)
+{
+	struct mmu_cpu *cpu = mmu_cpu_of(c);
+	for (uint32_t i = 0; i < cpu->npend; i++) {
+		struct mmu_inval *iv = cpu->pend[i];
+		apply(cpu, iv->space_id, iv->space, iv->pcid, iv->full, iv->n, iv->va);
+		if (--iv->refs == 0)
+			xfree(iv);
+	}
+	cpu->npend = 0;
+}
+
+void mmu_pending_drop(struct mmu_cpu *cpu)
+{
+	for (uint32_t i = 0; i < cpu->npend; i++)
+		if (--cpu->pend[i]->refs == 0)
+			xfree(cpu->pend[i]);
+	cpu->npend = 0;
+	xfree(cpu->pend);
+	cpu->pend = NULL;
+	cpu->pend_cap = 0;
+}
+
+/* A core's pending list longer than this is applied at once (memory stays bounded when a core sleeps long). */
+#define PEND_MAX 4096
+
+/* Leave iv for core t, which does not run now: it applies its pending list, in order, before it runs on. */
+static void defer(struct mmu_cpu *t, struct mmu_inval *iv)
+{
+	if (t->npend == t->pend_cap) {
+		if (t->pend_cap == PEND_MAX)
+			mmu_pending_apply(t->core);
+		else
+			t->pend = xrealloc(t->pend, sizeof(*t->pend) * (t->pend_cap = t->pend_cap ? 2 * t->pend_cap : 16));
+	}
+	t->pend[t->npend++] = iv;
+	iv->refs++;
+	t->core->resume_due = true;
 }
 
 /* Narrate what a flush drops: "all of PCID 3" or "4 pages: 0x1000 0x2000 ...". */
@@ -57,7 +127,7 @@ void mmu_flush_local(struct mmu_cpu *cpu, const struct mmu_flush *f)
 {
 	if (!f->full && !f->n)
 		return;
-	apply(cpu, f);
+	apply_flush(cpu, f);
 	sim_advance(cpu->core, mmu_flush_cost(cpu->mmu, f));
 	if (sim_narrating(cpu->core)) {
 		char d[256];
@@ -69,13 +139,24 @@ void mmu_flush_local(struct mmu_cpu *cpu, const struct mmu_flush *f)
 
 struct ipi_arg {
 	const struct mmu_flush *f;
+	struct mmu_inval *iv; /* SIM_DET: the copy each target applies when it next runs */
 	cycles_t work;
 };
 
+/*
+ * The handler on target t. Its cost is charged at once (it moves t's clock,
+ * which orders the schedule). In SIM_DET the TLB work waits until t runs:
+ * only t observes its TLBs, and nothing runs on t in between, so they are
+ * the same whenever they are looked at; the sender touches one pointer of a
+ * cold core instead of its TLB arrays.
+ */
 static void ipi_flush(struct sim_core *t, void *arg)
 {
 	struct ipi_arg *a = arg;
-	apply(mmu_cpu_of(t), a->f);
+	if (a->iv)
+		defer(mmu_cpu_of(t), a->iv);
+	else
+		apply_flush(mmu_cpu_of(t), a->f);
 	cycles_t at = t->clock;
 	sim_charge_irq(t, a->work);
 	sim_tl_span(t, TL_IRQ, at, at + a->work);
@@ -105,6 +186,8 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 	cycles_t t0 = c->clock, last_ack = t0;
 	cycles_t work = m->ipi_handler + mmu_flush_cost(mmu, f);
 	struct ipi_arg arg = { .f = f, .work = work };
+	if (mmu->sim->o.mode == SIM_DET)
+		arg.iv = inval_new(f);
 	struct irq_req reqs_small[8], *reqs = reqs_small;
 	uint32_t nt = 0;
 	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++)
@@ -112,19 +195,25 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 	if (nt > ARRAY_SIZE(reqs_small))
 		reqs = xmalloc(sizeof(*reqs) * nt);
 
-	for (uint32_t i = 0; i < ncores; i++) {
-		if (i == c->id || !(targets[i / 64] >> (i % 64) & 1))
-			continue;
-		struct mmu_cpu *t = &mmu->cpus[i];
-		cycles_t sent = t0 + m->ipi_send + (cycles_t)k * m->ipi_send_extra;
-		cycles_t start = irq_reserve(t, sent + m->ipi_deliver, work);
-		cycles_t ack = (early_ack ? start : start + work) + m->ipi_ack;
-		if (ack > last_ack)
-			last_ack = ack;
-		sim_watch_ipi(c, i, sent, start, ack, work);
-		reqs[k] = (struct irq_req){ .fn = ipi_flush, .arg = &arg };
-		sim_irq_send(c, t->core, &reqs[k]);
-		k++;
+	/* The targets in increasing id order, visiting only the set bits (not every core). */
+	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++) {
+		for (uint64_t bits = targets[w]; bits; bits &= bits - 1) {
+			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			if (i >= ncores)
+				break;
+			if (i == c->id)
+				continue;
+			struct mmu_cpu *t = &mmu->cpus[i];
+			cycles_t sent = t0 + m->ipi_send + (cycles_t)k * m->ipi_send_extra;
+			cycles_t start = irq_reserve(t, sent + m->ipi_deliver, work);
+			cycles_t ack = (early_ack ? start : start + work) + m->ipi_ack;
+			if (ack > last_ack)
+				last_ack = ack;
+			sim_watch_ipi(c, i, sent, start, ack, work);
+			reqs[k] = (struct irq_req){ .fn = ipi_flush, .arg = &arg };
+			sim_irq_send(c, t->core, &reqs[k]);
+			k++;
+		}
 	}
 	if (k) {
 		sim_advance(c, m->ipi_send + (cycles_t)(k - 1) * m->ipi_send_extra);
@@ -153,5 +242,7 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 	}
 	if (reqs != reqs_small)
 		xfree(reqs);
+	if (arg.iv && !arg.iv->refs)
+		xfree(arg.iv);
 	return k;
 }

@@ -20,11 +20,29 @@ static uint64_t bucket_hi(uint32_t i)
 	return (((uint64_t)(1u << HIST_SUB_BITS) + sub + 1) << shift) - 1;
 }
 
+#define SUB (1u << HIST_SUB_BITS)
+
+/* The counter of bucket i, made if absent. */
+static uint32_t *counter(struct hist *h, uint32_t i)
+{
+	if (unlikely(!h->g))
+		h->g = xzalloc(sizeof(*h->g) * HIST_GROUPS);
+	uint32_t **grp = &h->g[i >> HIST_SUB_BITS];
+	if (unlikely(!*grp))
+		*grp = xzalloc(sizeof(uint32_t) * SUB);
+	return &(*grp)[i & (SUB - 1)];
+}
+
+/* The count in bucket i (0 where nothing was recorded). */
+static uint32_t count(const struct hist *h, uint32_t i)
+{
+	const uint32_t *grp = h->g ? h->g[i >> HIST_SUB_BITS] : NULL;
+	return grp ? grp[i & (SUB - 1)] : 0;
+}
+
 void hist_record(struct hist *h, uint64_t v)
 {
-	if (unlikely(!h->b))
-		h->b = xzalloc(sizeof(uint32_t) * HIST_BUCKETS);
-	h->b[bucket_of(v)]++;
+	(*counter(h, bucket_of(v)))++;
 	h->n++;
 	h->sum += v;
 	if (v > h->max)
@@ -35,10 +53,10 @@ void hist_merge(struct hist *dst, const struct hist *src)
 {
 	if (!src->n)
 		return;
-	if (!dst->b)
-		dst->b = xzalloc(sizeof(uint32_t) * HIST_BUCKETS);
-	for (uint32_t i = 0; i < HIST_BUCKETS; i++)
-		dst->b[i] += src->b[i];
+	for (uint32_t k = 0; k < HIST_GROUPS; k++)
+		for (uint32_t j = 0; src->g[k] && j < SUB; j++)
+			if (src->g[k][j])
+				*counter(dst, (k << HIST_SUB_BITS) + j) += src->g[k][j];
 	dst->n += src->n;
 	dst->sum += src->sum;
 	if (src->max > dst->max)
@@ -56,7 +74,7 @@ uint64_t hist_pct(const struct hist *h, double p)
 		rank = h->n;
 	uint64_t seen = 0;
 	for (uint32_t i = 0; i < HIST_BUCKETS; i++) {
-		seen += h->b[i];
+		seen += count(h, i);
 		if (seen >= rank)
 			return MIN(bucket_hi(i), h->max);
 	}
@@ -65,7 +83,9 @@ uint64_t hist_pct(const struct hist *h, double p)
 
 void hist_free(struct hist *h)
 {
-	xfree(h->b);
-	h->b = NULL;
+	for (uint32_t k = 0; h->g && k < HIST_GROUPS; k++)
+		xfree(h->g[k]);
+	xfree(h->g);
+	h->g = NULL;
 	h->n = h->sum = h->max = 0;
 }

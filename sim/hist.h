@@ -5,12 +5,19 @@
 #include <stdint.h>
 
 #define HIST_SUB_BITS 5 /* 32 sub-buckets per power of two */
-#define HIST_BUCKETS ((64 - HIST_SUB_BITS + 1) << HIST_SUB_BITS)
+#define HIST_GROUPS (64 - HIST_SUB_BITS + 1)
+#define HIST_BUCKETS (HIST_GROUPS << HIST_SUB_BITS)
 
-/* struct hist: counts of values (cycles). Written by one core; merged after the run. */
+/*
+ * struct hist: counts of values (cycles). Written by one core; merged after
+ * the run. The buckets come in groups, one per power of two, each allocated
+ * the first time a value falls in it: a core's latencies span a few powers
+ * of two, so a histogram takes a few hundred bytes, not HIST_BUCKETS counters
+ * (fresh host pages are what a short run of many cores pays most for).
+ */
 struct hist {
 	uint64_t n, sum, max;
-	uint32_t *b; /* HIST_BUCKETS counters, allocated on first record */
+	uint32_t **g; /* HIST_GROUPS pointers (allocated on first record), each NULL or 2^HIST_SUB_BITS counters */
 };
 
 void hist_record(struct hist *h, uint64_t v);

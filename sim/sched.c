@@ -1,4 +1,5 @@
-/* sched.c: core threads, the deterministic token scheduler, the parallel-mode barrier, blocking and interrupts. */
+/* sched.c: the deterministic scheduler (cores as user-level contexts on one host thread), the parallel mode's core threads and barrier, blocking and interrupts. */
+#include "sim/rcu.h"
 #include "sim/sim.h"
 
 #include <errno.h>
@@ -10,14 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-static _Thread_local struct sim_core *self;
+_Thread_local struct sim_core *sim_cur;
 
-struct sim_core *sim_self(void) { return self; }
-
-static double now_seconds(void)
+static double clock_seconds(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -60,6 +59,8 @@ void park_wait(struct park *p)
 
 static void mask_set(uint64_t *m, uint32_t i) { m[i / 64] |= 1ull << (i % 64); }
 
+static _Noreturn void det_core_main(void *p);
+
 struct sim *sim_create(const struct sim_opts *o)
 {
 	const struct machine *m = o->m;
@@ -73,7 +74,9 @@ struct sim *sim_create(const struct sim_opts *o)
 		s->o.quantum = m->coh_xfer_ccx ? m->coh_xfer_ccx : 1;
 	s->m = m;
 	s->cores = xaligned_zalloc(CACHELINE, sizeof(struct sim_core) * o->ncores);
-	s->heap = xzalloc(sizeof(struct sim_core *) * o->ncores);
+	s->heap = xzalloc(sizeof(*s->heap) * o->ncores);
+	s->heap_pos = xzalloc(sizeof(*s->heap_pos) * o->ncores);
+	s->stale = xzalloc(sizeof(*s->stale) * o->ncores);
 	uint32_t per_socket = m->cores_per_ccx * m->ccx_per_socket;
 	for (uint32_t i = 0; i < o->ncores; i++) {
 		struct sim_core *c = &s->cores[i];
@@ -81,7 +84,7 @@ struct sim *sim_create(const struct sim_opts *o)
 		c->sim = s;
 		c->ccx = i / m->cores_per_ccx;
 		c->socket = i / per_socket;
-		c->heap_idx = -1;
+		s->heap_pos[i] = -1;
 		atomic_store(&c->wake.v, 0);
 		pthread_mutex_init(&c->irq_mu, NULL);
 		atomic_flag_clear(&c->mbox_lock);
@@ -95,6 +98,10 @@ struct sim *sim_create(const struct sim_opts *o)
 		}
 	pthread_mutex_init(&s->bar_mu, NULL);
 	pthread_cond_init(&s->bar_cv, NULL);
+	s->rcu = sim_rcu_create(s);
+	/* SIM_DET: each core's context and stack are part of the machine, made once, as its TLBs are (sim_run reuses them). */
+	for (uint32_t i = 0; i < o->ncores && o->mode == SIM_DET; i++)
+		ctx_init(&s->cores[i].ctx, det_core_main, &s->cores[i]);
 	return s;
 }
 
@@ -102,104 +109,162 @@ void sim_destroy(struct sim *s)
 {
 	if (!s)
 		return;
+	sim_rcu_destroy(s);
 	for (uint32_t i = 0; i < s->o.ncores; i++) {
 		pthread_mutex_destroy(&s->cores[i].irq_mu);
+		ctx_free(&s->cores[i].ctx);
 	}
 	pthread_mutex_destroy(&s->bar_mu);
 	pthread_cond_destroy(&s->bar_cv);
 	xfree(s->heap);
+	xfree(s->heap_pos);
+	xfree(s->stale);
 	xfree(s->cores);
 	xfree(s);
 }
 
 void sim_set_hooks(struct sim *s, const struct sim_hooks *h) { s->hooks = *h; }
 
-/* ---- SIM_DET: a binary min-heap of runnable cores keyed by (clock, id). ---- */
+/*
+ * ---- SIM_DET: a binary min-heap of runnable cores by sim_key ----
+ * Each entry keeps its core's key, so a comparison is one load; a core's
+ * clock does not change while it waits in the heap, except through
+ * sim_charge_irq, which refreshes the key. Keys are unique, so the order
+ * in which cores leave the heap does not depend on its layout.
+ */
 
-static void heap_swap(struct sim *s, uint32_t a, uint32_t b)
+static inline void heap_set(struct sim *s, uint32_t i, struct sim_heap_ent e)
 {
-	struct sim_core *t = s->heap[a];
-	s->heap[a] = s->heap[b];
-	s->heap[b] = t;
-	s->heap[a]->heap_idx = (int32_t)a;
-	s->heap[b]->heap_idx = (int32_t)b;
+	s->heap[i] = e;
+	s->heap_pos[e.id] = (int32_t)i;
 }
 
-static void heap_up(struct sim *s, uint32_t i)
-{
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-		if (sim_key(s->heap[p]) <= sim_key(s->heap[i]))
-			break;
-		heap_swap(s, p, i);
-		i = p;
-	}
-}
+static inline struct sim_heap_ent heap_ent(struct sim_core *c) { return (struct sim_heap_ent){ sim_key(c), c->id }; }
 
-static void heap_down(struct sim *s, uint32_t i)
+/* Put e at position i or below it, moving smaller children up. */
+static void heap_sift_down(struct sim *s, uint32_t i, struct sim_heap_ent e)
 {
+	uint32_t n = s->heap_n;
 	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < s->heap_n && sim_key(s->heap[l]) < sim_key(s->heap[m]))
-			m = l;
-		if (r < s->heap_n && sim_key(s->heap[r]) < sim_key(s->heap[m]))
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(s, i, m);
+		uint32_t l = 2 * i + 1, m = l;
+		if (l >= n)
+			break;
+		if (l + 1 < n && s->heap[l + 1].key < s->heap[l].key)
+			m = l + 1;
+		if (s->heap[m].key >= e.key)
+			break;
+		heap_set(s, i, s->heap[m]);
 		i = m;
+	}
+	heap_set(s, i, e);
+}
+
+/*
+ * Interrupt handlers charge cores waiting in the heap (sim_charge_irq): their
+ * keys grow in place and they are listed as stale; the heap is repaired
+ * before it is next used, by a sift-down each or, when many are stale (a
+ * shootdown to hundreds of cores), by rebuilding it: O(n) instead of
+ * O(stale x log n). Keys are unique, so the order cores leave it is the same.
+ */
+static void heap_fix(struct sim *s)
+{
+	uint32_t n = s->nstale;
+	if (likely(!n))
+		return;
+	s->nstale = 0;
+	if (n > s->heap_n / 8) {
+		for (uint32_t i = s->heap_n / 2; i-- > 0;)
+			heap_sift_down(s, i, s->heap[i]);
+		for (uint32_t k = 0; k < n; k++)
+			s->cores[s->stale[k]].stale = false;
+		return;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		struct sim_core *c = &s->cores[s->stale[k]];
+		c->stale = false;
+		int32_t pos = s->heap_pos[c->id];
+		if (pos >= 0)
+			heap_sift_down(s, (uint32_t)pos, s->heap[pos]);
 	}
 }
 
 static void heap_push(struct sim *s, struct sim_core *c)
 {
-	ASSERT(c->heap_idx < 0);
+	heap_fix(s);
+	ASSERT(s->heap_pos[c->id] < 0);
 	if (unlikely(c->clock >= SIM_CLOCK_MAX))
 		panic("core %u clock overflow", c->id);
-	c->heap_idx = (int32_t)s->heap_n;
-	s->heap[s->heap_n++] = c;
-	heap_up(s, s->heap_n - 1);
+	struct sim_heap_ent e = heap_ent(c);
+	uint32_t i = s->heap_n++;
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (s->heap[p].key <= e.key)
+			break;
+		heap_set(s, i, s->heap[p]);
+		i = p;
+	}
+	heap_set(s, i, e);
 }
 
 static struct sim_core *heap_pop(struct sim *s)
 {
+	heap_fix(s);
 	if (!s->heap_n)
 		return NULL;
-	struct sim_core *c = s->heap[0];
-	heap_swap(s, 0, s->heap_n - 1);
-	s->heap_n--;
-	c->heap_idx = -1;
-	if (s->heap_n)
-		heap_down(s, 0);
+	struct sim_core *c = &s->cores[s->heap[0].id];
+	s->heap_pos[c->id] = -1;
+	if (--s->heap_n)
+		heap_sift_down(s, 0, s->heap[s->heap_n]);
 	return c;
+}
+
+/* heap_pushpop: as heap_push(c) then heap_pop, in one pass (c's key is larger than the smallest). */
+static struct sim_core *heap_pushpop(struct sim *s, struct sim_core *c)
+{
+	if (unlikely(c->clock >= SIM_CLOCK_MAX))
+		panic("core %u clock overflow", c->id);
+	heap_fix(s);
+	struct sim_core *top = &s->cores[s->heap[0].id];
+	s->heap_pos[top->id] = -1;
+	heap_sift_down(s, 0, heap_ent(c));
+	return top;
 }
 
 static void set_horizon(struct sim *s)
 {
-	s->horizon = s->heap_n ? sim_key(s->heap[0]) + (s->o.lookahead << SIM_CORE_BITS) : UINT64_MAX;
+	heap_fix(s);
+	s->horizon = s->heap_n ? s->heap[0].key + (s->o.lookahead << SIM_CORE_BITS) : UINT64_MAX;
 }
 
-/* Pass the token from c to `to` (already removed from the heap) and wait for it to come back. */
-static void det_switch(struct sim_core *c, struct sim_core *to, bool wait)
+/* c runs again (or for the first time): first the work others left for it. */
+static inline void det_resumed(struct sim_core *c)
+{
+	if (unlikely(c->resume_due)) {
+		c->resume_due = false;
+		c->sim->on_resume(c);
+	}
+}
+
+/* Switch from c to `to` (already removed from the heap); returns when a core switches back to c. */
+static void det_switch(struct sim_core *c, struct sim_core *to)
 {
 	struct sim *s = c->sim;
 	set_horizon(s);
 	c->st.handoffs++;
-	park_post(&to->wake);
-	if (wait)
-		park_wait(&c->wake);
+	sim_cur = to;
+	ctx_switch(&c->ctx, &to->ctx);
+	det_resumed(c);
 }
 
 void sim_det_yield(struct sim_core *c)
 {
 	struct sim *s = c->sim;
-	heap_push(s, c);
-	struct sim_core *next = heap_pop(s);
-	if (next == c) {
+	heap_fix(s);
+	if (!s->heap_n || sim_key(c) < s->heap[0].key) { /* still the smallest (the horizon was not current) */
 		set_horizon(s);
 		return;
 	}
-	det_switch(c, next, true);
+	det_switch(c, heap_pushpop(s, c));
 }
 
 static _Noreturn void det_deadlock(struct sim *s)
@@ -276,7 +341,7 @@ void sim_block(struct sim_core *c)
 		struct sim_core *next = heap_pop(s);
 		if (!next)
 			det_deadlock(s);
-		det_switch(c, next, true);
+		det_switch(c, next);
 		return;
 	}
 	bar_leave(s);
@@ -411,61 +476,103 @@ void sim_charge_irq(struct sim_core *t, cycles_t n)
 {
 	t->st.irq_cycles += n;
 	if (t->sim->o.mode == SIM_PAR) {
-		if (t == self)
+		if (t == sim_cur)
 			t->clock += n;
 		else
 			atomic_fetch_add(&t->stolen, n);
 		return;
 	}
+	struct sim *s = t->sim;
 	t->clock += n;
-	if (t->heap_idx >= 0) {
-		heap_down(t->sim, (uint32_t)t->heap_idx);
-		set_horizon(t->sim);
+	int32_t pos = s->heap_pos[t->id];
+	if (pos < 0)
+		return;
+	/* Its key grows in place; heap_fix repairs the order before the heap is used (the horizon may be low till then: a sync point then looks again). */
+	s->heap[pos].key = sim_key(t);
+	if (!t->stale) {
+		t->stale = true;
+		s->stale[s->nstale++] = t->id;
 	}
 }
 
-/* ---- threads ---- */
+/* ---- SIM_DET: every core a context on the caller's thread ---- */
 
-static void *core_main(void *p)
+/* A core's context: the hooks and the body; then the next core runs, or sim_run's caller when none is left. */
+static _Noreturn void det_core_main(void *p)
 {
 	struct sim_core *c = p;
 	struct sim *s = c->sim;
-	self = c;
-	pthread_mutex_lock(&c->irq_mu);
+	det_resumed(c);
 	if (s->hooks.core_start)
 		s->hooks.core_start(c);
-	if (s->o.mode == SIM_DET)
-		park_wait(&c->wake);
 	s->body(c, s->body_arg);
 	c->done = true;
-	if (s->o.mode == SIM_DET) {
-		struct sim_core *next = heap_pop(s);
-		if (next)
-			det_switch(c, next, false);
-		else if (s->nblocked)
-			det_deadlock(s);
-	} else {
-		pthread_mutex_lock(&s->bar_mu);
-		s->participants--;
-		s->nalive--;
-		if (s->participants && s->arrived >= s->participants)
-			bar_advance(s);
-		pthread_mutex_unlock(&s->bar_mu);
-	}
+	sim_rcu_core_done(c);
 	if (s->hooks.core_stop)
 		s->hooks.core_stop(c);
+	struct sim_core *next = heap_pop(s);
+	if (next) {
+		set_horizon(s);
+		c->st.handoffs++;
+		sim_cur = next;
+		ctx_exit_to(&c->ctx, &next->ctx);
+	}
+	if (s->nblocked)
+		det_deadlock(s);
+	sim_cur = NULL;
+	ctx_exit_to(&c->ctx, &s->main_ctx);
+}
+
+/* Run every core as a context of this thread, the smallest key first, until all have finished. */
+static void det_run(struct sim *s)
+{
+	for (uint32_t i = 0; i < s->o.ncores; i++) {
+		struct sim_core *c = &s->cores[i];
+		if (c->ctx.stack)
+			ctx_reset(&c->ctx);
+		else
+			ctx_init(&c->ctx, det_core_main, c);
+		heap_push(s, c);
+	}
+	struct sim_core *outer = sim_cur, *first = heap_pop(s);
+	set_horizon(s);
+	ctx_main(&s->main_ctx);
+	sim_cur = first;
+	ctx_switch(&s->main_ctx, &first->ctx);
+	sim_cur = outer;
+	for (uint32_t i = 0; i < s->o.ncores; i++) /* what finished cores were left, so the run's state is whole */
+		det_resumed(&s->cores[i]);
+}
+
+/* ---- SIM_PAR: a pthread per core ---- */
+
+static void *par_core_main(void *p)
+{
+	struct sim_core *c = p;
+	struct sim *s = c->sim;
+	sim_cur = c;
+	pthread_mutex_lock(&c->irq_mu);
+	sim_rcu_thread_online();
+	if (s->hooks.core_start)
+		s->hooks.core_start(c);
+	s->body(c, s->body_arg);
+	c->done = true;
+	pthread_mutex_lock(&s->bar_mu);
+	s->participants--;
+	s->nalive--;
+	if (s->participants && s->arrived >= s->participants)
+		bar_advance(s);
+	pthread_mutex_unlock(&s->bar_mu);
+	if (s->hooks.core_stop)
+		s->hooks.core_stop(c);
+	sim_rcu_thread_offline();
 	pthread_mutex_unlock(&c->irq_mu);
-	self = NULL;
+	sim_cur = NULL;
 	return NULL;
 }
 
-void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg)
+static void par_run(struct sim *s)
 {
-	double t0 = now_seconds();
-	s->body = body;
-	s->body_arg = arg;
-	s->heap_n = 0;
-	s->nblocked = 0;
 	s->participants = s->nalive = s->o.ncores;
 	s->arrived = 0;
 	s->min_arrived = UINT64_MAX;
@@ -473,27 +580,33 @@ void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg)
 	for (uint32_t i = 0; i < s->o.ncores; i++)
 		min = MIN(min, s->cores[i].clock);
 	atomic_store(&s->epoch_end, min + s->o.quantum);
-	for (uint32_t i = 0; i < s->o.ncores; i++) {
-		struct sim_core *c = &s->cores[i];
-		c->done = c->blocked = false;
-		if (s->o.mode == SIM_DET)
-			heap_push(s, c);
-	}
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 1 << 20);
+	pthread_attr_setstacksize(&attr, CTX_STACK);
 	for (uint32_t i = 0; i < s->o.ncores; i++)
-		if (pthread_create(&s->cores[i].thread, &attr, core_main, &s->cores[i]))
+		if (pthread_create(&s->cores[i].thread, &attr, par_core_main, &s->cores[i]))
 			panic("cannot create thread for core %u", i);
 	pthread_attr_destroy(&attr);
-	if (s->o.mode == SIM_DET) {
-		struct sim_core *first = heap_pop(s);
-		set_horizon(s);
-		park_post(&first->wake);
-	}
 	for (uint32_t i = 0; i < s->o.ncores; i++)
 		pthread_join(s->cores[i].thread, NULL);
-	s->host_seconds += now_seconds() - t0;
+}
+
+void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg)
+{
+	double t0 = clock_seconds(CLOCK_MONOTONIC), cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+	s->body = body;
+	s->body_arg = arg;
+	s->heap_n = 0;
+	s->nblocked = 0;
+	for (uint32_t i = 0; i < s->o.ncores; i++)
+		s->cores[i].done = s->cores[i].blocked = false;
+	sim_rcu_run_begin(s);
+	if (s->o.mode == SIM_DET)
+		det_run(s);
+	else
+		par_run(s);
+	s->host_seconds += clock_seconds(CLOCK_MONOTONIC) - t0;
+	s->host_cpu_seconds += clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
 }
 
 cycles_t sim_makespan(const struct sim *s)

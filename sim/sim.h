@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "sim/ctx.h"
 #include "sim/machine.h"
 #include "sim/util.h"
 
@@ -75,9 +76,10 @@ struct irq_req {
 };
 
 /*
- * struct sim_core: one simulated core, run by one pthread.
- * Invariants: `clock` is written only by the owning thread, except by
- * sim_charge_remote()/sim_wake() while the core is not running.
+ * struct sim_core: one simulated core: a user-level context on the thread
+ * that called sim_run (SIM_DET), or a pthread of its own (SIM_PAR).
+ * Invariants: `clock` is written only by the core itself, except by
+ * sim_charge_irq()/sim_wake() while the core is not running.
  */
 struct sim_core {
 	cycles_t clock;
@@ -88,11 +90,18 @@ struct sim_core {
 	struct sim_watch *watch; /* narration and timeline observers (sim/watch.h), or NULL */
 
 	/* scheduling */
-	struct park wake;
-	int32_t heap_idx; /* SIM_DET: position in the runnable heap, -1 if not runnable */
+	struct park wake; /* SIM_PAR: posted by sim_wake */
 	bool blocked, done;
 	cycles_t wake_at; /* set by sim_wake: the earliest clock at which the core resumes */
-	pthread_t thread;
+	bool resume_due;  /* SIM_DET: sim.on_resume must run for this core before it runs on (set while it does not run) */
+	bool stale;	  /* SIM_DET: its key in the heap grew and awaits heap_fix (listed in sim.stale) */
+	pthread_t thread; /* SIM_PAR */
+	struct ctx ctx;	  /* SIM_DET: the core's context and stack (kept from one sim_run to the next) */
+
+	/* SIM_DET's simulated RCU (sim/rcu.h); written by the core itself, or by the engine while it does not run */
+	uint32_t rcu_nest; /* read-side sections entered and not left */
+	bool rcu_idle;	   /* in an extended quiescent state: idle (sim_rcu_idle), finished, or outside sim_run */
+	uint64_t rcu_qs;   /* the grace period (sim.rcu_gp) it has reported a quiescent state for */
 
 	/* interrupts (SIM_PAR mailbox; SIM_DET runs handlers at once) */
 	_Atomic int irq_pending;
@@ -113,6 +122,12 @@ struct sim_hooks {
 	void *arg;
 };
 
+/* An entry of the deterministic scheduler's heap: a runnable core's sim_key and id. */
+struct sim_heap_ent {
+	uint64_t key;
+	uint32_t id;
+};
+
 struct sim {
 	struct sim_opts o;
 	const struct machine *m;
@@ -120,9 +135,20 @@ struct sim {
 	struct sim_hooks hooks;
 	void (*body)(struct sim_core *, void *);
 	void *body_arg;
+	/*
+	 * SIM_DET: work other cores left for a core, done when it next runs (or
+	 * when sim_run ends): state only that core observes, such as its TLBs,
+	 * need not change while it does not run. Set by the MMU (mmu_create).
+	 */
+	void (*on_resume)(struct sim_core *c);
 
-	/* SIM_DET: the token holder alone touches these */
-	struct sim_core **heap;
+	/* SIM_DET: the running core alone touches these */
+	struct ctx main_ctx; /* the context of sim_run's caller, resumed when every core has finished */
+	struct sim_rcu *rcu; /* simulated RCU (sim/rcu.c) */
+	uint64_t rcu_gp;     /* the grace period in progress or last ended; a core with rcu_qs != rcu_gp owes a report */
+	struct sim_heap_ent *heap; /* runnable cores other than the running one, smallest key first */
+	int32_t *heap_pos;	   /* by core id: its position in the heap, -1 if not there (apart from the cores: sifts touch no core) */
+	uint32_t *stale, nstale;   /* ids of heap cores whose keys grew in place (sim_charge_irq), not yet re-sifted */
 	uint32_t heap_n;
 	uint64_t horizon; /* key of the smallest runnable core other than the running one, plus the lookahead */
 	uint32_t nblocked;
@@ -136,7 +162,8 @@ struct sim {
 	cycles_t min_arrived;
 	uint32_t nalive;
 
-	double host_seconds;
+	double host_seconds;	 /* wall time spent in sim_run */
+	double host_cpu_seconds; /* CPU time the process spent in sim_run (all threads): what a loaded host does not inflate */
 };
 
 /* sim_create: cores are set up (clocks 0, topology from the machine) but no thread runs. */
@@ -145,8 +172,11 @@ void sim_destroy(struct sim *s);
 void sim_set_hooks(struct sim *s, const struct sim_hooks *h);
 
 /*
- * sim_run: run body(core, arg) on every core, each on its own pthread, and
- * return when all have returned. Records host wall time in s->host_seconds.
+ * sim_run: run body(core, arg) on every core and return when all have
+ * returned. SIM_DET runs the cores as user-level contexts on the calling
+ * thread, switched in user space at sync points (no host context switch);
+ * SIM_PAR runs each on a pthread of its own. Adds the host wall time to
+ * s->host_seconds and the process's CPU time to s->host_cpu_seconds.
  */
 void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg);
 
@@ -223,8 +253,11 @@ void sim_irq_wait(struct sim_core *from, struct irq_req *rs, uint32_t n);
  */
 void sim_charge_irq(struct sim_core *t, cycles_t n);
 
-/* Current core of the calling thread (NULL outside sim_run). */
-struct sim_core *sim_self(void);
+/* The running core of the calling thread (NULL outside sim_run's cores). Set by the schedulers only. */
+extern _Thread_local struct sim_core *sim_cur;
+
+/* sim_self: the core that calls (NULL outside sim_run's cores). */
+static inline struct sim_core *sim_self(void) { return sim_cur; }
 
 
 

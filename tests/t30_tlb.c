@@ -432,7 +432,7 @@ START_TEST(hash_index_wraparound)
 			tlb_fill(&t, a, va[i], PG_4K, 1, (uint64_t)i + 1, ALLOW_R);
 		/* The chain really wraps: slot 0 holds one of the last slot's tags. */
 		ck_assert_uint_ne(a->hidx[0], 0);
-		ck_assert_uint_eq(tlb_hash(a->e[a->hidx[0] - 1].tag) & a->hmask, last);
+		ck_assert_uint_eq(tlb_hash(a->e[TLB_HIDX_SLOT(a->hidx[0])].tag) & a->hmask, last);
 		bool gone[7] = { false };
 		for (int r = 0; r < 7; r++) {
 			int d = (first + r * 3) % 7; /* 3 is coprime with 7: every index once */

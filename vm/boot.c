@@ -1,7 +1,6 @@
-/* boot.c: system assembly: sim + mmu + vm_sys, RCU registration of core threads, teardown with frame accounting. */
+/* boot.c: system assembly: sim + mmu + vm_sys, teardown with frame accounting. */
 #include "vm/boot.h"
-
-#include <urcu/urcu-memb.h>
+#include "sim/rcu.h"
 
 void boot_defaults(struct boot_opts *o, const struct machine *m, const struct vm_design *d, uint32_t ncores)
 {
@@ -17,24 +16,10 @@ void boot_defaults(struct boot_opts *o, const struct machine *m, const struct vm
 		vm_opts_init(&o->vm, d);
 }
 
-static void core_start(struct sim_core *c)
-{
-	(void)c;
-	urcu_memb_register_thread();
-}
-
-static void core_stop(struct sim_core *c)
-{
-	(void)c;
-	urcu_memb_unregister_thread();
-}
-
 struct boot *boot_create(const struct boot_opts *o)
 {
 	struct boot *b = xzalloc(sizeof(*b));
 	b->sim = sim_create(&o->sim);
-	struct sim_hooks h = { .core_start = core_start, .core_stop = core_stop };
-	sim_set_hooks(b->sim, &h);
 	b->mmu = mmu_create(b->sim, &o->mmu);
 	b->sys = vm_sys_create(b->sim, b->mmu, o->design, &o->vm);
 	return b;
@@ -44,9 +29,10 @@ int64_t boot_destroy(struct boot *b)
 {
 	if (!b)
 		return 0;
-	urcu_memb_barrier(); /* deferred frees (VMAs, tree nodes, stray PT pages) run now */
+	sim_rcu_barrier(); /* deferred frees (VMAs, tree nodes, stray PT pages) run now */
 	int64_t in_use = pm_in_use(b->mmu->pm) - 1; /* the zero page */
 	vm_sys_destroy(b->sys);
+	sim_rcu_barrier(); /* and what the teardown deferred, while the MMU is still there */
 	mmu_destroy(b->mmu);
 	sim_destroy(b->sim);
 	xfree(b);

@@ -20,7 +20,7 @@ struct boot {
 /* boot_defaults: 4 GiB of frames, 4 levels, checker on. */
 void boot_defaults(struct boot_opts *o, const struct machine *m, const struct vm_design *d, uint32_t ncores);
 
-/* boot_create: every core thread registers with RCU while it runs. */
+/* boot_create: cores, MMU and kernel with the design (the engine registers parallel-mode core threads with liburcu). */
 struct boot *boot_create(const struct boot_opts *o);
 
 /*

@@ -1,5 +1,6 @@
 /* exec.c: executes per-thread event streams: processes and threads (clone, fork, vfork, exec, exit), time slicing on cores, region-relative addresses. */
 #include "vm/exec.h"
+#include "sim/rcu.h"
 
 #include <string.h>
 
@@ -28,6 +29,8 @@ struct ex_proc {
 	pthread_mutex_t mu;
 	struct region *r;
 	uint32_t nr, cap;
+	uint32_t *hx;	/* index of r by region id: 1 + position in r, 0 empty; open addressing, at most half full */
+	uint32_t hmask; /* slots of hx minus one */
 	bool exited;
 };
 
@@ -162,11 +165,41 @@ struct vm_file *ex_file(struct ex *x, uint32_t id, uint64_t size)
 	return f;
 }
 
+/*
+ * Regions by id: a hash index beside the table, so finding one costs the
+ * same with 1 or 384 threads' regions (a linear search grew with the
+ * thread count on every access). Ids are unique in the table.
+ */
+static uint32_t region_slot(uint32_t id, uint32_t mask) { return (id * 0x9E3779B1u) & mask; }
+
+static void region_index_add(struct ex_proc *p, uint32_t i)
+{
+	uint32_t h = region_slot(p->r[i].id, p->hmask);
+	while (p->hx[h])
+		h = (h + 1) & p->hmask;
+	p->hx[h] = i + 1;
+}
+
+/* Rebuild the index for the first p->nr regions, with room for twice the table's capacity. */
+static void region_reindex(struct ex_proc *p)
+{
+	uint32_t n = 32;
+	while (n < 2 * p->cap)
+		n <<= 1;
+	xfree(p->hx);
+	p->hx = xzalloc(sizeof(uint32_t) * n);
+	p->hmask = n - 1;
+	for (uint32_t i = 0; i < p->nr; i++)
+		region_index_add(p, i);
+}
+
 static struct region *region_find(struct ex_proc *p, uint32_t id)
 {
-	for (uint32_t i = p->nr; i-- > 0;)
-		if (p->r[i].id == id)
-			return &p->r[i];
+	if (!p->hx)
+		return NULL;
+	for (uint32_t h = region_slot(id, p->hmask); p->hx[h]; h = (h + 1) & p->hmask)
+		if (p->r[p->hx[h] - 1].id == id)
+			return &p->r[p->hx[h] - 1];
 	return NULL;
 }
 
@@ -175,9 +208,15 @@ static void region_set(struct ex_proc *p, uint32_t id, uint64_t base, uint64_t l
 	pthread_mutex_lock(&p->mu);
 	struct region *r = region_find(p, id);
 	if (!r) {
-		if (p->nr == p->cap)
+		bool grow = p->nr == p->cap;
+		if (grow)
 			p->r = xrealloc(p->r, sizeof(*p->r) * (p->cap = p->cap ? p->cap * 2 : 16));
 		r = &p->r[p->nr++];
+		r->id = id;
+		if (grow || !p->hx)
+			region_reindex(p);
+		else
+			region_index_add(p, p->nr - 1);
 	}
 	*r = (struct region){ id, base, len };
 	pthread_mutex_unlock(&p->mu);
@@ -251,6 +290,7 @@ static void do_fork(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, cons
 	c->r = xmalloc(sizeof(*c->r) * (t->p->nr ? t->p->nr : 1));
 	memcpy(c->r, t->p->r, sizeof(*c->r) * t->p->nr);
 	c->nr = c->cap = t->p->nr;
+	region_reindex(c);
 	pthread_mutex_unlock(&t->p->mu);
 	struct ex_thread *n = thread_new(x, c, e->tid2, open_thread(x, e->tid2), place(x), cpu->core->clock);
 	pthread_mutex_unlock(&p->mu);
@@ -268,6 +308,8 @@ static void do_exec(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu)
 		panic("executor: no memory for an address space");
 	pthread_mutex_lock(&pr->mu);
 	pr->nr = 0;
+	if (pr->hx)
+		memset(pr->hx, 0, sizeof(uint32_t) * (pr->hmask + 1));
 	pthread_mutex_unlock(&pr->mu);
 	vm_switch(pr->as, cpu);
 	if (old) {
@@ -377,7 +419,9 @@ static struct ex_thread *pick(struct ex *x, struct sim_core *c)
 		}
 		q->idle = true;
 		pthread_mutex_unlock(&q->mu);
+		sim_rcu_idle(c, true); /* an idle core holds nothing: grace periods do not wait for it */
 		sim_block(c);
+		sim_rcu_idle(c, false);
 	}
 }
 
@@ -403,6 +447,7 @@ static void core_body(struct sim_core *c, void *arg)
 		/* Run it until its slice ends (if others share the core) or it finishes. */
 		for (;;) {
 			struct ev e;
+			sim_rcu_quiescent(c); /* between two events: a quiescent state for RCU */
 			if (!t->src->next(t->src, &e) || e.kind == EV_END || e.kind == EV_EXIT) {
 				if (t->src->err[0] && !x->err[0])
 					snprintf(x->err, sizeof(x->err), "%s", t->src->err);
@@ -488,6 +533,7 @@ void ex_destroy(struct ex *x)
 			vm_as_destroy(pr->as, NULL);
 		pthread_mutex_destroy(&pr->mu);
 		xfree(pr->r);
+		xfree(pr->hx);
 		xfree(pr);
 	}
 	for (uint32_t i = 0; i < x->ncores; i++) {
