@@ -109,7 +109,9 @@ struct cm_flush {
 	uint64_t va[CM_FLUSH_MAX];
 	uint32_t n;
 	bool full;
+	bool any;	 /* a page was named: lo and hi hold (a batch may turn full for a freed table before) */
 	uint64_t lo, hi; /* span of the pages named */
+	uint64_t pages;	 /* pages named, each changed entry's pages once: what the counters count */
 	bool sync;	 /* an entry lost rights but kept its frame (mprotect, copy-on-write, MADV_FREE): no lazy flush */
 	uint64_t *frames;
 	uint32_t nframes, cap;
