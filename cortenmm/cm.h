@@ -83,7 +83,7 @@ struct cm_as {
 	struct vm_as *as;
 	bool adv;
 	struct cm_pt *root;
-	uint64_t *slice_next;		/* per core: next free address in its slice */
+	_Atomic uint64_t *slice_next;	/* per core: next free address in its slice (written by that core; fork reads all) */
 	struct lk_spin alloc_lock;	/* --no-slices: the one top-down allocator */
 	struct lk_spin brk_lock;	/* serializes brk, which reads and writes as->brk */
 	_Atomic uint64_t meta_bytes, desc_bytes;
