@@ -487,6 +487,8 @@ void vm_switch(struct vm_as *as, struct mmu_cpu *cpu);
  * for a file mapping a page in the file's page cache. Host only.
  */
 bool vm_resident(struct vm_as *as, uint64_t va);
+/* vm_mapped_pages: the 4 KiB pages as's page table maps (present or PROT_NONE leaves; a huge leaf counts its pages). Host only, no charge. */
+uint64_t vm_mapped_pages(const struct vm_as *as);
 
 /*
  * vm_check_as: the design's invariant check over [start, end); panics with
