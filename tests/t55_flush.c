@@ -2,8 +2,6 @@
 #include "tests/harness.h"
 #include "vm/boot.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 
 #ifndef DESIGN
 #error "build with -DDESIGN=\"name\""
@@ -207,11 +205,7 @@ END_TEST
 static Suite *suite(void)
 {
 	test_machine(&M);
-	D = vm_design_find(DESIGN);
-	if (!D) {
-		fprintf(stderr, "no design %s\n", DESIGN);
-		exit(2);
-	}
+	D = test_design(DESIGN);
 	Suite *s = suite_create("t55_flush_" DESIGN);
 	TCase *tc = tcase_create("flush");
 	tcase_add_test(tc, fork_counts);
