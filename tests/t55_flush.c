@@ -2,7 +2,6 @@
 #include "tests/harness.h"
 #include "vm/boot.h"
 
-
 #ifndef DESIGN
 #error "build with -DDESIGN=\"name\""
 #endif
