@@ -129,7 +129,7 @@ void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f)
 		struct mmu_flush fl = { .sp = &as->hw };
 		uint64_t span = f->any ? (f->end - f->start) >> PAGE_SHIFT : 0;
 		if (f->full || f->ntables || span > KMM_FLUSH_CEILING) {
-			fl.full = true; /* freed tables: paging-structure caches must go too */
+			fl.full = true; /* flush_tlb_mm, too many pages, or freed tables (paging-structure caches go too) */
 		} else {
 			for (uint64_t va = f->start; va < f->end; va += PAGE_SIZE)
 				fl.va[fl.n++] = va;
