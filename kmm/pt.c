@@ -125,7 +125,7 @@ void kmm_flush_table(struct kmm_flush *f, struct pm_ptpage *p)
 void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f)
 {
 	struct vm_as *as = mm->as;
-	if (cpu && (f->any || f->ntables)) {
+	if (cpu && (f->any || f->ntables || f->full)) {
 		struct mmu_flush fl = { .sp = &as->hw };
 		uint64_t span = f->any ? (f->end - f->start) >> PAGE_SHIFT : 0;
 		if (f->full || f->ntables || span > KMM_FLUSH_CEILING) {
