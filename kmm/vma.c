@@ -216,10 +216,11 @@ int kmm_vma_fork(struct kmm_ctx *p, struct kmm_ctx *c, _Atomic uint32_t *p_next_
 	struct fork_arg f = { .p = p, .c = c, .c_next_av = c_next_av };
 	p->ops->each(p, fork_one, &f);
 	atomic_store(c_next_av, atomic_load(p_next_av) + 1000000);
-	if (f.fl.any) { /* flush_tlb_mm: the parent's now read-only entries */
-		f.fl.start = 0;
-		f.fl.end = VM_TASK_SIZE;
-	}
+	/*
+	 * dup_mmap ends with flush_tlb_mm(oldmm) whatever it copied: a full flush,
+	 * counted as the pages it write-protected (none, when nothing was writable).
+	 */
+	f.fl.full = true;
 	kmm_flush_finish(p->pt, p->cpu, &f.fl);
 	return f.err;
 }
