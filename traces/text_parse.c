@@ -269,7 +269,11 @@ static int c_create(struct comp *c, uint32_t i, const struct ev *e)
 	return 0;
 }
 
-/* A file mapping: its file exists (declared, or made now), and a file no line declared grows to what it maps. */
+/*
+ * A file mapping (or ftruncate, fallocate): its file exists (declared, or
+ * made now), and a file no line declared grows to what it maps (a size
+ * change says nothing of the size the file had at the start).
+ */
 static int c_map_file(struct comp *c, const struct ev *e)
 {
 	const struct tr_file *f = tr_file_find(&c->h, e->file);
@@ -282,6 +286,8 @@ static int c_map_file(struct comp *c, const struct ev *e)
 		f = &c->h.files[c->h.nfiles - 1];
 	}
 	uint32_t k = (uint32_t)(f - c->h.files);
+	if (e->kind != EV_MMAP)
+		return 0;
 	uint64_t end = e->off + vm_page_up(e->len);
 	if (c->auto_size[k] && end >= e->off && end <= TR_MAX_FILE_SIZE && end > f->size) {
 		c->h.files[k].size = end;
@@ -340,7 +346,9 @@ static int c_line_event(struct comp *c, char **tok, int n)
 	/* The header as the events imply it: who creates whom, which files exist. */
 	if ((e.kind == EV_THREAD || e.kind == EV_FORK) && c_create(c, i, &e))
 		return -1;
-	if (e.kind == EV_MMAP && !(e.flags & VM_MAP_ANONYMOUS) && c_map_file(c, &e))
+	if (((e.kind == EV_MMAP && !(e.flags & VM_MAP_ANONYMOUS)) || e.kind == EV_FTRUNCATE ||
+	     e.kind == EV_FALLOCATE) &&
+	    c_map_file(c, &e))
 		return -1;
 	if (c_check(c, i, &e))
 		return -1;
