@@ -275,9 +275,9 @@ bad half "half.mmtrace: byte [0-9]*, event [0-9]*: " "$M" trace-dump "$tmp/half.
 bad halfreplay "half.mmtrace: byte [0-9]*, event [0-9]*: " "$M" replay "$tmp/half.mmtrace" --design linux
 head -c 40 "$tmp/g.mmtrace" >"$tmp/head.mmtrace"
 bad head "head.mmtrace: byte [0-9]*, event [0-9]*: " "$M" trace-dump "$tmp/head.mmtrace"
-# Another version: the prefix's version (bytes 16-19) made 3.
-{ head -c 16 "$tmp/g.mmtrace"; printf '\003\000\000\000'; tail -c +21 "$tmp/g.mmtrace"; } >"$tmp/v3.mmtrace"
-bad v3 "v3.mmtrace: byte 0, event 1: trace format version 3; this mmsim reads version 2" "$M" trace-dump "$tmp/v3.mmtrace"
+# Another version: the prefix's version (bytes 16-19) made 4.
+{ head -c 16 "$tmp/g.mmtrace"; printf '\004\000\000\000'; tail -c +21 "$tmp/g.mmtrace"; } >"$tmp/v4.mmtrace"
+bad v4 "v4.mmtrace: byte 0, event 1: trace format version 4; this mmsim reads versions 2 and 3" "$M" trace-dump "$tmp/v4.mmtrace"
 # Version 1 (a zstd stream of the magic and version 1): import again.
 printf 'MMSIMTRC\001\000\000\000' | zstd -q -c >"$tmp/v1.mmtrace"
 bad v1 "v1.mmtrace: byte 0, event 1: trace format version 1; .*import the recording again" "$M" replay "$tmp/v1.mmtrace" --design linux

@@ -219,6 +219,9 @@ static int c_key(struct comp *c, struct ev *e, struct tr_meta *m, char *key, boo
 		if (!txt_num_u(val, UINT32_MAX, &v) || !v)
 			return bad(c, "as=%s is not an address space id (from 1)", val);
 		m->asid = (uint32_t)v;
+	} else if (!strcmp(key, "line")) {
+		if (!txt_num_u(val, UINT64_MAX, &m->line) || !m->line)
+			return bad(c, "line=%s is not a line number (from 1)", val);
 	} else if (!strcmp(key, "new")) {
 		if (val[0] != 'r' || !txt_num_u(val + 1, UINT32_MAX, &v) || !v || v == EV_REGION_BRK)
 			return bad(c, "new=%s: expected rN (N from 1)", val);
@@ -359,6 +362,25 @@ static int c_line_event(struct comp *c, char **tok, int n)
 	return 0;
 }
 
+/* "recorded cpus=N syscall_ns=N": what the recording says of its machine. */
+static int c_line_recorded(struct comp *c, char **tok, int n)
+{
+	uint64_t cpus = 0, ns = 0;
+	for (int k = 1; k < n; k++) {
+		bool ok;
+		if (!strncmp(tok[k], "cpus=", 5))
+			ok = txt_num_u(tok[k] + 5, TR_MAX_CPUS, &cpus);
+		else if (!strncmp(tok[k], "syscall_ns=", 11))
+			ok = txt_num_u(tok[k] + 11, 1000000000, &ns);
+		else
+			return bad(c, "recorded: unknown field '%s' (cpus=N, syscall_ns=N)", tok[k]);
+		if (!ok)
+			return bad(c, "recorded: '%s' is out of range", tok[k]);
+	}
+	tr_writer_machine(c->w, (uint32_t)cpus, ns);
+	return 0;
+}
+
 /* "source TEXT": the rest of the line, unescaped. */
 static int c_line_source(struct comp *c, const char *p)
 {
@@ -397,6 +419,8 @@ static int c_line(struct comp *c, const char *p, char *buf)
 		return c_line_thread(c, tok, n);
 	if (!strcmp(tok[0], "file"))
 		return c_line_file(c, tok, n);
+	if (!strcmp(tok[0], "recorded"))
+		return c_line_recorded(c, tok, n);
 	return c_line_event(c, tok, n);
 }
 
