@@ -5,6 +5,7 @@
 #include "io/out.h"
 #include "app/timeline.h"
 #include "sim/util.h"
+#include "traces/judge.h"
 #include "traces/trace.h"
 
 #include <errno.h>
@@ -105,9 +106,33 @@ static int write_layout(struct ex *x, struct out *out)
 	return 0;
 }
 
+/*
+ * The timing reality check: per call type, the recorded latency (perf's
+ * own cost per call, measured by the recipe, taken off) against the
+ * simulated one: median, p90 and the ratio of medians. A report only.
+ */
+static void emit_timing(struct em *e, struct jd *jd, uint64_t overhead_ns)
+{
+	struct jd_timing t[EV_KINDS];
+	uint32_t n = jd_timing(jd, t);
+	em_u64(e, "timing_perf_overhead_ns", overhead_ns);
+	for (uint32_t i = 0; i < n; i++) {
+		char k[64];
+#define K(what) (snprintf(k, sizeof(k), "timing_%s_%s", t[i].kind, what), k)
+		em_u64(e, K("calls"), t[i].n);
+		em_f64(e, K("recorded_median_ns"), t[i].rec_median);
+		em_f64(e, K("recorded_p90_ns"), t[i].rec_p90);
+		em_f64(e, K("simulated_median_ns"), t[i].sim_median);
+		em_f64(e, K("simulated_p90_ns"), t[i].sim_p90);
+		em_f64(e, K("ratio"), t[i].rec_median > 0 ? t[i].sim_median / t[i].rec_median : 0);
+#undef K
+	}
+}
+
 /* The state `mmsim replay` parses into. */
 struct replay_args {
-	const char *layout;
+	const char *layout, *mismatches;
+	uint64_t max;
 	struct tr_import_opts io;
 };
 
@@ -118,6 +143,8 @@ static int replay_opt(void *ctx, int opt, const char *arg)
 	switch (opt) {
 	case 'Y': a->layout = arg; return 0;
 	case 'N': a->io.no_compute = true; return 0;
+	case 'X': a->mismatches = arg; return 0;
+	case 'K': return cli_u64("replay", "max", arg, 1, UINT64_MAX, &a->max) ? 2 : 0;
 	}
 	return CLI_NOT_MINE;
 }
@@ -134,8 +161,17 @@ static int cmd_replay(int argc, char **argv)
 		"same result record as 'mmsim run', plus faults and fault_outcome_mismatches.\n\n"
 		"  --layout FILE     after the replay, write each process's final layout (pages\n"
 		"                    per protection and kind, independent of addresses) to FILE\n"
-		"  --no-compute      perf/strace input: drop the compute gaps\n" SYS_HELP CLI_COMMON_HELP;
+		"  --mismatches FILE write every mismatch (fault outcome or call result) to FILE,\n"
+		"                    one per line (JSON lines with --json): its thread, event number\n"
+		"                    and input line, what the recording says, what the design did and\n"
+		"                    why, and the last memory call on that page\n"
+		"  --max N           list at most N mismatches (default 1000; all are counted)\n"
+		"  --no-compute      perf/strace input: drop the compute gaps\n"
+		"  (without --cores: the CPUs the recording ran on, else its thread count, at most\n"
+		"  the machine's cores; the result's cores_from says which)\n" SYS_HELP CLI_COMMON_HELP;
 	static const struct option opts[] = { { "layout", required_argument, 0, 'Y' },
+					      { "mismatches", required_argument, 0, 'X' },
+					      { "max", required_argument, 0, 'K' },
 					      { "no-compute", no_argument, 0, 'N' },
 					      { 0, 0, 0, 0 } };
 	/* argv[0] names the command in messages ("mmsim timeline" when timeline runs it). */
@@ -150,7 +186,7 @@ static int cmd_replay(int argc, char **argv)
 	int rc0 = cli_parse(&ca, argc, argv);
 	if (rc0 >= 0)
 		return rc0;
-	const char *layout = ra.layout;
+	const char *layout = ra.layout, *mism = ra.mismatches;
 	struct tr_import_opts io = ra.io;
 	const char *in = argv[optind];
 	char err[4200];
@@ -181,6 +217,12 @@ static int cmd_replay(int argc, char **argv)
 		ret = cli_fail(cmd, "--layout: %s", err);
 		goto out;
 	}
+	struct out mout;
+	if (mism && out_open(&mout, mism, err, sizeof(err))) {
+		mism = NULL;
+		ret = cli_fail(cmd, "--mismatches: %s", err);
+		goto out;
+	}
 	/* The whole trace is checked before anything is simulated. */
 	struct tr_reader *rd = tr_open_checked(path, err, sizeof(err));
 	if (!rd) {
@@ -188,6 +230,19 @@ static int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	const struct tr_header *h = tr_reader_header(rd);
+	/* Without --cores: as many cores as the recording ran on (else its threads), at most the machine's. */
+	const char *cores_from = "--cores";
+	if (!o.cores_set) {
+		o.cores = h->cpus ? h->cpus : h->nthreads;
+		cores_from = h->cpus ? "the CPUs the recording ran on" : "the recording's threads";
+		if (o.cores > machine_max_cores(&o.m)) {
+			o.cores = machine_max_cores(&o.m);
+			cores_from = h->cpus ? "the CPUs the recording ran on, capped at the machine's cores"
+					     : "the recording's threads, capped at the machine's cores";
+		}
+		if (!o.cores)
+			o.cores = 1;
+	}
 	struct boot *b = sys_boot(&so, &o, cmd);
 	if (!b) {
 		tr_close(rd);
@@ -197,6 +252,11 @@ static int cmd_replay(int argc, char **argv)
 	struct ex *x = ex_create(b->sys);
 	x->spawn = rp_spawn;
 	x->spawn_ctx = rp;
+	/* Every event judged: results in full, the mismatches listed, call latencies sampled. */
+	tr_replay_judge_on(rp, o.mode == SIM_DET, mism ? (ra.max ? ra.max : 1000) : 0, o.m.freq_ghz, h->syscall_ns);
+	x->judge = tr_replay_judge;
+	x->judge_ctx = rp;
+	uint64_t overhead_ns = h->syscall_ns;
 	/* Files exist from the start, with the sizes the recording saw. */
 	for (uint32_t i = 0; i < h->nfiles; i++)
 		ex_file(x, h->files[i].id, h->files[i].size ? h->files[i].size : PAGE_SIZE);
@@ -211,7 +271,7 @@ static int cmd_replay(int argc, char **argv)
 			seen = h->threads[j].pid == h->threads[i].pid;
 		procs += !seen;
 	}
-	uint32_t nthreads = h->nthreads;
+	uint32_t nthreads = h->nthreads, h_cpus = h->cpus;
 	tr_close(rd);
 	if (tl_request)
 		tl_attach(b->sim, tl_request);
@@ -232,6 +292,8 @@ static int cmd_replay(int argc, char **argv)
 		report_emit(&e, &(struct report_in){ .o = &o, .b = b, .x = x, .workload = base ? base + 1 : in });
 		em_str(&e, "trace", in);
 		em_str(&e, "trace_format", f->name);
+		em_str(&e, "cores_from", cores_from);
+		em_u64(&e, "trace_cpus", h_cpus);
 		em_u64(&e, "trace_threads", nthreads);
 		em_u64(&e, "trace_processes", procs);
 		struct tr_replay_stats rs;
@@ -240,10 +302,18 @@ static int cmd_replay(int argc, char **argv)
 		em_u64(&e, "faults", rs.faults);
 		em_u64(&e, "sync_waits", rs.sync_waits);
 		em_u64(&e, "sync_timeouts", rs.sync_timeouts);
+		struct jd *jd = tr_replay_jd(rp);
+		emit_timing(&e, jd, overhead_ns);
 		em_f64(&e, "host_import_seconds", import_secs);
 		em_u64(&e, "host_max_rss_kb", trace_max_rss_kb());
 		em_end(&e);
 		ret = tl_status;
+		if (mism) {
+			jd_write(jd, mout.f, o.json);
+			mism = NULL;
+			if (out_commit(&mout, err, sizeof(err)))
+				ret = cli_fail(cmd, "--mismatches: %s", err);
+		}
 		if (layout) {
 			write_layout(x, &lay);
 			layout = NULL;
@@ -262,6 +332,8 @@ static int cmd_replay(int argc, char **argv)
 out:
 	if (layout)
 		out_abort(&lay);
+	if (mism)
+		out_abort(&mout);
 	if (tmp[0])
 		unlink(tmp);
 	return ret;

@@ -587,6 +587,7 @@ void imp_do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t 
 	}
 	struct ev e = { .kind = EV_BRK, .fl = EVF_CHECK | EVF_REGION, .region = EV_REGION_BRK, .ret = ret, .hint = a[0] };
 	e.addr = a[0] ? a[0] - p->brk_base : 0;
+	e.off = p->brk_known ? p->brk_base : 0; /* the recorded start of brk: replay compares the break's offset */
 	imp_put(m, t, &e, true);
 	if (ret <= 0 || (uint64_t)ret < p->brk_base)
 		return;

@@ -169,6 +169,20 @@ struct tr_replay_stats {
 
 #define TR_SYNC_LIMIT_NS (60ull * 1000000000ull) /* simulated wait after which a sync gives up */
 
+/*
+ * tr_replay_judge_on: judge every event (tr_replay_judge): results
+ * compared fully (errno; the mapping an address names, in det mode:
+ * inspect), `keep` mismatches kept with their position and explanation,
+ * call latencies sampled (recorded minus overhead_ns; simulated cycles at
+ * ghz). Call before the replay runs.
+ */
+void tr_replay_judge_on(struct tr_replay *rp, bool inspect, uint64_t keep, double ghz, uint64_t overhead_ns);
+/* tr_replay_judge: the executor's judge hook (struct ex.judge, ctx the replay). */
+int tr_replay_judge(void *ctx, struct mmu_cpu *cpu, struct vm_as *as, const struct ev *e, uint64_t addr, long r,
+		    cycles_t start);
+/* tr_replay_jd: the replay's judge (traces/judge.h), or NULL. */
+struct jd *tr_replay_jd(const struct tr_replay *rp);
+
 /* tr_replay_new: the shared state for replaying the trace at path, whose header is h. */
 struct tr_replay *tr_replay_new(const char *path, const struct tr_header *h);
 void tr_replay_free(struct tr_replay *rp);

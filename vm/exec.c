@@ -336,6 +336,7 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 	}
 	if (!ok)
 		return -EFAULT; /* a region that never came to be (its mmap failed): counted, and the run goes on */
+	x->cst[cpu->core->id].addr = a;
 	switch (e->kind) {
 	case EV_MMAP: {
 		struct vm_file *f = (e->flags & VM_MAP_ANONYMOUS) ? NULL : ex_file(x, e->file, e->off + e->len);
@@ -461,10 +462,16 @@ static void core_body(struct sim_core *c, void *arg)
 				continue;
 			}
 			vm_tick_check(x->sys, cpu);
+			cycles_t start = c->clock;
+			st->addr = 0;
 			long r = do_event(x, t, cpu, &e);
 			if (e.fl & EVF_OP)
 				st->ops++;
-			if (e.fl & EVF_CHECK) {
+			if (x->judge) {
+				int k = x->judge(x->judge_ctx, cpu, as_of(t->p), &e, st->addr, r, start);
+				st->fault_outcome_mismatches += k == 1;
+				st->result_mismatches += k == 2;
+			} else if (e.fl & EVF_CHECK) {
 				if (e.kind == EV_ACCESS) {
 					if ((r == VM_FAULT_OK) != (e.ret == 0))
 						st->fault_outcome_mismatches++;
