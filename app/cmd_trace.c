@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,7 +104,8 @@ static void emit_import(struct em *e, const char *in, const char *out, const cha
 
 /* The state `mmsim import` and `mmsim record` parse into. */
 struct imp_args {
-	const char *out, *keep;
+	const char *out, *keep, *buffer;
+	uint64_t null_calls;
 	struct tr_import_opts io;
 	bool json;
 };
@@ -117,6 +119,16 @@ static int imp_opt(void *ctx, int opt, const char *arg)
 	case 'P': a->keep = arg; return 0;
 	case 'N': a->io.no_compute = true; return 0;
 	case 'j': a->json = true; return 0;
+	case 'B': {
+		uint64_t v;
+		if (cli_u64("record", "buffer", arg, 1, 1u << 20, &v))
+			return 2;
+		if (v & (v - 1))
+			return cli_error("record", "--buffer: %s pages is not a power of 2 (perf record -m needs one)", arg);
+		a->buffer = arg;
+		return 0;
+	}
+	case 'Z': return cli_u64("record", "null-calls", arg, 1, 1u << 24, &a->null_calls) ? 2 : 0;
 	}
 	return CLI_NOT_MINE;
 }
@@ -232,15 +244,15 @@ static bool which(const char *name, char *out, size_t n)
 	return false;
 }
 
-/* Run argv with stdout to `out_path` (or inherited); the exit status, or -1 if it could not start. */
-static int run(char *const *argv, const char *out_path)
+/* Run argv with stdout to `out_path` (or inherited; appended to if append); the exit status, or -1 if it could not start. */
+static int run_to(char *const *argv, const char *out_path, bool append)
 {
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (!pid) {
 		if (out_path) {
-			int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			int fd = open(out_path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
 			if (fd < 0 || dup2(fd, 1) < 0)
 				_exit(127);
 			close(fd);
@@ -254,6 +266,11 @@ static int run(char *const *argv, const char *out_path)
 			return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+/* run_to with stdout inherited. */
+static int run(char *const *argv, const char *out_path) { return run_to(argv, out_path, false); }
+/* run_to appending to out_path. */
+static int run_append(char *const *argv, const char *out_path) { return run_to(argv, out_path, true); }
 
 /* Copy the file src to dst. 0, or -1 (errno set). */
 static int copy_file(const char *src, const char *dst)
@@ -328,18 +345,133 @@ static bool check_kernel(const char *cmd)
 	return true;
 }
 
+/* The recipe's filter: the calls the importers follow (docs/trace-format.md). */
+static char recipe_filter[] =
+	"id == 3 || id == 9 || id == 10 || id == 11 || id == 12 || id == 25 || id == 26 || id == 27 || id == 28 || "
+	"id == 29 || id == 30 || id == 56 || id == 57 || id == 58 || id == 59 || id == 60 || id == 67 || id == 77 || "
+	"id == 149 || id == 150 || id == 151 || id == 152 || id == 231 || id == 285 || id == 325 || id == 329 || "
+	"id == 435";
+#define NULL_CALL_NR 110 /* getppid: the null call whose recorded latency is perf's own cost */
+#define NULL_CALLS 2000
+
+/*
+ * perf record of the recipe into data, with filter (repeated after each
+ * raw_syscalls event: a filter binds to one event) and a ring buffer of
+ * `pages` pages per CPU (0: perf's default), running cmd. perf's exit status.
+ */
+static int perf_record(char *perf, char *filter, const char *pages, char *data, char **cmd, int ncmd)
+{
+	char **av = xzalloc(sizeof(char *) * (size_t)(ncmd + 40));
+	int k = 0;
+	static char a_record[] = "record", a_d[] = "-d", a_e[] = "-e", a_pf[] = "exceptions:page_fault_user",
+		    a_enter[] = "raw_syscalls:sys_enter", a_exit[] = "raw_syscalls:sys_exit", a_filter[] = "--filter",
+		    a_sig[] = "signal:signal_deliver", a_fork[] = "sched:sched_process_fork",
+		    a_pexit[] = "sched:sched_process_exit", a_pexec[] = "sched:sched_process_exec", a_o[] = "-o",
+		    a_m[] = "-m", a_dd[] = "--";
+	char *pre[] = { perf,	a_record, a_d,	    a_e, a_pf,	   a_e, a_enter, a_filter, filter, a_e,	    a_exit, a_filter,
+			filter, a_e,	  a_sig,    a_e, a_fork,   a_e, a_pexit, a_e,	   a_pexec, a_o,    data };
+	for (size_t i = 0; i < ARRAY_SIZE(pre); i++)
+		av[k++] = pre[i];
+	if (pages) {
+		av[k++] = a_m;
+		av[k++] = (char *)pages;
+	}
+	av[k++] = a_dd;
+	for (int i = 0; i < ncmd; i++)
+		av[k++] = cmd[i];
+	av[k] = NULL;
+	int rc = run(av, NULL);
+	xfree(av);
+	return rc;
+}
+
+/* perf script of data into text (after what text holds already), with the records the importer reads. */
+static int perf_script(char *perf, char *data, const char *text)
+{
+	static char a_script[] = "script", a_i[] = "-i", a_mm[] = "--show-mmap-events", a_task[] = "--show-task-events",
+		    a_lost[] = "--show-lost-events", a_ns[] = "--ns";
+	char *sv[] = { perf, a_script, a_i, data, a_mm, a_task, a_lost, a_ns, NULL };
+	return run_append(sv, text);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * perf's own cost per recorded system call: the median recorded latency of
+ * NULL_CALLS getppid calls made under the same recipe (filtered to that
+ * call) by `mmsim record --null-calls`. 0 if it cannot be measured.
+ */
+static uint64_t null_call_cost(char *perf, const char *dir, const char *pages)
+{
+	char data[4200], text[4200], self[4096], nr[32], n[32], filter[64];
+	snprintf(data, sizeof(data), "%s/null.data", dir);
+	snprintf(text, sizeof(text), "%s/null.txt", dir);
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		return 0;
+	self[len] = 0;
+	snprintf(n, sizeof(n), "%d", NULL_CALLS);
+	snprintf(filter, sizeof(filter), "id == %d", NULL_CALL_NR);
+	static char a_rec[] = "record", a_null[] = "--null-calls";
+	char *cmd[] = { self, a_rec, a_null, n };
+	uint64_t cost = 0;
+	if (!perf_record(perf, filter, pages, data, cmd, 4) && !perf_script(perf, data, text)) {
+		FILE *f = fopen(text, "r");
+		uint64_t *d = xmalloc(sizeof(uint64_t) * NULL_CALLS), enter = 0;
+		size_t nd = 0;
+		char line[512];
+		snprintf(nr, sizeof(nr), "NR %d ", NULL_CALL_NR);
+		while (f && fgets(line, sizeof(line), f) && nd < NULL_CALLS) {
+			char *b = strstr(line, "]"), *call = strstr(line, nr);
+			unsigned long long sec, frac;
+			int p0 = 0, p1 = 0;
+			if (!b || !call || sscanf(b + 1, " %llu.%n%9llu%n:", &sec, &p0, &frac, &p1) != 2)
+				continue;
+			for (int i = p1 - p0; i < 9; i++)
+				frac *= 10; /* (perf script --ns prints 9 digits) */
+			uint64_t t = sec * 1000000000ull + frac;
+			if (strstr(line, "sys_enter:"))
+				enter = t;
+			else if (strstr(line, "sys_exit:") && enter && t >= enter)
+				d[nd++] = t - enter, enter = 0;
+		}
+		if (f)
+			fclose(f);
+		if (nd) {
+			qsort(d, nd, sizeof(*d), cmp_u64);
+			cost = d[nd / 2];
+		}
+		xfree(d);
+	}
+	unlink(data);
+	unlink(text);
+	return cost;
+}
+
 static int cmd_record(int argc, char **argv)
 {
 	static const char *help =
-		"usage: mmsim record -o OUT [--perf-text FILE] [--no-compute] -- CMD [ARGS...]\n\n"
+		"usage: mmsim record -o OUT [--perf-text FILE] [--buffer PAGES] [--no-compute] -- CMD [ARGS...]\n\n"
 		"Records CMD with Linux perf (the recipe of docs/trace-format.md: every mm\n"
 		"system call, user page fault, signal and task event, and the kernel's mapping\n"
-		"records), runs perf script, and imports the result into the trace OUT.\n"
+		"records), measures perf's own cost per recorded call on a null call (getppid),\n"
+		"runs perf script, and imports the result into the trace OUT. A recording that\n"
+		"lost events is refused: record again with a larger --buffer.\n"
 		"Needs perf (Debian: apt-get install linux-perf) and root, or\n"
 		"kernel.perf_event_paranoid=-1. The perf program can be chosen with $MMSIM_PERF.\n\n"
 		"  -o, --output OUT  the trace to write\n"
-		"  --perf-text FILE  also keep perf script's text here\n" IMP_HELP;
-	static const struct option opts[] = { IMP_OPTS, { "perf-text", required_argument, 0, 'P' }, { 0, 0, 0, 0 } };
+		"  --perf-text FILE  also keep perf script's text here\n"
+		"  --buffer PAGES    perf's ring buffer per CPU, in pages (perf record -m; a power\n"
+		"                    of 2; default perf's own)\n" IMP_HELP;
+	static const struct option opts[] = { IMP_OPTS,
+					      { "perf-text", required_argument, 0, 'P' },
+					      { "buffer", required_argument, 0, 'B' },
+					      { "null-calls", required_argument, 0, 'Z' },
+					      { 0, 0, 0, 0 } };
 	const char *cmd = "record";
 	struct imp_args ia = { 0 };
 	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "+o:", .opt = imp_opt, .ctx = &ia,
@@ -347,6 +479,12 @@ static int cmd_record(int argc, char **argv)
 	int rc0 = cli_parse(&ca, argc, argv);
 	if (rc0 >= 0)
 		return rc0;
+	if (ia.null_calls) {
+		/* The recipe's calibration target (not for users): null calls, nothing else. */
+		for (uint64_t i = 0; i < ia.null_calls; i++)
+			syscall(NULL_CALL_NR);
+		return 0;
+	}
 	const char *out = ia.out, *keep = ia.keep;
 	struct tr_import_opts io = ia.io;
 	bool json = ia.json;
@@ -368,26 +506,7 @@ static int cmd_record(int argc, char **argv)
 		return cli_fail(cmd, "%s: cannot make a directory: %s", dir, strerror(errno));
 	snprintf(data, sizeof(data), "%s/perf.data", dir);
 	snprintf(text, sizeof(text), "%s/perf.txt", dir);
-	/* The recipe: the filter repeated after each raw_syscalls event, since a filter binds to one event. */
-	static char filter[] = "id == 9 || id == 10 || id == 11 || id == 12 || id == 25 || id == 28 || id == 56 || "
-			       "id == 57 || id == 58 || id == 59 || id == 60 || id == 231 || id == 329 || id == 435";
-	int n = argc - optind;
-	char **av = xzalloc(sizeof(char *) * (size_t)(n + 32));
-	int k = 0;
-	static char a_record[] = "record", a_d[] = "-d", a_e[] = "-e", a_pf[] = "exceptions:page_fault_user",
-		    a_enter[] = "raw_syscalls:sys_enter", a_exit[] = "raw_syscalls:sys_exit", a_filter[] = "--filter",
-		    a_sig[] = "signal:signal_deliver", a_fork[] = "sched:sched_process_fork",
-		    a_pexit[] = "sched:sched_process_exit", a_pexec[] = "sched:sched_process_exec", a_o[] = "-o",
-		    a_dd[] = "--";
-	char *pre[] = { perf,	a_record, a_d,	    a_e, a_pf,	   a_e, a_enter, a_filter, filter, a_e,	    a_exit, a_filter,
-			filter, a_e,	  a_sig,    a_e, a_fork,   a_e, a_pexit, a_e,	   a_pexec, a_o,    data,   a_dd };
-	for (size_t i = 0; i < ARRAY_SIZE(pre); i++)
-		av[k++] = pre[i];
-	for (int i = 0; i < n; i++)
-		av[k++] = argv[optind + i];
-	av[k] = NULL;
-	int rc = run(av, NULL);
-	xfree(av);
+	int rc = perf_record(perf, recipe_filter, ia.buffer, data, argv + optind, argc - optind);
 	struct stat sb;
 	int ret = 1;
 	if (rc < 0 || stat(data, &sb) || sb.st_size == 0) {
@@ -396,9 +515,14 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (rc)
 		fprintf(stderr, "mmsim record: note: the recorded command exited with status %d\n", rc);
-	static char a_script[] = "script", a_i[] = "-i", a_mm[] = "--show-mmap-events", a_task[] = "--show-task-events";
-	char *sv[] = { perf, a_script, a_i, data, a_mm, a_task, NULL };
-	rc = run(sv, text);
+	/* perf's cost per call goes first in the text, as a comment the importer reads. */
+	uint64_t cost = null_call_cost(perf, dir, ia.buffer);
+	FILE *tf = fopen(text, "w");
+	if (!tf || (cost && fprintf(tf, "%s%llu ns\n", TR_PERF_COST_NOTE, (unsigned long long)cost) < 0) || fclose(tf)) {
+		cli_error(cmd, "%s: cannot write: %s", text, strerror(errno));
+		goto out;
+	}
+	rc = perf_script(perf, data, text);
 	if (rc) {
 		cli_error(cmd, "perf script failed (exit status %d); its messages are above", rc);
 		goto out;
@@ -415,6 +539,7 @@ static int cmd_record(int argc, char **argv)
 	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
 	em_begin(&e);
 	emit_import(&e, keep ? keep : "perf script output", out, "perf", &st, secs);
+	em_u64(&e, "perf_cost_per_call_ns", cost);
 	em_end(&e);
 	ret = 0;
 out:

@@ -442,7 +442,7 @@ uint32_t imp_file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, u
 	return id;
 }
 
-void imp_file_adopt(struct imp *m, uint32_t id, uint32_t dev, uint64_t ino)
+void imp_file_adopt(struct imp *m, uint32_t id, uint32_t dev, uint64_t ino, const char *name)
 {
 	struct imp_file *f = NULL;
 	for (uint32_t i = 0; i < m->nfiles; i++) {
@@ -456,7 +456,7 @@ void imp_file_adopt(struct imp *m, uint32_t id, uint32_t dev, uint64_t ino)
 	f->dev = dev;
 	f->ino = ino;
 	f->rpid = f->fd = 0;
-	tr_writer_file(m->w, id, 0, dev, ino, NULL);
+	tr_writer_file(m->w, id, 0, dev, ino, name);
 }
 
 void imp_file_retire(struct imp *m, uint32_t rpid, uint32_t fd)
@@ -525,7 +525,7 @@ void imp_do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t
 		if (map && (map->ino || map->dev)) {
 			/* A file that ftruncate or fallocate named by its descriptor: now its device and inode are known. */
 			if (tu_map_get(&p->fds, (uint32_t)a[4], &bound) && bound)
-				imp_file_adopt(m, bound, map->dev, map->ino);
+				imp_file_adopt(m, bound, map->dev, map->ino, map->name);
 			e.file = imp_map_file(m, map, a[5], a[1]);
 		} else {
 			/* No record of the file (strace, or a failed call): one file per process and descriptor. */

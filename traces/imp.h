@@ -7,9 +7,6 @@
 
 struct lines;
 
-/* The comment `mmsim record` puts first in perf script's text: perf's cost per recorded call, then " ns". */
-#define PERF_OVERHEAD_NOTE "# mmsim record: perf's cost per system call (median null call): "
-
 /* x86-64 system call numbers the importers know. */
 enum {
 	NR_CLOSE = 3, NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12, NR_MREMAP = 25, NR_MSYNC = 26,
@@ -208,8 +205,8 @@ void imp_iv_remove(struct imp_proc *p, uint64_t s, uint64_t e);
 /* imp_file_id: the trace's id of a file (dev, ino; or process and descriptor + 1 when unknown), grown to `end` bytes. */
 uint32_t imp_file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, uint32_t fd, const char *name,
 		     uint64_t end);
-/* imp_file_adopt: the file `id`, known so far only by a descriptor, is (dev, ino), unless that file has an id already. */
-void imp_file_adopt(struct imp *m, uint32_t id, uint32_t dev, uint64_t ino);
+/* imp_file_adopt: the file `id`, known so far only by a descriptor, is (dev, ino) called name, unless that file has an id already. */
+void imp_file_adopt(struct imp *m, uint32_t id, uint32_t dev, uint64_t ino, const char *name);
 /* imp_file_retire: process rpid closed descriptor fd: a later use of the number is another file. */
 void imp_file_retire(struct imp *m, uint32_t rpid, uint32_t fd);
 /* imp_do_mmap, imp_do_mremap, imp_do_brk: a recorded mmap, mremap, brk with its raw arguments (see imp_syscall). */

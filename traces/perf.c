@@ -424,6 +424,14 @@ static bool ignored_record(const char *r)
 	return false;
 }
 
+/* A PERF_RECORD_LOST or _LOST_SAMPLES record: the recording misses events, and is refused with advice. */
+static int lost(struct imp *m)
+{
+	return imp_bad(m, "perf lost events here (PERF_RECORD_LOST): the recording is incomplete and would replay "
+		      "wrongly; record again with a larger buffer (mmsim record --buffer 1024, or perf record -m 1024), "
+		      "or record less");
+}
+
 /* One line of perf script output. */
 static int on_line(struct imp *m, const char *line)
 {
@@ -436,14 +444,16 @@ static int on_line(struct imp *m, const char *line)
 		/* A comment; `mmsim record` writes its measurement of perf's cost per call as one. */
 		struct cur k = { line };
 		uint64_t v;
-		if (lit(&k, PERF_OVERHEAD_NOTE) && unum(&k, 10, &v) && lit(&k, " ns") && v <= 1000000000)
+		if (lit(&k, TR_PERF_COST_NOTE) && unum(&k, 10, &v) && lit(&k, " ns") && v <= 1000000000)
 			tr_writer_machine(m->w, 0, v);
 		return 0;
 	}
+	if (strstr(line, "PERF_RECORD_LOST"))
+		return lost(m); /* (whatever its prefix looks like) */
 	if (!prefix(line, comm, sizeof(comm), &tid, &ns, &rest, &cpu))
 		return imp_bad(m, "not a perf script line (expected COMM TID [CPU] SECONDS: EVENT)");
-	if (cpu < TR_MAX_CPUS)
-		m->cpus_seen[cpu / 64] |= 1ull << (cpu % 64);
+	if (cpu < TR_MAX_CPUS && tid > 0)
+		m->cpus_seen[cpu / 64] |= 1ull << (cpu % 64); /* a CPU the program ran on */
 	struct cur c = { rest };
 	if (lit(&c, "PERF_RECORD_MMAP2 "))
 		return on_mmap2(m, &c, ns, comm);
@@ -456,8 +466,7 @@ static int on_line(struct imp *m, const char *line)
 	if (lit(&c, "PERF_RECORD_EXIT"))
 		return on_task_exit(m, &c, ns);
 	if (lit(&c, "PERF_RECORD_LOST"))
-		return imp_bad(m, "perf lost events here: the recording is incomplete (record again with a larger "
-			      "buffer, perf record -m)");
+		return lost(m);
 	if (ignored_record(rest))
 		return 0;
 	if (!strncmp(rest, "PERF_RECORD_", 12))

@@ -86,7 +86,7 @@ struct tr_writer;
 struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen);
 /* tr_writer_thread: declare or update thread t->tid (its event count is kept by the writer). */
 void tr_writer_thread(struct tr_writer *w, const struct tr_thread *t);
-/* tr_writer_file: declare or update a file; size only grows, dev and ino are set once (a file first known by a descriptor). */
+/* tr_writer_file: declare or update a file; size only grows, dev and ino are set once (a file first known by a descriptor: its name too). */
 void tr_writer_file(struct tr_writer *w, uint32_t id, uint64_t size, uint32_t dev, uint64_t ino, const char *name);
 void tr_writer_source(struct tr_writer *w, const char *source);
 /* tr_writer_machine: what the recording says of its machine (struct tr_header: cpus, syscall_ns; 0 leaves one as it is). */
@@ -211,6 +211,9 @@ int tr_dump(const char *path, const char *out, char *err, size_t errlen);
 int tr_compile(const char *in, const char *out, char *err, size_t errlen);
 
 /* ---- importers: every input format, in one table ---- */
+
+/* The comment `mmsim record` puts first in perf script's text: perf's cost per recorded call, then " ns". */
+#define TR_PERF_COST_NOTE "# mmsim record: perf's cost per system call (median null call): "
 
 /* Options of the importers (apart from state). */
 struct tr_import_opts {

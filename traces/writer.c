@@ -89,8 +89,12 @@ void tr_writer_file(struct tr_writer *w, uint32_t id, uint64_t size, uint32_t de
 		if (f->id == id) {
 			f->size = MAX(f->size, size);
 			if ((dev || ino) && !f->dev && !f->ino) {
-				f->dev = dev; /* known by a descriptor first, by its device and inode now */
+				f->dev = dev; /* known by a descriptor first, by its device, inode and name now */
 				f->ino = ino;
+				if (name && *name) {
+					xfree(f->name);
+					f->name = xstrdup(name);
+				}
 			}
 			if (name && (!f->name || !*f->name)) {
 				xfree(f->name);
