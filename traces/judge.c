@@ -174,7 +174,9 @@ static bool names_mapping(struct vm_as *as, const struct ev *e, uint64_t a, uint
 		return false;
 	}
 	bool want_file = e->kind == EV_MMAP && !(e->flags & VM_MAP_ANONYMOUS);
-	if (e->kind == EV_MMAP && (f.r.kind == VM_KIND_FILE) != want_file) {
+	/* Shared anonymous memory is a shmem file's in Linux: a design may report it either way. */
+	bool either = e->kind == EV_MMAP && (e->flags & VM_MAP_ANONYMOUS) && (e->flags & VM_MAP_TYPE) != VM_MAP_PRIVATE;
+	if (e->kind == EV_MMAP && !either && (f.r.kind == VM_KIND_FILE) != want_file) {
 		snprintf(why, n, "the address it returned is in a %s mapping, the recording's is %s",
 			 f.r.kind == VM_KIND_FILE ? "file" : "anonymous", want_file ? "a file's" : "anonymous");
 		return false;
