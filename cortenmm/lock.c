@@ -65,7 +65,7 @@ int cm_mlock(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 		const struct cm_run *r = &rs.r[i];
 		if (all && r->m.kind == CM_INVALID)
 			continue;
-		if (r->m.kind == CM_INVALID || r->lo > cur)
+		if (r->m.kind == CM_INVALID || (!all && r->lo > cur))
 			break; /* a hole: what came before it stays changed */
 		if ((r->m.flags & VR_LOCK_MASK) != bits)
 			cm_set(&k, MAX(r->lo, a), MIN(r->hi, b), lock_fn, &bits);
