@@ -329,7 +329,9 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 	struct vm_as *as = as_of(p);
 	uint64_t a = 0, a2 = 0;
 	bool ok = true;
-	if (e->kind >= EV_MMAP && e->kind <= EV_ACCESS) {
+	bool addressed = (e->kind >= EV_MMAP && e->kind <= EV_ACCESS) || e->kind == EV_MLOCK || e->kind == EV_MUNLOCK ||
+			 e->kind == EV_MSYNC || e->kind == EV_MINCORE;
+	if (addressed) {
 		ok = resolve(p, e->region, e->fl & EVF_REGION, e->addr, &a);
 		if (e->kind == EV_MREMAP && ok)
 			ok = resolve(p, e->region2, e->fl & EVF_REGION2, e->addr2, &a2);
@@ -364,6 +366,14 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 	case EV_COMPUTE:
 		sim_advance(cpu->core, (e->fl & EVF_NS) ? (cycles_t)((double)e->cycles * x->sys->m->freq_ghz) : e->cycles);
 		return 0;
+	case EV_MLOCK: return vm_mlock(as, cpu, a, e->len, e->flags);
+	case EV_MUNLOCK: return vm_munlock(as, cpu, a, e->len);
+	case EV_MLOCKALL: return vm_mlockall(as, cpu, e->flags);
+	case EV_MUNLOCKALL: return vm_munlockall(as, cpu);
+	case EV_MSYNC: return vm_msync(as, cpu, a, e->len, e->flags);
+	case EV_MINCORE: return vm_mincore(as, cpu, a, e->len, NULL);
+	case EV_FTRUNCATE: return vm_ftruncate(x->sys, cpu, ex_file(x, e->file, e->len), e->len);
+	case EV_FALLOCATE: return vm_fallocate(x->sys, cpu, ex_file(x, e->file, 0), e->flags, e->off, e->len);
 	case EV_BARRIER: lk_barrier_wait(cpu->core, &x->barrier[e->addr % EX_MAX_BARRIERS]); return 0;
 	case EV_THREAD: do_thread(x, t, cpu, e); return 0;
 	case EV_FORK: do_fork(x, t, cpu, e); return 0;
