@@ -26,20 +26,16 @@ JOBS=${T71_JOBS:-2}
 #   replayed differ from the recording's), crash (panic or signal), leak (frames left after teardown), flushed
 #   (impossible pages_flushed), error (replay refused the trace). COUNTS: check=N as seen when the mark was made.
 EXPECTED='
-node-jit         *                              *    resm           resm=65 -- madvise(MADV_DONTFORK) refused with EINVAL: vm/check.c advice_valid knows only 8 advice values (65 calls by V8)
-node-workers     *                              *    resm           resm=160 -- madvise(MADV_DONTFORK) refused: vm/check.c advice_valid (160 calls)
 node-workers     cortenmm-rw,cortenmm-adv       *    flushed        flushed=4295147408 -- cortenmm/cursor.c: put_table marks a flush batch full before any page set lo/hi; the next flush_page takes MIN(lo=0, va) and the full batch counts (hi - lo) >> 12 pages
-postgres-pgbench linux,linux-mmap-lock,skiplist,listlock *    resm,flushed -- mmap(MAP_HUGETLB) recorded ENOMEM succeeds (1), fork flushes [0, VM_TASK_SIZE) counted as 2^35 pages (linux_fork, skiplist fork)
-postgres-pgbench cortenmm-rw,cortenmm-adv       def  fom,resm,flushed fom=220,resm=18,flushed=270566591171 -- cortenmm/cm.c cm_fork leaves the child slice_next at the slice base, so place() collides with the copied mappings and mmap fails ENOMEM, then the munmaps and faults of the regions that never came to be; mmap(MAP_HUGETLB) recorded ENOMEM succeeds (1); fork flush counts its span
-postgres-pgbench cortenmm-rw,cortenmm-adv       8    fom,resm,flushed fom=91,resm=7 -- as at the default cores (children on other cores use other slices)
+postgres-pgbench linux,linux-mmap-lock,skiplist,listlock *    flushed        -- fork flushes [0, VM_TASK_SIZE) counted as 2^35 pages (linux_fork, skiplist fork)
+postgres-pgbench cortenmm-rw,cortenmm-adv       def  fom,resm,flushed fom=81,resm=13,flushed=270566591253 -- cortenmm/cm.c cm_fork leaves the child slice_next at the slice base, so place() collides with the copied mappings and mmap fails ENOMEM, then the munmaps and faults of the regions that never came to be; fork flush counts its span
+postgres-pgbench cortenmm-rw,cortenmm-adv       8    fom,resm,flushed fom=39,resm=5 -- as at the default cores (children on other cores use other slices)
 sh-forkexec      linux,linux-mmap-lock,skiplist,listlock *    flushed        -- linux_fork and skiplist fork flush [0, VM_TASK_SIZE), counted as 2^35 pages each
 sh-forkexec      cortenmm-rw                    *    flushed        flushed=2212249776867 -- cortenmm/cursor.c flush_tlbs counts a full batch as (hi - lo) >> 12: a fork write-protects pages from the heap to the stack, ~2^35 pages of span each
 sh-forkexec      cortenmm-adv                   8    flushed        flushed=2212249776867 -- as on cortenmm-rw
 sh-forkexec      cortenmm-adv                   def  crash          -- at 2 cores (the default now: the recording ran on 2 CPUs) cortenmm-adv panics: "sim/rcu.c:259: core 1: sim_rcu_barrier while core 0 is inside a read-side section" (with or without replay'"'"'s judge; 1 and 8 cores do not)
 py-pool          linux,linux-mmap-lock,skiplist,listlock *    flushed        -- linux_fork and skiplist fork: 2^35 pages counted per fork
 py-pool          cortenmm-rw,cortenmm-adv       *    flushed        flushed=68714122981 -- cortenmm/cursor.c flush_tlbs counts a fork'"'"'s full batch as its span (see sh-forkexec)
-repro/madvise-dontfork    *                     *    resm           resm=1 -- vm/check.c advice_valid
-repro/map-hugetlb         *                     *    resm           resm=1 -- MAP_HUGETLB with no huge pages reserved is ENOMEM on Linux; every design maps it
 repro/cow-file-fork       linux,linux-mmap-lock,skiplist,listlock * flushed  -- the fork flush counted as 2^35 pages (the copy-on-write panic it reproduced is fixed)
 repro/fork-flush-count    *                     *    flushed        -- linux_fork / skiplist fork: [0, VM_TASK_SIZE) counted; cortenmm flush_tlbs: the span counted
 repro/cortenmm-flush-lo   cortenmm-rw,cortenmm-adv *  flushed       flushed=4294969859 -- cortenmm/cursor.c put_table before flush_page: lo = 0

@@ -67,6 +67,15 @@ grep -q '^file 1 size=0x4000 dev=fe:0 ino=1234 name=/tmp/data$' "$tmp/cp.txt" ||
 grep -q '^1 access r3+0x10 w ret=0 .* line=33$' "$tmp/cp.txt" || fail "perf: the shm fault is not in the attach"
 grep -q '^1 access 0x7f0000100010 w ret=1 ' "$tmp/cp.txt" || fail "perf: the fault after shmdt is not outside every region"
 grep -q '^recorded cpus=1 ' "$tmp/cp.txt" || fail "perf: the recording's CPUs: $(grep ^recorded "$tmp/cp.txt")"
+# Replayed on every design: every result and outcome as recorded (the SIGSEGV after shmdt included).
+for d in $("$M" designs --names); do
+	for f in cp cs; do
+		"$M" replay "$tmp/$f.mmtrace" --design "$d" --json --mismatches "$tmp/$f-$d.mm" >"$tmp/$f-$d.json" 2>"$tmp/err" ||
+			fail "replay $f on $d: $(cat "$tmp/err")"
+		grep -q '"result_mismatches": 0,' "$tmp/$f-$d.json" && grep -q '"fault_outcome_mismatches": 0,' "$tmp/$f-$d.json" ||
+			fail "$f on $d: $(cat "$tmp/$f-$d.mm")"
+	done
+done
 
 # ---- lost events: refused, with advice ----
 { head -3 "$D/calls/calls.perf.txt"; echo '               a   300 [000]     1.000005: PERF_RECORD_LOST lost 12'; } >"$tmp/lost.txt"
