@@ -77,6 +77,24 @@ for d in $("$M" designs --names); do
 	done
 done
 
+# A real recording of those calls (calls-prog.c): every design, at the default cores and at 8, with no mismatch.
+"$M" import perf "$D/calls/calls-prog.perf.txt.xz" -o "$tmp/prog.mmtrace" >/dev/null || fail "import calls-prog"
+"$M" trace-dump "$tmp/prog.mmtrace" >"$tmp/prog.txt"
+for k in ftruncate mlock munlock msync mincore fallocate; do
+	grep -q "^1 $k " "$tmp/prog.txt" || fail "calls-prog: no $k"
+done
+grep -q '^recorded cpus=[0-9]* syscall_ns=[1-9][0-9]*$' "$tmp/prog.txt" || fail "calls-prog: $(grep ^recorded "$tmp/prog.txt")"
+for d in $("$M" designs --names); do
+	for c in "" "--cores 8"; do
+		# shellcheck disable=SC2086 # $c is an option or nothing
+		"$M" replay "$tmp/prog.mmtrace" --design "$d" $c --json --mismatches "$tmp/prog.mm" >"$tmp/prog.json" 2>"$tmp/err" ||
+			fail "replay calls-prog on $d $c: $(cat "$tmp/err")"
+		grep -q '"result_mismatches": 0,' "$tmp/prog.json" && grep -q '"fault_outcome_mismatches": 0,' "$tmp/prog.json" ||
+			fail "calls-prog on $d $c: $(head -c 600 "$tmp/prog.mm")"
+		grep -q '"timing_mprotect_recorded_median_ns": [0-9]' "$tmp/prog.json" || fail "calls-prog on $d: no timing report"
+	done
+done
+
 # ---- lost events: refused, with advice ----
 { head -3 "$D/calls/calls.perf.txt"; echo '               a   300 [000]     1.000005: PERF_RECORD_LOST lost 12'; } >"$tmp/lost.txt"
 "$M" import perf "$tmp/lost.txt" -o "$tmp/x.mmtrace" 2>"$tmp/err" && fail "lost events: imported"
@@ -88,4 +106,9 @@ grep -q '^cores_from  *the CPUs the recording ran on$' "$tmp/clean.out" || fail 
 "$M" replay "$tmp/errno.txt" --design linux --json >"$tmp/e.json"
 grep -q '"cores": 1,' "$tmp/e.json" && grep -q '"cores_from": "the recording.s threads"' "$tmp/e.json" || fail "text trace: $(grep cores "$tmp/e.json")"
 "$M" replay "$tmp/errno.txt" --design linux --cores 3 --json | grep -q '"cores_from": "--cores"' || fail "--cores 3: cores_from"
+
+# ---- record's calibration target and its buffer option (a recording itself needs perf and root: not here) ----
+"$M" record --null-calls 100 || fail "record --null-calls"
+"$M" record --buffer 3 -o "$tmp/x.mmtrace" -- true 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q -- '--buffer: 3 pages is not a power of 2' "$tmp/err" || fail "record --buffer 3: $(cat "$tmp/err")"
 finish t72_replay_judge
