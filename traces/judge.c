@@ -125,11 +125,13 @@ static void take(void *arg, const struct vm_range *r)
 	}
 }
 
-/* " anon rw- private [a, b)" or " file 3 r-- shared pgoff 0x10 [a, b)" of a range. */
+/* "anon rw- private [a, b)" or "file 3 r-- shared [a, b)" of a range. */
 static void describe_range(char *out, size_t n, const struct vm_range *r)
 {
-	snprintf(out, n, "%s%s%.0u %c%c%c %s [0x%" PRIx64 ", 0x%" PRIx64 ")", r->kind == VM_KIND_FILE ? "file " : "anon",
-		 "", r->kind == VM_KIND_FILE ? r->file_id : 0, r->prot & VM_PROT_READ ? 'r' : '-',
+	char kind[32] = "anon";
+	if (r->kind == VM_KIND_FILE)
+		snprintf(kind, sizeof(kind), "file %u", r->file_id);
+	snprintf(out, n, "%s %c%c%c %s [0x%" PRIx64 ", 0x%" PRIx64 ")", kind, r->prot & VM_PROT_READ ? 'r' : '-',
 		 r->prot & VM_PROT_WRITE ? 'w' : '-', r->prot & VM_PROT_EXEC ? 'x' : '-',
 		 r->flags & VM_RANGE_SHARED ? "shared" : "private", r->start, r->end);
 }
@@ -256,7 +258,8 @@ int jd_check(struct jd *j, const struct jd_pos *pos, struct vm_as *as, const str
 			j->mm[j->nmm++] = m;
 		}
 	}
-	if (is_call(e->kind) && (j->keep || j->inspect)) {
+	if (is_call(e->kind) && r >= 0 && (j->keep || j->inspect)) {
+		/* A call that succeeded touched its pages: logged for the mismatches after it. */
 		struct clog *l = log_of(j, as);
 		if (l->n == l->cap)
 			l->c = xrealloc(l->c, sizeof(*l->c) * (l->cap = l->cap ? l->cap * 2 : 256));
