@@ -129,6 +129,9 @@ static void emit_timing(struct em *e, struct jd *jd, uint64_t overhead_ns)
 	}
 }
 
+/* Option codes beyond the letters the common and system options use. */
+enum { OPT_MISMATCHES = 0x200, OPT_MAX };
+
 /* The state `mmsim replay` parses into. */
 struct replay_args {
 	const char *layout, *mismatches;
@@ -143,8 +146,8 @@ static int replay_opt(void *ctx, int opt, const char *arg)
 	switch (opt) {
 	case 'Y': a->layout = arg; return 0;
 	case 'N': a->io.no_compute = true; return 0;
-	case 'X': a->mismatches = arg; return 0;
-	case 'K': return cli_u64("replay", "max", arg, 1, UINT64_MAX, &a->max) ? 2 : 0;
+	case OPT_MISMATCHES: a->mismatches = arg; return 0;
+	case OPT_MAX: return cli_u64("replay", "max", arg, 1, UINT64_MAX, &a->max) ? 2 : 0;
 	}
 	return CLI_NOT_MINE;
 }
@@ -170,8 +173,8 @@ static int cmd_replay(int argc, char **argv)
 		"  (without --cores: the CPUs the recording ran on, else its thread count, at most\n"
 		"  the machine's cores; the result's cores_from says which)\n" SYS_HELP CLI_COMMON_HELP;
 	static const struct option opts[] = { { "layout", required_argument, 0, 'Y' },
-					      { "mismatches", required_argument, 0, 'X' },
-					      { "max", required_argument, 0, 'K' },
+					      { "mismatches", required_argument, 0, OPT_MISMATCHES },
+					      { "max", required_argument, 0, OPT_MAX },
 					      { "no-compute", no_argument, 0, 'N' },
 					      { 0, 0, 0, 0 } };
 	/* argv[0] names the command in messages ("mmsim timeline" when timeline runs it). */
