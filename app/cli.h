@@ -25,6 +25,7 @@ struct cli_common {
 	cycles_t quantum;
 	cycles_t lookahead;
 	uint32_t cores;
+	bool cores_set; /* --cores was given */
 	bool json;
 	uint64_t seed;
 	bool quantum_set, lookahead_set; /* given on the command line (each means something in one mode only) */

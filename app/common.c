@@ -134,6 +134,7 @@ int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *a
 		if (cli_u64(cmd, "cores", arg, 1, SIM_MAX_CORES, &v))
 			return -1;
 		o->cores = (uint32_t)v;
+		o->cores_set = true;
 		return 1;
 	case CLI_OPT_JSON:
 		o->json = true;

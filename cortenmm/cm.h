@@ -39,11 +39,19 @@ enum cm_kind {
 struct cm_meta {
 	uint64_t pgoff;
 	struct vm_file *file;
-	uint32_t av;
-	uint16_t flags; /* VR_* */
+	uint32_t flags; /* VR_*, and CM_GUARD */
+	uint8_t av;	/* CM_AV_* */
 	uint8_t kind;	/* enum cm_kind */
-	uint8_t pad;
+	uint8_t pad[2];
 };
+
+/*
+ * CM_GUARD: in a page's status flags, a guard marker (MADV_GUARD_INSTALL):
+ * every access is SIGSEGV, and no frame is ever mapped there. It is the
+ * page's, not its mapping's: Linux keeps it in the PTE, so it neither splits
+ * a VMA nor decides a merge (cm_continues and cm_attr leave it out).
+ */
+#define CM_GUARD (1u << 31)
 
 /*
  * struct cm_pt: the descriptor of one PT page.
@@ -257,5 +265,10 @@ VM_OP(mremap) cm_mremap;
 VM_OP(fault) cm_fault;
 VM_OP(fork) cm_fork;
 VM_OP(check) cm_check;
+VM_OP(query) cm_query_op;
+VM_OP(mlock) cm_mlock;
+VM_OP(unmap_file) cm_unmap_file;
+/* cm_propagate_av: the first private frame (or guard) of the mapping holding page: mark all its pages as having an anon_vma. */
+void cm_propagate_av(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t page);
 
 #endif

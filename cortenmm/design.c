@@ -170,6 +170,7 @@ static const struct vm_opt cm_opts[] = {
 		.name = NAME, .summary = SUMMARY, .create = CREATE, .opts = cm_opts, .has_vmas = false,             \
 		.destroy = cm_destroy, .mmap = cm_mmap, .munmap = cm_munmap, .mprotect = cm_mprotect,               \
 		.madvise = cm_madvise, .mremap = cm_mremap, .brk = cm_brk, .fault = cm_fault, .fork = cm_fork,      \
+		.query = cm_query_op, .mlock = cm_mlock, .unmap_file = cm_unmap_file,                               \
 		.layout = cm_layout, .tick = cm_latr_tick, .describe_entry = cm_describe_entry, .stats = cm_stats, \
 		.metadata_bytes = cm_metadata_bytes, .check = cm_check,                                             \
 	}

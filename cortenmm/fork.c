@@ -61,11 +61,18 @@ static void copy_rec(struct cm_cursor *k, struct cm_as *child, struct cm_pt *pd,
 		if (!e && m.kind == CM_INVALID)
 			continue;
 		if (m.kind != CM_INVALID) {
+			if (m.flags & VR_DONTCOPY)
+				continue; /* MADV_DONTFORK: the child does not get it, and the parent's pages stay as they are */
 			/* anon_vma_fork: the child's mapping has an anon_vma, chained to the parent's, if the parent's had one. */
 			m.av = in_copyset(cs, pd->base + i * LEVEL_SIZE(pd->level)) ? CM_AV_FORKED : CM_AV_NONE;
+			m.flags &= ~VR_LOCK_MASK; /* locks are not inherited */
+			if (m.flags & VR_WIPEONFORK)
+				m.av = CM_AV_NONE; /* a clean slate: no pages (guard markers stay, in the status) */
 			cm_meta_set(cd, i, &m);
 			if (m.file)
 				cm_file_hold(child, m.file);
+			if (m.flags & VR_WIPEONFORK)
+				continue;
 		}
 		if (pte_is_table(e, pd->level)) {
 			struct cm_pt *pc = cm_pt_of(pm_pt(sys->pm, PTE_PFN(e)));

@@ -170,6 +170,10 @@ enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, 
 	if (file && !cache_pfn)
 		return VM_FAULT_OOM;
 	uint64_t e0 = kmm_get(cpu, &s);
+	if (e0 == KMM_PTE_GUARD) {
+		sim_note(c, "a guard marker (MADV_GUARD_INSTALL) is in the entry: SIGSEGV");
+		return VM_FAULT_SEGV;
+	}
 	uint64_t newpfn = 0;
 	if (kmm_fa_needs_frame(kmm_fault_decide(sys, vf, file, false, err, e0))) {
 		newpfn = anon_frame(mm, cpu);
@@ -186,6 +190,12 @@ enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, 
 	sim_note_lock(c, "%s", ptl == &mm->page_table_lock ? "page_table_lock (the mm-wide one, for a PMD entry)"
 							     : "the split PTE lock of the PT page");
 	uint64_t e = kmm_get(cpu, &s);
+	if (e == KMM_PTE_GUARD) { /* installed while we allocated */
+		lk_spin_unlock(c, ptl);
+		if (newpfn)
+			pm_put(sys->pm, c, newpfn);
+		return VM_FAULT_SEGV;
+	}
 	struct kmm_flush fl = { 0 };
 	struct kset ks = { cpu, &s, &fl, va, sys->zero_pfn };
 	struct kmm_fault_do x = { .as = mm->as, .cpu = cpu, .vflags = vf, .write = write, .pte = e, .file_idx = idx,

@@ -51,7 +51,22 @@ struct kmm {
 	bool range_locked;
 	/* thp: KMM_THP_* (the design's --thp option): when a first anonymous fault maps a 2 MiB page. */
 	unsigned thp;
+	/* guards: a guard marker was ever installed here (fork then copies markers of VMAs without anon_vma too) */
+	bool guards;
+	/*
+	 * unmerged: Linux may have left neighbours here that it would merge if
+	 * they were made now (a forked child whose VMAs lost their locks or
+	 * anon_vmas, a VMA MREMAP_DONTUNMAP left behind): the merge check is off.
+	 */
+	bool unmerged;
 };
+
+/*
+ * KMM_PTE_GUARD: a guard marker (MADV_GUARD_INSTALL, Linux's PTE_MARKER_GUARD):
+ * a non-present entry that no fault fills: every access is SIGSEGV. It is
+ * not a frame (pte_mapped is false); munmap removes it, DONTNEED keeps it.
+ */
+#define KMM_PTE_GUARD PTE_SW1
 
 /* Transparent huge pages, as /sys/kernel/mm/transparent_hugepage/enabled. */
 enum { KMM_THP_NEVER, KMM_THP_MADVISE, KMM_THP_ALWAYS };
@@ -123,6 +138,12 @@ uint64_t kmm_get(struct mmu_cpu *cpu, const struct kmm_slot *s);
 
 /* Range operations; callers serialize them per range (see the contract). cpu may be NULL (host teardown). */
 void kmm_zap(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct kmm_flush *f);
+/* What kmm_zap_mode removes: everything (munmap), all but guard markers (DONTNEED), or only page-cache frames (a hole punched: private copies and markers stay). */
+enum kmm_zap { KMM_ZAP_ALL, KMM_ZAP_KEEP_MARKERS, KMM_ZAP_CACHE };
+void kmm_zap_mode(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, enum kmm_zap mode,
+		  struct kmm_flush *f);
+/* kmm_guard: install guard markers over [start, end) (what was mapped there goes), or remove them. 0 or -ENOMEM. */
+int kmm_guard(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool install, struct kmm_flush *f);
 void kmm_protect(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, uint32_t vflags,
 		 struct kmm_flush *f);
 void kmm_clean(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct kmm_flush *f);
@@ -131,13 +152,14 @@ void kmm_free_tables(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64
 		     uint64_t ceiling, struct kmm_flush *f);
 /* kmm_move: move the entries of [old, old + len) to new (move_page_tables). false on OOM. */
 bool kmm_move(struct kmm *mm, struct mmu_cpu *cpu, uint64_t old, uint64_t new_addr, uint64_t len, struct kmm_flush *f);
-/* kmm_copy: fork's copy_page_range for [start, end): private pages become copy-on-write in both. */
+/* kmm_copy: fork's copy_page_range for [start, end): private pages become copy-on-write in both; guard markers are copied (with markers_only, nothing else). */
 bool kmm_copy(struct kmm *dst, struct kmm *src, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool private_,
-	      struct kmm_flush *f);
+	      bool markers_only, struct kmm_flush *f);
 /*
  * kmm_advise: madvise's page-table work on [start, end) inside the VMA v:
- * DONTNEED zaps, FREE cleans, WILLNEED reads the file's pages in; other
- * advice does nothing here. 0, or -EINVAL where Linux refuses the VMA.
+ * DONTNEED zaps, FREE cleans, GUARD_*
+ * install or remove markers; other advice does nothing here. 0, or -EINVAL
+ * where Linux refuses the VMA (vr_advice_refused, MADV_COLLAPSE's rule).
  * Reads only v's start, flags, file and pgoff (madvise may run beside faults
  * that give the VMA its anon_vma).
  */

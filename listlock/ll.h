@@ -87,6 +87,9 @@ VM_OP(mremap) ll_mremap;
 VM_OP(brk) ll_brk;
 VM_OP(fork) ll_fork;
 VM_OP(fault) ll_fault;
+VM_OP(query) ll_query;
+VM_OP(mlock) ll_mlock;
+VM_OP(unmap_file) ll_unmap_file;
 
 /* ---- invariants (check.c) ---- */
 VM_OP(check) ll_check;

@@ -89,6 +89,18 @@ static void s_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *
 	sl_link(s->mm, s->cpu, sl_vma_new(s, a, f));
 }
 
+/* s_anon: give v an anon_vma, or take it away (MREMAP_DONTUNMAP's old VMA), under the range locks. */
+static void s_anon(struct kmm_ctx *x, void *vp, bool on)
+{
+	struct sl_node *v = vp;
+	if (on) {
+		sl_anon_prepare(set_of(x), v);
+	} else {
+		sl_vma_write(set_of(x), v);
+		v->av = 0, v->chain = 0;
+	}
+}
+
 static const struct kmm_maps_ops sops = {
 	KMM_VMA_RULES,
 	.unmap = s_unmap,
@@ -101,9 +113,10 @@ static const struct kmm_maps_ops sops = {
 	.absorb = s_absorb,
 	.each = s_each,
 	.clone = s_clone,
+	.anon = s_anon,
 };
 
-static struct sctx ctx(struct sl_lockset *s) { return (struct sctx){ { &sops, &s->mm->pt, s->cpu }, s, 0 }; }
+static struct sctx ctx(struct sl_lockset *s) { return (struct sctx){ { &sops, &s->mm->pt, s->cpu, false }, s, 0 }; }
 
 /*
  * Placement without a global lock. A hint that Linux would honour is used
@@ -144,7 +157,7 @@ long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 {
 	struct sl_mm *mm = sl_of(as);
 	struct sl_lockset s;
-	uint32_t vf = vr_mmap_flags(prot, flags);
+	uint32_t vf = vr_mmap_flags(prot, flags) | vr_def_flags(as);
 	if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE)) {
 		lock_around(&s, mm, cpu, addr, addr + len, 0);
 		if (flags & VM_MAP_FIXED_NOREPLACE) {
@@ -164,8 +177,6 @@ long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 	uint64_t pgoff = kmm_mmap_pgoff(vf, f, off, addr);
 	sl_place_new(&s, (struct vr_attr){ addr, addr + len, vf, f, pgoff, 0, 0 }, f);
 	sl_unlock(&s);
-	if (flags & VM_MAP_POPULATE)
-		kmm_populate(as, cpu, addr, len, vf, sl_fault);
 	return (long)addr;
 }
 
@@ -223,14 +234,17 @@ long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t ol
 	uint64_t dest = 0;
 	for (int attempt = 0; attempt < 64; attempt++) {
 		/* The old range and, when known, the destination, taken together in address order. */
-		uint64_t a[2], b[2];
+		uint64_t a[3], b[3];
 		a[0] = addr >= P ? addr - P : 0;
 		b[0] = addr + MAX(old_len, new_len) + P;
 		int n = 1;
-		if (fixed || dest) {
-			uint64_t to = fixed ? new_addr : dest;
-			a[n] = to >= P ? to - P : 0;
-			b[n++] = to + new_len + P;
+		if (fixed) { /* MREMAP_FIXED's target, or MREMAP_DONTUNMAP's hint */
+			a[n] = new_addr >= P ? new_addr - P : 0;
+			b[n++] = new_addr + new_len + P + VM_STACK_GUARD_GAP;
+		}
+		if (dest) {
+			a[n] = dest >= P ? dest - P : 0;
+			b[n++] = dest + new_len + P;
 		}
 		struct sl_lockset s;
 		sl_lock_ranges(&s, mm, cpu, a, b, n);
@@ -247,6 +261,39 @@ long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t ol
 			return -ENOMEM;
 	}
 	return -ENOMEM;
+}
+
+bool sl_query(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, struct vm_map *m)
+{
+	/* the range from addr to the end: the first node at or above addr is inside it */
+	struct sl_lockset s;
+	sl_lock_range(&s, sl_of(as), cpu, addr & ~(P - 1), VM_TASK_SIZE);
+	struct sctx c = ctx(&s);
+	bool r = kmm_vma_query(&c.x, addr, m);
+	sl_unlock(&s);
+	return r;
+}
+
+/* lock_call: kmm_vma_lock as under_locks' call (to: the lock state). */
+static int lock_call(struct kmm_ctx *x, uint64_t start, uint64_t end, int to)
+{
+	return kmm_vma_lock(x, start, end - start, (unsigned)to);
+}
+
+int sl_mlock(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, unsigned to)
+{
+	if (to & VM_LOCK_ALL)
+		addr = 0, len = VM_TASK_SIZE;
+	return under_locks(as, cpu, addr, len, lock_call, (int)to);
+}
+
+void sl_unmap_file(struct vm_as *as, struct mmu_cpu *cpu, struct vm_file *f, uint64_t lo, uint64_t hi, bool even_cows)
+{
+	struct sl_lockset s;
+	sl_lock_range(&s, sl_of(as), cpu, 0, VM_TASK_SIZE); /* the file's mappings may be anywhere */
+	struct sctx c = ctx(&s);
+	kmm_vma_unmap_file(&c.x, f, lo, hi, even_cows);
+	sl_unlock(&s);
 }
 
 int sl_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu)

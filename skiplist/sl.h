@@ -233,6 +233,9 @@ VM_OP(madvise) sl_madvise;
 VM_OP(mremap) sl_mremap;
 VM_OP(brk) sl_brk;
 VM_OP(fork) sl_fork;
+VM_OP(query) sl_query;
+VM_OP(mlock) sl_mlock;
+VM_OP(unmap_file) sl_unmap_file;
 VM_OP(fault) sl_fault;
 
 #endif
