@@ -47,6 +47,25 @@ done
 printf 'sequence 0\nmmap 0 0x1000 rw- anon fixed off=0\n  -> 0\n  resident 0\n' >"$tmp/bad.txt"
 "$M" conform --design reference "$tmp/bad.txt" >"$tmp/o" 2>&1; [ $? -eq 1 ] && grep -q "bad.txt:4: resident" "$tmp/o" || fail "bad ground truth: $(cat "$tmp/o")"
 
+# --method paper: every repetition's 32 requests counted, throughput = cores / mean latency of the last 16 requests.
+for d in linux cortenmm-adv; do
+	"$M" run --design "$d" --workload munmap --contention high --method paper --reps 3 --cores 2 --json >"$tmp/p" ||
+		fail "paper method $d failed"
+	[ "$(key "$tmp/p" method)" = paper ] && [ "$(key "$tmp/p" reps)" = 3 ] || fail "paper $d: method or reps wrong"
+	[ "$(key "$tmp/p" ops)" = 192 ] || fail "paper $d: ops $(key "$tmp/p" ops), wanted 3 x 2 x 32"
+	[ "$(key "$tmp/p" munmap_calls)" = 192 ] || fail "paper $d: munmap_calls $(key "$tmp/p" munmap_calls)"
+	[ "$(key "$tmp/p" tlb_coherence_violations)" = 0 ] || fail "paper $d: TLB coherence violations"
+	[ "$(key "$tmp/p" req_lat_ns | wc -w)" = 32 ] || fail "paper $d: req_lat_ns is not 32 latencies"
+	awk -v t="$(key "$tmp/p" ops_per_sim_sec)" -v l="$(key "$tmp/p" req_lat_last16_ns)" -v all="$(key "$tmp/p" req_lat_ns)" \
+		'BEGIN { n = split(all, v, " "); for (j = 17; j <= 32; j++) s += v[j]
+		         exit !(l > 0 && (t - 2e9 / l) ^ 2 < (1e-6 * t) ^ 2 && (s / 16 - l) ^ 2 < 0.01) }' ||
+		fail "paper $d: ops_per_sim_sec $(key "$tmp/p" ops_per_sim_sec) is not 2 / last-16 mean $(key "$tmp/p" req_lat_last16_ns) ns"
+done
+"$M" run --design linux --workload pf --method paper --cores 4 --json >"$tmp/p" || fail "paper default reps failed"
+[ "$(key "$tmp/p" reps)" = 1024 ] || fail "paper: default reps $(key "$tmp/p" reps), wanted the artifact's 4096 / 4"
+"$M" run --workload jit --method paper >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "not one of the paper's five" "$tmp/o" || fail "paper on jit: $(cat "$tmp/o")"
+"$M" run --workload pf --reps 2 >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "add --method paper" "$tmp/o" || fail "reps without paper: $(cat "$tmp/o")"
+
 # Bad arguments.
 "$M" run --design nosuch >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no design 'nosuch'" "$tmp/o" || fail "bad design: $(cat "$tmp/o")"
 "$M" run --workload nosuch >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no workload 'nosuch'" "$tmp/o" || fail "bad workload: $(cat "$tmp/o")"

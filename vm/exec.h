@@ -23,6 +23,9 @@ struct ex_core_stats {
 	uint64_t result_mismatches;	   /* EVF_CHECK events whose result differed from the recording */
 	uint64_t fault_outcome_mismatches; /* accesses resolved where the recording failed, or the reverse */
 	uint64_t ctx_switches;
+	/* The clock at the end of each EVF_OP event, in order (the first ex.req_cap; NULL when req_cap is 0). */
+	cycles_t *req_end;
+	uint32_t nreq;
 };
 
 #define EX_MAX_BARRIERS 8
@@ -47,6 +50,12 @@ struct ex {
 	struct ev_src *(*spawn)(void *ctx, uint32_t tid);
 	void *spawn_ctx;
 	char err[256]; /* the first event-source error (a malformed trace), if any */
+	/*
+	 * req_cap: set before ex_run to have each core record the clock at the
+	 * end of its first req_cap EVF_OP events (ex_core_stats.req_end): the
+	 * per-request timestamps of a method that times each request.
+	 */
+	uint32_t req_cap;
 	void *priv;
 };
 
