@@ -153,8 +153,11 @@ static int cmd_sweep(int argc, char **argv)
 		return 2;
 	for (int i = 0; i < nd; i++) {
 		struct vm_opts vo;
+		char err[512];
 		if (sys_vm_opts(&so, vm_design_find(designs[i]), &vo, cmd))
 			return 2;
+		if (vm_opts_check(vm_design_find(designs[i]), &vo, &o.m, err, sizeof(err)))
+			return cli_error(cmd, "%s", err);
 	}
 	for (int i = 0; i < nt; i++)
 		if (strcmp(conts[i], "low") && strcmp(conts[i], "high"))

@@ -148,6 +148,9 @@ void report_emit(struct em *e, const struct report_in *in)
 	em_u64(e, "shootdowns", ms.shootdowns);
 	em_u64(e, "ipis", ms.shootdown_targets);
 	em_u64(e, "shootdown_wait_cycles", ms.shootdown_wait);
+	em_u64(e, "broadcasts", ms.broadcasts); /* INVLPGB + TLBSYNC or RAR flushes (--tlb-flush) */
+	em_u64(e, "broadcast_targets", ms.broadcast_targets);
+	em_u64(e, "broadcast_wait_cycles", ms.broadcast_wait);
 	em_u64(e, "invlpg", ms.invlpg);
 	em_u64(e, "flush_pcid", ms.flush_pcid);
 	em_u64(e, "full_flushes", ms.flush_full);

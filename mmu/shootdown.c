@@ -246,3 +246,87 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 		xfree(arg.iv);
 	return k;
 }
+
+/* ---- broadcast invalidation: AMD INVLPGB + TLBSYNC, Intel RAR ---- */
+
+/* A message to the farthest core of the machine and its completion back: two fabric crossings. */
+static cycles_t far_round_trip(const struct machine *m)
+{
+	cycles_t one = m->sockets > 1 ? m->coh_xfer_remote : m->ccx_per_socket > 1 ? m->coh_xfer_socket : m->coh_xfer_ccx;
+	return 2 * one;
+}
+
+/* The invalidation as target t's hardware performs it: no interrupt, no software, so t's clock does not move. */
+static void bcast_apply(struct sim_core *t, void *arg)
+{
+	struct ipi_arg *a = arg;
+	if (a->iv)
+		defer(mmu_cpu_of(t), a->iv);
+	else
+		apply_flush(mmu_cpu_of(t), a->f);
+}
+
+uint32_t mmu_broadcast(struct mmu_cpu *cpu, const uint64_t *targets, const struct mmu_flush *f)
+{
+	struct sim_core *c = cpu->core;
+	struct mmu *mmu = cpu->mmu;
+	const struct machine *m = mmu->m;
+	uint32_t ncores = mmu->sim->o.ncores, k = 0;
+	if (m->bcast == MACHINE_BCAST_NONE)
+		panic("mmu_broadcast: machine '%s' has no broadcast invalidation", m->name);
+	if (!f->full && !f->n)
+		return 0;
+	sim_sync(c);
+	sim_tl_begin(c, TL_SHOOTDOWN);
+	cycles_t t0 = c->clock, work = mmu_flush_cost(mmu, f), done = t0;
+	/* INVLPGB: one instruction per bcast_pages pages (one for a whole PCID); RAR: one payload */
+	uint32_t ninstr = m->bcast == MACHINE_BCAST_INVLPGB && !f->full ? (f->n + m->bcast_pages - 1) / m->bcast_pages : 1;
+	cycles_t issued = t0 + (cycles_t)ninstr * m->bcast_issue;
+	struct ipi_arg arg = { .f = f, .work = 0 };
+	if (mmu->sim->o.mode == SIM_DET)
+		arg.iv = inval_new(f);
+	uint32_t nt = 0;
+	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++)
+		nt += (uint32_t)popcount64(targets[w]);
+	struct irq_req reqs_small[8], *reqs = nt > ARRAY_SIZE(reqs_small) ? xmalloc(sizeof(*reqs) * nt) : reqs_small;
+	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++) {
+		for (uint64_t bits = targets[w]; bits; bits &= bits - 1) {
+			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			if (i >= ncores)
+				break;
+			if (i == c->id)
+				continue;
+			cycles_t ack;
+			if (m->bcast == MACHINE_BCAST_RAR) /* an APIC message per target, handled by microcode, acked in memory */
+				ack = issued + m->ipi_send + (cycles_t)k * m->ipi_send_extra + m->ipi_deliver + work + m->ipi_ack;
+			else /* INVLPGB reaches every core; TLBSYNC returns when the farthest has invalidated */
+				ack = issued + far_round_trip(m) + work;
+			done = MAX(done, ack);
+			reqs[k] = (struct irq_req){ .fn = bcast_apply, .arg = &arg };
+			sim_irq_send(c, mmu->cpus[i].core, &reqs[k]);
+			k++;
+		}
+	}
+	if (k) {
+		sim_advance(c, issued - t0);
+		sim_irq_wait(c, reqs, k);
+		if (c->clock < done)
+			c->clock = done;
+		cpu->st.broadcasts++;
+		cpu->st.broadcast_targets += k;
+		cpu->st.broadcast_wait += c->clock - t0;
+	}
+	sim_tl_end(c);
+	if (k && sim_narrating(c)) {
+		char d[256];
+		describe_flush(f, d, sizeof(d));
+		sim_note(c, "broadcast invalidation (%s) of %s: %u core%s reached without interrupts; this core waited %llu cycles",
+			 m->bcast == MACHINE_BCAST_RAR ? "RAR" : "INVLPGB + TLBSYNC", d, k, k == 1 ? "" : "s",
+			 (unsigned long long)(c->clock - t0));
+	}
+	if (reqs != reqs_small)
+		xfree(reqs);
+	if (arg.iv && !arg.iv->refs)
+		xfree(arg.iv);
+	return k;
+}

@@ -66,6 +66,34 @@ done
 "$M" run --workload jit --method paper >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "not one of the paper's five" "$tmp/o" || fail "paper on jit: $(cat "$tmp/o")"
 "$M" run --workload pf --reps 2 >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "add --method paper" "$tmp/o" || fail "reps without paper: $(cat "$tmp/o")"
 
+# --tlb-flush: broadcast reaches remote TLBs with no IPI and no stale hit; ipi sends no broadcast; auto is Linux 6.15's
+# rule (IPIs while at most 3 CPUs have the mm loaded; broadcast once the mm got a global ASID, due at jiffy 1 for pid 1).
+for d in $("$M" designs --names); do
+	"$M" designs | grep -A4 "^$d " | grep -q -- "--tlb-flush" || fail "design $d does not take --tlb-flush"
+done
+for d in linux cortenmm-adv skiplist; do
+	for tf in ipi broadcast; do
+		"$M" run --design "$d" --workload munmap --cores 8 --ops 16 --tlb-flush=$tf --json >"$tmp/$tf" || fail "$d --tlb-flush=$tf failed"
+		[ "$(key "$tmp/$tf" tlb_coherence_violations)" = 0 ] || fail "$d --tlb-flush=$tf: TLB coherence violations"
+		[ "$(key "$tmp/$tf" tlb_flush)" = "$tf" ] || fail "$d: tlb_flush key is $(key "$tmp/$tf" tlb_flush)"
+	done
+	[ "$(key "$tmp/broadcast" ipis)" = 0 ] && [ "$(key "$tmp/broadcast" broadcasts)" -gt 0 ] ||
+		fail "$d broadcast: ipis $(key "$tmp/broadcast" ipis), broadcasts $(key "$tmp/broadcast" broadcasts)"
+	[ "$(key "$tmp/ipi" broadcasts)" = 0 ] && [ "$(key "$tmp/ipi" ipis)" -gt 0 ] ||
+		fail "$d ipi: ipis $(key "$tmp/ipi" ipis), broadcasts $(key "$tmp/ipi" broadcasts)"
+	[ "$(key "$tmp/broadcast" pages_flushed)" = "$(key "$tmp/ipi" pages_flushed)" ] || fail "$d: broadcast flushed other pages than ipi"
+done
+"$M" run --design linux --workload munmap --cores 3 --ops 64 --tlb-flush=auto --json >"$tmp/a3" || fail "auto 3 cores failed"
+[ "$(key "$tmp/a3" broadcasts)" = 0 ] && [ "$(key "$tmp/a3" ipis)" -gt 0 ] || fail "auto on 3 CPUs: broadcasts $(key "$tmp/a3" broadcasts)"
+"$M" run --design linux --workload munmap --cores 16 --ops 64 --tlb-flush=auto --json >"$tmp/a16" || fail "auto 16 cores failed"
+[ "$(key "$tmp/a16" broadcasts)" -gt 0 ] && [ "$(key "$tmp/a16" shootdowns)" -gt 0 ] ||
+	fail "auto on 16 CPUs: IPIs first, then broadcasts: shootdowns $(key "$tmp/a16" shootdowns), broadcasts $(key "$tmp/a16" broadcasts)"
+[ "$(key "$tmp/a16" tlb_coherence_violations)" = 0 ] || fail "auto: TLB coherence violations"
+"$M" run --machine skylake --tlb-flush=broadcast >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no broadcast TLB invalidation" "$tmp/o" ||
+	fail "broadcast on skylake: $(cat "$tmp/o")"
+"$M" sweep --designs linux --workloads munmap --machine skylake --tlb-flush=broadcast -o "$tmp/s.csv" >"$tmp/o" 2>&1
+[ $? -eq 2 ] && grep -q "no broadcast TLB invalidation" "$tmp/o" || fail "sweep broadcast on skylake: $(cat "$tmp/o")"
+
 # Bad arguments.
 "$M" run --design nosuch >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no design 'nosuch'" "$tmp/o" || fail "bad design: $(cat "$tmp/o")"
 "$M" run --workload nosuch >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no workload 'nosuch'" "$tmp/o" || fail "bad workload: $(cat "$tmp/o")"
