@@ -186,12 +186,15 @@ static int cmd_plot(int argc, char **argv)
 
 	struct vals designs = { 0 }, panels = { 0 };
 	char *panel_of[t.nrows], *series_of[t.nrows];
-	int tf = csv_col(&t, "tlb_flush");
+	int dopts = csv_col(&t, "design_options");
 	for (uint32_t r = 0; r < t.nrows; r++) {
 		/* one line per design, and per --tlb-flush other than the default (ipi): "linux+broadcast" */
-		bool other = tf >= 0 && t.rows[r][tf][0] && strcmp(t.rows[r][tf], "ipi");
+		const char *tf = dopts >= 0 ? strstr(t.rows[r][dopts], "tlb-flush=") : NULL;
+		size_t tn = tf ? strcspn(tf += 10, " ") : 0;
+		bool other = tn && strncmp(tf, "ipi", tn);
 		char sname[256];
-		snprintf(sname, sizeof(sname), "%s%s%s", t.rows[r][c.design], other ? "+" : "", other ? t.rows[r][tf] : "");
+		snprintf(sname, sizeof(sname), "%s%s%.*s", t.rows[r][c.design], other ? "+" : "", other ? (int)tn : 0,
+			 other ? tf : "");
 		series_of[r] = xstrdup(sname);
 		vals_add(&designs, series_of[r]);
 		char p[256];
