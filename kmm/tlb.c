@@ -36,7 +36,7 @@ static void consider_global_asid(struct vm_as *as, struct mmu_cpu *cpu)
 		return;
 	uint32_t active = 0;
 	for (uint32_t i = 0; i < cpu->mmu->sim->o.ncores && active <= 3; i++)
-		active += cpu->mmu->cpus[i].cur == &as->hw;
+		active += __atomic_load_n(&cpu->mmu->cpus[i].cur, __ATOMIC_RELAXED) == &as->hw; /* racy, as READ_ONCE is */
 	if (active > 3)
 		atomic_store(&as->hw.global_pcid, true);
 }
