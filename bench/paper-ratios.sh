@@ -17,21 +17,21 @@ END {
 	if (bad) print "(rows not measured with --method paper were left out)"
 	split("mmap mmap-pf pf munmap-virt munmap", W, " ")
 	split("-3.1 +46.8 +53.6 +76.9 +7.8", PA, " "); split("-19.2 +22.4 +28.4 +56.0 +18.5", PR, " ")
-	print "Single thread, throughput against linux (low contention):"
+	print "Single thread, throughput against linux (low contention):\n"
 	printf "| benchmark | paper: adv | mmsim: adv | paper: rw | mmsim: rw |\n|---|---|---|---|---|\n"
 	for (i = 1; i <= 5; i++) {
 		w = W[i]; l = v["linux", w, "low", 1]
 		printf "| %s | %s%% | %s | %s%% | %s |\n", w, PA[i], pct(v["cortenmm-adv", w, "low", 1], l), PR[i], pct(v["cortenmm-rw", w, "low", 1], l)
 	}
 	print ""
-	printf "Low contention at %d cores (the paper: adv 33x to 2270x ahead of linux at 384, near-linear):\n", top
+	printf "Low contention at %d cores (the paper: adv 33x to 2270x ahead of linux at 384, near-linear):\n\n", top
 	printf "| benchmark | linux (M/s) | adv (M/s) | adv / linux | adv efficiency |\n|---|---|---|---|---|\n"
 	for (i = 1; i <= 5; i++) {
 		w = W[i]; l = v["linux", w, "low", top]; a = v["cortenmm-adv", w, "low", top]; one = v["cortenmm-adv", w, "low", 1]
 		printf "| %s | %.3f | %.1f | %.1fx | %.2f |\n", w, l / 1e6, a / 1e6, (l > 0 ? a / l : 0), (one > 0 ? a / (top * one) : 0)
 	}
 	print ""
-	print "High contention: where adv peaks (the paper: it stops scaling near 64 threads):"
+	print "High contention: where adv peaks (the paper: it stops scaling near 64 threads):\n"
 	printf "| benchmark | adv peak (M/s) | at cores | adv at %d | adv / linux at %d |\n|---|---|---|---|---|\n", top, top
 	for (i = 1; i <= 5; i++) {
 		w = W[i]; best = 0; at = 0
