@@ -245,7 +245,7 @@ static int create(struct vm_as *as, bool per_vma)
 	mm->as = as;
 	mm->per_vma_locks = per_vma;
 	lk_rwsem_init(&mm->mmap_lock);
-	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[LINUX_OPT_THP]);
+	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[LINUX_OPT_THP], (unsigned)as->sys->o.dopt[LINUX_OPT_TLB_FLUSH]);
 	linux_tree_init(mm);
 	atomic_store(&mm->next_av, 1);
 	atomic_store(&mm->mm_lock_seq, 1);
@@ -294,7 +294,7 @@ static uint64_t linux_metadata_bytes(struct vm_as *as)
 }
 
 /* The options of both Linux designs (indexes: LINUX_OPT_*). */
-static const struct vm_opt linux_opts[] = { [LINUX_OPT_THP] = KMM_OPT_THP, { 0 } };
+static const struct vm_opt linux_opts[] = { [LINUX_OPT_THP] = KMM_OPT_THP, [LINUX_OPT_TLB_FLUSH] = KMM_OPT_TLB_FLUSH, { 0 } };
 
 /* LINUX_DESIGN: the two designs share every operation; their spaces differ in how faults lock (create). */
 #define LINUX_DESIGN(NAME, CREATE, SUMMARY)                                                                       \

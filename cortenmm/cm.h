@@ -10,7 +10,7 @@
 #include "kmm/leaf.h"
 
 /* Indexes of the design options (cm_opts in cm.c): as->sys->o.dopt[CM_OPT_*]. */
-enum { CM_OPT_LAZY_FLUSH, CM_OPT_NO_SLICES };
+enum { CM_OPT_LAZY_FLUSH, CM_OPT_NO_SLICES, CM_OPT_TLB_FLUSH };
 
 /*
  * There are no VMAs. What Linux keeps in a VMA, CortenMM keeps per PTE: the

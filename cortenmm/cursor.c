@@ -90,7 +90,7 @@ static void flush_tlbs(struct cm_cursor *k)
 		/* Lazy (LATR): only when translations just went away; a lost right must not linger. */
 		if (kmm_flush_start(as, cpu, &fl, f->pages, f->any ? (f->hi - f->lo) >> PAGE_SHIFT : 0, targets) &&
 		    !(as->sys->o.dopt[CM_OPT_LAZY_FLUSH] && !f->sync && cm_latr_defer(k, &fl, targets, f->lo, f->hi)))
-			mmu_shootdown(cpu, targets, &fl, true);
+			kmm_flush_remote(as, cpu, targets, &fl, true, (unsigned)as->sys->o.dopt[CM_OPT_TLB_FLUSH]);
 	}
 }
 

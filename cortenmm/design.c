@@ -1,5 +1,6 @@
 /* design.c: designs `cortenmm-rw` and `cortenmm-adv`: lifetime, layout, statistics, options and the operations table. */
 #include "cortenmm/cm.h"
+#include "kmm/kmm.h"
 
 /* ---- host-side queries and lifetime ---- */
 
@@ -161,6 +162,7 @@ static const struct vm_opt cm_opts[] = {
 					"freed frames wait until all have" },
 	[CM_OPT_NO_SLICES] = { .name = "no-slices", .type = VM_OPT_BOOL,
 			       .help = "allocate addresses top-down under one lock, not from per-core slices" },
+	[CM_OPT_TLB_FLUSH] = KMM_OPT_TLB_FLUSH,
 	{ 0 },
 };
 

@@ -3,10 +3,11 @@
 
 const char *const kmm_thp_choices[] = { "never", "madvise", "always", NULL };
 
-void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp)
+void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp, unsigned tlb_flush)
 {
 	k->as = as;
 	k->thp = thp;
+	k->tlb_flush = tlb_flush;
 	lk_spin_init(&k->page_table_lock);
 	k->rss_delta = xzalloc(sizeof(int32_t) * as->sys->sim->o.ncores);
 }

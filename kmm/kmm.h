@@ -59,6 +59,8 @@ struct kmm {
 	 * anon_vmas, a VMA MREMAP_DONTUNMAP left behind): the merge check is off.
 	 */
 	bool unmerged;
+	/* tlb_flush: KMM_FLUSH_* (the design's --tlb-flush option): how kmm_flush_finish reaches remote TLBs. */
+	unsigned tlb_flush;
 };
 
 /*
@@ -74,13 +76,25 @@ extern const char *const kmm_thp_choices[];
 /* KMM_OPT_THP: the --thp option, for the opts table of a design built on this layer. */
 #define KMM_OPT_THP                                                                                        	{ .name = "thp", .type = VM_OPT_ENUM, .def = KMM_THP_NEVER, .choices = kmm_thp_choices,              	  .bare = KMM_THP_ALWAYS,                                                                              	  .help = "transparent huge pages: never, madvise (MADV_HUGEPAGE ranges only) or always; bare --thp: always" }
 
+/* How remote TLBs are invalidated (the --tlb-flush option; kmm_flush_remote). */
+enum { KMM_FLUSH_IPI, KMM_FLUSH_BROADCAST, KMM_FLUSH_AUTO };
+extern const char *const kmm_tlb_flush_choices[];
+/* kmm_tlb_flush_check: a vm_opt.check: broadcast needs a machine with INVLPGB or RAR (auto falls back to IPIs, as Linux does). */
+const char *kmm_tlb_flush_check(uint64_t value, const struct machine *m);
+/* KMM_OPT_TLB_FLUSH: the --tlb-flush option, for the opts table of any design that flushes through kmm_flush_remote. */
+#define KMM_OPT_TLB_FLUSH                                                                                           \
+	{ .name = "tlb-flush", .type = VM_OPT_ENUM, .def = KMM_FLUSH_IPI, .choices = kmm_tlb_flush_choices,           \
+	  .bare = KMM_FLUSH_BROADCAST, .check = kmm_tlb_flush_check,                                                  \
+	  .help = "remote TLB invalidation: ipi (interrupts, as Linux 6.13), broadcast (INVLPGB or RAR always) or "    \
+		  "auto (Linux 6.15: broadcast once the mm is active on more than 3 CPUs); bare --tlb-flush: broadcast" }
+
 /* PT-page descriptor: the split page-table lock of a PTE page. */
 struct kmm_ptd {
 	struct lk_spin ptl;
 };
 
-/* kmm_init / kmm_fini: set up and release the layer's state (not the tables: kmm_destroy_tables). thp: KMM_THP_*. */
-void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp);
+/* kmm_init / kmm_fini: set up and release the layer's state (not the tables: kmm_destroy_tables). thp: KMM_THP_*; tlb_flush: KMM_FLUSH_*. */
+void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp, unsigned tlb_flush);
 void kmm_fini(struct kmm *k);
 /* kmm_teardown: a design's destroy, host only: every entry zapped (its frames dropped), every table below the root freed, then kmm_fini. */
 void kmm_teardown(struct kmm *k);

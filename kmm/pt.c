@@ -135,7 +135,7 @@ void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f)
 				fl.va[fl.n++] = va;
 		}
 		uint64_t targets[SIM_MASK_WORDS];
-		if (kmm_flush_start(as, cpu, &fl, f->pages, span, targets) && mmu_shootdown(cpu, targets, &fl, false))
+		if (kmm_flush_start(as, cpu, &fl, f->pages, span, targets) && kmm_flush_remote(as, cpu, targets, &fl, false, mm->tlb_flush))
 			kmm_stat_inc(&mm->st.shootdowns);
 	}
 	struct pm *pm = pm_of(mm);

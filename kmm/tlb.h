@@ -17,4 +17,19 @@
 bool kmm_flush_start(struct vm_as *as, struct mmu_cpu *cpu, const struct mmu_flush *fl, uint64_t pages, uint64_t span,
 		     uint64_t targets[SIM_MASK_WORDS]);
 
+/*
+ * kmm_flush_remote: the remote part of a flush that kmm_flush_start began:
+ * by IPIs (mmu_shootdown, early_ack as the design acknowledges) or by the
+ * machine's broadcast invalidation (mmu_broadcast), as policy
+ * (KMM_FLUSH_*) says. auto is Linux 6.15's rule (arch/x86/mm/tlb.c,
+ * flush_tlb_mm_range and consider_global_asid): an mm with a global ASID is
+ * flushed by broadcast; others by IPIs, after which the mm gets a global
+ * ASID if it is loaded on more than 3 CPUs (mm_active_cpus_exceeds(mm, 3))
+ * and the check is due, once every 32 jiffies, when (pid & 31) == (jiffies &
+ * 31). On a machine without broadcast, auto is IPIs. Returns the number of
+ * remote cores reached.
+ */
+uint32_t kmm_flush_remote(struct vm_as *as, struct mmu_cpu *cpu, const uint64_t targets[SIM_MASK_WORDS],
+			  const struct mmu_flush *fl, bool early_ack, unsigned policy);
+
 #endif

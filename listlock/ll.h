@@ -9,7 +9,7 @@
 #include "vm/vm.h"
 
 /* Indexes of the design options (ll_opts in design.c): as->sys->o.dopt[LL_OPT_*]. */
-enum { LL_OPT_THP };
+enum { LL_OPT_THP, LL_OPT_TLB_FLUSH };
 
 /*
  * The whole design in one sentence: every mm call and every page fault of

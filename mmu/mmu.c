@@ -105,7 +105,7 @@ void mmu_switch(struct mmu_cpu *cpu, struct mmu_space *sp)
 		coh_atomic(c, &sp->cpumask_line);
 		atomic_fetch_or(&sp->ran_on[w], bit);
 	}
-	cpu->cur = sp;
+	__atomic_store_n(&cpu->cur, sp, __ATOMIC_RELAXED); /* read by other cores (kmm's global-ASID check) */
 	cpu->cr3 = sp->root->pfn;
 	/* The CR3 write itself is part of kern.ctx_switch, charged by the caller. */
 	if (m->pcid) {

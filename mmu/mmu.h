@@ -41,6 +41,9 @@ struct mmu_cpu_stats {
 	uint64_t shootdowns;	  /* shootdowns this core initiated */
 	uint64_t shootdown_targets; /* remote cores those shootdowns interrupted */
 	cycles_t shootdown_wait;  /* cycles the initiator spent sending and waiting for acks */
+	uint64_t broadcasts;	  /* broadcast invalidations (INVLPGB + TLBSYNC, or RAR) this core initiated */
+	uint64_t broadcast_targets; /* remote cores that had the space and were reached by them */
+	cycles_t broadcast_wait;  /* cycles the initiator spent issuing them and waiting for completion */
 	uint64_t ctx_switches;	  /* address-space switches */
 	uint64_t tlb_violations;  /* TLB hits that gave more than the page table allows */
 	uint64_t checked_hits;	  /* TLB hits the checker compared */
@@ -103,6 +106,7 @@ struct mmu_space {
 	uint16_t pcid;
 	struct pm_ptpage *root;
 	_Atomic uint64_t ran_on[SIM_MASK_WORDS]; /* cores that loaded this space (never cleared) */
+	_Atomic bool global_pcid; /* its PCID is the same on every core (Linux's global ASID): broadcast invalidation may serve it */
 	struct coh_line cpumask_line;		 /* the modelled line of that mask */
 	/* checker windows */
 	_Atomic uint32_t nwin;
@@ -227,6 +231,22 @@ void mmu_flush_local(struct mmu_cpu *cpu, const struct mmu_flush *f);
  * mmu_flush_local for that. Returns the number of remote targets.
  */
 uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struct mmu_flush *f, bool early_ack);
+
+/*
+ * mmu_broadcast: execute f on every core in `targets` other than this one
+ * by the machine's broadcast invalidation (machine.bcast, which must not be
+ * none), with no interrupt on any target. INVLPGB: the sender issues one
+ * INVLPGB per tlb.bcast_pages pages (one for a full flush) at
+ * tlb.bcast_issue each, then TLBSYNC waits until the farthest core of the
+ * machine has invalidated: two fabric crossings (coh.xfer_remote with 2
+ * sockets or more, else coh.xfer_socket, else coh.xfer_ccx) plus the flush
+ * on that core. RAR: one payload (tlb.bcast_issue), then an APIC message per
+ * target (ipi.send, ipi.send_extra, ipi.deliver), the flush done by the
+ * target's microcode, and the completion back (ipi.ack); no handler entry.
+ * Targets' clocks do not move. Does not flush this core. Returns the
+ * number of remote targets.
+ */
+uint32_t mmu_broadcast(struct mmu_cpu *cpu, const uint64_t *targets, const struct mmu_flush *f);
 
 /*
  * mmu_pending_apply: apply, in order, the invalidations left for core c while

@@ -11,27 +11,30 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum kind { K_STR, K_DEC, K_INT, K_BOOL, K_TIME };
+enum kind { K_STR, K_DEC, K_INT, K_BOOL, K_TIME, K_WORD };
 
 struct key {
 	const char *name;
 	enum kind kind;
 	size_t off, size; /* field in struct machine */
 	double min, max;
+	const char *const *words; /* K_WORD: the values, NULL-terminated; stored as the index (uint32_t) */
 };
 
+const char *const machine_bcast_names[] = { "none", "invlpgb", "rar", NULL };
+
 #define F(f) offsetof(struct machine, f), sizeof(((struct machine *)0)->f)
-#define TIME(k, f) { k, K_TIME, F(f), 0, 1e9 }
-#define INT(k, f, lo, hi) { k, K_INT, F(f), lo, hi }
+#define TIME(k, f) { k, K_TIME, F(f), 0, 1e9, NULL }
+#define INT(k, f, lo, hi) { k, K_INT, F(f), lo, hi, NULL }
 #define GEOM(k, f)                                                           \
-	{ k ".entries", K_INT, F(f.entries), 0, 1 << 20 },                   \
-	{ k ".ways", K_INT, F(f.ways), 0, 1 << 20 }
+	{ k ".entries", K_INT, F(f.entries), 0, 1 << 20, NULL },                   \
+	{ k ".ways", K_INT, F(f.ways), 0, 1 << 20, NULL }
 
 /* Order matters only for `machine show`-style listings; all keys are required. */
 static const struct key keys[] = {
-	{ "name", K_STR, F(name), 0, 0 },
-	{ "description", K_STR, F(description), 0, 0 },
-	{ "freq_ghz", K_DEC, F(freq_ghz), 0.1, 10 },
+	{ "name", K_STR, F(name), 0, 0, NULL },
+	{ "description", K_STR, F(description), 0, 0, NULL },
+	{ "freq_ghz", K_DEC, F(freq_ghz), 0.1, 10, NULL },
 	INT("topo.cores_per_ccx", cores_per_ccx, 1, 512),
 	INT("topo.ccx_per_socket", ccx_per_socket, 1, 512),
 	INT("topo.sockets", sockets, 1, 64),
@@ -56,7 +59,7 @@ static const struct key keys[] = {
 	INT("psc.pdpt.entries", psc_pdpt, 0, 4096),
 	INT("psc.pde.entries", psc_pde, 0, 4096),
 	TIME("walk.step", walk_step),
-	{ "tlb.pcid", K_BOOL, F(pcid), 0, 1 },
+	{ "tlb.pcid", K_BOOL, F(pcid), 0, 1, NULL },
 	TIME("tlb.invlpg", invlpg),
 	TIME("tlb.flush_pcid", flush_pcid),
 	TIME("tlb.flush_full", flush_full),
@@ -74,6 +77,9 @@ static const struct key keys[] = {
 	TIME("ipi.deliver", ipi_deliver),
 	TIME("ipi.handler", ipi_handler),
 	TIME("ipi.ack", ipi_ack),
+	{ "tlb.broadcast", K_WORD, F(bcast), 0, 0, machine_bcast_names },
+	TIME("tlb.bcast_issue", bcast_issue),
+	INT("tlb.bcast_pages", bcast_pages, 1, 65536),
 };
 #define NKEYS ARRAY_SIZE(keys)
 
@@ -249,6 +255,13 @@ static int convert(struct parse *p, struct machine *m, size_t i)
 		dst[n - 2] = 0;
 		return 0;
 	}
+	case K_WORD:
+		for (uint32_t w = 0; k->words[w]; w++)
+			if (!strcmp(r->val, k->words[w])) {
+				*(uint32_t *)dst = w;
+				return 0;
+			}
+		return fail(p, r->origin, r->line, "%s: expected one of none, invlpgb, rar; got '%s'", k->name, r->val);
 	case K_BOOL:
 		if (!strcmp(r->val, "yes"))
 			*(bool *)dst = true;

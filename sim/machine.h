@@ -47,7 +47,16 @@ struct machine {
 
 	/* IPIs */
 	cycles_t ipi_send, ipi_send_extra, ipi_deliver, ipi_handler, ipi_ack;
+
+	/* broadcast TLB invalidation (mmu/shootdown.c mmu_broadcast) */
+	uint32_t bcast;	       /* MACHINE_BCAST_*: what the hardware has */
+	cycles_t bcast_issue;  /* initiator: one INVLPGB, or writing one RAR payload */
+	uint32_t bcast_pages;  /* pages one INVLPGB or RAR payload covers */
 };
+
+/* tlb.broadcast: none, AMD INVLPGB + TLBSYNC (Zen 3 and later), or Intel Remote Action Request. */
+enum { MACHINE_BCAST_NONE, MACHINE_BCAST_INVLPGB, MACHINE_BCAST_RAR };
+extern const char *const machine_bcast_names[];
 
 /*
  * machine_load: fill *m from a preset name or a file path. A name without a

@@ -7,7 +7,7 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 	(void)cpu;
 	struct sl_mm *mm = xaligned_zalloc(CACHELINE, sizeof(*mm));
 	mm->as = as;
-	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[SL_OPT_THP]);
+	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[SL_OPT_THP], (unsigned)as->sys->o.dopt[SL_OPT_TLB_FLUSH]);
 	mm->pt.range_locked = true; /* sl_unmap's floor and ceiling are inside its range locks */
 	sl_list_init(mm);
 	atomic_store(&mm->next_av, 1);
@@ -84,7 +84,7 @@ static void sl_stats(struct vm_as *as, struct em *e)
 static uint64_t sl_metadata_bytes(struct vm_as *as) { return atomic_load(&sl_of(as)->node_bytes); }
 
 /* The design's options (indexes: SL_OPT_*). */
-static const struct vm_opt sl_opts[] = { [SL_OPT_THP] = KMM_OPT_THP, { 0 } };
+static const struct vm_opt sl_opts[] = { [SL_OPT_THP] = KMM_OPT_THP, [SL_OPT_TLB_FLUSH] = KMM_OPT_TLB_FLUSH, { 0 } };
 
 const struct vm_design vm_design_skiplist = {
 	.name = "skiplist",

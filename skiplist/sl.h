@@ -10,7 +10,7 @@
 #include "kmm/rules.h"
 
 /* Indexes of the design options (sl_opts in design.c): as->sys->o.dopt[SL_OPT_*]. */
-enum { SL_OPT_THP };
+enum { SL_OPT_THP, SL_OPT_TLB_FLUSH };
 
 /*
  * The address space is a skiplist of nodes sorted by start address. A node

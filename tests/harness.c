@@ -57,7 +57,10 @@ const char *test_machine_text =
 	"ipi.send_extra = 50 cyc\n"
 	"ipi.deliver = 500 cyc\n"
 	"ipi.handler = 300 cyc\n"
-	"ipi.ack = 100 cyc\n";
+	"ipi.ack = 100 cyc\n"
+	"tlb.broadcast = invlpgb\n"
+	"tlb.bcast_issue = 100 cyc\n"
+	"tlb.bcast_pages = 8\n";
 
 void test_machine(struct machine *m)
 {

@@ -475,8 +475,11 @@ static void core_body(struct sim_core *c, void *arg)
 			cycles_t start = c->clock;
 			st->addr = 0;
 			long r = do_event(x, t, cpu, &e);
-			if (e.fl & EVF_OP)
+			if (e.fl & EVF_OP) {
 				st->ops++;
+				if (st->nreq < x->req_cap)
+					st->req_end[st->nreq++] = c->clock;
+			}
 			if (x->judge) {
 				int k = x->judge(x->judge_ctx, cpu, as_of(t->p), &e, st->addr, r, start);
 				st->fault_outcome_mismatches += k == 1;
@@ -501,6 +504,9 @@ static void core_body(struct sim_core *c, void *arg)
 void ex_run(struct ex *x)
 {
 	uint32_t threads = atomic_load(&P(x)->live);
+	for (uint32_t i = 0; i < x->ncores && x->req_cap; i++)
+		if (!x->cst[i].req_end)
+			x->cst[i].req_end = xzalloc(sizeof(cycles_t) * x->req_cap);
 	for (uint32_t i = 0; i < EX_MAX_BARRIERS; i++)
 		lk_barrier_init(&x->barrier[i], x->barrier_n[i] ? x->barrier_n[i] : threads);
 	sim_run(x->sys->sim, core_body, x);
@@ -564,6 +570,8 @@ void ex_destroy(struct ex *x)
 	xfree(p->rq);
 	xfree(p);
 	xfree(x->files);
+	for (uint32_t i = 0; i < x->ncores; i++)
+		xfree(x->cst[i].req_end);
 	xfree(x->cst);
 	xfree(x);
 }

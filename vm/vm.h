@@ -179,6 +179,11 @@ struct vm_opt {
 	const char *const *choices; /* VM_OPT_ENUM: NULL-terminated */
 	uint64_t bare;		    /* VM_OPT_ENUM: the value of a bare --NAME */
 	uint64_t min, max;	    /* VM_OPT_U64 */
+	/*
+	 * check (optional): whether value suits the machine; NULL if it does,
+	 * else why not (one line). vm_opts_check calls it, before a system boots.
+	 */
+	const char *(*check)(uint64_t value, const struct machine *m);
 };
 #define VM_DOPT_MAX 8 /* options a design may declare */
 
@@ -523,6 +528,11 @@ const char *vm_opt_value(const struct vm_design *d, const struct vm_opts *o, int
  * records, job lines and resume keys.
  */
 void vm_opts_str(const struct vm_design *d, const struct vm_opts *o, char *buf, size_t n);
+/*
+ * vm_opts_check: every option of d in o against the machine (vm_opt.check).
+ * 0, or -1 with "--NAME=VALUE: reason" in err.
+ */
+int vm_opts_check(const struct vm_design *d, const struct vm_opts *o, const struct machine *m, char *err, size_t n);
 /* vm_opt_count: how many options d declares. */
 int vm_opt_count(const struct vm_design *d);
 
