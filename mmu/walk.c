@@ -113,6 +113,7 @@ restart:;
 			      c->id, (unsigned long long)table, (unsigned long long)va, level);
 		unsigned idx = (unsigned)PT_INDEX(va, level);
 		cycles_t tr = c->clock;
+		npt_translate(cpu, table); /* nested paging: the host translates the table's guest frame first */
 		coh_access_nosync(c, pte_line(p, idx), COH_READ);
 		sim_advance(c, m->walk_step);
 		cpu->st.walk_reads++;
@@ -162,6 +163,9 @@ restart:;
 				allow |= ALLOW_W;
 			enum pg_size sz = (enum pg_size)(level - 1);
 			uint64_t pfn = PTE_PFN(e) & ~((1ull << (9 * sz)) - 1);
+			uint64_t piece = pfn + ((va >> PAGE_SHIFT) & ((1ull << (9 * sz)) - 1));
+			npt_translate(cpu, piece); /* and the data page's guest frame */
+			mmu_data_touch(c, piece, va);
 			struct tlb_array *l1 = acc == ACC_X ? cpu->tlb.l1i[sz] : cpu->tlb.l1d[sz];
 			if (acc == ACC_X && sz == PG_1G) {
 				/* No 1 GiB ITLB entries: cache the 2 MiB piece. */
@@ -215,6 +219,7 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 			sim_note(c, "L1 %s TLB hit (%s entry)", acc == ACC_X ? "instruction" : "data",
 				 sz == PG_2M ? "2 MiB" : "1 GiB");
 			sim_advance(c, m->tlb_l1_hit);
+			mmu_data_touch(c, e->pfn + ((va >> PAGE_SHIFT) & ((1ull << (9 * sz)) - 1)), va);
 			if (cpu->mmu->o.check)
 				mmu_check_hit(cpu, va, e);
 			return 0;
@@ -231,6 +236,7 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 				 sz == PG_4K ? "4 KiB" : sz == PG_2M ? "2 MiB" : "1 GiB");
 			struct tlb_entry copy = *e;
 			enum pg_size fsz = (enum pg_size)sz;
+			mmu_data_touch(c, copy.pfn + ((va >> PAGE_SHIFT) & ((1ull << (9 * sz)) - 1)), va);
 			struct tlb_array *l1 = acc == ACC_X ? cpu->tlb.l1i[sz] : cpu->tlb.l1d[sz];
 			if (acc == ACC_X && sz == PG_1G)
 				tlb_fill(&cpu->tlb, cpu->tlb.l1i[PG_2M], va, PG_2M, pcid,

@@ -50,6 +50,16 @@ cycles_t coh_access(struct sim_core *c, struct coh_line *l, enum coh_op op)
 	return coh_access_nosync(c, l, op);
 }
 
+/* The cost of using a line c holds: where capacity left it (L1, L2, L3 share or memory). */
+static cycles_t local_cost(struct sim_core *c, const struct coh_line *l)
+{
+	enum cache_where w = cache_touch(&c->cache, CACHE_TAG_COH(l));
+	c->st.line_l2 += w == CACHE_L2;
+	c->st.line_l3 += w == CACHE_L3;
+	c->st.line_evicted += w == CACHE_MEM;
+	return cache_cost(c->sim->m, w);
+}
+
 cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op op)
 {
 	struct sim *s = c->sim;
@@ -67,9 +77,10 @@ cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op o
 
 	if (op == COH_READ) {
 		if (mine_excl || mine_shared) {
-			done = t + m->coh_hit;
+			done = t + local_cost(c, l);
 			c->st.line_hits++;
 		} else {
+			cache_touch(&c->cache, CACHE_TAG_COH(l));
 			cycles_t start = MAX(t, l->busy_until);
 			cycles_t x;
 			if (l->owner) {
@@ -95,12 +106,13 @@ cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op o
 	} else {
 		cycles_t extra = op == COH_ATOMIC ? m->coh_atomic : 0;
 		if (mine_excl) {
-			done = t + m->coh_hit + extra;
+			done = t + local_cost(c, l) + extra;
 			c->st.line_hits++;
 		} else {
 			cycles_t start = MAX(t, l->busy_until);
 			cycles_t x;
 			uint32_t others = l->nsharers - (mine_shared ? 1u : 0u);
+			bool upgraded = false;
 			if (l->owner) {
 				x = coh_xfer_cost(s, l->owner - 1u, id);
 				c->st.line_xfers++;
@@ -111,12 +123,15 @@ cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op o
 					x = MAX(x, coh_xfer_cost(s, l->last - 1u, id));
 				c->st.line_xfers++;
 			} else if (mine_shared) {
-				x = m->coh_hit; /* sole sharer: silent upgrade */
+				x = local_cost(c, l); /* sole sharer: silent upgrade */
 				c->st.line_hits++;
+				upgraded = true;
 			} else {
 				x = m->coh_mem;
 				c->st.line_mem++;
 			}
+			if (!upgraded)
+				cache_touch(&c->cache, CACHE_TAG_COH(l));
 			c->st.line_wait += start - t;
 			done = start + x + extra;
 			l->busy_until = done;
