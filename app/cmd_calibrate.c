@@ -1,0 +1,261 @@
+/* cmd_calibrate.c: `mmsim calibrate -o FILE`: measure this host's kernel and hardware, write a machine file, validate it. */
+#define _GNU_SOURCE
+#include "app/calib.h"
+#include "app/cli.h"
+#include "io/out.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *help =
+	"usage: mmsim calibrate -o FILE [--quick] [--force] [--base PRESET]\n\n"
+	"Measures this host's real kernel and hardware and writes a machine description\n"
+	"(the format --machine reads) in which every value says where it came from:\n"
+	"CPUID, a measurement (benchmark, median of N, 95% confidence interval, host,\n"
+	"date), a fit, or kept from a named preset. Each measurement is repeated until\n"
+	"the 95% confidence interval of its median is within +-10%, or given up after a\n"
+	"bound; a file is not written from measurements too noisy to trust (unless\n"
+	"--force). Fitted on one set of benchmarks (clock, system call, page zeroing, a\n"
+	"zero-page read fault, cache-line transfer, shootdown, the TLB reach curve);\n"
+	"validated on another that was not fitted: the five operations of the paper's\n"
+	"microbenchmarks, real against `mmsim run --design linux --machine FILE`.\n"
+	"Real timings on a shared machine move a lot: quote medians, on a quiet host.\n\n"
+	"  -o, --output FILE  the machine file to write (whole or not at all)\n"
+	"  --quick            few samples and reach-curve points (a smoke test: CI)\n"
+	"  --force            write the file even if some measurement stayed too noisy\n"
+	"  --base PRESET      preset whose values are kept where nothing is measured\n"
+	"                     (default: epyc9965 on AMD Zen 5, zen4 on other AMD, goldencove on Intel)\n"
+	"  --help             this text\n";
+
+static const char *const names_fit[CM_NFIT] = { "clock", "syscall", "zero", "read-fault", "mprotect", "line-transfer",
+						"munmap-shared" };
+
+static void show(const char *name, const struct cal_m *m, const char *unit)
+{
+	fprintf(stderr, "  %-14s %9.2f %-4s median of %2u, 95%% CI %.2f-%.2f (+-%.0f%%)%s\n", name, m->e.median, unit, m->e.n,
+		m->e.lo, m->e.hi, isfinite(m->e.rel) ? 100 * m->e.rel : 999.0, m->e.ok ? "" : "  NOISY: gave up");
+}
+
+static void measure(struct calib *c, struct cal_m *m, const char *name, const char *bench, double (*fn)(void *),
+		    void *arg, bool fit, const char *unit)
+{
+	double *v = xmalloc(sizeof(double) * c->plan.max);
+	m->name = name;
+	m->bench = bench;
+	m->fit = fit;
+	m->e = hm_measure(fn, arg, &c->plan, v);
+	m->done = true;
+	xfree(v);
+	show(name, m, unit);
+}
+
+void calib_chase_points(struct calib *c)
+{
+	static const uint32_t full[] = { 16, 32, 48, 64, 72, 80, 96, 128, 256, 512, 1024, 2048, 3072, 4096, 8192, 16384 };
+	static const uint32_t quick[] = { 32, 128, 2048, 8192 };
+	const uint32_t *p = c->quick ? quick : full;
+	c->nchase = c->quick ? 4 : sizeof(full) / sizeof(full[0]);
+	memcpy(c->chase_n, p, sizeof(uint32_t) * c->nchase);
+}
+
+int calib_chase_index(const struct calib *c, uint32_t n)
+{
+	for (uint32_t i = 0; i < c->nchase; i++)
+		if (c->chase_n[i] == n)
+			return (int)i;
+	return -1;
+}
+
+/* The derived reach-curve costs of one curve t[]: STLB hit (128 against 32 pages), walk (8192 against 2048), L1 step. */
+static void derive(const struct calib *c, const double *t, double *stlb, double *walk, uint32_t *lo, uint32_t *hi)
+{
+	int i32 = calib_chase_index(c, 32), i128 = calib_chase_index(c, 128), i2k = calib_chase_index(c, 2048),
+	    i8k = calib_chase_index(c, 8192);
+	*stlb = t[i128] - t[i32];
+	*walk = t[i8k] - t[i2k];
+	*lo = *hi = 0;
+	for (uint32_t i = 1; i < c->nchase && c->chase_n[i] <= 256; i++)
+		if (t[i] > t[0] + *stlb / 2) {
+			*lo = c->chase_n[i - 1];
+			*hi = c->chase_n[i];
+			break;
+		}
+}
+
+static void report(struct calib *c, const struct machine *m)
+{
+	double real[CAL_MAX_CHASE];
+	printf("TLB reach curve: page-stride pointer chase, one access per page in a random cyclic order (ns per access;\n"
+	       "real: median over samples, data included; simulated: translation only, mmsim charges no data latency)\n");
+	printf("%8s %12s %14s %14s\n", "pages", "real", "sim (native)", "sim (file)");
+	for (uint32_t i = 0; i < c->nchase; i++) {
+		real[i] = c->chase[i].e.median;
+		printf("%8u %12.2f %14.2f %14.2f\n", c->chase_n[i], real[i], c->sim_chase_native[i], c->sim_chase[i]);
+	}
+	double rs, rw, ss, sw;
+	uint32_t rlo, rhi, slo, shi;
+	derive(c, real, &rs, &rw, &rlo, &rhi);
+	derive(c, c->sim_chase, &ss, &sw, &slo, &shi);
+	printf("  L1 DTLB step: real between %u and %u pages, simulated between %u and %u (CPUID: %u entries)\n", rlo, rhi,
+	       slo, shi, c->cpu.l1d_4k.entries);
+	printf("  STLB hit (128 against 32 pages): real %.2f ns, simulated %.2f ns, ratio %.2f\n", rs, ss, rs > 0 ? ss / rs : NAN);
+	printf("  walk (8192 against 2048 pages): real %.2f ns, simulated %.2f ns, ratio %.2f%s\n", rw, sw, rw > 0 ? sw / rw : NAN,
+	       m->npt ? " (nested paging on)" : "");
+	printf("\nValidation (not fitted): 1 thread, real kernel against mmsim run --design linux --machine FILE\n");
+	printf("%-12s %12s %20s %12s %8s\n", "op", "real ns/op", "95% CI", "mmsim ns/op", "ratio");
+	for (int i = 0; i < HM_NOPS; i++) {
+		const struct cal_m *o = &c->ops[i];
+		char ci[40];
+		snprintf(ci, sizeof(ci), "%.0f-%.0f%s", o->e.lo, o->e.hi, o->e.ok ? "" : " noisy");
+		printf("%-12s %12.0f %20s %12.0f %8.2f\n", hm_op_names[i], o->e.median, ci, c->sim_ops[i],
+		       o->e.median > 0 ? c->sim_ops[i] / o->e.median : NAN);
+	}
+}
+
+static int calibrate(struct calib *c, const char *outpath)
+{
+	const char *cmd = "calibrate";
+	int ncpu = hm_ncpus();
+	if (hm_pin(0))
+		fprintf(stderr, "mmsim calibrate: cannot pin to CPU 0; measuring unpinned\n");
+	fprintf(stderr, "mmsim calibrate: %s, %s; %d CPUs; preset kept where nothing is measured: %s\n",
+		c->cpu.brand[0] ? c->cpu.brand : c->cpu.vendor, c->cpu.is_vm ? "a virtual machine" : "bare metal", ncpu, c->base);
+	fprintf(stderr, "fitted from:\n");
+	measure(c, &c->m[CM_CLOCK], names_fit[CM_CLOCK], "median of 15 runs of 400k dependent adds against CLOCK_MONOTONIC", hm_clock_sample, NULL,
+		true, "GHz");
+	measure(c, &c->m[CM_SYSCALL], names_fit[CM_SYSCALL], "getppid(), median of 1000 timed calls", hm_syscall, NULL, true, "ns");
+	measure(c, &c->m[CM_ZERO], names_fit[CM_ZERO], "rep stosb of 4 KiB, median of 512 timed pages over 64 MiB", hm_zero, NULL, true, "ns");
+	measure(c, &c->m[CM_RFAULT], names_fit[CM_RFAULT], "read of an untouched page (zero-page fault), median of 512", hm_read_fault,
+		NULL, true, "ns");
+	measure(c, &c->m[CM_MPROTECT], names_fit[CM_MPROTECT], "mprotect of one touched page, median of 256",
+		hm_mprotect, NULL, false, "ns");
+	if (ncpu >= 2) {
+		measure(c, &c->m[CM_PINGPONG], names_fit[CM_PINGPONG], "ping-pong of one line between CPUs 0 and 1, median of 15 runs of 1000",
+			hm_pingpong, NULL, true, "ns");
+		measure(c, &c->m[CM_SHARED_MUNMAP], names_fit[CM_SHARED_MUNMAP],
+			"munmap of one touched page with a second thread spinning on CPU 1, median of 512", hm_munmap_shared, NULL, true,
+			"ns");
+	} else {
+		fprintf(stderr, "  (one CPU: no line transfer or shootdown measured; those keys are kept from %s)\n", c->base);
+	}
+	hm_pin(0);
+	calib_chase_points(c);
+	for (uint32_t i = 0; i < c->nchase; i++) {
+		char nm[32];
+		snprintf(nm, sizeof(nm), "chase %u", c->chase_n[i]);
+		c->chase[i].name = NULL;
+		measure(c, &c->chase[i], "", "", hm_chase, &c->chase_n[i], true, "ns");
+		fprintf(stderr, "    (%s pages)\n", nm + 6);
+		c->chase[i].name = "reach curve";
+		c->chase[i].bench = "page-stride pointer chase";
+	}
+	fprintf(stderr, "validation (not fitted):\n");
+	static enum hm_op ops[HM_NOPS] = { HM_MMAP, HM_MMAP_PF, HM_PF, HM_MUNMAP_VIRT, HM_MUNMAP };
+	for (int i = 0; i < HM_NOPS; i++)
+		measure(c, &c->ops[i], hm_op_names[i], hm_op_names[i], hm_op, &ops[i], false, "ns");
+
+	/* Refuse before writing anything if a fitted measurement stayed too noisy. */
+	struct hm_est est[CM_NFIT + CAL_MAX_CHASE];
+	const char *nm[CM_NFIT + CAL_MAX_CHASE];
+	size_t n = 0;
+	for (int i = 0; i < CM_NFIT; i++)
+		if (c->m[i].done && c->m[i].fit) {
+			est[n] = c->m[i].e;
+			nm[n++] = c->m[i].name;
+		}
+	for (uint32_t i = 0; i < c->nchase; i++) {
+		est[n] = c->chase[i].e;
+		nm[n++] = "a point of the reach curve";
+	}
+	char why[256];
+	if (!hm_verdict(est, nm, n, c->force, why, sizeof(why)))
+		return cli_fail(cmd, "too noisy to write a machine file: %s (rerun on a quieter host, or --force)", why);
+	if (why[0])
+		fprintf(stderr, "mmsim calibrate: warning: --force: %s; the file says which values are noisy\n", why);
+
+	struct machine m;
+	char err[4200];
+	char *text = calib_text(c, &m, err, sizeof(err));
+	if (!text)
+		return cli_fail(cmd, "the fitted file does not load: %s", err);
+	for (int i = 0; i < HM_NOPS; i++)
+		c->sim_ops[i] = calib_sim_op(&m, hm_op_names[i]);
+	report(c, &m);
+
+	struct out o;
+	if (out_open(&o, outpath, err, sizeof(err))) {
+		free(text);
+		return cli_fail(cmd, "%s", err);
+	}
+	out_write(&o, text, strlen(text));
+	free(text);
+	if (out_commit(&o, err, sizeof(err)))
+		return cli_fail(cmd, "%s", err);
+	fprintf(stderr, "mmsim calibrate: wrote %s\n", outpath);
+	return 0;
+}
+
+static int cmd_calibrate(int argc, char **argv)
+{
+	const char *cmd = "calibrate";
+	static const struct option opts[] = { { "output", required_argument, 0, 'o' }, { "quick", no_argument, 0, 'Q' },
+					      { "force", no_argument, 0, 'f' },	    { "base", required_argument, 0, 'b' },
+					      { "help", no_argument, 0, 'h' },	    { 0, 0, 0, 0 } };
+	static struct calib c;
+	memset(&c, 0, sizeof(c));
+	const char *out = NULL;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'Q':
+			c.quick = true;
+			break;
+		case 'f':
+			c.force = true;
+			break;
+		case 'b':
+			c.base = optarg;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return 0;
+		case ':':
+			return cli_error(cmd, "%s needs a value", argv[optind - 1]);
+		default:
+			return cli_error(cmd, "unknown option '%s' (try 'mmsim calibrate --help')", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!out)
+		return cli_error(cmd, "-o FILE is required (the machine file to write)");
+	hm_cpu_read(&c.cpu);
+	if (!c.base)
+		/* Intel: Golden Cove; AMD family 0x1A (Zen 5): epyc9965; other AMD: zen4. */
+		c.base = !strcmp(c.cpu.vendor, "GenuineIntel") ? "goldencove" : c.cpu.family == 0x1a ? "epyc9965" : "zen4";
+	if (!machine_preset_text(c.base))
+		return cli_error(cmd, "--base: no preset '%s' (try 'mmsim machine list')", c.base);
+	c.plan = c.quick ? (struct hm_plan){ 6, 8, 0.10 } : (struct hm_plan){ 10, 41, 0.10 };
+	if (gethostname(c.host, sizeof(c.host) - 1))
+		strcpy(c.host, "unknown-host");
+	struct utsname u;
+	if (!uname(&u))
+		snprintf(c.kernel, sizeof(c.kernel), "%s %s", u.sysname, u.release);
+	time_t now = time(NULL);
+	strftime(c.date, sizeof(c.date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	return calibrate(&c, out);
+}
+
+const struct cli_cmd cli_cmd_calibrate = { "calibrate", "measure this host and write a machine file fitted to it",
+					   cmd_calibrate };
