@@ -29,6 +29,7 @@ static const char *help =
 	"  -o, --output FILE  the machine file to write (whole or not at all)\n"
 	"  --quick            few samples and reach-curve points (a smoke test: CI)\n"
 	"  --force            write the file even if some measurement stayed too noisy\n"
+	"  --tolerance PCT    the 95% CI of each median must be within +-PCT% (default 10)\n"
 	"  --base PRESET      preset whose values are kept where nothing is measured\n"
 	"                     (default: epyc9965 on AMD Zen 5, zen4 on other AMD, goldencove on Intel)\n"
 	"  --help             this text\n";
@@ -206,10 +207,12 @@ static int cmd_calibrate(int argc, char **argv)
 	const char *cmd = "calibrate";
 	static const struct option opts[] = { { "output", required_argument, 0, 'o' }, { "quick", no_argument, 0, 'Q' },
 					      { "force", no_argument, 0, 'f' },	    { "base", required_argument, 0, 'b' },
+					      { "tolerance", required_argument, 0, 't' },
 					      { "help", no_argument, 0, 'h' },	    { 0, 0, 0, 0 } };
 	static struct calib c;
 	memset(&c, 0, sizeof(c));
 	const char *out = NULL;
+	double tol = 10;
 	int opt;
 	optind = 1;
 	opterr = 0;
@@ -227,6 +230,13 @@ static int cmd_calibrate(int argc, char **argv)
 		case 'b':
 			c.base = optarg;
 			break;
+		case 't': {
+			char *end;
+			tol = strtod(optarg, &end);
+			if (end == optarg || *end || !(tol > 0 && tol <= 100))
+				return cli_error(cmd, "--tolerance: '%s' is not a percentage in (0, 100]", optarg);
+			break;
+		}
 		case 'h':
 			fputs(help, stdout);
 			return 0;
@@ -246,7 +256,7 @@ static int cmd_calibrate(int argc, char **argv)
 		c.base = !strcmp(c.cpu.vendor, "GenuineIntel") ? "goldencove" : c.cpu.family == 0x1a ? "epyc9965" : "zen4";
 	if (!machine_preset_text(c.base))
 		return cli_error(cmd, "--base: no preset '%s' (try 'mmsim machine list')", c.base);
-	c.plan = c.quick ? (struct hm_plan){ 6, 8, 0.10 } : (struct hm_plan){ 10, 41, 0.10 };
+	c.plan = c.quick ? (struct hm_plan){ 8, 10, tol / 100 } : (struct hm_plan){ 10, 41, tol / 100 };
 	if (gethostname(c.host, sizeof(c.host) - 1))
 		strcpy(c.host, "unknown-host");
 	struct utsname u;

@@ -30,7 +30,7 @@ void hm_estimate(const double *v, uint32_t n, double tol, struct hm_est *out)
 	 * The median's 95% interval runs from the r-th to the t-th smallest
 	 * sample, r = n/2 - 1.96 sqrt(n)/2 and t = 1 + n/2 + 1.96 sqrt(n)/2
 	 * (1-based, normal approximation of the binomial; e.g. Conover,
-	 * Practical Nonparametric Statistics, 3rd ed., section 3.2). Below 6
+	 * Practical Nonparametric Statistics, 3rd ed., section 3.2). Below 8
 	 * samples r < 1: no interval.
 	 */
 	double h = 1.96 * sqrt((double)n) / 2;
@@ -45,7 +45,7 @@ void hm_estimate(const double *v, uint32_t n, double tol, struct hm_est *out)
 		double d = fmax(out->median - out->lo, out->hi - out->median);
 		out->rel = out->median > 0 ? d / out->median : INFINITY;
 	}
-	out->ok = n >= 6 && out->rel <= tol;
+	out->ok = isfinite(out->rel) && out->rel <= tol;
 	free(s);
 }
 

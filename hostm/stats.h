@@ -10,7 +10,7 @@
  * struct hm_est: what a set of samples says. median and the bounds lo..hi
  * of the 95% confidence interval of the median (distribution-free, from
  * order statistics); rel is the larger distance from the median to a
- * bound, as a fraction of the median. ok: enough samples (at least 6, the
+ * bound, as a fraction of the median. ok: enough samples (at least 8, the
  * fewest for which the interval exists) and rel within the tolerance.
  */
 struct hm_est {
