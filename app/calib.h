@@ -18,7 +18,7 @@ struct cal_m {
 	bool done;	   /* measured at all (a pair benchmark needs 2 CPUs) */
 };
 
-enum cal_id { CM_CLOCK, CM_SYSCALL, CM_ZERO, CM_RFAULT, CM_MPROTECT, CM_PINGPONG, CM_SHARED_MUNMAP, CM_NFIT };
+enum cal_id { CM_CLOCK, CM_SYSCALL, CM_ZERO, CM_RFAULT, CM_MPROTECT, CM_MPROTECT_UNTOUCHED, CM_PINGPONG, CM_SHARED_MUNMAP, CM_NFIT };
 
 struct calib {
 	struct hm_cpu cpu;

@@ -34,8 +34,8 @@ static const char *help =
 	"                     (default: epyc9965 on AMD Zen 5, zen4 on other AMD, goldencove on Intel)\n"
 	"  --help             this text\n";
 
-static const char *const names_fit[CM_NFIT] = { "clock", "syscall", "zero", "read-fault", "mprotect", "line-transfer",
-						"munmap-shared" };
+static const char *const names_fit[CM_NFIT] = { "clock",	  "syscall",	   "zero",	    "read-fault",
+						"mprotect", "mprotect-virt", "line-transfer", "munmap-shared" };
 
 static void show(const char *name, const struct cal_m *m, const char *unit)
 {
@@ -135,7 +135,9 @@ static int calibrate(struct calib *c, const char *outpath)
 	measure(c, &c->m[CM_RFAULT], names_fit[CM_RFAULT], "read of an untouched page (zero-page fault), median of 512", hm_read_fault,
 		NULL, true, "ns");
 	measure(c, &c->m[CM_MPROTECT], names_fit[CM_MPROTECT], "mprotect of one touched page, median of 256",
-		hm_mprotect, NULL, false, "ns");
+		hm_mprotect, NULL, true, "ns");
+	measure(c, &c->m[CM_MPROTECT_UNTOUCHED], names_fit[CM_MPROTECT_UNTOUCHED],
+		"mprotect of one untouched page, median of 256", hm_mprotect, (void *)1, true, "ns");
 	if (ncpu >= 2) {
 		measure(c, &c->m[CM_PINGPONG], names_fit[CM_PINGPONG], "ping-pong of one line between CPUs 0 and 1, median of 15 runs of 1000",
 			hm_pingpong, NULL, true, "ns");

@@ -84,8 +84,7 @@ double hm_read_fault(void *arg)
 
 double hm_mprotect(void *arg)
 {
-	(void)arg;
-	char *p = region(SLOT, 1);
+	char *p = region(SLOT, !arg);
 	if (!p)
 		return -1;
 	for (size_t i = 0; i < SLOT; i += 2) /* every other page, so each call splits off a new VMA */

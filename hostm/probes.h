@@ -18,7 +18,11 @@ double hm_syscall(void *arg);
 double hm_zero(void *arg);
 /* A read fault on untouched anonymous memory: the kernel maps its shared zero page (no frame, no zeroing). */
 double hm_read_fault(void *arg);
-/* mprotect of one page of touched memory to read-only (a VMA split each time). */
+/*
+ * mprotect of one page to read-only (a VMA split each time), of touched
+ * memory (arg NULL: the kernel changes a present PTE and invalidates it) or
+ * of untouched memory (arg non-NULL: no PTE, no invalidation).
+ */
 double hm_mprotect(void *arg);
 
 /*
