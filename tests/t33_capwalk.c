@@ -87,34 +87,35 @@ static void chase_run(const struct machine *m, struct chase *ch)
 	sim_destroy(s);
 }
 
-/* No caching at all: a guest walk of 4 levels, each entry's table and the data page translated by 4 host levels: 24 references. */
-START_TEST(nested_walk_24_references)
+/* One walk with nothing cached (no guest or host paging-structure caches, no nested TLB): its MMU counters. */
+static struct mmu_cpu_stats cold_walk(const char *host_level)
 {
-	static const char *const over[] = { "npt = yes", "npt.host_level = 1", "npt.tlb.entries = 0",
-					    "npt.psc.entries = 0", "psc.pml5.entries = 0", "psc.pml4.entries = 0",
-					    "psc.pdpt.entries = 0", "psc.pde.entries = 0" };
+	const char *const over[] = { "npt = yes", host_level, "npt.tlb.entries = 0", "npt.psc.entries = 0",
+				     "psc.pml5.entries = 0", "psc.pml4.entries = 0", "psc.pdpt.entries = 0",
+				     "psc.pde.entries = 0" };
 	struct machine m;
 	machine_with(&m, over, sizeof(over) / sizeof(over[0]));
 	struct chase ch = { .pages = 1, .passes = 1 };
 	chase_run(&m, &ch);
-	ck_assert_uint_eq(ch.st.walks, 1);
-	ck_assert_uint_eq(ch.st.walk_reads, 4);
-	ck_assert_uint_eq(ch.st.npt_reads, 20); /* 4 guest tables + the data page, 4 host levels each */
-	ck_assert_uint_eq(ch.st.walk_reads + ch.st.npt_reads, 24);
+	return ch.st;
+}
+
+/* A guest walk of 4 levels, each entry's table and the data page translated by 4 host levels: 24 references. */
+START_TEST(nested_walk_24_references)
+{
+	struct mmu_cpu_stats st = cold_walk("npt.host_level = 1");
+	ck_assert_uint_eq(st.walks, 1);
+	ck_assert_uint_eq(st.walk_reads, 4);
+	ck_assert_uint_eq(st.npt_reads, 20); /* 4 guest tables + the data page, 4 host levels each */
+	ck_assert_uint_eq(st.walk_reads + st.npt_reads, 24);
 }
 END_TEST
 
 /* With 2 MiB host pages the host walk has 3 levels: 4 + 5 x 3 = 19 references. */
 START_TEST(nested_walk_host_2m)
 {
-	static const char *const over[] = { "npt = yes", "npt.host_level = 2", "npt.tlb.entries = 0",
-					    "npt.psc.entries = 0", "psc.pml5.entries = 0", "psc.pml4.entries = 0",
-					    "psc.pdpt.entries = 0", "psc.pde.entries = 0" };
-	struct machine m;
-	machine_with(&m, over, sizeof(over) / sizeof(over[0]));
-	struct chase ch = { .pages = 1, .passes = 1 };
-	chase_run(&m, &ch);
-	ck_assert_uint_eq(ch.st.walk_reads + ch.st.npt_reads, 19);
+	struct mmu_cpu_stats st = cold_walk("npt.host_level = 2");
+	ck_assert_uint_eq(st.walk_reads + st.npt_reads, 19);
 }
 END_TEST
 
