@@ -152,8 +152,7 @@ void mmu_check_hit(struct mmu_cpu *cpu, uint64_t va, const struct tlb_entry *e);
  */
 static inline void mmu_data_touch(struct sim_core *c, uint64_t pfn, uint64_t va)
 {
-	if (c->cache.on)
-		cache_touch(&c->cache, CACHE_TAG_DATA(pfn, va));
+	cache_touch(&c->cache, CACHE_TAG_DATA(pfn, va));
 }
 
 static inline uint32_t mmu_access(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)

@@ -58,10 +58,10 @@ static bool level_touch(struct cache_level *l, uint64_t tag)
 	return hit;
 }
 
-enum cache_where cache_touch(struct cache *ch, uint64_t tag)
+/* cache_touch_slow: cache_touch for a tag other than the last one, with the model on. */
+enum cache_where cache_touch_slow(struct cache *ch, uint64_t tag)
 {
-	if (!ch->on)
-		return CACHE_L1;
+	ch->last = ch->l[0].sets ? tag : 0;
 	enum cache_where w = CACHE_MEM;
 	for (int i = 0; i < 3; i++) {
 		if (!ch->l[i].sets)

@@ -25,6 +25,7 @@ struct cache_level {
  */
 struct cache {
 	struct cache_level l[3];
+	uint64_t last; /* the tag touched last: first in its L1 set, so touching it again changes nothing */
 	bool on;
 };
 
@@ -45,7 +46,13 @@ void cache_fini(struct cache *ch);
  * leaves it most recently used in every level (evicting each set's least
  * recently used line where it was absent). With the model off: CACHE_L1.
  */
-enum cache_where cache_touch(struct cache *ch, uint64_t tag);
+enum cache_where cache_touch_slow(struct cache *ch, uint64_t tag);
+static inline enum cache_where cache_touch(struct cache *ch, uint64_t tag)
+{
+	if (!ch->on || tag == ch->last)
+		return CACHE_L1;
+	return cache_touch_slow(ch, tag);
+}
 
 /* cache_cost: the load-to-use latency of a line found at `w` on machine m (L1: coh.hit; memory: coh.mem). */
 cycles_t cache_cost(const struct machine *m, enum cache_where w);
