@@ -28,12 +28,14 @@ struct calib {
 	bool quick, force;
 	struct cal_m m[CM_NFIT];
 	struct cal_m ops[HM_NOPS];	/* the validation set: never fitted */
+	struct cal_m ops2[HM_NOPS];	/* ... with two threads (2 CPUs needed) */
 	uint32_t nchase, chase_n[CAL_MAX_CHASE];
 	struct cal_m chase[CAL_MAX_CHASE];
 	double sim_chase_native[CAL_MAX_CHASE]; /* ns per access on the fitted machine with npt off */
 	double sim_chase[CAL_MAX_CHASE];	/* ... and as written */
 	double trap_rest_ns;			/* the simulated rest of a fault, beside kern.trap (fit of kern.trap) */
 	double sim_ops[HM_NOPS];		/* simulated ns per op on the written machine */
+	double sim_ops2[HM_NOPS];		/* ... per thread's op on 2 cores */
 };
 
 /* calib_chase_points: the reach-curve sizes and indices of the four points the derived costs use (32, 128, 2048, 8192 pages). */
@@ -49,10 +51,11 @@ int calib_chase_index(const struct calib *c, uint32_t n);
 double calib_sim_chase(const struct machine *m, uint32_t n);
 
 /*
- * calib_sim_op: simulated ns per op of workload `w` (1 thread, design
- * linux, low contention) on m: 1e9 / ops_per_sim_sec. -1 on failure (message on stderr).
+ * calib_sim_op: simulated ns per op of workload `w` (`cores` threads,
+ * design linux, low contention) on m, as one thread sees it: cores * 1e9 /
+ * ops_per_sim_sec. -1 on failure (message on stderr).
  */
-double calib_sim_op(const struct machine *m, const char *w);
+double calib_sim_op(const struct machine *m, const char *w, uint32_t cores);
 
 /*
  * calib_text: the machine description fitted from c's measurements, every

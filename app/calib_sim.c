@@ -56,7 +56,7 @@ out:
 	return ns;
 }
 
-double calib_sim_op(const struct machine *m, const char *wname)
+double calib_sim_op(const struct machine *m, const char *wname, uint32_t cores)
 {
 	const struct wl_def *w = wl_find(wname);
 	if (!w)
@@ -66,12 +66,12 @@ double calib_sim_op(const struct machine *m, const char *wname)
 	cli_common_defaults(&pt.o);
 	pt.o.m = *m;
 	pt.o.machine_name = "calibrated";
-	pt.o.cores = 1;
+	pt.o.cores = cores;
 	pt.o.json = true;
 	sys_defaults(&pt.s);
 	pt.s.no_check = true;
 	pt.w = w;
-	pt.wp.threads = 1;
+	pt.wp.threads = cores;
 	char msg[256];
 	if (wl_check(w, &pt.wp, msg, sizeof(msg))) {
 		fprintf(stderr, "mmsim calibrate: %s: %s\n", wname, msg);
@@ -93,5 +93,5 @@ double calib_sim_op(const struct machine *m, const char *wname)
 	if (!rc && k)
 		v = strtod(k + strlen("\"ops_per_sim_sec\":"), NULL);
 	free(buf);
-	return v > 0 ? 1e9 / v : -1;
+	return v > 0 ? cores * 1e9 / v : -1;
 }

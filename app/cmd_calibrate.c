@@ -117,6 +117,15 @@ static void report(struct calib *c, const struct machine *m)
 		printf("%-12s %12.0f %20s %12.0f %8.2f\n", hm_op_names[i], o->e.median, ci, c->sim_ops[i],
 		       o->e.median > 0 ? c->sim_ops[i] / o->e.median : NAN);
 	}
+	if (!c->ops2[0].done)
+		return;
+	printf("\nTwo threads against one (latency of a request, 2 threads / 1 thread; the direction should agree)\n");
+	printf("%-12s %12s %12s %12s %12s %8s\n", "op", "real 2T ns", "real 2T/1T", "mmsim 2T ns", "mmsim 2T/1T", "same");
+	for (int i = 0; i < HM_NOPS; i++) {
+		double r = c->ops2[i].e.median / c->ops[i].e.median, s = c->sim_ops2[i] / c->sim_ops[i];
+		printf("%-12s %12.0f %12.2f %12.0f %12.2f %8s\n", hm_op_names[i], c->ops2[i].e.median, r, c->sim_ops2[i], s,
+		       (r >= 1) == (s >= 1) ? "yes" : "no");
+	}
 }
 
 static int calibrate(struct calib *c, const char *outpath)
@@ -138,15 +147,6 @@ static int calibrate(struct calib *c, const char *outpath)
 		hm_mprotect, NULL, true, "ns");
 	measure(c, &c->m[CM_MPROTECT_UNTOUCHED], names_fit[CM_MPROTECT_UNTOUCHED],
 		"mprotect of one untouched page, median of 256", hm_mprotect, (void *)1, true, "ns");
-	if (ncpu >= 2) {
-		measure(c, &c->m[CM_PINGPONG], names_fit[CM_PINGPONG], "ping-pong of one line between CPUs 0 and 1, median of 15 runs of 1000",
-			hm_pingpong, NULL, true, "ns");
-		measure(c, &c->m[CM_SHARED_MUNMAP], names_fit[CM_SHARED_MUNMAP],
-			"munmap of one touched page with a second thread spinning on CPU 1, median of 512", hm_munmap_shared, NULL, true,
-			"ns");
-	} else {
-		fprintf(stderr, "  (one CPU: no line transfer or shootdown measured; those keys are kept from %s)\n", c->base);
-	}
 	hm_pin(0);
 	calib_chase_points(c);
 	for (uint32_t i = 0; i < c->nchase; i++) {
@@ -162,6 +162,19 @@ static int calibrate(struct calib *c, const char *outpath)
 	static enum hm_op ops[HM_NOPS] = { HM_MMAP, HM_MMAP_PF, HM_PF, HM_MUNMAP_VIRT, HM_MUNMAP };
 	for (int i = 0; i < HM_NOPS; i++)
 		measure(c, &c->ops[i], hm_op_names[i], hm_op_names[i], hm_op, &ops[i], false, "ns");
+	for (int i = 0; i < HM_NOPS && ncpu >= 2; i++)
+		measure(c, &c->ops2[i], hm_op_names[i], hm_op_names[i], hm_op2, &ops[i], false, "ns (2 threads)");
+	/* The pair benchmarks last: before them, this process has never run on CPU 1. */
+	fprintf(stderr, "fitted from (two CPUs):\n");
+	if (ncpu >= 2) {
+		measure(c, &c->m[CM_PINGPONG], names_fit[CM_PINGPONG], "ping-pong of one line between CPUs 0 and 1, median of 15 runs of 1000",
+			hm_pingpong, NULL, true, "ns");
+		measure(c, &c->m[CM_SHARED_MUNMAP], names_fit[CM_SHARED_MUNMAP],
+			"munmap of one touched page with a second thread spinning on CPU 1, median of 512", hm_munmap_shared, NULL, true,
+			"ns");
+	} else {
+		fprintf(stderr, "  (one CPU: no line transfer or shootdown measured; those keys are kept from %s)\n", c->base);
+	}
 
 	/* Refuse before writing anything if a fitted measurement stayed too noisy. */
 	struct hm_est est[CM_NFIT + CAL_MAX_CHASE];
@@ -187,8 +200,10 @@ static int calibrate(struct calib *c, const char *outpath)
 	char *text = calib_text(c, &m, err, sizeof(err));
 	if (!text)
 		return cli_fail(cmd, "the fitted file does not load: %s", err);
-	for (int i = 0; i < HM_NOPS; i++)
-		c->sim_ops[i] = calib_sim_op(&m, hm_op_names[i]);
+	for (int i = 0; i < HM_NOPS; i++) {
+		c->sim_ops[i] = calib_sim_op(&m, hm_op_names[i], 1);
+		c->sim_ops2[i] = c->ops2[i].done ? calib_sim_op(&m, hm_op_names[i], 2) : NAN;
+	}
 	report(c, &m);
 
 	struct out o;

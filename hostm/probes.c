@@ -3,6 +3,9 @@
 #include "hostm/probes.h"
 #include "hostm/cpu.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -93,40 +96,100 @@ double hm_mprotect(void *arg)
 	return hm_median(v, SLOT / 2);
 }
 
+/*
+ * op_run: the requests of one thread of op on its 512-page slot p (set up by
+ * the caller: touched for munmap), each timed into out. Returns how many,
+ * or 0 if the host refused a call.
+ */
+static uint32_t op_run(enum hm_op op, char *p, double *out)
+{
+	uint32_t n = op == HM_MMAP ? SLOT / 4 : SLOT; /* mmap: the workload's default, a slot's worth of 4-page requests */
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t t0 = hm_now_ns();
+		bool ok = true;
+		switch (op) {
+		case HM_MMAP: {
+			void *q = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			ok = q != MAP_FAILED && !munmap(q, 4 * PG);
+			break;
+		}
+		case HM_MMAP_PF: {
+			char *q = mmap(p + i * PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+			ok = q != MAP_FAILED;
+			if (ok)
+				*(volatile char *)q = 1;
+			break;
+		}
+		case HM_PF:
+			((volatile char *)p)[i * PG] = 1;
+			break;
+		default:
+			ok = !munmap(p + i * PG, PG);
+			break;
+		}
+		out[i] = (double)(hm_now_ns() - t0) - hm_timer_ns();
+		if (!ok)
+			return 0;
+	}
+	return n;
+}
+
 double hm_op(void *arg)
 {
 	enum hm_op op = *(enum hm_op *)arg;
-	size_t n = SLOT;
-	if (op == HM_MMAP) {
-		n = SLOT / 4; /* the workload's default: a slot's worth of 4-page requests */
-		for (size_t i = 0; i < n; i++) {
-			void *p = MAP_FAILED;
-			TIMED(i, p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			      if (p != MAP_FAILED) munmap(p, 4 * PG));
-			if (p == MAP_FAILED)
-				return -1;
-		}
-		return hm_median(v, (uint32_t)n);
-	}
-	char *p = region(SLOT, op == HM_MUNMAP);
-	if (!p)
+	char *p = op == HM_MMAP ? NULL : region(SLOT, op == HM_MUNMAP);
+	if (op != HM_MMAP && !p)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		switch (op) {
-		case HM_MMAP_PF:
-			TIMED(i, char *q = mmap(p + i * PG, PG, PROT_READ | PROT_WRITE,
-						MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-			      if (q != MAP_FAILED) *(volatile char *)q = 1);
-			break;
-		case HM_PF:
-			TIMED(i, ((volatile char *)p)[i * PG] = 1);
-			break;
-		default:
-			TIMED(i, munmap(p + i * PG, PG));
-			break;
-		}
-	}
-	if (op == HM_MMAP_PF || op == HM_PF)
+	uint32_t n = op_run(op, p, v);
+	if (p)
 		munmap(p, SLOT * PG);
-	return hm_median(v, (uint32_t)n);
+	return n ? hm_median(v, n) : -1;
+}
+
+struct op2 {
+	enum hm_op op;
+	char *slot;
+	double out[SLOT];
+	uint32_t n;
+	_Atomic int *go;
+};
+
+static void *op2_thread(void *arg)
+{
+	struct op2 *t = arg;
+	hm_pin(1);
+	atomic_fetch_add(t->go, 1);
+	while (atomic_load(t->go) < 2)
+		__builtin_ia32_pause();
+	t->n = op_run(t->op, t->slot, t->out);
+	return NULL;
+}
+
+double hm_op2(void *arg)
+{
+	enum hm_op op = *(enum hm_op *)arg;
+	/* one region of two slots, as the workloads' thread 0 maps for two threads */
+	char *p = op == HM_MMAP ? NULL : region(2 * SLOT, op == HM_MUNMAP);
+	if (op != HM_MMAP && !p)
+		return -1;
+	static struct op2 t;
+	_Atomic int go = 0;
+	t = (struct op2){ .op = op, .slot = p ? p + SLOT * PG : NULL, .go = &go };
+	pthread_t th;
+	if (hm_pin(0) || pthread_create(&th, NULL, op2_thread, &t)) {
+		if (p)
+			munmap(p, 2 * SLOT * PG);
+		return -1;
+	}
+	atomic_fetch_add(&go, 1);
+	while (atomic_load(&go) < 2)
+		__builtin_ia32_pause();
+	uint32_t n = op_run(op, p, v);
+	pthread_join(th, NULL);
+	if (p)
+		munmap(p, 2 * SLOT * PG);
+	if (!n || !t.n)
+		return -1;
+	memcpy(v + n, t.out, sizeof(double) * t.n);
+	return hm_median(v, n + t.n); /* the median request of both threads */
 }

@@ -36,6 +36,8 @@ enum hm_op { HM_MMAP, HM_MMAP_PF, HM_PF, HM_MUNMAP_VIRT, HM_MUNMAP, HM_NOPS };
 extern const char *const hm_op_names[HM_NOPS]; /* mmsim's workload names */
 /* hm_op: one batch of op (arg: a pointer to the enum hm_op). */
 double hm_op(void *arg);
+/* hm_op2: the same with two threads at once, pinned to CPUs 0 and 1, in the two slots of one region: the median request of both. */
+double hm_op2(void *arg);
 
 /* Pair benchmarks (hostm/pair.c): two threads pinned to CPUs 0 and 1. */
 /* One cache-line transfer between the two CPUs: half a ping-pong round trip. */
