@@ -44,7 +44,7 @@ double calib_sim_chase(const struct machine *m, uint32_t n)
 	if (mmu_space_init(mmu, &ch->sp, NULL))
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
-		if (mmu_map_host(&ch->sp, CHASE_BASE + (uint64_t)i * PAGE_SIZE, 4096 + i, PTE_P | PTE_RW | PTE_US | PTE_A, 1))
+		if (mmu_map_host(&ch->sp, CHASE_BASE + (uint64_t)i * PAGE_SIZE, (1ull << 30) + i, PTE_P | PTE_RW | PTE_US | PTE_A, 1))
 			goto out;
 	sim_run(s, chase_body, ch);
 	ns = ch->ns;

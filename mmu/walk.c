@@ -114,7 +114,7 @@ restart:;
 		unsigned idx = (unsigned)PT_INDEX(va, level);
 		cycles_t tr = c->clock;
 		npt_translate(cpu, table); /* nested paging: the host translates the table's guest frame first */
-		coh_access_nosync(c, pte_line(p, idx), COH_READ);
+		coh_access_nosync_at(c, pte_line(p, idx), COH_READ, pte_tag(p, idx));
 		sim_advance(c, m->walk_step);
 		cpu->st.walk_reads++;
 		uint64_t e = pte_load(p, idx);
@@ -141,7 +141,7 @@ restart:;
 		if (want != e) {
 			sim_note(c, "  the walker sets %s with an atomic on the entry's line",
 				 (want & ~e) == (PTE_A | PTE_D) ? "A and D" : (want & ~e) == PTE_D ? "D" : "A");
-			coh_access_nosync(c, pte_line(p, idx), COH_ATOMIC);
+			coh_access_nosync_at(c, pte_line(p, idx), COH_ATOMIC, pte_tag(p, idx));
 			cpu->st.ad_updates++;
 			if (!pte_cas(p, idx, e, want)) {
 				if (++retries > 64)

@@ -32,8 +32,7 @@ struct cache {
 /* Where a line was found: L1, L2, L3 share, or not at all (memory). */
 enum cache_where { CACHE_L1 = 1, CACHE_L2, CACHE_L3, CACHE_MEM };
 
-/* Tag spaces: a modelled coherent line (by address), a data line (by physical line), a host page-table line. */
-#define CACHE_TAG_COH(p) ((uint64_t)(uintptr_t)(p) >> 3 | 1ull << 63)
+/* Tag spaces: a physical line of the guest (data, or a page-table entry: pfn and byte offset), a host page-table line. */
 #define CACHE_TAG_DATA(pfn, va) (((uint64_t)(pfn) << 6 | ((va) >> 6 & 63)) | 1ull << 62)
 #define CACHE_TAG_HOST(level, line) ((uint64_t)(line) | (uint64_t)(level) << 56 | 1ull << 61)
 

@@ -47,20 +47,33 @@ static cycles_t inval_cost(const struct sim_core *c, const struct coh_line *l, u
 cycles_t coh_access(struct sim_core *c, struct coh_line *l, enum coh_op op)
 {
 	sim_sync(c);
-	return coh_access_nosync(c, l, op);
+	return coh_access_nosync_at(c, l, op, 0);
 }
 
-/* The cost of using a line c holds: where capacity left it (L1, L2, L3 share or memory). */
-static cycles_t local_cost(struct sim_core *c, const struct coh_line *l)
+cycles_t coh_access_at(struct sim_core *c, struct coh_line *l, enum coh_op op, uint64_t tag)
 {
-	enum cache_where w = cache_touch(&c->cache, CACHE_TAG_COH(l));
+	sim_sync(c);
+	return coh_access_nosync_at(c, l, op, tag);
+}
+
+cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op op)
+{
+	return coh_access_nosync_at(c, l, op, 0);
+}
+
+/* The cost of using a line c holds: where capacity left it (L1, L2, L3 share or memory); tag 0: an L1 hit. */
+static cycles_t local_cost(struct sim_core *c, uint64_t tag)
+{
+	if (!tag)
+		return c->sim->m->coh_hit;
+	enum cache_where w = cache_touch(&c->cache, tag);
 	c->st.line_l2 += w == CACHE_L2;
 	c->st.line_l3 += w == CACHE_L3;
 	c->st.line_evicted += w == CACHE_MEM;
 	return cache_cost(c->sim->m, w);
 }
 
-cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op op)
+cycles_t coh_access_nosync_at(struct sim_core *c, struct coh_line *l, enum coh_op op, uint64_t tag)
 {
 	struct sim *s = c->sim;
 	const struct machine *m = s->m;
@@ -77,10 +90,11 @@ cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op o
 
 	if (op == COH_READ) {
 		if (mine_excl || mine_shared) {
-			done = t + local_cost(c, l);
+			done = t + local_cost(c, tag);
 			c->st.line_hits++;
 		} else {
-			cache_touch(&c->cache, CACHE_TAG_COH(l));
+			if (tag)
+				cache_touch(&c->cache, tag);
 			cycles_t start = MAX(t, l->busy_until);
 			cycles_t x;
 			if (l->owner) {
@@ -106,7 +120,7 @@ cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op o
 	} else {
 		cycles_t extra = op == COH_ATOMIC ? m->coh_atomic : 0;
 		if (mine_excl) {
-			done = t + local_cost(c, l) + extra;
+			done = t + local_cost(c, tag) + extra;
 			c->st.line_hits++;
 		} else {
 			cycles_t start = MAX(t, l->busy_until);
@@ -123,15 +137,15 @@ cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op o
 					x = MAX(x, coh_xfer_cost(s, l->last - 1u, id));
 				c->st.line_xfers++;
 			} else if (mine_shared) {
-				x = local_cost(c, l); /* sole sharer: silent upgrade */
+				x = local_cost(c, tag); /* sole sharer: silent upgrade */
 				c->st.line_hits++;
 				upgraded = true;
 			} else {
 				x = m->coh_mem;
 				c->st.line_mem++;
 			}
-			if (!upgraded)
-				cache_touch(&c->cache, CACHE_TAG_COH(l));
+			if (tag && !upgraded)
+				cache_touch(&c->cache, tag);
 			c->st.line_wait += start - t;
 			done = start + x + extra;
 			l->busy_until = done;
