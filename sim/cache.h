@@ -18,7 +18,7 @@ struct cache_level {
 
 /*
  * struct cache: one core's L1, L2 and share of its CCX's L3 (cache.l3.kib /
- * topo.cores_per_ccx), inclusive: a line found in a lower level is copied
+ * topo.cores_per_ccx), of lines named by physical address, inclusive: a line found in a lower level is copied
  * into the levels above it. Capacity only: the coherence model (sim/coh.h)
  * says whether the core may hold a line at all; this says how far away a
  * line it may hold has gone. Touched only by the owning core.
