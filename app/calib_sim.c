@@ -7,6 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+void calib_chase_points(struct calib *c)
+{
+	static const uint32_t full[] = { 16, 32, 48, 64, 72, 80, 96, 128, 256, 512, 1024, 2048, 3072, 4096, 8192, 16384 };
+	static const uint32_t quick[] = { 32, 128, 2048, 8192 };
+	const uint32_t *p = c->quick ? quick : full;
+	c->nchase = c->quick ? 4 : sizeof(full) / sizeof(full[0]);
+	memcpy(c->chase_n, p, sizeof(uint32_t) * c->nchase);
+}
+
+int calib_chase_index(const struct calib *c, uint32_t n)
+{
+	for (uint32_t i = 0; i < c->nchase; i++)
+		if (c->chase_n[i] == n)
+			return (int)i;
+	return -1;
+}
+
 #define CHASE_BASE 0x100000000ull
 
 struct chase {

@@ -56,23 +56,6 @@ static void measure(struct calib *c, struct cal_m *m, const char *name, const ch
 	show(name, m, unit);
 }
 
-void calib_chase_points(struct calib *c)
-{
-	static const uint32_t full[] = { 16, 32, 48, 64, 72, 80, 96, 128, 256, 512, 1024, 2048, 3072, 4096, 8192, 16384 };
-	static const uint32_t quick[] = { 32, 128, 2048, 8192 };
-	const uint32_t *p = c->quick ? quick : full;
-	c->nchase = c->quick ? 4 : sizeof(full) / sizeof(full[0]);
-	memcpy(c->chase_n, p, sizeof(uint32_t) * c->nchase);
-}
-
-int calib_chase_index(const struct calib *c, uint32_t n)
-{
-	for (uint32_t i = 0; i < c->nchase; i++)
-		if (c->chase_n[i] == n)
-			return (int)i;
-	return -1;
-}
-
 /* The derived reach-curve costs of one curve t[]: STLB hit (128 against 32 pages), walk (8192 against 2048), L1 step. */
 static void derive(const struct calib *c, const double *t, double *stlb, double *walk, uint32_t *lo, uint32_t *hi)
 {
