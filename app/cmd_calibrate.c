@@ -114,6 +114,11 @@ static void report(struct calib *c, const struct machine *m)
 static int calibrate(struct calib *c, const char *outpath)
 {
 	const char *cmd = "calibrate";
+	/* The output first: a path that cannot be written fails before minutes of measuring. */
+	struct out o;
+	char err[4200];
+	if (out_open(&o, outpath, err, sizeof(err)))
+		return cli_fail(cmd, "%s", err);
 	int ncpu = hm_ncpus();
 	if (hm_pin(0))
 		fprintf(stderr, "mmsim calibrate: cannot pin to CPU 0; measuring unpinned\n");
@@ -173,27 +178,25 @@ static int calibrate(struct calib *c, const char *outpath)
 		nm[n++] = "a point of the reach curve";
 	}
 	char why[256];
-	if (!hm_verdict(est, nm, n, c->force, why, sizeof(why)))
+	if (!hm_verdict(est, nm, n, c->force, why, sizeof(why))) {
+		out_abort(&o);
 		return cli_fail(cmd, "too noisy to write a machine file: %s (rerun on a quieter host, or --force)", why);
+	}
 	if (why[0])
 		fprintf(stderr, "mmsim calibrate: warning: --force: %s; the file says which values are noisy\n", why);
 
 	struct machine m;
-	char err[4200];
 	char *text = calib_text(c, &m, err, sizeof(err));
-	if (!text)
+	if (!text) {
+		out_abort(&o);
 		return cli_fail(cmd, "the fitted file does not load: %s", err);
+	}
 	for (int i = 0; i < HM_NOPS; i++) {
 		c->sim_ops[i] = calib_sim_op(&m, hm_op_names[i], 1);
 		c->sim_ops2[i] = c->ops2[i].done ? calib_sim_op(&m, hm_op_names[i], 2) : NAN;
 	}
 	report(c, &m);
 
-	struct out o;
-	if (out_open(&o, outpath, err, sizeof(err))) {
-		free(text);
-		return cli_fail(cmd, "%s", err);
-	}
 	out_write(&o, text, strlen(text));
 	free(text);
 	if (out_commit(&o, err, sizeof(err)))

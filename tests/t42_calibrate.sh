@@ -51,7 +51,7 @@ grep -q "walk (8192 against 2048 pages): real" "$tmp/out" || fail "no walk compa
 grep -q "too noisy to write a machine file: clock" "$tmp/err" || fail "refusal does not say why: $(tail -2 "$tmp/err")"
 [ -e "$tmp/n.machine" ] && fail "a refused calibration wrote a file"
 
-# Usage errors; an output that cannot be written leaves nothing behind.
+# Usage errors; an output that cannot be written fails at once (before measuring) and leaves nothing behind.
 "$M" calibrate >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q "\-o FILE is required" "$tmp/err" || fail "calibrate without -o"
 "$M" calibrate -o x --tolerance abc >/dev/null 2>&1
