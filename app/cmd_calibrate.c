@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static const char *help =
-	"usage: mmsim calibrate -o FILE [--quick] [--force] [--base PRESET]\n\n"
+	"usage: mmsim calibrate -o FILE [--quick] [--force] [--tolerance PCT] [--base PRESET]\n\n"
 	"Measures this host's real kernel and hardware and writes a machine description\n"
 	"(the format --machine reads) in which every value says where it came from:\n"
 	"CPUID, a measurement (benchmark, median of N, 95% confidence interval, host,\n"
