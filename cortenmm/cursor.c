@@ -18,7 +18,7 @@ static uint64_t get(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 {
 	struct coh_line *l = pte_line(d->p, i);
 	if (k->cpu && l != k->last) {
-		coh_read(k->cpu->core, l);
+		pte_access(k->cpu->core, d->p, i, COH_READ);
 		k->last = l;
 	}
 	return pte_load(d->p, i);
@@ -27,7 +27,7 @@ static uint64_t get(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 static void set(struct cm_cursor *k, struct cm_pt *d, unsigned i, uint64_t e)
 {
 	if (k->cpu)
-		coh_write(k->cpu->core, pte_line(d->p, i));
+		pte_access(k->cpu->core, d->p, i, COH_WRITE);
 	pte_store(d->p, i, e);
 }
 

@@ -80,24 +80,24 @@ static void copy_rec(struct cm_cursor *k, struct cm_as *child, struct cm_pt *pd,
 			cc->base = pc->base;
 			pte_store(cd->p, i, PTE_MK(cc->p->pfn, PTE_P | PTE_RW | PTE_US));
 			cd->nchild++;
-			coh_read(k->cpu->core, pte_line(pd->p, i));
+			pte_access(k->cpu->core, pd->p, i, COH_READ);
 			copy_rec(k, child, pc, cc, cs);
 			continue;
 		}
 		if (!pte_mapped(e) || !in_copyset(cs, pd->base + i * LEVEL_SIZE(pd->level)))
 			continue;
 		unsigned n = pd->level == 2 ? PT_ENTRIES : 1;
-		coh_read(k->cpu->core, pte_line(pd->p, i));
+		pte_access(k->cpu->core, pd->p, i, COH_READ);
 		if (!(m.flags & VR_SHARED) && (e & PTE_RW)) { /* copy-on-write: read-only on both sides */
 			e &= ~PTE_RW;
-			coh_write(k->cpu->core, pte_line(pd->p, i));
+			pte_access(k->cpu->core, pd->p, i, COH_WRITE);
 			pte_store(pd->p, i, e);
 			cm_flush_range(k, pd->base + i * LEVEL_SIZE(pd->level), n);
 		}
 		for (unsigned j = 0; j < n; j++)
 			if (PTE_PFN(e) + j != sys->zero_pfn)
 				pm_get(sys->pm, PTE_PFN(e) + j);
-		coh_write(k->cpu->core, pte_line(cd->p, i));
+		pte_access(k->cpu->core, cd->p, i, COH_WRITE);
 		pte_store(cd->p, i, e);
 	}
 }

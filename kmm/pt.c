@@ -8,14 +8,14 @@
 uint64_t kmm_get(struct mmu_cpu *cpu, const struct kmm_slot *s)
 {
 	if (cpu)
-		coh_read(cpu->core, pte_line(s->p, s->idx));
+		pte_access(cpu->core, s->p, s->idx, COH_READ);
 	return pte_load(s->p, s->idx);
 }
 
 void kmm_set(struct mmu_cpu *cpu, const struct kmm_slot *s, uint64_t e)
 {
 	if (cpu)
-		coh_write(cpu->core, pte_line(s->p, s->idx));
+		pte_access(cpu->core, s->p, s->idx, COH_WRITE);
 	pte_store(s->p, s->idx, e);
 }
 

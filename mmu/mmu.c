@@ -33,6 +33,7 @@ struct mmu *mmu_create(struct sim *s, const struct mmu_opts *o)
 		psc_init(&cpu->psc[3], s->m->psc_pdpt);
 		psc_init(&cpu->psc[4], s->m->psc_pml4);
 		psc_init(&cpu->psc[5], o->levels == 5 ? s->m->psc_pml5 : 0);
+		npt_init(&cpu->npt, s->m);
 		cpu->psc_gen = tlb_arena_take(&mmu->tlb_arena, sizeof(uint32_t) * PCID_COUNT); /* generation 0 first */
 		cpu->pcid_owner = tlb_arena_take(&mmu->tlb_arena, sizeof(uint32_t) * PCID_COUNT);
 	}
@@ -49,6 +50,7 @@ void mmu_destroy(struct mmu *mmu)
 		tlb_destroy(&cpu->tlb);
 		for (int l = 0; l < 6; l++)
 			xfree(cpu->psc[l].e);
+		npt_fini(&cpu->npt);
 		cpu->core->hw = NULL;
 	}
 	tlb_arena_fini(&mmu->tlb_arena);

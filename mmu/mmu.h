@@ -2,6 +2,7 @@
 #ifndef MMSIM_MMU_H
 #define MMSIM_MMU_H
 
+#include "mmu/npt.h"
 #include "mmu/phys.h"
 #include "mmu/tlb.h"
 
@@ -47,6 +48,9 @@ struct mmu_cpu_stats {
 	uint64_t ctx_switches;	  /* address-space switches */
 	uint64_t tlb_violations;  /* TLB hits that gave more than the page table allows */
 	uint64_t checked_hits;	  /* TLB hits the checker compared */
+	uint64_t npt_walks;	  /* nested paging: host walks (a guest frame the nested TLB did not hold) */
+	uint64_t npt_reads;	  /* nested paging: host entries those walks read */
+	uint64_t ntlb_hits;	  /* nested paging: guest frames the nested TLB translated */
 };
 
 struct mmu;
@@ -62,6 +66,7 @@ struct mmu_cpu {
 	uint16_t pcid;
 	struct tlb tlb;
 	struct psc_level psc[6]; /* by level 2..5 */
+	struct npt npt;		 /* nested paging's host-translation caches (mmu/npt.h) */
 	uint32_t *psc_gen;	 /* PCID_COUNT generations for the PSCs */
 	uint32_t *pcid_owner;	 /* PCID_COUNT: id of the space that last used each PCID here */
 	_Atomic cycles_t irq_busy_until; /* when this core's interrupt handling frees up */
@@ -143,6 +148,17 @@ void mmu_switch(struct mmu_cpu *cpu, struct mmu_space *sp);
 uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc);
 void mmu_check_hit(struct mmu_cpu *cpu, uint64_t va, const struct tlb_entry *e);
 
+/*
+ * mmu_data_touch: the access's data line takes its place in the core's
+ * caches (pfn: the frame the translation gave, its 4 KiB piece for a huge
+ * page). Its latency is not charged (mmsim times translation, not data);
+ * its footprint pushes PTE and lock lines out, as on real hardware.
+ */
+static inline void mmu_data_touch(struct sim_core *c, uint64_t pfn, uint64_t va)
+{
+	cache_touch(&c->cache, CACHE_TAG_DATA(pfn, va));
+}
+
 static inline uint32_t mmu_access(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 {
 	struct sim_core *c = cpu->core;
@@ -154,6 +170,7 @@ static inline uint32_t mmu_access(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc
 	if (likely(e && (e->allow & need[acc]))) {
 		cpu->st.l1_hits++;
 		sim_advance(c, cpu->mmu->m->tlb_l1_hit);
+		mmu_data_touch(c, e->pfn, va);
 		if (cpu->mmu->o.check)
 			mmu_check_hit(cpu, va, e);
 		return 0;

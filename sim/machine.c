@@ -59,6 +59,18 @@ static const struct key keys[] = {
 	INT("psc.pdpt.entries", psc_pdpt, 0, 4096),
 	INT("psc.pde.entries", psc_pde, 0, 4096),
 	TIME("walk.step", walk_step),
+	INT("cache.l1.kib", cache_l1_kib, 0, 1 << 16),
+	INT("cache.l1.ways", cache_l1_ways, 0, 64),
+	INT("cache.l2.kib", cache_l2_kib, 0, 1 << 16),
+	INT("cache.l2.ways", cache_l2_ways, 0, 64),
+	TIME("cache.l2.hit", cache_l2_hit),
+	INT("cache.l3.kib", cache_l3_kib, 0, 1 << 20),
+	INT("cache.l3.ways", cache_l3_ways, 0, 64),
+	TIME("cache.l3.hit", cache_l3_hit),
+	{ "npt", K_BOOL, F(npt), 0, 1, NULL },
+	INT("npt.host_level", npt_host_level, 1, 3),
+	INT("npt.tlb.entries", npt_tlb, 0, 4096),
+	INT("npt.psc.entries", npt_psc, 0, 4096),
 	{ "tlb.pcid", K_BOOL, F(pcid), 0, 1, NULL },
 	TIME("tlb.invlpg", invlpg),
 	TIME("tlb.flush_pcid", flush_pcid),
@@ -350,12 +362,49 @@ int machine_load_text(struct machine *m, const char *text, const char *origin, c
 			goto out;
 		}
 	}
+	const uint32_t ck[3][2] = { { m->cache_l1_kib, m->cache_l1_ways },
+				    { m->cache_l2_kib, m->cache_l2_ways },
+				    { m->cache_l3_kib, m->cache_l3_ways } };
+	for (int i = 0; i < 3; i++)
+		if (ck[i][0] && (!ck[i][1] || ck[i][0] * 16 % ck[i][1])) {
+			char k[32];
+			snprintf(k, sizeof(k), "cache.l%d.ways", i + 1);
+			const struct raw *r = &p->raw[find_key(k)];
+			fail(p, r->origin, r->line, "%s: %u KiB of 64-byte lines is not a whole number of %u-way sets", k,
+			     ck[i][0], ck[i][1]);
+			goto out;
+		}
+	if (m->cache_l1_kib && (!m->cache_l2_kib || !m->cache_l3_kib)) {
+		fail(p, origin, 0, "cache.l1.kib is set: cache.l2.kib and cache.l3.kib must be too (0 everywhere: not modelled)");
+		goto out;
+	}
 	if (!m->l1d_4k.entries || !m->l2.entries) {
 		fail(p, origin, 0, "tlb.l1d.4k and tlb.l2 need at least one entry");
 		goto out;
 	}
 	rc = 0;
 out:
+	xfree(p);
+	return rc;
+}
+
+size_t machine_nkeys(void) { return NKEYS; }
+
+const char *machine_key_name(size_t i) { return i < NKEYS ? keys[i].name : NULL; }
+
+int machine_preset_raw(const char *preset, const char *key, char *out, size_t n)
+{
+	const char *t = machine_preset_text(preset);
+	int ki = find_key(key);
+	if (!t || ki < 0)
+		return -1;
+	char err[256];
+	struct parse *p = xzalloc(sizeof(*p));
+	p->err = err;
+	p->errlen = sizeof(err);
+	int rc = parse_text(p, t, preset) || !p->raw[ki].set ? -1 : 0;
+	if (!rc)
+		snprintf(out, n, "%s", p->raw[ki].val);
 	xfree(p);
 	return rc;
 }
