@@ -14,6 +14,7 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 	uint32_t n = as->sys->sim->o.ncores;
 	mm->slice_next = xzalloc(sizeof(uint64_t) * n);
 	mm->slice_anchor = xzalloc(sizeof(*mm->slice_anchor) * n);
+	mm->narena = n;
 	mm->rng = xzalloc(sizeof(uint64_t) * n);
 	for (uint32_t i = 0; i < n; i++) {
 		/* one page in: the anchor owns the slice's base, the first mapping's lower neighbour page */
@@ -21,6 +22,7 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 		mm->rng[i] = 0x9E3779B97F4A7C15ull * (i + 1) | 1;
 	}
 	mm->host_rng = 0x2545F4914F6CDD1Dull;
+	sl_arenas_init(mm); /* arenas are assigned at creation: one per core, each with its anchor */
 	lk_spin_init(&mm->brk_lock);
 	as->priv = mm;
 	return 0;

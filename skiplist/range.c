@@ -250,8 +250,10 @@ void sl_remove(struct sl_lockset *s, struct sl_node *v)
 	sl_unlink(s->mm, s->cpu, v);
 	push(&s->dead, &s->nd, &s->dcap, v);
 	if (v->anchor) {
-		if (v->slice >= 0)
+		if (v->slice >= 0) {
+			coh_write(s->cpu->core, &s->mm->arena_line);
 			atomic_store(&s->mm->slice_anchor[v->slice], NULL);
+		}
 		sl_inc(&s->mm->st.anchors_dropped);
 	}
 }
@@ -328,6 +330,28 @@ void sl_claim(struct sl_lockset *s, uint64_t a, uint64_t b)
 
 static uint64_t slice_base(uint32_t id) { return SL_SLICE_BASE + ((uint64_t)id << SL_SLICE_SHIFT); }
 
+/* new_anchor: link the anchor of arena id at its base (base lies in a gap; the caller locks it, or owns the list alone). */
+static struct sl_node *new_anchor(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_lockset *s, uint32_t id)
+{
+	uint64_t base = slice_base(id);
+	struct sl_node *a = sl_node_new(mm, cpu, base, base, true);
+	a->slice = (int32_t)id;
+	if (s)
+		sl_adopt(s, a);
+	sl_link(mm, cpu, a);
+	if (cpu)
+		coh_write(cpu->core, &mm->arena_line);
+	atomic_store(&mm->slice_anchor[id], a);
+	sl_inc(&mm->st.anchors_made);
+	return a;
+}
+
+void sl_arenas_init(struct sl_mm *mm)
+{
+	for (uint32_t i = 0; i < mm->narena; i++)
+		new_anchor(mm, NULL, NULL, i);
+}
+
 void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu)
 {
 	uint32_t id = cpu->core->id;
@@ -338,13 +362,8 @@ void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu)
 	sl_lock_range(&s, mm, cpu, base, base + PAGE_SIZE);
 	/* base lies in a gap (after before[0], which starts below it) and no node starts there */
 	if (s.in_gap[0] && sn_start(s.before[0]) < base && sn_start(s.seg[0]) > base) {
-		struct sl_node *a = sl_node_new(mm, cpu, base, base, true);
-		a->slice = (int32_t)id;
-		sl_adopt(&s, a);
-		sl_link(mm, cpu, a);
-		atomic_store(&mm->slice_anchor[id], a);
-		sl_inc(&mm->st.anchors_made);
-		sim_note(cpu->core, "anchor node linked at %#llx: the gaps of this core's slice now have their own locks",
+		new_anchor(mm, cpu, &s, id);
+		sim_note(cpu->core, "anchor node linked again at %#llx: the gaps of this core's arena have their own locks",
 			 (unsigned long long)base);
 	}
 	sl_unlock(&s);

@@ -85,12 +85,14 @@ struct sl_stats {
 struct sl_mm {
 	struct vm_as *as;
 	struct sl_node *head, *tail;
-	_Atomic uint32_t levels;	/* height of the tallest tower linked so far: searches start there */
+	_Atomic uint32_t levels;	/* height of the tallest VMA tower linked so far (anchors are full towers): searches start there */
 	struct kmm pt;			/* page tables, page_table_lock, RSS (kmm/kmm.h) */
 	_Atomic uint32_t next_av;
 	_Atomic uint64_t nnodes, nvmas, node_bytes;
 	uint64_t *slice_next;		/* per core: next address to try in its slice (written by that core only) */
 	_Atomic(struct sl_node *) *slice_anchor; /* per core: its slice's anchor, or NULL */
+	uint32_t narena;		/* arenas (slices): one per core */
+	struct coh_line arena_line;	/* the arena table (slice_anchor) as one modelled line */
 	uint64_t *rng;			/* per core: tower-height generator state */
 	uint64_t host_rng;
 	struct lk_spin brk_lock;	/* serializes brk, which reads and writes as->brk */
@@ -203,7 +205,9 @@ void sl_claim(struct sl_lockset *s, uint64_t a, uint64_t b);
 
 /* Placement (range.c): a free address for len bytes on this core, or 0. Not locked: the caller locks and validates. */
 uint64_t sl_candidate(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t len, int attempt);
-/* sl_anchor_slice: make sure this core's slice base has an anchor (so its gaps are its own). */
+/* sl_arenas_init: link every core's arena anchor (sl_create: nobody else sees the list yet). */
+void sl_arenas_init(struct sl_mm *mm);
+/* sl_anchor_slice: make sure this core's slice base has an anchor again (a mapping over the base dropped it). */
 void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu);
 
 /* ---- VMAs under range locks (vma.c) ---- */
