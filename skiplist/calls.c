@@ -145,25 +145,33 @@ long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 	struct sl_mm *mm = sl_of(as);
 	struct sl_lockset s;
 	uint32_t vf = vr_mmap_flags(prot, flags);
-	if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE)) {
+	bool fixed = flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE);
+	/* local mode unless a fixed range or a hint spans areas (an unfixed mapping goes to this core's arena) */
+	uint64_t want = fixed ? addr : vr_hint(addr);
+	bool g = sl_mode_enter(mm, cpu, want && !sl_one_area(mm, want, want + len));
+	if (fixed) {
 		lock_around(&s, mm, cpu, addr, addr + len, 0);
 		if (flags & VM_MAP_FIXED_NOREPLACE) {
 			struct sl_node *v = sl_vma_from(&s, addr);
 			if (v && sn_start(v) < addr + len) {
 				sl_unlock(&s);
+				sl_mode_exit(mm, cpu, g);
 				return -EEXIST;
 			}
 		}
 	} else {
 		addr = place(&s, mm, cpu, addr, len);
-		if (!addr)
+		if (!addr) {
+			sl_mode_exit(mm, cpu, g);
 			return -ENOMEM;
+		}
 	}
 	if (flags & VM_MAP_FIXED)
 		sl_unmap(&s, addr, addr + len);
 	uint64_t pgoff = kmm_mmap_pgoff(vf, f, off, addr);
 	sl_place_new(&s, (struct vr_attr){ addr, addr + len, vf, f, pgoff, 0, 0 }, f);
 	sl_unlock(&s);
+	sl_mode_exit(mm, cpu, g);
 	if (flags & VM_MAP_POPULATE)
 		kmm_populate(as, cpu, addr, len, vf, sl_fault);
 	return (long)addr;
@@ -171,10 +179,13 @@ long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 
 int sl_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len)
 {
+	struct sl_mm *mm = sl_of(as);
 	struct sl_lockset s;
-	lock_around(&s, sl_of(as), cpu, addr, addr + len, 0);
+	bool g = sl_mode_enter(mm, cpu, !sl_one_area(mm, addr, addr + len));
+	lock_around(&s, mm, cpu, addr, addr + len, 0);
 	sl_unmap(&s, addr, addr + len);
 	sl_unlock(&s);
+	sl_mode_exit(mm, cpu, g);
 	return 0;
 }
 
@@ -182,11 +193,14 @@ int sl_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len
 static int under_locks(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 		       int (*call)(struct kmm_ctx *x, uint64_t start, uint64_t end, int arg), int arg)
 {
+	struct sl_mm *mm = sl_of(as);
 	struct sl_lockset s;
-	lock_around(&s, sl_of(as), cpu, addr, addr + len, 0);
+	bool g = sl_mode_enter(mm, cpu, !sl_one_area(mm, addr, addr + len));
+	lock_around(&s, mm, cpu, addr, addr + len, 0);
 	struct sctx c = ctx(&s);
 	int r = call(&c.x, addr, addr + len, arg);
 	sl_unlock(&s);
+	sl_mode_exit(mm, cpu, g);
 	return r;
 }
 
@@ -206,11 +220,14 @@ long sl_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t brk)
 	lk_spin_lock(cpu->core, &mm->brk_lock); /* as->brk is process-wide: brk calls take turns, then range locks */
 	sim_note_lock(cpu->core, "the brk lock (brk and start_brk are process-wide)");
 	uint64_t newbrk = vm_page_up(brk), oldbrk = vm_page_up(as->brk);
+	uint64_t lo = MIN(oldbrk, newbrk), hi = MAX(oldbrk, newbrk);
+	bool g = sl_mode_enter(mm, cpu, !sl_one_area(mm, lo, hi));
 	struct sl_lockset s;
-	lock_around(&s, mm, cpu, MIN(oldbrk, newbrk), MAX(oldbrk, newbrk), P + VM_STACK_GUARD_GAP);
+	lock_around(&s, mm, cpu, lo, hi, P + VM_STACK_GUARD_GAP);
 	struct sctx c = ctx(&s);
 	long ret = kmm_vma_brk(&c.x, as, brk);
 	sl_unlock(&s);
+	sl_mode_exit(mm, cpu, g);
 	lk_spin_unlock(cpu->core, &mm->brk_lock);
 	return ret;
 }
@@ -232,12 +249,17 @@ long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t ol
 			a[n] = to >= P ? to - P : 0;
 			b[n++] = to + new_len + P;
 		}
+		/* local mode when the source and the destination lie in one area */
+		bool g = sl_mode_enter(mm, cpu, !sl_one_area(mm, addr, addr + MAX(old_len, new_len)) ||
+						       (n == 2 && !(sl_one_area(mm, a[1] + P, b[1] - P) &&
+								    sl_area(mm, a[1] + P) == sl_area(mm, addr))));
 		struct sl_lockset s;
 		sl_lock_ranges(&s, mm, cpu, a, b, n);
 		struct sctx c = ctx(&s);
 		c.dest = dest;
 		long r = kmm_mremap(&c.x, addr, old_len, new_len, flags, new_addr);
 		sl_unlock(&s);
+		sl_mode_exit(mm, cpu, g);
 		if (r != NEED_PLACE)
 			return r;
 		/* It must move: pick a destination, then lock both ranges together and redo the checks. */
@@ -253,11 +275,13 @@ int sl_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu)
 {
 	struct sl_mm *pm = sl_of(parent), *cm = sl_of(child);
 	struct sl_lockset s, cs;
+	sl_global_enter(pm, cpu); /* fork runs in global mode: no call of the parent runs meanwhile */
 	sl_lock_range(&s, pm, cpu, 0, VM_TASK_SIZE); /* every node: fork copies the whole space */
 	sl_lock_range(&cs, cm, cpu, 0, VM_TASK_SIZE); /* the child's head (nobody else sees it yet) */
 	struct sctx p = ctx(&s), c = ctx(&cs);
 	int err = kmm_vma_fork(&p.x, &c.x, &pm->next_av, &cm->next_av);
 	sl_unlock(&cs);
 	sl_unlock(&s);
+	sl_global_exit(pm, cpu);
 	return err;
 }

@@ -23,6 +23,7 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 	}
 	mm->host_rng = 0x2545F4914F6CDD1Dull;
 	sl_arenas_init(mm); /* arenas are assigned at creation: one per core, each with its anchor */
+	sl_modes_init(mm);
 	lk_spin_init(&mm->brk_lock);
 	as->priv = mm;
 	return 0;
@@ -32,8 +33,12 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 static void sl_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	struct sl_mm *mm = sl_of(as);
-	(void)cpu; /* teardown is host work: the process is gone */
+	if (cpu) { /* exit runs in global mode; the teardown itself is host work (the process is gone) */
+		sl_global_enter(mm, cpu);
+		sl_global_exit(mm, cpu);
+	}
 	kmm_teardown(&mm->pt);
+	sl_modes_free(mm);
 	sl_free_all(mm);
 	xfree(mm->slice_next);
 	xfree(mm->slice_anchor);
@@ -79,6 +84,9 @@ static void sl_stats(struct vm_as *as, struct em *e)
 	em_u64(e, "anchors_dropped", atomic_load(&st->anchors_dropped));
 	em_u64(e, "slice_allocs", atomic_load(&st->slice_allocs));
 	em_u64(e, "gap_searches", atomic_load(&st->gap_searches));
+	em_u64(e, "local_modes", atomic_load(&st->local_modes));
+	em_u64(e, "global_modes", atomic_load(&st->global_modes));
+	em_u64(e, "faults_global", atomic_load(&st->faults_global));
 	kmm_stats_emit(&mm->pt, e);
 }
 

@@ -77,7 +77,14 @@ struct sl_stats {
 	_Atomic uint64_t faults_lockfree, faults_locked; /* faults under the per-VMA lock / under range locks */
 	_Atomic uint64_t splits, merges, anchors_made, anchors_dropped;
 	_Atomic uint64_t slice_allocs, gap_searches;
+	_Atomic uint64_t local_modes, global_modes; /* calls in local mode / global mode (mode.c) */
+	_Atomic uint64_t faults_global;		     /* faults that fell back to the global mode */
 };
+
+/* One core's shard of the per-core lock, on a line of its own. */
+struct sl_shard {
+	struct lk_rwsem rw;
+} __attribute__((aligned(CACHELINE)));
 
 #define SL_SLICE_SHIFT 36 /* each core's placement slice: 64 GiB */
 #define SL_SLICE_BASE 0x100000000000ull
@@ -93,6 +100,7 @@ struct sl_mm {
 	_Atomic(struct sl_node *) *slice_anchor; /* per core: its slice's anchor, or NULL */
 	uint32_t narena;		/* arenas (slices): one per core */
 	struct coh_line arena_line;	/* the arena table (slice_anchor) as one modelled line */
+	struct sl_shard *shard;		/* per core: its shard of the per-core lock (mode.c) */
 	uint64_t *rng;			/* per core: tower-height generator state */
 	uint64_t host_rng;
 	struct lk_spin brk_lock;	/* serializes brk, which reads and writes as->brk */
@@ -228,6 +236,25 @@ void sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint6
 void sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end);
 /* sl_anon_prepare: give v an anon_vma, sharing a compatible neighbour's (v and its neighbours held). */
 void sl_anon_prepare(struct sl_lockset *s, struct sl_node *v);
+
+/* ---- per-core locks: local and global modes (mode.c) ---- */
+
+/*
+ * Areas: arena k of core k is [SL_SLICE_BASE + k * 64 GiB, + 64 GiB); the
+ * rest of the space is one more area, the common one (index narena).
+ */
+uint32_t sl_area(const struct sl_mm *mm, uint64_t addr);
+/* sl_one_area: whether [lo, hi) lies inside one area (a call there runs in local mode). */
+bool sl_one_area(const struct sl_mm *mm, uint64_t lo, uint64_t hi);
+void sl_modes_init(struct sl_mm *mm);
+void sl_modes_free(struct sl_mm *mm);
+/* sl_mode_enter: local mode (read this core's shard), or global (write every shard); returns global. */
+bool sl_mode_enter(struct sl_mm *mm, struct mmu_cpu *cpu, bool global);
+/* sl_mode_exit: leave the mode sl_mode_enter returned. */
+void sl_mode_exit(struct sl_mm *mm, struct mmu_cpu *cpu, bool global);
+/* sl_global_enter / sl_global_exit: every shard for writing, in core order (fork, exit, faults' last fallback). */
+void sl_global_enter(struct sl_mm *mm, struct mmu_cpu *cpu);
+void sl_global_exit(struct sl_mm *mm, struct mmu_cpu *cpu);
 
 /* ---- calls (calls.c) and faults (fault.c), for the design's table (design.c) ---- */
 VM_OP(mmap) sl_mmap;
