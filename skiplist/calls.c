@@ -36,26 +36,27 @@ struct sctx {
 
 static struct sl_lockset *set_of(struct kmm_ctx *x) { return ((struct sctx *)x)->s; }
 static void *s_from(struct kmm_ctx *x, uint64_t addr) { return sl_vma_from(set_of(x), addr); }
-static struct vr_attr s_attr(const void *v) { return sl_attr(v); }
+static struct vr_attr s_attr(const void *v) { return sl_attr(sl_cur((struct sl_node *)v)); }
 static void s_unmap(struct kmm_ctx *x, uint64_t start, uint64_t end) { sl_unmap(set_of(x), start, end); }
 static void *s_place_new(struct kmm_ctx *x, struct vr_attr a, struct vm_file *f) { return sl_place_new(set_of(x), a, f); }
 static void *s_modify(struct kmm_ctx *x, void *v, uint64_t a, uint64_t b, uint32_t nf)
 {
-	return sl_modify(set_of(x), v, a, b, nf);
+	return sl_modify(set_of(x), sl_cur(v), a, b, nf);
 }
 
 /* s_grow: the node's interval takes the gap above it up to end (its anchors go first). */
 static void s_grow(struct kmm_ctx *x, void *v, uint64_t end)
 {
-	sl_claim(set_of(x), sn_end(v), end);
-	sl_set_end(set_of(x), v, end);
+	struct sl_node *n = sl_cur(v);
+	sl_claim(set_of(x), sn_end(n), end);
+	sl_set_end(set_of(x), n, end);
 }
 
 /* s_absorb: v grows over n before n goes, so n's interval is never seen as a gap. */
 static void s_absorb(struct kmm_ctx *x, void *vp, void *np)
 {
 	struct sl_lockset *s = set_of(x);
-	struct sl_node *v = vp, *n = np;
+	struct sl_node *v = sl_cur(vp), *n = sl_cur(np);
 	sl_vma_write(s, n);
 	if (!v->av && n->av)
 		v->av = n->av, v->chain = n->chain;

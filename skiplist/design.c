@@ -87,6 +87,7 @@ static void sl_stats(struct vm_as *as, struct em *e)
 	em_u64(e, "local_modes", atomic_load(&st->local_modes));
 	em_u64(e, "global_modes", atomic_load(&st->global_modes));
 	em_u64(e, "faults_global", atomic_load(&st->faults_global));
+	em_u64(e, "node_replacements", atomic_load(&st->replacements));
 	kmm_stats_emit(&mm->pt, e);
 }
 

@@ -94,11 +94,10 @@ static struct sl_node *expand_stack(struct sl_lockset *s, struct sl_node *v, uin
 	struct sl_node *prev = sl_vma_before(s, sn_start(v));
 	if (prev && sn_end(prev) + VM_STACK_GUARD_GAP > a)
 		return NULL;
-	sim_note(s->cpu->core, "the stack VMA [%#llx, %#llx) grows down to %#llx (its start moves down in place)",
+	sim_note(s->cpu->core, "the stack VMA [%#llx, %#llx) grows down to %#llx (a replacement node)",
 		 (unsigned long long)sn_start(v), (unsigned long long)sn_end(v), (unsigned long long)a);
 	sl_claim(s, a, sn_start(v));
-	sl_set_start(s, v, a, v->pgoff - ((sn_start(v) - a) >> PAGE_SHIFT));
-	return v;
+	return sl_set_start(s, v, a, v->pgoff - ((sn_start(v) - a) >> PAGE_SHIFT));
 }
 
 #define LOCKED_TRIES 4 /* range-locked attempts before the global mode */

@@ -86,7 +86,12 @@ void sl_list_init(struct sl_mm *mm)
 struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor)
 {
 	/* an arena's anchor is a full tower: searches in its arena start there (sl_finger) */
-	struct sl_node *n = alloc_node(mm, anchor ? SL_MAX_LEVEL : random_height(mm, cpu));
+	return sl_node_new_h(mm, cpu, start, end, anchor, anchor ? SL_MAX_LEVEL : random_height(mm, cpu));
+}
+
+struct sl_node *sl_node_new_h(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor, int h)
+{
+	struct sl_node *n = alloc_node(mm, h);
 	atomic_store(&n->start, start);
 	atomic_store(&n->end, end);
 	n->anchor = anchor;
@@ -96,6 +101,10 @@ struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t star
 	if (cpu) { /* written by this core just now */
 		uint16_t me = (uint16_t)(cpu->core->id + 1);
 		n->line.owner = n->line.last = me;
+		/* its locks too: initialised by this core (as a node from the allocator's per-core cache would be) */
+		n->range.s.line.owner = n->range.s.line.last = me;
+		n->gap.s.line.owner = n->gap.s.line.last = me;
+		n->vma.count.owner = n->vma.count.last = me;
 		for (int l = 0; l < n->height; l++)
 			n->lv[l].line.owner = n->lv[l].line.last = me;
 		sim_advance(cpu->core, mm->as->sys->m->node_visit);
@@ -197,6 +206,14 @@ static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, 
 		while (cur) {
 			(*steps)++;
 			visit(c, cur);
+			/*
+			 * The key first: a node past key ends the level without a
+			 * read of its tower (its owner may be relinking it: that
+			 * line is another core's, the key line is not). A deleted
+			 * node past key is left for the finds that pass it.
+			 */
+			if (sn_start(cur) > key)
+				break;
 			uintptr_t cn = load_next(c, cur, l);
 			if (is_marked(cn)) { /* cur is deleted at this level */
 				if (snip && !cas_next(c, pred, l, cur, ptr_of(cn)))
@@ -204,8 +221,6 @@ static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, 
 				cur = ptr_of(cn);
 				continue;
 			}
-			if (sn_start(cur) > key)
-				break;
 			pred = cur;
 			cur = ptr_of(cn);
 		}
@@ -276,6 +291,29 @@ void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 	uint32_t top = atomic_load(&mm->levels);
 	while (!n->anchor && top < n->height && !atomic_compare_exchange_weak(&mm->levels, &top, n->height))
 		;
+}
+
+void sl_link_before(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n, struct sl_node *v)
+{
+	struct sim_core *c = sl_core(cpu);
+	struct sl_node *preds[SL_MAX_LEVEL], *succs[SL_MAX_LEVEL];
+	uint64_t key = sn_start(n) - 1; /* the last nodes before n's start: v follows them at every level of its tower */
+	if (n->height != v->height || sn_start(n) > sn_start(v) || !sn_start(n))
+		panic("skiplist: replacing the node at %#llx by one that cannot stand before it",
+		      (unsigned long long)sn_start(v));
+	/* level 0 first: from then on a search finds n before v, and v until it is marked */
+	for (int l = 0; l < n->height; l++) {
+		for (;;) {
+			snip_find(mm, c, key, n->height, preds, succs);
+			if (succs[l] != v)
+				panic("skiplist: the node at %#llx is not where its replacement goes (level %d)",
+				      (unsigned long long)sn_start(v), l);
+			atomic_store_explicit(&n->lv[l].next, (uintptr_t)v, memory_order_release);
+			if (cas_next(c, preds[l], l, v, n))
+				break;
+			sl_inc(&mm->st.cas_retries);
+		}
+	}
 }
 
 void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)

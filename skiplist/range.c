@@ -68,10 +68,11 @@ static void drop_retry(struct sl_lockset *s, struct sl_node *n, bool gap)
 
 /*
  * lock_first: lock the part holding a, found by a lock-free search, then
- * validated under its lock (else search again). Inside an interval: its
- * node. Inside a gap: the node after it; the gap cannot change under its
- * lock (linking into it, moving either end or unlinking either neighbour
- * all need it).
+ * validated under its lock (else search again). Inside an interval: the
+ * gap before its node, then its node (so the call may replace that node:
+ * sl_replace). Inside a gap: the node after it; the gap cannot change under
+ * its lock (linking into it, moving either end or unlinking either
+ * neighbour all need it).
  */
 static void lock_first(struct sl_lockset *s, uint64_t a)
 {
@@ -82,17 +83,30 @@ static void lock_first(struct sl_lockset *s, uint64_t a)
 		struct sl_node *o = sl_search(mm, s->cpu, a); /* never the tail: its start is above every address */
 		bool in = !o->anchor && a < sn_end(o);
 		struct sl_node *m = in ? o : sl_next(c, o);
-		bool have = s->n && s->held[s->n - 1].n == m && s->held[s->n - 1].gap == !in;
+		bool have_gap = in && holds(s, o, true);
+		bool have = in ? holds(s, o, false) : s->n && s->held[s->n - 1].n == m && s->held[s->n - 1].gap;
+		if (in && !have_gap)
+			take(s, o, true);
 		if (!have)
 			take(s, m, !in);
 		bool ok = in ? !atomic_load(&o->detached) && sn_start(o) <= a && a < sn_end(o)
 			     : m && !atomic_load(&o->detached) && !atomic_load(&m->detached) && sl_next(c, o) == m &&
 				       sn_end(o) <= a && a < sn_start(m);
 		if (!ok) {
-			if (have)
+			if (have && (!in || have_gap))
 				panic("skiplist: a held part changed under its lock at %#llx", (unsigned long long)a);
-			drop_retry(s, m, !in);
+			if (!have)
+				drop_retry(s, m, !in);
+			if (in && !have_gap) {
+				lk_mutex_unlock(c, lock_of(o, true));
+				if (have)
+					sl_inc(&mm->st.lock_retries);
+			}
 			continue;
+		}
+		if (in && !have_gap) {
+			push_part(s, o, true);
+			note_part(c, o, true, ", the gap before the first node (it may be replaced)");
 		}
 		if (!have) {
 			push_part(s, m, !in);
@@ -258,6 +272,40 @@ void sl_remove(struct sl_lockset *s, struct sl_node *v)
 	}
 }
 
+struct sl_node *sl_cur(struct sl_node *v)
+{
+	while (v->repl)
+		v = v->repl;
+	return v;
+}
+
+struct sl_node *sl_replace(struct sl_lockset *s, struct sl_node *v, const struct vr_attr *a)
+{
+	if (!sl_held(s, v) || !sl_gap_held(s, v))
+		panic("skiplist: replacing VMA [%#llx, %#llx) without its interval and gap locks",
+		      (unsigned long long)sn_start(v), (unsigned long long)sn_end(v));
+	sl_vma_write(s, v); /* waits out the faults that hold it */
+	struct sl_node *n = sl_node_new_h(s->mm, s->cpu, a->start, a->end, false, v->height);
+	n->flags = a->flags;
+	n->file = v->file;
+	if (n->file)
+		vm_file_get(n->file);
+	n->pgoff = a->pgoff;
+	n->av = a->av;
+	n->chain = a->chain;
+	sl_adopt(s, n);
+	sl_vma_write(s, n);
+	sl_link_before(s->mm, s->cpu, n, v);
+	v->repl = n;
+	sl_unlink(s->mm, s->cpu, v);
+	push(&s->dead, &s->nd, &s->dcap, v);
+	sl_inc(&s->mm->st.replacements);
+	sim_note(s->cpu->core, "VMA [%#llx, %#llx) replaced by a new node [%#llx, %#llx) (the old one is freed after an RCU grace period)",
+		 (unsigned long long)sn_start(v), (unsigned long long)sn_end(v), (unsigned long long)a->start,
+		 (unsigned long long)a->end);
+	return n;
+}
+
 /* ---- walks inside the locked range ---- */
 
 /*
@@ -266,7 +314,10 @@ void sl_remove(struct sl_lockset *s, struct sl_node *v)
  * the node after that gap, never the one before: that needs the gap after
  * it, which this call holds).
  */
-static struct sl_node *walk_start(const struct sl_lockset *s, int k) { return s->in_gap[k] ? s->before[k] : s->seg[k]; }
+static struct sl_node *walk_start(const struct sl_lockset *s, int k)
+{
+	return sl_cur(s->in_gap[k] ? s->before[k] : s->seg[k]);
+}
 
 /* The segment whose locked range addr falls in (or the last one below it). */
 static int seg_of(const struct sl_lockset *s, uint64_t addr)

@@ -59,6 +59,7 @@ struct sl_node {
 	bool anchor;	  /* a gap owner, not a VMA (immutable) */
 	int32_t slice;	  /* anchors: the slice whose base it marks (-1: the head) */
 	_Atomic bool detached; /* unlinked: lock-free readers that reach it retry */
+	struct sl_node *repl;  /* the node that replaced this one (set by the call that swapped it, under its locks) */
 	struct lk_mutex range; /* the lock of the node's interval [start, end) */
 	struct lk_mutex gap;   /* the lock of the gap before the node */
 	struct lk_rwsem vma;   /* the per-VMA lock */
@@ -79,6 +80,7 @@ struct sl_stats {
 	_Atomic uint64_t slice_allocs, gap_searches;
 	_Atomic uint64_t local_modes, global_modes; /* calls in local mode / global mode (mode.c) */
 	_Atomic uint64_t faults_global;		     /* faults that fell back to the global mode */
+	_Atomic uint64_t replacements;		     /* VMA nodes swapped for a replacement (sl_replace) */
 };
 
 /* One core's shard of the per-core lock, on a line of its own. */
@@ -119,6 +121,8 @@ static inline struct sim_core *sl_core(struct mmu_cpu *cpu) { return cpu ? cpu->
 void sl_list_init(struct sl_mm *mm);
 /* sl_node_new: a node of random height, not linked (its first line in cpu's cache when cpu is given). */
 struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor);
+/* sl_node_new_h: the same with a tower of h levels (a replacement keeps the height of the node it replaces). */
+struct sl_node *sl_node_new_h(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor, int h);
 /* sl_node_retire: free an unlinked node after a grace period. */
 void sl_node_retire(struct sl_mm *mm, struct sl_node *n);
 /* sl_nodes_freed: nodes freed by RCU callbacks so far, in every address space (tests). */
@@ -133,6 +137,13 @@ struct sl_node *sl_next(struct sim_core *c, struct sl_node *n);
 struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr);
 /* sl_link: link n (start set) into every level; the caller holds the gap it goes into, or the interval it splits. */
 void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
+/*
+ * sl_link_before: link n (same height as v, start in (0, v's start], the
+ * range between free) right before v at every level, level 0 first: the
+ * first half of a replacement (sl_replace). The caller holds v's interval
+ * and the gap before it.
+ */
+void sl_link_before(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n, struct sl_node *v);
 /* sl_unlink: mark n deleted at every level (level 0 last is the linearization point) and snip it out. n is range-locked. */
 void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
 /*
@@ -231,9 +242,19 @@ struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_f
 void sl_unmap(struct sl_lockset *s, uint64_t start, uint64_t end);
 /* sl_modify: give [a, b) inside v the flags nf, splitting and merging; returns the VMA holding [a, b). */
 struct sl_node *sl_modify(struct sl_lockset *s, struct sl_node *v, uint64_t a, uint64_t b, uint32_t nf);
-/* sl_set_start / sl_set_end: move a held VMA's boundary (order-preserving: the range gained is free and locked). */
-void sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint64_t pgoff);
-void sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end);
+/*
+ * sl_replace: swap a held VMA for a replacement with attributes a (start
+ * at or below v's, the range gained free and locked): a new node of v's
+ * height, born range- and write-locked by this call, linked before v; then
+ * v is unlinked and retired through RCU at sl_unlock. A lock-free reader
+ * sees v or the new node, each whole. Returns the new node (also v->repl).
+ */
+struct sl_node *sl_replace(struct sl_lockset *s, struct sl_node *v, const struct vr_attr *a);
+/* sl_cur: the live node that holds what v held (v, or what replaced it in this call). */
+struct sl_node *sl_cur(struct sl_node *v);
+/* sl_set_start / sl_set_end: move a held VMA's boundary by a replacement (sl_replace); return the new node. */
+struct sl_node *sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint64_t pgoff);
+struct sl_node *sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end);
 /* sl_anon_prepare: give v an anon_vma, sharing a compatible neighbour's (v and its neighbours held). */
 void sl_anon_prepare(struct sl_lockset *s, struct sl_node *v);
 
