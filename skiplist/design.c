@@ -22,7 +22,11 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 		mm->rng[i] = 0x9E3779B97F4A7C15ull * (i + 1) | 1;
 	}
 	mm->host_rng = 0x2545F4914F6CDD1Dull;
-	sl_arenas_init(mm); /* arenas are assigned at creation: one per core, each with its anchor */
+	mm->arenas = !as->sys->o.dopt[SL_OPT_NO_ARENAS];
+	mm->in_place = as->sys->o.dopt[SL_OPT_IN_PLACE];
+	atomic_store(&mm->topdown, as->mmap_base);
+	if (mm->arenas)
+		sl_arenas_init(mm); /* arenas are assigned at creation: one per core, each with its anchor */
 	sl_modes_init(mm);
 	lk_spin_init(&mm->brk_lock);
 	as->priv = mm;
@@ -95,7 +99,16 @@ static void sl_stats(struct vm_as *as, struct em *e)
 static uint64_t sl_metadata_bytes(struct vm_as *as) { return atomic_load(&sl_of(as)->node_bytes); }
 
 /* The design's options (indexes: SL_OPT_*). */
-static const struct vm_opt sl_opts[] = { [SL_OPT_THP] = KMM_OPT_THP, { 0 } };
+static const struct vm_opt sl_opts[] = {
+	[SL_OPT_THP] = KMM_OPT_THP,
+	[SL_OPT_NO_ARENAS] = { .name = "no-arenas", .type = VM_OPT_BOOL,
+			       .help = "no per-core arenas: unfixed mmaps go top-down from one shared cursor (the paper's "
+				       "\"w/o arena\" ablation)" },
+	[SL_OPT_IN_PLACE] = { .name = "in-place", .type = VM_OPT_BOOL,
+			      .help = "change a VMA's node in place under its write lock instead of swapping in a "
+				      "replacement (this design's earlier rule)" },
+	{ 0 },
+};
 
 const struct vm_design vm_design_skiplist = {
 	.name = "skiplist",

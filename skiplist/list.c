@@ -159,7 +159,7 @@ struct sl_node *sl_next(struct sim_core *c, struct sl_node *n)
  */
 static struct sl_node *sl_finger(struct sl_mm *mm, struct sim_core *c, uint64_t key)
 {
-	if (key < SL_SLICE_BASE || !mm->narena)
+	if (key < SL_SLICE_BASE || !mm->arenas)
 		return mm->head;
 	if (c)
 		coh_read(c, &mm->arena_line);

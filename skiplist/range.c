@@ -406,7 +406,7 @@ void sl_arenas_init(struct sl_mm *mm)
 void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu)
 {
 	uint32_t id = cpu->core->id;
-	if (atomic_load(&mm->slice_anchor[id]))
+	if (!mm->arenas || atomic_load(&mm->slice_anchor[id]))
 		return;
 	uint64_t base = slice_base(id);
 	struct sl_lockset s;
@@ -443,8 +443,27 @@ static uint64_t first_fit(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t lo, ui
 	return found;
 }
 
+/* topdown: --no-arenas: the next address below the shared cursor (an atomic on its line), or 0 below the floor. */
+static uint64_t topdown(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t len)
+{
+	coh_atomic(cpu->core, &mm->topdown_line);
+	uint64_t top = atomic_fetch_sub(&mm->topdown, len + PAGE_SIZE);
+	if (top < VM_MMAP_MIN_ADDR + len + PAGE_SIZE || top > mm->as->mmap_base) {
+		atomic_fetch_add(&mm->topdown, len + PAGE_SIZE);
+		return 0;
+	}
+	return top - len;
+}
+
 uint64_t sl_candidate(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t len, int attempt)
 {
+	if (!mm->arenas) {
+		uint64_t a = attempt ? 0 : topdown(mm, cpu, len);
+		if (a)
+			return a;
+		sl_inc(&mm->st.gap_searches);
+		return first_fit(mm, cpu, VM_MMAP_MIN_ADDR, mm->as->mmap_base, len);
+	}
 	uint32_t id = cpu->core->id;
 	uint64_t base = slice_base(id), end = base + (1ull << SL_SLICE_SHIFT);
 	uint64_t a = mm->slice_next[id];

@@ -10,7 +10,7 @@
 #include "kmm/rules.h"
 
 /* Indexes of the design options (sl_opts in design.c): as->sys->o.dopt[SL_OPT_*]. */
-enum { SL_OPT_THP };
+enum { SL_OPT_THP, SL_OPT_NO_ARENAS, SL_OPT_IN_PLACE };
 
 /*
  * The address space is a skiplist of nodes sorted by start address. A node
@@ -101,6 +101,10 @@ struct sl_mm {
 	uint64_t *slice_next;		/* per core: next address to try in its slice (written by that core only) */
 	_Atomic(struct sl_node *) *slice_anchor; /* per core: its slice's anchor, or NULL */
 	uint32_t narena;		/* arenas (slices): one per core */
+	bool arenas;			/* per-core arenas (off: --no-arenas, one shared top-down cursor) */
+	bool in_place;			/* --in-place: node changes in place under the VMA write lock, no replacement */
+	_Atomic uint64_t topdown;	/* --no-arenas: the next free address below it, shared by every core */
+	struct coh_line topdown_line;	/* its modelled line */
 	struct coh_line arena_line;	/* the arena table (slice_anchor) as one modelled line */
 	struct sl_shard *shard;		/* per core: its shard of the per-core lock (mode.c) */
 	uint64_t *rng;			/* per core: tower-height generator state */

@@ -38,8 +38,23 @@ struct sl_node *sl_vma_new(struct sl_lockset *s, const struct vr_attr *a, struct
 	return n;
 }
 
+/* in_place: --in-place: whether changes write the held, write-locked node itself (no replacement). */
+static bool in_place(struct sl_lockset *s, struct sl_node *v)
+{
+	if (!s->mm->in_place)
+		return false;
+	must_hold(s, v);
+	sl_vma_write(s, v);
+	return true;
+}
+
 struct sl_node *sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint64_t pgoff)
 {
+	if (in_place(s, v)) {
+		atomic_store(&v->start, start);
+		v->pgoff = pgoff;
+		return v;
+	}
 	struct vr_attr a = sl_attr(v);
 	a.start = start;
 	a.pgoff = pgoff;
@@ -48,6 +63,10 @@ struct sl_node *sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t s
 
 struct sl_node *sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end)
 {
+	if (in_place(s, v)) {
+		atomic_store(&v->end, end);
+		return v;
+	}
 	struct vr_attr a = sl_attr(v);
 	a.end = end;
 	return sl_replace(s, v, &a);
@@ -184,9 +203,13 @@ struct sl_node *sl_modify(struct sl_lockset *s, struct sl_node *v, uint64_t a, u
 		sl_split(s, v, b);
 		v = sl_cur(v);
 	}
-	struct vr_attr na_ = sl_attr(v);
-	na_.flags = nf;
-	v = sl_replace(s, v, &na_);
+	if (in_place(s, v)) {
+		v->flags = nf;
+	} else {
+		struct vr_attr na_ = sl_attr(v);
+		na_.flags = nf;
+		v = sl_replace(s, v, &na_);
+	}
 	sim_note(s->cpu->core, "VMA [%#llx, %#llx) gets its new flags", (unsigned long long)sn_start(v),
 		 (unsigned long long)sn_end(v));
 	struct sl_node *prev = ending_at(s, sn_start(v)), *next = starting_at(s, sn_end(v));
