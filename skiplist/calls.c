@@ -1,4 +1,4 @@
-/* calls.c: the `skiplist` design's mm calls: each takes range locks over what it covers and no mmap_lock (brk calls alone also take turns on the brk lock), then applies Linux's rules (kmm/maps.h) to the nodes it holds. */
+/* calls.c: the `skiplist` design's mm calls: each enters local or global mode, takes range locks over what it covers (brk calls also take turns on the brk lock), then applies Linux's rules (kmm/maps.h) to the nodes it holds. */
 #include "skiplist/sl.h"
 #include "kmm/maps.h"
 
@@ -108,15 +108,14 @@ static struct sctx ctx(struct sl_lockset *s) { return (struct sctx){ { &sops, &s
 
 /*
  * Placement without a global lock. A hint that Linux would honour is used
- * as is. Otherwise the address comes from this core's 64 GiB slice of the
- * address space: a bump pointer only this core touches, and an anchor node
- * at the slice's base, so the gaps of the slice are owned by the slice and
- * no other core's range lock covers them. When the slice is full, a
- * lock-free first-fit search of the slice, then of the whole mmap area.
+ * as is, in any area. Otherwise the address comes from this core's 64 GiB
+ * arena: its hint (a cursor only this core touches) and its anchor at the
+ * base, so the arena's gaps are its own and no other core's range lock
+ * covers them. When the arena is full, a lock-free first-fit search of the
+ * arena, then of the whole mmap area (never ENOMEM while a gap fits).
  * Every candidate is validated under the range locks (another core may
  * have taken it since), and a failed one costs a retry, not a lock.
- * This is CortenMM's choice too: it trades Linux's top-down layout for
- * private address ranges, so unfixed mmaps of different cores are disjoint.
+ * With --no-arenas: top-down from one shared cursor instead.
  */
 static uint64_t place(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr, uint64_t len)
 {

@@ -1,7 +1,7 @@
-/* design.c: design `skiplist`: VMAs in a concurrent interval skiplist with range locks and no mmap_lock; lifetime, layout and stats. */
+/* design.c: design `skiplist`: VMAs in a concurrent interval skiplist with per-core arenas and per-core locks; lifetime, layout, stats and options. */
 #include "skiplist/sl.h"
 
-/* sl_create: an empty space: the head, the page-table layer (range_locked), per-core slices and tower generators. */
+/* sl_create: an empty space: the head, the page-table layer (range_locked), per-core arenas with their anchors, shards and tower generators. */
 static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	(void)cpu;
@@ -17,7 +17,7 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 	mm->narena = n;
 	mm->rng = xzalloc(sizeof(uint64_t) * n);
 	for (uint32_t i = 0; i < n; i++) {
-		/* one page in: the anchor owns the slice's base, the first mapping's lower neighbour page */
+		/* one page in: the anchor owns the arena's base, the first mapping's lower neighbour page */
 		mm->slice_next[i] = SL_SLICE_BASE + ((uint64_t)i << SL_SLICE_SHIFT) + PAGE_SIZE;
 		mm->rng[i] = 0x9E3779B97F4A7C15ull * (i + 1) | 1;
 	}
@@ -112,7 +112,7 @@ static const struct vm_opt sl_opts[] = {
 
 const struct vm_design vm_design_skiplist = {
 	.name = "skiplist",
-	.summary = "VMAs in a concurrent interval skiplist: a lock per VMA interval and per gap, lock-free search, no mmap_lock",
+	.summary = "VMAs in a concurrent interval skiplist: per-core arenas, per-core locks (local/global mode), range locks, replacement nodes, lock-free faults",
 	.has_vmas = true,
 	.create = sl_create,
 	.destroy = sl_destroy,

@@ -1,4 +1,4 @@
-/* range.c: range locks over the skiplist (each node locks its span), per-VMA write locks, walks inside a locked range, slice anchors and placement. */
+/* range.c: range locks over the skiplist (each node locks its span), per-VMA write locks, node replacement, walks inside a locked range, arena anchors and placement. */
 #include "skiplist/sl.h"
 
 #include <string.h>
@@ -204,7 +204,7 @@ void sl_lock_ranges(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu,
 			lb[k] = lb[i];
 		}
 	}
-	sim_note(cpu->core, "range locks over %d range%s from %#llx: no mmap_lock in this design", k + 1, k ? "s" : "",
+	sim_note(cpu->core, "range locks over %d range%s from %#llx", k + 1, k ? "s" : "",
 		 (unsigned long long)la[0]);
 	for (int i = 0; i <= k; i++)
 		if (la[i] < lb[i])

@@ -1,4 +1,4 @@
-/* sl.h: the `skiplist` design's internals: VMAs in a concurrent skiplist with lock-free search, per-node range locks and per-VMA locks, and no mmap_lock. */
+/* sl.h: the `skiplist` design's internals: VMAs in a concurrent interval skiplist with per-core arenas, per-core locks (local and global mode), per-node range locks, replacement nodes and lock-free search. */
 #ifndef MMSIM_SL_H
 #define MMSIM_SL_H
 
@@ -16,7 +16,13 @@ enum { SL_OPT_THP, SL_OPT_NO_ARENAS, SL_OPT_IN_PLACE };
  * The address space is a skiplist of nodes sorted by start address. A node
  * is a VMA [start, end), or an anchor: an empty marker (start == end) that
  * splits a gap in two. The head (at 0) and the tail (at UINT64_MAX) are
- * anchors, so every gap lies between two nodes.
+ * anchors, so every gap lies between two nodes. Every core has an arena
+ * (64 GiB) whose base holds an anchor, a full tower where searches in the
+ * arena start.
+ *
+ * Modes (see mode.c): a call inside one area reads its own core's shard of
+ * the per-core lock (local mode); a call across areas, fork and exit write
+ * every shard (global mode). Then the range locks:
  *
  * Locks (see range.c). The address space is cut into parts: each node's
  * interval [start, end) and the gap before each node (from the end of the
@@ -28,11 +34,13 @@ enum { SL_OPT_THP, SL_OPT_NO_ARENAS, SL_OPT_IN_PLACE };
  * [a - 1 page, b + 1 page) (the extra pages reach the neighbours that a
  * merge may change), and nothing else: two calls share a lock only when
  * their ranges meet one same part (a gap, however large, is one part;
- * anchors split the big gaps, so each core's slice has gaps of its own).
- * What a change needs: fields of v: v's range; v's start: v's range and
- * gap; v's end: v's range and the gap after it; linking a node into a gap:
- * that gap (a split links inside the interval it holds); unlinking v: v's
- * range and gap, and the gap after it unless a neighbour absorbs v.
+ * anchors split the big gaps, so each core's arena has gaps of its own).
+ * A call also locks the gap before the first node it meets.
+ * What a change needs: replacing v (its start, end or flags: sl_replace):
+ * v's range and gap, and the range gained (free, locked); linking a node
+ * into a gap: that gap (a split links inside the interval it holds);
+ * unlinking v: v's range and gap, and the gap after it unless a neighbour
+ * absorbs v. The anon_vma link is set in place under v's range lock.
  * - `vma`, per VMA, is the per-VMA lock: a fault read-locks the VMA it
  *   found by the lock-free search; a call write-locks a VMA before it
  *   changes or removes it, and keeps it until it returns.
