@@ -206,6 +206,12 @@ void sl_lock_ranges(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu,
 	}
 	sim_note(cpu->core, "range locks over %d range%s from %#llx", k + 1, k ? "s" : "",
 		 (unsigned long long)la[0]);
+	/*
+	 * The whole call is one RCU read-side section: the node before a
+	 * locked gap (a walk's start) is not held, and another call may
+	 * replace it and retire it meanwhile.
+	 */
+	sim_rcu_read_lock();
 	for (int i = 0; i <= k; i++)
 		if (la[i] < lb[i])
 			lock_one(s, la[i], lb[i]);
@@ -225,6 +231,7 @@ void sl_unlock(struct sl_lockset *s)
 	xfree(s->held);
 	xfree(s->wl);
 	xfree(s->dead);
+	sim_rcu_read_unlock(); /* the section sl_lock_ranges opened */
 	s->held = NULL;
 	s->wl = s->dead = NULL;
 	s->n = s->nw = s->nd = 0;
@@ -274,8 +281,8 @@ void sl_remove(struct sl_lockset *s, struct sl_node *v)
 
 struct sl_node *sl_cur(struct sl_node *v)
 {
-	while (v->repl)
-		v = v->repl;
+	for (struct sl_node *n; (n = atomic_load_explicit(&v->repl, memory_order_acquire));)
+		v = n;
 	return v;
 }
 
@@ -296,7 +303,7 @@ struct sl_node *sl_replace(struct sl_lockset *s, struct sl_node *v, const struct
 	sl_adopt(s, n);
 	sl_vma_write(s, n);
 	sl_link_before(s->mm, s->cpu, n, v);
-	v->repl = n;
+	atomic_store_explicit(&v->repl, n, memory_order_release);
 	sl_unlink(s->mm, s->cpu, v);
 	push(&s->dead, &s->nd, &s->dcap, v);
 	sl_inc(&s->mm->st.replacements);

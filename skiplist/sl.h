@@ -67,7 +67,7 @@ struct sl_node {
 	bool anchor;	  /* a gap owner, not a VMA (immutable) */
 	int32_t slice;	  /* anchors: the slice whose base it marks (-1: the head) */
 	_Atomic bool detached; /* unlinked: lock-free readers that reach it retry */
-	struct sl_node *repl;  /* the node that replaced this one (set by the call that swapped it, under its locks) */
+	_Atomic(struct sl_node *) repl; /* the node that replaced this one (set by the call that swapped it, under its locks) */
 	struct lk_mutex range; /* the lock of the node's interval [start, end) */
 	struct lk_mutex gap;   /* the lock of the gap before the node */
 	struct lk_rwsem vma;   /* the per-VMA lock */
@@ -204,7 +204,7 @@ struct sl_lockset {
 	bool in_gap[4];
 };
 
-/* sl_lock_range: take the range locks of [a, b) (a < b, page aligned; clipped to the user space). */
+/* sl_lock_range: take the range locks of [a, b) (a < b, page aligned; clipped to the user space); an RCU read-side section until sl_unlock. */
 void sl_lock_range(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t a, uint64_t b);
 /* sl_lock_ranges: take [a[i], b[i]) for i < n together, in address order (overlaps merged). */
 void sl_lock_ranges(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu, const uint64_t *a,
