@@ -285,6 +285,7 @@ static bool fork_one(void *arg, void *v)
 int kmm_vma_fork(struct kmm_ctx *p, struct kmm_ctx *c, _Atomic uint32_t *p_next_av, _Atomic uint32_t *c_next_av)
 {
 	struct fork_arg f = { .p = p, .c = c, .c_next_av = c_next_av };
+	c->pt->unmerged = p->pt->unmerged; /* the child's VMAs are the parent's, as they are */
 	p->ops->each(p, fork_one, &f);
 	atomic_store(c_next_av, atomic_load(p_next_av) + 1000000);
 	if (f.fl.any) { /* flush_tlb_mm: the parent's now read-only entries */

@@ -209,7 +209,7 @@ static struct llvma *expand_stack(struct llmm *mm, struct mmu_cpu *cpu, struct l
 	if (!(v->flags & VR_GROWSDOWN) || start < VM_MMAP_MIN_ADDR || v->end - start > VR_STACK_LIMIT)
 		return NULL;
 	struct llvma *prev = ll_before(mm, cpu, v->start);
-	if (prev && prev->end + VM_STACK_GUARD_GAP > start)
+	if (prev && !vr_stack_gap_ok(prev->flags, prev->end, start))
 		return NULL;
 	sim_note(cpu->core, "the stack VMA [%#llx, %#llx) grows down to %#llx", (unsigned long long)v->start,
 		 (unsigned long long)v->end, (unsigned long long)start);
