@@ -57,6 +57,7 @@ static bool grow_stack(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t va)
 		if (top - a <= VR_STACK_LIMIT) {
 			struct cm_meta m = above->m;
 			m.pgoff -= (above->lo - a) >> PAGE_SHIFT;
+			m.flags &= ~CM_GUARD; /* the stack's lowest page's marker is its own */
 			cm_mark(&k, a, above->lo, &m);
 			grew = true;
 		}

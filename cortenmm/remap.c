@@ -45,6 +45,7 @@ static void move(struct cm_cursor *k, uint64_t addr, uint64_t len, uint64_t new_
 		last = m;
 		last.pgoff += (rs.r[i].hi - rs.r[i].lo) >> PAGE_SHIFT;
 	}
+	last.flags &= ~CM_GUARD; /* the last page's marker is its own */
 	if (new_len > len && last.kind != CM_INVALID)
 		cm_mark(k, new_addr + len, new_addr + new_len, &last);
 	/* The frames move with their pages (move_page_tables); the old entries go. */
@@ -138,6 +139,7 @@ static bool c_expand(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, 
 	uint64_t pte;
 	struct cm_meta s = cm_query(k, vend - PAGE_SIZE, &pte);
 	s.pgoff += 1;
+	s.flags &= ~CM_GUARD; /* the last page's marker is its own */
 	cm_mark(k, vend, vend + delta, &s);
 	return true;
 }

@@ -100,6 +100,13 @@ int kmm_vma_mprotect(struct kmm_ctx *x, uint64_t addr, uint64_t end, int prot)
 		uint64_t stop = MIN(end, a.end);
 		bool changed = (nf & VR_PROT) != (a.flags & VR_PROT);
 		v = o->modify(x, v, cur, stop, nf);
+		/*
+		 * mprotect_fixup faults locked private memory that becomes writable in
+		 * now, so the VMA gets its anon_vma before the next one is changed
+		 * (which decides merges); vm_mprotect faults the pages in afterwards.
+		 */
+		if ((a.flags & (VM_PROT_WRITE | VR_SHARED | VR_LOCK_MASK)) == VR_LOCKED && (nf & VM_PROT_WRITE))
+			o->anon(x, v);
 		if (changed)
 			kmm_protect(x->pt, x->cpu, cur, stop, nf, &fl);
 		tmp = o->attr(v).end;
