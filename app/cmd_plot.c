@@ -150,11 +150,9 @@ static int cmd_plot(int argc, char **argv)
 		"  tlb        IPIs per operation and L1 TLB hit rate versus cores\n"
 		"Needs gnuplot (Debian: gnuplot-nox).\n";
 	const char *cmd = "plot", *dir = NULL;
-	int rc = cli_opt_output(cmd, help, argc, argv, &dir);
+	int rc = cli_opt_output_req(cmd, help, argc, argv, &dir, "DIR");
 	if (rc >= 0)
 		return rc;
-	if (!dir)
-		return cli_error(cmd, "-o DIR is required");
 	if (optind + 1 != argc)
 		return cli_error(cmd, "expected one results CSV");
 	struct csv t;

@@ -99,13 +99,7 @@ static int cmd_run(int argc, char **argv)
 	em_begin(&e);
 	int status = point_run(&pt, &e, cmd);
 	em_end(&e);
-	if (status) {
-		out_abort(&out);
-		return status;
-	}
-	if (out_commit(&out, err, sizeof(err)))
-		return cli_fail(cmd, "%s", err);
-	return 0;
+	return cli_out_finish(cmd, &out, status);
 }
 
 static int cmd_designs(int argc, char **argv)

@@ -217,11 +217,9 @@ static int cmd_merge(int argc, char **argv)
 				  "one results file with one header. Every input must have the same columns. OUT is\n"
 				  "written whole or not at all, and may not be one of the inputs.\n";
 	const char *cmd = "merge", *outpath = NULL;
-	int rc = cli_opt_output(cmd, help, argc, argv, &outpath);
+	int rc = cli_opt_output_req(cmd, help, argc, argv, &outpath, "OUT");
 	if (rc >= 0)
 		return rc;
-	if (!outpath)
-		return cli_error(cmd, "-o OUT is required");
 	if (optind == argc)
 		return cli_error(cmd, "no input files");
 	for (int i = optind; i < argc; i++)
@@ -261,13 +259,7 @@ static int cmd_merge(int argc, char **argv)
 			csv_free(&t);
 	}
 	csv_free(&first);
-	if (status) {
-		out_abort(&out);
-		return status;
-	}
-	if (out_commit(&out, err, sizeof(err)))
-		return cli_fail(cmd, "%s", err);
-	return 0;
+	return cli_out_finish(cmd, &out, status);
 }
 
 const struct cli_cmd cli_cmd_sweep = { "sweep", "run designs x workloads x core counts into a results CSV", cmd_sweep };

@@ -91,7 +91,7 @@ struct cm_as {
 	struct vm_as *as;
 	bool adv;
 	struct cm_pt *root;
-	uint64_t *slice_next;		/* per core: next free address in its slice */
+	_Atomic uint64_t *slice_next;	/* per core: next free address in its slice (written by that core; fork reads all) */
 	struct lk_spin alloc_lock;	/* --no-slices: the one top-down allocator */
 	struct lk_spin brk_lock;	/* serializes brk, which reads and writes as->brk */
 	_Atomic uint64_t meta_bytes, desc_bytes;
@@ -117,7 +117,9 @@ struct cm_flush {
 	uint64_t va[CM_FLUSH_MAX];
 	uint32_t n;
 	bool full;
+	bool any;	 /* a page was named: lo and hi hold (a batch may turn full for a freed table before) */
 	uint64_t lo, hi; /* span of the pages named */
+	uint64_t pages;	 /* pages named, each changed entry's pages once: what the counters count */
 	bool sync;	 /* an entry lost rights but kept its frame (mprotect, copy-on-write, MADV_FREE): no lazy flush */
 	uint64_t *frames;
 	uint32_t nframes, cap;

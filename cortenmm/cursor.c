@@ -38,8 +38,10 @@ static void flush_page(struct cm_cursor *k, uint64_t va)
 {
 	struct cm_flush *f = &k->fl;
 	va &= ~(PAGE_SIZE - 1);
-	if (!f->n && !f->full)
+	if (!f->any)
 		f->lo = f->hi = va;
+	f->any = true;
+	f->pages++;
 	f->lo = MIN(f->lo, va);
 	f->hi = MAX(f->hi, va + PAGE_SIZE);
 	if (f->full || f->n == CM_FLUSH_MAX || ((f->hi - f->lo) >> PAGE_SHIFT) > CM_FLUSH_MAX)
@@ -86,7 +88,7 @@ static void flush_tlbs(struct cm_cursor *k)
 		memcpy(fl.va, f->va, sizeof(uint64_t) * fl.n);
 		uint64_t targets[SIM_MASK_WORDS];
 		/* Lazy (LATR): only when translations just went away; a lost right must not linger. */
-		if (kmm_flush_start(as, cpu, &fl, f->full ? (f->hi - f->lo) >> PAGE_SHIFT : f->n, targets) &&
+		if (kmm_flush_start(as, cpu, &fl, f->pages, f->any ? (f->hi - f->lo) >> PAGE_SHIFT : 0, targets) &&
 		    !(as->sys->o.dopt[CM_OPT_LAZY_FLUSH] && !f->sync && cm_latr_defer(k, &fl, targets, f->lo, f->hi)))
 			mmu_shootdown(cpu, targets, &fl, true);
 	}

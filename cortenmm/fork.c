@@ -102,6 +102,20 @@ static void copy_rec(struct cm_cursor *k, struct cm_as *child, struct cm_pt *pd,
 	}
 }
 
+/*
+ * The child's slices carry on where the parent's stopped: below each core's
+ * bump pointer lie the parent's mappings, now the child's too. (A core's
+ * pointer may move on during the copy; a value read before the move is
+ * still free in the child, whose copy was made under the whole-space lock.)
+ */
+static void copy_slices(struct cm_as *parent, struct cm_as *child)
+{
+	for (uint32_t i = 0; i < parent->as->sys->sim->o.ncores; i++)
+		atomic_store_explicit(&child->slice_next[i],
+				      atomic_load_explicit(&parent->slice_next[i], memory_order_relaxed),
+				      memory_order_relaxed);
+}
+
 int cm_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu)
 {
 	struct cm_cursor k;
@@ -109,6 +123,7 @@ int cm_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu)
 	cm_lock(&k, cm_of(parent), cpu, 0, VM_TASK_SIZE);
 	build_copyset(&k, &cs);
 	copy_rec(&k, cm_of(child), cm_of(parent)->root, cm_of(child)->root, &cs);
+	copy_slices(cm_of(parent), cm_of(child));
 	cm_unlock(&k);
 	xfree(cs.lo);
 	xfree(cs.hi);

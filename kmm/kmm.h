@@ -100,18 +100,23 @@ static inline void kmm_stat_inc(_Atomic uint64_t *c) { atomic_fetch_add_explicit
 struct kmm_flush {
 	uint64_t start, end; /* range of pages whose entries changed */
 	bool any;
+	bool full;	     /* flush everything of the space (fork's flush_tlb_mm), whatever the range */
+	uint64_t pages;	     /* pages named by kmm_flush_page (each changed entry's pages once): the count */
 	uint64_t *frames;    /* frame references to drop after the flush */
 	uint32_t nframes, cap;
 	struct pm_ptpage **tables; /* PT pages to free after the flush */
 	uint32_t ntables, tcap;
 };
 
+/* kmm_flush_page: the entry of va changed: name its page (once per batch) and, if put_pfn, drop that frame after the flush. */
 void kmm_flush_page(struct kmm_flush *f, uint64_t va, uint64_t put_pfn);
 void kmm_flush_table(struct kmm_flush *f, struct pm_ptpage *p);
 /*
  * kmm_flush_finish: invalidate (locally and by shootdown to every core the
- * space ran on: a full flush beyond KMM_FLUSH_CEILING pages or when tables
- * go), then release frames and tables. cpu NULL: host teardown, no flush.
+ * space ran on: a full flush when f->full, beyond KMM_FLUSH_CEILING pages or
+ * when tables go; else each page of [start, end), as flush_tlb_mm_range),
+ * then release frames and tables. Counts f->pages (vm_core_stats.pages_flushed).
+ * cpu NULL: host teardown, no flush.
  */
 void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f);
 

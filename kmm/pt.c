@@ -107,6 +107,7 @@ void kmm_flush_page(struct kmm_flush *f, uint64_t va, uint64_t put_pfn)
 	if (!f->any || va + PAGE_SIZE > f->end)
 		f->end = va + PAGE_SIZE;
 	f->any = true;
+	f->pages++;
 	if (put_pfn) {
 		if (f->nframes == f->cap)
 			f->frames = xrealloc(f->frames, sizeof(uint64_t) * (f->cap = f->cap ? f->cap * 2 : 64));
@@ -124,17 +125,17 @@ void kmm_flush_table(struct kmm_flush *f, struct pm_ptpage *p)
 void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f)
 {
 	struct vm_as *as = mm->as;
-	if (cpu && (f->any || f->ntables)) {
+	if (cpu && (f->any || f->ntables || f->full)) {
 		struct mmu_flush fl = { .sp = &as->hw };
-		uint64_t pages = f->any ? (f->end - f->start) >> PAGE_SHIFT : 0;
-		if (f->ntables || pages > KMM_FLUSH_CEILING) {
-			fl.full = true; /* freed tables: paging-structure caches must go too */
+		uint64_t span = f->any ? (f->end - f->start) >> PAGE_SHIFT : 0;
+		if (f->full || f->ntables || span > KMM_FLUSH_CEILING) {
+			fl.full = true; /* flush_tlb_mm, too many pages, or freed tables (paging-structure caches go too) */
 		} else {
 			for (uint64_t va = f->start; va < f->end; va += PAGE_SIZE)
 				fl.va[fl.n++] = va;
 		}
 		uint64_t targets[SIM_MASK_WORDS];
-		if (kmm_flush_start(as, cpu, &fl, pages, targets) && mmu_shootdown(cpu, targets, &fl, false))
+		if (kmm_flush_start(as, cpu, &fl, f->pages, span, targets) && mmu_shootdown(cpu, targets, &fl, false))
 			kmm_stat_inc(&mm->st.shootdowns);
 	}
 	struct pm *pm = pm_of(mm);

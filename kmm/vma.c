@@ -292,10 +292,11 @@ int kmm_vma_fork(struct kmm_ctx *p, struct kmm_ctx *c, _Atomic uint32_t *p_next_
 	c->pt->unmerged = p->pt->unmerged; /* the child's VMAs are the parent's, as they are */
 	p->ops->each(p, fork_one, &f);
 	atomic_store(c_next_av, atomic_load(p_next_av) + 1000000);
-	if (f.fl.any) { /* flush_tlb_mm: the parent's now read-only entries */
-		f.fl.start = 0;
-		f.fl.end = VM_TASK_SIZE;
-	}
+	/*
+	 * dup_mmap ends with flush_tlb_mm(oldmm) whatever it copied: a full flush,
+	 * counted as the pages it write-protected (none, when nothing was writable).
+	 */
+	f.fl.full = true;
 	kmm_flush_finish(p->pt, p->cpu, &f.fl);
 	return f.err;
 }

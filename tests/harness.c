@@ -1,5 +1,6 @@
 /* harness.c: the round-number test machine and the Check runner shared by every test binary. */
 #include "tests/harness.h"
+#include "vm/vm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,16 @@ struct sim *test_sim(uint32_t ncores, enum sim_mode mode, const struct machine *
 {
 	struct sim_opts o = { .ncores = ncores, .mode = mode, .m = m };
 	return sim_create(&o);
+}
+
+const struct vm_design *test_design(const char *name)
+{
+	const struct vm_design *d = vm_design_find(name);
+	if (!d) {
+		fprintf(stderr, "no design %s\n", name);
+		exit(2);
+	}
+	return d;
 }
 
 int test_main(Suite *(*make_suite)(void))

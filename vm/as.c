@@ -79,6 +79,46 @@ static void settle(struct vm_as *as, uint64_t lo, uint64_t hi)
 #endif
 }
 
+/* Leaves of the tables counted in 4 KiB pages (mmu_visit_host's visitor of vm_mapped_pages). */
+static int count_mapped(void *arg, const struct pm_ptpage *p, unsigned i, int level, uint64_t va, uint64_t e)
+{
+	(void)p, (void)i, (void)va;
+	if (pte_is_table(e, level))
+		return 1;
+	if (pte_mapped(e))
+		*(uint64_t *)arg += LEVEL_SIZE(level) >> PAGE_SHIFT;
+	return 0;
+}
+
+uint64_t vm_mapped_pages(const struct vm_as *as)
+{
+	uint64_t n = 0;
+	mmu_visit_host(&as->hw, 0, VM_TASK_SIZE, count_mapped, &n);
+	return n;
+}
+
+/*
+ * check_flushed: the invariant on the flush counter (vm_core_stats.pages_flushed),
+ * in debug builds: a call flushes no more pages than its windows hold, and
+ * fork no more than it mapped in the child (k->flush_bound). The core runs
+ * one call at a time and its counter is its own, so the difference since
+ * entry is this call's.
+ */
+static void check_flushed(const struct vm_call *k)
+{
+#ifndef NDEBUG
+	uint64_t got = vm_cst(k->as, k->cpu)->pages_flushed - k->flushed0;
+	uint64_t bound = k->flush_bound != UINT64_MAX ? k->flush_bound
+			 : k->nwin ? (vm_page_up(k->hi) - (k->lo & ~(PAGE_SIZE - 1))) >> PAGE_SHIFT : 0;
+	if (got > bound)
+		panic("design %s, process %u: %s flushed %llu pages, more than the %llu it may (%s)", k->as->d->name,
+		      k->as->pid, vm_op_names[k->op], (unsigned long long)got, (unsigned long long)bound,
+		      k->op == VM_OP_FORK ? "the pages mapped in the child" : "the pages of the ranges it names");
+#else
+	(void)k;
+#endif
+}
+
 void vm_call_enter(struct vm_call *k, struct vm_as *as, struct mmu_cpu *cpu, enum vm_op op)
 {
 	k->as = as;
@@ -86,6 +126,8 @@ void vm_call_enter(struct vm_call *k, struct vm_as *as, struct mmu_cpu *cpu, enu
 	k->op = op;
 	k->nwin = 0;
 	k->lo = k->hi = 0;
+	k->flushed0 = vm_cst(as, cpu)->pages_flushed;
+	k->flush_bound = UINT64_MAX;
 	k->t0 = cpu->core->clock;
 	atomic_fetch_add_explicit(&as->inflight, 1, memory_order_relaxed);
 	sim_tl_begin(cpu->core, TL_SYSCALL);
@@ -113,6 +155,7 @@ long vm_call_leave(struct vm_call *k, long r)
 		st->errors[k->op]++;
 	hist_record(&st->lat[k->op], k->cpu->core->clock - k->t0);
 	sim_tl_end(k->cpu->core);
+	check_flushed(k);
 	settle(k->as, k->lo, k->hi);
 	return r;
 }
@@ -211,8 +254,10 @@ int vm_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t le
 	vm_call_window(&k, addr, len);
 	if (advice == VM_MADV_POPULATE_READ || advice == VM_MADV_POPULATE_WRITE)
 		return (int)vm_call_leave(&k, vm_madv_populate(as, cpu, addr, addr + len, advice == VM_MADV_POPULATE_WRITE));
-	if (advice == VM_MADV_REMOVE)
+	if (advice == VM_MADV_REMOVE) {
+		k.flush_bound = UINT64_MAX - 1; /* the hole reaches every mapping of the file, wherever it is */
 		return (int)vm_call_leave(&k, vm_madv_remove(as, cpu, addr, addr + len));
+	}
 	return (int)vm_call_leave(&k, as->d->madvise(as, cpu, addr, len, advice));
 }
 
@@ -262,6 +307,11 @@ struct vm_as *vm_fork(struct vm_as *parent, struct mmu_cpu *cpu)
 			child = NULL;
 		}
 	}
+#ifndef NDEBUG
+	/* fork write-protects only entries it copies: the child maps at least the pages it flushed. */
+	if (child)
+		k.flush_bound = vm_mapped_pages(child);
+#endif
 	vm_call_leave(&k, r);
 	return child;
 }

@@ -13,6 +13,8 @@ struct vm_call {
 	uint32_t win[2];
 	uint64_t lo, hi; /* the union of the windows: what the call may have changed */
 	int nwin;
+	uint64_t flushed0;    /* this core's pages_flushed at entry */
+	uint64_t flush_bound; /* the most pages the call may flush; UINT64_MAX: the windows' pages */
 };
 
 /* vm_call_enter: charge kern.syscall, count the call in flight, begin its timeline span. */

@@ -218,8 +218,22 @@ struct vm_core_stats {
 	uint64_t segv, bus;	      /* accesses that ended in SIGSEGV / SIGBUS */
 	uint64_t frames_zeroed;	      /* frames cleared for anonymous faults */
 	uint64_t frames_copied;	      /* copy-on-write copies */
-	uint64_t pages_flushed;	      /* pages named in TLB shootdowns */
-	uint64_t full_flushes;	      /* shootdowns that became full flushes */
+	/*
+	 * pages_flushed: 4 KiB pages whose translation a design changed (cleared,
+	 * moved, write-protected, cleaned) and flushed, each counted once per
+	 * flush batch, whether the batch went out page by page or as a full
+	 * flush. It counts what had to be invalidated, not how: a page-by-page
+	 * flush also invalidates the unchanged pages between the changed ones
+	 * (as flush_tlb_mm_range does), and a full flush drops the whole space
+	 * (fork's flush_tlb_mm counts the entries fork write-protected, not the
+	 * address space). So it never exceeds the pages of the ranges flushed,
+	 * nor, for fork, the pages mapped in the child; debug builds check both
+	 * (kmm_flush_start per batch, vm/as.c per call). Written by the flushing
+	 * core in kmm_flush_start; the hardware's side is in mmu_cpu_stats
+	 * (invlpg, flush_full).
+	 */
+	uint64_t pages_flushed;
+	uint64_t full_flushes; /* flush batches that became full flushes (kmm_flush_start) */
 };
 
 /* ---- the simulated kernel: everything shared by the address spaces ---- */
@@ -575,6 +589,8 @@ void vm_switch(struct vm_as *as, struct mmu_cpu *cpu);
  * for a file mapping a page in the file's page cache. Host only.
  */
 bool vm_resident(struct vm_as *as, uint64_t va);
+/* vm_mapped_pages: the 4 KiB pages as's page table maps (present or PROT_NONE leaves; a huge leaf counts its pages). Host only, no charge. */
+uint64_t vm_mapped_pages(const struct vm_as *as);
 
 /*
  * vm_check_as: the design's invariant check over [start, end); panics with
