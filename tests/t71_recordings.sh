@@ -27,14 +27,10 @@ JOBS=${T71_JOBS:-2}
 #   replayed differ from the recording's), crash (panic or signal), leak (frames left after teardown), flushed
 #   (impossible pages_flushed), error (replay refused the trace). COUNTS: check=N as seen when the mark was made.
 EXPECTED='
-node-jit         *                              *    resm           resm=65 -- madvise(MADV_DONTFORK) refused with EINVAL: vm/check.c advice_valid knows only 8 advice values (65 calls by V8)
-node-workers     *                              *    resm           resm=160 -- madvise(MADV_DONTFORK) refused: vm/check.c advice_valid (160 calls)
 node-workers     *                              def  fom            fom=1 -- cross-thread order: a V8 worker thread writes into a glibc arena another thread grew by mprotect 6 ms earlier; the importer orders a fault only after mmap/mremap/brk/exec of another thread (traces/imp.c imp_fault, iv definer), so the writer runs first and gets SIGSEGV
 java-gc          *                              def  fom            fom=13 -- cross-thread order (traces/imp.c imp_fault): C1/C2 compiler threads write into glibc arenas the main or the other compiler thread grew with mprotect just before
 java-gc          cortenmm-rw,cortenmm-adv,skiplist,listlock 8 fom            fom=1 -- cross-thread order (traces/imp.c imp_fault): the C2 compiler thread writes 71 us after the main thread mprotect-ed the arena page
-postgres-pgbench *                              *    fom,resm       fom=1,resm=1 -- SysV shm (shmat is not in the recipe, its MMAP2 record is ignored: 1 SIGSEGV); mmap(MAP_HUGETLB) recorded ENOMEM succeeds (1)
-repro/madvise-dontfork    *                     *    resm           resm=1 -- vm/check.c advice_valid
-repro/map-hugetlb         *                     *    resm           resm=1 -- MAP_HUGETLB with no huge pages reserved is ENOMEM on Linux; every design maps it
+postgres-pgbench *                              *    fom            fom=1 -- SysV shm (shmat is not in the recipe, its MMAP2 record is ignored: 1 SIGSEGV)
 repro/order-mprotect      *                     *    fom            fom=1 -- traces/imp.c imp_fault: no sync on a fault after another thread'"'"'s mprotect
 repro/sysv-shmat          *                     *    fom            fom=1 -- shmat is not in the recipe; traces/perf.c on_mmap2 drops the MMAP2 record outside a followed call
 '
