@@ -169,7 +169,7 @@ enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, 
 		if (!kmm_split_huge(mm, cpu, va) || !kmm_walk(mm, cpu, va, true, false, &s))
 			return VM_FAULT_OOM;
 	}
-	if (kmm_get(cpu, &s) == KMM_PTE_GUARD) { /* before the page cache is asked: nothing is read in */
+	if (mm->guards && kmm_get(cpu, &s) == KMM_PTE_GUARD) { /* before the page cache is asked: nothing is read in */
 		sim_note(c, "a guard marker (MADV_GUARD_INSTALL) is in the entry: SIGSEGV");
 		return VM_FAULT_SEGV;
 	}
