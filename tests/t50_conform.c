@@ -188,22 +188,27 @@ static bool do_munmap(struct pair *x, int64_t off, uint64_t len)
 	return check_ret(x, what, vm_munmap(x->as, x->cpu, addr, len), ref_munmap(x->r, addr, len)) && compare(x, what);
 }
 
+/* ranged: judge a call NAME(off, len, arg) made on both sides (got, want), then (with layout) the layouts. */
+static bool ranged(struct pair *x, const char *name, int64_t off, uint64_t len, long arg, long got, long want,
+		   bool layout)
+{
+	char what[96];
+	snprintf(what, sizeof(what), "%s(%+lld, %#llx, %ld)", name, (long long)off, (unsigned long long)len, arg);
+	return check_ret(x, what, got, want) && (!layout || compare(x, what));
+}
+
 static bool do_mprotect(struct pair *x, int64_t off, uint64_t len, int prot)
 {
-	uint64_t addr = x->base + (uint64_t)off;
-	char what[96];
-	snprintf(what, sizeof(what), "mprotect(%+lld, %#llx, %d)", (long long)off, (unsigned long long)len, prot);
-	return check_ret(x, what, vm_mprotect(x->as, x->cpu, addr, len, prot), ref_mprotect(x->r, addr, len, prot)) &&
-	       compare(x, what);
+	uint64_t a = x->base + (uint64_t)off;
+	return ranged(x, "mprotect", off, len, prot, vm_mprotect(x->as, x->cpu, a, len, prot),
+		      ref_mprotect(x->r, a, len, prot), true);
 }
 
 static bool do_madvise(struct pair *x, int64_t off, uint64_t len, int adv)
 {
-	uint64_t addr = x->base + (uint64_t)off;
-	char what[96];
-	snprintf(what, sizeof(what), "madvise(%+lld, %#llx, %d)", (long long)off, (unsigned long long)len, adv);
-	return check_ret(x, what, vm_madvise(x->as, x->cpu, addr, len, adv), ref_madvise(x->r, addr, len, adv)) &&
-	       compare(x, what);
+	uint64_t a = x->base + (uint64_t)off;
+	return ranged(x, "madvise", off, len, adv, vm_madvise(x->as, x->cpu, a, len, adv), ref_madvise(x->r, a, len, adv),
+		      true);
 }
 
 static bool do_mremap(struct pair *x, int64_t off, uint64_t ol, uint64_t nl, int flags, int64_t to)
@@ -235,11 +240,9 @@ static bool do_brk(struct pair *x, int64_t delta)
 /* The calls beyond mapping (issue 18), on both sides. */
 static bool do_mlock(struct pair *x, int64_t off, uint64_t len, int flags)
 {
-	uint64_t addr = x->base + (uint64_t)off;
-	char what[96];
-	snprintf(what, sizeof(what), "mlock2(%+lld, %#llx, %d)", (long long)off, (unsigned long long)len, flags);
-	return check_ret(x, what, vm_mlock(x->as, x->cpu, addr, len, flags), ref_mlock(x->r, addr, len, flags)) &&
-	       compare(x, what);
+	uint64_t a = x->base + (uint64_t)off;
+	return ranged(x, "mlock2", off, len, flags, vm_mlock(x->as, x->cpu, a, len, flags), ref_mlock(x->r, a, len, flags),
+		      true);
 }
 
 static bool do_munlock(struct pair *x, int64_t off, uint64_t len)
@@ -260,10 +263,9 @@ static bool do_mlockall(struct pair *x, int flags)
 
 static bool do_msync(struct pair *x, int64_t off, uint64_t len, int flags)
 {
-	uint64_t addr = x->base + (uint64_t)off;
-	char what[96];
-	snprintf(what, sizeof(what), "msync(%+lld, %#llx, %d)", (long long)off, (unsigned long long)len, flags);
-	return check_ret(x, what, vm_msync(x->as, x->cpu, addr, len, flags), ref_msync(x->r, addr, len, flags));
+	uint64_t a = x->base + (uint64_t)off;
+	return ranged(x, "msync", off, len, flags, vm_msync(x->as, x->cpu, a, len, flags), ref_msync(x->r, a, len, flags),
+		      false);
 }
 
 /* do_mincore: the result, and every page's byte against the reference's residency. */
