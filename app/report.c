@@ -112,6 +112,8 @@ void report_emit(struct em *e, const struct report_in *in)
 	struct vm_core_stats vs;
 	vm_stats_sum(b->sys, &vs);
 	for (int k = 0; k < VM_OP_COUNT; k++) {
+		if (k >= VM_OP_ALWAYS && !vs.calls[k])
+			continue; /* the calls beyond mapping are reported when made */
 		char key[64];
 		snprintf(key, sizeof(key), "%s_calls", vm_op_names[k]);
 		em_u64(e, key, vs.calls[k]);

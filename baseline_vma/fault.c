@@ -76,7 +76,7 @@ static struct lvma *expand_stack(struct lmm *mm, struct mmu_cpu *cpu, uint64_t v
 	if (a < VM_MMAP_MIN_ADDR || lv_end(v) - a > VR_STACK_LIMIT)
 		return NULL;
 	struct lvma *prev = linux_prev(mm, cpu, lv_start(v));
-	if (prev && lv_end(prev) + VM_STACK_GUARD_GAP > a)
+	if (prev && !vr_stack_gap_ok(prev->flags, lv_end(prev), a))
 		return NULL;
 	linux_vma_write_lock(mm, cpu, v);
 	linux_set_start(mm, cpu, v, a, v->pgoff - ((lv_start(v) - a) >> PAGE_SHIFT));

@@ -49,16 +49,18 @@ static void l_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *
 	linux_tree_insert(mm_of(x), x->cpu, n);
 }
 
-/* l_anon: give v an anon_vma, or take it away (MREMAP_DONTUNMAP's old VMA, under mmap_lock for writing). */
-static void l_anon(struct kmm_ctx *x, void *vp, bool on)
+/* l_anon: anon_vma_prepare for v. */
+static void l_anon(struct kmm_ctx *x, void *v) { linux_anon_prepare(mm_of(x), x->cpu, v); }
+
+/* l_set_flags: v's flags in place (MREMAP_DONTUNMAP's old VMA, under mmap_lock for writing), its anon_vma gone with drop_av. */
+static void l_set_flags(struct kmm_ctx *x, void *vp, uint32_t nf, bool drop_av)
 {
 	struct lvma *v = vp;
-	if (on) {
-		linux_anon_prepare(mm_of(x), x->cpu, v);
-	} else {
+	linux_vma_write_lock(mm_of(x), x->cpu, v);
+	v->flags = nf;
+	if (drop_av)
 		v->av = 0, v->chain = 0;
-		coh_write(x->cpu->core, &v->line);
-	}
+	coh_write(x->cpu->core, &v->line);
 }
 
 static const struct kmm_maps_ops lops = {
@@ -74,6 +76,7 @@ static const struct kmm_maps_ops lops = {
 	.each = l_each,
 	.clone = l_clone,
 	.anon = l_anon,
+	.set_flags = l_set_flags,
 };
 
 static struct lctx ctx(struct lmm *mm, struct mmu_cpu *cpu) { return (struct lctx){ { &lops, &mm->pt, cpu, false }, mm }; }

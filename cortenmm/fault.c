@@ -34,15 +34,14 @@ static bool grow_stack(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t va)
 	cm_lock(&k, mm, cpu, lo, MIN(a + VR_STACK_LIMIT, VM_TASK_SIZE));
 	struct cm_runs rs = cm_runs_of(&k, lo, MIN(a + VR_STACK_LIMIT, VM_TASK_SIZE));
 	bool grew = false;
-	/* The first mapping above va must grow down; nothing may be mapped in the guard gap below. */
-	struct cm_run *above = NULL;
-	bool clear_below = true;
+	/* The first mapping above va must grow down; the one below must keep the guard gap (vr_stack_gap_ok). */
+	struct cm_run *above = NULL, *below = NULL;
 	for (uint32_t i = 0; i < rs.n; i++) {
 		struct cm_run *r = &rs.r[i];
 		if (r->m.kind == CM_INVALID)
 			continue;
 		if (r->hi <= a) {
-			clear_below = false;
+			below = r;
 			continue;
 		}
 		if (r->lo > a) {
@@ -50,6 +49,7 @@ static bool grow_stack(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t va)
 			break;
 		}
 	}
+	bool clear_below = !below || vr_stack_gap_ok(below->m.flags, below->hi, a);
 	if (above && clear_below && (above->m.flags & VR_GROWSDOWN)) {
 		uint64_t top = cm_extent_end(&k, above->lo, VM_TASK_SIZE > above->lo + VR_STACK_LIMIT
 							       ? above->lo + VR_STACK_LIMIT
@@ -57,6 +57,7 @@ static bool grow_stack(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t va)
 		if (top - a <= VR_STACK_LIMIT) {
 			struct cm_meta m = above->m;
 			m.pgoff -= (above->lo - a) >> PAGE_SHIFT;
+			m.flags &= ~CM_GUARD; /* the stack's lowest page's marker is its own */
 			cm_mark(&k, a, above->lo, &m);
 			grew = true;
 		}

@@ -2,12 +2,19 @@
 #include "cortenmm/cm.h"
 #include "kmm/maps.h"
 
-/* unlock_fn: cm_set's change for what MREMAP_DONTUNMAP leaves behind: unlocked, and (arg non-NULL) without anon_vma. */
+/* unlock_fn: cm_set's change for the mapping MREMAP_DONTUNMAP leaves behind: unlocked, and (arg non-NULL) without anon_vma. */
 static void unlock_fn(void *arg, struct cm_meta *m)
 {
-	m->flags &= ~(VR_LOCK_MASK | CM_GUARD); /* guard markers went with the pages */
+	m->flags &= ~VR_LOCK_MASK;
 	if (arg)
 		m->av = CM_AV_NONE;
+}
+
+/* unguard_fn: the guard markers of the old pages went with them. */
+static void unguard_fn(void *arg, struct cm_meta *m)
+{
+	(void)arg;
+	m->flags &= ~CM_GUARD;
 }
 
 /*
@@ -38,6 +45,7 @@ static void move(struct cm_cursor *k, uint64_t addr, uint64_t len, uint64_t new_
 		last = m;
 		last.pgoff += (rs.r[i].hi - rs.r[i].lo) >> PAGE_SHIFT;
 	}
+	last.flags &= ~CM_GUARD; /* the last page's marker is its own */
 	if (new_len > len && last.kind != CM_INVALID)
 		cm_mark(k, new_addr + len, new_addr + new_len, &last);
 	/* The frames move with their pages (move_page_tables); the old entries go. */
@@ -57,7 +65,8 @@ static void move(struct cm_cursor *k, uint64_t addr, uint64_t len, uint64_t new_
 	xfree(rs.r);
 	if (dontunmap) {
 		cm_zap(k, addr, addr + len);
-		cm_set(k, addr, addr + len, unlock_fn, es == addr && ee == addr + len ? k : NULL);
+		cm_set(k, addr, addr + len, unguard_fn, NULL);
+		cm_set(k, es, ee, unlock_fn, es == addr && ee == addr + len ? k : NULL); /* the whole mapping (vm_flags_clear) */
 		return;
 	}
 	cm_unmap(k, addr, addr + len);
@@ -130,6 +139,7 @@ static bool c_expand(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, 
 	uint64_t pte;
 	struct cm_meta s = cm_query(k, vend - PAGE_SIZE, &pte);
 	s.pgoff += 1;
+	s.flags &= ~CM_GUARD; /* the last page's marker is its own */
 	cm_mark(k, vend, vend + delta, &s);
 	return true;
 }

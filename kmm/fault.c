@@ -139,6 +139,10 @@ enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, 
 	uint64_t idx = file ? v->pgoff + ((va - v->start) >> PAGE_SHIFT) : 0;
 	/* access_error and SIGBUS need no entry: decided before anything is looked up. */
 	enum kmm_fa a = kmm_fault_decide(sys, vf, file, file && idx >= vm_file_npages(v->file), err, 0);
+	struct kmm_slot s;
+	if (a == KMM_FA_BUS && mm->guards && kmm_walk(mm, cpu, va, false, false, &s) && s.level == 1 &&
+	    kmm_get(cpu, &s) == KMM_PTE_GUARD)
+		a = KMM_FA_SEGV; /* a guard marker answers before the file's end is looked at */
 	if (a == KMM_FA_SEGV || a == KMM_FA_BUS)
 		return a == KMM_FA_SEGV ? VM_FAULT_SEGV : VM_FAULT_BUS;
 	/*
@@ -160,21 +164,20 @@ enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, 
 	}
 
 	/* Everything that allocates or sleeps happens before the page-table lock, as Linux does. */
-	struct kmm_slot s;
 	if (!kmm_walk(mm, cpu, va, true, false, &s))
 		return VM_FAULT_OOM;
 	if (s.level == 2) { /* a huge page is mapped: split it, then continue at 4 KiB */
 		if (!kmm_split_huge(mm, cpu, va) || !kmm_walk(mm, cpu, va, true, false, &s))
 			return VM_FAULT_OOM;
 	}
+	if (mm->guards && kmm_get(cpu, &s) == KMM_PTE_GUARD) { /* before the page cache is asked: nothing is read in */
+		sim_note(c, "a guard marker (MADV_GUARD_INSTALL) is in the entry: SIGSEGV");
+		return VM_FAULT_SEGV;
+	}
 	uint64_t cache_pfn = file ? vm_file_page(sys, cpu, v->file, idx) : 0;
 	if (file && !cache_pfn)
 		return VM_FAULT_OOM;
 	uint64_t e0 = kmm_get(cpu, &s);
-	if (e0 == KMM_PTE_GUARD) {
-		sim_note(c, "a guard marker (MADV_GUARD_INSTALL) is in the entry: SIGSEGV");
-		return VM_FAULT_SEGV;
-	}
 	uint64_t newpfn = 0;
 	if (kmm_fa_needs_frame(kmm_fault_decide(sys, vf, file, false, err, e0))) {
 		newpfn = anon_frame(mm, cpu);

@@ -61,8 +61,10 @@ struct kmm_maps_ops {
 	void (*each)(struct kmm_ctx *x, bool (*fn)(void *arg, void *v), void *arg);
 	/* clone: a new VMA with attributes a in this (a forked child's, empty) space. */
 	void (*clone)(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *f);
-	/* anon: give v an anon_vma (on: anon_vma_prepare) or take it away (off: unlink_anon_vmas, MREMAP_DONTUNMAP's old VMA). */
-	void (*anon)(struct kmm_ctx *x, void *v, bool on);
+	/* anon: give v an anon_vma (anon_vma_prepare). */
+	void (*anon)(struct kmm_ctx *x, void *v);
+	/* set_flags: v's flags become nf in place, with no split or merge (vm_flags_clear), and with drop_av its anon_vma goes (unlink_anon_vmas). */
+	void (*set_flags)(struct kmm_ctx *x, void *v, uint32_t nf, bool drop_av);
 };
 
 /* struct kmm_ctx: one call's view of a design: its operations and, for designs on Linux's page tables, its kmm and core. Embedded first in the design's own context. */

@@ -225,6 +225,16 @@ static inline uint64_t vr_gap_top(const struct vr_attr *below, const struct vr_a
 	return top >= low && top - low >= len ? top - len : 0;
 }
 
+/*
+ * vr_stack_gap_ok: may a grows-down VMA grow down to start with prev (its
+ * flags prev_flags, ending at prev_end) below it? expand_downwards keeps the
+ * stack guard gap only from an accessible VMA that does not grow down itself.
+ */
+static inline bool vr_stack_gap_ok(uint32_t prev_flags, uint64_t prev_end, uint64_t start)
+{
+	return (prev_flags & VR_GROWSDOWN) || !(prev_flags & VR_PROT) || prev_end + VM_STACK_GUARD_GAP <= start;
+}
+
 /* The adjusted hint (round_hint_to_min), 0 when there is none. */
 static inline uint64_t vr_hint(uint64_t addr)
 {

@@ -63,15 +63,12 @@ long kmm_vma_move(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, uin
 	bool ok = kmm_move(x->pt, x->cpu, addr, new_addr, len, &fl);
 	kmm_flush_finish(x->pt, x->cpu, &fl);
 	if (x->dontunmap && len) {
-		/* dontunmap_complete: the old range stays, empty and unlocked; a whole VMA left behind loses its anon_vma */
+		/* dontunmap_complete: the old VMA stays, whole and unlocked; left empty as a whole, it loses its anon_vma */
 		void *v = o->from(x, addr);
 		struct vr_attr a = o->attr(v);
-		bool whole = m->a.start == addr && m->a.end == addr + len;
-		v = o->modify(x, v, addr, addr + len, a.flags & ~VR_LOCK_MASK);
-		if (whole && o->attr(v).start == addr && o->attr(v).end == addr + len) {
-			o->anon(x, v, false);
-			x->pt->unmerged = true; /* it stays where it is, beside neighbours it may now match */
-		}
+		bool whole = m->a.start == addr && m->a.end == addr + len && a.start == addr && a.end == addr + len;
+		o->set_flags(x, v, a.flags & ~VR_LOCK_MASK, whole);
+		x->pt->unmerged = true; /* it stays as it is, beside neighbours it may now match */
 	} else if (len) {
 		/* The old range goes; with old_len 0 (a second mapping of shared pages) do_vmi_munmap refuses it: nothing splits. */
 		o->unmap(x, addr, addr + len);
@@ -103,6 +100,13 @@ int kmm_vma_mprotect(struct kmm_ctx *x, uint64_t addr, uint64_t end, int prot)
 		uint64_t stop = MIN(end, a.end);
 		bool changed = (nf & VR_PROT) != (a.flags & VR_PROT);
 		v = o->modify(x, v, cur, stop, nf);
+		/*
+		 * mprotect_fixup faults locked private memory that becomes writable in
+		 * now, so the VMA gets its anon_vma before the next one is changed
+		 * (which decides merges); vm_mprotect faults the pages in afterwards.
+		 */
+		if ((a.flags & (VM_PROT_WRITE | VR_SHARED | VR_LOCK_MASK)) == VR_LOCKED && (nf & VM_PROT_WRITE))
+			o->anon(x, v);
 		if (changed)
 			kmm_protect(x->pt, x->cpu, cur, stop, nf, &fl);
 		tmp = o->attr(v).end;
@@ -144,7 +148,7 @@ int kmm_vma_madvise(struct kmm_ctx *x, uint64_t addr, uint64_t end, int advice)
 			tmp = MIN(o->attr(v).end, end);
 		} else {
 			if (advice == VM_MADV_GUARD_INSTALL && !a.file)
-				o->anon(x, v, true); /* guard_install: the VMA gets an anon_vma, as a fault would */
+				o->anon(x, v); /* guard_install: the VMA gets an anon_vma, as a fault would */
 			struct kmm_vma kv = { a.start, a.end, a.flags, kmm_map_file(&a), a.pgoff, false, NULL, NULL };
 			if ((ret = kmm_advise(x->pt, x->cpu, &kv, start, tmp, advice, &fl)))
 				break;
@@ -285,6 +289,7 @@ static bool fork_one(void *arg, void *v)
 int kmm_vma_fork(struct kmm_ctx *p, struct kmm_ctx *c, _Atomic uint32_t *p_next_av, _Atomic uint32_t *c_next_av)
 {
 	struct fork_arg f = { .p = p, .c = c, .c_next_av = c_next_av };
+	c->pt->unmerged = p->pt->unmerged; /* the child's VMAs are the parent's, as they are */
 	p->ops->each(p, fork_one, &f);
 	atomic_store(c_next_av, atomic_load(p_next_av) + 1000000);
 	/*

@@ -46,14 +46,17 @@ static void c_each(struct kmm_ctx *x, bool (*fn)(void *arg, void *v), void *arg)
 /* c_clone: the forked child's copy of a VMA: the parent's come in order, so each goes at the end. */
 static void c_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *f) { ll_append(mm_of(x), x->cpu, a, f); }
 
-/* c_anon: give v an anon_vma, or take it away (MREMAP_DONTUNMAP's old VMA). */
-static void c_anon(struct kmm_ctx *x, void *vp, bool on)
+/* c_anon: anon_vma_prepare for v. */
+static void c_anon(struct kmm_ctx *x, void *v) { ll_anon_prepare(mm_of(x), x->cpu, v); }
+
+/* c_set_flags: v's flags in place (MREMAP_DONTUNMAP's old VMA), and its anon_vma gone with drop_av. */
+static void c_set_flags(struct kmm_ctx *x, void *vp, uint32_t nf, bool drop_av)
 {
 	struct llvma *v = vp;
-	if (on)
-		ll_anon_prepare(mm_of(x), x->cpu, v);
-	else
+	v->flags = nf;
+	if (drop_av)
 		v->av = 0, v->chain = 0;
+	ll_set(mm_of(x), x->cpu, v, v->start, v->end, v->pgoff); /* the line written */
 }
 
 static const struct kmm_maps_ops ops = {
@@ -69,6 +72,7 @@ static const struct kmm_maps_ops ops = {
 	.each = c_each,
 	.clone = c_clone,
 	.anon = c_anon,
+	.set_flags = c_set_flags,
 };
 
 /* ---- the lock ---- */
@@ -209,7 +213,7 @@ static struct llvma *expand_stack(struct llmm *mm, struct mmu_cpu *cpu, struct l
 	if (!(v->flags & VR_GROWSDOWN) || start < VM_MMAP_MIN_ADDR || v->end - start > VR_STACK_LIMIT)
 		return NULL;
 	struct llvma *prev = ll_before(mm, cpu, v->start);
-	if (prev && prev->end + VM_STACK_GUARD_GAP > start)
+	if (prev && !vr_stack_gap_ok(prev->flags, prev->end, start))
 		return NULL;
 	sim_note(cpu->core, "the stack VMA [%#llx, %#llx) grows down to %#llx", (unsigned long long)v->start,
 		 (unsigned long long)v->end, (unsigned long long)start);

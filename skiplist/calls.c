@@ -90,16 +90,17 @@ static void s_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *
 	sl_link(s->mm, s->cpu, sl_vma_new(s, a, f));
 }
 
-/* s_anon: give v an anon_vma, or take it away (MREMAP_DONTUNMAP's old VMA), under the range locks. */
-static void s_anon(struct kmm_ctx *x, void *vp, bool on)
+/* s_anon: anon_vma_prepare for v, under the range locks. */
+static void s_anon(struct kmm_ctx *x, void *v) { sl_anon_prepare(set_of(x), v); }
+
+/* s_set_flags: v's flags in place (MREMAP_DONTUNMAP's old VMA), its anon_vma gone with drop_av. */
+static void s_set_flags(struct kmm_ctx *x, void *vp, uint32_t nf, bool drop_av)
 {
 	struct sl_node *v = vp;
-	if (on) {
-		sl_anon_prepare(set_of(x), v);
-	} else {
-		sl_vma_write(set_of(x), v);
+	sl_vma_write(set_of(x), v);
+	v->flags = nf;
+	if (drop_av)
 		v->av = 0, v->chain = 0;
-	}
 }
 
 static const struct kmm_maps_ops sops = {
@@ -115,6 +116,7 @@ static const struct kmm_maps_ops sops = {
 	.each = s_each,
 	.clone = s_clone,
 	.anon = s_anon,
+	.set_flags = s_set_flags,
 };
 
 static struct sctx ctx(struct sl_lockset *s) { return (struct sctx){ { &sops, &s->mm->pt, s->cpu, false }, s, 0 }; }

@@ -92,7 +92,7 @@ static struct sl_node *expand_stack(struct sl_lockset *s, struct sl_node *v, uin
 	if (a < VM_MMAP_MIN_ADDR || sn_end(v) - a > VR_STACK_LIMIT)
 		return NULL;
 	struct sl_node *prev = sl_vma_before(s, sn_start(v));
-	if (prev && sn_end(prev) + VM_STACK_GUARD_GAP > a)
+	if (prev && !vr_stack_gap_ok(prev->flags, sn_end(prev), a))
 		return NULL;
 	sim_note(s->cpu->core, "the stack VMA [%#llx, %#llx) grows down to %#llx (a replacement node)",
 		 (unsigned long long)sn_start(v), (unsigned long long)sn_end(v), (unsigned long long)a);

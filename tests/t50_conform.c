@@ -188,22 +188,27 @@ static bool do_munmap(struct pair *x, int64_t off, uint64_t len)
 	return check_ret(x, what, vm_munmap(x->as, x->cpu, addr, len), ref_munmap(x->r, addr, len)) && compare(x, what);
 }
 
+/* ranged: judge a call NAME(off, len, arg) made on both sides (got, want), then (with layout) the layouts. */
+static bool ranged(struct pair *x, const char *name, int64_t off, uint64_t len, long arg, long got, long want,
+		   bool layout)
+{
+	char what[96];
+	snprintf(what, sizeof(what), "%s(%+lld, %#llx, %ld)", name, (long long)off, (unsigned long long)len, arg);
+	return check_ret(x, what, got, want) && (!layout || compare(x, what));
+}
+
 static bool do_mprotect(struct pair *x, int64_t off, uint64_t len, int prot)
 {
-	uint64_t addr = x->base + (uint64_t)off;
-	char what[96];
-	snprintf(what, sizeof(what), "mprotect(%+lld, %#llx, %d)", (long long)off, (unsigned long long)len, prot);
-	return check_ret(x, what, vm_mprotect(x->as, x->cpu, addr, len, prot), ref_mprotect(x->r, addr, len, prot)) &&
-	       compare(x, what);
+	uint64_t a = x->base + (uint64_t)off;
+	return ranged(x, "mprotect", off, len, prot, vm_mprotect(x->as, x->cpu, a, len, prot),
+		      ref_mprotect(x->r, a, len, prot), true);
 }
 
 static bool do_madvise(struct pair *x, int64_t off, uint64_t len, int adv)
 {
-	uint64_t addr = x->base + (uint64_t)off;
-	char what[96];
-	snprintf(what, sizeof(what), "madvise(%+lld, %#llx, %d)", (long long)off, (unsigned long long)len, adv);
-	return check_ret(x, what, vm_madvise(x->as, x->cpu, addr, len, adv), ref_madvise(x->r, addr, len, adv)) &&
-	       compare(x, what);
+	uint64_t a = x->base + (uint64_t)off;
+	return ranged(x, "madvise", off, len, adv, vm_madvise(x->as, x->cpu, a, len, adv), ref_madvise(x->r, a, len, adv),
+		      true);
 }
 
 static bool do_mremap(struct pair *x, int64_t off, uint64_t ol, uint64_t nl, int flags, int64_t to)
@@ -230,6 +235,74 @@ static bool do_brk(struct pair *x, int64_t delta)
 	char what[64];
 	snprintf(what, sizeof(what), "brk(%+lld)", (long long)delta);
 	return check_ret(x, what, vm_brk(x->as, x->cpu, nb), ref_brk(x->r, nb));
+}
+
+/* The calls beyond mapping (issue 18), on both sides. */
+static bool do_mlock(struct pair *x, int64_t off, uint64_t len, int flags)
+{
+	uint64_t a = x->base + (uint64_t)off;
+	return ranged(x, "mlock2", off, len, flags, vm_mlock(x->as, x->cpu, a, len, flags), ref_mlock(x->r, a, len, flags),
+		      true);
+}
+
+static bool do_munlock(struct pair *x, int64_t off, uint64_t len)
+{
+	uint64_t addr = x->base + (uint64_t)off;
+	char what[96];
+	snprintf(what, sizeof(what), "munlock(%+lld, %#llx)", (long long)off, (unsigned long long)len);
+	return check_ret(x, what, vm_munlock(x->as, x->cpu, addr, len), ref_munlock(x->r, addr, len)) && compare(x, what);
+}
+
+static bool do_mlockall(struct pair *x, int flags)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "mlockall(%d)", flags);
+	long a = flags ? vm_mlockall(x->as, x->cpu, flags) : vm_munlockall(x->as, x->cpu);
+	return check_ret(x, what, a, flags ? ref_mlockall(x->r, flags) : ref_munlockall(x->r)) && compare(x, what);
+}
+
+static bool do_msync(struct pair *x, int64_t off, uint64_t len, int flags)
+{
+	uint64_t a = x->base + (uint64_t)off;
+	return ranged(x, "msync", off, len, flags, vm_msync(x->as, x->cpu, a, len, flags), ref_msync(x->r, a, len, flags),
+		      false);
+}
+
+/* do_mincore: the result, and every page's byte against the reference's residency. */
+static bool do_mincore(struct pair *x, int64_t off, uint64_t len)
+{
+	uint64_t addr = x->base + (uint64_t)off;
+	char what[96];
+	snprintf(what, sizeof(what), "mincore(%+lld, %#llx)", (long long)off, (unsigned long long)len);
+	uint8_t vec[256];
+	memset(vec, 0xff, sizeof(vec));
+	long a = vm_mincore(x->as, x->cpu, addr, MIN(len, sizeof(vec) * PAGE_SIZE), vec);
+	if (!check_ret(x, what, a, ref_mincore(x->r, addr, MIN(len, sizeof(vec) * PAGE_SIZE))))
+		return false;
+	for (uint64_t i = 0; !a && i < vm_page_up(MIN(len, sizeof(vec) * PAGE_SIZE)) >> PAGE_SHIFT; i++)
+		if (vec[i] != ref_resident(x->r, addr + i * PAGE_SIZE)) {
+			snprintf(x->why, sizeof(x->why), "%s: page %llu says %d, reference %d", what,
+				 (unsigned long long)i, vec[i], ref_resident(x->r, addr + i * PAGE_SIZE));
+			return false;
+		}
+	return true;
+}
+
+static bool do_ftruncate(struct pair *x, uint64_t size)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "ftruncate(%#llx)", (unsigned long long)size);
+	return check_ret(x, what, vm_ftruncate(x->b->sys, x->cpu, x->f, size), ref_ftruncate(x->r, x->rf, size)) &&
+	       compare(x, what);
+}
+
+static bool do_fallocate(struct pair *x, int mode, uint64_t off, uint64_t len)
+{
+	char what[96];
+	snprintf(what, sizeof(what), "fallocate(%d, %#llx, %#llx)", mode, (unsigned long long)off, (unsigned long long)len);
+	return check_ret(x, what, vm_fallocate(x->b->sys, x->cpu, x->f, mode, off, len),
+			 ref_fallocate(x->r, x->rf, mode, (int64_t)off, (int64_t)len)) &&
+	       compare(x, what);
 }
 
 /* fork: the child replaces the parent in the pair when `follow_child`; the other is torn down. */
@@ -378,10 +451,64 @@ static bool scripted_stack(struct pair *x, uint64_t seed)
 	       do_touch(x, P(62), ACC_W) && do_touch(x, P(40), ACC_W) && do_munmap(x, P(0), P(128));
 }
 
+/* Advice that changes what fork copies, and guard pages. */
+static bool scripted_advice(struct pair *x, uint64_t seed)
+{
+	(void)seed;
+	return do_mmap(x, 0, P(12), RW, ANON | FIX, false, 0) && do_touch(x, P(1), ACC_W) &&
+	       do_touch(x, P(5), ACC_W) && do_touch(x, P(9), ACC_W) &&
+	       do_madvise(x, P(0), P(4), VM_MADV_DONTFORK) &&			/* splits: [0,4) not copied */
+	       do_madvise(x, P(4), P(4), VM_MADV_WIPEONFORK) &&			/* [4,8): zero pages in the child */
+	       do_madvise(x, P(8), P(1), VM_MADV_GUARD_INSTALL) &&		/* page 8: SIGSEGV, even in the child */
+	       do_touch(x, P(8), ACC_R) && do_madvise(x, P(8), P(1), VM_MADV_DONTNEED) && /* the marker stays */
+	       do_touch(x, P(8), ACC_R) && do_madvise(x, P(9), P(2), VM_MADV_POPULATE_WRITE) &&
+	       do_madvise(x, P(7), P(2), VM_MADV_POPULATE_READ) &&		/* EFAULT at the guard */
+	       do_madvise(x, P(0), P(12), VM_MADV_DONTDUMP) && do_madvise(x, P(0), P(12), VM_MADV_DODUMP) &&
+	       do_madvise(x, P(2), P(4), VM_MADV_MERGEABLE) && do_madvise(x, P(2), P(4), VM_MADV_UNMERGEABLE) &&
+	       do_madvise(x, P(0), P(12), VM_MADV_COLD) && do_madvise(x, P(0), P(12), VM_MADV_PAGEOUT) &&
+	       do_madvise(x, P(0), P(12), VM_MADV_COLLAPSE) &&			/* EINVAL: no room for 2 MiB */
+	       do_madvise(x, P(0), P(12), 26) &&					/* unknown: EINVAL */
+	       do_fork(x, true) &&							/* the child goes on */
+	       do_touch(x, P(1), ACC_R) && do_touch(x, P(5), ACC_R) && do_touch(x, P(8), ACC_R) &&
+	       do_madvise(x, P(8), P(1), VM_MADV_GUARD_REMOVE) && do_touch(x, P(8), ACC_W) &&
+	       do_madvise(x, P(4), P(4), VM_MADV_KEEPONFORK) && do_mremap(x, P(4), P(2), P(2),
+	       VM_MREMAP_MAYMOVE | VM_MREMAP_FIXED | VM_MREMAP_DONTUNMAP, P(30)) &&	/* the old range stays, empty */
+	       do_mprotect(x, P(9), P(2), VM_PROT_READ | 0x01000000) &&		/* PROT_GROWSDOWN: EINVAL */
+	       do_munmap(x, 0, P(64));
+}
+
+/* Locks, msync, mincore, and a file that shrinks, grows and loses a hole. */
+static bool scripted_locks_files(struct pair *x, uint64_t seed)
+{
+	(void)seed;
+	return do_mmap(x, 0, P(8), RW, ANON | FIX, false, 0) && do_mlock(x, P(2), P(2), 0) && /* splits, faults in */
+	       do_mincore(x, 0, P(8)) && do_msync(x, 0, P(8), VM_MS_INVALIDATE) &&	     /* EBUSY: locked */
+	       do_msync(x, 0, P(8), VM_MS_SYNC) && do_msync(x, P(8), P(2), VM_MS_ASYNC) &&  /* ENOMEM: unmapped */
+	       do_mincore(x, P(6), P(4)) &&						     /* ENOMEM */
+	       do_mlock(x, P(4), P(2), VM_MLOCK_ONFAULT) && do_mlock(x, 0, P(1), 2) &&    /* EINVAL flags */
+	       do_madvise(x, P(2), P(1), VM_MADV_DONTNEED) &&			     /* EINVAL: locked */
+	       do_madvise(x, P(2), P(1), VM_MADV_DONTNEED_LOCKED) && do_munlock(x, 0, P(8)) &&
+	       do_mlockall(x, VM_MCL_CURRENT | VM_MCL_FUTURE) &&
+	       do_mmap(x, P(10), P(2), VM_PROT_READ, ANON | FIX, false, 0) &&		     /* locked: faulted in */
+	       do_mlockall(x, 0) && do_mlockall(x, VM_MCL_ONFAULT) &&			     /* munlockall; EINVAL */
+	       do_mmap(x, P(16), P(8), RW, VM_MAP_SHARED | FIX, true, P(40)) &&	     /* file pages 40..47 */
+	       do_mmap(x, P(24), P(8), RW, VM_MAP_PRIVATE | FIX, true, P(40)) &&
+	       do_touch(x, P(17), ACC_W) && do_touch(x, P(25), ACC_W) && do_touch(x, P(26), ACC_R) &&
+	       do_ftruncate(x, P(42)) &&						     /* beyond: SIGBUS */
+	       do_touch(x, P(17), ACC_R) && do_touch(x, P(25), ACC_R) && do_touch(x, P(16), ACC_R) &&
+	       do_fallocate(x, 0, P(40), P(6)) &&					     /* grows again */
+	       do_touch(x, P(19), ACC_R) && do_mincore(x, P(16), P(8)) &&
+	       do_fallocate(x, VM_FALLOC_PUNCH_HOLE | VM_FALLOC_KEEP_SIZE, P(40), P(2)) &&
+	       do_madvise(x, P(18), P(1), VM_MADV_REMOVE) && do_madvise(x, P(26), P(1), VM_MADV_REMOVE) && /* EACCES */
+	       do_mincore(x, P(16), P(16)) && do_fallocate(x, VM_FALLOC_PUNCH_HOLE, 0, P(1)) &&   /* EOPNOTSUPP */
+	       do_munmap(x, 0, P(64));
+}
+
 START_TEST(scripted)
 {
-	bool (*const cases[])(struct pair *, uint64_t) = { scripted_basic, scripted_file, scripted_mremap,
-							   scripted_fork, scripted_brk, scripted_stack };
+	bool (*const cases[])(struct pair *, uint64_t) = { scripted_basic,   scripted_file,  scripted_mremap,
+							   scripted_fork,    scripted_brk,   scripted_stack,
+							   scripted_advice,  scripted_locks_files };
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run_job(cases[i], i);
 }
@@ -428,7 +555,7 @@ static bool random_seq(struct pair *x, uint64_t seed)
 	for (int step = 0; step < 400; step++) {
 		int prot = (int)(rnd(&s) % 8);
 		bool ok;
-		switch (rnd(&s) % 16) {
+		switch (rnd(&s) % 20) {
 		case 0:
 		case 1:
 		case 2: {
@@ -442,6 +569,27 @@ static bool random_seq(struct pair *x, uint64_t seed)
 		case 4:
 		case 5: ok = do_mprotect(x, r_off(&s), r_len(&s), prot); break;
 		case 6: ok = do_madvise(x, r_off(&s), r_len(&s), rnd(&s) % 2 ? VM_MADV_DONTNEED : VM_MADV_FREE); break;
+		case 16: ok = do_madvise(x, r_off(&s), r_len(&s), (int)(rnd(&s) % 26)); break; /* every advice up to 25 */
+		case 17: {
+			static const int far[] = { VM_MADV_GUARD_INSTALL, VM_MADV_GUARD_REMOVE, VM_MADV_HWPOISON };
+			ok = do_madvise(x, r_off(&s), r_len(&s), far[rnd(&s) % 3]);
+			break;
+		}
+		case 18:
+			switch (rnd(&s) % 6) {
+			case 0: ok = do_mlock(x, r_off(&s), r_len(&s), (int)(rnd(&s) % 2)); break;
+			case 1: ok = do_munlock(x, r_off(&s), r_len(&s)); break;
+			case 2: ok = do_mlockall(x, (int)(rnd(&s) % 8)); break;
+			case 3: ok = do_msync(x, r_off(&s), r_len(&s), (int)(rnd(&s) % 8)); break;
+			default: ok = do_mincore(x, r_off(&s), r_len(&s));
+			}
+			break;
+		case 19:
+			if (rnd(&s) % 2)
+				ok = do_ftruncate(x, (rnd(&s) % 50) * PAGE_SIZE + (rnd(&s) % 2) * 100);
+			else
+				ok = do_fallocate(x, (int)(rnd(&s) % 4), (rnd(&s) % 48) * PAGE_SIZE, (1 + rnd(&s) % 8) * PAGE_SIZE);
+			break;
 		case 7: {
 			int64_t o = r_off(&s);
 			uint64_t ol = r_len(&s), nl = r_len(&s);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # t51_live.sh: the live conformance check: mmsim-gtrec records random mm calls on the kernel this runs on, and the
-# reference model, set up as that kernel (version and settings from the recording's header), must reproduce every
-# result, layout and residency. The recording must cover fork, file-backed private writes, file size changes and every
+# reference model, set up as that kernel (version and settings from the recording's header), and every design must
+# reproduce every result, layout and residency. The recording must cover fork, file-backed private writes, file size changes and every
 # advice value. Fails if the recorder is missing (it is built beside mmsim).
 # usage: t51_live.sh PATH/TO/mmsim
 . "$(dirname "$0")/testlib.sh" "$@"
@@ -52,6 +52,21 @@ for a in $advice; do
 	grep -q "^madvise .* $a\$" "$rec" || fail "no madvise $a"
 done
 grep -Eq "^madvise .* -?[0-9]+\$" "$rec" || fail "no rejected advice value"
+
+# Every design replays the same recording with no mismatch of any kind (results, layouts, residency, VMA
+# boundaries for designs with VMAs), no TLB coherence violation and no leaked frame.
+designs=$("$M" designs | awk '/^[a-z]/ {print $1}')
+[ -n "$designs" ] || fail "no designs listed"
+for d in $designs; do
+	"$M" conform --design "$d" "$rec" --json >"$tmp/d.out" 2>"$tmp/d.err"
+	st=$?
+	[ "$st" -eq 0 ] || fail "design $d: conform exited $st: $(head -c 1500 "$tmp/d.err") $(cat "$tmp/d.out")"
+	for k in result layout resident vma_boundary; do
+		grep -q "\"${k}_mismatches\": 0" "$tmp/d.out" || fail "design $d: ${k} mismatches: $(cat "$tmp/d.out")"
+	done
+	grep -q '"unsupported_calls": 0' "$tmp/d.out" || fail "design $d: unsupported calls: $(cat "$tmp/d.out")"
+done
+echo "t51_live: every design ($(echo $designs | wc -w)) replays the recording exactly"
 
 # The check is not vacuous: a recording with one result changed is caught, with its sequence and call.
 awk 'BEGIN{done=0} { if (!done && $0 ~ /^  -> 0$/ && prev ~ /^munmap /) { print "  -> EINVAL"; done=1 } else print; prev=$0 }' \

@@ -25,6 +25,13 @@ void vm_call_window(struct vm_call *k, uint64_t start, uint64_t len);
 long vm_call_leave(struct vm_call *k, long r);
 
 /*
+ * vm_call_settle: a call or fault on `as` is over. In debug builds and in
+ * deterministic mode, when no other call on `as` is in flight (the design's
+ * structures are then whole), check the design's invariants over [lo, hi).
+ */
+void vm_call_settle(struct vm_as *as, uint64_t lo, uint64_t hi);
+
+/*
  * vm_populate: __mm_populate over [a, b): mapping by mapping (the design's
  * query), fault in every page through the design's fault (a write fault for
  * private writable memory), skipping VM_LOCKONFAULT mappings (and, with
