@@ -27,7 +27,6 @@ JOBS=${T71_JOBS:-2}
 #   replayed differ from the recording's), crash (panic or signal), leak (frames left after teardown), flushed
 #   (impossible pages_flushed), error (replay refused the trace). COUNTS: check=N as seen when the mark was made.
 EXPECTED='
-sh-forkexec      cortenmm-adv                   def  crash          -- at 2 cores (the default now: the recording ran on 2 CPUs) cortenmm-adv panics: "sim/rcu.c:259: core 1: sim_rcu_barrier while core 0 is inside a read-side section" (with or without replay'"'"'s judge; 1 and 8 cores do not)
 '
 
 # key FILE NAME: the value of a top-level JSON key.
