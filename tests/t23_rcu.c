@@ -53,6 +53,14 @@ static void freed_by(const struct rt *t, int i, int by)
 	ck_assert_int_eq(t->o[i].by, by);
 }
 
+/* What t's simulated RCU did. */
+static struct sim_rcu_stats stats_of(const struct rt *t)
+{
+	struct sim_rcu_stats st;
+	sim_rcu_stats(t->s, &st);
+	return st;
+}
+
 static void obj_free(struct sim_rcu_head *h)
 {
 	struct obj *o = caa_container_of(h, struct obj, rcu);
@@ -101,8 +109,7 @@ START_TEST(det_grace_period_waits_for_busy_cores)
 	struct rt *t = rt_run(2, SIM_DET, gp_body);
 	ck_assert(!t->seen_freed[0] && t->seen_freed[1]); /* not before core 1's report, at once after */
 	freed_by(t, 0, 1);
-	struct sim_rcu_stats st;
-	sim_rcu_stats(t->s, &st);
+	struct sim_rcu_stats st = stats_of(t);
 	ck_assert_uint_eq(st.callbacks, 1);
 	ck_assert_uint_eq(st.grace_periods, 1);
 	rt_done(t);
@@ -259,8 +266,7 @@ START_TEST(det_barrier_waits_for_readers)
 	freed_by(t, 0, 1);
 	ck_assert_uint_eq(t->o[0].at, t->when[2]);
 	ck_assert_int_eq(atomic_load(&t->o[1].freed), 1); /* by the end of the run */
-	struct sim_rcu_stats st;
-	sim_rcu_stats(t->s, &st);
+	struct sim_rcu_stats st = stats_of(t);
 	ck_assert_uint_eq(st.barrier_waits, 1);
 	ck_assert_uint_eq(st.callbacks, 2);
 	rt_done(t);
