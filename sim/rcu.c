@@ -30,7 +30,24 @@ struct sim_rcu {
 	uint32_t busy;	  /* cores neither idle nor finished */
 	struct cbq wait;  /* callbacks of the grace period in progress */
 	struct cbq next;  /* callbacks for the grace period after it */
+	struct waiter *waiting; /* barriers blocked until readers leave their sections */
+	struct waiter *woken;	/* barriers whose readers have left, not yet run: oldest first */
 	struct sim_rcu_stats st;
+};
+
+/*
+ * struct waiter: a barrier blocked in sim_rcu_barrier (on its core's stack).
+ * Invariant: on `waiting`, `readers` counts the cores with owed[id] set,
+ * each inside the read-side section it was in when the barrier began (and
+ * each counts this waiter in its rcu_owed); then on `woken` until a barrier
+ * runs its callbacks. `cbs` holds the callbacks deferred before it began.
+ */
+struct waiter {
+	struct sim_core *c;
+	struct cbq cbs;
+	uint32_t readers;
+	bool *owed; /* by core id */
+	struct waiter *next;
 };
 
 /* Callbacks deferred by this thread outside any core (set-up, teardown): nothing reads, they run at its next barrier or run. */
@@ -147,6 +164,7 @@ void sim_rcu_run_begin(struct sim *s)
 		struct sim_core *c = &s->cores[i];
 		c->rcu_idle = false;
 		c->rcu_nest = 0;
+		c->rcu_owed = 0;
 		c->rcu_qs = s->rcu_gp; /* owes nothing to a grace period that began before it was busy */
 	}
 	d->busy = s->o.ncores;
@@ -237,6 +255,85 @@ void sim_rcu_defer_on(struct sim_core *c, struct sim_rcu_head *h, void (*fn)(str
 		gp_start(d);
 }
 
+/* Move every pending callback to the end of out, in the order they were deferred, and end the grace period in progress. */
+static void take_pending(struct sim_rcu *d, struct cbq *out)
+{
+	struct cbq *qs[2] = { &d->wait, &d->next };
+	for (int k = 0; k < 2; k++) {
+		if (!qs[k]->head)
+			continue;
+		*out->tail = qs[k]->head;
+		out->tail = qs[k]->tail;
+		out->n += qs[k]->n;
+		q_init(qs[k]);
+	}
+	if (d->active) {
+		d->active = false;
+		d->need = 0;
+		d->st.grace_periods++;
+	}
+}
+
+/*
+ * Run the callbacks of every barrier whose readers have left (oldest first)
+ * and empty `woken`: a barrier that returns has run them too, since they were
+ * deferred before it.
+ */
+static void run_woken(struct sim_rcu *d)
+{
+	while (d->woken) {
+		struct waiter *w = d->woken;
+		d->woken = w->next;
+		d->st.callbacks += q_run(&w->cbs);
+	}
+}
+
+/* SIM_DET barrier on core c while other cores are inside read-side sections: block until they have left them, then run what was pending. */
+static void barrier_wait(struct sim_core *c)
+{
+	struct sim *s = c->sim;
+	struct sim_rcu *d = s->rcu;
+	struct waiter w = { .c = c, .owed = xzalloc(sizeof(bool) * s->o.ncores) };
+	q_init(&w.cbs);
+	for (uint32_t i = 0; i < s->o.ncores; i++)
+		if (s->cores[i].rcu_nest) {
+			w.owed[i] = true;
+			w.readers++;
+			s->cores[i].rcu_owed++;
+		}
+	take_pending(d, &w.cbs);
+	w.next = d->waiting;
+	d->waiting = &w;
+	d->st.barrier_waits++;
+	sim_block(c); /* the last reader to leave wakes c at its clock (sim_rcu_reader_left) */
+	ASSERT(!w.readers);
+	xfree(w.owed);
+	run_woken(d); /* w's callbacks, unless a barrier ran them since; what they defer waits for a grace period */
+}
+
+void sim_rcu_reader_left(struct sim_core *c)
+{
+	struct sim_rcu *d = c->sim->rcu;
+	for (struct waiter **pw = &d->waiting; *pw;) {
+		struct waiter *w = *pw;
+		if (w->owed[c->id]) {
+			w->owed[c->id] = false;
+			if (!--w->readers) {
+				*pw = w->next;
+				struct waiter **tail = &d->woken;
+				while (*tail)
+					tail = &(*tail)->next;
+				w->next = NULL;
+				*tail = w;
+				sim_wake(c, w->c, c->clock);
+				continue;
+			}
+		}
+		pw = &w->next;
+	}
+	c->rcu_owed = 0;
+}
+
 void sim_rcu_barrier_on(struct sim_core *c)
 {
 	flush_loose();
@@ -255,8 +352,11 @@ void sim_rcu_barrier_on(struct sim_core *c)
 	if (c->rcu_nest)
 		panic("core %u: sim_rcu_barrier inside a read-side section", c->id);
 	for (uint32_t i = 0; i < s->o.ncores; i++)
-		if (s->cores[i].rcu_nest)
-			panic("core %u: sim_rcu_barrier while core %u is inside a read-side section", c->id, i);
+		if (s->cores[i].rcu_nest) {
+			barrier_wait(c);
+			return;
+		}
+	run_woken(s->rcu);
 	flush(s->rcu);
 }
 

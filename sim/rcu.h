@@ -74,6 +74,7 @@ _Noreturn void sim_rcu_unbalanced(struct sim_core *c);
 void sim_rcu_defer_on(struct sim_core *c, struct sim_rcu_head *h, void (*fn)(struct sim_rcu_head *));
 void sim_rcu_barrier_on(struct sim_core *c);
 void sim_rcu_report(struct sim_core *c);
+void sim_rcu_reader_left(struct sim_core *c);
 
 /* sim_rcu_read_lock: enter a read-side section (they nest). Objects reached inside stay valid until it is left. */
 static inline void sim_rcu_read_lock(void)
@@ -94,6 +95,8 @@ static inline void sim_rcu_read_unlock(void)
 		if (unlikely(!c->rcu_nest))
 			sim_rcu_unbalanced(c);
 		c->rcu_nest--;
+		if (unlikely(c->rcu_owed) && !c->rcu_nest)
+			sim_rcu_reader_left(c); /* a barrier waits for this section */
 		return;
 	}
 	SIM_RCU_RELEASE();
@@ -108,11 +111,15 @@ static inline void sim_rcu_defer(struct sim_rcu_head *h, void (*fn)(struct sim_r
 
 /*
  * sim_rcu_barrier: every callback deferred so far has run when it returns
- * (rcu_barrier). Outside read-side sections only. From a SIM_DET core it
- * runs them at once, at no simulated cost (as liburcu's barrier did), and
- * panics if another core is inside a read-side section (liburcu's barrier
- * would wait for it forever): it is for tearing down what only the caller
- * can still reach.
+ * (rcu_barrier). Outside read-side sections only. From a SIM_DET core: if
+ * no other core is inside a read-side section, it runs every pending
+ * callback at once, at no simulated cost. Otherwise the core blocks, in
+ * simulated time, until each core that was inside a section when it was
+ * called has left that section (other cores run meanwhile), then runs the
+ * callbacks deferred before the call; callbacks deferred while it waited
+ * wait for their grace period. As liburcu's barrier, it deadlocks (the
+ * engine panics) if such a reader waits for something the caller holds.
+ * It is for tearing down what only the caller can still reach.
  */
 static inline void sim_rcu_barrier(void) { sim_rcu_barrier_on(sim_self()); }
 
@@ -142,6 +149,7 @@ struct sim_rcu_stats {
 	uint64_t grace_periods; /* grace periods that ended */
 	uint64_t callbacks;	/* deferred callbacks run */
 	uint64_t max_pending;	/* most callbacks waiting at once */
+	uint64_t barrier_waits; /* barriers that blocked until readers left */
 };
 void sim_rcu_stats(const struct sim *s, struct sim_rcu_stats *out);
 

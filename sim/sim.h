@@ -106,6 +106,7 @@ struct sim_core {
 	uint32_t rcu_nest; /* read-side sections entered and not left */
 	bool rcu_idle;	   /* in an extended quiescent state: idle (sim_rcu_idle), finished, or outside sim_run */
 	uint64_t rcu_qs;   /* the grace period (sim.rcu_gp) it has reported a quiescent state for */
+	uint32_t rcu_owed; /* barriers blocked until it leaves its current read-side section */
 
 	/* interrupts (SIM_PAR mailbox; SIM_DET runs handlers at once) */
 	_Atomic int irq_pending;

@@ -26,6 +26,7 @@ struct rt {
 	_Atomic int nfreed;
 	_Atomic int phase;
 	int seen_freed[8]; /* what a core saw at a checkpoint */
+	cycles_t when[4];  /* a core's clock at a checkpoint */
 };
 
 /* Run body on n cores in `mode` over a fresh table of objects; the caller checks it, then calls rt_done. */
@@ -50,6 +51,14 @@ static void freed_by(const struct rt *t, int i, int by)
 {
 	ck_assert_int_eq(atomic_load(&t->o[i].freed), 1);
 	ck_assert_int_eq(t->o[i].by, by);
+}
+
+/* What t's simulated RCU did. */
+static struct sim_rcu_stats stats_of(const struct rt *t)
+{
+	struct sim_rcu_stats st;
+	sim_rcu_stats(t->s, &st);
+	return st;
 }
 
 static void obj_free(struct sim_rcu_head *h)
@@ -100,8 +109,7 @@ START_TEST(det_grace_period_waits_for_busy_cores)
 	struct rt *t = rt_run(2, SIM_DET, gp_body);
 	ck_assert(!t->seen_freed[0] && t->seen_freed[1]); /* not before core 1's report, at once after */
 	freed_by(t, 0, 1);
-	struct sim_rcu_stats st;
-	sim_rcu_stats(t->s, &st);
+	struct sim_rcu_stats st = stats_of(t);
 	ck_assert_uint_eq(st.callbacks, 1);
 	ck_assert_uint_eq(st.grace_periods, 1);
 	rt_done(t);
@@ -215,6 +223,56 @@ START_TEST(det_barriers)
 }
 END_TEST
 
+/* ---- a barrier while another core is inside a read-side section: it waits, in simulated time, for that core to leave it ---- */
+
+static void barrier_reader_body(struct sim_core *c, void *p)
+{
+	struct rt *t = p;
+	if (c->id == 0) {
+		sim_rcu_read_lock();
+		atomic_store(&t->phase, 1);
+		wait_phase(c, t, 2);
+		for (int i = 0; i < 100; i++) { /* core 1 calls the barrier meanwhile */
+			sim_advance(c, 10);
+			sim_sync(c);
+		}
+		sim_rcu_defer(&t->o[1].rcu, obj_free); /* deferred after the barrier began: not its business */
+		t->seen_freed[0] = atomic_load(&t->o[0].freed);
+		t->when[0] = c->clock;
+		sim_rcu_read_unlock();
+		sim_advance(c, 10);
+		sim_sync(c);
+		sim_rcu_quiescent(c);
+	} else {
+		wait_phase(c, t, 1);
+		sim_rcu_defer(&t->o[0].rcu, obj_free);
+		atomic_store(&t->phase, 2);
+		t->when[1] = c->clock;
+		sim_rcu_barrier();
+		t->when[2] = c->clock;
+		t->seen_freed[1] = atomic_load(&t->o[0].freed);
+		t->seen_freed[2] = atomic_load(&t->o[1].freed);
+	}
+}
+
+START_TEST(det_barrier_waits_for_readers)
+{
+	struct rt *t = rt_run(2, SIM_DET, barrier_reader_body);
+	ck_assert_int_eq(t->seen_freed[0], 0);		/* not while the reader was inside */
+	ck_assert_int_eq(t->seen_freed[1], 1);		/* but when the barrier returned */
+	ck_assert_int_eq(t->seen_freed[2], 0);		/* o[1] waits for its own grace period */
+	ck_assert_uint_lt(t->when[1], t->when[0]);	/* the barrier began before the reader left */
+	ck_assert_uint_ge(t->when[2], t->when[0]);	/* and returned after, in simulated time */
+	freed_by(t, 0, 1);
+	ck_assert_uint_eq(t->o[0].at, t->when[2]);
+	ck_assert_int_eq(atomic_load(&t->o[1].freed), 1); /* by the end of the run */
+	struct sim_rcu_stats st = stats_of(t);
+	ck_assert_uint_eq(st.barrier_waits, 1);
+	ck_assert_uint_eq(st.callbacks, 2);
+	rt_done(t);
+}
+END_TEST
+
 /* ---- broken invariants panic ---- */
 
 static void unbalanced_body(struct sim_core *c, void *p)
@@ -281,6 +339,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, det_idle_cores_do_not_wait);
 	tcase_add_test(tc, det_frees_repeatable);
 	tcase_add_test(tc, det_barriers);
+	tcase_add_test(tc, det_barrier_waits_for_readers);
 	tcase_add_test_raise_signal(tc, det_unbalanced_unlock_panics, SIGABRT);
 	tcase_add_test_raise_signal(tc, det_boundary_in_section_panics, SIGABRT);
 	tcase_add_test(tc, par_liburcu);

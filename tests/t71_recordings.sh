@@ -27,7 +27,6 @@ JOBS=${T71_JOBS:-2}
 #   replayed differ from the recording's), crash (panic or signal), leak (frames left after teardown), flushed
 #   (impossible pages_flushed), error (replay refused the trace). COUNTS: check=N as seen when the mark was made.
 EXPECTED='
-sh-forkexec      cortenmm-adv                   8    crash          -- at 8 cores (at 2 before the calib and skip2 merges) cortenmm-adv panics: "sim/rcu.c:259: core 1: sim_rcu_barrier while core 0 is inside a read-side section" (with or without replay'"'"'s judge; 1 and 8 cores do not)
 '
 
 # key FILE NAME: the value of a top-level JSON key.
