@@ -267,7 +267,9 @@ void tlb_fill(struct tlb *t, struct tlb_array *a, uint64_t va, enum pg_size sz, 
 {
 	if (!a || !a->e)
 		return;
-	uint64_t tag = tlb_tag(va, sz, pcid);
+	uint64_t r = (va >> 21) % 512, tag = tlb_tag(va, sz, pcid);
+	t->regions[r / 64] |= 1ull << (r % 64);
+	t->big |= sz == PG_1G;
 	if (a->hidx) {
 		/* Fully associative: reuse the tag's slot, else the LRU (or an emptied) slot at the tail. */
 		struct tlb_entry *v = hashed_lookup(a, tag);
@@ -337,6 +339,9 @@ static uint32_t inval_one(struct tlb *t, struct tlb_array *a, uint64_t va, enum 
 
 uint32_t tlb_invlpg(struct tlb *t, uint64_t va, uint16_t pcid)
 {
+	uint64_t r = (va >> 21) % 512;
+	if (!t->big && !(t->regions[r / 64] & (1ull << (r % 64))))
+		return 0; /* nothing was ever filled there: no entry to drop */
 	uint32_t n = 0;
 	for (unsigned i = 0; i < ARRAY_SIZE(t->arrays); i++)
 		for (int sz = PG_4K; sz <= PG_1G; sz++)
@@ -379,6 +384,8 @@ void tlb_flush_all(struct tlb *t)
 		if (a->hidx)
 			memset(a->hidx, 0, sizeof(uint32_t) * (a->hmask + 1));
 	}
+	memset(t->regions, 0, sizeof(t->regions));
+	t->big = false;
 }
 
 uint32_t tlb_count_live(const struct tlb *t, uint16_t pcid)

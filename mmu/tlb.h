@@ -173,6 +173,15 @@ struct tlb {
 	uint32_t *gen;	   /* PCID_COUNT generations, one every `pstride` words (tlb_gen) */
 	uint32_t pstride; /* 1 on the heap; in an arena, the cores' count (struct tlb_arena) */
 	bool in_arena;	   /* the arrays belong to a tlb_arena (tlb_destroy leaves them) */
+	/*
+	 * A filter for INVLPG, host-side only: bit (va >> 21) % 512 is set when
+	 * a page of that 2 MiB region is filled, `big` when a 1 GiB page is;
+	 * both are cleared only with every entry (tlb_flush_all). A clear bit
+	 * means no entry, live or stale, can hold va: a remote INVLPG for a page
+	 * this core never touched (most of a shootdown's targets) reads one word.
+	 */
+	uint64_t regions[8];
+	bool big;
 };
 
 /* tlb_gen: where this TLB keeps the generation of pcid. */
