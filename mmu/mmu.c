@@ -33,8 +33,8 @@ struct mmu *mmu_create(struct sim *s, const struct mmu_opts *o)
 		psc_init(&cpu->psc[3], s->m->psc_pdpt);
 		psc_init(&cpu->psc[4], s->m->psc_pml4);
 		psc_init(&cpu->psc[5], o->levels == 5 ? s->m->psc_pml5 : 0);
-		cpu->psc_gen = tlb_arena_pcid(&mmu->tlb_arena, 0, i); /* generation 0 first */
-		cpu->pcid_owner = tlb_arena_pcid(&mmu->tlb_arena, 1, i);
+		cpu->psc_gens = tlb_arena_pcid(&mmu->tlb_arena, 0, i); /* generation 0 first */
+		cpu->pcid_owners = tlb_arena_pcid(&mmu->tlb_arena, 1, i);
 	}
 	return mmu;
 }

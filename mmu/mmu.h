@@ -59,8 +59,8 @@ struct mmu_cpu {
 	uint16_t pcid;
 	struct tlb tlb;
 	struct psc_level psc[6]; /* by level 2..5 */
-	uint32_t *psc_gen;	 /* PCID_COUNT generations for the PSCs (mmu_psc_gen) */
-	uint32_t *pcid_owner;	 /* PCID_COUNT: id of the space that last used each PCID here (mmu_pcid_owner) */
+	uint32_t *psc_gens;	 /* PCID_COUNT generations for the PSCs, strided: read them with mmu_psc_gen */
+	uint32_t *pcid_owners;	 /* PCID_COUNT: id of the space that last used each PCID here, strided: mmu_pcid_owner */
 	_Atomic cycles_t irq_busy_until; /* when this core's interrupt handling frees up */
 	/* SIM_DET: invalidations other cores' shootdowns left while this core did not run, applied in order before it does */
 	struct mmu_inval **pend;
@@ -71,11 +71,11 @@ struct mmu_cpu {
 /* mmu_psc_gen, mmu_pcid_owner: where cpu keeps the PSC generation and the last space of pcid (laid out as tlb_gen). */
 static inline uint32_t *mmu_psc_gen(const struct mmu_cpu *cpu, uint16_t pcid)
 {
-	return &cpu->psc_gen[(size_t)pcid * cpu->tlb.pstride];
+	return &cpu->psc_gens[(size_t)pcid * cpu->tlb.pstride];
 }
 static inline uint32_t *mmu_pcid_owner(const struct mmu_cpu *cpu, uint16_t pcid)
 {
-	return &cpu->pcid_owner[(size_t)pcid * cpu->tlb.pstride];
+	return &cpu->pcid_owners[(size_t)pcid * cpu->tlb.pstride];
 }
 
 /* Options, apart from state. */

@@ -93,9 +93,9 @@ void tlb_init_in(struct tlb *t, const struct machine *m, struct tlb_arena *ar)
 	/* Every PCID starts at generation 0: zero memory. */
 	t->pstride = 1;
 	if (!ar) {
-		t->gen = xaligned_zalloc(CACHELINE, sizeof(uint32_t) * PCID_COUNT);
+		t->gens = xaligned_zalloc(CACHELINE, sizeof(uint32_t) * PCID_COUNT);
 	} else if (ar->map) {
-		t->gen = tlb_arena_pcid(ar, UINT32_MAX, ar->ntlbs++); /* table "-1": the generations */
+		t->gens = tlb_arena_pcid(ar, UINT32_MAX, ar->ntlbs++); /* table "-1": the generations */
 		t->pstride = ar->ncores;
 	}
 	t->in_arena = ar != NULL;
@@ -149,7 +149,7 @@ void tlb_destroy(struct tlb *t)
 		xfree(t->arrays[i].next);
 	}
 	if (!t->in_arena)
-		xfree(t->gen);
+		xfree(t->gens);
 	memset(t, 0, sizeof(*t));
 }
 

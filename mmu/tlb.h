@@ -170,7 +170,7 @@ static inline struct tlb_entry *tlb_find(struct tlb_array *a, uint64_t va, enum 
 struct tlb {
 	struct tlb_array arrays[7];
 	struct tlb_array *l1d[3], *l1i[3], *l2[3];
-	uint32_t *gen;	   /* PCID_COUNT generations, one every `pstride` words (tlb_gen) */
+	uint32_t *gens;	   /* PCID_COUNT generations, one every `pstride` words: read them with tlb_gen */
 	uint32_t pstride; /* 1 on the heap; in an arena, the cores' count (struct tlb_arena) */
 	bool in_arena;	   /* the arrays belong to a tlb_arena (tlb_destroy leaves them) */
 	/*
@@ -185,7 +185,7 @@ struct tlb {
 };
 
 /* tlb_gen: where this TLB keeps the generation of pcid. */
-static inline uint32_t *tlb_gen(const struct tlb *t, uint16_t pcid) { return &t->gen[(size_t)pcid * t->pstride]; }
+static inline uint32_t *tlb_gen(const struct tlb *t, uint16_t pcid) { return &t->gens[(size_t)pcid * t->pstride]; }
 
 /*
  * struct tlb_arena: the TLB arrays of many cores in one mapping, in three
