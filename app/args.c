@@ -1,5 +1,6 @@
 /* args.c: the one command-line parser every mmsim command uses (see args.h). */
 #include "app/args.h"
+#include "app/cli.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -91,4 +92,12 @@ int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, con
 	struct cli_args a = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "o:", .opt = output_opt, .ctx = out,
 			      .max_args = 1 << 30 };
 	return cli_parse(&a, argc, argv);
+}
+
+int cli_opt_output_req(const char *cmd, const char *help, int argc, char **argv, const char **out, const char *what)
+{
+	int rc = cli_opt_output(cmd, help, argc, argv, out);
+	if (rc < 0 && !*out)
+		return cli_error(cmd, "-o %s is required", what);
+	return rc;
 }

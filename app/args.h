@@ -42,5 +42,7 @@ int cli_parse(const struct cli_args *a, int argc, char **argv);
  * after a bad option (reported).
  */
 int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, const char **out);
+/* cli_opt_output_req: cli_opt_output for a command whose -o is required: its absence is a usage error naming `what` (OUT, DIR). */
+int cli_opt_output_req(const char *cmd, const char *help, int argc, char **argv, const char **out, const char *what);
 
 #endif

@@ -25,6 +25,7 @@ struct cli_common {
 	cycles_t quantum;
 	cycles_t lookahead;
 	uint32_t cores;
+	bool cores_set; /* --cores was given */
 	bool json;
 	uint64_t seed;
 	bool quantum_set, lookahead_set; /* given on the command line (each means something in one mode only) */
@@ -72,6 +73,13 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
 /* cli_bytes: like cli_u64, for a byte count with an optional K, M or G suffix (binary units). */
 int cli_bytes(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+/*
+ * cli_out_finish: end the output o of a command whose work returned status:
+ * on failure (status != 0) the output is abandoned and status returned; else
+ * it is committed, and a commit that fails is reported (exit status 1).
+ */
+struct out;
+int cli_out_finish(const char *cmd, struct out *o, int status);
 /* cli_bad_option: after getopt reported a bad option (argv[0] is "mmsim CMD"), point at --help; returns 2. */
 int cli_bad_option(const char *cmd);
 

@@ -148,13 +148,13 @@ static int cmd_plot(int argc, char **argv)
 		"  latency    single-core time per operation, per workload and design\n"
 		"  breakdown  where simulated core time goes at the largest core count\n"
 		"  tlb        IPIs per operation and L1 TLB hit rate versus cores\n"
+		"One line per design; a design run with --tlb-flush other than ipi is a line of its own\n"
+		"(linux+broadcast, linux+auto).\n"
 		"Needs gnuplot (Debian: gnuplot-nox).\n";
 	const char *cmd = "plot", *dir = NULL;
-	int rc = cli_opt_output(cmd, help, argc, argv, &dir);
+	int rc = cli_opt_output_req(cmd, help, argc, argv, &dir, "DIR");
 	if (rc >= 0)
 		return rc;
-	if (!dir)
-		return cli_error(cmd, "-o DIR is required");
 	if (optind + 1 != argc)
 		return cli_error(cmd, "expected one results CSV");
 	struct csv t;
@@ -183,9 +183,18 @@ static int cmd_plot(int argc, char **argv)
 	}
 
 	struct vals designs = { 0 }, panels = { 0 };
-	char *panel_of[t.nrows];
+	char *panel_of[t.nrows], *series_of[t.nrows];
+	int dopts = csv_col(&t, "design_options");
 	for (uint32_t r = 0; r < t.nrows; r++) {
-		vals_add(&designs, t.rows[r][c.design]);
+		/* one line per design, and per --tlb-flush other than the default (ipi): "linux+broadcast" */
+		const char *tf = dopts >= 0 ? strstr(t.rows[r][dopts], "tlb-flush=") : NULL;
+		size_t tn = tf ? strcspn(tf += 10, " ") : 0;
+		bool other = tn && strncmp(tf, "ipi", tn);
+		char sname[256];
+		snprintf(sname, sizeof(sname), "%s%s%.*s", t.rows[r][c.design], other ? "+" : "", other ? (int)tn : 0,
+			 other ? tf : "");
+		series_of[r] = xstrdup(sname);
+		vals_add(&designs, series_of[r]);
 		char p[256];
 		snprintf(p, sizeof(p), "%s-%s", t.rows[r][c.workload], t.rows[r][c.contention]);
 		panel_of[r] = xstrdup(p);
@@ -211,7 +220,7 @@ static int cmd_plot(int argc, char **argv)
 			fprintf(ft->f, "# cores walks_per_op ipis_per_op l1_hit_rate\n");
 			for (uint32_t cores = 1; cores <= SIM_MAX_CORES; cores++)
 				for (uint32_t r = 0; r < t.nrows; r++) {
-					if (strcmp(panel_of[r], panels.v[p]) || strcmp(t.rows[r][c.design], designs.v[d]) ||
+					if (strcmp(panel_of[r], panels.v[p]) || strcmp(series_of[r], designs.v[d]) ||
 					    (uint32_t)num(&t, r, c.cores) != cores)
 						continue;
 					double ops = num(&t, r, c.ops), w = ops > 0 ? num(&t, r, c.walks) / ops : 0,
@@ -235,7 +244,7 @@ static int cmd_plot(int argc, char **argv)
 			for (int d = 0; d < designs.n; d++) {
 				double best = 0, mincores = 1e9;
 				for (uint32_t r = 0; r < t.nrows; r++)
-					if (!strcmp(panel_of[r], panels.v[p]) && !strcmp(t.rows[r][c.design], designs.v[d]) &&
+					if (!strcmp(panel_of[r], panels.v[p]) && !strcmp(series_of[r], designs.v[d]) &&
 					    num(&t, r, c.cores) < mincores) {
 						mincores = num(&t, r, c.cores);
 						double ops_s = num(&t, r, c.ops_s);
@@ -258,7 +267,7 @@ static int cmd_plot(int argc, char **argv)
 			for (int d = 0; d < designs.n; d++) {
 				int best = -1;
 				for (uint32_t r = 0; r < t.nrows; r++)
-					if (!strcmp(panel_of[r], panels.v[p]) && !strcmp(t.rows[r][c.design], designs.v[d]) &&
+					if (!strcmp(panel_of[r], panels.v[p]) && !strcmp(series_of[r], designs.v[d]) &&
 					    (best < 0 || num(&t, r, c.cores) > num(&t, (uint32_t)best, c.cores)))
 						best = (int)r;
 				if (best < 0)
@@ -299,7 +308,7 @@ static int cmd_plot(int argc, char **argv)
 			status = cli_gnuplot(cmd, dir, figs[i], vars);
 	}
 	for (uint32_t r = 0; r < t.nrows; r++)
-		xfree(panel_of[r]);
+		xfree(panel_of[r]), xfree(series_of[r]);
 	xfree(ymax);
 	csv_free(&t);
 	if (!status)

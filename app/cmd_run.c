@@ -26,7 +26,7 @@ static void print_workloads(bool params)
 struct run_args {
 	const char *wname, *outpath;
 	bool csvout;
-	struct wl_params wp;
+	struct point pt; /* pt.wp and pt.reps, from the options */
 };
 
 /* run_opt: the options of `mmsim run` itself (cli_args.opt). */
@@ -39,12 +39,12 @@ static int run_opt(void *ctx, int opt, const char *arg)
 	case 'o': a->outpath = arg; return 0;
 	case 'C':
 		if (!strcmp(arg, "high"))
-			a->wp.high_contention = true;
+			a->pt.wp.high_contention = true;
 		else if (strcmp(arg, "low"))
 			return cli_error("run", "--contention: '%s' is not a level (low or high)", arg);
 		return 0;
 	}
-	return point_wl_opt("run", &a->wp, opt, arg);
+	return point_wl_opt("run", &a->pt, opt, arg);
 }
 
 static void run_help_more(void) { print_workloads(true); }
@@ -85,27 +85,21 @@ static int cmd_run(int argc, char **argv)
 	if (!w)
 		return cli_error(cmd, "--workload: no workload '%s' (try 'mmsim workloads')", a.wname);
 	char msg[256];
-	a.wp.threads = o.cores;
-	if (wl_check(w, &a.wp, msg, sizeof(msg)))
+	a.pt.wp.threads = o.cores;
+	if (wl_check(w, &a.pt.wp, msg, sizeof(msg)))
 		return cli_error(cmd, "%s", msg);
 	struct out out;
 	char err[4200];
 	if (out_open(&out, a.outpath, err, sizeof(err)))
 		return cli_fail(cmd, "%s", err);
-	struct point pt = { .o = o, .s = so, .w = w, .wp = a.wp };
+	struct point pt = { .o = o, .s = so, .w = w, .wp = a.pt.wp, .reps = a.pt.reps };
 	struct em e;
 	em_init(&e, out.f, a.csvout ? EM_CSV : o.json ? EM_JSON : EM_TABLE);
 	e.csv_header = true;
 	em_begin(&e);
 	int status = point_run(&pt, &e, cmd);
 	em_end(&e);
-	if (status) {
-		out_abort(&out);
-		return status;
-	}
-	if (out_commit(&out, err, sizeof(err)))
-		return cli_fail(cmd, "%s", err);
-	return 0;
+	return cli_out_finish(cmd, &out, status);
 }
 
 static int cmd_designs(int argc, char **argv)

@@ -44,7 +44,7 @@ static int levels(const char *workload, int nt) { return (wl_find(workload)->fla
 struct sweep_args {
 	const char *outpath, *jobsdir;
 	char dbuf[512], wbuf[512], cbuf[512], tbuf[64];
-	struct wl_params wp; /* ops, fixed, processes, size (threads and contention are per point) */
+	struct point pt; /* pt.wp (ops, fixed, processes, size, method) and pt.reps; threads and contention are per point */
 	uint64_t jobs;
 };
 
@@ -62,7 +62,7 @@ static int sweep_opt(void *ctx, int opt, const char *arg)
 	case 'j': return cli_u64("sweep", "jobs", arg, 1, 1024, &a->jobs) ? 2 : 0;
 	case CLI_OPT_JSON: return cli_error("sweep", "--json: a sweep writes CSV rows (mmsim run --json prints one point)");
 	}
-	return point_wl_opt("sweep", &a->wp, opt, arg);
+	return point_wl_opt("sweep", &a->pt, opt, arg);
 }
 
 static int cmd_sweep(int argc, char **argv)
@@ -84,6 +84,7 @@ static int cmd_sweep(int argc, char **argv)
 		"  --fixed            MAP_FIXED placement where a workload offers it\n"
 		"  --processes        every thread in its own process (workloads that offer it)\n"
 		"  --size BYTES       the workloads' size (K, M, G suffixes), where they take one\n"
+		"  --method loop|paper, --reps N: how each point is measured, as for 'mmsim run'\n"
 		"  -o, --output FILE  the results CSV (default results.csv)\n"
 		"  -j, --jobs N       points run side by side, each in its own process (default: the\n"
 		"                     host's cores); rows are written in the same order as with -j 1\n"
@@ -120,8 +121,10 @@ static int cmd_sweep(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	const char *outpath = a.outpath, *jobsdir = a.jobsdir;
-	uint64_t ops = a.wp.ops, size = a.wp.size;
-	bool fixed = a.wp.fixed, processes = a.wp.processes;
+	uint64_t ops = a.pt.wp.ops, size = a.pt.wp.size;
+	bool fixed = a.pt.wp.fixed, processes = a.pt.wp.processes, paper = a.pt.wp.paper;
+	if (a.pt.reps && !paper)
+		return cli_error(cmd, "--reps: only the paper's method repeats a point (add --method paper)");
 	if (jobsdir && a.jobs)
 		return cli_error(cmd, "--jobs and --emit-jobs: the job list is run by GNU parallel or Slurm, not here");
 	char *dbuf = a.dbuf, *wbuf = a.wbuf, *cbuf = a.cbuf, *tbuf = a.tbuf;
@@ -150,8 +153,11 @@ static int cmd_sweep(int argc, char **argv)
 		return 2;
 	for (int i = 0; i < nd; i++) {
 		struct vm_opts vo;
+		char err[512];
 		if (sys_vm_opts(&so, vm_design_find(designs[i]), &vo, cmd))
 			return 2;
+		if (vm_opts_check(vm_design_find(designs[i]), &vo, &o.m, err, sizeof(err)))
+			return cli_error(cmd, "%s", err);
 	}
 	for (int i = 0; i < nt; i++)
 		if (strcmp(conts[i], "low") && strcmp(conts[i], "high"))
@@ -162,7 +168,7 @@ static int cmd_sweep(int argc, char **argv)
 			return cli_error(cmd, "--workloads: no workload '%s' (try 'mmsim workloads')", workloads[i]);
 		for (int c = 0; c < nc; c++) {
 			struct wl_params wp = { .threads = cores[c], .ops = ops, .fixed = fixed, .processes = processes,
-						.size = size };
+						.size = size, .paper = paper };
 			char msg[256];
 			if (wl_check(w, &wp, msg, sizeof(msg)))
 				return cli_error(cmd, "%s", msg);
@@ -184,7 +190,7 @@ static int cmd_sweep(int argc, char **argv)
 			for (int t = 0; t < levels(workloads[w], nt); t++)
 				for (int c = 0; c < nc; c++, k++) {
 					struct point *pt = &pts[k].pt;
-					*pt = (struct point){ .o = o, .s = so, .w = wl_find(workloads[w]), .wp = a.wp };
+					*pt = (struct point){ .o = o, .s = so, .w = wl_find(workloads[w]), .wp = a.pt.wp, .reps = a.pt.reps };
 					pt->s.design = designs[d];
 					pt->s.lenient = true;
 					pt->o.cores = cores[c];
@@ -217,11 +223,9 @@ static int cmd_merge(int argc, char **argv)
 				  "one results file with one header. Every input must have the same columns. OUT is\n"
 				  "written whole or not at all, and may not be one of the inputs.\n";
 	const char *cmd = "merge", *outpath = NULL;
-	int rc = cli_opt_output(cmd, help, argc, argv, &outpath);
+	int rc = cli_opt_output_req(cmd, help, argc, argv, &outpath, "OUT");
 	if (rc >= 0)
 		return rc;
-	if (!outpath)
-		return cli_error(cmd, "-o OUT is required");
 	if (optind == argc)
 		return cli_error(cmd, "no input files");
 	for (int i = optind; i < argc; i++)
@@ -261,13 +265,7 @@ static int cmd_merge(int argc, char **argv)
 			csv_free(&t);
 	}
 	csv_free(&first);
-	if (status) {
-		out_abort(&out);
-		return status;
-	}
-	if (out_commit(&out, err, sizeof(err)))
-		return cli_fail(cmd, "%s", err);
-	return 0;
+	return cli_out_finish(cmd, &out, status);
 }
 
 const struct cli_cmd cli_cmd_sweep = { "sweep", "run designs x workloads x core counts into a results CSV", cmd_sweep };

@@ -1,5 +1,6 @@
-/* cmd_trace.c: the trace commands: `mmsim import`, `record`, `replay`, `trace-dump` and `trace-compile`. */
+/* cmd_trace.c: the trace commands but replay: `mmsim import`, `record`, `trace-dump` and `trace-compile`. */
 #include "app/report.h"
+#include "app/trace_cmd.h"
 #include "app/args.h"
 #include "io/out.h"
 #include "app/timeline.h"
@@ -14,21 +15,21 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 /* ---- helpers ---- */
 
-static double now_sec(void)
+double trace_now_sec(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Peak resident memory of this process, KiB. */
-static uint64_t max_rss_kb(void)
+uint64_t trace_max_rss_kb(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
@@ -56,20 +57,16 @@ static void default_out(const char *in, char *out, size_t n)
 }
 
 
-/*
- * Turn the input in (of the format imp reads) into the binary form at out.
- * Fills st and *secs. 0, or -1 with the message printed.
- */
-static int convert(const char *cmd, const struct tr_importer *imp, const char *in, const char *out,
+int trace_convert(const char *cmd, const struct tr_importer *imp, const char *in, const char *out,
 		   const struct tr_import_opts *io, struct tr_import_stats *st, double *secs)
 {
 	char err[1024];
-	double t0 = now_sec();
+	double t0 = trace_now_sec();
 	if (tr_import(imp, in, out, io, st, err, sizeof(err))) {
 		cli_fail(cmd, "%s", err);
 		return -1;
 	}
-	*secs = now_sec() - t0;
+	*secs = trace_now_sec() - t0;
 	return 0;
 }
 
@@ -91,7 +88,7 @@ static void emit_import(struct em *e, const char *in, const char *out, const cha
 	em_u64(e, "dropped_calls", st->dropped);
 	em_f64(e, "host_seconds", secs);
 	em_f64(e, "host_lines_per_sec", secs > 0 ? (double)st->lines / secs : 0);
-	em_u64(e, "host_max_rss_kb", max_rss_kb());
+	em_u64(e, "host_max_rss_kb", trace_max_rss_kb());
 }
 
 /* ---- mmsim import ---- */
@@ -107,7 +104,8 @@ static void emit_import(struct em *e, const char *in, const char *out, const cha
 
 /* The state `mmsim import` and `mmsim record` parse into. */
 struct imp_args {
-	const char *out, *keep;
+	const char *out, *keep, *buffer;
+	uint64_t null_calls;
 	struct tr_import_opts io;
 	bool json;
 };
@@ -121,6 +119,16 @@ static int imp_opt(void *ctx, int opt, const char *arg)
 	case 'P': a->keep = arg; return 0;
 	case 'N': a->io.no_compute = true; return 0;
 	case 'j': a->json = true; return 0;
+	case 'B': {
+		uint64_t v;
+		if (cli_u64("record", "buffer", arg, 1, 1u << 20, &v))
+			return 2;
+		if (v & (v - 1))
+			return cli_error("record", "--buffer: %s pages is not a power of 2 (perf record -m needs one)", arg);
+		a->buffer = arg;
+		return 0;
+	}
+	case 'Z': return cli_u64("record", "null-calls", arg, 1, 1u << 24, &a->null_calls) ? 2 : 0;
 	}
 	return CLI_NOT_MINE;
 }
@@ -159,7 +167,7 @@ static int cmd_import(int argc, char **argv)
 	}
 	struct tr_import_stats st;
 	double secs;
-	if (convert(cmd, f, in, out, &io, &st, &secs))
+	if (trace_convert(cmd, f, in, out, &io, &st, &secs))
 		return 1;
 	struct em e;
 	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
@@ -236,15 +244,15 @@ static bool which(const char *name, char *out, size_t n)
 	return false;
 }
 
-/* Run argv with stdout to `out_path` (or inherited); the exit status, or -1 if it could not start. */
-static int run(char *const *argv, const char *out_path)
+/* Run argv with stdout to `out_path` (or inherited; appended to if append); the exit status, or -1 if it could not start. */
+static int run_to(char *const *argv, const char *out_path, bool append)
 {
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (!pid) {
 		if (out_path) {
-			int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			int fd = open(out_path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
 			if (fd < 0 || dup2(fd, 1) < 0)
 				_exit(127);
 			close(fd);
@@ -258,6 +266,11 @@ static int run(char *const *argv, const char *out_path)
 			return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+/* run_to with stdout inherited. */
+static int run(char *const *argv, const char *out_path) { return run_to(argv, out_path, false); }
+/* run_to appending to out_path. */
+static int run_append(char *const *argv, const char *out_path) { return run_to(argv, out_path, true); }
 
 /* Copy the file src to dst. 0, or -1 (errno set). */
 static int copy_file(const char *src, const char *dst)
@@ -332,18 +345,133 @@ static bool check_kernel(const char *cmd)
 	return true;
 }
 
+/* The recipe's filter: the calls the importers follow (docs/trace-format.md). */
+static char recipe_filter[] =
+	"id == 3 || id == 9 || id == 10 || id == 11 || id == 12 || id == 25 || id == 26 || id == 27 || id == 28 || "
+	"id == 29 || id == 30 || id == 56 || id == 57 || id == 58 || id == 59 || id == 60 || id == 67 || id == 77 || "
+	"id == 149 || id == 150 || id == 151 || id == 152 || id == 231 || id == 285 || id == 325 || id == 329 || "
+	"id == 435";
+#define NULL_CALL_NR 110 /* getppid: the null call whose recorded latency is perf's own cost */
+#define NULL_CALLS 2000
+
+/*
+ * perf record of the recipe into data, with filter (repeated after each
+ * raw_syscalls event: a filter binds to one event) and a ring buffer of
+ * `pages` pages per CPU (0: perf's default), running cmd. perf's exit status.
+ */
+static int perf_record(char *perf, char *filter, const char *pages, char *data, char **cmd, int ncmd)
+{
+	char **av = xzalloc(sizeof(char *) * (size_t)(ncmd + 40));
+	int k = 0;
+	static char a_record[] = "record", a_d[] = "-d", a_e[] = "-e", a_pf[] = "exceptions:page_fault_user",
+		    a_enter[] = "raw_syscalls:sys_enter", a_exit[] = "raw_syscalls:sys_exit", a_filter[] = "--filter",
+		    a_sig[] = "signal:signal_deliver", a_fork[] = "sched:sched_process_fork",
+		    a_pexit[] = "sched:sched_process_exit", a_pexec[] = "sched:sched_process_exec", a_o[] = "-o",
+		    a_m[] = "-m", a_dd[] = "--";
+	char *pre[] = { perf,	a_record, a_d,	    a_e, a_pf,	   a_e, a_enter, a_filter, filter, a_e,	    a_exit, a_filter,
+			filter, a_e,	  a_sig,    a_e, a_fork,   a_e, a_pexit, a_e,	   a_pexec, a_o,    data };
+	for (size_t i = 0; i < ARRAY_SIZE(pre); i++)
+		av[k++] = pre[i];
+	if (pages) {
+		av[k++] = a_m;
+		av[k++] = (char *)pages;
+	}
+	av[k++] = a_dd;
+	for (int i = 0; i < ncmd; i++)
+		av[k++] = cmd[i];
+	av[k] = NULL;
+	int rc = run(av, NULL);
+	xfree(av);
+	return rc;
+}
+
+/* perf script of data into text (after what text holds already), with the records the importer reads. */
+static int perf_script(char *perf, char *data, const char *text)
+{
+	static char a_script[] = "script", a_i[] = "-i", a_mm[] = "--show-mmap-events", a_task[] = "--show-task-events",
+		    a_lost[] = "--show-lost-events", a_ns[] = "--ns";
+	char *sv[] = { perf, a_script, a_i, data, a_mm, a_task, a_lost, a_ns, NULL };
+	return run_append(sv, text);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * perf's own cost per recorded system call: the median recorded latency of
+ * NULL_CALLS getppid calls made under the same recipe (filtered to that
+ * call) by `mmsim record --null-calls`. 0 if it cannot be measured.
+ */
+static uint64_t null_call_cost(char *perf, const char *dir, const char *pages)
+{
+	char data[4200], text[4200], self[4096], nr[32], n[32], filter[64];
+	snprintf(data, sizeof(data), "%s/null.data", dir);
+	snprintf(text, sizeof(text), "%s/null.txt", dir);
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		return 0;
+	self[len] = 0;
+	snprintf(n, sizeof(n), "%d", NULL_CALLS);
+	snprintf(filter, sizeof(filter), "id == %d", NULL_CALL_NR);
+	static char a_rec[] = "record", a_null[] = "--null-calls";
+	char *cmd[] = { self, a_rec, a_null, n };
+	uint64_t cost = 0;
+	if (!perf_record(perf, filter, pages, data, cmd, 4) && !perf_script(perf, data, text)) {
+		FILE *f = fopen(text, "r");
+		uint64_t *d = xmalloc(sizeof(uint64_t) * NULL_CALLS), enter = 0;
+		size_t nd = 0;
+		char line[512];
+		snprintf(nr, sizeof(nr), "NR %d ", NULL_CALL_NR);
+		while (f && fgets(line, sizeof(line), f) && nd < NULL_CALLS) {
+			char *b = strstr(line, "]"), *call = strstr(line, nr);
+			unsigned long long sec, frac;
+			int p0 = 0, p1 = 0;
+			if (!b || !call || sscanf(b + 1, " %llu.%n%9llu%n:", &sec, &p0, &frac, &p1) != 2)
+				continue;
+			for (int i = p1 - p0; i < 9; i++)
+				frac *= 10; /* (perf script --ns prints 9 digits) */
+			uint64_t t = sec * 1000000000ull + frac;
+			if (strstr(line, "sys_enter:"))
+				enter = t;
+			else if (strstr(line, "sys_exit:") && enter && t >= enter)
+				d[nd++] = t - enter, enter = 0;
+		}
+		if (f)
+			fclose(f);
+		if (nd) {
+			qsort(d, nd, sizeof(*d), cmp_u64);
+			cost = d[nd / 2];
+		}
+		xfree(d);
+	}
+	unlink(data);
+	unlink(text);
+	return cost;
+}
+
 static int cmd_record(int argc, char **argv)
 {
 	static const char *help =
-		"usage: mmsim record -o OUT [--perf-text FILE] [--no-compute] -- CMD [ARGS...]\n\n"
+		"usage: mmsim record -o OUT [--perf-text FILE] [--buffer PAGES] [--no-compute] -- CMD [ARGS...]\n\n"
 		"Records CMD with Linux perf (the recipe of docs/trace-format.md: every mm\n"
 		"system call, user page fault, signal and task event, and the kernel's mapping\n"
-		"records), runs perf script, and imports the result into the trace OUT.\n"
+		"records), measures perf's own cost per recorded call on a null call (getppid),\n"
+		"runs perf script, and imports the result into the trace OUT. A recording that\n"
+		"lost events is refused: record again with a larger --buffer.\n"
 		"Needs perf (Debian: apt-get install linux-perf) and root, or\n"
 		"kernel.perf_event_paranoid=-1. The perf program can be chosen with $MMSIM_PERF.\n\n"
 		"  -o, --output OUT  the trace to write\n"
-		"  --perf-text FILE  also keep perf script's text here\n" IMP_HELP;
-	static const struct option opts[] = { IMP_OPTS, { "perf-text", required_argument, 0, 'P' }, { 0, 0, 0, 0 } };
+		"  --perf-text FILE  also keep perf script's text here\n"
+		"  --buffer PAGES    perf's ring buffer per CPU, in pages (perf record -m; a power\n"
+		"                    of 2; default perf's own)\n" IMP_HELP;
+	static const struct option opts[] = { IMP_OPTS,
+					      { "perf-text", required_argument, 0, 'P' },
+					      { "buffer", required_argument, 0, 'B' },
+					      { "null-calls", required_argument, 0, 'Z' },
+					      { 0, 0, 0, 0 } };
 	const char *cmd = "record";
 	struct imp_args ia = { 0 };
 	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "+o:", .opt = imp_opt, .ctx = &ia,
@@ -351,6 +479,12 @@ static int cmd_record(int argc, char **argv)
 	int rc0 = cli_parse(&ca, argc, argv);
 	if (rc0 >= 0)
 		return rc0;
+	if (ia.null_calls) {
+		/* The recipe's calibration target (not for users): null calls, nothing else. */
+		for (uint64_t i = 0; i < ia.null_calls; i++)
+			syscall(NULL_CALL_NR);
+		return 0;
+	}
 	const char *out = ia.out, *keep = ia.keep;
 	struct tr_import_opts io = ia.io;
 	bool json = ia.json;
@@ -372,26 +506,7 @@ static int cmd_record(int argc, char **argv)
 		return cli_fail(cmd, "%s: cannot make a directory: %s", dir, strerror(errno));
 	snprintf(data, sizeof(data), "%s/perf.data", dir);
 	snprintf(text, sizeof(text), "%s/perf.txt", dir);
-	/* The recipe: the filter repeated after each raw_syscalls event, since a filter binds to one event. */
-	static char filter[] = "id == 9 || id == 10 || id == 11 || id == 12 || id == 25 || id == 28 || id == 56 || "
-			       "id == 57 || id == 58 || id == 59 || id == 60 || id == 231 || id == 329 || id == 435";
-	int n = argc - optind;
-	char **av = xzalloc(sizeof(char *) * (size_t)(n + 32));
-	int k = 0;
-	static char a_record[] = "record", a_d[] = "-d", a_e[] = "-e", a_pf[] = "exceptions:page_fault_user",
-		    a_enter[] = "raw_syscalls:sys_enter", a_exit[] = "raw_syscalls:sys_exit", a_filter[] = "--filter",
-		    a_sig[] = "signal:signal_deliver", a_fork[] = "sched:sched_process_fork",
-		    a_pexit[] = "sched:sched_process_exit", a_pexec[] = "sched:sched_process_exec", a_o[] = "-o",
-		    a_dd[] = "--";
-	char *pre[] = { perf,	a_record, a_d,	    a_e, a_pf,	   a_e, a_enter, a_filter, filter, a_e,	    a_exit, a_filter,
-			filter, a_e,	  a_sig,    a_e, a_fork,   a_e, a_pexit, a_e,	   a_pexec, a_o,    data,   a_dd };
-	for (size_t i = 0; i < ARRAY_SIZE(pre); i++)
-		av[k++] = pre[i];
-	for (int i = 0; i < n; i++)
-		av[k++] = argv[optind + i];
-	av[k] = NULL;
-	int rc = run(av, NULL);
-	xfree(av);
+	int rc = perf_record(perf, recipe_filter, ia.buffer, data, argv + optind, argc - optind);
 	struct stat sb;
 	int ret = 1;
 	if (rc < 0 || stat(data, &sb) || sb.st_size == 0) {
@@ -400,16 +515,21 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (rc)
 		fprintf(stderr, "mmsim record: note: the recorded command exited with status %d\n", rc);
-	static char a_script[] = "script", a_i[] = "-i", a_mm[] = "--show-mmap-events", a_task[] = "--show-task-events";
-	char *sv[] = { perf, a_script, a_i, data, a_mm, a_task, NULL };
-	rc = run(sv, text);
+	/* perf's cost per call goes first in the text, as a comment the importer reads. */
+	uint64_t cost = null_call_cost(perf, dir, ia.buffer);
+	FILE *tf = fopen(text, "w");
+	if (!tf || (cost && fprintf(tf, "%s%llu ns\n", TR_PERF_COST_NOTE, (unsigned long long)cost) < 0) || fclose(tf)) {
+		cli_error(cmd, "%s: cannot write: %s", text, strerror(errno));
+		goto out;
+	}
+	rc = perf_script(perf, data, text);
 	if (rc) {
 		cli_error(cmd, "perf script failed (exit status %d); its messages are above", rc);
 		goto out;
 	}
 	struct tr_import_stats st;
 	double secs;
-	if (convert(cmd, tr_importer_find("perf"), text, out, &io, &st, &secs)) {
+	if (trace_convert(cmd, tr_importer_find("perf"), text, out, &io, &st, &secs)) {
 		ret = 1;
 		goto out;
 	}
@@ -419,6 +539,7 @@ static int cmd_record(int argc, char **argv)
 	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
 	em_begin(&e);
 	emit_import(&e, keep ? keep : "perf script output", out, "perf", &st, secs);
+	em_u64(&e, "perf_cost_per_call_ns", cost);
 	em_end(&e);
 	ret = 0;
 out:
@@ -428,262 +549,7 @@ out:
 	return ret;
 }
 
-/* ---- mmsim replay ---- */
-
-static struct ev_src *rp_spawn(void *ctx, uint32_t tid) { return tr_src_open(ctx, tid); }
-
-/* ---- the layout summary: placement-independent, so that designs can be compared ---- */
-
-struct lay_run {
-	uint32_t kind, file, prot, flags;
-	uint64_t pgoff, pages;
-};
-
-struct lay {
-	struct lay_run *r;
-	size_t n, cap;
-};
-
-static void lay_visit(void *arg, const struct vm_range *v)
-{
-	struct lay *l = arg;
-	if (l->n == l->cap)
-		l->r = xrealloc(l->r, sizeof(*l->r) * (l->cap = l->cap ? l->cap * 2 : 64));
-	l->r[l->n++] = (struct lay_run){ v->kind, v->kind == VM_KIND_FILE ? v->file_id : 0, v->prot,
-					 v->flags & (VM_RANGE_SHARED | VM_RANGE_STACK),
-					 v->kind == VM_KIND_FILE ? v->pgoff : 0, (v->end - v->start) >> PAGE_SHIFT };
-}
-
-static int lay_cmp(const void *a, const void *b)
-{
-	const struct lay_run *x = a, *y = b;
-#define C(f)                            \
-	if (x->f != y->f)               \
-		return x->f < y->f ? -1 : 1
-	C(kind);
-	C(file);
-	C(prot);
-	C(flags);
-	C(pgoff);
-#undef C
-	return 0;
-}
-
-static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/*
- * One block per process: anonymous pages counted per (protection, shared,
- * stack), and file pages as runs of (file, offset) per protection. Both are
- * the same whichever addresses a design chose. Blocks are sorted.
- */
-static int write_layout(struct ex *x, struct out *out)
-{
-	uint32_t np = ex_nprocs(x);
-	char **blocks = xzalloc(sizeof(char *) * (np ? np : 1));
-	for (uint32_t i = 0; i < np; i++) {
-		struct lay l = { 0 };
-		vm_layout(ex_as(x, i), 0, VM_TASK_SIZE + PAGE_SIZE, lay_visit, &l);
-		qsort(l.r, l.n, sizeof(*l.r), lay_cmp);
-		/* merge: anonymous runs of equal attributes; file runs that continue each other */
-		size_t m = 0;
-		for (size_t j = 0; j < l.n; j++) {
-			struct lay_run *p = m ? &l.r[m - 1] : NULL, *c = &l.r[j];
-			if (p && p->kind == c->kind && p->file == c->file && p->prot == c->prot && p->flags == c->flags &&
-			    (c->kind == VM_KIND_ANON || p->pgoff + p->pages == c->pgoff))
-				p->pages += c->pages;
-			else
-				l.r[m++] = *c;
-		}
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&buf, &len);
-		fputs("process\n", f);
-		for (size_t j = 0; j < m; j++) {
-			const struct lay_run *r = &l.r[j];
-			fprintf(f, "  %s %c%c%c %s%s", r->kind == VM_KIND_FILE ? "file" : "anon", r->prot & 1 ? 'r' : '-',
-				r->prot & 2 ? 'w' : '-', r->prot & 4 ? 'x' : '-',
-				r->flags & VM_RANGE_SHARED ? "shared" : "private", r->flags & VM_RANGE_STACK ? " stack" : "");
-			if (r->kind == VM_KIND_FILE)
-				fprintf(f, " file=%u pgoff=0x%llx", r->file, (unsigned long long)r->pgoff);
-			fprintf(f, " pages=%llu\n", (unsigned long long)r->pages);
-		}
-		fclose(f);
-		blocks[i] = buf;
-		xfree(l.r);
-	}
-	qsort(blocks, np, sizeof(*blocks), str_cmp);
-	for (uint32_t i = 0; i < np; i++) {
-		fputs(blocks[i], out->f);
-		free(blocks[i]);
-	}
-	xfree(blocks);
-	return 0;
-}
-
-/* The state `mmsim replay` parses into. */
-struct replay_args {
-	const char *layout;
-	struct tr_import_opts io;
-};
-
-/* replay_opt: the options of `mmsim replay` itself (cli_args.opt). */
-static int replay_opt(void *ctx, int opt, const char *arg)
-{
-	struct replay_args *a = ctx;
-	switch (opt) {
-	case 'Y': a->layout = arg; return 0;
-	case 'N': a->io.no_compute = true; return 0;
-	}
-	return CLI_NOT_MINE;
-}
-
-static int cmd_replay(int argc, char **argv)
-{
-	static const char *help =
-		"usage: mmsim replay TRACE --design NAME [--cores N] [--json] [OPTIONS]\n\n"
-		"Replays a trace against a design: every recorded thread runs on the simulated\n"
-		"cores (round robin; threads sharing a core are time-sliced), every process has\n"
-		"its own address space, recorded faults are replayed as accesses, and each\n"
-		"fault's outcome is checked against the recording. TRACE is a binary trace, its\n"
-		"text form, or perf script / strace output (imported on the fly). Prints the\n"
-		"same result record as 'mmsim run', plus faults and fault_outcome_mismatches.\n\n"
-		"  --layout FILE     after the replay, write each process's final layout (pages\n"
-		"                    per protection and kind, independent of addresses) to FILE\n"
-		"  --no-compute      perf/strace input: drop the compute gaps\n" SYS_HELP CLI_COMMON_HELP;
-	static const struct option opts[] = { { "layout", required_argument, 0, 'Y' },
-					      { "no-compute", no_argument, 0, 'N' },
-					      { 0, 0, 0, 0 } };
-	/* argv[0] names the command in messages ("mmsim timeline" when timeline runs it). */
-	const char *cmd = strncmp(argv[0], "mmsim ", 6) ? argv[0] : argv[0] + 6;
-	struct replay_args ra = { 0 };
-	struct cli_common o;
-	cli_common_defaults(&o);
-	struct sysopts so;
-	sys_defaults(&so);
-	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .opt = replay_opt, .ctx = &ra, .common = &o,
-			       .sys = &so, .min_args = 1, .max_args = 1, .args_name = "one TRACE" };
-	int rc0 = cli_parse(&ca, argc, argv);
-	if (rc0 >= 0)
-		return rc0;
-	const char *layout = ra.layout;
-	struct tr_import_opts io = ra.io;
-	const char *in = argv[optind];
-	char err[4200];
-	const struct tr_importer *f = tr_detect(in, err, sizeof(err));
-	if (!f)
-		return cli_fail(cmd, "%s", err);
-	char tmp[4200] = "";
-	const char *path = in;
-	double import_secs = 0;
-	if (!f->native) {
-		snprintf(tmp, sizeof(tmp), "%s/mmsim-replay-XXXXXX", util_tmpdir());
-		int fd = mkstemp(tmp);
-		if (fd < 0)
-			return cli_fail(cmd, "%s: cannot make a temporary file: %s", tmp, strerror(errno));
-		close(fd);
-		struct tr_import_stats st;
-		if (convert(cmd, f, in, tmp, &io, &st, &import_secs)) {
-			unlink(tmp);
-			return 1;
-		}
-		path = tmp;
-	}
-	int ret = 1;
-	/* The layout file is opened before the replay, so a path that cannot be written is refused first. */
-	struct out lay;
-	if (layout && out_open(&lay, layout, err, sizeof(err))) {
-		layout = NULL;
-		ret = cli_fail(cmd, "--layout: %s", err);
-		goto out;
-	}
-	/* The whole trace is checked before anything is simulated. */
-	struct tr_reader *rd = tr_open_checked(path, err, sizeof(err));
-	if (!rd) {
-		ret = cli_fail(cmd, "%s", err);
-		goto out;
-	}
-	const struct tr_header *h = tr_reader_header(rd);
-	struct boot *b = sys_boot(&so, &o, cmd);
-	if (!b) {
-		tr_close(rd);
-		goto out;
-	}
-	struct tr_replay *rp = tr_replay_new(path, h);
-	struct ex *x = ex_create(b->sys);
-	x->spawn = rp_spawn;
-	x->spawn_ctx = rp;
-	/* Files exist from the start, with the sizes the recording saw. */
-	for (uint32_t i = 0; i < h->nfiles; i++)
-		ex_file(x, h->files[i].id, h->files[i].size ? h->files[i].size : PAGE_SIZE);
-	uint32_t core = 0, procs = 0;
-	for (uint32_t i = 0; i < h->nthreads; i++)
-		if (!h->threads[i].parent)
-			ex_add_thread(x, h->threads[i].pid, h->threads[i].tid, tr_src_open(rp, h->threads[i].tid),
-				      core++ % o.cores);
-	for (uint32_t i = 0; i < h->nthreads; i++) {
-		bool seen = false;
-		for (uint32_t j = 0; j < i && !seen; j++)
-			seen = h->threads[j].pid == h->threads[i].pid;
-		procs += !seen;
-	}
-	uint32_t nthreads = h->nthreads;
-	tr_close(rd);
-	if (tl_request)
-		tl_attach(b->sim, tl_request);
-	ex_run(x);
-	const char *base = strrchr(in, '/');
-	int tl_status = 0;
-	if (tl_request) {
-		char heading[256];
-		snprintf(heading, sizeof(heading), "%s, %s, %u cores", so.design, base ? base + 1 : in, o.cores);
-		tl_status = tl_finish(b->sim, tl_request, heading, cmd);
-	}
-	if (x->err[0]) {
-		ret = cli_fail(cmd, "%s", x->err);
-	} else {
-		struct em e;
-		em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
-		em_begin(&e);
-		report_emit(&e, &(struct report_in){ .o = &o, .b = b, .x = x, .workload = base ? base + 1 : in });
-		em_str(&e, "trace", in);
-		em_str(&e, "trace_format", f->name);
-		em_u64(&e, "trace_threads", nthreads);
-		em_u64(&e, "trace_processes", procs);
-		struct tr_replay_stats rs;
-		tr_replay_stats(rp, &rs);
-		em_u64(&e, "trace_events", rs.events);
-		em_u64(&e, "faults", rs.faults);
-		em_u64(&e, "sync_waits", rs.sync_waits);
-		em_u64(&e, "sync_timeouts", rs.sync_timeouts);
-		em_f64(&e, "host_import_seconds", import_secs);
-		em_u64(&e, "host_max_rss_kb", max_rss_kb());
-		em_end(&e);
-		ret = tl_status;
-		if (layout) {
-			write_layout(x, &lay);
-			layout = NULL;
-			if (out_commit(&lay, err, sizeof(err)))
-				ret = cli_fail(cmd, "--layout: %s", err);
-		}
-	}
-	ex_destroy(x);
-	tr_replay_free(rp);
-	int64_t leaked = boot_destroy(b);
-	if (leaked) {
-		fprintf(stderr, "mmsim replay: %lld frames still in use after teardown (a leak in design '%s')\n",
-			(long long)leaked, so.design);
-		ret = 1;
-	}
-out:
-	if (layout)
-		out_abort(&lay);
-	if (tmp[0])
-		unlink(tmp);
-	return ret;
-}
-
 const struct cli_cmd cli_cmd_import = { "import", "turn perf script or strace output into a trace", cmd_import };
 const struct cli_cmd cli_cmd_record = { "record", "record a program with perf into a trace", cmd_record };
-const struct cli_cmd cli_cmd_replay = { "replay", "replay a trace against a design", cmd_replay };
 const struct cli_cmd cli_cmd_trace_dump = { "trace-dump", "write a binary trace as text", cmd_dump };
 const struct cli_cmd cli_cmd_trace_compile = { "trace-compile", "turn a text trace into a binary trace", cmd_compile };

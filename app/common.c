@@ -1,5 +1,6 @@
 /* common.c: option parsing, error messages and the common result keys shared by every mmsim subcommand. */
 #include "app/cli.h"
+#include "io/out.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,6 +34,16 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 	say(cmd, fmt, ap);
 	va_end(ap);
 	return 1;
+}
+
+int cli_out_finish(const char *cmd, struct out *o, int status)
+{
+	if (status) {
+		out_abort(o);
+		return status;
+	}
+	char err[1024];
+	return out_commit(o, err, sizeof(err)) ? cli_fail(cmd, "%s", err) : 0;
 }
 
 int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
@@ -123,6 +134,7 @@ int cli_common_opt(struct cli_common *o, const char *cmd, int opt, const char *a
 		if (cli_u64(cmd, "cores", arg, 1, SIM_MAX_CORES, &v))
 			return -1;
 		o->cores = (uint32_t)v;
+		o->cores_set = true;
 		return 1;
 	case CLI_OPT_JSON:
 		o->json = true;

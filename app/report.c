@@ -22,6 +22,36 @@ void report_key(const char *config, char out[17])
 	snprintf(out, 17, "%016llx", (unsigned long long)util_fnv64(config, strlen(config), UTIL_FNV64_INIT));
 }
 
+/*
+ * emit_method: how the point was measured and its throughput. loop: every
+ * op over the measured window. paper: the artifact's formula
+ * (scripts/plot_scripts/plot_micro_scale.py avg_lat_to_tput): cores / the
+ * mean latency of the last WL_PAPER_LAST requests, each request's latency
+ * averaged over threads and repetitions first (common.h run_test_and_print).
+ */
+static void emit_method(struct em *e, const struct cli_common *o, const struct report_method *m, uint64_t ops,
+			double secs)
+{
+	bool paper = m && m->samples;
+	em_str(e, "method", m ? m->name : "loop");
+	em_u64(e, "reps", m ? m->reps : 1);
+	double ns[WL_PAPER_REQS] = { 0 }, first = 0, last = 0;
+	char list[WL_PAPER_REQS * 12] = "-";
+	size_t at = 0;
+	for (int j = 0; paper && j < WL_PAPER_REQS; j++) {
+		ns[j] = machine_seconds(&o->m, 1) * 1e9 * m->req_cycles[j] / (double)m->samples;
+		if (j < WL_PAPER_REQS - WL_PAPER_LAST)
+			first += ns[j] / (WL_PAPER_REQS - WL_PAPER_LAST);
+		else
+			last += ns[j] / WL_PAPER_LAST;
+		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%.1f", j ? " " : "", ns[j]);
+	}
+	em_f64(e, "ops_per_sim_sec", paper ? (last > 0 ? (double)o->cores * 1e9 / last : 0) : secs > 0 ? (double)ops / secs : 0);
+	em_f64(e, "req_lat_first16_ns", first);
+	em_f64(e, "req_lat_last16_ns", last);
+	em_str(e, "req_lat_ns", list);
+}
+
 void report_emit(struct em *e, const struct report_in *in)
 {
 	const struct cli_common *o = in->o;
@@ -29,6 +59,12 @@ void report_emit(struct em *e, const struct report_in *in)
 	struct ex_core_stats tot;
 	cycles_t window = 0;
 	ex_totals(in->x, &tot, &window);
+	const struct report_method *m = in->method;
+	if (m) { /* every repetition counts */
+		tot.ops = m->ops;
+		tot.events = m->events;
+		window = m->window;
+	}
 	double secs = machine_seconds(&o->m, window);
 
 	em_str(e, "design", b->sys->d->name);
@@ -70,7 +106,7 @@ void report_emit(struct em *e, const struct report_in *in)
 	em_u64(e, "events", tot.events);
 	em_u64(e, "sim_cycles", window);
 	em_f64(e, "sim_seconds", secs);
-	em_f64(e, "ops_per_sim_sec", secs > 0 ? (double)tot.ops / secs : 0);
+	emit_method(e, o, m, tot.ops, secs);
 
 	/* Latency of each kind of call, in cycles, syscall or trap entry included. */
 	struct vm_core_stats vs;
@@ -112,6 +148,9 @@ void report_emit(struct em *e, const struct report_in *in)
 	em_u64(e, "shootdowns", ms.shootdowns);
 	em_u64(e, "ipis", ms.shootdown_targets);
 	em_u64(e, "shootdown_wait_cycles", ms.shootdown_wait);
+	em_u64(e, "broadcasts", ms.broadcasts); /* INVLPGB + TLBSYNC or RAR flushes (--tlb-flush) */
+	em_u64(e, "broadcast_targets", ms.broadcast_targets);
+	em_u64(e, "broadcast_wait_cycles", ms.broadcast_wait);
 	em_u64(e, "invlpg", ms.invlpg);
 	em_u64(e, "flush_pcid", ms.flush_pcid);
 	em_u64(e, "full_flushes", ms.flush_full);

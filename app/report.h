@@ -5,6 +5,17 @@
 #include "app/sysopts.h"
 #include "vm/boot.h"
 #include "vm/exec.h"
+#include "workloads/wl.h"
+
+/* How a point was measured (--method), and what the repetitions add up to. */
+struct report_method {
+	const char *name;	/* "loop" or "paper" */
+	uint64_t reps;		/* repetitions run (1 for loop) */
+	uint64_t ops, events;	/* over every repetition */
+	cycles_t window;	/* the repetitions' measured windows, summed */
+	uint64_t samples;	/* paper: threads x repetitions whose request latencies were summed */
+	double req_cycles[WL_PAPER_REQS]; /* paper: sum over samples of request j's latency, in cycles */
+};
 
 struct report_in {
 	const struct cli_common *o;
@@ -17,6 +28,7 @@ struct report_in {
 	bool processes;		/* one process per initial thread (else all threads in one) */
 	uint64_t size;		/* the workload's --size in bytes (0: it takes none) */
 	const char *config_key; /* report_key of everything that decides the results (sweep resume), or NULL */
+	const struct report_method *method; /* NULL: one loop-method run, its figures from x */
 };
 
 /*

@@ -262,6 +262,8 @@ int sweep_emit_jobs(const struct sweep_pt *pts, int n, const char *dir, const ch
 			printf(" --processes");
 		if (p->wp.size)
 			printf(" --size %llu", (unsigned long long)p->wp.size);
+		if (p->wp.paper)
+			printf(" --method paper --reps %llu", (unsigned long long)point_reps(p));
 		printf(" --csv -o %s/point-%04d.csv\n", dir, i);
 	}
 	if (fflush(stdout) || ferror(stdout))

@@ -143,6 +143,11 @@ struct boot *sys_boot(const struct sysopts *s, const struct cli_common *o, const
 	boot_defaults(&bo, &o->m, d, o->cores);
 	if (sys_vm_opts(s, d, &bo.vm, cmd))
 		return NULL;
+	char err[512];
+	if (vm_opts_check(d, &bo.vm, &o->m, err, sizeof(err))) {
+		cli_error(cmd, "%s", err);
+		return NULL;
+	}
 	bo.sim.mode = o->mode;
 	bo.sim.quantum = o->quantum;
 	bo.sim.lookahead = o->lookahead;

@@ -32,7 +32,7 @@ int linux_check(struct vm_as *as, uint64_t start, uint64_t end, char *why, size_
 				       (unsigned long long)m[i].end, atomic_load(&v->detached) ? "detached" : "still write-locked");
 	}
 	if (!err)
-		err = kmm_check_maps(m, c.n, why, n);
+		err = kmm_check_maps(&mm->pt, m, c.n, why, n);
 	if (!err)
 		err = kmm_check_leaves(as, m, c.n, start, end, why, n);
 	if (!err && full && (c.n != atomic_load(&mm->nvmas) || c.n != mm->map_count))

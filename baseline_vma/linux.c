@@ -49,6 +49,19 @@ static void l_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *
 	linux_tree_insert(mm_of(x), x->cpu, n);
 }
 
+/* l_anon: give v an anon_vma, or take it away (MREMAP_DONTUNMAP's old VMA, under mmap_lock for writing). */
+static void l_anon(struct kmm_ctx *x, void *vp, bool on)
+{
+	struct lvma *v = vp;
+	if (on) {
+		linux_anon_prepare(mm_of(x), x->cpu, v);
+	} else {
+		v->av = 0;
+		v->chain = 0;
+		coh_write(x->cpu->core, &v->line);
+	}
+}
+
 static const struct kmm_maps_ops lops = {
 	KMM_VMA_RULES,
 	.unmap = l_unmap,
@@ -61,9 +74,10 @@ static const struct kmm_maps_ops lops = {
 	.absorb = l_absorb,
 	.each = l_each,
 	.clone = l_clone,
+	.anon = l_anon,
 };
 
-static struct lctx ctx(struct lmm *mm, struct mmu_cpu *cpu) { return (struct lctx){ { &lops, &mm->pt, cpu }, mm }; }
+static struct lctx ctx(struct lmm *mm, struct mmu_cpu *cpu) { return (struct lctx){ { &lops, &mm->pt, cpu, false }, mm }; }
 
 /* ---- the operations ---- */
 
@@ -72,7 +86,7 @@ static long linux_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uin
 {
 	struct lmm *mm = lmm_of(as);
 	linux_mmap_write_lock(mm, cpu);
-	uint32_t vf = vr_mmap_flags(prot, flags);
+	uint32_t vf = vr_mmap_flags(prot, flags) | vr_def_flags(as);
 	if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE)) {
 		if (flags & VM_MAP_FIXED_NOREPLACE) {
 			struct lvma *v = linux_find(mm, cpu, addr);
@@ -98,8 +112,6 @@ static long linux_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uin
 	uint64_t pgoff = kmm_mmap_pgoff(vf, f, off, addr);
 	linux_place_new(mm, cpu, (struct vr_attr){ addr, addr + len, vf, f, pgoff, 0, 0 }, f);
 	linux_mmap_write_unlock(mm, cpu);
-	if (flags & VM_MAP_POPULATE)
-		kmm_populate(as, cpu, addr, len, vf, linux_fault);
 	return (long)addr;
 }
 
@@ -174,6 +186,38 @@ static int linux_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu 
 	return err;
 }
 
+/* linux_query: the VMA at or above addr, under mmap_lock for reading. */
+static bool linux_query(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, struct vm_map *m)
+{
+	struct lmm *mm = lmm_of(as);
+	lk_down_read(cpu->core, &mm->mmap_lock);
+	struct lctx c = ctx(mm, cpu);
+	bool r = kmm_vma_query(&c.x, addr, m);
+	lk_up_read(cpu->core, &mm->mmap_lock);
+	return r;
+}
+
+static int linux_mlock(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, unsigned to)
+{
+	struct lmm *mm = lmm_of(as);
+	linux_mmap_write_lock(mm, cpu);
+	struct lctx c = ctx(mm, cpu);
+	int r = kmm_vma_lock(&c.x, addr, len, to);
+	linux_mmap_write_unlock(mm, cpu);
+	return r;
+}
+
+/* linux_unmap_file: unmap_mapping_range walks the file's i_mmap; here the VMAs, under mmap_lock for reading. */
+static void linux_unmap_file(struct vm_as *as, struct mmu_cpu *cpu, struct vm_file *f, uint64_t lo, uint64_t hi,
+			     bool even_cows)
+{
+	struct lmm *mm = lmm_of(as);
+	lk_down_read(cpu->core, &mm->mmap_lock);
+	struct lctx c = ctx(mm, cpu);
+	kmm_vma_unmap_file(&c.x, f, lo, hi, even_cows);
+	lk_up_read(cpu->core, &mm->mmap_lock);
+}
+
 /* ---- host-side queries and lifetime ---- */
 
 struct layout_arg {
@@ -202,7 +246,7 @@ static int create(struct vm_as *as, bool per_vma)
 	mm->as = as;
 	mm->per_vma_locks = per_vma;
 	lk_rwsem_init(&mm->mmap_lock);
-	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[LINUX_OPT_THP]);
+	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[LINUX_OPT_THP], (unsigned)as->sys->o.dopt[LINUX_OPT_TLB_FLUSH]);
 	linux_tree_init(mm);
 	atomic_store(&mm->next_av, 1);
 	atomic_store(&mm->mm_lock_seq, 1);
@@ -251,7 +295,7 @@ static uint64_t linux_metadata_bytes(struct vm_as *as)
 }
 
 /* The options of both Linux designs (indexes: LINUX_OPT_*). */
-static const struct vm_opt linux_opts[] = { [LINUX_OPT_THP] = KMM_OPT_THP, { 0 } };
+static const struct vm_opt linux_opts[] = { [LINUX_OPT_THP] = KMM_OPT_THP, [LINUX_OPT_TLB_FLUSH] = KMM_OPT_TLB_FLUSH, { 0 } };
 
 /* LINUX_DESIGN: the two designs share every operation; their spaces differ in how faults lock (create). */
 #define LINUX_DESIGN(NAME, CREATE, SUMMARY)                                                                       \
@@ -259,7 +303,8 @@ static const struct vm_opt linux_opts[] = { [LINUX_OPT_THP] = KMM_OPT_THP, { 0 }
 		.name = NAME, .summary = SUMMARY, .create = CREATE, .opts = linux_opts, .has_vmas = true,           \
 		.destroy = linux_destroy, .mmap = linux_mmap, .munmap = linux_munmap, .mprotect = linux_mprotect,   \
 		.madvise = linux_madvise, .mremap = linux_mremap, .brk = linux_brk, .fault = linux_fault,           \
-		.fork = linux_fork, .layout = linux_layout, .stats = linux_stats,                                   \
+		.fork = linux_fork, .query = linux_query, .mlock = linux_mlock, .unmap_file = linux_unmap_file,    \
+		.layout = linux_layout, .stats = linux_stats,                                   \
 		.metadata_bytes = linux_metadata_bytes, .check = linux_check,                                       \
 	}
 

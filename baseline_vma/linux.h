@@ -10,7 +10,7 @@
 #include "kmm/rules.h"
 
 /* Indexes of the design options (linux_opts in linux.c): as->sys->o.dopt[LINUX_OPT_*]. */
-enum { LINUX_OPT_THP };
+enum { LINUX_OPT_THP, LINUX_OPT_TLB_FLUSH };
 
 
 /*

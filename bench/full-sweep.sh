@@ -3,6 +3,8 @@
 # with each point's host time and peak memory (hours on a laptop; a benchmark, not a test).
 # usage: bench/full-sweep.sh [OUT_DIR [JOBS [CORES]]]   (defaults: bench/out, nproc, 1,2,4,...,256,384)
 # MMSIM=PATH picks the binary (default build/dev/mmsim). DESIGNS=a,b,... picks designs (default: all of `mmsim designs`). Rerun with the same OUT_DIR and arguments to resume.
+# METHOD=paper|loop (default paper: the CortenMM artifact's method, 4096/cores repetitions of 32 timed requests); REPS=N
+# overrides the repetitions; TLB_FLUSH=ipi|broadcast|auto is given to every design (default: none given, i.e. ipi).
 # Needs GNU parallel and /usr/bin/time (Debian: parallel, time).
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,8 +17,10 @@ command -v parallel >/dev/null || { echo "full-sweep: needs GNU parallel (apt-ge
 [ -x /usr/bin/time ] || { echo "full-sweep: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 mkdir -p "$OUT/points"
 designs=${DESIGNS:-$("$M" designs --names | paste -sd, -)}
+extra="--method ${METHOD:-paper}${REPS:+ --reps $REPS}${TLB_FLUSH:+ --tlb-flush=$TLB_FLUSH}"
+# shellcheck disable=SC2086 # extra is a list of options
 "$M" sweep --designs "$designs" --workloads mmap,mmap-pf,pf,munmap-virt,munmap --contention low,high \
-	--cores "$CORES" --no-check --emit-jobs "$OUT/points" >"$OUT/jobs.all"
+	--cores "$CORES" --no-check $extra --emit-jobs "$OUT/points" >"$OUT/jobs.all"
 # Largest core counts first, so the long points do not all end up last; each job records its host seconds, peak
 # resident KiB and CPU seconds (user + system) beside its CSV (POINT.csv.time).
 awk '{ for (i = 1; i < NF; i++) if ($i == "--cores") c = $(i + 1); f = $NF

@@ -79,40 +79,22 @@ static long d_fork(void *p, bool child)
 	return 0;
 }
 
-/* The calls the design interface (vm/vm.h) has no operation for: ENOSYS, counted as unsupported. */
-static long d_range_none(void *p, uint64_t a, uint64_t l) { return -ENOSYS; }
-static long d_range_flags_none(void *p, uint64_t a, uint64_t l, int fl) { return -ENOSYS; }
-static long d_flags_none(void *p, int fl) { return -ENOSYS; }
-static long d_none(void *p) { return -ENOSYS; }
-static long d_size_none(void *p, uint64_t size) { return -ENOSYS; }
-static long d_falloc_none(void *p, int mode, int64_t off, int64_t len) { return -ENOSYS; }
-
-/* mincore's result needs only the layout: EINVAL if misaligned, ENOMEM if a page of the range is unmapped. */
-struct cover {
-	uint64_t next, end;
-	bool hole;
-};
-
-/* cover_range: layout visitor: note a hole before r, and how far the ranges reach. */
-static void cover_range(void *arg, const struct vm_range *r)
+/* The calls beyond mapping, through their wrappers (vm/calls.c). */
+static long d_mlock(void *p, uint64_t a, uint64_t l, int fl) { return vm_mlock(((struct dt *)p)->as, ((struct dt *)p)->cpu, a, l, fl); }
+static long d_munlock(void *p, uint64_t a, uint64_t l) { return vm_munlock(((struct dt *)p)->as, ((struct dt *)p)->cpu, a, l); }
+static long d_mlockall(void *p, int fl) { return vm_mlockall(((struct dt *)p)->as, ((struct dt *)p)->cpu, fl); }
+static long d_munlockall(void *p) { return vm_munlockall(((struct dt *)p)->as, ((struct dt *)p)->cpu); }
+static long d_msync(void *p, uint64_t a, uint64_t l, int fl) { return vm_msync(((struct dt *)p)->as, ((struct dt *)p)->cpu, a, l, fl); }
+static long d_mincore(void *p, uint64_t a, uint64_t l) { return vm_mincore(((struct dt *)p)->as, ((struct dt *)p)->cpu, a, l, NULL); }
+static long d_ftruncate(void *p, uint64_t size)
 {
-	struct cover *c = arg;
-	if (r->start > c->next && c->next < c->end)
-		c->hole = true;
-	if (r->end > c->next)
-		c->next = r->end;
+	struct dt *x = p;
+	return vm_ftruncate(x->b->sys, x->cpu, x->f, size);
 }
-
-/* d_mincore: mincore's result from the layout alone. */
-static long d_mincore(void *p, uint64_t a, uint64_t l)
+static long d_fallocate(void *p, int mode, int64_t off, int64_t len)
 {
-	if (a & (PAGE_SIZE - 1))
-		return -EINVAL;
-	struct cover c = { a, a + vm_page_up(l), false };
-	if (c.end <= a)
-		return 0;
-	vm_layout(((struct dt *)p)->as, a, c.end, cover_range, &c);
-	return c.hole || c.next < c.end ? -ENOMEM : 0;
+	struct dt *x = p;
+	return vm_fallocate(x->b->sys, x->cpu, x->f, mode, (uint64_t)off, (uint64_t)len);
 }
 
 struct run {
@@ -144,9 +126,9 @@ int gt_replay_design(const struct gt *g, const char *design, const struct machin
 	struct run r = { g,
 			 { .t = &x, .has_vmas = d->has_vmas, .begin_seq = d_begin, .end_seq = d_end, .mmap = d_mmap,
 			   .munmap = d_munmap, .mprotect = d_mprotect, .madvise = d_madvise, .mremap = d_mremap,
-			   .touch = d_touch, .fork = d_fork, .mlock = d_range_flags_none, .munlock = d_range_none,
-			   .mlockall = d_flags_none, .munlockall = d_none, .msync = d_range_flags_none,
-			   .mincore = d_mincore, .ftruncate = d_size_none, .fallocate = d_falloc_none,
+			   .touch = d_touch, .fork = d_fork, .mlock = d_mlock, .munlock = d_munlock,
+			   .mlockall = d_mlockall, .munlockall = d_munlockall, .msync = d_msync,
+			   .mincore = d_mincore, .ftruncate = d_ftruncate, .fallocate = d_fallocate,
 			   .layout = d_layout, .seq_file = d_seq_file, .resident = d_resident },
 			 rep };
 	sim_run(x.b->sim, body, &r);

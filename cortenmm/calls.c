@@ -5,7 +5,7 @@
 static struct cm_meta status_for(int prot, int flags, struct vm_file *f, uint64_t addr, uint64_t off)
 {
 	uint32_t vf = vr_mmap_flags(prot, flags);
-	return (struct cm_meta){ .kind = f ? CM_FILE : CM_ANON, .file = f, .flags = (uint16_t)vf,
+	return (struct cm_meta){ .kind = f ? CM_FILE : CM_ANON, .file = f, .flags = vf,
 				 .pgoff = kmm_mmap_pgoff(vf, f, off, addr) };
 }
 
@@ -28,6 +28,7 @@ long cm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 	if (f)
 		cm_file_hold(mm, f);
 	struct cm_meta m = status_for(prot, flags, f, addr, off);
+	m.flags |= vr_def_flags(as);
 	/* Joining a mapping that had a private frame: Linux's merged VMA keeps its anon_vma. */
 	struct cm_run me = { addr, addr + len, 0, m };
 	uint64_t pte;
@@ -43,8 +44,6 @@ long cm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 	}
 	cm_mark(&k, addr, addr + len, &m);
 	cm_unlock(&k);
-	if (flags & VM_MAP_POPULATE)
-		kmm_populate(as, cpu, addr, len, m.flags, cm_fault);
 	return (long)addr;
 }
 
@@ -65,8 +64,7 @@ struct prot_arg {
 static void mprotect_fn(void *arg, struct cm_meta *m)
 {
 	struct prot_arg *a = arg;
-	m->flags = (uint16_t)vr_mprotect_flags(m->flags, a->prot, m->kind == CM_ANON && !(m->flags & VR_SHARED),
-					       a->has_av);
+	m->flags = vr_mprotect_flags(m->flags, a->prot, m->kind == CM_ANON && !(m->flags & VR_SHARED), a->has_av);
 }
 
 int cm_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot)
@@ -97,47 +95,75 @@ int cm_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t l
 
 static void madvise_fn(void *arg, struct cm_meta *m)
 {
-	m->flags = (uint16_t)vr_madvise_flags(m->flags, *(int *)arg);
+	m->flags = vr_madvise_flags(m->flags, *(int *)arg);
+}
+
+/* guard_fn: cm_set's change for MADV_GUARD_INSTALL (arg non-NULL) or _REMOVE. */
+static void guard_fn(void *arg, struct cm_meta *m)
+{
+	m->flags = arg ? m->flags | CM_GUARD : m->flags & ~CM_GUARD;
+}
+
+/* advise_run: one advice over the run r (a part of one mapping) inside cursor k. 0 or -errno. */
+static int advise_run(struct cm_cursor *k, const struct cm_run *r, int advice, uint64_t *av_page)
+{
+	int e = vr_advice_refused(r->m.flags, r->m.kind == CM_FILE, advice);
+	if (e)
+		return e;
+	switch (advice) {
+	case VM_MADV_DONTNEED:
+	case VM_MADV_DONTNEED_LOCKED:
+		cm_zap(k, r->lo, r->hi); /* statuses, and so guard markers, stay */
+		break;
+	case VM_MADV_FREE:
+		cm_clean(k, r->lo, r->hi);
+		break;
+	case VM_MADV_GUARD_INSTALL:
+		cm_zap(k, r->lo, r->hi); /* what was mapped goes */
+		cm_set(k, r->lo, r->hi, guard_fn, k);
+		if (r->m.kind == CM_ANON && !r->m.av && !*av_page)
+			*av_page = r->lo; /* guard_install: the VMA gets an anon_vma */
+		break;
+	case VM_MADV_GUARD_REMOVE:
+		cm_set(k, r->lo, r->hi, guard_fn, NULL);
+		break;
+	case VM_MADV_COLLAPSE: {
+		uint64_t es, ee;
+		cm_extent_around(k, r->lo, &es, &ee);
+		if (!vr_collapse_ok(es, ee, r->m.flags, r->m.kind == CM_FILE))
+			return -EINVAL;
+		break; /* khugepaged's work, done or not as memory allows: the pages stay as they are here */
+	}
+	default:
+		if (vr_changes_flags(advice))
+			cm_set(k, r->lo, r->hi, madvise_fn, &advice);
+	}
+	/* WILLNEED, COLD and PAGEOUT change nothing here (kmm_advise says why). */
+	return 0;
 }
 
 int cm_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice)
 {
 	struct cm_cursor k;
-	uint64_t end = addr + len;
-	cm_lock(&k, cm_of(as), cpu, addr, end);
+	uint64_t end = addr + len, elo, ehi;
+	if (advice == VM_MADV_COLLAPSE) /* its rule looks at the whole mapping */
+		cm_lock_around(&k, cm_of(as), cpu, addr, end, &elo, &ehi);
+	else
+		cm_lock(&k, cm_of(as), cpu, addr, end);
 	struct cm_runs rs = cm_runs_of(&k, addr, end);
 	int ret = 0, unmapped = 0;
+	uint64_t av_page = 0;
 	for (uint32_t i = 0; i < rs.n && !ret; i++) {
-		struct cm_run *r = &rs.r[i];
-		if (r->m.kind == CM_INVALID) {
+		if (rs.r[i].m.kind == CM_INVALID) {
 			unmapped = -ENOMEM;
 			continue;
 		}
-		switch (advice) {
-		case VM_MADV_DONTNEED:
-			if (r->m.flags & VR_LOCKED)
-				ret = -EINVAL;
-			else
-				cm_zap(&k, r->lo, r->hi);
-			break;
-		case VM_MADV_FREE:
-			if (r->m.kind == CM_FILE || (r->m.flags & VR_SHARED))
-				ret = -EINVAL;
-			else
-				cm_clean(&k, r->lo, r->hi);
-			break;
-		case VM_MADV_WILLNEED:
-			if (r->m.kind == CM_FILE)
-				for (uint64_t p = r->lo; p < r->hi; p += PAGE_SIZE)
-					vm_file_page(as->sys, cpu, r->m.file, r->m.pgoff + ((p - r->lo) >> PAGE_SHIFT));
-			break;
-		default:
-			if (vr_changes_flags(advice))
-				cm_set(&k, r->lo, r->hi, madvise_fn, &advice);
-		}
+		ret = advise_run(&k, &rs.r[i], advice, &av_page);
 	}
 	xfree(rs.r);
 	cm_unlock(&k);
+	if (av_page)
+		cm_propagate_av(cm_of(as), cpu, av_page);
 	return ret ? ret : unmapped;
 }
 
@@ -167,7 +193,8 @@ long cm_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t brk)
 		cm_lock(&k, mm, cpu, oldbrk, MIN(newbrk + PAGE_SIZE + VM_STACK_GUARD_GAP, VM_TASK_SIZE));
 		if (cm_all_free(&k, oldbrk, MIN(newbrk + PAGE_SIZE, VM_TASK_SIZE)) &&
 		    cm_guard_ok(&k, oldbrk, newbrk + PAGE_SIZE - oldbrk)) {
-			struct cm_meta m = { .kind = CM_ANON, .flags = VR_BRK_FLAGS, .pgoff = oldbrk >> PAGE_SHIFT };
+			struct cm_meta m = { .kind = CM_ANON, .flags = VR_BRK_FLAGS | vr_def_flags(as),
+					     .pgoff = oldbrk >> PAGE_SHIFT };
 			cm_mark(&k, oldbrk, newbrk, &m);
 			moved = true;
 		}

@@ -16,7 +16,8 @@ static bool status_ok(const struct cm_meta *m)
 		return true;
 	return (m->kind == CM_ANON || m->kind == CM_FILE) && !m->file == (m->kind == CM_ANON) && m->av <= CM_AV_FORKED &&
 	       !(m->flags & ~(VR_PROT | VR_SHARED | VR_ACCOUNT | VR_NORESERVE | VR_GROWSDOWN | VR_NOHUGEPAGE | VR_HUGEPAGE |
-			      VR_LOCKED | VR_RAND | VR_SEQ));
+			      VR_LOCKED | VR_RAND | VR_SEQ | VR_DONTCOPY | VR_WIPEONFORK | VR_DONTDUMP | VR_MERGEABLE |
+			      VR_LOCKONFAULT | CM_GUARD));
 }
 
 /*

@@ -10,7 +10,7 @@
 #include "kmm/leaf.h"
 
 /* Indexes of the design options (cm_opts in cm.c): as->sys->o.dopt[CM_OPT_*]. */
-enum { CM_OPT_LAZY_FLUSH, CM_OPT_NO_SLICES };
+enum { CM_OPT_LAZY_FLUSH, CM_OPT_NO_SLICES, CM_OPT_TLB_FLUSH };
 
 /*
  * There are no VMAs. What Linux keeps in a VMA, CortenMM keeps per PTE: the
@@ -39,11 +39,19 @@ enum cm_kind {
 struct cm_meta {
 	uint64_t pgoff;
 	struct vm_file *file;
-	uint32_t av;
-	uint16_t flags; /* VR_* */
+	uint32_t flags; /* VR_*, and CM_GUARD */
+	uint8_t av;	/* CM_AV_* */
 	uint8_t kind;	/* enum cm_kind */
-	uint8_t pad;
+	uint8_t pad[2];
 };
+
+/*
+ * CM_GUARD: in a page's status flags, a guard marker (MADV_GUARD_INSTALL):
+ * every access is SIGSEGV, and no frame is ever mapped there. It is the
+ * page's, not its mapping's: Linux keeps it in the PTE, so it neither splits
+ * a VMA nor decides a merge (cm_continues and cm_attr leave it out).
+ */
+#define CM_GUARD (1u << 31)
 
 /*
  * struct cm_pt: the descriptor of one PT page.
@@ -83,7 +91,7 @@ struct cm_as {
 	struct vm_as *as;
 	bool adv;
 	struct cm_pt *root;
-	uint64_t *slice_next;		/* per core: next free address in its slice */
+	_Atomic uint64_t *slice_next;	/* per core: next free address in its slice (written by that core; fork reads all) */
 	struct lk_spin alloc_lock;	/* --no-slices: the one top-down allocator */
 	struct lk_spin brk_lock;	/* serializes brk, which reads and writes as->brk */
 	_Atomic uint64_t meta_bytes, desc_bytes;
@@ -109,7 +117,9 @@ struct cm_flush {
 	uint64_t va[CM_FLUSH_MAX];
 	uint32_t n;
 	bool full;
+	bool any;	 /* a page was named: lo and hi hold (a batch may turn full for a freed table before) */
 	uint64_t lo, hi; /* span of the pages named */
+	uint64_t pages;	 /* pages named, each changed entry's pages once: what the counters count */
 	bool sync;	 /* an entry lost rights but kept its frame (mprotect, copy-on-write, MADV_FREE): no lazy flush */
 	uint64_t *frames;
 	uint32_t nframes, cap;
@@ -255,5 +265,10 @@ VM_OP(mremap) cm_mremap;
 VM_OP(fault) cm_fault;
 VM_OP(fork) cm_fork;
 VM_OP(check) cm_check;
+VM_OP(query) cm_query_op;
+VM_OP(mlock) cm_mlock;
+VM_OP(unmap_file) cm_unmap_file;
+/* cm_propagate_av: the first private frame (or guard) of the mapping holding page: mark all its pages as having an anon_vma. */
+void cm_propagate_av(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t page);
 
 #endif

@@ -18,7 +18,7 @@ static uint64_t get(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 {
 	struct coh_line *l = pte_line(d->p, i);
 	if (k->cpu && l != k->last) {
-		coh_read(k->cpu->core, l);
+		pte_access(k->cpu->core, d->p, i, COH_READ);
 		k->last = l;
 	}
 	return pte_load(d->p, i);
@@ -27,7 +27,7 @@ static uint64_t get(struct cm_cursor *k, struct cm_pt *d, unsigned i)
 static void set(struct cm_cursor *k, struct cm_pt *d, unsigned i, uint64_t e)
 {
 	if (k->cpu)
-		coh_write(k->cpu->core, pte_line(d->p, i));
+		pte_access(k->cpu->core, d->p, i, COH_WRITE);
 	pte_store(d->p, i, e);
 }
 
@@ -38,8 +38,10 @@ static void flush_page(struct cm_cursor *k, uint64_t va)
 {
 	struct cm_flush *f = &k->fl;
 	va &= ~(PAGE_SIZE - 1);
-	if (!f->n && !f->full)
+	if (!f->any)
 		f->lo = f->hi = va;
+	f->any = true;
+	f->pages++;
 	f->lo = MIN(f->lo, va);
 	f->hi = MAX(f->hi, va + PAGE_SIZE);
 	if (f->full || f->n == CM_FLUSH_MAX || ((f->hi - f->lo) >> PAGE_SHIFT) > CM_FLUSH_MAX)
@@ -86,9 +88,9 @@ static void flush_tlbs(struct cm_cursor *k)
 		memcpy(fl.va, f->va, sizeof(uint64_t) * fl.n);
 		uint64_t targets[SIM_MASK_WORDS];
 		/* Lazy (LATR): only when translations just went away; a lost right must not linger. */
-		if (kmm_flush_start(as, cpu, &fl, f->full ? (f->hi - f->lo) >> PAGE_SHIFT : f->n, targets) &&
+		if (kmm_flush_start(as, cpu, &fl, f->pages, f->any ? (f->hi - f->lo) >> PAGE_SHIFT : 0, targets) &&
 		    !(as->sys->o.dopt[CM_OPT_LAZY_FLUSH] && !f->sync && cm_latr_defer(k, &fl, targets, f->lo, f->hi)))
-			mmu_shootdown(cpu, targets, &fl, true);
+			kmm_flush_remote(as, cpu, targets, &fl, true, (unsigned)as->sys->o.dopt[CM_OPT_TLB_FLUSH]);
 	}
 }
 

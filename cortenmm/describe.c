@@ -20,5 +20,9 @@ void cm_meta_describe(const struct cm_meta *m, char *buf, size_t n)
 	else if (len < n && m->av)
 		len += (size_t)snprintf(buf + len, n - len, ", had private frames (anon_vma %u)", m->av);
 	if (len < n && (m->flags & VR_GROWSDOWN))
-		snprintf(buf + len, n - len, ", grows down");
+		len += (size_t)snprintf(buf + len, n - len, ", grows down");
+	if (len < n && (m->flags & VR_LOCKED))
+		len += (size_t)snprintf(buf + len, n - len, ", locked");
+	if (len < n && (m->flags & CM_GUARD))
+		snprintf(buf + len, n - len, ", guard page");
 }

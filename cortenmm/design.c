@@ -1,5 +1,6 @@
 /* design.c: designs `cortenmm-rw` and `cortenmm-adv`: lifetime, layout, statistics, options and the operations table. */
 #include "cortenmm/cm.h"
+#include "kmm/kmm.h"
 
 /* ---- host-side queries and lifetime ---- */
 
@@ -161,6 +162,7 @@ static const struct vm_opt cm_opts[] = {
 					"freed frames wait until all have" },
 	[CM_OPT_NO_SLICES] = { .name = "no-slices", .type = VM_OPT_BOOL,
 			       .help = "allocate addresses top-down under one lock, not from per-core slices" },
+	[CM_OPT_TLB_FLUSH] = KMM_OPT_TLB_FLUSH,
 	{ 0 },
 };
 
@@ -170,6 +172,7 @@ static const struct vm_opt cm_opts[] = {
 		.name = NAME, .summary = SUMMARY, .create = CREATE, .opts = cm_opts, .has_vmas = false,             \
 		.destroy = cm_destroy, .mmap = cm_mmap, .munmap = cm_munmap, .mprotect = cm_mprotect,               \
 		.madvise = cm_madvise, .mremap = cm_mremap, .brk = cm_brk, .fault = cm_fault, .fork = cm_fork,      \
+		.query = cm_query_op, .mlock = cm_mlock, .unmap_file = cm_unmap_file,                               \
 		.layout = cm_layout, .tick = cm_latr_tick, .describe_entry = cm_describe_entry, .stats = cm_stats, \
 		.metadata_bytes = cm_metadata_bytes, .check = cm_check,                                             \
 	}

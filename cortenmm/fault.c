@@ -74,7 +74,7 @@ static bool grow_stack(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t va)
  * out from the page one 2 MiB chunk (one cursor) at a time rather than
  * locking the whole mapping: the mark only ever goes from 0 to 1.
  */
-static void propagate_av(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t page)
+void cm_propagate_av(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t page)
 {
 	struct cm_cursor k;
 	for (int dir = 1; dir >= -1; dir -= 2) {
@@ -151,6 +151,11 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 			r = VM_FAULT_SEGV;
 			goto done;
 		}
+		if (m.flags & CM_GUARD) {
+			sim_note(c, "a guard marker (MADV_GUARD_INSTALL) in the page's status: SIGSEGV");
+			r = VM_FAULT_SEGV;
+			break;
+		}
 		uint32_t vf = m.flags;
 		bool file = m.kind == CM_FILE, shared = vf & VR_SHARED;
 		if ((pte & PTE_PS) && pte_mapped(pte)) /* inside a huge page: work on its 4 KiB piece */
@@ -179,7 +184,7 @@ enum vm_fault cm_fault(struct vm_as *as, struct mmu_cpu *cpu, uint64_t va, uint3
 	}
 	cm_unlock(&k);
 	if (need_av && r == VM_FAULT_OK)
-		propagate_av(mm, cpu, page);
+		cm_propagate_av(mm, cpu, page);
 done:
 	if (newpfn)
 		pm_put(sys->pm, c, newpfn);

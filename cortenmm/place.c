@@ -45,10 +45,10 @@ static uint64_t candidate(struct cm_as *mm, struct mmu_cpu *cpu, uint64_t len)
 	/* The core's own slice: a bump pointer no other core touches. */
 	uint32_t id = cpu->core->id;
 	uint64_t end = CM_SLICE_BASE + ((uint64_t)(id + 1) << CM_SLICE_SHIFT);
-	uint64_t a = mm->slice_next[id];
+	uint64_t a = atomic_load_explicit(&mm->slice_next[id], memory_order_relaxed);
 	if (a + len > end || a + len < a)
 		return topdown(mm, cpu, len);
-	mm->slice_next[id] = a + len;
+	atomic_store_explicit(&mm->slice_next[id], a + len, memory_order_relaxed);
 	atomic_fetch_add(&mm->st.slice_allocs, 1);
 	return a;
 }

@@ -2,8 +2,20 @@
 #include "cortenmm/cm.h"
 #include "kmm/maps.h"
 
-/* Move [addr, addr + len) (one mapping) to new_addr, grown to new_len: statuses, then frames, then the old range goes. */
-static void move(struct cm_cursor *k, uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len)
+/* unlock_fn: cm_set's change for what MREMAP_DONTUNMAP leaves behind: unlocked, and (arg non-NULL) without anon_vma. */
+static void unlock_fn(void *arg, struct cm_meta *m)
+{
+	m->flags &= ~(VR_LOCK_MASK | CM_GUARD); /* guard markers went with the pages */
+	if (arg)
+		m->av = CM_AV_NONE;
+}
+
+/*
+ * Move [addr, addr + len) (one mapping) to new_addr, grown to new_len:
+ * statuses, then frames, then the old range goes (dontunmap: it stays,
+ * empty and unlocked, and without anon_vma if it was the whole mapping).
+ */
+static void move(struct cm_cursor *k, uint64_t addr, uint64_t len, uint64_t new_addr, uint64_t new_len, bool dontunmap)
 {
 	if (!len) { /* old_len 0 duplicates a shared mapping: a second mapping of the same pages */
 		uint64_t pte;
@@ -43,6 +55,11 @@ static void move(struct cm_cursor *k, uint64_t addr, uint64_t len, uint64_t new_
 		}
 	}
 	xfree(rs.r);
+	if (dontunmap) {
+		cm_zap(k, addr, addr + len);
+		cm_set(k, addr, addr + len, unlock_fn, es == addr && ee == addr + len ? k : NULL);
+		return;
+	}
 	cm_unmap(k, addr, addr + len);
 }
 
@@ -121,7 +138,7 @@ static long c_move(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, ui
 		   uint64_t new_len)
 {
 	(void)m;
-	move(cur(x), addr, len, new_addr, new_len);
+	move(cur(x), addr, len, new_addr, new_len, x->dontunmap);
 	return (long)new_addr;
 }
 
@@ -163,13 +180,13 @@ static const struct kmm_maps_ops cops = {
 long cm_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t old_len, uint64_t new_len, int flags,
 	       uint64_t new_addr)
 {
-	struct cctx c = { .x = { &cops, NULL, cpu }, .mm = cm_of(as), .locked = true };
+	struct cctx c = { .x = { &cops, NULL, cpu, false }, .mm = cm_of(as), .locked = true };
 	bool fixed = flags & (VM_MREMAP_FIXED | VM_MREMAP_DONTUNMAP);
 	/* One cursor over everything the call may touch: source, growth, and a fixed target. */
 	uint64_t lo = addr, hi = MAX(addr + old_len, addr + new_len), elo, ehi;
-	if (fixed) {
+	if (fixed) { /* a fixed target, or MREMAP_DONTUNMAP's hint (with the guard gap above it, for the hint rule) */
 		lo = MIN(lo, new_addr);
-		hi = MAX(hi, new_addr + new_len);
+		hi = MAX(hi, new_addr + new_len + ((flags & VM_MREMAP_FIXED) ? 0 : VM_STACK_GUARD_GAP));
 	}
 	cm_lock_around(&c.k, c.mm, cpu, lo, MIN(hi, VM_TASK_SIZE), &elo, &ehi);
 	long r = kmm_mremap(&c.x, addr, old_len, new_len, flags, new_addr);

@@ -28,7 +28,8 @@ static bool av_ok(uint32_t a, uint32_t b)
 
 bool cm_continues(const struct cm_run *p, const struct cm_run *q)
 {
-	return p->hi == q->lo && p->m.kind == q->m.kind && p->m.kind != CM_INVALID && p->m.flags == q->m.flags &&
+	return p->hi == q->lo && p->m.kind == q->m.kind && p->m.kind != CM_INVALID &&
+	       ((p->m.flags ^ q->m.flags) & ~CM_GUARD) == 0 &&
 	       p->m.file == q->m.file && q->m.pgoff == p->m.pgoff + ((p->hi - p->lo) >> PAGE_SHIFT) &&
 	       av_ok(p->m.av, q->m.av);
 }
@@ -160,5 +161,5 @@ void cm_file_hold(struct cm_as *mm, struct vm_file *f)
 
 struct vr_attr cm_attr(const struct cm_meta *m, uint64_t lo, uint64_t hi)
 {
-	return (struct vr_attr){ lo, hi, m->flags, m->file, m->pgoff, m->av, 0 };
+	return (struct vr_attr){ lo, hi, m->flags & ~CM_GUARD, m->file, m->pgoff, m->av, 0 };
 }

@@ -1,5 +1,6 @@
 /* check.c: invariant checks shared by the designs that keep VMAs: the VMAs are sorted, apart and merged where Linux merges, and the page table maps nothing outside them nor beyond their rights. */
 #include "kmm/check.h"
+#include "kmm/kmm.h"
 #include "kmm/leaf.h"
 
 #include <stdarg.h>
@@ -20,7 +21,7 @@ bool kmm_would_merge(const struct vr_attr *a, const struct vr_attr *b)
 	       b->pgoff == a->pgoff + ((a->end - a->start) >> PAGE_SHIFT);
 }
 
-int kmm_check_maps(const struct vr_attr *m, uint32_t n, char *why, size_t len)
+int kmm_check_maps(const struct kmm *pt, const struct vr_attr *m, uint32_t n, char *why, size_t len)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		if (m[i].start >= m[i].end || (m[i].start | m[i].end) & (PAGE_SIZE - 1) || m[i].end > VM_TASK_SIZE)
@@ -35,7 +36,7 @@ int kmm_check_maps(const struct vr_attr *m, uint32_t n, char *why, size_t len)
 			return kmm_fail(why, len, "VMAs [%#llx, %#llx) and [%#llx, %#llx) are out of order or overlap",
 					(unsigned long long)m[i - 1].start, (unsigned long long)m[i - 1].end,
 					(unsigned long long)m[i].start, (unsigned long long)m[i].end);
-		if (kmm_would_merge(&m[i - 1], &m[i]))
+		if (!pt->unmerged && kmm_would_merge(&m[i - 1], &m[i]))
 			return kmm_fail(why, len, "VMAs [%#llx, %#llx) and [%#llx, %#llx) should be one (Linux merges them)",
 					(unsigned long long)m[i - 1].start, (unsigned long long)m[i - 1].end,
 					(unsigned long long)m[i].start, (unsigned long long)m[i].end);

@@ -24,9 +24,12 @@ bool kmm_would_merge(const struct vr_attr *a, const struct vr_attr *b);
  * kmm_check_maps: m[0..n) (consecutive VMAs, in the design's order) are
  * non-empty, page aligned, inside the user space, sorted and apart, have an
  * anon_vma chain exactly when they have an anon_vma, and no two neighbours are ones
- * Linux would have merged (kmm_would_merge). 0, or -1 with why.
+ * Linux would have merged (kmm_would_merge), unless pt->unmerged says that
+ * Linux left such neighbours (fork clearing locks, MREMAP_DONTUNMAP). 0, or
+ * -1 with why.
  */
-int kmm_check_maps(const struct vr_attr *m, uint32_t n, char *why, size_t len);
+struct kmm;
+int kmm_check_maps(const struct kmm *pt, const struct vr_attr *m, uint32_t n, char *why, size_t len);
 
 /*
  * kmm_check_entry: a mapped leaf entry e at `level` for va agrees with the

@@ -3,10 +3,11 @@
 
 const char *const kmm_thp_choices[] = { "never", "madvise", "always", NULL };
 
-void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp)
+void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp, unsigned tlb_flush)
 {
 	k->as = as;
 	k->thp = thp;
+	k->tlb_flush = tlb_flush;
 	lk_spin_init(&k->page_table_lock);
 	k->rss_delta = xzalloc(sizeof(int32_t) * as->sys->sim->o.ncores);
 }
@@ -170,6 +171,10 @@ enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, 
 	if (file && !cache_pfn)
 		return VM_FAULT_OOM;
 	uint64_t e0 = kmm_get(cpu, &s);
+	if (e0 == KMM_PTE_GUARD) {
+		sim_note(c, "a guard marker (MADV_GUARD_INSTALL) is in the entry: SIGSEGV");
+		return VM_FAULT_SEGV;
+	}
 	uint64_t newpfn = 0;
 	if (kmm_fa_needs_frame(kmm_fault_decide(sys, vf, file, false, err, e0))) {
 		newpfn = anon_frame(mm, cpu);
@@ -186,6 +191,12 @@ enum vm_fault kmm_fault(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_vma *v, 
 	sim_note_lock(c, "%s", ptl == &mm->page_table_lock ? "page_table_lock (the mm-wide one, for a PMD entry)"
 							     : "the split PTE lock of the PT page");
 	uint64_t e = kmm_get(cpu, &s);
+	if (e == KMM_PTE_GUARD) { /* installed while we allocated */
+		lk_spin_unlock(c, ptl);
+		if (newpfn)
+			pm_put(sys->pm, c, newpfn);
+		return VM_FAULT_SEGV;
+	}
 	struct kmm_flush fl = { 0 };
 	struct kset ks = { cpu, &s, &fl, va, sys->zero_pfn };
 	struct kmm_fault_do x = { .as = mm->as, .cpu = cpu, .vflags = vf, .write = write, .pte = e, .file_idx = idx,

@@ -51,7 +51,24 @@ struct kmm {
 	bool range_locked;
 	/* thp: KMM_THP_* (the design's --thp option): when a first anonymous fault maps a 2 MiB page. */
 	unsigned thp;
+	/* guards: a guard marker was ever installed here (fork then copies markers of VMAs without anon_vma too) */
+	bool guards;
+	/*
+	 * unmerged: Linux may have left neighbours here that it would merge if
+	 * they were made now (a forked child whose VMAs lost their locks or
+	 * anon_vmas, a VMA MREMAP_DONTUNMAP left behind): the merge check is off.
+	 */
+	bool unmerged;
+	/* tlb_flush: KMM_FLUSH_* (the design's --tlb-flush option): how kmm_flush_finish reaches remote TLBs. */
+	unsigned tlb_flush;
 };
+
+/*
+ * KMM_PTE_GUARD: a guard marker (MADV_GUARD_INSTALL, Linux's PTE_MARKER_GUARD):
+ * a non-present entry that no fault fills: every access is SIGSEGV. It is
+ * not a frame (pte_mapped is false); munmap removes it, DONTNEED keeps it.
+ */
+#define KMM_PTE_GUARD PTE_SW1
 
 /* Transparent huge pages, as /sys/kernel/mm/transparent_hugepage/enabled. */
 enum { KMM_THP_NEVER, KMM_THP_MADVISE, KMM_THP_ALWAYS };
@@ -59,13 +76,25 @@ extern const char *const kmm_thp_choices[];
 /* KMM_OPT_THP: the --thp option, for the opts table of a design built on this layer. */
 #define KMM_OPT_THP                                                                                        	{ .name = "thp", .type = VM_OPT_ENUM, .def = KMM_THP_NEVER, .choices = kmm_thp_choices,              	  .bare = KMM_THP_ALWAYS,                                                                              	  .help = "transparent huge pages: never, madvise (MADV_HUGEPAGE ranges only) or always; bare --thp: always" }
 
+/* How remote TLBs are invalidated (the --tlb-flush option; kmm_flush_remote). */
+enum { KMM_FLUSH_IPI, KMM_FLUSH_BROADCAST, KMM_FLUSH_AUTO };
+extern const char *const kmm_tlb_flush_choices[];
+/* kmm_tlb_flush_check: a vm_opt.check: broadcast needs a machine with INVLPGB or RAR (auto falls back to IPIs, as Linux does). */
+const char *kmm_tlb_flush_check(uint64_t value, const struct machine *m);
+/* KMM_OPT_TLB_FLUSH: the --tlb-flush option, for the opts table of any design that flushes through kmm_flush_remote. */
+#define KMM_OPT_TLB_FLUSH                                                                                           \
+	{ .name = "tlb-flush", .type = VM_OPT_ENUM, .def = KMM_FLUSH_IPI, .choices = kmm_tlb_flush_choices,           \
+	  .bare = KMM_FLUSH_BROADCAST, .check = kmm_tlb_flush_check,                                                  \
+	  .help = "remote TLB invalidation: ipi (interrupts, as Linux 6.13), broadcast (INVLPGB or RAR always) or "    \
+		  "auto (Linux 6.15: broadcast once the mm is active on more than 3 CPUs); bare --tlb-flush: broadcast" }
+
 /* PT-page descriptor: the split page-table lock of a PTE page. */
 struct kmm_ptd {
 	struct lk_spin ptl;
 };
 
-/* kmm_init / kmm_fini: set up and release the layer's state (not the tables: kmm_destroy_tables). thp: KMM_THP_*. */
-void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp);
+/* kmm_init / kmm_fini: set up and release the layer's state (not the tables: kmm_destroy_tables). thp: KMM_THP_*; tlb_flush: KMM_FLUSH_*. */
+void kmm_init(struct kmm *k, struct vm_as *as, unsigned thp, unsigned tlb_flush);
 void kmm_fini(struct kmm *k);
 /* kmm_teardown: a design's destroy, host only: every entry zapped (its frames dropped), every table below the root freed, then kmm_fini. */
 void kmm_teardown(struct kmm *k);
@@ -85,18 +114,23 @@ static inline void kmm_stat_inc(_Atomic uint64_t *c) { atomic_fetch_add_explicit
 struct kmm_flush {
 	uint64_t start, end; /* range of pages whose entries changed */
 	bool any;
+	bool full;	     /* flush everything of the space (fork's flush_tlb_mm), whatever the range */
+	uint64_t pages;	     /* pages named by kmm_flush_page (each changed entry's pages once): the count */
 	uint64_t *frames;    /* frame references to drop after the flush */
 	uint32_t nframes, cap;
 	struct pm_ptpage **tables; /* PT pages to free after the flush */
 	uint32_t ntables, tcap;
 };
 
+/* kmm_flush_page: the entry of va changed: name its page (once per batch) and, if put_pfn, drop that frame after the flush. */
 void kmm_flush_page(struct kmm_flush *f, uint64_t va, uint64_t put_pfn);
 void kmm_flush_table(struct kmm_flush *f, struct pm_ptpage *p);
 /*
  * kmm_flush_finish: invalidate (locally and by shootdown to every core the
- * space ran on: a full flush beyond KMM_FLUSH_CEILING pages or when tables
- * go), then release frames and tables. cpu NULL: host teardown, no flush.
+ * space ran on: a full flush when f->full, beyond KMM_FLUSH_CEILING pages or
+ * when tables go; else each page of [start, end), as flush_tlb_mm_range),
+ * then release frames and tables. Counts f->pages (vm_core_stats.pages_flushed).
+ * cpu NULL: host teardown, no flush.
  */
 void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f);
 
@@ -118,6 +152,12 @@ uint64_t kmm_get(struct mmu_cpu *cpu, const struct kmm_slot *s);
 
 /* Range operations; callers serialize them per range (see the contract). cpu may be NULL (host teardown). */
 void kmm_zap(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct kmm_flush *f);
+/* What kmm_zap_mode removes: everything (munmap), all but guard markers (DONTNEED), or only page-cache frames (a hole punched: private copies and markers stay). */
+enum kmm_zap { KMM_ZAP_ALL, KMM_ZAP_KEEP_MARKERS, KMM_ZAP_CACHE };
+void kmm_zap_mode(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, enum kmm_zap mode,
+		  struct kmm_flush *f);
+/* kmm_guard: install guard markers over [start, end) (what was mapped there goes), or remove them. 0 or -ENOMEM. */
+int kmm_guard(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool install, struct kmm_flush *f);
 void kmm_protect(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, uint32_t vflags,
 		 struct kmm_flush *f);
 void kmm_clean(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct kmm_flush *f);
@@ -126,13 +166,14 @@ void kmm_free_tables(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64
 		     uint64_t ceiling, struct kmm_flush *f);
 /* kmm_move: move the entries of [old, old + len) to new (move_page_tables). false on OOM. */
 bool kmm_move(struct kmm *mm, struct mmu_cpu *cpu, uint64_t old, uint64_t new_addr, uint64_t len, struct kmm_flush *f);
-/* kmm_copy: fork's copy_page_range for [start, end): private pages become copy-on-write in both. */
+/* kmm_copy: fork's copy_page_range for [start, end): private pages become copy-on-write in both; guard markers are copied (with markers_only, nothing else). */
 bool kmm_copy(struct kmm *dst, struct kmm *src, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool private_,
-	      struct kmm_flush *f);
+	      bool markers_only, struct kmm_flush *f);
 /*
  * kmm_advise: madvise's page-table work on [start, end) inside the VMA v:
- * DONTNEED zaps, FREE cleans, WILLNEED reads the file's pages in; other
- * advice does nothing here. 0, or -EINVAL where Linux refuses the VMA.
+ * DONTNEED zaps, FREE cleans, GUARD_*
+ * install or remove markers; other advice does nothing here. 0, or -EINVAL
+ * where Linux refuses the VMA (vr_advice_refused, MADV_COLLAPSE's rule).
  * Reads only v's start, flags, file and pgoff (madvise may run beside faults
  * that give the VMA its anon_vma).
  */

@@ -116,12 +116,3 @@ bool kmm_fault_apply(struct kmm_fault_do *x, enum kmm_fa a)
 	}
 	return true;
 }
-
-void kmm_populate(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, uint32_t vflags,
-		  VM_OP(fault) *fault)
-{
-	uint32_t err = PF_U | (((vflags & VM_PROT_WRITE) && !(vflags & VR_SHARED)) ? PF_W : 0);
-	for (uint64_t p = addr; p < addr + len; p += PAGE_SIZE)
-		if (fault(as, cpu, p, err) != VM_FAULT_OK)
-			break;
-}

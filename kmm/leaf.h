@@ -88,13 +88,4 @@ struct kmm_fault_do {
  */
 bool kmm_fault_apply(struct kmm_fault_do *x, enum kmm_fa a);
 
-/*
- * kmm_populate: MAP_POPULATE's mm_populate, after mmap dropped its locks:
- * fault every page of [addr, addr + len) in through the design's fault
- * (a write fault for private writable mappings, so they get their frames),
- * stopping at the first that does not resolve.
- */
-void kmm_populate(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, uint32_t vflags,
-		  VM_OP(fault) *fault);
-
 #endif

@@ -61,6 +61,8 @@ struct kmm_maps_ops {
 	void (*each)(struct kmm_ctx *x, bool (*fn)(void *arg, void *v), void *arg);
 	/* clone: a new VMA with attributes a in this (a forked child's, empty) space. */
 	void (*clone)(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *f);
+	/* anon: give v an anon_vma (on: anon_vma_prepare) or take it away (off: unlink_anon_vmas, MREMAP_DONTUNMAP's old VMA). */
+	void (*anon)(struct kmm_ctx *x, void *v, bool on);
 };
 
 /* struct kmm_ctx: one call's view of a design: its operations and, for designs on Linux's page tables, its kmm and core. Embedded first in the design's own context. */
@@ -68,6 +70,7 @@ struct kmm_ctx {
 	const struct kmm_maps_ops *ops;
 	struct kmm *pt;
 	struct mmu_cpu *cpu;
+	bool dontunmap; /* set by kmm_mremap for its moves: MREMAP_DONTUNMAP leaves the old range mapped, empty */
 };
 
 /*
@@ -139,8 +142,14 @@ long kmm_vma_move(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, uin
 
 /* kmm_vma_mprotect: mprotect of [addr, end) (do_mprotect_pkey's loop): splits, merges, new entry bits, one flush. 0 or -errno. */
 int kmm_vma_mprotect(struct kmm_ctx *x, uint64_t addr, uint64_t end, int prot);
-/* kmm_vma_madvise: madvise of [addr, end): flag changes split and merge; DONTNEED, FREE and WILLNEED work on the entries. */
+/* kmm_vma_madvise: madvise of [addr, end): flag changes split and merge; DONTNEED, FREE, WILLNEED and GUARD_* work on the entries. */
 int kmm_vma_madvise(struct kmm_ctx *x, uint64_t addr, uint64_t end, int advice);
+/* kmm_vma_query: the design's query (struct vm_design): the VMA holding addr or the first above. */
+bool kmm_vma_query(struct kmm_ctx *x, uint64_t addr, struct vm_map *m);
+/* kmm_vma_lock: the design's mlock (apply_vma_lock_flags, apply_mlockall_flags): 0 or -ENOMEM. */
+int kmm_vma_lock(struct kmm_ctx *x, uint64_t addr, uint64_t len, unsigned to);
+/* kmm_vma_unmap_file: the design's unmap_file over every VMA of f (unmap_mapping_range), one flush. */
+void kmm_vma_unmap_file(struct kmm_ctx *x, struct vm_file *f, uint64_t lo, uint64_t hi, bool even_cows);
 
 /* What brk does, from the break alone (the first checks of sys_brk). */
 enum kmm_brk { KMM_BRK_REFUSE, KMM_BRK_SAME, KMM_BRK_SHRINK, KMM_BRK_GROW };

@@ -8,14 +8,14 @@
 uint64_t kmm_get(struct mmu_cpu *cpu, const struct kmm_slot *s)
 {
 	if (cpu)
-		coh_read(cpu->core, pte_line(s->p, s->idx));
+		pte_access(cpu->core, s->p, s->idx, COH_READ);
 	return pte_load(s->p, s->idx);
 }
 
 void kmm_set(struct mmu_cpu *cpu, const struct kmm_slot *s, uint64_t e)
 {
 	if (cpu)
-		coh_write(cpu->core, pte_line(s->p, s->idx));
+		pte_access(cpu->core, s->p, s->idx, COH_WRITE);
 	pte_store(s->p, s->idx, e);
 }
 
@@ -107,6 +107,7 @@ void kmm_flush_page(struct kmm_flush *f, uint64_t va, uint64_t put_pfn)
 	if (!f->any || va + PAGE_SIZE > f->end)
 		f->end = va + PAGE_SIZE;
 	f->any = true;
+	f->pages++;
 	if (put_pfn) {
 		if (f->nframes == f->cap)
 			f->frames = xrealloc(f->frames, sizeof(uint64_t) * (f->cap = f->cap ? f->cap * 2 : 64));
@@ -124,17 +125,17 @@ void kmm_flush_table(struct kmm_flush *f, struct pm_ptpage *p)
 void kmm_flush_finish(struct kmm *mm, struct mmu_cpu *cpu, struct kmm_flush *f)
 {
 	struct vm_as *as = mm->as;
-	if (cpu && (f->any || f->ntables)) {
+	if (cpu && (f->any || f->ntables || f->full)) {
 		struct mmu_flush fl = { .sp = &as->hw };
-		uint64_t pages = f->any ? (f->end - f->start) >> PAGE_SHIFT : 0;
-		if (f->ntables || pages > KMM_FLUSH_CEILING) {
-			fl.full = true; /* freed tables: paging-structure caches must go too */
+		uint64_t span = f->any ? (f->end - f->start) >> PAGE_SHIFT : 0;
+		if (f->full || f->ntables || span > KMM_FLUSH_CEILING) {
+			fl.full = true; /* flush_tlb_mm, too many pages, or freed tables (paging-structure caches go too) */
 		} else {
 			for (uint64_t va = f->start; va < f->end; va += PAGE_SIZE)
 				fl.va[fl.n++] = va;
 		}
 		uint64_t targets[SIM_MASK_WORDS];
-		if (kmm_flush_start(as, cpu, &fl, pages, targets) && mmu_shootdown(cpu, targets, &fl, false))
+		if (kmm_flush_start(as, cpu, &fl, f->pages, span, targets) && kmm_flush_remote(as, cpu, targets, &fl, false, mm->tlb_flush))
 			kmm_stat_inc(&mm->st.shootdowns);
 	}
 	struct pm *pm = pm_of(mm);
@@ -232,11 +233,30 @@ static unsigned leaf_pages(const struct kmm_slot *s) { return s->level == 2 ? 51
 
 /* ---- zap ---- */
 
+static bool unguard_pte(struct rwalk *w, const struct kmm_slot *s, uint64_t va, uint64_t e)
+{
+	(void)va;
+	if (e == KMM_PTE_GUARD)
+		kmm_set(w->cpu, s, 0);
+	return true;
+}
+
+struct zap_arg {
+	struct kmm_flush *f;
+	enum kmm_zap mode;
+};
+
 static bool zap_pte(struct rwalk *w, const struct kmm_slot *s, uint64_t va, uint64_t e)
 {
-	struct kmm_flush *f = w->arg;
-	if (!pte_mapped(e))
+	struct zap_arg *a = w->arg;
+	struct kmm_flush *f = a->f;
+	if (!pte_mapped(e)) {
+		if (e == KMM_PTE_GUARD && a->mode == KMM_ZAP_ALL)
+			kmm_set(w->cpu, s, 0); /* not present: nothing to flush */
 		return true;
+	}
+	if (a->mode == KMM_ZAP_CACHE && !vm_frame_is_file(w->mm->as->sys, PTE_PFN(e)))
+		return true; /* a private copy: unmap_mapping_range without even_cows leaves it */
 	kmm_set(w->cpu, s, 0);
 	uint64_t pfn = PTE_PFN(e);
 	uint64_t zero = w->mm->as->sys->zero_pfn;
@@ -245,10 +265,42 @@ static bool zap_pte(struct rwalk *w, const struct kmm_slot *s, uint64_t va, uint
 	return true;
 }
 
+void kmm_zap_mode(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, enum kmm_zap mode,
+		  struct kmm_flush *f)
+{
+	struct zap_arg a = { f, mode };
+	struct rwalk w = { mm, cpu, start, end, zap_pte, &a, false, NULL };
+	range_walk(&w);
+}
+
 void kmm_zap(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, struct kmm_flush *f)
 {
-	struct rwalk w = { mm, cpu, start, end, zap_pte, f, false, NULL };
-	range_walk(&w);
+	kmm_zap_mode(mm, cpu, start, end, KMM_ZAP_ALL, f);
+}
+
+/* ---- guard markers (MADV_GUARD_INSTALL, _REMOVE) ---- */
+
+int kmm_guard(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool install, struct kmm_flush *f)
+{
+	if (!install) {
+		struct rwalk w = { mm, cpu, start, end, unguard_pte, NULL, false, NULL };
+		range_walk(&w);
+		return 0;
+	}
+	mm->guards = true;
+	kmm_zap_mode(mm, cpu, start, end, KMM_ZAP_ALL, f); /* what was mapped goes (guard_install_pte_entry) */
+	for (uint64_t va = start; va < end; va += PAGE_SIZE) {
+		struct kmm_slot s;
+		if (!kmm_walk(mm, cpu, va, true, false, &s))
+			return -ENOMEM;
+		if (s.level == 2 && (!kmm_split_huge(mm, cpu, va) || !kmm_walk(mm, cpu, va, true, false, &s)))
+			return -ENOMEM;
+		struct lk_spin *l = kmm_lock_of(mm, &s);
+		spin_lock(cpu, l);
+		kmm_set(cpu, &s, KMM_PTE_GUARD);
+		spin_unlock(cpu, l);
+	}
+	return 0;
 }
 
 /* ---- protect ---- */
@@ -354,23 +406,31 @@ void kmm_free_tables(struct kmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64
 int kmm_advise(struct kmm *mm, struct mmu_cpu *cpu, const struct kmm_vma *v, uint64_t start, uint64_t end, int advice,
 	       struct kmm_flush *f)
 {
+	int e = vr_advice_refused(v->flags, v->file != NULL, advice);
+	if (e)
+		return e;
 	switch (advice) {
 	case VM_MADV_DONTNEED:
-		if (v->flags & VR_LOCKED)
-			return -EINVAL;
-		kmm_zap(mm, cpu, start, end, f);
+	case VM_MADV_DONTNEED_LOCKED:
+		kmm_zap_mode(mm, cpu, start, end, KMM_ZAP_KEEP_MARKERS, f); /* guard markers stay */
 		break;
 	case VM_MADV_FREE:
-		if (v->file || (v->flags & VR_SHARED))
-			return -EINVAL;
 		kmm_clean(mm, cpu, start, end, f);
 		break;
-	case VM_MADV_WILLNEED:
-		if (v->file)
-			for (uint64_t p = start; p < end; p += PAGE_SIZE)
-				vm_file_page(mm->as->sys, cpu, v->file, v->pgoff + ((p - v->start) >> PAGE_SHIFT));
+	case VM_MADV_COLLAPSE:
+		/* khugepaged's work, done or not as memory allows: the pages stay as they are here */
+		if (!vr_collapse_ok(v->start, v->end, v->flags, v->file != NULL))
+			return -EINVAL;
 		break;
+	case VM_MADV_GUARD_INSTALL:
+	case VM_MADV_GUARD_REMOVE:
+		return kmm_guard(mm, cpu, start, end, advice == VM_MADV_GUARD_INSTALL, f);
 	}
+	/*
+	 * WILLNEED reads swap back in, and the simulated files are memory files
+	 * (shmem: holes stay holes); COLD and PAGEOUT deactivate or reclaim under
+	 * memory pressure, and none is simulated: the pages stay.
+	 */
 	return 0;
 }
 
@@ -407,9 +467,19 @@ struct move_arg {
 static bool move_pte(struct rwalk *w, const struct kmm_slot *s, uint64_t va, uint64_t e)
 {
 	struct move_arg *a = w->arg;
+	uint64_t to = (uint64_t)((int64_t)va + a->delta);
+	if (e == KMM_PTE_GUARD) { /* markers move with the pages (move_ptes) */
+		struct kmm_slot d;
+		if (!kmm_walk(w->mm, w->cpu, to, true, false, &d)) {
+			a->oom = true;
+			return false;
+		}
+		kmm_set(w->cpu, &d, e);
+		kmm_set(w->cpu, s, 0);
+		return true;
+	}
 	if (!pte_mapped(e))
 		return true;
-	uint64_t to = (uint64_t)((int64_t)va + a->delta);
 	unsigned n = leaf_pages(s);
 	for (unsigned k = 0; k < n; k++) {
 		struct kmm_slot d;
@@ -444,13 +514,23 @@ bool kmm_move(struct kmm *mm, struct mmu_cpu *cpu, uint64_t old, uint64_t new_ad
 struct copy_arg {
 	struct kmm *dst;
 	struct kmm_flush *f;
-	bool private_, oom;
+	bool private_, oom, markers_only;
 };
 
 static bool copy_pte(struct rwalk *w, const struct kmm_slot *s, uint64_t va, uint64_t e)
 {
 	struct copy_arg *a = w->arg;
-	if (!pte_mapped(e))
+	if (e == KMM_PTE_GUARD) { /* copy_nonpresent_pte: markers are copied */
+		struct kmm_slot d;
+		if (!kmm_walk(a->dst, w->cpu, va, true, false, &d)) {
+			a->oom = true;
+			return false;
+		}
+		kmm_set(w->cpu, &d, e);
+		a->dst->guards = true;
+		return true;
+	}
+	if (!pte_mapped(e) || a->markers_only)
 		return true;
 	struct pm *pm = pm_of(w->mm);
 	uint64_t pfn = PTE_PFN(e);
@@ -475,9 +555,9 @@ static bool copy_pte(struct rwalk *w, const struct kmm_slot *s, uint64_t va, uin
 }
 
 bool kmm_copy(struct kmm *dst, struct kmm *src, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool private_,
-	      struct kmm_flush *f)
+	      bool markers_only, struct kmm_flush *f)
 {
-	struct copy_arg a = { dst, f, private_, false };
+	struct copy_arg a = { dst, f, private_, false, markers_only };
 	struct rwalk w = { src, cpu, start, end, copy_pte, &a, false, NULL };
 	range_walk(&w);
 	return !a.oom;

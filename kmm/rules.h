@@ -15,6 +15,12 @@
 #define VR_LOCKED (1u << 9)	 /* VM_LOCKED */
 #define VR_RAND (1u << 10)	 /* VM_RAND_READ */
 #define VR_SEQ (1u << 11)	 /* VM_SEQ_READ */
+#define VR_DONTCOPY (1u << 12)	 /* VM_DONTCOPY: MADV_DONTFORK */
+#define VR_WIPEONFORK (1u << 13) /* VM_WIPEONFORK */
+#define VR_DONTDUMP (1u << 14)	 /* VM_DONTDUMP */
+#define VR_MERGEABLE (1u << 15)	 /* VM_MERGEABLE: KSM may merge its pages */
+#define VR_LOCKONFAULT (1u << 16) /* VM_LOCKONFAULT: locked as pages fault in */
+#define VR_LOCK_MASK (VR_LOCKED | VR_LOCKONFAULT)
 #define VR_BRK_FLAGS (VM_PROT_READ | VM_PROT_WRITE | VR_ACCOUNT) /* do_brk_flags' VMA */
 
 #define VR_STACK_LIMIT (8ull << 20) /* RLIMIT_STACK default */
@@ -48,6 +54,27 @@ static inline uint32_t vr_mmap_flags(int prot, int flags)
 	return f;
 }
 
+/* vr_lock_flags: the VR_LOCK_MASK bits of a lock state (VM_LOCK_ON, VM_LOCK_ONFAULT). */
+static inline uint32_t vr_lock_flags(unsigned to)
+{
+	return (to & VM_LOCK_ON ? VR_LOCKED : 0) | (to & VM_LOCK_ONFAULT ? VR_LOCKONFAULT : 0);
+}
+
+/* vr_def_flags: mm->def_flags: what mlockall(MCL_FUTURE) adds to every new mapping of as. */
+static inline uint32_t vr_def_flags(const struct vm_as *as)
+{
+	return vr_lock_flags(atomic_load_explicit(&((struct vm_as *)as)->def_lock, memory_order_relaxed));
+}
+
+/* vr_map_of: a mapping with flags f as the design's query reports it (struct vm_map). */
+static inline struct vm_map vr_map_of(uint64_t start, uint64_t end, uint32_t f, struct vm_file *file, uint64_t pgoff)
+{
+	return (struct vm_map){ start, end, f & VR_PROT,
+				(f & VR_SHARED ? VM_MAPF_SHARED : 0) | (f & VR_GROWSDOWN ? VM_MAPF_GROWSDOWN : 0) |
+					(f & VR_LOCKED ? VM_MAPF_LOCKED : 0) | (f & VR_LOCKONFAULT ? VM_MAPF_LOCKONFAULT : 0),
+				file, pgoff };
+}
+
 /*
  * vm_flags after mprotect (mprotect_fixup): charge memory that becomes
  * writable, and uncharge anonymous memory that never faulted when it stops
@@ -72,14 +99,68 @@ static inline uint32_t vr_madvise_flags(uint32_t of, int advice)
 	case VM_MADV_RANDOM: return (of & ~VR_SEQ) | VR_RAND;
 	case VM_MADV_SEQUENTIAL: return (of & ~VR_RAND) | VR_SEQ;
 	case VM_MADV_NORMAL: return of & ~(VR_RAND | VR_SEQ);
+	case VM_MADV_DONTFORK: return of | VR_DONTCOPY;
+	case VM_MADV_DOFORK: return of & ~VR_DONTCOPY;
+	case VM_MADV_WIPEONFORK: return of | VR_WIPEONFORK;
+	case VM_MADV_KEEPONFORK: return of & ~VR_WIPEONFORK;
+	case VM_MADV_DONTDUMP: return of | VR_DONTDUMP;
+	case VM_MADV_DODUMP: return of & ~VR_DONTDUMP;
+	case VM_MADV_MERGEABLE: return of & VR_SHARED ? of : of | VR_MERGEABLE; /* ksm_madvise leaves shared memory */
+	case VM_MADV_UNMERGEABLE: return of & ~VR_MERGEABLE;
 	}
 	return of;
 }
 
+/* vr_changes_flags: does the advice change vm_flags (madvise_update_vma), splitting and merging VMAs? */
 static inline bool vr_changes_flags(int advice)
 {
-	return advice == VM_MADV_HUGEPAGE || advice == VM_MADV_NOHUGEPAGE || advice == VM_MADV_RANDOM ||
-	       advice == VM_MADV_SEQUENTIAL || advice == VM_MADV_NORMAL;
+	switch (advice) {
+	case VM_MADV_HUGEPAGE:
+	case VM_MADV_NOHUGEPAGE:
+	case VM_MADV_RANDOM:
+	case VM_MADV_SEQUENTIAL:
+	case VM_MADV_NORMAL:
+	case VM_MADV_DONTFORK:
+	case VM_MADV_DOFORK:
+	case VM_MADV_WIPEONFORK:
+	case VM_MADV_KEEPONFORK:
+	case VM_MADV_DONTDUMP:
+	case VM_MADV_DODUMP:
+	case VM_MADV_MERGEABLE:
+	case VM_MADV_UNMERGEABLE:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * vr_advice_refused: madvise's refusals that depend on the mapping (flags
+ * vf, file-backed or not), before it acts on it: -EINVAL, -EACCES or 0.
+ * MADV_REMOVE's refusals are vm/as.c's (it works on the file).
+ */
+static inline int vr_advice_refused(uint32_t vf, bool file, int advice)
+{
+	bool locked = vf & VR_LOCKED, private_anon = !file && !(vf & VR_SHARED);
+	switch (advice) {
+	case VM_MADV_DONTNEED:
+	case VM_MADV_COLD:
+	case VM_MADV_PAGEOUT:
+	case VM_MADV_GUARD_INSTALL: return locked ? -EINVAL : 0;
+	case VM_MADV_FREE: return locked || !private_anon ? -EINVAL : 0;
+	case VM_MADV_WIPEONFORK: return private_anon ? 0 : -EINVAL; /* anonymous private memory only */
+	}
+	return 0;
+}
+
+/*
+ * vr_collapse_ok: may MADV_COLLAPSE work on the mapping [start, end) with
+ * flags vf (thp_vma_allowable_order: private anonymous, room for one
+ * aligned huge page, not NOHUGEPAGE)?
+ */
+static inline bool vr_collapse_ok(uint64_t start, uint64_t end, uint32_t vf, bool file)
+{
+	uint64_t h0 = (start + HUGE_2M - 1) & ~(HUGE_2M - 1), h1 = end & ~(HUGE_2M - 1);
+	return !file && !(vf & VR_SHARED) && h0 < h1 && !(vf & VR_NOHUGEPAGE);
 }
 
 /* is_mergeable_anon_vma: `nb` is the neighbour whose chain is checked (NULL: none). */

@@ -57,13 +57,25 @@ bool kmm_vma_expand(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, u
 long kmm_vma_move(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, uint64_t len, uint64_t new_addr,
 		  uint64_t new_len)
 {
-	x->ops->place_new(x, vr_moved(m->a, addr, new_addr, new_len), kmm_map_file(&m->a));
+	const struct kmm_maps_ops *o = x->ops;
+	o->place_new(x, vr_moved(m->a, addr, new_addr, new_len), kmm_map_file(&m->a));
 	struct kmm_flush fl = { 0 };
 	bool ok = kmm_move(x->pt, x->cpu, addr, new_addr, len, &fl);
 	kmm_flush_finish(x->pt, x->cpu, &fl);
-	/* The old range goes; with old_len 0 (a second mapping of shared pages) do_vmi_munmap refuses it: nothing splits. */
-	if (len)
-		x->ops->unmap(x, addr, addr + len);
+	if (x->dontunmap && len) {
+		/* dontunmap_complete: the old range stays, empty and unlocked; a whole VMA left behind loses its anon_vma */
+		void *v = o->from(x, addr);
+		struct vr_attr a = o->attr(v);
+		bool whole = m->a.start == addr && m->a.end == addr + len;
+		v = o->modify(x, v, addr, addr + len, a.flags & ~VR_LOCK_MASK);
+		if (whole && o->attr(v).start == addr && o->attr(v).end == addr + len) {
+			o->anon(x, v, false);
+			x->pt->unmerged = true; /* it stays where it is, beside neighbours it may now match */
+		}
+	} else if (len) {
+		/* The old range goes; with old_len 0 (a second mapping of shared pages) do_vmi_munmap refuses it: nothing splits. */
+		o->unmap(x, addr, addr + len);
+	}
 	return ok ? (long)new_addr : -ENOMEM;
 }
 
@@ -125,10 +137,14 @@ int kmm_vma_madvise(struct kmm_ctx *x, uint64_t addr, uint64_t end, int advice)
 				break;
 		}
 		uint64_t tmp = MIN(a.end, end);
+		if ((ret = vr_advice_refused(a.flags, a.file != NULL, advice)))
+			break;
 		if (wr) {
 			v = o->modify(x, v, start, tmp, vr_madvise_flags(a.flags, advice));
 			tmp = MIN(o->attr(v).end, end);
 		} else {
+			if (advice == VM_MADV_GUARD_INSTALL && !a.file)
+				o->anon(x, v, true); /* guard_install: the VMA gets an anon_vma, as a fault would */
 			struct kmm_vma kv = { a.start, a.end, a.flags, kmm_map_file(&a), a.pgoff, false, NULL, NULL };
 			if ((ret = kmm_advise(x->pt, x->cpu, &kv, start, tmp, advice, &fl)))
 				break;
@@ -140,6 +156,51 @@ int kmm_vma_madvise(struct kmm_ctx *x, uint64_t addr, uint64_t end, int advice)
 	}
 	kmm_flush_finish(x->pt, x->cpu, &fl);
 	return ret ? ret : unmapped;
+}
+
+bool kmm_vma_query(struct kmm_ctx *x, uint64_t addr, struct vm_map *m)
+{
+	void *v = x->ops->from(x, addr);
+	if (!v)
+		return false;
+	struct vr_attr a = x->ops->attr(v);
+	*m = vr_map_of(a.start, a.end, a.flags, kmm_map_file(&a), a.pgoff);
+	return true;
+}
+
+int kmm_vma_lock(struct kmm_ctx *x, uint64_t addr, uint64_t len, unsigned to)
+{
+	const struct kmm_maps_ops *o = x->ops;
+	uint32_t bits = vr_lock_flags(to);
+	uint64_t cur = (to & VM_LOCK_ALL) ? 0 : addr, end = (to & VM_LOCK_ALL) ? VM_TASK_SIZE : addr + len;
+	for (void *v; cur < end && (v = o->from(x, cur));) {
+		struct vr_attr a = o->attr(v);
+		if (a.start >= end)
+			break;
+		if (a.start > cur && !(to & VM_LOCK_ALL))
+			return -ENOMEM; /* a hole: what came before it stays changed */
+		uint64_t s = MAX(cur, a.start), e = MIN(end, a.end);
+		v = o->modify(x, v, s, e, (a.flags & ~VR_LOCK_MASK) | bits);
+		cur = o->attr(v).end;
+	}
+	return cur < end && !(to & VM_LOCK_ALL) ? -ENOMEM : 0;
+}
+
+void kmm_vma_unmap_file(struct kmm_ctx *x, struct vm_file *f, uint64_t lo, uint64_t hi, bool even_cows)
+{
+	const struct kmm_maps_ops *o = x->ops;
+	struct kmm_flush fl = { 0 };
+	uint64_t cur = 0;
+	for (void *v; (v = o->from(x, cur)); cur = o->attr(v).end) {
+		struct vr_attr a = o->attr(v);
+		uint64_t n = (a.end - a.start) >> PAGE_SHIFT;
+		if (a.file != f || hi <= a.pgoff || lo >= a.pgoff + n)
+			continue;
+		uint64_t s = lo > a.pgoff ? lo - a.pgoff : 0, e = MIN(hi - a.pgoff, n); /* pages into the VMA */
+		kmm_zap_mode(x->pt, x->cpu, a.start + (s << PAGE_SHIFT), a.start + (e << PAGE_SHIFT),
+			     even_cows ? KMM_ZAP_KEEP_MARKERS : KMM_ZAP_CACHE, &fl);
+	}
+	kmm_flush_finish(x->pt, x->cpu, &fl);
 }
 
 enum kmm_brk kmm_brk_plan(const struct vm_as *as, uint64_t brk, uint64_t *oldbrk, uint64_t *newbrk)
@@ -176,10 +237,12 @@ long kmm_vma_brk(struct kmm_ctx *x, struct vm_as *as, uint64_t brk)
 			return (long)as->brk;
 		/* do_brk_flags: extend the brk VMA when it ends at the old break, else a new VMA. */
 		if (oldbrk > as->start_brk && kmm_vma_lookup(x, oldbrk - 1, &m) && m.a.end == oldbrk &&
-		    m.a.start >= as->start_brk && m.a.flags == VR_BRK_FLAGS && !m.a.file)
+		    m.a.start >= as->start_brk && m.a.flags == (VR_BRK_FLAGS | vr_def_flags(as)) && !m.a.file)
 			o->grow(x, m.v, newbrk);
 		else
-			o->place_new(x, (struct vr_attr){ oldbrk, newbrk, VR_BRK_FLAGS, NULL, oldbrk >> PAGE_SHIFT, 0, 0 },
+			o->place_new(x,
+				     (struct vr_attr){ oldbrk, newbrk, VR_BRK_FLAGS | vr_def_flags(as), NULL,
+						       oldbrk >> PAGE_SHIFT, 0, 0 },
 				     NULL);
 		break;
 	}
@@ -199,14 +262,22 @@ static bool fork_one(void *arg, void *v)
 {
 	struct fork_arg *f = arg;
 	struct vr_attr a = f->p->ops->attr(v);
-	bool copy = a.av != 0;
+	if (a.flags & VR_DONTCOPY)
+		return true; /* MADV_DONTFORK: the child does not get it */
+	if ((a.flags & VR_LOCK_MASK) || ((a.flags & VR_WIPEONFORK) && a.av))
+		f->c->pt->unmerged = true; /* dup_mmap merges nothing */
+	a.flags &= ~VR_LOCK_MASK; /* locks are not inherited */
+	if (a.flags & VR_WIPEONFORK)
+		a.av = 0, a.chain = 0; /* a clean slate: no anon_vma, no pages (they fault in as zeroes) */
+	bool copy = a.av != 0, markers = !copy && f->p->pt->guards && !(a.flags & VR_WIPEONFORK);
 	if (a.av) { /* anon_vma_fork: a new anon_vma chained to the parent's */
 		a.av = atomic_fetch_add(f->c_next_av, 1);
 		a.chain = (uint8_t)(a.chain + 1);
 	}
 	f->c->ops->clone(f->c, &a, kmm_map_file(&a));
-	/* copy_page_range: only VMAs with anonymous pages need their entries copied. */
-	if (copy && !kmm_copy(f->c->pt, f->p->pt, f->p->cpu, a.start, a.end, !(a.flags & VR_SHARED), &f->fl))
+	/* copy_page_range: only VMAs with anonymous pages need their entries copied (and from 6.18 guard markers). */
+	if ((copy || markers) &&
+	    !kmm_copy(f->c->pt, f->p->pt, f->p->cpu, a.start, a.end, !(a.flags & VR_SHARED), markers, &f->fl))
 		f->err = -ENOMEM;
 	return !f->err;
 }
@@ -216,10 +287,11 @@ int kmm_vma_fork(struct kmm_ctx *p, struct kmm_ctx *c, _Atomic uint32_t *p_next_
 	struct fork_arg f = { .p = p, .c = c, .c_next_av = c_next_av };
 	p->ops->each(p, fork_one, &f);
 	atomic_store(c_next_av, atomic_load(p_next_av) + 1000000);
-	if (f.fl.any) { /* flush_tlb_mm: the parent's now read-only entries */
-		f.fl.start = 0;
-		f.fl.end = VM_TASK_SIZE;
-	}
+	/*
+	 * dup_mmap ends with flush_tlb_mm(oldmm) whatever it copied: a full flush,
+	 * counted as the pages it write-protected (none, when nothing was writable).
+	 */
+	f.fl.full = true;
 	kmm_flush_finish(p->pt, p->cpu, &f.fl);
 	return f.err;
 }

@@ -46,6 +46,16 @@ static void c_each(struct kmm_ctx *x, bool (*fn)(void *arg, void *v), void *arg)
 /* c_clone: the forked child's copy of a VMA: the parent's come in order, so each goes at the end. */
 static void c_clone(struct kmm_ctx *x, const struct vr_attr *a, struct vm_file *f) { ll_append(mm_of(x), x->cpu, a, f); }
 
+/* c_anon: give v an anon_vma, or take it away (MREMAP_DONTUNMAP's old VMA). */
+static void c_anon(struct kmm_ctx *x, void *vp, bool on)
+{
+	struct llvma *v = vp;
+	if (on)
+		ll_anon_prepare(mm_of(x), x->cpu, v);
+	else
+		v->av = 0, v->chain = 0;
+}
+
 static const struct kmm_maps_ops ops = {
 	KMM_VMA_RULES,
 	.unmap = c_unmap,
@@ -58,6 +68,7 @@ static const struct kmm_maps_ops ops = {
 	.absorb = c_absorb,
 	.each = c_each,
 	.clone = c_clone,
+	.anon = c_anon,
 };
 
 /* ---- the lock ---- */
@@ -69,7 +80,7 @@ static struct lctx begin(struct vm_as *as, struct mmu_cpu *cpu, const char *what
 	lk_mutex_lock(cpu->core, &mm->lock);
 	sim_note_lock(cpu->core, "the mm lock (the address space's one mutex), for %s: no other mm call or page fault "
 				 "of this process runs until it is released", what);
-	return (struct lctx){ { &ops, &mm->pt, cpu }, mm, NULL };
+	return (struct lctx){ { &ops, &mm->pt, cpu, false }, mm, NULL };
 }
 
 /* end: release the lock begin took. */
@@ -102,7 +113,7 @@ long ll_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 	     struct vm_file *f, uint64_t off)
 {
 	struct lctx c = begin(as, cpu, "mmap");
-	uint32_t vf = vr_mmap_flags(prot, flags);
+	uint32_t vf = vr_mmap_flags(prot, flags) | vr_def_flags(as);
 	long r = where(c.mm, cpu, addr, len, flags);
 	if (r >= 0) {
 		addr = (uint64_t)r;
@@ -112,8 +123,6 @@ long ll_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 		ll_place_new(c.mm, cpu, (struct vr_attr){ addr, addr + len, vf, f, pgoff, 0, 0 }, f);
 	}
 	end(&c);
-	if (r >= 0 && (flags & VM_MAP_POPULATE)) /* after the lock, as mm_populate: each page is a fault of its own */
-		kmm_populate(as, cpu, addr, len, vf, ll_fault);
 	return r;
 }
 
@@ -158,11 +167,34 @@ long ll_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t brk)
 	return r;
 }
 
+bool ll_query(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, struct vm_map *m)
+{
+	struct lctx c = begin(as, cpu, "a look at the VMAs");
+	bool r = kmm_vma_query(&c.x, addr, m);
+	end(&c);
+	return r;
+}
+
+int ll_mlock(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, unsigned to)
+{
+	struct lctx c = begin(as, cpu, "mlock");
+	int r = kmm_vma_lock(&c.x, addr, len, to);
+	end(&c);
+	return r;
+}
+
+void ll_unmap_file(struct vm_as *as, struct mmu_cpu *cpu, struct vm_file *f, uint64_t lo, uint64_t hi, bool even_cows)
+{
+	struct lctx c = begin(as, cpu, "unmapping a file's pages");
+	kmm_vma_unmap_file(&c.x, f, lo, hi, even_cows);
+	end(&c);
+}
+
 /* ll_fork: the parent under its lock; the child is not locked: nobody else can see it yet. */
 int ll_fork(struct vm_as *parent, struct vm_as *child, struct mmu_cpu *cpu)
 {
 	struct lctx p = begin(parent, cpu, "fork");
-	struct lctx c = { { &ops, &ll_of(child)->pt, cpu }, ll_of(child), NULL };
+	struct lctx c = { { &ops, &ll_of(child)->pt, cpu, false }, ll_of(child), NULL };
 	int err = kmm_vma_fork(&p.x, &c.x, &p.mm->next_av, &c.mm->next_av);
 	end(&p);
 	return err;

@@ -33,7 +33,7 @@ int ll_check(struct vm_as *as, uint64_t start, uint64_t end, char *why, size_t n
 			m[i - lo] = ll_attr(mm->v[i]);
 	}
 	if (!err)
-		err = kmm_check_maps(m, hi - lo, why, n);
+		err = kmm_check_maps(&mm->pt, m, hi - lo, why, n);
 	for (uint32_t i = lo; i < hi && !err; i++)
 		if (ll_index(mm, NULL, m[i - lo].start) != i)
 			err = kmm_fail(why, n, "the search for VMA [%#llx, %#llx) does not find it at its index %u",

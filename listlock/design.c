@@ -8,7 +8,7 @@ static int ll_create(struct vm_as *as, struct mmu_cpu *cpu)
 	struct llmm *mm = xaligned_zalloc(CACHELINE, sizeof(*mm));
 	mm->as = as;
 	lk_mutex_init(&mm->lock);
-	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[LL_OPT_THP]);
+	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[LL_OPT_THP], (unsigned)as->sys->o.dopt[LL_OPT_TLB_FLUSH]);
 	atomic_store(&mm->next_av, 1);
 	as->priv = mm;
 	return 0;
@@ -56,7 +56,7 @@ static uint64_t ll_metadata_bytes(struct vm_as *as)
 }
 
 /* The design's options (indexes: LL_OPT_*). */
-static const struct vm_opt ll_opts[] = { [LL_OPT_THP] = KMM_OPT_THP, { 0 } };
+static const struct vm_opt ll_opts[] = { [LL_OPT_THP] = KMM_OPT_THP, [LL_OPT_TLB_FLUSH] = KMM_OPT_TLB_FLUSH, { 0 } };
 
 const struct vm_design vm_design_listlock = {
 	.name = "listlock",
@@ -72,6 +72,9 @@ const struct vm_design vm_design_listlock = {
 	.mremap = ll_mremap,
 	.brk = ll_brk,
 	.fault = ll_fault,
+	.query = ll_query,
+	.mlock = ll_mlock,
+	.unmap_file = ll_unmap_file,
 	.fork = ll_fork,
 	.layout = ll_layout,
 	.stats = ll_stats,

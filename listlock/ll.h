@@ -9,7 +9,7 @@
 #include "vm/vm.h"
 
 /* Indexes of the design options (ll_opts in design.c): as->sys->o.dopt[LL_OPT_*]. */
-enum { LL_OPT_THP };
+enum { LL_OPT_THP, LL_OPT_TLB_FLUSH };
 
 /*
  * The whole design in one sentence: every mm call and every page fault of
@@ -87,6 +87,9 @@ VM_OP(mremap) ll_mremap;
 VM_OP(brk) ll_brk;
 VM_OP(fork) ll_fork;
 VM_OP(fault) ll_fault;
+VM_OP(query) ll_query;
+VM_OP(mlock) ll_mlock;
+VM_OP(unmap_file) ll_unmap_file;
 
 /* ---- invariants (check.c) ---- */
 VM_OP(check) ll_check;

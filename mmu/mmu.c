@@ -33,6 +33,7 @@ struct mmu *mmu_create(struct sim *s, const struct mmu_opts *o)
 		psc_init(&cpu->psc[3], s->m->psc_pdpt);
 		psc_init(&cpu->psc[4], s->m->psc_pml4);
 		psc_init(&cpu->psc[5], o->levels == 5 ? s->m->psc_pml5 : 0);
+		npt_init(&cpu->npt, s->m);
 		cpu->psc_gens = tlb_arena_pcid(&mmu->tlb_arena, 0, i); /* generation 0 first */
 		cpu->pcid_owners = tlb_arena_pcid(&mmu->tlb_arena, 1, i);
 	}
@@ -49,6 +50,7 @@ void mmu_destroy(struct mmu *mmu)
 		tlb_destroy(&cpu->tlb);
 		for (int l = 0; l < 6; l++)
 			xfree(cpu->psc[l].e);
+		npt_fini(&cpu->npt);
 		cpu->core->hw = NULL;
 	}
 	tlb_arena_fini(&mmu->tlb_arena);
@@ -105,7 +107,7 @@ void mmu_switch(struct mmu_cpu *cpu, struct mmu_space *sp)
 		coh_atomic(c, &sp->cpumask_line);
 		atomic_fetch_or(&sp->ran_on[w], bit);
 	}
-	cpu->cur = sp;
+	__atomic_store_n(&cpu->cur, sp, __ATOMIC_RELAXED); /* read by other cores (kmm's global-ASID check) */
 	cpu->cr3 = sp->root->pfn;
 	/* The CR3 write itself is part of kern.ctx_switch, charged by the caller. */
 	if (m->pcid) {

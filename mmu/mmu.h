@@ -2,6 +2,7 @@
 #ifndef MMSIM_MMU_H
 #define MMSIM_MMU_H
 
+#include "mmu/npt.h"
 #include "mmu/phys.h"
 #include "mmu/tlb.h"
 
@@ -41,9 +42,15 @@ struct mmu_cpu_stats {
 	uint64_t shootdowns;	  /* shootdowns this core initiated */
 	uint64_t shootdown_targets; /* remote cores those shootdowns interrupted */
 	cycles_t shootdown_wait;  /* cycles the initiator spent sending and waiting for acks */
+	uint64_t broadcasts;	  /* broadcast invalidations (INVLPGB + TLBSYNC, or RAR) this core initiated */
+	uint64_t broadcast_targets; /* remote cores that had the space and were reached by them */
+	cycles_t broadcast_wait;  /* cycles the initiator spent issuing them and waiting for completion */
 	uint64_t ctx_switches;	  /* address-space switches */
 	uint64_t tlb_violations;  /* TLB hits that gave more than the page table allows */
 	uint64_t checked_hits;	  /* TLB hits the checker compared */
+	uint64_t npt_walks;	  /* nested paging: host walks (a guest frame the nested TLB did not hold) */
+	uint64_t npt_reads;	  /* nested paging: host entries those walks read */
+	uint64_t ntlb_hits;	  /* nested paging: guest frames the nested TLB translated */
 };
 
 struct mmu;
@@ -59,6 +66,7 @@ struct mmu_cpu {
 	uint16_t pcid;
 	struct tlb tlb;
 	struct psc_level psc[6]; /* by level 2..5 */
+	struct npt npt;		 /* nested paging's host-translation caches (mmu/npt.h) */
 	uint32_t *psc_gens;	 /* PCID_COUNT generations for the PSCs, strided: read them with mmu_psc_gen */
 	uint32_t *pcid_owners;	 /* PCID_COUNT: id of the space that last used each PCID here, strided: mmu_pcid_owner */
 	_Atomic cycles_t irq_busy_until; /* when this core's interrupt handling frees up */
@@ -113,6 +121,7 @@ struct mmu_space {
 	uint16_t pcid;
 	struct pm_ptpage *root;
 	_Atomic uint64_t ran_on[SIM_MASK_WORDS]; /* cores that loaded this space (never cleared) */
+	_Atomic bool global_pcid; /* its PCID is the same on every core (Linux's global ASID): broadcast invalidation may serve it */
 	struct coh_line cpumask_line;		 /* the modelled line of that mask */
 	/* checker windows */
 	_Atomic uint32_t nwin;
@@ -149,6 +158,17 @@ void mmu_switch(struct mmu_cpu *cpu, struct mmu_space *sp);
 uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc);
 void mmu_check_hit(struct mmu_cpu *cpu, uint64_t va, const struct tlb_entry *e);
 
+/*
+ * mmu_data_touch: the access's data line takes its place in the core's
+ * caches (pfn: the frame the translation gave, its 4 KiB piece for a huge
+ * page). Its latency is not charged (mmsim times translation, not data);
+ * its footprint pushes PTE and lock lines out, as on real hardware.
+ */
+static inline void mmu_data_touch(struct sim_core *c, uint64_t pfn, uint64_t va)
+{
+	cache_touch(&c->cache, CACHE_TAG_DATA(pfn, va));
+}
+
 static inline uint32_t mmu_access(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 {
 	struct sim_core *c = cpu->core;
@@ -160,6 +180,7 @@ static inline uint32_t mmu_access(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc
 	if (likely(e && (e->allow & need[acc]))) {
 		cpu->st.l1_hits++;
 		sim_advance(c, cpu->mmu->m->tlb_l1_hit);
+		mmu_data_touch(c, e->pfn, va);
 		if (cpu->mmu->o.check)
 			mmu_check_hit(cpu, va, e);
 		return 0;
@@ -237,6 +258,22 @@ void mmu_flush_local(struct mmu_cpu *cpu, const struct mmu_flush *f);
  * mmu_flush_local for that. Returns the number of remote targets.
  */
 uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struct mmu_flush *f, bool early_ack);
+
+/*
+ * mmu_broadcast: execute f on every core in `targets` other than this one
+ * by the machine's broadcast invalidation (machine.bcast, which must not be
+ * none), with no interrupt on any target. INVLPGB: the sender issues one
+ * INVLPGB per tlb.bcast_pages pages (one for a full flush) at
+ * tlb.bcast_issue each, then TLBSYNC waits until the farthest core of the
+ * machine has invalidated: two fabric crossings (coh.xfer_remote with 2
+ * sockets or more, else coh.xfer_socket, else coh.xfer_ccx) plus the flush
+ * on that core. RAR: one payload (tlb.bcast_issue), then an APIC message per
+ * target (ipi.send, ipi.send_extra, ipi.deliver), the flush done by the
+ * target's microcode, and the completion back (ipi.ack); no handler entry.
+ * Targets' clocks do not move. Does not flush this core. Returns the
+ * number of remote targets.
+ */
+uint32_t mmu_broadcast(struct mmu_cpu *cpu, const uint64_t *targets, const struct mmu_flush *f);
 
 /*
  * mmu_pending_apply: apply, in order, the invalidations left for core c while

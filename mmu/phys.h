@@ -134,6 +134,13 @@ static inline bool pte_cas(struct pm_ptpage *p, unsigned i, uint64_t old, uint64
 	return __atomic_compare_exchange_n(&p->e[i], &old, v, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 static inline struct coh_line *pte_line(struct pm_ptpage *p, unsigned i) { return &p->lines[i / 8]; }
+/* pte_tag: entry i's line by its physical address, for the capacity model (sim/cache.h). */
+static inline uint64_t pte_tag(const struct pm_ptpage *p, unsigned i) { return CACHE_TAG_DATA(p->pfn, (uint64_t)i * 8); }
+/* pte_access: core c reads, writes or updates atomically the line of entry i: coherence and capacity (a sync point). */
+static inline cycles_t pte_access(struct sim_core *c, struct pm_ptpage *p, unsigned i, enum coh_op op)
+{
+	return coh_access_at(c, pte_line(p, i), op, pte_tag(p, i));
+}
 
 /* Counts. */
 static inline int64_t pm_in_use(const struct pm *pm) { return atomic_load(&pm->in_use); }

@@ -150,13 +150,19 @@ struct ipi_arg {
  * the same whenever they are looked at; the sender touches one pointer of a
  * cold core instead of its TLB arrays.
  */
-static void ipi_flush(struct sim_core *t, void *arg)
+/* Target t applies the flush: now, or (SIM_DET) from its pending list before it next runs. */
+static void target_apply(struct sim_core *t, struct ipi_arg *a)
 {
-	struct ipi_arg *a = arg;
 	if (a->iv)
 		defer(mmu_cpu_of(t), a->iv);
 	else
 		apply_flush(mmu_cpu_of(t), a->f);
+}
+
+static void ipi_flush(struct sim_core *t, void *arg)
+{
+	struct ipi_arg *a = arg;
+	target_apply(t, a);
 	cycles_t at = t->clock;
 	sim_charge_irq(t, a->work);
 	sim_tl_span(t, TL_IRQ, at, at + a->work);
@@ -170,6 +176,54 @@ static cycles_t irq_reserve(struct mmu_cpu *t, cycles_t arrive, cycles_t work)
 		start = arrive > busy ? arrive : busy;
 	} while (!atomic_compare_exchange_weak(&t->irq_busy_until, &busy, start + work));
 	return start;
+}
+
+/*
+ * struct fanout: the remote cores of one flush, in increasing id order (the
+ * set bits of the target mask, the sender left out), and an interrupt
+ * request for each.
+ */
+struct fanout {
+	uint32_t n;
+	uint32_t *id;
+	struct irq_req *req;
+	uint32_t id_small[8];
+	struct irq_req req_small[8];
+};
+
+static void fanout_init(struct fanout *o, const struct mmu *mmu, const struct sim_core *c, const uint64_t *targets)
+{
+	uint32_t nt = 0, ncores = mmu->sim->o.ncores;
+	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++)
+		nt += (uint32_t)popcount64(targets[w]);
+	o->n = 0;
+	o->id = nt > ARRAY_SIZE(o->id_small) ? xmalloc(sizeof(*o->id) * nt) : o->id_small;
+	o->req = nt > ARRAY_SIZE(o->req_small) ? xmalloc(sizeof(*o->req) * nt) : o->req_small;
+	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++)
+		for (uint64_t bits = targets[w]; bits; bits &= bits - 1) {
+			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			if (i >= ncores)
+				break;
+			if (i != c->id)
+				o->id[o->n++] = i;
+		}
+}
+
+/* fanout_wait: the sender spends `send` cycles, then waits until every request has run and its clock reaches `done`. */
+static void fanout_wait(struct fanout *o, struct sim_core *c, cycles_t send, cycles_t done)
+{
+	sim_advance(c, send);
+	sim_irq_wait(c, o->req, o->n);
+	if (c->clock < done)
+		c->clock = done;
+}
+
+static void fanout_free(struct fanout *o)
+{
+	if (o->id != o->id_small)
+		xfree(o->id);
+	if (o->req != o->req_small)
+		xfree(o->req);
 }
 
 uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struct mmu_flush *f, bool early_ack)
@@ -188,38 +242,22 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 	struct ipi_arg arg = { .f = f, .work = work };
 	if (mmu->sim->o.mode == SIM_DET)
 		arg.iv = inval_new(f);
-	struct irq_req reqs_small[8], *reqs = reqs_small;
-	uint32_t nt = 0;
-	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++)
-		nt += (uint32_t)popcount64(targets[w]);
-	if (nt > ARRAY_SIZE(reqs_small))
-		reqs = xmalloc(sizeof(*reqs) * nt);
-
-	/* The targets in increasing id order, visiting only the set bits (not every core). */
-	for (uint32_t w = 0; w < SIM_MASK_WORDS; w++) {
-		for (uint64_t bits = targets[w]; bits; bits &= bits - 1) {
-			uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
-			if (i >= ncores)
-				break;
-			if (i == c->id)
-				continue;
-			struct mmu_cpu *t = &mmu->cpus[i];
-			cycles_t sent = t0 + m->ipi_send + (cycles_t)k * m->ipi_send_extra;
-			cycles_t start = irq_reserve(t, sent + m->ipi_deliver, work);
-			cycles_t ack = (early_ack ? start : start + work) + m->ipi_ack;
-			if (ack > last_ack)
-				last_ack = ack;
-			sim_watch_ipi(c, i, sent, start, ack, work);
-			reqs[k] = (struct irq_req){ .fn = ipi_flush, .arg = &arg };
-			sim_irq_send(c, t->core, &reqs[k]);
-			k++;
-		}
+	struct fanout o;
+	fanout_init(&o, mmu, c, targets);
+	for (; k < o.n; k++) {
+		uint32_t i = o.id[k];
+		struct mmu_cpu *t = &mmu->cpus[i];
+		cycles_t sent = t0 + m->ipi_send + (cycles_t)k * m->ipi_send_extra;
+		cycles_t start = irq_reserve(t, sent + m->ipi_deliver, work);
+		cycles_t ack = (early_ack ? start : start + work) + m->ipi_ack;
+		if (ack > last_ack)
+			last_ack = ack;
+		sim_watch_ipi(c, i, sent, start, ack, work);
+		o.req[k] = (struct irq_req){ .fn = ipi_flush, .arg = &arg };
+		sim_irq_send(c, t->core, &o.req[k]);
 	}
 	if (k) {
-		sim_advance(c, m->ipi_send + (cycles_t)(k - 1) * m->ipi_send_extra);
-		sim_irq_wait(c, reqs, k);
-		if (c->clock < last_ack)
-			c->clock = last_ack;
+		fanout_wait(&o, c, m->ipi_send + (cycles_t)(k - 1) * m->ipi_send_extra, last_ack);
 		cpu->st.shootdowns++;
 		cpu->st.shootdown_targets += k;
 		cpu->st.shootdown_wait += c->clock - t0;
@@ -240,8 +278,70 @@ uint32_t mmu_shootdown(struct mmu_cpu *cpu, const uint64_t *targets, const struc
 			 (unsigned long long)mmu_flush_cost(mmu, f), early_ack ? "on entry (early ack)" : "when done",
 			 (unsigned long long)(c->clock - t0));
 	}
-	if (reqs != reqs_small)
-		xfree(reqs);
+	fanout_free(&o);
+	if (arg.iv && !arg.iv->refs)
+		xfree(arg.iv);
+	return k;
+}
+
+/* ---- broadcast invalidation: AMD INVLPGB + TLBSYNC, Intel RAR ---- */
+
+/* A message to the farthest core of the machine and its completion back: two fabric crossings. */
+static cycles_t far_round_trip(const struct machine *m)
+{
+	cycles_t one = m->sockets > 1 ? m->coh_xfer_remote : m->ccx_per_socket > 1 ? m->coh_xfer_socket : m->coh_xfer_ccx;
+	return 2 * one;
+}
+
+/* The invalidation as target t's hardware performs it: no interrupt, no software, so t's clock does not move. */
+static void bcast_apply(struct sim_core *t, void *arg) { target_apply(t, arg); }
+
+uint32_t mmu_broadcast(struct mmu_cpu *cpu, const uint64_t *targets, const struct mmu_flush *f)
+{
+	struct sim_core *c = cpu->core;
+	struct mmu *mmu = cpu->mmu;
+	const struct machine *m = mmu->m;
+	uint32_t k = 0;
+	if (m->bcast == MACHINE_BCAST_NONE)
+		panic("mmu_broadcast: machine '%s' has no broadcast invalidation", m->name);
+	if (!f->full && !f->n)
+		return 0;
+	sim_sync(c);
+	sim_tl_begin(c, TL_SHOOTDOWN);
+	cycles_t t0 = c->clock, work = mmu_flush_cost(mmu, f), done = t0;
+	/* INVLPGB: one instruction per bcast_pages pages (one for a whole PCID); RAR: one payload */
+	uint32_t ninstr = m->bcast == MACHINE_BCAST_INVLPGB && !f->full ? (f->n + m->bcast_pages - 1) / m->bcast_pages : 1;
+	cycles_t issued = t0 + (cycles_t)ninstr * m->bcast_issue;
+	struct ipi_arg arg = { .f = f, .work = 0 };
+	if (mmu->sim->o.mode == SIM_DET)
+		arg.iv = inval_new(f);
+	struct fanout o;
+	fanout_init(&o, mmu, c, targets);
+	for (; k < o.n; k++) {
+		cycles_t ack;
+		if (m->bcast == MACHINE_BCAST_RAR) /* an APIC message per target, handled by microcode, acked in memory */
+			ack = issued + m->ipi_send + (cycles_t)k * m->ipi_send_extra + m->ipi_deliver + work + m->ipi_ack;
+		else /* INVLPGB reaches every core; TLBSYNC returns when the farthest has invalidated */
+			ack = issued + far_round_trip(m) + work;
+		done = MAX(done, ack);
+		o.req[k] = (struct irq_req){ .fn = bcast_apply, .arg = &arg };
+		sim_irq_send(c, mmu->cpus[o.id[k]].core, &o.req[k]);
+	}
+	if (k) {
+		fanout_wait(&o, c, issued - t0, done);
+		cpu->st.broadcasts++;
+		cpu->st.broadcast_targets += k;
+		cpu->st.broadcast_wait += c->clock - t0;
+	}
+	sim_tl_end(c);
+	if (k && sim_narrating(c)) {
+		char d[256];
+		describe_flush(f, d, sizeof(d));
+		sim_note(c, "broadcast invalidation (%s) of %s: %u core%s reached without interrupts; this core waited %llu cycles",
+			 m->bcast == MACHINE_BCAST_RAR ? "RAR" : "INVLPGB + TLBSYNC", d, k, k == 1 ? "" : "s",
+			 (unsigned long long)(c->clock - t0));
+	}
+	fanout_free(&o);
 	if (arg.iv && !arg.iv->refs)
 		xfree(arg.iv);
 	return k;

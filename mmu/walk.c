@@ -113,7 +113,8 @@ restart:;
 			      c->id, (unsigned long long)table, (unsigned long long)va, level);
 		unsigned idx = (unsigned)PT_INDEX(va, level);
 		cycles_t tr = c->clock;
-		coh_access_nosync(c, pte_line(p, idx), COH_READ);
+		npt_translate(cpu, table); /* nested paging: the host translates the table's guest frame first */
+		coh_access_nosync_at(c, pte_line(p, idx), COH_READ, pte_tag(p, idx));
 		sim_advance(c, m->walk_step);
 		cpu->st.walk_reads++;
 		uint64_t e = pte_load(p, idx);
@@ -140,7 +141,7 @@ restart:;
 		if (want != e) {
 			sim_note(c, "  the walker sets %s with an atomic on the entry's line",
 				 (want & ~e) == (PTE_A | PTE_D) ? "A and D" : (want & ~e) == PTE_D ? "D" : "A");
-			coh_access_nosync(c, pte_line(p, idx), COH_ATOMIC);
+			coh_access_nosync_at(c, pte_line(p, idx), COH_ATOMIC, pte_tag(p, idx));
 			cpu->st.ad_updates++;
 			if (!pte_cas(p, idx, e, want)) {
 				if (++retries > 64)
@@ -162,6 +163,9 @@ restart:;
 				allow |= ALLOW_W;
 			enum pg_size sz = (enum pg_size)(level - 1);
 			uint64_t pfn = PTE_PFN(e) & ~((1ull << (9 * sz)) - 1);
+			uint64_t piece = pfn + ((va >> PAGE_SHIFT) & ((1ull << (9 * sz)) - 1));
+			npt_translate(cpu, piece); /* and the data page's guest frame */
+			mmu_data_touch(c, piece, va);
 			struct tlb_array *l1 = acc == ACC_X ? cpu->tlb.l1i[sz] : cpu->tlb.l1d[sz];
 			if (acc == ACC_X && sz == PG_1G) {
 				/* No 1 GiB ITLB entries: cache the 2 MiB piece. */
@@ -215,6 +219,7 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 			sim_note(c, "L1 %s TLB hit (%s entry)", acc == ACC_X ? "instruction" : "data",
 				 sz == PG_2M ? "2 MiB" : "1 GiB");
 			sim_advance(c, m->tlb_l1_hit);
+			mmu_data_touch(c, e->pfn + ((va >> PAGE_SHIFT) & ((1ull << (9 * sz)) - 1)), va);
 			if (cpu->mmu->o.check)
 				mmu_check_hit(cpu, va, e);
 			return 0;
@@ -231,6 +236,7 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 				 sz == PG_4K ? "4 KiB" : sz == PG_2M ? "2 MiB" : "1 GiB");
 			struct tlb_entry copy = *e;
 			enum pg_size fsz = (enum pg_size)sz;
+			mmu_data_touch(c, copy.pfn + ((va >> PAGE_SHIFT) & ((1ull << (9 * sz)) - 1)), va);
 			struct tlb_array *l1 = acc == ACC_X ? cpu->tlb.l1i[sz] : cpu->tlb.l1d[sz];
 			if (acc == ACC_X && sz == PG_1G)
 				tlb_fill(&cpu->tlb, cpu->tlb.l1i[PG_2M], va, PG_2M, pcid,

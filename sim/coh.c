@@ -47,10 +47,33 @@ static cycles_t inval_cost(const struct sim_core *c, const struct coh_line *l, u
 cycles_t coh_access(struct sim_core *c, struct coh_line *l, enum coh_op op)
 {
 	sim_sync(c);
-	return coh_access_nosync(c, l, op);
+	return coh_access_nosync_at(c, l, op, 0);
+}
+
+cycles_t coh_access_at(struct sim_core *c, struct coh_line *l, enum coh_op op, uint64_t tag)
+{
+	sim_sync(c);
+	return coh_access_nosync_at(c, l, op, tag);
 }
 
 cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op op)
+{
+	return coh_access_nosync_at(c, l, op, 0);
+}
+
+/* The cost of using a line c holds: where capacity left it (L1, L2, L3 share or memory); tag 0: an L1 hit. */
+static cycles_t local_cost(struct sim_core *c, uint64_t tag)
+{
+	if (!tag)
+		return c->sim->m->coh_hit;
+	enum cache_where w = cache_touch(&c->cache, tag);
+	c->st.line_l2 += w == CACHE_L2;
+	c->st.line_l3 += w == CACHE_L3;
+	c->st.line_evicted += w == CACHE_MEM;
+	return cache_cost(c->sim->m, w);
+}
+
+cycles_t coh_access_nosync_at(struct sim_core *c, struct coh_line *l, enum coh_op op, uint64_t tag)
 {
 	struct sim *s = c->sim;
 	const struct machine *m = s->m;
@@ -67,9 +90,11 @@ cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op o
 
 	if (op == COH_READ) {
 		if (mine_excl || mine_shared) {
-			done = t + m->coh_hit;
+			done = t + local_cost(c, tag);
 			c->st.line_hits++;
 		} else {
+			if (tag)
+				cache_touch(&c->cache, tag);
 			cycles_t start = MAX(t, l->busy_until);
 			cycles_t x;
 			if (l->owner) {
@@ -95,12 +120,13 @@ cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op o
 	} else {
 		cycles_t extra = op == COH_ATOMIC ? m->coh_atomic : 0;
 		if (mine_excl) {
-			done = t + m->coh_hit + extra;
+			done = t + local_cost(c, tag) + extra;
 			c->st.line_hits++;
 		} else {
 			cycles_t start = MAX(t, l->busy_until);
 			cycles_t x;
 			uint32_t others = l->nsharers - (mine_shared ? 1u : 0u);
+			bool upgraded = false;
 			if (l->owner) {
 				x = coh_xfer_cost(s, l->owner - 1u, id);
 				c->st.line_xfers++;
@@ -111,12 +137,15 @@ cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op o
 					x = MAX(x, coh_xfer_cost(s, l->last - 1u, id));
 				c->st.line_xfers++;
 			} else if (mine_shared) {
-				x = m->coh_hit; /* sole sharer: silent upgrade */
+				x = local_cost(c, tag); /* sole sharer: silent upgrade */
 				c->st.line_hits++;
+				upgraded = true;
 			} else {
 				x = m->coh_mem;
 				c->st.line_mem++;
 			}
+			if (tag && !upgraded)
+				cache_touch(&c->cache, tag);
 			c->st.line_wait += start - t;
 			done = start + x + extra;
 			l->busy_until = done;

@@ -46,6 +46,16 @@ cycles_t coh_access(struct sim_core *c, struct coh_line *l, enum coh_op op);
  */
 cycles_t coh_access_nosync(struct sim_core *c, struct coh_line *l, enum coh_op op);
 
+/*
+ * coh_access_at, coh_access_nosync_at: as above, for a line with a place in
+ * the core's caches (sim/cache.h): `tag` names it (a physical line: the same
+ * on every run, so deterministic runs stay bit-identical), and a line the
+ * core holds costs where capacity left it. Tag 0: no capacity (an L1 hit),
+ * as coh_access does for lines without a physical address (locks, metadata).
+ */
+cycles_t coh_access_at(struct sim_core *c, struct coh_line *l, enum coh_op op, uint64_t tag);
+cycles_t coh_access_nosync_at(struct sim_core *c, struct coh_line *l, enum coh_op op, uint64_t tag);
+
 static inline cycles_t coh_read(struct sim_core *c, struct coh_line *l) { return coh_access(c, l, COH_READ); }
 static inline cycles_t coh_write(struct sim_core *c, struct coh_line *l) { return coh_access(c, l, COH_WRITE); }
 static inline cycles_t coh_atomic(struct sim_core *c, struct coh_line *l) { return coh_access(c, l, COH_ATOMIC); }

@@ -11,27 +11,30 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum kind { K_STR, K_DEC, K_INT, K_BOOL, K_TIME };
+enum kind { K_STR, K_DEC, K_INT, K_BOOL, K_TIME, K_WORD };
 
 struct key {
 	const char *name;
 	enum kind kind;
 	size_t off, size; /* field in struct machine */
 	double min, max;
+	const char *const *words; /* K_WORD: the values, NULL-terminated; stored as the index (uint32_t) */
 };
 
+const char *const machine_bcast_names[] = { "none", "invlpgb", "rar", NULL };
+
 #define F(f) offsetof(struct machine, f), sizeof(((struct machine *)0)->f)
-#define TIME(k, f) { k, K_TIME, F(f), 0, 1e9 }
-#define INT(k, f, lo, hi) { k, K_INT, F(f), lo, hi }
+#define TIME(k, f) { k, K_TIME, F(f), 0, 1e9, NULL }
+#define INT(k, f, lo, hi) { k, K_INT, F(f), lo, hi, NULL }
 #define GEOM(k, f)                                                           \
-	{ k ".entries", K_INT, F(f.entries), 0, 1 << 20 },                   \
-	{ k ".ways", K_INT, F(f.ways), 0, 1 << 20 }
+	{ k ".entries", K_INT, F(f.entries), 0, 1 << 20, NULL },                   \
+	{ k ".ways", K_INT, F(f.ways), 0, 1 << 20, NULL }
 
 /* Order matters only for `machine show`-style listings; all keys are required. */
 static const struct key keys[] = {
-	{ "name", K_STR, F(name), 0, 0 },
-	{ "description", K_STR, F(description), 0, 0 },
-	{ "freq_ghz", K_DEC, F(freq_ghz), 0.1, 10 },
+	{ "name", K_STR, F(name), 0, 0, NULL },
+	{ "description", K_STR, F(description), 0, 0, NULL },
+	{ "freq_ghz", K_DEC, F(freq_ghz), 0.1, 10, NULL },
 	INT("topo.cores_per_ccx", cores_per_ccx, 1, 512),
 	INT("topo.ccx_per_socket", ccx_per_socket, 1, 512),
 	INT("topo.sockets", sockets, 1, 64),
@@ -56,7 +59,19 @@ static const struct key keys[] = {
 	INT("psc.pdpt.entries", psc_pdpt, 0, 4096),
 	INT("psc.pde.entries", psc_pde, 0, 4096),
 	TIME("walk.step", walk_step),
-	{ "tlb.pcid", K_BOOL, F(pcid), 0, 1 },
+	INT("cache.l1.kib", cache_l1_kib, 0, 1 << 16),
+	INT("cache.l1.ways", cache_l1_ways, 0, 64),
+	INT("cache.l2.kib", cache_l2_kib, 0, 1 << 16),
+	INT("cache.l2.ways", cache_l2_ways, 0, 64),
+	TIME("cache.l2.hit", cache_l2_hit),
+	INT("cache.l3.kib", cache_l3_kib, 0, 1 << 20),
+	INT("cache.l3.ways", cache_l3_ways, 0, 64),
+	TIME("cache.l3.hit", cache_l3_hit),
+	{ "npt", K_BOOL, F(npt), 0, 1, NULL },
+	INT("npt.host_level", npt_host_level, 1, 3),
+	INT("npt.tlb.entries", npt_tlb, 0, 4096),
+	INT("npt.psc.entries", npt_psc, 0, 4096),
+	{ "tlb.pcid", K_BOOL, F(pcid), 0, 1, NULL },
 	TIME("tlb.invlpg", invlpg),
 	TIME("tlb.flush_pcid", flush_pcid),
 	TIME("tlb.flush_full", flush_full),
@@ -74,6 +89,9 @@ static const struct key keys[] = {
 	TIME("ipi.deliver", ipi_deliver),
 	TIME("ipi.handler", ipi_handler),
 	TIME("ipi.ack", ipi_ack),
+	{ "tlb.broadcast", K_WORD, F(bcast), 0, 0, machine_bcast_names },
+	TIME("tlb.bcast_issue", bcast_issue),
+	INT("tlb.bcast_pages", bcast_pages, 1, 65536),
 };
 #define NKEYS ARRAY_SIZE(keys)
 
@@ -249,6 +267,13 @@ static int convert(struct parse *p, struct machine *m, size_t i)
 		dst[n - 2] = 0;
 		return 0;
 	}
+	case K_WORD:
+		for (uint32_t w = 0; k->words[w]; w++)
+			if (!strcmp(r->val, k->words[w])) {
+				*(uint32_t *)dst = w;
+				return 0;
+			}
+		return fail(p, r->origin, r->line, "%s: expected one of none, invlpgb, rar; got '%s'", k->name, r->val);
 	case K_BOOL:
 		if (!strcmp(r->val, "yes"))
 			*(bool *)dst = true;
@@ -337,12 +362,49 @@ int machine_load_text(struct machine *m, const char *text, const char *origin, c
 			goto out;
 		}
 	}
+	const uint32_t ck[3][2] = { { m->cache_l1_kib, m->cache_l1_ways },
+				    { m->cache_l2_kib, m->cache_l2_ways },
+				    { m->cache_l3_kib, m->cache_l3_ways } };
+	for (int i = 0; i < 3; i++)
+		if (ck[i][0] && (!ck[i][1] || ck[i][0] * 16 % ck[i][1])) {
+			char k[32];
+			snprintf(k, sizeof(k), "cache.l%d.ways", i + 1);
+			const struct raw *r = &p->raw[find_key(k)];
+			fail(p, r->origin, r->line, "%s: %u KiB of 64-byte lines is not a whole number of %u-way sets", k,
+			     ck[i][0], ck[i][1]);
+			goto out;
+		}
+	if (m->cache_l1_kib && (!m->cache_l2_kib || !m->cache_l3_kib)) {
+		fail(p, origin, 0, "cache.l1.kib is set: cache.l2.kib and cache.l3.kib must be too (0 everywhere: not modelled)");
+		goto out;
+	}
 	if (!m->l1d_4k.entries || !m->l2.entries) {
 		fail(p, origin, 0, "tlb.l1d.4k and tlb.l2 need at least one entry");
 		goto out;
 	}
 	rc = 0;
 out:
+	xfree(p);
+	return rc;
+}
+
+size_t machine_nkeys(void) { return NKEYS; }
+
+const char *machine_key_name(size_t i) { return i < NKEYS ? keys[i].name : NULL; }
+
+int machine_preset_raw(const char *preset, const char *key, char *out, size_t n)
+{
+	const char *t = machine_preset_text(preset);
+	int ki = find_key(key);
+	if (!t || ki < 0)
+		return -1;
+	char err[256];
+	struct parse *p = xzalloc(sizeof(*p));
+	p->err = err;
+	p->errlen = sizeof(err);
+	int rc = parse_text(p, t, preset) || !p->raw[ki].set ? -1 : 0;
+	if (!rc)
+		snprintf(out, n, "%s", p->raw[ki].val);
 	xfree(p);
 	return rc;
 }

@@ -37,6 +37,13 @@ struct machine {
 	cycles_t tlb_l1_hit, tlb_l2_hit;
 	uint32_t psc_pml5, psc_pml4, psc_pdpt, psc_pde;
 	cycles_t walk_step;
+	/* cache capacity (where lines sit: L1, L2, this core's share of its CCX's L3); l1_kib 0: not modelled */
+	uint32_t cache_l1_kib, cache_l1_ways, cache_l2_kib, cache_l2_ways, cache_l3_kib, cache_l3_ways;
+	cycles_t cache_l2_hit, cache_l3_hit;
+	/* nested paging: each guest-physical address a walk uses is translated by a host walk */
+	bool npt;
+	uint32_t npt_host_level; /* level of the host's leaves: 1 (4 KiB), 2 (2 MiB) or 3 (1 GiB) */
+	uint32_t npt_tlb, npt_psc; /* nested TLB entries (guest frame -> host frame), host paging-structure cache entries per level */
 	bool pcid;
 	cycles_t invlpg, flush_pcid, flush_full;
 
@@ -47,7 +54,16 @@ struct machine {
 
 	/* IPIs */
 	cycles_t ipi_send, ipi_send_extra, ipi_deliver, ipi_handler, ipi_ack;
+
+	/* broadcast TLB invalidation (mmu/shootdown.c mmu_broadcast) */
+	uint32_t bcast;	       /* MACHINE_BCAST_*: what the hardware has */
+	cycles_t bcast_issue;  /* initiator: one INVLPGB, or writing one RAR payload */
+	uint32_t bcast_pages;  /* pages one INVLPGB or RAR payload covers */
 };
+
+/* tlb.broadcast: none, AMD INVLPGB + TLBSYNC (Zen 3 and later), or Intel Remote Action Request. */
+enum { MACHINE_BCAST_NONE, MACHINE_BCAST_INVLPGB, MACHINE_BCAST_RAR };
+extern const char *const machine_bcast_names[];
 
 /*
  * machine_load: fill *m from a preset name or a file path. A name without a
@@ -66,6 +82,17 @@ int machine_load_text(struct machine *m, const char *text, const char *origin, c
  * have the same digest, and any edited number changes it.
  */
 static inline uint64_t machine_digest(const struct machine *m) { return util_fnv64(m, sizeof(*m), UTIL_FNV64_INIT); }
+
+/* The keys, in file order: machine_nkeys of them, each named by machine_key_name. */
+size_t machine_nkeys(void);
+const char *machine_key_name(size_t i);
+
+/*
+ * machine_preset_raw: the value of `key` as preset `preset` writes it (with
+ * its unit, e.g. "100 ns" or "5 cyc"; its base's value if it sets none).
+ * 0, or -1 when there is no such preset or key.
+ */
+int machine_preset_raw(const char *preset, const char *key, char *out, size_t n);
 
 /* Compiled-in presets: NULL-terminated list of names, and the text of one. */
 const char *const *machine_preset_names(void);

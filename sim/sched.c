@@ -88,6 +88,7 @@ struct sim *sim_create(const struct sim_opts *o)
 		atomic_store(&c->wake.v, 0);
 		pthread_mutex_init(&c->irq_mu, NULL);
 		atomic_flag_clear(&c->mbox_lock);
+		cache_init(&c->cache, m);
 	}
 	for (uint32_t i = 0; i < o->ncores; i++)
 		for (uint32_t j = 0; j < o->ncores; j++) {
@@ -113,6 +114,7 @@ void sim_destroy(struct sim *s)
 	for (uint32_t i = 0; i < s->o.ncores; i++) {
 		pthread_mutex_destroy(&s->cores[i].irq_mu);
 		ctx_free(&s->cores[i].ctx);
+		cache_fini(&s->cores[i].cache);
 	}
 	pthread_mutex_destroy(&s->bar_mu);
 	pthread_cond_destroy(&s->bar_cv);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "sim/cache.h"
 #include "sim/ctx.h"
 #include "sim/machine.h"
 #include "sim/util.h"
@@ -39,6 +40,9 @@ struct sim_core_stats {
 	uint64_t line_xfers;	 /* accesses that moved a line from another core */
 	uint64_t line_mem;	 /* accesses that filled a line from memory */
 	cycles_t line_wait;	 /* cycles queued behind another transfer of the same line */
+	uint64_t line_l2;	 /* local accesses to a line this core holds that had left L1 (found in L2) */
+	uint64_t line_l3;	 /* ... that had left L2 too (found in the core's L3 share) */
+	uint64_t line_evicted;	 /* ... that had left every level (refetched from memory) */
 	cycles_t line_cycles;	 /* all cycles charged by the coherence model */
 	uint64_t lock_acquires;	 /* simulated lock acquisitions (any kind, any mode) */
 	uint64_t lock_contended; /* acquisitions that had to wait */
@@ -111,6 +115,7 @@ struct sim_core {
 	_Atomic cycles_t stolen; /* SIM_PAR: handler cycles charged by others, folded at wake-up */
 
 	struct sim_core_stats st;
+	struct cache cache; /* capacity of this core's caches (sim/cache.h) */
 	uint64_t ccx_mask[SIM_MASK_WORDS];    /* cores in my CCX */
 	uint64_t socket_mask[SIM_MASK_WORDS]; /* cores in my socket */
 } __attribute__((aligned(CACHELINE)));

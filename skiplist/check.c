@@ -83,7 +83,7 @@ int sl_check(struct vm_as *as, uint64_t start, uint64_t end, char *why, size_t l
 			break;
 	}
 	if (!err)
-		err = kmm_check_maps(m, nv, why, len);
+		err = kmm_check_maps(&mm->pt, m, nv, why, len);
 	if (!err)
 		err = kmm_check_leaves(as, m, nv, start, end, why, len);
 	if (!err && full && last != mm->tail)

@@ -1,26 +1,33 @@
-/* design.c: design `skiplist`: VMAs in a concurrent interval skiplist with range locks and no mmap_lock; lifetime, layout and stats. */
+/* design.c: design `skiplist`: VMAs in a concurrent interval skiplist with per-core arenas and per-core locks; lifetime, layout, stats and options. */
 #include "skiplist/sl.h"
 
-/* sl_create: an empty space: the head, the page-table layer (range_locked), per-core slices and tower generators. */
+/* sl_create: an empty space: the head, the page-table layer (range_locked), per-core arenas with their anchors, shards and tower generators. */
 static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	(void)cpu;
 	struct sl_mm *mm = xaligned_zalloc(CACHELINE, sizeof(*mm));
 	mm->as = as;
-	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[SL_OPT_THP]);
+	kmm_init(&mm->pt, as, (unsigned)as->sys->o.dopt[SL_OPT_THP], (unsigned)as->sys->o.dopt[SL_OPT_TLB_FLUSH]);
 	mm->pt.range_locked = true; /* sl_unmap's floor and ceiling are inside its range locks */
 	sl_list_init(mm);
 	atomic_store(&mm->next_av, 1);
 	uint32_t n = as->sys->sim->o.ncores;
 	mm->slice_next = xzalloc(sizeof(uint64_t) * n);
 	mm->slice_anchor = xzalloc(sizeof(*mm->slice_anchor) * n);
+	mm->narena = n;
 	mm->rng = xzalloc(sizeof(uint64_t) * n);
 	for (uint32_t i = 0; i < n; i++) {
-		/* one page in: the anchor owns the slice's base, the first mapping's lower neighbour page */
+		/* one page in: the anchor owns the arena's base, the first mapping's lower neighbour page */
 		mm->slice_next[i] = SL_SLICE_BASE + ((uint64_t)i << SL_SLICE_SHIFT) + PAGE_SIZE;
 		mm->rng[i] = 0x9E3779B97F4A7C15ull * (i + 1) | 1;
 	}
 	mm->host_rng = 0x2545F4914F6CDD1Dull;
+	mm->arenas = !as->sys->o.dopt[SL_OPT_NO_ARENAS];
+	mm->in_place = as->sys->o.dopt[SL_OPT_IN_PLACE];
+	atomic_store(&mm->topdown, as->mmap_base);
+	if (mm->arenas)
+		sl_arenas_init(mm); /* arenas are assigned at creation: one per core, each with its anchor */
+	sl_modes_init(mm);
 	lk_spin_init(&mm->brk_lock);
 	as->priv = mm;
 	return 0;
@@ -30,8 +37,12 @@ static int sl_create(struct vm_as *as, struct mmu_cpu *cpu)
 static void sl_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	struct sl_mm *mm = sl_of(as);
-	(void)cpu; /* teardown is host work: the process is gone */
+	if (cpu) { /* exit runs in global mode; the teardown itself is host work (the process is gone) */
+		sl_global_enter(mm, cpu);
+		sl_global_exit(mm, cpu);
+	}
 	kmm_teardown(&mm->pt);
+	sl_modes_free(mm);
 	sl_free_all(mm);
 	xfree(mm->slice_next);
 	xfree(mm->slice_anchor);
@@ -77,6 +88,10 @@ static void sl_stats(struct vm_as *as, struct em *e)
 	em_u64(e, "anchors_dropped", atomic_load(&st->anchors_dropped));
 	em_u64(e, "slice_allocs", atomic_load(&st->slice_allocs));
 	em_u64(e, "gap_searches", atomic_load(&st->gap_searches));
+	em_u64(e, "local_modes", atomic_load(&st->local_modes));
+	em_u64(e, "global_modes", atomic_load(&st->global_modes));
+	em_u64(e, "faults_global", atomic_load(&st->faults_global));
+	em_u64(e, "node_replacements", atomic_load(&st->replacements));
 	kmm_stats_emit(&mm->pt, e);
 }
 
@@ -84,11 +99,21 @@ static void sl_stats(struct vm_as *as, struct em *e)
 static uint64_t sl_metadata_bytes(struct vm_as *as) { return atomic_load(&sl_of(as)->node_bytes); }
 
 /* The design's options (indexes: SL_OPT_*). */
-static const struct vm_opt sl_opts[] = { [SL_OPT_THP] = KMM_OPT_THP, { 0 } };
+static const struct vm_opt sl_opts[] = {
+	[SL_OPT_THP] = KMM_OPT_THP,
+	[SL_OPT_TLB_FLUSH] = KMM_OPT_TLB_FLUSH,
+	[SL_OPT_NO_ARENAS] = { .name = "no-arenas", .type = VM_OPT_BOOL,
+			       .help = "no per-core arenas: unfixed mmaps go top-down from one shared cursor (the paper's "
+				       "\"w/o arena\" ablation)" },
+	[SL_OPT_IN_PLACE] = { .name = "in-place", .type = VM_OPT_BOOL,
+			      .help = "change a VMA's node in place under its write lock instead of swapping in a "
+				      "replacement (this design's earlier rule)" },
+	{ 0 },
+};
 
 const struct vm_design vm_design_skiplist = {
 	.name = "skiplist",
-	.summary = "VMAs in a concurrent interval skiplist: a lock per VMA interval and per gap, lock-free search, no mmap_lock",
+	.summary = "VMAs in a concurrent interval skiplist: per-core arenas, per-core locks (local/global mode), range locks, replacement nodes, lock-free faults",
 	.has_vmas = true,
 	.create = sl_create,
 	.destroy = sl_destroy,
@@ -100,6 +125,9 @@ const struct vm_design vm_design_skiplist = {
 	.brk = sl_brk,
 	.fault = sl_fault,
 	.fork = sl_fork,
+	.query = sl_query,
+	.mlock = sl_mlock,
+	.unmap_file = sl_unmap_file,
 	.layout = sl_layout,
 	.stats = sl_stats,
 	.metadata_bytes = sl_metadata_bytes,

@@ -1,4 +1,4 @@
-/* fault.c: the `skiplist` design's page faults: a lock-free skiplist search and the per-VMA read lock, or range locks for anon_vma, stack growth and races. */
+/* fault.c: the `skiplist` design's page faults in three steps: a lock-free search with the per-VMA read lock; range locks in local mode (anon_vma, stack growth, races); the global mode when the VMA keeps changing. */
 #include "skiplist/sl.h"
 
 #define P PAGE_SIZE
@@ -94,16 +94,24 @@ static struct sl_node *expand_stack(struct sl_lockset *s, struct sl_node *v, uin
 	struct sl_node *prev = sl_vma_before(s, sn_start(v));
 	if (prev && sn_end(prev) + VM_STACK_GUARD_GAP > a)
 		return NULL;
-	sim_note(s->cpu->core, "the stack VMA [%#llx, %#llx) grows down to %#llx (its start moves down in place)",
+	sim_note(s->cpu->core, "the stack VMA [%#llx, %#llx) grows down to %#llx (a replacement node)",
 		 (unsigned long long)sn_start(v), (unsigned long long)sn_end(v), (unsigned long long)a);
 	sl_claim(s, a, sn_start(v));
-	sl_set_start(s, v, a, v->pgoff - ((sn_start(v) - a) >> PAGE_SHIFT));
-	return v;
+	return sl_set_start(s, v, a, v->pgoff - ((sn_start(v) - a) >> PAGE_SHIFT));
 }
 
-/* The locked path: the range locks over what the fault may change, found lock-free, then checked under the locks. */
+#define LOCKED_TRIES 4 /* range-locked attempts before the global mode */
+
+/*
+ * The locked paths: the range locks over what the fault may change, found
+ * lock-free, then checked under the locks; in local mode (step 2), or in
+ * global mode (step 3) after LOCKED_TRIES attempts that found the VMA
+ * changed under them (nothing changes in global mode, so it settles).
+ */
 static enum vm_fault fault_locked(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t va, uint32_t err)
 {
+	int tries = 0;
+	bool g = sl_mode_enter(mm, cpu, false);
 	uint64_t lo = va & ~(P - 1), hi = lo + P;
 	sim_rcu_read_lock();
 	struct sl_node *o = sl_search(mm, cpu, va);
@@ -120,6 +128,7 @@ static enum vm_fault fault_locked(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_
 		struct sl_node *v = sl_vma_from(&s, va);
 		if (!bounds(v, va, &plo, &phi)) {
 			sl_unlock(&s);
+			sl_mode_exit(mm, cpu, g);
 			return VM_FAULT_SEGV;
 		}
 		if (plo < lo || phi > hi) { /* it changed since we looked: lock what it needs now */
@@ -127,6 +136,12 @@ static enum vm_fault fault_locked(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_
 			hi = MAX(hi, phi);
 			sl_unlock(&s);
 			sl_inc(&mm->st.lock_retries);
+			if (++tries == LOCKED_TRIES && !g) {
+				sl_mode_exit(mm, cpu, g);
+				sim_note(cpu->core, "the VMA kept changing under the range locks: take the global mode");
+				g = sl_mode_enter(mm, cpu, true);
+				sl_inc(&mm->st.faults_global);
+			}
 			continue;
 		}
 		enum vm_fault r = VM_FAULT_SEGV;
@@ -137,6 +152,7 @@ static enum vm_fault fault_locked(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_
 			r = resolve(mm, cpu, &x, va, err);
 		}
 		sl_unlock(&s);
+		sl_mode_exit(mm, cpu, g);
 		return r;
 	}
 }

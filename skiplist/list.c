@@ -85,7 +85,13 @@ void sl_list_init(struct sl_mm *mm)
 
 struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor)
 {
-	struct sl_node *n = alloc_node(mm, random_height(mm, cpu));
+	/* an arena's anchor is a full tower: searches in its arena start there (sl_finger) */
+	return sl_node_new_h(mm, cpu, start, end, anchor, anchor ? SL_MAX_LEVEL : random_height(mm, cpu));
+}
+
+struct sl_node *sl_node_new_h(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor, int h)
+{
+	struct sl_node *n = alloc_node(mm, h);
 	atomic_store(&n->start, start);
 	atomic_store(&n->end, end);
 	n->anchor = anchor;
@@ -95,6 +101,10 @@ struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t star
 	if (cpu) { /* written by this core just now */
 		uint16_t me = (uint16_t)(cpu->core->id + 1);
 		n->line.owner = n->line.last = me;
+		/* its locks too: initialised by this core (as a node from the allocator's per-core cache would be) */
+		n->range.s.line.owner = n->range.s.line.last = me;
+		n->gap.s.line.owner = n->gap.s.line.last = me;
+		n->vma.count.owner = n->vma.count.last = me;
 		for (int l = 0; l < n->height; l++)
 			n->lv[l].line.owner = n->lv[l].line.last = me;
 		sim_advance(cpu->core, mm->as->sys->m->node_visit);
@@ -139,25 +149,53 @@ struct sl_node *sl_next(struct sim_core *c, struct sl_node *n)
 }
 
 /*
- * find: descend from the head to the last node with start <= key at each
- * level (preds) and its successor (succs). With snip, nodes marked deleted
- * on the way are unlinked by CAS; a failed CAS returns false (start again).
- * Counts the nodes compared in *steps and the levels descended in *levels.
+ * sl_finger: where a search for key starts: the anchor of the arena key lies
+ * in (or of the nearest arena below it that has one), when it is linked and
+ * starts at or below key; else the head. An anchor is a full tower, so the
+ * descent from it sees every node after it: a search inside an arena never
+ * reads the nodes of the arenas before it, which other cores keep writing.
+ * Reads the arena table (one read-mostly line; written when an anchor comes
+ * or goes).
  */
-static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, struct sl_node **preds,
+static struct sl_node *sl_finger(struct sl_mm *mm, struct sim_core *c, uint64_t key)
+{
+	if (key < SL_SLICE_BASE || !mm->arenas)
+		return mm->head;
+	if (c)
+		coh_read(c, &mm->arena_line);
+	uint64_t k = (key - SL_SLICE_BASE) >> SL_SLICE_SHIFT;
+	for (int64_t i = (int64_t)MIN(k, (uint64_t)mm->narena - 1); i >= 0; i--) {
+		struct sl_node *a = atomic_load_explicit(&mm->slice_anchor[i], memory_order_acquire);
+		if (a && !atomic_load_explicit(&a->detached, memory_order_acquire) && sn_start(a) <= key)
+			return a;
+	}
+	return mm->head;
+}
+
+/*
+ * find: descend from start (a full tower at or below key: sl_finger) to the
+ * last node with start <= key at each level (preds) and its successor
+ * (succs). Levels from `need` up that lie above the tallest VMA tower are
+ * not walked (preds there: start; succs: NULL): a search needs level 0
+ * only, a link or unlink the levels of its node. With snip, nodes marked
+ * deleted on the way are unlinked by CAS; a failed CAS returns false
+ * (start again). Counts the nodes compared in *steps.
+ */
+static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, int need, struct sl_node **preds,
 		 struct sl_node **succs, uint64_t *steps)
 {
-	struct sl_node *pred = mm->head;
+	struct sl_node *start = sl_finger(mm, c, key);
+	struct sl_node *pred = start;
 	int top = (int)atomic_load_explicit(&mm->levels, memory_order_acquire);
 	for (int l = SL_MAX_LEVEL - 1; l >= 0; l--) {
 		/*
-		 * Levels above the tallest tower seen are empty and not visited.
-		 * But a tower taller than `top` may be linked there already (its
-		 * owner raises `levels` after linking it): then the level is
-		 * walked like any other, or a node linked after the head from
-		 * this stale view could land out of order.
+		 * Levels above the tallest VMA tower seen hold only anchors (and
+		 * a taller tower whose owner has not raised `levels` yet): a
+		 * search skips them, since every node there is in the levels
+		 * below too. A link or unlink walks every level of its node, or
+		 * a node linked from a stale view could land out of order.
 		 */
-		if (l >= top && !ptr_of(atomic_load_explicit(&pred->lv[l].next, memory_order_acquire))) {
+		if (l >= top && l >= need) {
 			if (preds)
 				preds[l] = pred;
 			if (succs)
@@ -168,6 +206,14 @@ static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, 
 		while (cur) {
 			(*steps)++;
 			visit(c, cur);
+			/*
+			 * The key first: a node past key ends the level without a
+			 * read of its tower (its owner may be relinking it: that
+			 * line is another core's, the key line is not). A deleted
+			 * node past key is left for the finds that pass it.
+			 */
+			if (sn_start(cur) > key)
+				break;
 			uintptr_t cn = load_next(c, cur, l);
 			if (is_marked(cn)) { /* cur is deleted at this level */
 				if (snip && !cas_next(c, pred, l, cur, ptr_of(cn)))
@@ -175,8 +221,6 @@ static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, 
 				cur = ptr_of(cn);
 				continue;
 			}
-			if (sn_start(cur) > key)
-				break;
 			pred = cur;
 			cur = ptr_of(cn);
 		}
@@ -185,14 +229,15 @@ static bool find(struct sl_mm *mm, struct sim_core *c, uint64_t key, bool snip, 
 		if (succs)
 			succs[l] = cur;
 	}
-	return true;
+	/* the finger was unlinked meanwhile: what it led to may be stale; a snip find starts again */
+	return !snip || start == mm->head || !atomic_load_explicit(&start->detached, memory_order_acquire);
 }
 
 struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr)
 {
 	struct sl_node *preds[SL_MAX_LEVEL];
 	uint64_t steps = 0;
-	find(mm, sl_core(cpu), addr, false, preds, NULL, &steps);
+	find(mm, sl_core(cpu), addr, false, 1, preds, NULL, &steps);
 	sl_inc(&mm->st.lookups);
 	atomic_fetch_add_explicit(&mm->st.visits, steps, memory_order_relaxed);
 	atomic_fetch_add_explicit(&mm->st.levels_visited, atomic_load(&mm->levels), memory_order_relaxed);
@@ -200,12 +245,14 @@ struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr)
 }
 
 /* snip_find: find with snipping, until a descent completes without losing a CAS (each loss counted). */
-static void snip_find(struct sl_mm *mm, struct sim_core *c, uint64_t key, struct sl_node **preds,
+static void snip_find(struct sl_mm *mm, struct sim_core *c, uint64_t key, int need, struct sl_node **preds,
 		      struct sl_node **succs)
 {
 	uint64_t steps = 0;
-	while (!find(mm, c, key, true, preds, succs, &steps))
+	sim_rcu_read_lock(); /* the finger may be another arena's anchor, unlinked meanwhile */
+	while (!find(mm, c, key, true, need, preds, succs, &steps))
 		sl_inc(&mm->st.cas_retries);
+	sim_rcu_read_unlock();
 }
 
 void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
@@ -214,7 +261,7 @@ void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 	struct sl_node *preds[SL_MAX_LEVEL], *succs[SL_MAX_LEVEL];
 	uint64_t key = sn_start(n);
 	for (;;) {
-		snip_find(mm, c, key, preds, succs);
+		snip_find(mm, c, key, n->height, preds, succs);
 		if (c && !lk_spin_mine(c, &preds[0]->range.s) && (!succs[0] || !lk_spin_mine(c, &succs[0]->gap.s)))
 			panic("skiplist: linking [%#llx, %#llx) into a gap (or an interval) this core does not lock",
 			      (unsigned long long)key, (unsigned long long)sn_end(n));
@@ -238,12 +285,35 @@ void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 			if (cas_next(c, preds[l], l, succs[l], n))
 				break;
 			sl_inc(&mm->st.cas_retries);
-			snip_find(mm, c, key, preds, succs);
+			snip_find(mm, c, key, n->height, preds, succs);
 		}
 	}
 	uint32_t top = atomic_load(&mm->levels);
-	while (top < n->height && !atomic_compare_exchange_weak(&mm->levels, &top, n->height))
+	while (!n->anchor && top < n->height && !atomic_compare_exchange_weak(&mm->levels, &top, n->height))
 		;
+}
+
+void sl_link_before(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n, struct sl_node *v)
+{
+	struct sim_core *c = sl_core(cpu);
+	struct sl_node *preds[SL_MAX_LEVEL], *succs[SL_MAX_LEVEL];
+	uint64_t key = sn_start(n) - 1; /* the last nodes before n's start: v follows them at every level of its tower */
+	if (n->height != v->height || sn_start(n) > sn_start(v) || !sn_start(n))
+		panic("skiplist: replacing the node at %#llx by one that cannot stand before it",
+		      (unsigned long long)sn_start(v));
+	/* level 0 first: from then on a search finds n before v, and v until it is marked */
+	for (int l = 0; l < n->height; l++) {
+		for (;;) {
+			snip_find(mm, c, key, n->height, preds, succs);
+			if (succs[l] != v)
+				panic("skiplist: the node at %#llx is not where its replacement goes (level %d)",
+				      (unsigned long long)sn_start(v), l);
+			atomic_store_explicit(&n->lv[l].next, (uintptr_t)v, memory_order_release);
+			if (cas_next(c, preds[l], l, v, n))
+				break;
+			sl_inc(&mm->st.cas_retries);
+		}
+	}
 }
 
 void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
@@ -256,7 +326,7 @@ void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n)
 		atomic_fetch_or_explicit(&n->lv[l].next, MARK, memory_order_acq_rel);
 	}
 	struct sl_node *preds[SL_MAX_LEVEL], *succs[SL_MAX_LEVEL];
-	snip_find(mm, c, sn_start(n), preds, succs); /* no level reaches n any more */
+	snip_find(mm, c, sn_start(n), n->height, preds, succs); /* no level reaches n any more */
 }
 
 void sl_free_all(struct sl_mm *mm)

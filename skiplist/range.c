@@ -1,4 +1,4 @@
-/* range.c: range locks over the skiplist (each node locks its span), per-VMA write locks, walks inside a locked range, slice anchors and placement. */
+/* range.c: range locks over the skiplist (each node locks its span), per-VMA write locks, node replacement, walks inside a locked range, arena anchors and placement. */
 #include "skiplist/sl.h"
 
 #include <string.h>
@@ -68,10 +68,11 @@ static void drop_retry(struct sl_lockset *s, struct sl_node *n, bool gap)
 
 /*
  * lock_first: lock the part holding a, found by a lock-free search, then
- * validated under its lock (else search again). Inside an interval: its
- * node. Inside a gap: the node after it; the gap cannot change under its
- * lock (linking into it, moving either end or unlinking either neighbour
- * all need it).
+ * validated under its lock (else search again). Inside an interval: the
+ * gap before its node, then its node (so the call may replace that node:
+ * sl_replace). Inside a gap: the node after it; the gap cannot change under
+ * its lock (linking into it, moving either end or unlinking either
+ * neighbour all need it).
  */
 static void lock_first(struct sl_lockset *s, uint64_t a)
 {
@@ -82,17 +83,30 @@ static void lock_first(struct sl_lockset *s, uint64_t a)
 		struct sl_node *o = sl_search(mm, s->cpu, a); /* never the tail: its start is above every address */
 		bool in = !o->anchor && a < sn_end(o);
 		struct sl_node *m = in ? o : sl_next(c, o);
-		bool have = s->n && s->held[s->n - 1].n == m && s->held[s->n - 1].gap == !in;
+		bool have_gap = in && holds(s, o, true);
+		bool have = in ? holds(s, o, false) : s->n && s->held[s->n - 1].n == m && s->held[s->n - 1].gap;
+		if (in && !have_gap)
+			take(s, o, true);
 		if (!have)
 			take(s, m, !in);
 		bool ok = in ? !atomic_load(&o->detached) && sn_start(o) <= a && a < sn_end(o)
 			     : m && !atomic_load(&o->detached) && !atomic_load(&m->detached) && sl_next(c, o) == m &&
 				       sn_end(o) <= a && a < sn_start(m);
 		if (!ok) {
-			if (have)
+			if (have && (!in || have_gap))
 				panic("skiplist: a held part changed under its lock at %#llx", (unsigned long long)a);
-			drop_retry(s, m, !in);
+			if (!have)
+				drop_retry(s, m, !in);
+			if (in && !have_gap) {
+				lk_mutex_unlock(c, lock_of(o, true));
+				if (have)
+					sl_inc(&mm->st.lock_retries);
+			}
 			continue;
+		}
+		if (in && !have_gap) {
+			push_part(s, o, true);
+			note_part(c, o, true, ", the gap before the first node (it may be replaced)");
 		}
 		if (!have) {
 			push_part(s, m, !in);
@@ -190,8 +204,14 @@ void sl_lock_ranges(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu,
 			lb[k] = lb[i];
 		}
 	}
-	sim_note(cpu->core, "range locks over %d range%s from %#llx: no mmap_lock in this design", k + 1, k ? "s" : "",
+	sim_note(cpu->core, "range locks over %d range%s from %#llx", k + 1, k ? "s" : "",
 		 (unsigned long long)la[0]);
+	/*
+	 * The whole call is one RCU read-side section: the node before a
+	 * locked gap (a walk's start) is not held, and another call may
+	 * replace it and retire it meanwhile.
+	 */
+	sim_rcu_read_lock();
 	for (int i = 0; i <= k; i++)
 		if (la[i] < lb[i])
 			lock_one(s, la[i], lb[i]);
@@ -211,6 +231,7 @@ void sl_unlock(struct sl_lockset *s)
 	xfree(s->held);
 	xfree(s->wl);
 	xfree(s->dead);
+	sim_rcu_read_unlock(); /* the section sl_lock_ranges opened */
 	s->held = NULL;
 	s->wl = s->dead = NULL;
 	s->n = s->nw = s->nd = 0;
@@ -250,10 +271,46 @@ void sl_remove(struct sl_lockset *s, struct sl_node *v)
 	sl_unlink(s->mm, s->cpu, v);
 	push(&s->dead, &s->nd, &s->dcap, v);
 	if (v->anchor) {
-		if (v->slice >= 0)
+		if (v->slice >= 0) {
+			coh_write(s->cpu->core, &s->mm->arena_line);
 			atomic_store(&s->mm->slice_anchor[v->slice], NULL);
+		}
 		sl_inc(&s->mm->st.anchors_dropped);
 	}
+}
+
+struct sl_node *sl_cur(struct sl_node *v)
+{
+	for (struct sl_node *n; (n = atomic_load_explicit(&v->repl, memory_order_acquire));)
+		v = n;
+	return v;
+}
+
+struct sl_node *sl_replace(struct sl_lockset *s, struct sl_node *v, const struct vr_attr *a)
+{
+	if (!sl_held(s, v) || !sl_gap_held(s, v))
+		panic("skiplist: replacing VMA [%#llx, %#llx) without its interval and gap locks",
+		      (unsigned long long)sn_start(v), (unsigned long long)sn_end(v));
+	sl_vma_write(s, v); /* waits out the faults that hold it */
+	struct sl_node *n = sl_node_new_h(s->mm, s->cpu, a->start, a->end, false, v->height);
+	n->flags = a->flags;
+	n->file = v->file;
+	if (n->file)
+		vm_file_get(n->file);
+	n->pgoff = a->pgoff;
+	n->av = a->av;
+	n->chain = a->chain;
+	sl_adopt(s, n);
+	sl_vma_write(s, n);
+	sl_link_before(s->mm, s->cpu, n, v);
+	atomic_store_explicit(&v->repl, n, memory_order_release);
+	sl_unlink(s->mm, s->cpu, v);
+	push(&s->dead, &s->nd, &s->dcap, v);
+	sl_inc(&s->mm->st.replacements);
+	sim_note(s->cpu->core, "VMA [%#llx, %#llx) replaced by a new node [%#llx, %#llx) (the old one is freed after an RCU grace period)",
+		 (unsigned long long)sn_start(v), (unsigned long long)sn_end(v), (unsigned long long)a->start,
+		 (unsigned long long)a->end);
+	return n;
 }
 
 /* ---- walks inside the locked range ---- */
@@ -264,7 +321,10 @@ void sl_remove(struct sl_lockset *s, struct sl_node *v)
  * the node after that gap, never the one before: that needs the gap after
  * it, which this call holds).
  */
-static struct sl_node *walk_start(const struct sl_lockset *s, int k) { return s->in_gap[k] ? s->before[k] : s->seg[k]; }
+static struct sl_node *walk_start(const struct sl_lockset *s, int k)
+{
+	return sl_cur(s->in_gap[k] ? s->before[k] : s->seg[k]);
+}
 
 /* The segment whose locked range addr falls in (or the last one below it). */
 static int seg_of(const struct sl_lockset *s, uint64_t addr)
@@ -328,23 +388,40 @@ void sl_claim(struct sl_lockset *s, uint64_t a, uint64_t b)
 
 static uint64_t slice_base(uint32_t id) { return SL_SLICE_BASE + ((uint64_t)id << SL_SLICE_SHIFT); }
 
+/* new_anchor: link the anchor of arena id at its base (base lies in a gap; the caller locks it, or owns the list alone). */
+static struct sl_node *new_anchor(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_lockset *s, uint32_t id)
+{
+	uint64_t base = slice_base(id);
+	struct sl_node *a = sl_node_new(mm, cpu, base, base, true);
+	a->slice = (int32_t)id;
+	if (s)
+		sl_adopt(s, a);
+	sl_link(mm, cpu, a);
+	if (cpu)
+		coh_write(cpu->core, &mm->arena_line);
+	atomic_store(&mm->slice_anchor[id], a);
+	sl_inc(&mm->st.anchors_made);
+	return a;
+}
+
+void sl_arenas_init(struct sl_mm *mm)
+{
+	for (uint32_t i = 0; i < mm->narena; i++)
+		new_anchor(mm, NULL, NULL, i);
+}
+
 void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu)
 {
 	uint32_t id = cpu->core->id;
-	if (atomic_load(&mm->slice_anchor[id]))
+	if (!mm->arenas || atomic_load(&mm->slice_anchor[id]))
 		return;
 	uint64_t base = slice_base(id);
 	struct sl_lockset s;
 	sl_lock_range(&s, mm, cpu, base, base + PAGE_SIZE);
 	/* base lies in a gap (after before[0], which starts below it) and no node starts there */
 	if (s.in_gap[0] && sn_start(s.before[0]) < base && sn_start(s.seg[0]) > base) {
-		struct sl_node *a = sl_node_new(mm, cpu, base, base, true);
-		a->slice = (int32_t)id;
-		sl_adopt(&s, a);
-		sl_link(mm, cpu, a);
-		atomic_store(&mm->slice_anchor[id], a);
-		sl_inc(&mm->st.anchors_made);
-		sim_note(cpu->core, "anchor node linked at %#llx: the gaps of this core's slice now have their own locks",
+		new_anchor(mm, cpu, &s, id);
+		sim_note(cpu->core, "anchor node linked again at %#llx: the gaps of this core's arena have their own locks",
 			 (unsigned long long)base);
 	}
 	sl_unlock(&s);
@@ -373,8 +450,27 @@ static uint64_t first_fit(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t lo, ui
 	return found;
 }
 
+/* topdown: --no-arenas: the next address below the shared cursor (an atomic on its line), or 0 below the floor. */
+static uint64_t topdown(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t len)
+{
+	coh_atomic(cpu->core, &mm->topdown_line);
+	uint64_t top = atomic_fetch_sub(&mm->topdown, len + PAGE_SIZE);
+	if (top < VM_MMAP_MIN_ADDR + len + PAGE_SIZE || top > mm->as->mmap_base) {
+		atomic_fetch_add(&mm->topdown, len + PAGE_SIZE);
+		return 0;
+	}
+	return top - len;
+}
+
 uint64_t sl_candidate(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t len, int attempt)
 {
+	if (!mm->arenas) {
+		uint64_t a = attempt ? 0 : topdown(mm, cpu, len);
+		if (a)
+			return a;
+		sl_inc(&mm->st.gap_searches);
+		return first_fit(mm, cpu, VM_MMAP_MIN_ADDR, mm->as->mmap_base, len);
+	}
 	uint32_t id = cpu->core->id;
 	uint64_t base = slice_base(id), end = base + (1ull << SL_SLICE_SHIFT);
 	uint64_t a = mm->slice_next[id];

@@ -1,4 +1,4 @@
-/* sl.h: the `skiplist` design's internals: VMAs in a concurrent skiplist with lock-free search, per-node range locks and per-VMA locks, and no mmap_lock. */
+/* sl.h: the `skiplist` design's internals: VMAs in a concurrent interval skiplist with per-core arenas, per-core locks (local and global mode), per-node range locks, replacement nodes and lock-free search. */
 #ifndef MMSIM_SL_H
 #define MMSIM_SL_H
 
@@ -10,13 +10,19 @@
 #include "kmm/rules.h"
 
 /* Indexes of the design options (sl_opts in design.c): as->sys->o.dopt[SL_OPT_*]. */
-enum { SL_OPT_THP };
+enum { SL_OPT_THP, SL_OPT_TLB_FLUSH, SL_OPT_NO_ARENAS, SL_OPT_IN_PLACE };
 
 /*
  * The address space is a skiplist of nodes sorted by start address. A node
  * is a VMA [start, end), or an anchor: an empty marker (start == end) that
  * splits a gap in two. The head (at 0) and the tail (at UINT64_MAX) are
- * anchors, so every gap lies between two nodes.
+ * anchors, so every gap lies between two nodes. Every core has an arena
+ * (64 GiB) whose base holds an anchor, a full tower where searches in the
+ * arena start.
+ *
+ * Modes (see mode.c): a call inside one area reads its own core's shard of
+ * the per-core lock (local mode); a call across areas, fork and exit write
+ * every shard (global mode). Then the range locks:
  *
  * Locks (see range.c). The address space is cut into parts: each node's
  * interval [start, end) and the gap before each node (from the end of the
@@ -28,11 +34,13 @@ enum { SL_OPT_THP };
  * [a - 1 page, b + 1 page) (the extra pages reach the neighbours that a
  * merge may change), and nothing else: two calls share a lock only when
  * their ranges meet one same part (a gap, however large, is one part;
- * anchors split the big gaps, so each core's slice has gaps of its own).
- * What a change needs: fields of v: v's range; v's start: v's range and
- * gap; v's end: v's range and the gap after it; linking a node into a gap:
- * that gap (a split links inside the interval it holds); unlinking v: v's
- * range and gap, and the gap after it unless a neighbour absorbs v.
+ * anchors split the big gaps, so each core's arena has gaps of its own).
+ * A call also locks the gap before the first node it meets.
+ * What a change needs: replacing v (its start, end or flags: sl_replace):
+ * v's range and gap, and the range gained (free, locked); linking a node
+ * into a gap: that gap (a split links inside the interval it holds);
+ * unlinking v: v's range and gap, and the gap after it unless a neighbour
+ * absorbs v. The anon_vma link is set in place under v's range lock.
  * - `vma`, per VMA, is the per-VMA lock: a fault read-locks the VMA it
  *   found by the lock-free search; a call write-locks a VMA before it
  *   changes or removes it, and keeps it until it returns.
@@ -59,6 +67,7 @@ struct sl_node {
 	bool anchor;	  /* a gap owner, not a VMA (immutable) */
 	int32_t slice;	  /* anchors: the slice whose base it marks (-1: the head) */
 	_Atomic bool detached; /* unlinked: lock-free readers that reach it retry */
+	_Atomic(struct sl_node *) repl; /* the node that replaced this one (set by the call that swapped it, under its locks) */
 	struct lk_mutex range; /* the lock of the node's interval [start, end) */
 	struct lk_mutex gap;   /* the lock of the gap before the node */
 	struct lk_rwsem vma;   /* the per-VMA lock */
@@ -77,7 +86,15 @@ struct sl_stats {
 	_Atomic uint64_t faults_lockfree, faults_locked; /* faults under the per-VMA lock / under range locks */
 	_Atomic uint64_t splits, merges, anchors_made, anchors_dropped;
 	_Atomic uint64_t slice_allocs, gap_searches;
+	_Atomic uint64_t local_modes, global_modes; /* calls in local mode / global mode (mode.c) */
+	_Atomic uint64_t faults_global;		     /* faults that fell back to the global mode */
+	_Atomic uint64_t replacements;		     /* VMA nodes swapped for a replacement (sl_replace) */
 };
+
+/* One core's shard of the per-core lock, on a line of its own. */
+struct sl_shard {
+	struct lk_rwsem rw;
+} __attribute__((aligned(CACHELINE)));
 
 #define SL_SLICE_SHIFT 36 /* each core's placement slice: 64 GiB */
 #define SL_SLICE_BASE 0x100000000000ull
@@ -85,12 +102,19 @@ struct sl_stats {
 struct sl_mm {
 	struct vm_as *as;
 	struct sl_node *head, *tail;
-	_Atomic uint32_t levels;	/* height of the tallest tower linked so far: searches start there */
+	_Atomic uint32_t levels;	/* height of the tallest VMA tower linked so far (anchors are full towers): searches start there */
 	struct kmm pt;			/* page tables, page_table_lock, RSS (kmm/kmm.h) */
 	_Atomic uint32_t next_av;
 	_Atomic uint64_t nnodes, nvmas, node_bytes;
 	uint64_t *slice_next;		/* per core: next address to try in its slice (written by that core only) */
 	_Atomic(struct sl_node *) *slice_anchor; /* per core: its slice's anchor, or NULL */
+	uint32_t narena;		/* arenas (slices): one per core */
+	bool arenas;			/* per-core arenas (off: --no-arenas, one shared top-down cursor) */
+	bool in_place;			/* --in-place: node changes in place under the VMA write lock, no replacement */
+	_Atomic uint64_t topdown;	/* --no-arenas: the next free address below it, shared by every core */
+	struct coh_line topdown_line;	/* its modelled line */
+	struct coh_line arena_line;	/* the arena table (slice_anchor) as one modelled line */
+	struct sl_shard *shard;		/* per core: its shard of the per-core lock (mode.c) */
 	uint64_t *rng;			/* per core: tower-height generator state */
 	uint64_t host_rng;
 	struct lk_spin brk_lock;	/* serializes brk, which reads and writes as->brk */
@@ -109,6 +133,8 @@ static inline struct sim_core *sl_core(struct mmu_cpu *cpu) { return cpu ? cpu->
 void sl_list_init(struct sl_mm *mm);
 /* sl_node_new: a node of random height, not linked (its first line in cpu's cache when cpu is given). */
 struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor);
+/* sl_node_new_h: the same with a tower of h levels (a replacement keeps the height of the node it replaces). */
+struct sl_node *sl_node_new_h(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor, int h);
 /* sl_node_retire: free an unlinked node after a grace period. */
 void sl_node_retire(struct sl_mm *mm, struct sl_node *n);
 /* sl_nodes_freed: nodes freed by RCU callbacks so far, in every address space (tests). */
@@ -123,6 +149,13 @@ struct sl_node *sl_next(struct sim_core *c, struct sl_node *n);
 struct sl_node *sl_search(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t addr);
 /* sl_link: link n (start set) into every level; the caller holds the gap it goes into, or the interval it splits. */
 void sl_link(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
+/*
+ * sl_link_before: link n (same height as v, start in (0, v's start], the
+ * range between free) right before v at every level, level 0 first: the
+ * first half of a replacement (sl_replace). The caller holds v's interval
+ * and the gap before it.
+ */
+void sl_link_before(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n, struct sl_node *v);
 /* sl_unlink: mark n deleted at every level (level 0 last is the linearization point) and snip it out. n is range-locked. */
 void sl_unlink(struct sl_mm *mm, struct mmu_cpu *cpu, struct sl_node *n);
 /*
@@ -171,7 +204,7 @@ struct sl_lockset {
 	bool in_gap[4];
 };
 
-/* sl_lock_range: take the range locks of [a, b) (a < b, page aligned; clipped to the user space). */
+/* sl_lock_range: take the range locks of [a, b) (a < b, page aligned; clipped to the user space); an RCU read-side section until sl_unlock. */
 void sl_lock_range(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t a, uint64_t b);
 /* sl_lock_ranges: take [a[i], b[i]) for i < n together, in address order (overlaps merged). */
 void sl_lock_ranges(struct sl_lockset *s, struct sl_mm *mm, struct mmu_cpu *cpu, const uint64_t *a,
@@ -203,7 +236,9 @@ void sl_claim(struct sl_lockset *s, uint64_t a, uint64_t b);
 
 /* Placement (range.c): a free address for len bytes on this core, or 0. Not locked: the caller locks and validates. */
 uint64_t sl_candidate(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t len, int attempt);
-/* sl_anchor_slice: make sure this core's slice base has an anchor (so its gaps are its own). */
+/* sl_arenas_init: link every core's arena anchor (sl_create: nobody else sees the list yet). */
+void sl_arenas_init(struct sl_mm *mm);
+/* sl_anchor_slice: make sure this core's slice base has an anchor again (a mapping over the base dropped it). */
 void sl_anchor_slice(struct sl_mm *mm, struct mmu_cpu *cpu);
 
 /* ---- VMAs under range locks (vma.c) ---- */
@@ -219,11 +254,40 @@ struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_f
 void sl_unmap(struct sl_lockset *s, uint64_t start, uint64_t end);
 /* sl_modify: give [a, b) inside v the flags nf, splitting and merging; returns the VMA holding [a, b). */
 struct sl_node *sl_modify(struct sl_lockset *s, struct sl_node *v, uint64_t a, uint64_t b, uint32_t nf);
-/* sl_set_start / sl_set_end: move a held VMA's boundary (order-preserving: the range gained is free and locked). */
-void sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint64_t pgoff);
-void sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end);
+/*
+ * sl_replace: swap a held VMA for a replacement with attributes a (start
+ * at or below v's, the range gained free and locked): a new node of v's
+ * height, born range- and write-locked by this call, linked before v; then
+ * v is unlinked and retired through RCU at sl_unlock. A lock-free reader
+ * sees v or the new node, each whole. Returns the new node (also v->repl).
+ */
+struct sl_node *sl_replace(struct sl_lockset *s, struct sl_node *v, const struct vr_attr *a);
+/* sl_cur: the live node that holds what v held (v, or what replaced it in this call). */
+struct sl_node *sl_cur(struct sl_node *v);
+/* sl_set_start / sl_set_end: move a held VMA's boundary by a replacement (sl_replace); return the new node. */
+struct sl_node *sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint64_t pgoff);
+struct sl_node *sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end);
 /* sl_anon_prepare: give v an anon_vma, sharing a compatible neighbour's (v and its neighbours held). */
 void sl_anon_prepare(struct sl_lockset *s, struct sl_node *v);
+
+/* ---- per-core locks: local and global modes (mode.c) ---- */
+
+/*
+ * Areas: arena k of core k is [SL_SLICE_BASE + k * 64 GiB, + 64 GiB); the
+ * rest of the space is one more area, the common one (index narena).
+ */
+uint32_t sl_area(const struct sl_mm *mm, uint64_t addr);
+/* sl_one_area: whether [lo, hi) lies inside one area (a call there runs in local mode). */
+bool sl_one_area(const struct sl_mm *mm, uint64_t lo, uint64_t hi);
+void sl_modes_init(struct sl_mm *mm);
+void sl_modes_free(struct sl_mm *mm);
+/* sl_mode_enter: local mode (read this core's shard), or global (write every shard); returns global. */
+bool sl_mode_enter(struct sl_mm *mm, struct mmu_cpu *cpu, bool global);
+/* sl_mode_exit: leave the mode sl_mode_enter returned. */
+void sl_mode_exit(struct sl_mm *mm, struct mmu_cpu *cpu, bool global);
+/* sl_global_enter / sl_global_exit: every shard for writing, in core order (fork, exit, faults' last fallback). */
+void sl_global_enter(struct sl_mm *mm, struct mmu_cpu *cpu);
+void sl_global_exit(struct sl_mm *mm, struct mmu_cpu *cpu);
 
 /* ---- calls (calls.c) and faults (fault.c), for the design's table (design.c) ---- */
 VM_OP(mmap) sl_mmap;
@@ -233,6 +297,9 @@ VM_OP(madvise) sl_madvise;
 VM_OP(mremap) sl_mremap;
 VM_OP(brk) sl_brk;
 VM_OP(fork) sl_fork;
+VM_OP(query) sl_query;
+VM_OP(mlock) sl_mlock;
+VM_OP(unmap_file) sl_unmap_file;
 VM_OP(fault) sl_fault;
 
 #endif

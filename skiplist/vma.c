@@ -38,19 +38,38 @@ struct sl_node *sl_vma_new(struct sl_lockset *s, const struct vr_attr *a, struct
 	return n;
 }
 
-void sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint64_t pgoff)
+/* in_place: --in-place: whether changes write the held, write-locked node itself (no replacement). */
+static bool in_place(struct sl_lockset *s, struct sl_node *v)
 {
+	if (!s->mm->in_place)
+		return false;
 	must_hold(s, v);
 	sl_vma_write(s, v);
-	atomic_store(&v->start, start);
-	v->pgoff = pgoff;
+	return true;
 }
 
-void sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end)
+struct sl_node *sl_set_start(struct sl_lockset *s, struct sl_node *v, uint64_t start, uint64_t pgoff)
 {
-	must_hold(s, v);
-	sl_vma_write(s, v);
-	atomic_store(&v->end, end);
+	if (in_place(s, v)) {
+		atomic_store(&v->start, start);
+		v->pgoff = pgoff;
+		return v;
+	}
+	struct vr_attr a = sl_attr(v);
+	a.start = start;
+	a.pgoff = pgoff;
+	return sl_replace(s, v, &a);
+}
+
+struct sl_node *sl_set_end(struct sl_lockset *s, struct sl_node *v, uint64_t end)
+{
+	if (in_place(s, v)) {
+		atomic_store(&v->end, end);
+		return v;
+	}
+	struct vr_attr a = sl_attr(v);
+	a.end = end;
+	return sl_replace(s, v, &a);
 }
 
 /* take_av: dst inherits src's anon_vma when it has none (a merge keeps the pages' reverse map). */
@@ -73,9 +92,9 @@ struct sl_node *sl_split(struct sl_lockset *s, struct sl_node *v, uint64_t addr)
 	hi.start = addr;
 	struct sl_node *n = sl_vma_new(s, &hi, v->file);
 	sl_vma_write(s, n);
-	/* Link first, then shrink v: [addr, end) is never seen as a gap, whose lock this call does not hold. */
+	/* Link first, then replace v by its lower part: [addr, end) is never seen as a gap. */
 	sl_link(s->mm, s->cpu, n);
-	atomic_store(&v->end, addr);
+	sl_set_end(s, v, addr);
 	sl_inc(&s->mm->st.splits);
 	return n;
 }
@@ -115,7 +134,7 @@ struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_f
 		if (!prev->av && a.av)
 			prev->av = a.av, prev->chain = a.chain;
 		/* prev grows over next before next goes: its interval is never seen as a gap */
-		sl_set_end(s, prev, right ? sn_end(next) : a.end);
+		prev = sl_set_end(s, prev, right ? sn_end(next) : a.end);
 		if (right) {
 			sl_vma_write(s, next);
 			absorb(s, prev, next);
@@ -130,8 +149,8 @@ struct sl_node *sl_place_new(struct sl_lockset *s, struct vr_attr a, struct vm_f
 		sl_vma_write(s, next);
 		if (!next->av && a.av)
 			next->av = a.av, next->chain = a.chain;
-		sl_set_start(s, next, a.start, a.pgoff);
-		sim_note(c, "the new range merges into the VMA after it: now [%#llx, %#llx) (its start moves down in place)",
+		next = sl_set_start(s, next, a.start, a.pgoff);
+		sim_note(c, "the new range merges into the VMA after it: now [%#llx, %#llx) (a replacement node)",
 			 (unsigned long long)sn_start(next), (unsigned long long)sn_end(next));
 		sl_inc(&s->mm->st.merges);
 		return next;
@@ -180,10 +199,17 @@ struct sl_node *sl_modify(struct sl_lockset *s, struct sl_node *v, uint64_t a, u
 		return v;
 	if (sn_start(v) < a)
 		v = sl_split(s, v, a);
-	if (sn_end(v) > b)
+	if (sn_end(v) > b) {
 		sl_split(s, v, b);
-	sl_vma_write(s, v);
-	v->flags = nf;
+		v = sl_cur(v);
+	}
+	if (in_place(s, v)) {
+		v->flags = nf;
+	} else {
+		struct vr_attr na_ = sl_attr(v);
+		na_.flags = nf;
+		v = sl_replace(s, v, &na_);
+	}
 	sim_note(s->cpu->core, "VMA [%#llx, %#llx) gets its new flags", (unsigned long long)sn_start(v),
 		 (unsigned long long)sn_end(v));
 	struct sl_node *prev = ending_at(s, sn_start(v)), *next = starting_at(s, sn_end(v));
@@ -193,15 +219,13 @@ struct sl_node *sl_modify(struct sl_lockset *s, struct sl_node *v, uint64_t a, u
 	if (right) {
 		sl_vma_write(s, next);
 		absorb(s, next, v);
-		sl_set_start(s, next, me.start, me.pgoff);
-		v = next;
+		v = next = sl_set_start(s, next, me.start, me.pgoff);
 	}
 	if (left) {
 		sl_vma_write(s, prev);
 		uint64_t end = sn_end(v);
 		absorb(s, prev, v);
-		sl_set_end(s, prev, end);
-		v = prev;
+		v = sl_set_end(s, prev, end);
 	}
 	return v;
 }

@@ -1,5 +1,6 @@
 /* harness.c: the round-number test machine and the Check runner shared by every test binary. */
 #include "tests/harness.h"
+#include "vm/vm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,19 @@ const char *test_machine_text =
 	"psc.pdpt.entries = 2\n"
 	"psc.pde.entries = 4\n"
 	"walk.step = 3 cyc\n"
+	/* no cache capacity model and no nested paging: round numbers stay round (t31_walk turns them on) */
+	"cache.l1.kib = 0\n"
+	"cache.l1.ways = 0\n"
+	"cache.l2.kib = 0\n"
+	"cache.l2.ways = 0\n"
+	"cache.l2.hit = 12 cyc\n"
+	"cache.l3.kib = 0\n"
+	"cache.l3.ways = 0\n"
+	"cache.l3.hit = 40 cyc\n"
+	"npt = no\n"
+	"npt.host_level = 1\n"
+	"npt.tlb.entries = 0\n"
+	"npt.psc.entries = 0\n"
 	"tlb.pcid = yes\n"
 	"tlb.invlpg = 100 cyc\n"
 	"tlb.flush_pcid = 200 cyc\n"
@@ -56,7 +70,10 @@ const char *test_machine_text =
 	"ipi.send_extra = 50 cyc\n"
 	"ipi.deliver = 500 cyc\n"
 	"ipi.handler = 300 cyc\n"
-	"ipi.ack = 100 cyc\n";
+	"ipi.ack = 100 cyc\n"
+	"tlb.broadcast = invlpgb\n"
+	"tlb.bcast_issue = 100 cyc\n"
+	"tlb.bcast_pages = 8\n";
 
 void test_machine(struct machine *m)
 {
@@ -71,6 +88,16 @@ struct sim *test_sim(uint32_t ncores, enum sim_mode mode, const struct machine *
 {
 	struct sim_opts o = { .ncores = ncores, .mode = mode, .m = m };
 	return sim_create(&o);
+}
+
+const struct vm_design *test_design(const char *name)
+{
+	const struct vm_design *d = vm_design_find(name);
+	if (!d) {
+		fprintf(stderr, "no design %s\n", name);
+		exit(2);
+	}
+	return d;
 }
 
 int test_main(Suite *(*make_suite)(void))

@@ -15,6 +15,10 @@ void test_machine(struct machine *m);
 /* Run `body` once on `ncores` cores in `mode` with the test machine. */
 struct sim *test_sim(uint32_t ncores, enum sim_mode mode, const struct machine *m);
 
+/* test_design: the registered design `name`; exits with status 2 (and says so) if there is none. */
+struct vm_design;
+const struct vm_design *test_design(const char *name);
+
 /* Standard main: runs the suite built by `make_suite`, returns the exit status. */
 int test_main(Suite *(*make_suite)(void));
 

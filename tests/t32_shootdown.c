@@ -542,6 +542,69 @@ START_TEST(checker_unmapped_read)
 }
 END_TEST
 
+/* ---- broadcast invalidation (INVLPGB + TLBSYNC, RAR): no target is interrupted ---- */
+
+#define BCAST_ISSUE 100ull /* the test machine's tlb.bcast_issue; tlb.bcast_pages = 8 */
+#define XFER_REMOTE 100ull /* its coh.xfer_remote (8 sockets: the farthest core is on another socket) */
+#define BPAGES 10	   /* two INVLPGBs */
+
+static void t_bcast(struct st *w, struct sim_core *c)
+{
+	struct mmu_cpu *cpu = mmu_cpu_of(c);
+	uint64_t va = w->va[0];
+	EQ(mmu_access(cpu, va, ACC_R), 0);
+	if (c->id == 0) {
+		advance_to(c, T_CHANGE);
+		set_leaf(w, va, 0);
+		struct mmu_flush f = { .sp = &w->sp, .n = BPAGES };
+		for (uint32_t i = 0; i < BPAGES; i++)
+			f.va[i] = va + i * KB4;
+		mmu_flush_local(cpu, &f);
+		uint64_t targets[SIM_MASK_WORDS];
+		mask_all_but(targets, w->ncores, 0);
+		cycles_t t0 = c->clock;
+		EQ(mmu_broadcast(cpu, targets, &f), w->ncores - 1);
+		w->sender_cost = c->clock - t0;
+	} else {
+		advance_to(c, T_AFTER);
+		EQ(c->clock, T_AFTER); /* nothing was charged here: the hardware invalidated */
+		TRUE(!cached(cpu, va));
+		EQ(mmu_access(cpu, va, ACC_R), PF_U);
+	}
+}
+
+static void bcast(uint32_t ncores, enum sim_mode mode, uint32_t kind)
+{
+	M.bcast = kind;
+	struct st *w = setup(ncores, mode, true, 1, t_bcast);
+	run(w);
+	uint32_t k = ncores - 1;
+	cycles_t want = kind == MACHINE_BCAST_INVLPGB
+				? 2 * BCAST_ISSUE + 2 * XFER_REMOTE + BPAGES * INVLPG
+				: BCAST_ISSUE + SEND + (k - 1) * SEND_EXTRA + DELIVER + BPAGES * INVLPG + ACK;
+	ck_assert_uint_eq(w->sender_cost, want);
+	struct mmu_cpu *s = &w->mmu->cpus[0];
+	ck_assert_uint_eq(s->st.broadcasts, 1);
+	ck_assert_uint_eq(s->st.broadcast_targets, k);
+	ck_assert_uint_eq(s->st.shootdowns, 0);
+	for (uint32_t i = 1; i < ncores; i++) {
+		ck_assert_uint_eq(w->sim->cores[i].st.irq_cycles, 0);
+		ck_assert_uint_eq(w->mmu->cpus[i].st.invlpg, BPAGES);
+	}
+	struct mmu_cpu_stats sum;
+	mmu_stats_sum(w->mmu, &sum);
+	ck_assert_uint_eq(sum.tlb_violations, 0);
+	teardown(w);
+	M.bcast = MACHINE_BCAST_INVLPGB;
+}
+
+START_TEST(bcast_invlpgb_det) { bcast(4, SIM_DET, MACHINE_BCAST_INVLPGB); }
+END_TEST
+START_TEST(bcast_invlpgb_par) { bcast(4, SIM_PAR, MACHINE_BCAST_INVLPGB); }
+END_TEST
+START_TEST(bcast_rar_det) { bcast(8, SIM_DET, MACHINE_BCAST_RAR); }
+END_TEST
+
 static Suite *suite(void)
 {
 	test_machine(&M);
@@ -564,6 +627,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, cost_queued_behind_earlier_irq);
 	tcase_add_test(tc, flush_local);
 	suite_add_tcase(s, tc);
+	TCase *tbc = tcase_create("broadcast");
+	tcase_add_test(tbc, bcast_invlpgb_det);
+	tcase_add_test(tbc, bcast_invlpgb_par);
+	tcase_add_test(tbc, bcast_rar_det);
+	suite_add_tcase(s, tbc);
 	TCase *tk = tcase_create("checker");
 	tcase_add_test(tk, checker_skipped_shootdown);
 	tcase_add_test(tk, checker_with_shootdown);

@@ -47,6 +47,53 @@ done
 printf 'sequence 0\nmmap 0 0x1000 rw- anon fixed off=0\n  -> 0\n  resident 0\n' >"$tmp/bad.txt"
 "$M" conform --design reference "$tmp/bad.txt" >"$tmp/o" 2>&1; [ $? -eq 1 ] && grep -q "bad.txt:4: resident" "$tmp/o" || fail "bad ground truth: $(cat "$tmp/o")"
 
+# --method paper: every repetition's 32 requests counted, throughput = cores / mean latency of the last 16 requests.
+for d in linux cortenmm-adv; do
+	"$M" run --design "$d" --workload munmap --contention high --method paper --reps 3 --cores 2 --json >"$tmp/p" ||
+		fail "paper method $d failed"
+	[ "$(key "$tmp/p" method)" = paper ] && [ "$(key "$tmp/p" reps)" = 3 ] || fail "paper $d: method or reps wrong"
+	[ "$(key "$tmp/p" ops)" = 192 ] || fail "paper $d: ops $(key "$tmp/p" ops), wanted 3 x 2 x 32"
+	[ "$(key "$tmp/p" munmap_calls)" = 192 ] || fail "paper $d: munmap_calls $(key "$tmp/p" munmap_calls)"
+	[ "$(key "$tmp/p" tlb_coherence_violations)" = 0 ] || fail "paper $d: TLB coherence violations"
+	[ "$(key "$tmp/p" req_lat_ns | wc -w)" = 32 ] || fail "paper $d: req_lat_ns is not 32 latencies"
+	awk -v t="$(key "$tmp/p" ops_per_sim_sec)" -v l="$(key "$tmp/p" req_lat_last16_ns)" -v all="$(key "$tmp/p" req_lat_ns)" \
+		'BEGIN { n = split(all, v, " "); for (j = 17; j <= 32; j++) s += v[j]
+		         exit !(l > 0 && (t - 2e9 / l) ^ 2 < (1e-6 * t) ^ 2 && (s / 16 - l) ^ 2 < 0.01) }' ||
+		fail "paper $d: ops_per_sim_sec $(key "$tmp/p" ops_per_sim_sec) is not 2 / last-16 mean $(key "$tmp/p" req_lat_last16_ns) ns"
+done
+"$M" run --design linux --workload pf --method paper --cores 4 --json >"$tmp/p" || fail "paper default reps failed"
+[ "$(key "$tmp/p" reps)" = 1024 ] || fail "paper: default reps $(key "$tmp/p" reps), wanted the artifact's 4096 / 4"
+"$M" run --workload jit --method paper >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "not one of the paper's five" "$tmp/o" || fail "paper on jit: $(cat "$tmp/o")"
+"$M" run --workload pf --reps 2 >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "add --method paper" "$tmp/o" || fail "reps without paper: $(cat "$tmp/o")"
+
+# --tlb-flush: broadcast reaches remote TLBs with no IPI and no stale hit; ipi sends no broadcast; auto is Linux 6.15's
+# rule (IPIs while at most 3 CPUs have the mm loaded; broadcast once the mm got a global ASID, due at jiffy 1 for pid 1).
+for d in $("$M" designs --names); do
+	"$M" designs | grep -A4 "^$d " | grep -q -- "--tlb-flush" || fail "design $d does not take --tlb-flush"
+done
+for d in linux cortenmm-adv skiplist; do
+	for tf in ipi broadcast; do
+		"$M" run --design "$d" --workload munmap --cores 8 --ops 16 --tlb-flush=$tf --json >"$tmp/$tf" || fail "$d --tlb-flush=$tf failed"
+		[ "$(key "$tmp/$tf" tlb_coherence_violations)" = 0 ] || fail "$d --tlb-flush=$tf: TLB coherence violations"
+		[ "$(key "$tmp/$tf" tlb_flush)" = "$tf" ] || fail "$d: tlb_flush key is $(key "$tmp/$tf" tlb_flush)"
+	done
+	[ "$(key "$tmp/broadcast" ipis)" = 0 ] && [ "$(key "$tmp/broadcast" broadcasts)" -gt 0 ] ||
+		fail "$d broadcast: ipis $(key "$tmp/broadcast" ipis), broadcasts $(key "$tmp/broadcast" broadcasts)"
+	[ "$(key "$tmp/ipi" broadcasts)" = 0 ] && [ "$(key "$tmp/ipi" ipis)" -gt 0 ] ||
+		fail "$d ipi: ipis $(key "$tmp/ipi" ipis), broadcasts $(key "$tmp/ipi" broadcasts)"
+	[ "$(key "$tmp/broadcast" pages_flushed)" = "$(key "$tmp/ipi" pages_flushed)" ] || fail "$d: broadcast flushed other pages than ipi"
+done
+"$M" run --design linux --workload munmap --cores 3 --ops 64 --tlb-flush=auto --json >"$tmp/a3" || fail "auto 3 cores failed"
+[ "$(key "$tmp/a3" broadcasts)" = 0 ] && [ "$(key "$tmp/a3" ipis)" -gt 0 ] || fail "auto on 3 CPUs: broadcasts $(key "$tmp/a3" broadcasts)"
+"$M" run --design linux --workload munmap --cores 16 --ops 64 --tlb-flush=auto --json >"$tmp/a16" || fail "auto 16 cores failed"
+[ "$(key "$tmp/a16" broadcasts)" -gt 0 ] && [ "$(key "$tmp/a16" shootdowns)" -gt 0 ] ||
+	fail "auto on 16 CPUs: IPIs first, then broadcasts: shootdowns $(key "$tmp/a16" shootdowns), broadcasts $(key "$tmp/a16" broadcasts)"
+[ "$(key "$tmp/a16" tlb_coherence_violations)" = 0 ] || fail "auto: TLB coherence violations"
+"$M" run --machine skylake --tlb-flush=broadcast >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no broadcast TLB invalidation" "$tmp/o" ||
+	fail "broadcast on skylake: $(cat "$tmp/o")"
+"$M" sweep --designs linux --workloads munmap --machine skylake --tlb-flush=broadcast -o "$tmp/s.csv" >"$tmp/o" 2>&1
+[ $? -eq 2 ] && grep -q "no broadcast TLB invalidation" "$tmp/o" || fail "sweep broadcast on skylake: $(cat "$tmp/o")"
+
 # Bad arguments.
 "$M" run --design nosuch >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no design 'nosuch'" "$tmp/o" || fail "bad design: $(cat "$tmp/o")"
 "$M" run --workload nosuch >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "no workload 'nosuch'" "$tmp/o" || fail "bad workload: $(cat "$tmp/o")"

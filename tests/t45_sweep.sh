@@ -64,4 +64,21 @@ printf 'a,b\n1,"2\n' >"$tmp/bad.csv"
 "$M" plot "$tmp/bad.csv" -o "$tmp/f2" >"$tmp/o" 2>&1; [ $? -eq 1 ] && grep -q "bad.csv:2: malformed" "$tmp/o" || fail "bad csv: $(cat "$tmp/o")"
 "$M" merge "$tmp/serial.csv" "$tmp/bad.csv" -o "$tmp/m.csv" >"$tmp/o" 2>&1; [ $? -eq 1 ] && [ ! -e "$tmp/m.csv" ] || fail "merge of a bad file succeeded or left an output"
 
+# --method paper reaches every job; a sweep under --tlb-flush=broadcast plots as lines of their own.
+"$M" sweep --designs linux --workloads pf --cores 1,2 --method paper --reps 1 --emit-jobs "$tmp/pj" >"$tmp/pj.txt" ||
+	fail "--method paper --emit-jobs failed"
+[ "$(grep -c -- '--method paper --reps 1' "$tmp/pj.txt")" -eq 2 ] || fail "jobs lost --method paper: $(head -1 "$tmp/pj.txt")"
+"$M" sweep --designs linux --workloads munmap --cores 1,2 --method paper --reps 1 --tlb-flush=broadcast -j 1 -o "$tmp/bc.csv" \
+	>/dev/null 2>&1 || fail "broadcast sweep failed"
+"$M" sweep --designs linux --workloads munmap --cores 1,2 --method paper --reps 1 -j 1 -o "$tmp/ipi.csv" >/dev/null 2>&1 ||
+	fail "ipi sweep failed"
+"$M" merge "$tmp/ipi.csv" "$tmp/bc.csv" -o "$tmp/both.csv" || fail "merge of ipi and broadcast failed"
+if command -v gnuplot >/dev/null 2>&1; then
+	"$M" plot "$tmp/both.csv" -o "$tmp/fb" >/dev/null 2>&1 || fail "plot of ipi and broadcast failed"
+	[ -s "$tmp/fb/data/scaling-munmap-low-linux+broadcast.dat" ] && [ -s "$tmp/fb/data/scaling-munmap-low-linux.dat" ] ||
+		fail "plot did not draw broadcast as its own line: $(ls "$tmp/fb/data" | head -5)"
+fi
+"$M" sweep --designs linux --workloads pf --reps 3 -o "$tmp/r.csv" >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "add --method paper" "$tmp/o" ||
+	fail "sweep --reps without paper: $(cat "$tmp/o")"
+
 finish t45_sweep

@@ -63,9 +63,11 @@ prop() {
 	esac
 }
 
+CORES46="1 4"
+[ "${MMSIM_TEST_SIZE:-}" = small ] && CORES46=4 # the sanitizer builds: the multicore runs only
 for d in $("$M" designs --names); do
 	for w in $WORKLOADS; do
-		for c in 1 4; do
+		for c in $CORES46; do
 			out="$tmp/$d-$w-$c.json"
 			# shellcheck disable=SC2046
 			"$M" run --design "$d" --workload "$w" --cores $c $(args "$w") $SMALL --json >"$out" 2>"$tmp/err"

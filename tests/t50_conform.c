@@ -867,11 +867,7 @@ END_TEST
 static Suite *suite(void)
 {
 	test_machine(&M);
-	D = vm_design_find(DESIGN);
-	if (!D) {
-		fprintf(stderr, "no design %s\n", DESIGN);
-		exit(2);
-	}
+	D = test_design(DESIGN);
 	Suite *s = suite_create("t50_conform_" DESIGN);
 	TCase *tc = tcase_create("sequential");
 	tcase_set_timeout(tc, 300);

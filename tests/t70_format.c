@@ -1,4 +1,4 @@
-/* t70_format.c: the binary trace form (version 2): exact round trips of every field over many blocks, per-thread readers, output written whole or not at all, and corrupt files (cut at and inside every block, trailing bytes, single bit flips anywhere, re-checksummed nonsense) refused with their position, never a crash. */
+/* t70_format.c: the binary trace form (version 3): exact round trips of every field over many blocks, per-thread readers, output written whole or not at all, and corrupt files (cut at and inside every block, trailing bytes, single bit flips anywhere, re-checksummed nonsense) refused with their position, never a crash. */
 #include "tests/harness.h"
 #include "traces/block.h"
 #include "traces/trace.h"
@@ -245,7 +245,7 @@ START_TEST(test_version)
 	spit(bad, b.p, b.n);
 	ck_assert(tr_is_binary(bad));
 	ck_assert_int_eq(read_all(bad, err, sizeof(err)), -1);
-	ck_assert_msg(strstr(err, "byte 0, event 1: trace format version 7; this mmsim reads version 2"), "%s", err);
+	ck_assert_msg(strstr(err, "byte 0, event 1: trace format version 7; this mmsim reads versions 2 and 3"), "%s", err);
 	b.p[16] = 2;
 	b.p[8] = 'X'; /* the magic */
 	spit(bad, b.p, b.n);
@@ -258,7 +258,7 @@ START_TEST(test_version)
 	spit(bad, z, zn);
 	ck_assert(tr_is_binary(bad));
 	ck_assert_int_eq(read_all(bad, err, sizeof(err)), -1);
-	ck_assert_msg(strstr(err, "trace format version 1; this mmsim reads version 2") && strstr(err, "import the recording again"),
+	ck_assert_msg(strstr(err, "trace format version 1; this mmsim reads versions 2 and 3") && strstr(err, "import the recording again"),
 		      "%s", err);
 }
 END_TEST

@@ -42,6 +42,28 @@ xz -c "$tmp/g.txt" >"$tmp/g.txt.xz" && "$M" trace-compile "$tmp/g.txt.xz" -o "$t
 "$M" import perf "$D/sqlite-load.perf.txt.xz" -o "$tmp/s.mmtrace" --no-compute >/dev/null || fail "import --no-compute"
 "$M" trace-dump "$tmp/s.mmtrace" | grep -q ' compute ' && fail "--no-compute left compute events"
 
+# The calls beyond mapping (mlock, munlock, mlockall, munlockall, msync, mincore, ftruncate, fallocate) and every
+# advice value: text -> binary -> text gives the same text, and the binary form compiles back to the same bytes.
+C=$(dirname "$0")/../fuzz/corpus/trace/calls.txt
+"$M" trace-compile "$C" -o "$tmp/calls.mmtrace" || fail "compile calls.txt"
+"$M" trace-dump "$tmp/calls.mmtrace" >"$tmp/calls.txt" && cmp -s "$C" "$tmp/calls.txt" ||
+	fail "calls.txt: the text round trip differs: $(diff "$C" "$tmp/calls.txt" | head -4)"
+"$M" trace-compile "$tmp/calls.txt" -o "$tmp/calls2.mmtrace" && cmp -s "$tmp/calls.mmtrace" "$tmp/calls2.mmtrace" ||
+	fail "calls.txt: the binary round trip differs"
+for k in mlock munlock mlockall munlockall msync mincore ftruncate fallocate; do
+	grep -q "^1 $k " "$tmp/calls.txt" || fail "calls.txt: no $k line after the round trip"
+done
+grep -q '^1 fallocate 1 keep_size|punch_hole 0x1000 0x1000 ret=0' "$tmp/calls.txt" || fail "calls.txt: fallocate's fields"
+for a in remove dontfork wipeonfork cold pageout populate_write collapse guard_install guard_remove; do
+	grep -q " madvise r1+0x0 0x1000 $a " "$tmp/calls.txt" || fail "calls.txt: advice $a is not spelled"
+done
+printf 'mmsim-trace 1\nthread 1 pid=1\n1 ftruncate 0 0x1000\n' >"$tmp/bad1.txt"
+bad bad1.txt "bad1.txt:3: '0' is not a file id" "$M" trace-compile "$tmp/bad1.txt" -o "$tmp/x.mmtrace"
+printf 'mmsim-trace 1\nthread 1 pid=1\n1 msync 0x1000 0x1000 sometimes\n' >"$tmp/bad2.txt"
+bad bad2.txt "bad2.txt:3: 'sometimes' is not msync flags" "$M" trace-compile "$tmp/bad2.txt" -o "$tmp/x.mmtrace"
+printf 'mmsim-trace 1\nthread 1 pid=1\n1 ftruncate 1 0x100000000000\n' >"$tmp/bad3.txt"
+bad bad3.txt "bad3.txt:3: a file size beyond 64 GiB" "$M" trace-compile "$tmp/bad3.txt" -o "$tmp/x.mmtrace"
+
 # ---- a hand-written text trace, replayed on every design ----
 cat >"$tmp/hand.txt" <<'EOF'
 mmsim-trace 1
@@ -253,9 +275,9 @@ bad half "half.mmtrace: byte [0-9]*, event [0-9]*: " "$M" trace-dump "$tmp/half.
 bad halfreplay "half.mmtrace: byte [0-9]*, event [0-9]*: " "$M" replay "$tmp/half.mmtrace" --design linux
 head -c 40 "$tmp/g.mmtrace" >"$tmp/head.mmtrace"
 bad head "head.mmtrace: byte [0-9]*, event [0-9]*: " "$M" trace-dump "$tmp/head.mmtrace"
-# Another version: the prefix's version (bytes 16-19) made 3.
-{ head -c 16 "$tmp/g.mmtrace"; printf '\003\000\000\000'; tail -c +21 "$tmp/g.mmtrace"; } >"$tmp/v3.mmtrace"
-bad v3 "v3.mmtrace: byte 0, event 1: trace format version 3; this mmsim reads version 2" "$M" trace-dump "$tmp/v3.mmtrace"
+# Another version: the prefix's version (bytes 16-19) made 4.
+{ head -c 16 "$tmp/g.mmtrace"; printf '\004\000\000\000'; tail -c +21 "$tmp/g.mmtrace"; } >"$tmp/v4.mmtrace"
+bad v4 "v4.mmtrace: byte 0, event 1: trace format version 4; this mmsim reads versions 2 and 3" "$M" trace-dump "$tmp/v4.mmtrace"
 # Version 1 (a zstd stream of the magic and version 1): import again.
 printf 'MMSIMTRC\001\000\000\000' | zstd -q -c >"$tmp/v1.mmtrace"
 bad v1 "v1.mmtrace: byte 0, event 1: trace format version 1; .*import the recording again" "$M" replay "$tmp/v1.mmtrace" --design linux

@@ -14,6 +14,7 @@ static int recode(const char *in, struct tr_writer *w, const struct tr_import_op
 		return -1;
 	const struct tr_header *h = tr_reader_header(r);
 	tr_writer_source(w, h->source ? h->source : "");
+	tr_writer_machine(w, h->cpus, h->syscall_ns);
 	for (uint32_t i = 0; i < h->nthreads; i++)
 		tr_writer_thread(w, &h->threads[i]);
 	for (uint32_t i = 0; i < h->nfiles; i++) {

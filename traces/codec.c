@@ -99,6 +99,7 @@ static bool field_set(struct ev *e, int i, uint64_t v)
 #define X_SYNC 1u
 #define X_AT 2u	  /* zigzag(at - the thread's previous at) */
 #define X_ASID 4u /* the address space id */
+#define X_LINE 8u /* the recording's line (version 3) */
 
 size_t codec_encode_event(uint8_t *p, uint32_t tid, const struct ev *e, const struct tr_meta *m, uint64_t last_at)
 {
@@ -120,11 +121,15 @@ size_t codec_encode_event(uint8_t *p, uint32_t tid, const struct ev *e, const st
 		x |= X_AT;
 	if (m && m->asid)
 		x |= X_ASID;
+	if (m && m->line)
+		x |= X_LINE;
 	n += codec_put_uv(p + n, x);
 	if (x & X_AT)
 		n += codec_put_uv(p + n, codec_zz((int64_t)(m->at - last_at)));
 	if (x & X_ASID)
 		n += codec_put_uv(p + n, m->asid);
+	if (x & X_LINE)
+		n += codec_put_uv(p + n, m->line);
 	return n;
 }
 
@@ -152,10 +157,11 @@ const char *codec_decode_event(const uint8_t *p, size_t len, uint32_t *tid, stru
 				return "field value out of range";
 		}
 	uint64_t x;
-	if (!codec_get_uv(&p, end, &x) || x > 7)
+	if (!codec_get_uv(&p, end, &x) || x > 15)
 		return "bad extra mask";
 	m->sync = x & X_SYNC;
 	m->asid = 0;
+	m->line = 0;
 	if (x & X_AT) {
 		if (!codec_get_uv(&p, end, &v))
 			return "record cut short";
@@ -165,6 +171,10 @@ const char *codec_decode_event(const uint8_t *p, size_t len, uint32_t *tid, stru
 		if (!codec_get_uv(&p, end, &v) || !v || v > UINT32_MAX)
 			return "bad address space id";
 		m->asid = (uint32_t)v;
+	}
+	if (x & X_LINE) {
+		if (!codec_get_uv(&p, end, &m->line) || !m->line)
+			return "bad line number";
 	}
 	if (p != end)
 		return "record longer than its fields";
@@ -227,4 +237,6 @@ void codec_encode_header(struct codec_buf *b, const struct tr_header *h)
 		buf_str(b, f->name);
 	}
 	buf_uv(b, h->events);
+	buf_uv(b, h->cpus);
+	buf_uv(b, h->syscall_ns);
 }

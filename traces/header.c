@@ -173,7 +173,8 @@ const char *tr_check_event(const struct tr_header *h, uint32_t tid, const struct
 		return "barrier events belong to synthetic workloads, not traces";
 	if (e->fl & ~(EVF_OP | EVF_REGION | EVF_REGION2 | EVF_CHECK | EVF_NS))
 		return "unknown event flags";
-	if ((e->fl & EVF_REGION) && (e->kind < EV_MMAP || e->kind > EV_ACCESS))
+	if ((e->fl & EVF_REGION) && (e->kind < EV_MMAP || e->kind > EV_ACCESS) && e->kind != EV_MLOCK &&
+	    e->kind != EV_MUNLOCK && e->kind != EV_MSYNC && e->kind != EV_MINCORE)
 		return "a region-relative address on an event without an address";
 	if ((e->fl & EVF_REGION) && !e->region)
 		return "region 0 (regions are numbered from 1)";
@@ -187,6 +188,13 @@ const char *tr_check_event(const struct tr_header *h, uint32_t tid, const struct
 	case EV_MMAP:
 		if (!(e->flags & VM_MAP_ANONYMOUS) && !tr_file_find(h, e->file))
 			return "a file mapping of a file that is not in the header";
+		break;
+	case EV_FTRUNCATE:
+	case EV_FALLOCATE:
+		if (!tr_file_find(h, e->file))
+			return "a file call on a file that is not in the header";
+		if (e->len > TR_MAX_FILE_SIZE || e->off > TR_MAX_FILE_SIZE - e->len)
+			return "a file size beyond 64 GiB";
 		break;
 	case EV_ACCESS:
 		if (e->acc > 2)

@@ -26,11 +26,14 @@ static void imp_free(struct imp *m)
 		xfree(m->threads[i]);
 	}
 	for (uint32_t i = 0; i < m->nprocs; i++) {
+		tu_map_free(&m->procs[i]->fds);
+		xfree(m->procs[i]->shm);
 		xfree(m->procs[i]->iv);
 		xfree(m->procs[i]);
 	}
 	xfree(m->threads);
 	tu_map_free(&m->tix);
+	tu_map_free(&m->shm_pages);
 	xfree(m->procs);
 	xfree(m->files);
 	memset(m, 0, sizeof(*m));
@@ -45,7 +48,8 @@ static void put_at(struct imp *m, struct imp_thread *t, const struct ev *e, uint
 		m->base = ns;
 		m->have_base = true;
 	}
-	struct tr_meta meta = { .at = ns > m->base ? ns - m->base : 0, .sync = sync };
+	struct tr_meta meta = { .at = ns > m->base ? ns - m->base : 0, .sync = sync,
+				.line = e->kind == EV_COMPUTE ? 0 : t->line };
 	if (t->p->asid != t->emitted_asid)
 		meta.asid = t->emitted_asid = t->p->asid;
 	if (sync && ns > t->synced_until)
@@ -56,7 +60,7 @@ static void put_at(struct imp *m, struct imp_thread *t, const struct ev *e, uint
 }
 
 /* Write an event of t at the start of its current event. */
-static void put(struct imp *m, struct imp_thread *t, const struct ev *e, bool sync) { put_at(m, t, e, t->cur, sync); }
+void imp_put(struct imp *m, struct imp_thread *t, const struct ev *e, bool sync) { put_at(m, t, e, t->cur, sync); }
 
 /* Write t's pending fault, if any (its outcome is known now). */
 static void flush_fault(struct imp *m, struct imp_thread *t)
@@ -64,7 +68,10 @@ static void flush_fault(struct imp *m, struct imp_thread *t)
 	if (!t->pending)
 		return;
 	t->pending = false;
+	uint64_t line = t->line;
+	t->line = t->fault_line;
 	put_at(m, t, &t->fault, t->fault_at, t->fault_sync);
+	t->line = line;
 }
 
 /* After the last line: flush every pending fault and fill the counts. 0, or -1 on a write error. */
@@ -72,6 +79,10 @@ static int imp_finish(struct imp *m)
 {
 	for (uint32_t i = 0; i < m->nthreads; i++)
 		flush_fault(m, m->threads[i]);
+	uint32_t cpus = 0;
+	for (uint32_t i = 0; i < TR_MAX_CPUS / 64; i++)
+		cpus += (uint32_t)__builtin_popcountll(m->cpus_seen[i]);
+	tr_writer_machine(m->w, cpus, 0);
 	m->st->threads = m->nthreads;
 	m->st->processes = m->nprocs;
 	m->st->files = m->nfiles;
@@ -133,6 +144,7 @@ void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns)
 	if (ns > t->last)
 		t->last = ns;
 	t->cur = ns;
+	t->line = lines_lineno(m->l);
 }
 
 /* ---- threads and processes ---- */
@@ -221,6 +233,14 @@ struct imp_thread *imp_clone(struct imp *m, struct imp_thread *parent, uint32_t 
 		c->brk_base = p->brk_base;
 		c->brk_cur = p->brk_cur;
 		c->brk_known = p->brk_known;
+		for (uint32_t i = 0; i < p->fds.cap; i++)
+			if (p->fds.used[i])
+				tu_map_put(&c->fds, p->fds.key[i], p->fds.val[i]);
+		if (p->nshm) {
+			c->shm = xmalloc(sizeof(*c->shm) * p->nshm);
+			memcpy(c->shm, p->shm, sizeof(*c->shm) * p->nshm);
+			c->nshm = c->cap_shm = p->nshm;
+		}
 		if (kind == IMP_VFORK)
 			c->asid = p->asid;
 		p = c;
@@ -232,7 +252,9 @@ struct imp_thread *imp_clone(struct imp *m, struct imp_thread *parent, uint32_t 
 		e.pid2 = p->pid;
 		e.flags = kind == IMP_VFORK;
 	}
-	put(m, parent, &e, kind == IMP_FORK);
+	imp_put(m, parent, &e, kind == IMP_FORK);
+	if (kind == IMP_FORK)
+		imp_call_done(parent, ns);
 	return t;
 }
 
@@ -242,7 +264,7 @@ void imp_exit(struct imp *m, struct imp_thread *t, uint64_t ns, bool group)
 		return;
 	imp_begin(m, t, ns);
 	struct ev e = { .kind = EV_EXIT, .len = group };
-	put(m, t, &e, false);
+	imp_put(m, t, &e, false);
 	t->exited = true;
 	t->p->live--;
 }
@@ -278,7 +300,7 @@ static void iv_room(struct imp_proc *p, uint32_t more)
 }
 
 /* Forget [s, e): intervals are cut where they cross its ends. */
-static void iv_remove(struct imp_proc *p, uint64_t s, uint64_t e)
+void imp_iv_remove(struct imp_proc *p, uint64_t s, uint64_t e)
 {
 	if (s >= e || !p->n)
 		return;
@@ -311,7 +333,7 @@ static void iv_insert(struct imp_proc *p, uint64_t s, uint64_t e, uint32_t regio
 {
 	if (s >= e)
 		return;
-	iv_remove(p, s, e);
+	imp_iv_remove(p, s, e);
 	uint32_t i = iv_lower(p, s);
 	struct imp_iv n = { s, e, base, region, root, by->tid, by->cur };
 	/* Join a neighbour that names the same region the same way. */
@@ -399,7 +421,7 @@ static uint32_t pieces(const struct imp_proc *p, uint64_t a, uint64_t len, struc
 /* ---- files ---- */
 
 /* The trace's id of a file (dev, ino; or process and descriptor when unknown), its size grown to `end`. */
-static uint32_t file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, uint32_t fd, const char *name,
+uint32_t imp_file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, uint32_t fd, const char *name,
 			uint64_t end)
 {
 	uint32_t id = 0;
@@ -420,19 +442,43 @@ static uint32_t file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid
 	return id;
 }
 
+void imp_file_adopt(struct imp *m, uint32_t id, uint32_t dev, uint64_t ino, const char *name)
+{
+	struct imp_file *f = NULL;
+	for (uint32_t i = 0; i < m->nfiles; i++) {
+		if (m->files[i].dev == dev && m->files[i].ino == ino && !m->files[i].rpid)
+			return; /* known by its device and inode already */
+		if (m->files[i].id == id)
+			f = &m->files[i];
+	}
+	if (!f || f->dev || f->ino)
+		return;
+	f->dev = dev;
+	f->ino = ino;
+	f->rpid = f->fd = 0;
+	tr_writer_file(m->w, id, 0, dev, ino, name);
+}
+
+void imp_file_retire(struct imp *m, uint32_t rpid, uint32_t fd)
+{
+	for (uint32_t i = 0; i < m->nfiles; i++)
+		if (m->files[i].rpid == rpid && m->files[i].fd == fd + 1 && !m->files[i].dev && !m->files[i].ino)
+			m->files[i].rpid = UINT32_MAX; /* no process has this id: the key is never asked for again */
+}
+
 /* The file a mapping record names (dev, inode), sized to reach off + len. */
-static uint32_t map_file(struct imp *m, const struct imp_map *r, uint64_t off, uint64_t len)
+uint32_t imp_map_file(struct imp *m, const struct imp_map *r, uint64_t off, uint64_t len)
 {
 	uint64_t end = off + vm_page_up(len);
 	if (end < off)
 		end = TR_MAX_FILE_SIZE;
-	return file_id(m, r->dev, r->ino, 0, 0, r->name, end);
+	return imp_file_id(m, r->dev, r->ino, 0, 0, r->name, end);
 }
 
 /* ---- calls ---- */
 
 /* Event e over the recorded range [a, a + len): one event per piece placed independently (checked, sync). */
-static void emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64_t a, uint64_t len)
+void imp_emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64_t a, uint64_t len)
 {
 	struct piece pc[MAX_PIECES];
 	uint32_t n = pieces(t->p, a, len, pc);
@@ -449,12 +495,12 @@ static void emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64
 		}
 		if (m->blind_exec && !iv_find(t->p, pc[i].s))
 			x.fl &= ~EVF_CHECK; /* perhaps a mapping the recording does not show: its result cannot be checked */
-		put(m, t, &x, true);
+		imp_put(m, t, &x, true);
 	}
 }
 
 /* A recorded mmap: its event, its file, and the region it defines. */
-static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map,
+void imp_do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map,
 		    const char *fd_name)
 {
 	struct imp_proc *p = t->p;
@@ -475,23 +521,28 @@ static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int6
 	if (a[0])
 		resolve(m, p, a[0], false, &e);
 	if (!(e.flags & VM_MAP_ANONYMOUS)) {
-		if (map && (map->ino || map->dev))
-			e.file = map_file(m, map, a[5], a[1]);
-		else {
+		uint32_t bound;
+		if (map && (map->ino || map->dev)) {
+			/* A file that ftruncate or fallocate named by its descriptor: now its device and inode are known. */
+			if (tu_map_get(&p->fds, (uint32_t)a[4], &bound) && bound)
+				imp_file_adopt(m, bound, map->dev, map->ino, map->name);
+			e.file = imp_map_file(m, map, a[5], a[1]);
+		} else {
 			/* No record of the file (strace, or a failed call): one file per process and descriptor. */
 			uint64_t end = a[5] + vm_page_up(a[1]);
 			if (end < a[5])
 				end = TR_MAX_FILE_SIZE;
 			char nm[64];
 			snprintf(nm, sizeof(nm), "fd %u of pid %u", (uint32_t)a[4], p->rpid);
-			e.file = file_id(m, 0, 0, p->rpid, (uint32_t)a[4] + 1, fd_name ? fd_name : nm, end);
+			e.file = imp_file_id(m, 0, 0, p->rpid, (uint32_t)a[4] + 1, fd_name ? fd_name : nm, end);
 		}
+		tu_map_put(&p->fds, (uint32_t)a[4], e.file);
 	}
 	const struct imp_iv *v = iv_find(p, a[0]);
 	struct imp_iv at = v ? *v : (struct imp_iv){ 0 };
 	if (ret >= 0 && !fixed)
 		e.new_region = m->next_region++;
-	put(m, t, &e, true);
+	imp_put(m, t, &e, true);
 	if (ret < 0)
 		return;
 	uint64_t s = (uint64_t)ret, len = vm_page_up(a[1]);
@@ -500,11 +551,11 @@ static void do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int6
 	else if (fixed && at.region)
 		iv_insert(p, s, s + len, at.region, at.base, at.root, t);
 	else
-		iv_remove(p, s, s + len); /* a fixed mapping at an absolute address */
+		imp_iv_remove(p, s, s + len); /* a fixed mapping at an absolute address */
 }
 
 /* A recorded mremap: its event and the region it moves to. */
-static void do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret)
+void imp_do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret)
 {
 	struct imp_proc *p = t->p;
 	struct ev e = { .kind = EV_MREMAP, .fl = EVF_CHECK, .ret = ret, .len = a[1], .len2 = a[2],
@@ -516,16 +567,16 @@ static void do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, in
 		e.fl &= ~EVF_CHECK;
 	if (ret >= 0)
 		e.new_region = m->next_region++;
-	put(m, t, &e, true);
+	imp_put(m, t, &e, true);
 	if (ret < 0)
 		return;
 	if (!(e.flags & VM_MREMAP_DONTUNMAP))
-		iv_remove(p, a[0], a[0] + vm_page_up(a[1]));
+		imp_iv_remove(p, a[0], a[0] + vm_page_up(a[1]));
 	iv_insert(p, (uint64_t)ret, (uint64_t)ret + vm_page_up(a[2]), e.new_region, (uint64_t)ret, e.new_region, t);
 }
 
 /* A recorded brk: its event relative to the start of brk, and the heap's interval. */
-static void do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map)
+void imp_do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map)
 {
 	struct imp_proc *p = t->p;
 	if (!p->brk_known && ret > 0) {
@@ -536,48 +587,16 @@ static void do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64
 	}
 	struct ev e = { .kind = EV_BRK, .fl = EVF_CHECK | EVF_REGION, .region = EV_REGION_BRK, .ret = ret, .hint = a[0] };
 	e.addr = a[0] ? a[0] - p->brk_base : 0;
-	put(m, t, &e, true);
+	e.off = p->brk_known ? p->brk_base : 0; /* the recorded start of brk: replay compares the break's offset */
+	imp_put(m, t, &e, true);
 	if (ret <= 0 || (uint64_t)ret < p->brk_base)
 		return;
 	uint64_t old = vm_page_up(p->brk_cur), now = vm_page_up((uint64_t)ret);
 	if (now < old)
-		iv_remove(p, now, old);
+		imp_iv_remove(p, now, old);
 	if (now > p->brk_base)
 		iv_insert(p, p->brk_base, now, EV_REGION_BRK, p->brk_base, EV_REGION_BRK, t);
 	p->brk_cur = (uint64_t)ret;
-}
-
-void imp_syscall(struct imp *m, struct imp_thread *t, uint32_t nr, const uint64_t *a, int64_t ret, uint64_t t0,
-		 uint64_t t1, const struct imp_map *map, const char *fd_name)
-{
-	if (t->exited)
-		return;
-	imp_begin(m, t, t0);
-	m->st->syscalls++;
-	struct ev e = { .fl = EVF_CHECK, .ret = ret };
-	switch (nr) {
-	case NR_MMAP: do_mmap(m, t, a, ret, map, fd_name); break;
-	case NR_MPROTECT:
-	case NR_PKEY_MPROTECT:
-		e.kind = EV_MPROTECT;
-		e.prot = (int32_t)a[2];
-		emit_range(m, t, &e, a[0], a[1]);
-		break;
-	case NR_MUNMAP:
-		e.kind = EV_MUNMAP;
-		emit_range(m, t, &e, a[0], a[1]);
-		if (ret == 0 && a[1] && a[0] + vm_page_up(a[1]) > a[0])
-			iv_remove(t->p, a[0], a[0] + vm_page_up(a[1]));
-		break;
-	case NR_MADVISE:
-		e.kind = EV_MADVISE;
-		e.advice = (int32_t)a[2];
-		emit_range(m, t, &e, a[0], a[1]);
-		break;
-	case NR_MREMAP: do_mremap(m, t, a, ret); break;
-	case NR_BRK: do_brk(m, t, a, ret, map); break;
-	}
-	imp_end(t, t1);
 }
 
 void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp_map *maps, uint32_t n, bool emit_exec)
@@ -588,7 +607,7 @@ void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp
 	struct imp_proc *p = t->p;
 	if (emit_exec) {
 		struct ev x = { .kind = EV_EXEC };
-		put(m, t, &x, true);
+		imp_put(m, t, &x, true);
 		p->asid = m->next_asid++; /* a vfork child leaves its parent's address space here */
 	}
 	p->n = 0;
@@ -603,17 +622,27 @@ void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp
 		if (special)
 			e.flags |= VM_MAP_ANONYMOUS;
 		else {
-			e.file = map_file(m, r, r->pgoff, r->len);
+			e.file = imp_map_file(m, r, r->pgoff, r->len);
 			e.off = r->pgoff;
 		}
 		if (!strcmp(r->name, "[stack]"))
 			e.flags |= VM_MAP_GROWSDOWN;
 		resolve(m, p, r->start, false, &e);
 		e.new_region = m->next_region++;
-		put(m, t, &e, false);
+		imp_put(m, t, &e, false);
 		iv_insert(p, r->start, r->start + vm_page_up(r->len), e.new_region, r->start, 0, t);
 	}
 	t->first_image = false;
+}
+
+void imp_call_done(struct imp_thread *t, uint64_t ns)
+{
+	struct imp_proc *p = t->p;
+	if (p->call_tid != t->tid) {
+		p->call_end_other = MAX(p->call_end_other, p->call_end);
+		p->call_tid = t->tid;
+	}
+	p->call_end = MAX(p->call_end, ns);
 }
 
 /* ---- faults and signals ---- */
@@ -626,16 +655,23 @@ void imp_fault(struct imp *m, struct imp_thread *t, uint64_t ns, uint64_t addr, 
 	struct ev e = { .kind = EV_ACCESS, .acc = (uint8_t)acc, .hint = addr };
 	resolve(m, t->p, addr, false, &e);
 	m->st->faults++;
-	/* Memory another thread mapped: wait (once) until that thread has done so in the replay too. */
+	/*
+	 * Happens-before: memory another thread mapped, or any memory call of
+	 * another thread of the process that returned before this fault (and
+	 * after this thread's last sync): wait until the replay has done it too.
+	 */
 	const struct imp_iv *v = iv_find(t->p, addr);
-	bool sync = v && v->definer != t->tid && v->def_at >= t->synced_until;
+	const struct imp_proc *p = t->p;
+	uint64_t other = p->call_tid == t->tid ? p->call_end_other : p->call_end;
+	bool sync = (v && v->definer != t->tid && v->def_at >= t->synced_until) || other > t->synced_until;
 	if (sync)
 		t->synced_until = ns;
 	if (!check) {
-		put(m, t, &e, sync);
+		imp_put(m, t, &e, sync);
 		return;
 	}
 	e.fl |= EVF_CHECK;
+	t->fault_line = t->line;
 	t->fault = e;
 	t->fault_at = ns;
 	t->fault_sync = sync;

@@ -9,10 +9,20 @@ struct lines;
 
 /* x86-64 system call numbers the importers know. */
 enum {
-	NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12, NR_MREMAP = 25, NR_MADVISE = 28,
-	NR_CLONE = 56, NR_FORK = 57, NR_VFORK = 58, NR_EXECVE = 59, NR_EXIT = 60, NR_EXIT_GROUP = 231,
+	NR_CLOSE = 3, NR_MMAP = 9, NR_MPROTECT = 10, NR_MUNMAP = 11, NR_BRK = 12, NR_MREMAP = 25, NR_MSYNC = 26,
+	NR_MINCORE = 27, NR_MADVISE = 28, NR_SHMGET = 29, NR_SHMAT = 30, NR_CLONE = 56, NR_FORK = 57, NR_VFORK = 58,
+	NR_EXECVE = 59, NR_EXIT = 60, NR_SHMDT = 67, NR_FTRUNCATE = 77, NR_MLOCK = 149, NR_MUNLOCK = 150,
+	NR_MLOCKALL = 151, NR_MUNLOCKALL = 152, NR_EXIT_GROUP = 231, NR_FALLOCATE = 285, NR_MLOCK2 = 325,
 	NR_PKEY_MPROTECT = 329, NR_CLONE3 = 435
 };
+
+/* imp_memory_call: whether a call of this number becomes events through imp_syscall. */
+bool imp_memory_call(uint32_t nr);
+
+/* shmat's flags (Linux's SHM_RDONLY, SHM_REMAP, SHM_EXEC). */
+#define IMP_SHM_RDONLY 0x1000ull
+#define IMP_SHM_REMAP 0x4000ull
+#define IMP_SHM_EXEC 0x8000ull
 
 #define CLONE_VM 0x100ull
 #define CLONE_VFORK 0x4000ull
@@ -35,6 +45,12 @@ struct imp_proc {
 	uint64_t brk_base, brk_cur; /* recorded start of brk and current break */
 	bool brk_known;
 	uint32_t live; /* threads not yet exited */
+	struct tu_map fds; /* descriptor -> the file id it was last seen naming (0: none), for ftruncate and fallocate */
+	struct imp_shm { uint64_t addr, len; } *shm; /* SysV segments attached (shmat), for shmdt */
+	uint32_t nshm, cap_shm;
+	/* Happens-before: the latest end of a memory call, by which thread, and the latest by any other thread. */
+	uint64_t call_end, call_end_other;
+	uint32_t call_tid;
 };
 
 /* A mapping as the kernel reported it (perf's MMAP2), or as strace's arguments give it. */
@@ -67,6 +83,8 @@ struct imp_thread {
 	uint32_t nr;
 	uint64_t args[6];
 	uint64_t t_enter, line_enter;
+	uint64_t line; /* the input line of the event being written (0: none) */
+	uint64_t fault_line;
 	bool have_map;
 	struct imp_map map; /* the MMAP2 record inside the call */
 	bool vfork_parent;  /* created a vfork-like child in this call: its wait counts as compute */
@@ -76,7 +94,7 @@ struct imp_thread {
 	uint32_t nexec;
 	/* strace: the unfinished first half of a call */
 	char *partial;
-	uint64_t partial_ts;
+	uint64_t partial_ts, partial_line;
 	uint8_t spawning;  /* an unfinished clone/fork/vfork: the kind of task it makes + 1 (0: none) */
 	uint32_t spawned;  /* the task that appeared while it was unfinished (0: none yet) */
 };
@@ -96,6 +114,8 @@ struct imp {
 	struct imp_file { uint32_t dev, id; uint64_t ino; uint32_t rpid, fd; } *files;
 	uint32_t nfiles, cap_files;
 	uint32_t next_region, next_asid;
+	uint64_t cpus_seen[TR_MAX_CPUS / 64]; /* perf: the CPUs the recording's lines name */
+	struct tu_map shm_pages; /* SysV segment id -> its size in pages (from shmget), for shmat without a record */
 	bool blind_exec; /* the recording does not show exec-time mappings (strace): calls outside known regions go unchecked */
 	uint64_t base;	 /* the first time seen: times in the trace count from it */
 	bool have_base;
@@ -150,19 +170,49 @@ void imp_fault(struct imp *m, struct imp_thread *t, uint64_t ns, uint64_t addr, 
 void imp_signal(struct imp *m, struct imp_thread *t, int sig);
 
 /*
- * imp_syscall: a completed memory call (mmap, munmap, mprotect,
- * pkey_mprotect, madvise, mremap, brk) with its raw arguments and result,
- * entered at t0 and returned at t1. map: the kernel's record of the
- * mapping made inside the call (perf), or NULL. fd_name: for strace, the
- * path strace printed for the fd (-y), or NULL.
+ * imp_syscall: a completed memory call (imp_memory_call: mmap, munmap,
+ * mprotect, pkey_mprotect, madvise, mremap, brk, mlock, mlock2, munlock,
+ * mlockall, munlockall, msync, mincore, ftruncate, fallocate, shmget,
+ * shmat, shmdt, close) with its raw arguments and result, entered at t0
+ * (on input line t->line_enter, 0: the current one) and returned at t1.
+ * map: the kernel's record of the mapping made inside the call (perf), or
+ * NULL. fd_name: for strace, the path strace printed for the fd (-y), or
+ * NULL.
  */
 void imp_syscall(struct imp *m, struct imp_thread *t, uint32_t nr, const uint64_t *a, int64_t ret, uint64_t t0,
 		 uint64_t t1, const struct imp_map *map, const char *fd_name);
+
+/* imp_shm_record: a SysV segment's mapping recorded outside any followed call (a recording without shmat): its attach. */
+void imp_shm_record(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp_map *map);
 
 /* imp_exec: t's process now runs a new image with these initial mappings (MAP_FIXED at their addresses). */
 void imp_exec(struct imp *m, struct imp_thread *t, uint64_t ns, const struct imp_map *maps, uint32_t n, bool emit_exec);
 
 /* imp_exit: t exits (group: the whole process). */
 void imp_exit(struct imp *m, struct imp_thread *t, uint64_t ns, bool group);
+
+/* imp_call_done: t's memory call (or fork) returned at ns: the other threads' later faults are ordered after it. */
+void imp_call_done(struct imp_thread *t, uint64_t ns);
+
+/* ---- the core's pieces that the calls (imp_calls.c) build on ---- */
+
+/* imp_put: write an event of t at the start of its current event (sync: see struct tr_meta). */
+void imp_put(struct imp *m, struct imp_thread *t, const struct ev *e, bool sync);
+/* imp_emit_range: e over the recorded range [a, a + len): one event per piece placed independently (checked, sync). */
+void imp_emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64_t a, uint64_t len);
+/* imp_iv_remove: forget [s, e) in p's region map. */
+void imp_iv_remove(struct imp_proc *p, uint64_t s, uint64_t e);
+/* imp_file_id: the trace's id of a file (dev, ino; or process and descriptor + 1 when unknown), grown to `end` bytes. */
+uint32_t imp_file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, uint32_t fd, const char *name,
+		     uint64_t end);
+/* imp_file_adopt: the file `id`, known so far only by a descriptor, is (dev, ino) called name, unless that file has an id already. */
+void imp_file_adopt(struct imp *m, uint32_t id, uint32_t dev, uint64_t ino, const char *name);
+/* imp_file_retire: process rpid closed descriptor fd: a later use of the number is another file. */
+void imp_file_retire(struct imp *m, uint32_t rpid, uint32_t fd);
+/* imp_do_mmap, imp_do_mremap, imp_do_brk: a recorded mmap, mremap, brk with its raw arguments (see imp_syscall). */
+void imp_do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map,
+		 const char *fd_name);
+void imp_do_mremap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret);
+void imp_do_brk(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t ret, const struct imp_map *map);
 
 #endif

@@ -63,7 +63,8 @@ static bool inum(struct cur *c, int64_t *v)
  * The common prefix "COMM TID [CPU] SECONDS: ". COMM may hold spaces, so
  * the line is scanned for " [CPU] SECONDS:" first.
  */
-static bool prefix(const char *line, char *comm, size_t commlen, int64_t *tid, uint64_t *ns, const char **rest)
+static bool prefix(const char *line, char *comm, size_t commlen, int64_t *tid, uint64_t *ns, const char **rest,
+		   uint64_t *cpu_out)
 {
 	for (const char *b = strstr(line, " ["); b; b = strstr(b + 1, " [")) {
 		struct cur c = { b + 2 };
@@ -81,6 +82,7 @@ static bool prefix(const char *line, char *comm, size_t commlen, int64_t *tid, u
 		for (long i = c.p - f - 1; i < 9; i++)
 			frac *= 10;
 		*ns = sec * 1000000000ull + frac;
+		*cpu_out = cpu;
 		/* The tid is the token before " [". */
 		const char *e = b;
 		const char *s = e;
@@ -116,7 +118,8 @@ static bool detect(const struct tr_probe *p)
 	int64_t tid;
 	uint64_t ns;
 	const char *rest;
-	return prefix(line, comm, sizeof(comm), &tid, &ns, &rest);
+	uint64_t cpu;
+	return prefix(line, comm, sizeof(comm), &tid, &ns, &rest, &cpu);
 }
 
 /* The thread of recorded tid (possibly exited), made an initial thread (of process rpid) if it is new. */
@@ -161,7 +164,7 @@ static int parse_mmap2(struct imp *m, struct cur *c, int64_t *pid, int64_t *tid,
 }
 
 /* PERF_RECORD_MMAP2: a mapping of a new image (exec), or the one an mmap call made. */
-static int on_mmap2(struct imp *m, struct cur *c, const char *comm)
+static int on_mmap2(struct imp *m, struct cur *c, uint64_t ns, const char *comm)
 {
 	int64_t pid, tid;
 	struct imp_map r;
@@ -181,6 +184,9 @@ static int on_mmap2(struct imp *m, struct cur *c, const char *comm)
 	} else if (t->in_sys && !t->have_map) {
 		t->map = r;
 		t->have_map = true;
+	} else if (!t->in_sys && r.shared && !strncmp(r.name, "/SYSV", 5)) {
+		/* A SysV segment attached by a shmat the recording did not follow (a recipe without NR 30). */
+		imp_shm_record(m, t, ns, &r);
 	}
 	/* Otherwise a stack growth (or another record outside a call): the designs grow stacks on faults. */
 	return 0;
@@ -266,17 +272,10 @@ static int on_task_exit(struct imp *m, struct cur *c, uint64_t ns)
 	return 0;
 }
 
-/* The memory calls that become events. */
-static bool memory_call(uint32_t nr)
-{
-	return nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MUNMAP || nr == NR_BRK || nr == NR_MREMAP ||
-	       nr == NR_MADVISE || nr == NR_PKEY_MPROTECT;
-}
-
 /* The calls the importer follows (memory, task creation, exec and exit). */
 static bool modelled(uint32_t nr)
 {
-	return memory_call(nr) || nr == NR_CLONE || nr == NR_FORK || nr == NR_VFORK || nr == NR_EXECVE ||
+	return imp_memory_call(nr) || nr == NR_CLONE || nr == NR_FORK || nr == NR_VFORK || nr == NR_EXECVE ||
 	       nr == NR_EXIT || nr == NR_EXIT_GROUP || nr == NR_CLONE3;
 }
 
@@ -304,7 +303,8 @@ static int on_enter(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t
 		imp_exit(m, t, ns, nr == NR_EXIT_GROUP);
 		return 0;
 	}
-	imp_begin(m, t, ns);
+	if (nr != NR_CLOSE && nr != NR_SHMGET)
+		imp_begin(m, t, ns); /* (bookkeeping calls make no event: their time stays in the gap) */
 	t->in_sys = true;
 	t->nr = (uint32_t)nr;
 	memcpy(t->args, a, sizeof(a));
@@ -359,7 +359,7 @@ static int on_exit_sys(struct imp *m, struct imp_thread *t, struct cur *c, uint6
 			   (unsigned long long)nr, t->rtid, (unsigned long long)t->line_enter, t->nr);
 	t->in_sys = false;
 	t->had_syscall = true;
-	if (memory_call(t->nr)) {
+	if (imp_memory_call(t->nr)) {
 		imp_syscall(m, t, t->nr, t->args, ret, t->t_enter, ns, t->have_map ? &t->map : NULL, NULL);
 		return 0;
 	}
@@ -424,6 +424,14 @@ static bool ignored_record(const char *r)
 	return false;
 }
 
+/* A PERF_RECORD_LOST or _LOST_SAMPLES record: the recording misses events, and is refused with advice. */
+static int lost(struct imp *m)
+{
+	return imp_bad(m, "perf lost events here (PERF_RECORD_LOST): the recording is incomplete and would replay "
+		      "wrongly; record again with a larger buffer (mmsim record --buffer 1024, or perf record -m 1024), "
+		      "or record less");
+}
+
 /* One line of perf script output. */
 static int on_line(struct imp *m, const char *line)
 {
@@ -431,11 +439,24 @@ static int on_line(struct imp *m, const char *line)
 	int64_t tid;
 	uint64_t ns;
 	const char *rest;
-	if (!prefix(line, comm, sizeof(comm), &tid, &ns, &rest))
+	uint64_t cpu;
+	if (line[0] == '#') {
+		/* A comment; `mmsim record` writes its measurement of perf's cost per call as one. */
+		struct cur k = { line };
+		uint64_t v;
+		if (lit(&k, TR_PERF_COST_NOTE) && unum(&k, 10, &v) && lit(&k, " ns") && v <= 1000000000)
+			tr_writer_machine(m->w, 0, v);
+		return 0;
+	}
+	if (strstr(line, "PERF_RECORD_LOST"))
+		return lost(m); /* (whatever its prefix looks like) */
+	if (!prefix(line, comm, sizeof(comm), &tid, &ns, &rest, &cpu))
 		return imp_bad(m, "not a perf script line (expected COMM TID [CPU] SECONDS: EVENT)");
+	if (cpu < TR_MAX_CPUS && tid > 0)
+		m->cpus_seen[cpu / 64] |= 1ull << (cpu % 64); /* a CPU the program ran on */
 	struct cur c = { rest };
 	if (lit(&c, "PERF_RECORD_MMAP2 "))
-		return on_mmap2(m, &c, comm);
+		return on_mmap2(m, &c, ns, comm);
 	if (lit(&c, "PERF_RECORD_COMM exec: "))
 		return on_comm(m, &c, true);
 	if (lit(&c, "PERF_RECORD_COMM: "))
@@ -445,8 +466,7 @@ static int on_line(struct imp *m, const char *line)
 	if (lit(&c, "PERF_RECORD_EXIT"))
 		return on_task_exit(m, &c, ns);
 	if (lit(&c, "PERF_RECORD_LOST"))
-		return imp_bad(m, "perf lost events here: the recording is incomplete (record again with a larger "
-			      "buffer, perf record -m)");
+		return lost(m);
 	if (ignored_record(rest))
 		return 0;
 	if (!strncmp(rest, "PERF_RECORD_", 12))

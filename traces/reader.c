@@ -199,7 +199,6 @@ static int read_header(struct tr_reader *r)
 	uint64_t n;
 	r->next = r->ft.hoff;
 	r->nblock = 0;
-	h->version = TR_VERSION;
 	if (h_str(r, &h->source, "the source") || h_uv(r, &n, TR_MAX_THREADS, "the thread count"))
 		return -1;
 	h->threads = xzalloc(sizeof(struct tr_thread) * (n ? n : 1));
@@ -214,6 +213,12 @@ static int read_header(struct tr_reader *r)
 			return -1;
 	if (h_uv(r, &h->events, UINT64_MAX, "the event count"))
 		return -1;
+	if (h->version >= 3) {
+		if (h_uv(r, &n, TR_MAX_CPUS, "the recording's CPU count") ||
+		    h_uv(r, &h->syscall_ns, 1000000000, "the recording's cost per system call"))
+			return -1;
+		h->cpus = (uint32_t)n;
+	}
 	if (r->rpos != r->d.raw || r->nblock != r->ft.hblocks || r->next != r->ft.foff)
 		return fail(r, r->boff, 1, "the header blocks hold more than the header");
 	if (h->nthreads != r->ft.nthreads || h->events != r->ft.events)
@@ -240,11 +245,12 @@ static int read_prefix(struct tr_reader *r)
 	uint32_t v = blk_get_prefix(p, n, r->f);
 	if (!v)
 		return fail(r, 0, 1, "not an mmsim binary trace (no \"%s\" prefix)", TR_MAGIC);
-	if (v != TR_VERSION)
+	if (v != TR_VERSION && v != 2)
 		return fail(r, 0, 1,
-			    "trace format version %u; this mmsim reads version %u (checksummed blocks and a footer): "
+			    "trace format version %u; this mmsim reads versions 2 and %u (checksummed blocks and a footer): "
 			    "import the recording again (mmsim import), or compile its text form (mmsim trace-compile)",
 			    v, TR_VERSION);
+	r->h.version = v;
 	return 0;
 }
 

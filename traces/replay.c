@@ -1,5 +1,6 @@
 /* replay.c: per-thread event sources for the executor, and the board that keeps a replay's threads in their recorded order around memory calls. */
 #include "traces/trace.h"
+#include "traces/judge.h"
 #include "traces/util.h"
 #include "sim/sim.h"
 #include "sim/util.h"
@@ -16,11 +17,18 @@ struct slot {
 	_Atomic uint32_t state;
 } __attribute__((aligned(CACHELINE)));
 
+struct src;
+
 struct tr_replay {
 	char *path;
 	uint32_t n;
-	uint32_t *tids; /* the header's threads, in table order */
+	uint32_t *tids;	 /* the header's threads, in table order */
+	uint32_t *rtids; /* their recorded ids */
 	struct slot *slots;
+	struct src **srcs; /* each slot's source (NULL until it opens) */
+	struct jd *jd;	   /* the judge (tr_replay_judge_on), or NULL */
+	double ghz;
+	uint64_t overhead_ns;
 	_Atomic uint64_t events, faults, waits, timeouts;
 };
 
@@ -30,8 +38,12 @@ struct tr_replay *tr_replay_new(const char *path, const struct tr_header *h)
 	rp->path = xstrdup(path);
 	rp->n = h->nthreads;
 	rp->tids = xmalloc(sizeof(uint32_t) * (rp->n ? rp->n : 1));
-	for (uint32_t i = 0; i < rp->n; i++)
+	rp->rtids = xmalloc(sizeof(uint32_t) * (rp->n ? rp->n : 1));
+	rp->srcs = xzalloc(sizeof(*rp->srcs) * (rp->n ? rp->n : 1));
+	for (uint32_t i = 0; i < rp->n; i++) {
 		rp->tids[i] = h->threads[i].tid;
+		rp->rtids[i] = h->threads[i].rtid;
+	}
 	rp->slots = xaligned_zalloc(CACHELINE, sizeof(struct slot) * (rp->n ? rp->n : 1));
 	return rp;
 }
@@ -42,6 +54,9 @@ void tr_replay_free(struct tr_replay *rp)
 		return;
 	xfree(rp->path);
 	xfree(rp->tids);
+	xfree(rp->rtids);
+	xfree(rp->srcs);
+	jd_free(rp->jd);
 	xfree(rp->slots);
 	xfree(rp);
 }
@@ -94,6 +109,12 @@ struct src {
 	struct tr_meta pm;
 	bool have;
 	uint64_t waited; /* ns spun for the pending event */
+	/* The event handed out last: its number in the thread, line and recorded time. */
+	uint64_t n, line, at;
+	/* A call whose recorded end is the next event's time: its kind, start and simulated ns so far. */
+	bool tpend;
+	uint8_t tkind;
+	uint64_t tat, tsim;
 };
 
 /* The thread is finished: the others stop waiting for it, and its reader's memory goes back. */
@@ -123,6 +144,13 @@ static bool peek(struct src *t)
 	}
 	t->have = true;
 	t->waited = 0;
+	if (t->tpend && t->pm.at != t->tat) {
+		/* The call's recorded end is this event's start (a call cut in pieces: the last piece's). */
+		uint64_t rec = t->pm.at - t->tat;
+		if (t->rp->jd && t->pm.at > t->tat)
+			jd_sample(t->rp->jd, t->tkind, rec > t->rp->overhead_ns ? rec - t->rp->overhead_ns : 0, t->tsim);
+		t->tpend = false;
+	}
 	if (t->pm.asid)
 		t->asid = t->pm.asid;
 	struct slot *s = &t->rp->slots[t->slot];
@@ -156,6 +184,9 @@ static bool src_next(struct ev_src *s, struct ev *e)
 	}
 	*e = t->pend;
 	t->have = false;
+	t->n++;
+	t->line = t->pm.line;
+	t->at = t->pm.at;
 	atomic_fetch_add_explicit(&t->rp->events, 1, memory_order_relaxed);
 	if (e->kind == EV_ACCESS)
 		atomic_fetch_add_explicit(&t->rp->faults, 1, memory_order_relaxed);
@@ -170,6 +201,8 @@ static bool src_next(struct ev_src *s, struct ev *e)
 static void src_close(struct ev_src *s)
 {
 	struct src *t = (struct src *)s;
+	if (t->slot >= 0 && t->rp->srcs[t->slot] == t)
+		t->rp->srcs[t->slot] = NULL;
 	tr_close(t->r);
 	xfree(t);
 }
@@ -185,6 +218,7 @@ struct ev_src *tr_src_open(struct tr_replay *rp, uint32_t tid)
 		tu_errf(t->src.err, sizeof(t->src.err), "%s: thread %u is not in the trace", rp->path, tid);
 		return &t->src;
 	}
+	rp->srcs[t->slot] = t;
 	t->r = tr_open(rp->path, tid, t->src.err, sizeof(t->src.err));
 	struct slot *s = &rp->slots[t->slot];
 	if (t->r) {
@@ -197,3 +231,40 @@ struct ev_src *tr_src_open(struct tr_replay *rp, uint32_t tid)
 	}
 	return &t->src;
 }
+
+void tr_replay_judge_on(struct tr_replay *rp, bool inspect, uint64_t keep, double ghz, uint64_t overhead_ns)
+{
+	jd_free(rp->jd);
+	rp->jd = jd_new(inspect, keep);
+	rp->ghz = ghz;
+	rp->overhead_ns = overhead_ns;
+}
+
+/* Whether an event kind is a memory call whose latency the timing check samples. */
+static bool timed(uint8_t k) { return (k >= EV_MMAP && k <= EV_BRK) || (k >= EV_MLOCK && k <= EV_FALLOCATE); }
+
+int tr_replay_judge(void *ctx, struct mmu_cpu *cpu, struct vm_as *as, const struct ev *e, uint64_t addr, long r,
+		    cycles_t start)
+{
+	struct tr_replay *rp = ctx;
+	int64_t slot = slot_of(rp, e->tid);
+	struct src *t = slot >= 0 ? rp->srcs[slot] : NULL;
+	if (!rp->jd || !t || (!(e->fl & EVF_CHECK) && !timed(e->kind) && e->kind != EV_FORK && e->kind != EV_EXEC))
+		return 0;
+	struct jd_pos pos = { e->tid, rp->rtids[slot], t->n, t->line };
+	int k = jd_check(rp->jd, &pos, as, e, addr, r);
+	if (timed(e->kind) && t->at) {
+		uint64_t sim = (uint64_t)((double)(cpu->core->clock - start) / rp->ghz);
+		if (t->tpend && t->tat == t->at && t->tkind == e->kind) {
+			t->tsim += sim; /* another piece of the same call */
+		} else {
+			t->tpend = true;
+			t->tkind = e->kind;
+			t->tat = t->at;
+			t->tsim = sim;
+		}
+	}
+	return k;
+}
+
+struct jd *tr_replay_jd(const struct tr_replay *rp) { return rp->jd; }

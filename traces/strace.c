@@ -1,4 +1,4 @@
-/* strace.c: the importer of `strace -f -ttt -e trace=%memory,process` output (halves of interrupted calls stitched together). */
+/* strace.c: the importer of `strace -f -ttt -e trace=%memory,process,...` output (docs/trace-format.md) (halves of interrupted calls stitched together). */
 #include "traces/imp.h"
 #include "io/lines.h"
 #include "sim/util.h"
@@ -39,13 +39,27 @@ static const struct sname madv_names[] = {
 };
 static const struct sname mremap_names[] = { { "MREMAP_MAYMOVE", 1 }, { "MREMAP_FIXED", 2 },
 					     { "MREMAP_DONTUNMAP", 4 }, { NULL, 0 } };
+static const struct sname mlock_names[] = { { "MLOCK_ONFAULT", 1 }, { NULL, 0 } };
+static const struct sname mcl_names[] = { { "MCL_CURRENT", 1 }, { "MCL_FUTURE", 2 }, { "MCL_ONFAULT", 4 }, { NULL, 0 } };
+static const struct sname ms_names[] = { { "MS_ASYNC", 1 }, { "MS_INVALIDATE", 2 }, { "MS_SYNC", 4 }, { NULL, 0 } };
+static const struct sname falloc_names[] = { { "FALLOC_FL_KEEP_SIZE", 0x01 },	 { "FALLOC_FL_PUNCH_HOLE", 0x02 },
+					     { "FALLOC_FL_NO_HIDE_STALE", 0x04 }, { "FALLOC_FL_COLLAPSE_RANGE", 0x08 },
+					     { "FALLOC_FL_ZERO_RANGE", 0x10 },	 { "FALLOC_FL_INSERT_RANGE", 0x20 },
+					     { "FALLOC_FL_UNSHARE_RANGE", 0x40 }, { "FALLOC_FL_WRITE_ZEROES", 0x80 },
+					     { NULL, 0 } };
+static const struct sname shmget_names[] = { { "IPC_PRIVATE", 0 },	  { "IPC_CREAT", 01000 },
+					     { "IPC_EXCL", 02000 },	  { "SHM_HUGETLB", 04000 },
+					     { "SHM_NORESERVE", 010000 }, { "SHM_HUGE_2MB", 21u << 26 },
+					     { "SHM_HUGE_1GB", 30u << 26 }, { NULL, 0 } };
+static const struct sname shmat_names[] = { { "SHM_RDONLY", 010000 }, { "SHM_RND", 020000 }, { "SHM_REMAP", 040000 },
+					    { "SHM_EXEC", 0100000 }, { NULL, 0 } };
 static const struct sname errnos[] = {
 	{ "EPERM", 1 },	  { "ENOENT", 2 },  { "ESRCH", 3 },    { "EINTR", 4 },	   { "EIO", 5 },       { "ENXIO", 6 },
 	{ "E2BIG", 7 },	  { "ENOEXEC", 8 }, { "EBADF", 9 },    { "ECHILD", 10 },   { "EAGAIN", 11 },   { "ENOMEM", 12 },
 	{ "EACCES", 13 }, { "EFAULT", 14 }, { "EBUSY", 16 },   { "EEXIST", 17 },   { "ENODEV", 19 },   { "ENOTDIR", 20 },
 	{ "EISDIR", 21 }, { "EINVAL", 22 }, { "ENFILE", 23 },  { "EMFILE", 24 },   { "ETXTBSY", 26 },  { "EFBIG", 27 },
 	{ "ENOSPC", 28 }, { "ERANGE", 34 }, { "ENAMETOOLONG", 36 }, { "ENOSYS", 38 }, { "ELOOP", 40 }, { "EOVERFLOW", 75 },
-	{ "EOPNOTSUPP", 95 }, { "ERESTARTSYS", 512 }, { "ERESTARTNOINTR", 513 }, { "ERESTARTNOHAND", 514 },
+	{ "ESPIPE", 29 }, { "EIDRM", 43 }, { "EOPNOTSUPP", 95 }, { "ERESTARTSYS", 512 }, { "ERESTARTNOINTR", 513 }, { "ERESTARTNOHAND", 514 },
 	{ "ERESTART_RESTARTBLOCK", 516 }, { NULL, 0 }
 };
 
@@ -326,13 +340,36 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 		}
 		return 0;
 	}
+	/* Each call: its number, its arguments, and the names of each argument the importer reads (NULL: numbers). */
 	static const struct {
 		const char *name;
 		uint32_t nr;
 		int nargs;
-	} calls[] = { { "mmap", NR_MMAP, 6 },	   { "mprotect", NR_MPROTECT, 3 }, { "pkey_mprotect", NR_PKEY_MPROTECT, 4 },
-		      { "munmap", NR_MUNMAP, 2 },  { "brk", NR_BRK, 1 },	   { "mremap", NR_MREMAP, 4 },
-		      { "madvise", NR_MADVISE, 3 }, { NULL, 0, 0 } };
+		const struct sname *names[6];
+		int fd; /* the argument that is a descriptor (its -y path names the file), or -1 */
+	} calls[] = {
+		{ "mmap", NR_MMAP, 6, { NULL, NULL, prot_names, map_names }, 4 },
+		{ "mprotect", NR_MPROTECT, 3, { NULL, NULL, prot_names }, -1 },
+		{ "pkey_mprotect", NR_PKEY_MPROTECT, 4, { NULL, NULL, prot_names }, -1 },
+		{ "munmap", NR_MUNMAP, 2, { NULL }, -1 },
+		{ "brk", NR_BRK, 1, { NULL }, -1 },
+		{ "mremap", NR_MREMAP, 4, { NULL, NULL, NULL, mremap_names }, -1 },
+		{ "madvise", NR_MADVISE, 3, { NULL, NULL, madv_names }, -1 },
+		{ "mlock", NR_MLOCK, 2, { NULL }, -1 },
+		{ "mlock2", NR_MLOCK2, 3, { NULL, NULL, mlock_names }, -1 },
+		{ "munlock", NR_MUNLOCK, 2, { NULL }, -1 },
+		{ "mlockall", NR_MLOCKALL, 1, { mcl_names }, -1 },
+		{ "munlockall", NR_MUNLOCKALL, 0, { NULL }, -1 },
+		{ "msync", NR_MSYNC, 3, { NULL, NULL, ms_names }, -1 },
+		{ "mincore", NR_MINCORE, 2, { NULL }, -1 }, /* (its vector is not read) */
+		{ "ftruncate", NR_FTRUNCATE, 2, { NULL }, 0 },
+		{ "fallocate", NR_FALLOCATE, 4, { NULL, falloc_names }, 0 },
+		{ "shmget", NR_SHMGET, 3, { shmget_names, NULL, shmget_names }, -1 },
+		{ "shmat", NR_SHMAT, 3, { NULL, NULL, shmat_names }, -1 },
+		{ "shmdt", NR_SHMDT, 1, { NULL }, -1 },
+		{ "close", NR_CLOSE, 1, { NULL }, 0 },
+		{ NULL, 0, 0, { NULL }, -1 },
+	};
 	int c = 0;
 	while (calls[c].name && strcmp(calls[c].name, name))
 		c++;
@@ -346,19 +383,11 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 		return imp_bad(&S->m, "%s: expected %d arguments", name, calls[c].nargs);
 	uint64_t a[6] = { 0 };
 	const char *fd_name = NULL;
-	for (int i = 0; i < n; i++) {
-		const struct sname *names = NULL;
-		if ((calls[c].nr == NR_MMAP && i == 2) || ((calls[c].nr == NR_MPROTECT || calls[c].nr == NR_PKEY_MPROTECT) && i == 2))
-			names = prot_names;
-		else if (calls[c].nr == NR_MMAP && i == 3)
-			names = map_names;
-		else if (calls[c].nr == NR_MADVISE && i == 2)
-			names = madv_names;
-		else if (calls[c].nr == NR_MREMAP && i == 3)
-			names = mremap_names;
-		if (!arg_val(av[i], names, &a[i]))
+	for (int i = 0; i < calls[c].nargs; i++) {
+		/* shmget's mode bits come after its flags' names: "IPC_CREAT|0600" */
+		if (!arg_val(av[i], calls[c].names[i], &a[i]))
 			return imp_bad(&S->m, "%s: argument %d '%.40s' is not understood", name, i + 1, av[i]);
-		if (calls[c].nr == NR_MMAP && i == 4 && strchr(av[i], '<'))
+		if (i == calls[c].fd && strchr(av[i], '<'))
 			fd_name = strchr(av[i], '<');
 	}
 	char path[256];
@@ -366,6 +395,8 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 		snprintf(path, sizeof(path), "%.*s", (int)MIN(strlen(fd_name + 1) - 1, sizeof(path) - 1), fd_name + 1);
 		fd_name = path;
 	}
+	t->line_enter = t->partial_line ? t->partial_line : lines_lineno(S->m.l);
+	t->partial_line = 0;
 	imp_syscall(&S->m, t, calls[c].nr, a, ret, ns, ns + dur, NULL, fd_name);
 	return 0;
 }
@@ -459,6 +490,7 @@ static int on_line(struct st *S, const char *line)
 		memcpy(t->partial, p, n);
 		t->partial[n] = 0;
 		t->partial_ts = ns;
+		t->partial_line = lines_lineno(S->m.l);
 		size_t nl = strcspn(t->partial, "(");
 		char name[32];
 		snprintf(name, sizeof(name), "%.*s", (int)MIN(nl, sizeof(name) - 1), t->partial);

@@ -10,8 +10,9 @@ extern const char *const txt_kinds[EV_KINDS]; /* event kinds by name (the text f
  * txt_args[kind]: the positional arguments of the kind's event lines, one
  * letter each (a address, l length, n new length, p protection, m mmap
  * flags, r mremap flags, v advice, c access type, g compute gap, i and k
- * numbers (barrier id and count), t thread id, d process id). Writer and
- * parser both follow it.
+ * numbers (barrier id and count), t thread id, d process id, f file id, o
+ * offset, L mlock2 flags, A mlockall flags, S msync flags, F fallocate
+ * mode). Writer and parser both follow it.
  */
 extern const char *const txt_args[EV_KINDS];
 

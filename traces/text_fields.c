@@ -28,21 +28,42 @@ static const struct name mremap_flags[] = { { "maymove", VM_MREMAP_MAYMOVE },
 					    { "fixed", VM_MREMAP_FIXED },
 					    { "dontunmap", VM_MREMAP_DONTUNMAP },
 					    { NULL, 0 } };
-static const struct name advices[] = { { "normal", VM_MADV_NORMAL },	 { "random", VM_MADV_RANDOM },
-				       { "sequential", VM_MADV_SEQUENTIAL }, { "willneed", VM_MADV_WILLNEED },
-				       { "dontneed", VM_MADV_DONTNEED },	 { "free", VM_MADV_FREE },
-				       { "hugepage", VM_MADV_HUGEPAGE },	 { "nohugepage", VM_MADV_NOHUGEPAGE },
-				       { NULL, 0 } };
+/* Every madvise value of Linux 6.18 (include/uapi/asm-generic/mman-common.h), so that a dump names them all. */
+static const struct name advices[] = {
+	{ "normal", VM_MADV_NORMAL },	  { "random", VM_MADV_RANDOM },	      { "sequential", VM_MADV_SEQUENTIAL },
+	{ "willneed", VM_MADV_WILLNEED }, { "dontneed", VM_MADV_DONTNEED },   { "free", VM_MADV_FREE },
+	{ "remove", 9 },		  { "dontfork", 10 },		      { "dofork", 11 },
+	{ "mergeable", 12 },		  { "unmergeable", 13 },	      { "hugepage", VM_MADV_HUGEPAGE },
+	{ "nohugepage", VM_MADV_NOHUGEPAGE }, { "dontdump", 16 },	      { "dodump", 17 },
+	{ "wipeonfork", 18 },		  { "keeponfork", 19 },		      { "cold", 20 },
+	{ "pageout", 21 },		  { "populate_read", 22 },	      { "populate_write", 23 },
+	{ "dontneed_locked", 24 },	  { "collapse", 25 },		      { "hwpoison", 100 },
+	{ "soft_offline", 101 },	  { "guard_install", 102 },	      { "guard_remove", 103 },
+	{ NULL, 0 }
+};
+/* The flags of the calls beyond mapping (Linux's values: MLOCK_ONFAULT, MCL_*, MS_*, FALLOC_FL_*). */
+static const struct name mlock_flags[] = { { "onfault", 1 }, { NULL, 0 } };
+static const struct name mlockall_flags[] = { { "current", 1 }, { "future", 2 }, { "onfault", 4 }, { NULL, 0 } };
+static const struct name msync_flags[] = { { "async", 1 }, { "invalidate", 2 }, { "sync", 4 }, { NULL, 0 } };
+static const struct name falloc_modes[] = { { "keep_size", 0x01 },	 { "punch_hole", 0x02 },
+					    { "no_hide_stale", 0x04 },	 { "collapse_range", 0x08 },
+					    { "zero_range", 0x10 },	 { "insert_range", 0x20 },
+					    { "unshare_range", 0x40 },	 { "write_zeroes", 0x80 },
+					    { NULL, 0 } };
 static const char acc_names[] = "rwx";
 
 const char *const txt_kinds[EV_KINDS] = { "end",    "mmap",  "munmap",  "mprotect", "madvise",
 					  "mremap", "brk",   "access",  "compute",  "barrier",
-					  "mark",   "thread", "fork",   "exec",     "exit" };
+					  "mark",   "thread", "fork",   "exec",     "exit",
+					  "mlock",  "munlock", "mlockall", "munlockall", "msync",
+					  "mincore", "ftruncate", "fallocate" };
 
 const char *const txt_args[EV_KINDS] = {
 	[EV_MMAP] = "alpm",  [EV_MUNMAP] = "al",  [EV_MPROTECT] = "alp", [EV_MADVISE] = "alv", [EV_MREMAP] = "alnr",
 	[EV_BRK] = "a",	     [EV_ACCESS] = "ac",  [EV_COMPUTE] = "g",	 [EV_BARRIER] = "ik", [EV_THREAD] = "t",
 	[EV_FORK] = "dt",    [EV_END] = "",	  [EV_MARK] = "",	 [EV_EXEC] = "",      [EV_EXIT] = "",
+	[EV_MLOCK] = "alL",  [EV_MUNLOCK] = "al", [EV_MLOCKALL] = "A",	 [EV_MUNLOCKALL] = "", [EV_MSYNC] = "alS",
+	[EV_MINCORE] = "al", [EV_FTRUNCATE] = "fl", [EV_FALLOCATE] = "fFol",
 };
 
 /* How a field of struct ev is written and read by its key. */
@@ -124,6 +145,12 @@ void txt_put_arg(FILE *f, char letter, const struct ev *e, struct ev *rest)
 	case 'm': put_flags(f, e->flags, map_flags, true), rest->flags = 0; break;
 	case 'r': put_flags(f, e->flags, mremap_flags, false), rest->flags = 0; break;
 	case 'v': put_advice(f, e->advice), rest->advice = 0; break;
+	case 'L': put_flags(f, e->flags, mlock_flags, false), rest->flags = 0; break;
+	case 'A': put_flags(f, e->flags, mlockall_flags, false), rest->flags = 0; break;
+	case 'S': put_flags(f, e->flags, msync_flags, false), rest->flags = 0; break;
+	case 'F': put_flags(f, e->flags, falloc_modes, false), rest->flags = 0; break;
+	case 'f': fprintf(f, " %" PRIu32, e->file), rest->file = 0; break;
+	case 'o': fprintf(f, " 0x%" PRIx64, e->off), rest->off = 0; break;
 	case 'c':
 		if (e->acc <= 2)
 			fprintf(f, " %c", acc_names[e->acc]), rest->acc = 0;
@@ -359,6 +386,12 @@ static bool parse_arg(char letter, const char *s, struct ev *e)
 	case 'm': return parse_flags(s, map_flags, true, &e->flags);
 	case 'r': return parse_flags(s, mremap_flags, false, &e->flags);
 	case 'v': return parse_advice(s, &e->advice);
+	case 'L': return parse_flags(s, mlock_flags, false, &e->flags);
+	case 'A': return parse_flags(s, mlockall_flags, false, &e->flags);
+	case 'S': return parse_flags(s, msync_flags, false, &e->flags);
+	case 'F': return parse_flags(s, falloc_modes, false, &e->flags);
+	case 'f': return parse_id(s, &e->file);
+	case 'o': return txt_num_u(s, UINT64_MAX, &e->off);
 	case 'c':
 		if (strlen(s) != 1 || !strchr(acc_names, s[0]))
 			return false;
@@ -381,6 +414,9 @@ static const struct {
 	{ 'a', false, "an address (0xHEX, rN+OFF or brk+OFF)" }, { 'l', false, "a length" }, { 'n', false, "a length" },
 	{ 'p', false, "a protection (like rw- or a number)" },     { 'm', false, "mmap flags (like private|anon|fixed)" },
 	{ 'r', false, "mremap flags (like maymove|fixed)" },       { 'v', false, "an advice (like dontneed or a number)" },
+	{ 'L', false, "mlock flags (like onfault or 0)" },	     { 'A', false, "mlockall flags (like current|future)" },
+	{ 'S', false, "msync flags (like sync|invalidate)" },	     { 'F', false, "a fallocate mode (like keep_size|punch_hole or 0)" },
+	{ 'f', false, "a file id (1 or more)" },		     { 'o', false, "an offset" },
 	{ 'c', false, "an access type (r, w or x)" },	     { 'g', false, "a compute gap (N cycles or Nns, at most 2^40)" },
 	{ 'i', true, "a number (expected a barrier id and a thread count)" },
 	{ 'k', true, "a number (expected a barrier id and a thread count)" },

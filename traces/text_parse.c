@@ -219,6 +219,9 @@ static int c_key(struct comp *c, struct ev *e, struct tr_meta *m, char *key, boo
 		if (!txt_num_u(val, UINT32_MAX, &v) || !v)
 			return bad(c, "as=%s is not an address space id (from 1)", val);
 		m->asid = (uint32_t)v;
+	} else if (!strcmp(key, "line")) {
+		if (!txt_num_u(val, UINT64_MAX, &m->line) || !m->line)
+			return bad(c, "line=%s is not a line number (from 1)", val);
 	} else if (!strcmp(key, "new")) {
 		if (val[0] != 'r' || !txt_num_u(val + 1, UINT32_MAX, &v) || !v || v == EV_REGION_BRK)
 			return bad(c, "new=%s: expected rN (N from 1)", val);
@@ -269,7 +272,11 @@ static int c_create(struct comp *c, uint32_t i, const struct ev *e)
 	return 0;
 }
 
-/* A file mapping: its file exists (declared, or made now), and a file no line declared grows to what it maps. */
+/*
+ * A file mapping (or ftruncate, fallocate): its file exists (declared, or
+ * made now), and a file no line declared grows to what it maps (a size
+ * change says nothing of the size the file had at the start).
+ */
 static int c_map_file(struct comp *c, const struct ev *e)
 {
 	const struct tr_file *f = tr_file_find(&c->h, e->file);
@@ -282,6 +289,8 @@ static int c_map_file(struct comp *c, const struct ev *e)
 		f = &c->h.files[c->h.nfiles - 1];
 	}
 	uint32_t k = (uint32_t)(f - c->h.files);
+	if (e->kind != EV_MMAP)
+		return 0;
 	uint64_t end = e->off + vm_page_up(e->len);
 	if (c->auto_size[k] && end >= e->off && end <= TR_MAX_FILE_SIZE && end > f->size) {
 		c->h.files[k].size = end;
@@ -340,7 +349,9 @@ static int c_line_event(struct comp *c, char **tok, int n)
 	/* The header as the events imply it: who creates whom, which files exist. */
 	if ((e.kind == EV_THREAD || e.kind == EV_FORK) && c_create(c, i, &e))
 		return -1;
-	if (e.kind == EV_MMAP && !(e.flags & VM_MAP_ANONYMOUS) && c_map_file(c, &e))
+	if (((e.kind == EV_MMAP && !(e.flags & VM_MAP_ANONYMOUS)) || e.kind == EV_FTRUNCATE ||
+	     e.kind == EV_FALLOCATE) &&
+	    c_map_file(c, &e))
 		return -1;
 	if (c_check(c, i, &e))
 		return -1;
@@ -348,6 +359,25 @@ static int c_line_event(struct comp *c, char **tok, int n)
 		return bad(c, "cannot write the trace");
 	c->st->events++;
 	c->st->faults += e.kind == EV_ACCESS;
+	return 0;
+}
+
+/* "recorded cpus=N syscall_ns=N": what the recording says of its machine. */
+static int c_line_recorded(struct comp *c, char **tok, int n)
+{
+	uint64_t cpus = 0, ns = 0;
+	for (int k = 1; k < n; k++) {
+		bool ok;
+		if (!strncmp(tok[k], "cpus=", 5))
+			ok = txt_num_u(tok[k] + 5, TR_MAX_CPUS, &cpus);
+		else if (!strncmp(tok[k], "syscall_ns=", 11))
+			ok = txt_num_u(tok[k] + 11, 1000000000, &ns);
+		else
+			return bad(c, "recorded: unknown field '%s' (cpus=N, syscall_ns=N)", tok[k]);
+		if (!ok)
+			return bad(c, "recorded: '%s' is out of range", tok[k]);
+	}
+	tr_writer_machine(c->w, (uint32_t)cpus, ns);
 	return 0;
 }
 
@@ -389,6 +419,8 @@ static int c_line(struct comp *c, const char *p, char *buf)
 		return c_line_thread(c, tok, n);
 	if (!strcmp(tok[0], "file"))
 		return c_line_file(c, tok, n);
+	if (!strcmp(tok[0], "recorded"))
+		return c_line_recorded(c, tok, n);
 	return c_line_event(c, tok, n);
 }
 

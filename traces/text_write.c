@@ -55,6 +55,8 @@ void tr_text_event(FILE *f, uint32_t tid, const struct ev *e, const struct tr_me
 		fprintf(f, " as=%" PRIu32, m->asid);
 	if (m && m->sync)
 		fputs(" sync", f);
+	if (m && m->line)
+		fprintf(f, " line=%" PRIu64, m->line);
 	txt_put_fields(f, &rest);
 	fputc('\n', f);
 }
@@ -75,6 +77,8 @@ void tr_text_header(FILE *f, const struct tr_header *h)
 		put_named(f, "source ", h->source, true);
 		fputc('\n', f);
 	}
+	if (h->cpus || h->syscall_ns)
+		fprintf(f, "recorded cpus=%" PRIu32 " syscall_ns=%" PRIu64 "\n", h->cpus, h->syscall_ns);
 	for (uint32_t i = 0; i < h->nthreads; i++) {
 		const struct tr_thread *t = &h->threads[i];
 		fprintf(f, "thread %" PRIu32 " pid=%" PRIu32, t->tid, t->pid);

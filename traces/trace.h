@@ -19,7 +19,7 @@
  * however long the trace.
  */
 #define TR_MAGIC "MMSIMTRC"
-#define TR_VERSION 2u
+#define TR_VERSION 3u /* written; version 2 (the same without input lines) is read too */
 #define TR_TEXT_VERSION 1u /* the text form's own version ("mmsim-trace 1") */
 
 /* Limits a reader enforces (a trace beyond them is rejected, never a crash). */
@@ -30,6 +30,7 @@
 #define TR_MAX_FILE_SIZE (1ull << 36)	  /* 64 GiB: the executor allocates a page index per file */
 #define TR_MAX_COMPUTE (1ull << 40)	  /* one compute gap: cycles or nanoseconds */
 #define TR_MAX_RECORD 256u		  /* bytes of one encoded event */
+#define TR_MAX_CPUS 65536u		  /* the CPUs a recording says it ran on */
 
 /* One thread of the trace. `tid` and `pid` are the trace's own ids (nonzero). */
 struct tr_thread {
@@ -57,6 +58,9 @@ struct tr_header {
 	struct tr_file *files;
 	uint32_t nfiles;
 	uint64_t events;
+	/* What the recording says of its machine (version 3; 0: unknown). */
+	uint32_t cpus;	     /* the CPUs its threads ran on */
+	uint64_t syscall_ns; /* perf's own cost per recorded system call (the recipe's null-call measurement) */
 };
 
 void tr_header_free(struct tr_header *h);
@@ -82,9 +86,11 @@ struct tr_writer;
 struct tr_writer *tr_writer_open(const char *path, char *err, size_t errlen);
 /* tr_writer_thread: declare or update thread t->tid (its event count is kept by the writer). */
 void tr_writer_thread(struct tr_writer *w, const struct tr_thread *t);
-/* tr_writer_file: declare or update a file; size only grows. */
+/* tr_writer_file: declare or update a file; size only grows, dev and ino are set once (a file first known by a descriptor: its name too). */
 void tr_writer_file(struct tr_writer *w, uint32_t id, uint64_t size, uint32_t dev, uint64_t ino, const char *name);
 void tr_writer_source(struct tr_writer *w, const char *source);
+/* tr_writer_machine: what the recording says of its machine (struct tr_header: cpus, syscall_ns; 0 leaves one as it is). */
+void tr_writer_machine(struct tr_writer *w, uint32_t cpus, uint64_t syscall_ns);
 /*
  * What a trace keeps of an event beside struct ev, for replaying threads
  * in the recorded order where it matters.
@@ -93,6 +99,7 @@ struct tr_meta {
 	uint64_t at;   /* recorded start time, ns from the start of the trace (0: unknown) */
 	uint32_t asid; /* the thread's address space from this event on (0: unchanged) */
 	bool sync;     /* before this event, the other threads of the address space must have run every event recorded before `at` */
+	uint64_t line; /* the line of the recording (perf or strace text) the event comes from (0: unknown) */
 };
 
 /* tr_write: append one event of thread tid (m may be NULL: same time as its last event, no sync). -1 on an I/O error. */
@@ -162,6 +169,20 @@ struct tr_replay_stats {
 
 #define TR_SYNC_LIMIT_NS (60ull * 1000000000ull) /* simulated wait after which a sync gives up */
 
+/*
+ * tr_replay_judge_on: judge every event (tr_replay_judge): results
+ * compared fully (errno; the mapping an address names, in det mode:
+ * inspect), `keep` mismatches kept with their position and explanation,
+ * call latencies sampled (recorded minus overhead_ns; simulated cycles at
+ * ghz). Call before the replay runs.
+ */
+void tr_replay_judge_on(struct tr_replay *rp, bool inspect, uint64_t keep, double ghz, uint64_t overhead_ns);
+/* tr_replay_judge: the executor's judge hook (struct ex.judge, ctx the replay). */
+int tr_replay_judge(void *ctx, struct mmu_cpu *cpu, struct vm_as *as, const struct ev *e, uint64_t addr, long r,
+		    cycles_t start);
+/* tr_replay_jd: the replay's judge (traces/judge.h), or NULL. */
+struct jd *tr_replay_jd(const struct tr_replay *rp);
+
 /* tr_replay_new: the shared state for replaying the trace at path, whose header is h. */
 struct tr_replay *tr_replay_new(const char *path, const struct tr_header *h);
 void tr_replay_free(struct tr_replay *rp);
@@ -190,6 +211,9 @@ int tr_dump(const char *path, const char *out, char *err, size_t errlen);
 int tr_compile(const char *in, const char *out, char *err, size_t errlen);
 
 /* ---- importers: every input format, in one table ---- */
+
+/* The comment `mmsim record` puts first in perf script's text: perf's cost per recorded call, then " ns". */
+#define TR_PERF_COST_NOTE "# mmsim record: perf's cost per system call (median null call): "
 
 /* Options of the importers (apart from state). */
 struct tr_import_opts {

@@ -88,6 +88,14 @@ void tr_writer_file(struct tr_writer *w, uint32_t id, uint64_t size, uint32_t de
 		struct tr_file *f = &w->h.files[i];
 		if (f->id == id) {
 			f->size = MAX(f->size, size);
+			if ((dev || ino) && !f->dev && !f->ino) {
+				f->dev = dev; /* known by a descriptor first, by its device, inode and name now */
+				f->ino = ino;
+				if (name && *name) {
+					xfree(f->name);
+					f->name = xstrdup(name);
+				}
+			}
 			if (name && (!f->name || !*f->name)) {
 				xfree(f->name);
 				f->name = xstrdup(name);
@@ -98,6 +106,14 @@ void tr_writer_file(struct tr_writer *w, uint32_t id, uint64_t size, uint32_t de
 	if (w->h.nfiles == w->cap_files)
 		w->h.files = xrealloc(w->h.files, sizeof(struct tr_file) * (w->cap_files *= 2));
 	w->h.files[w->h.nfiles++] = (struct tr_file){ id, size, dev, ino, xstrdup(name ? name : "") };
+}
+
+void tr_writer_machine(struct tr_writer *w, uint32_t cpus, uint64_t syscall_ns)
+{
+	if (cpus)
+		w->h.cpus = cpus;
+	if (syscall_ns)
+		w->h.syscall_ns = syscall_ns;
 }
 
 void tr_writer_source(struct tr_writer *w, const char *source)

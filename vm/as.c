@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "vm/calls.h"
+
 struct vm_as *vm_as_create(struct vm_sys *sys, struct mmu_cpu *cpu)
 {
 	struct vm_as *as = xzalloc(sizeof(*as));
@@ -21,6 +23,11 @@ struct vm_as *vm_as_create(struct vm_sys *sys, struct mmu_cpu *cpu)
 		xfree(as);
 		return NULL;
 	}
+	pthread_mutex_lock(&sys->spaces_mu);
+	if (sys->nspaces == sys->spaces_cap)
+		sys->spaces = xrealloc(sys->spaces, sizeof(*sys->spaces) * (sys->spaces_cap = sys->spaces_cap ? sys->spaces_cap * 2 : 8));
+	sys->spaces[sys->nspaces++] = as;
+	pthread_mutex_unlock(&sys->spaces_mu);
 	return as;
 }
 
@@ -29,6 +36,14 @@ void vm_as_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 	if (!as)
 		return;
 	vm_check_as(as, 0, VM_TASK_SIZE); /* every run, replay, test and sequence ends here: the full check */
+	struct vm_sys *sys = as->sys;
+	pthread_mutex_lock(&sys->spaces_mu);
+	for (uint32_t i = 0; i < sys->nspaces; i++)
+		if (sys->spaces[i] == as) {
+			sys->spaces[i] = sys->spaces[--sys->nspaces];
+			break;
+		}
+	pthread_mutex_unlock(&sys->spaces_mu);
 	as->d->destroy(as, cpu);
 	mmu_space_fini(&as->hw, cpu ? cpu->core : NULL);
 	xfree(as);
@@ -39,17 +54,6 @@ void vm_switch(struct vm_as *as, struct mmu_cpu *cpu)
 	if (cpu->cur != &as->hw)
 		mmu_switch(cpu, &as->hw);
 }
-
-/* Entry and exit bookkeeping of one call. */
-struct call {
-	struct vm_as *as;
-	struct mmu_cpu *cpu;
-	enum vm_op op;
-	cycles_t t0;
-	uint32_t win[2];
-	uint64_t lo, hi; /* the union of the windows: what the call may have changed */
-	int nwin;
-};
 
 void vm_check_as(struct vm_as *as, uint64_t start, uint64_t end)
 {
@@ -75,13 +79,55 @@ static void settle(struct vm_as *as, uint64_t lo, uint64_t hi)
 #endif
 }
 
-static void enter(struct call *k, struct vm_as *as, struct mmu_cpu *cpu, enum vm_op op)
+/* Leaves of the tables counted in 4 KiB pages (mmu_visit_host's visitor of vm_mapped_pages). */
+static int count_mapped(void *arg, const struct pm_ptpage *p, unsigned i, int level, uint64_t va, uint64_t e)
+{
+	(void)p, (void)i, (void)va;
+	if (pte_is_table(e, level))
+		return 1;
+	if (pte_mapped(e))
+		*(uint64_t *)arg += LEVEL_SIZE(level) >> PAGE_SHIFT;
+	return 0;
+}
+
+uint64_t vm_mapped_pages(const struct vm_as *as)
+{
+	uint64_t n = 0;
+	mmu_visit_host(&as->hw, 0, VM_TASK_SIZE, count_mapped, &n);
+	return n;
+}
+
+/*
+ * check_flushed: the invariant on the flush counter (vm_core_stats.pages_flushed),
+ * in debug builds: a call flushes no more pages than its windows hold, and
+ * fork no more than it mapped in the child (k->flush_bound). The core runs
+ * one call at a time and its counter is its own, so the difference since
+ * entry is this call's.
+ */
+static void check_flushed(const struct vm_call *k)
+{
+#ifndef NDEBUG
+	uint64_t got = vm_cst(k->as, k->cpu)->pages_flushed - k->flushed0;
+	uint64_t bound = k->flush_bound != UINT64_MAX ? k->flush_bound
+			 : k->nwin ? (vm_page_up(k->hi) - (k->lo & ~(PAGE_SIZE - 1))) >> PAGE_SHIFT : 0;
+	if (got > bound)
+		panic("design %s, process %u: %s flushed %llu pages, more than the %llu it may (%s)", k->as->d->name,
+		      k->as->pid, vm_op_names[k->op], (unsigned long long)got, (unsigned long long)bound,
+		      k->op == VM_OP_FORK ? "the pages mapped in the child" : "the pages of the ranges it names");
+#else
+	(void)k;
+#endif
+}
+
+void vm_call_enter(struct vm_call *k, struct vm_as *as, struct mmu_cpu *cpu, enum vm_op op)
 {
 	k->as = as;
 	k->cpu = cpu;
 	k->op = op;
 	k->nwin = 0;
 	k->lo = k->hi = 0;
+	k->flushed0 = vm_cst(as, cpu)->pages_flushed;
+	k->flush_bound = UINT64_MAX;
 	k->t0 = cpu->core->clock;
 	atomic_fetch_add_explicit(&as->inflight, 1, memory_order_relaxed);
 	sim_tl_begin(cpu->core, TL_SYSCALL);
@@ -89,7 +135,7 @@ static void enter(struct call *k, struct vm_as *as, struct mmu_cpu *cpu, enum vm
 	sim_note(cpu->core, "system call entry and exit: %llu cycles", (unsigned long long)as->sys->m->syscall);
 }
 
-static void window(struct call *k, uint64_t start, uint64_t len)
+void vm_call_window(struct vm_call *k, uint64_t start, uint64_t len)
 {
 	uint64_t end = start + len;
 	if (end < start || end > VM_TASK_SIZE)
@@ -99,7 +145,7 @@ static void window(struct call *k, uint64_t start, uint64_t len)
 	k->hi = k->nwin == 1 ? end : MAX(k->hi, end);
 }
 
-static long leave(struct call *k, long r)
+long vm_call_leave(struct vm_call *k, long r)
 {
 	for (int i = 0; i < k->nwin; i++)
 		mmu_window_close(&k->as->hw, k->win[i]);
@@ -109,6 +155,7 @@ static long leave(struct call *k, long r)
 		st->errors[k->op]++;
 	hist_record(&st->lat[k->op], k->cpu->core->clock - k->t0);
 	sim_tl_end(k->cpu->core);
+	check_flushed(k);
 	settle(k->as, k->lo, k->hi);
 	return r;
 }
@@ -116,87 +163,136 @@ static long leave(struct call *k, long r)
 long vm_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot, int flags,
 	     struct vm_file *f, uint64_t off)
 {
-	struct call k;
-	enter(&k, as, cpu, VM_OP_MMAP);
+	struct vm_call k;
+	vm_call_enter(&k, as, cpu, VM_OP_MMAP);
 	bool anon = (flags & VM_MAP_ANONYMOUS) || !f;
 	int e = vm_check_mmap(addr, &len, prot, flags, anon, off);
 	if (e)
-		return leave(&k, e);
+		return vm_call_leave(&k, e);
 	if (flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE))
-		window(&k, addr, len);
+		vm_call_window(&k, addr, len);
+	struct vm_map m;
+	if ((flags & VM_MAP_FIXED_NOREPLACE) && !(flags & VM_MAP_FIXED) && as->d->query(as, cpu, addr, &m) &&
+	    m.start < addr + len)
+		return vm_call_leave(&k, -EEXIST); /* do_mmap, before the kind of mapping is checked */
+	if ((e = vm_check_mmap_kind(flags, anon)))
+		return vm_call_leave(&k, e);
+	long r;
 	if (anon && (flags & VM_MAP_TYPE) != VM_MAP_PRIVATE) {
 		/* Shared anonymous memory is a shmem file of its own (shmem_zero_setup), so it stays shared across fork. */
 		struct vm_file *shm = vm_file_create(as->sys, "shmem", len);
-		long r = as->d->mmap(as, cpu, addr, len, prot, flags & ~VM_MAP_ANONYMOUS, shm, 0);
+		r = as->d->mmap(as, cpu, addr, len, prot, flags & ~VM_MAP_ANONYMOUS, shm, 0);
 		vm_file_put(as->sys, shm);
-		return leave(&k, r);
+	} else {
+		r = as->d->mmap(as, cpu, addr, len, prot, flags, anon ? NULL : f, off);
 	}
-	return leave(&k, as->d->mmap(as, cpu, addr, len, prot, flags, anon ? NULL : f, off));
+	if (flags & VM_MAP_LOCKED)
+		as->ever_locked = true;
+	/* mm_populate, after the locks are dropped: MAP_POPULATE (without MAP_NONBLOCK) and locked mappings */
+	bool locked = (flags & VM_MAP_LOCKED) || (atomic_load(&as->def_lock) & VM_LOCK_ON);
+	if (r >= 0 && (locked || (flags & (VM_MAP_POPULATE | VM_MAP_NONBLOCK)) == VM_MAP_POPULATE))
+		vm_populate(as, cpu, (uint64_t)r, (uint64_t)r + len, true, false);
+	return vm_call_leave(&k, r);
 }
 
 int vm_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len)
 {
-	struct call k;
-	enter(&k, as, cpu, VM_OP_MUNMAP);
+	struct vm_call k;
+	vm_call_enter(&k, as, cpu, VM_OP_MUNMAP);
 	int e = vm_check_munmap(addr, &len);
 	if (e)
-		return (int)leave(&k, e);
-	window(&k, addr, len);
-	return (int)leave(&k, as->d->munmap(as, cpu, addr, len));
+		return (int)vm_call_leave(&k, e);
+	vm_call_window(&k, addr, len);
+	return (int)vm_call_leave(&k, as->d->munmap(as, cpu, addr, len));
 }
 
 int vm_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int prot)
 {
-	struct call k;
-	enter(&k, as, cpu, VM_OP_MPROTECT);
+	struct vm_call k;
+	vm_call_enter(&k, as, cpu, VM_OP_MPROTECT);
 	int e = vm_check_mprotect(addr, &len, prot);
 	if (e)
-		return (int)leave(&k, e == VM_CHECK_NOOP ? 0 : e);
-	window(&k, addr, len);
-	return (int)leave(&k, as->d->mprotect(as, cpu, addr, len, prot));
+		return (int)vm_call_leave(&k, e == VM_CHECK_NOOP ? 0 : e);
+	uint64_t end = addr + len;
+	if (prot & (VM_PROT_GROWSDOWN | VM_PROT_GROWSUP)) {
+		/* do_mprotect_pkey: PROT_GROWSDOWN reaches down to the start of a grows-down VMA; none grows up on x86 */
+		struct vm_map m;
+		if (!as->d->query(as, cpu, addr, &m) || m.start >= end)
+			return (int)vm_call_leave(&k, -ENOMEM);
+		if (prot & VM_PROT_GROWSDOWN) {
+			if (!(m.flags & VM_MAPF_GROWSDOWN))
+				return (int)vm_call_leave(&k, -EINVAL);
+			addr = m.start;
+		} else {
+			return (int)vm_call_leave(&k, m.start > addr ? -ENOMEM : -EINVAL);
+		}
+	}
+	prot &= VM_PROT_MASK; /* PROT_SEM means nothing on x86 */
+	vm_call_window(&k, addr, end - addr);
+	/* mprotect_fixup: locked private memory that becomes writable is faulted in (copied) now */
+	struct vm_map lk[8];
+	uint32_t nlk = 0;
+	struct vm_map m;
+	for (uint64_t cur = addr; as->ever_locked && (prot & VM_PROT_WRITE) && cur < end && nlk < ARRAY_SIZE(lk) &&
+				  as->d->query(as, cpu, cur, &m) && m.start <= cur;
+	     cur = m.end) /* up to the first hole, where mprotect stops */
+		if ((m.flags & (VM_MAPF_LOCKED | VM_MAPF_SHARED)) == VM_MAPF_LOCKED && !(m.prot & VM_PROT_WRITE))
+			lk[nlk++] = m;
+	int r = as->d->mprotect(as, cpu, addr, end - addr, prot);
+	for (uint32_t i = 0; i < nlk; i++)
+		vm_populate(as, cpu, MAX(addr, lk[i].start), MIN(end, lk[i].end), true, true);
+	return (int)vm_call_leave(&k, r);
 }
 
 int vm_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int advice)
 {
-	struct call k;
-	enter(&k, as, cpu, VM_OP_MADVISE);
+	struct vm_call k;
+	vm_call_enter(&k, as, cpu, VM_OP_MADVISE);
 	int e = vm_check_madvise(addr, &len, advice);
 	if (e)
-		return (int)leave(&k, e == VM_CHECK_NOOP ? 0 : e);
-	window(&k, addr, len);
-	return (int)leave(&k, as->d->madvise(as, cpu, addr, len, advice));
+		return (int)vm_call_leave(&k, e == VM_CHECK_NOOP ? 0 : e);
+	vm_call_window(&k, addr, len);
+	if (advice == VM_MADV_POPULATE_READ || advice == VM_MADV_POPULATE_WRITE)
+		return (int)vm_call_leave(&k, vm_madv_populate(as, cpu, addr, addr + len, advice == VM_MADV_POPULATE_WRITE));
+	if (advice == VM_MADV_REMOVE)
+		return (int)vm_call_leave(&k, vm_madv_remove(as, cpu, addr, addr + len));
+	return (int)vm_call_leave(&k, as->d->madvise(as, cpu, addr, len, advice));
 }
 
 long vm_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
 	       uint64_t new_addr)
 {
-	struct call k;
-	enter(&k, as, cpu, VM_OP_MREMAP);
+	struct vm_call k;
+	vm_call_enter(&k, as, cpu, VM_OP_MREMAP);
 	int e = vm_check_mremap(old, &old_len, &new_len, flags, new_addr);
 	if (e)
-		return leave(&k, e);
+		return vm_call_leave(&k, e);
 	/* The source and, when given, the destination; a move elsewhere only adds a new mapping. */
-	window(&k, old, MAX(old_len, new_len));
+	vm_call_window(&k, old, MAX(old_len, new_len));
 	if (flags & VM_MREMAP_FIXED)
-		window(&k, new_addr, new_len);
-	return leave(&k, as->d->mremap(as, cpu, old, old_len, new_len, flags, new_addr));
+		vm_call_window(&k, new_addr, new_len);
+	long r = as->d->mremap(as, cpu, old, old_len, new_len, flags, new_addr);
+	/* a locked mapping that grew: the new part is faulted in */
+	if (r >= 0 && as->ever_locked && new_len > old_len)
+		vm_populate(as, cpu, (uint64_t)r + old_len, (uint64_t)r + new_len, true, true);
+	return vm_call_leave(&k, r);
 }
 
 long vm_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t newbrk)
 {
-	struct call k;
-	enter(&k, as, cpu, VM_OP_BRK);
+	struct vm_call k;
+	vm_call_enter(&k, as, cpu, VM_OP_BRK);
 	uint64_t lo = MIN(as->brk, newbrk), hi = MAX(as->brk, newbrk);
 	if (newbrk >= as->start_brk && hi - lo < VM_TASK_SIZE)
-		window(&k, lo & ~(PAGE_SIZE - 1), vm_page_up(hi) - (lo & ~(PAGE_SIZE - 1)));
-	return leave(&k, as->d->brk(as, cpu, newbrk));
+		vm_call_window(&k, lo & ~(PAGE_SIZE - 1), vm_page_up(hi) - (lo & ~(PAGE_SIZE - 1)));
+	return vm_call_leave(&k, as->d->brk(as, cpu, newbrk));
 }
 
 struct vm_as *vm_fork(struct vm_as *parent, struct mmu_cpu *cpu)
 {
-	struct call k;
-	enter(&k, parent, cpu, VM_OP_FORK);
-	window(&k, 0, VM_TASK_SIZE);
+	struct vm_call k;
+	vm_call_enter(&k, parent, cpu, VM_OP_FORK);
+	vm_call_window(&k, 0, VM_TASK_SIZE);
 	struct vm_as *child = vm_as_create(parent->sys, cpu);
 	long r = -ENOMEM;
 	if (child) {
@@ -209,7 +305,12 @@ struct vm_as *vm_fork(struct vm_as *parent, struct mmu_cpu *cpu)
 			child = NULL;
 		}
 	}
-	leave(&k, r);
+#ifndef NDEBUG
+	/* fork write-protects only entries it copies: the child maps at least the pages it flushed. */
+	if (child)
+		k.flush_bound = vm_mapped_pages(child);
+#endif
+	vm_call_leave(&k, r);
 	return child;
 }
 

@@ -10,6 +10,13 @@ int vm_check_mmap(uint64_t addr, uint64_t *len, int prot, int flags, bool anon, 
 	/* arch/x86 sys_mmap: the byte offset must be page aligned. */
 	if (off & (PAGE_SIZE - 1))
 		return -EINVAL;
+	/*
+	 * ksys_mmap_pgoff: MAP_HUGETLB on a file that is not hugetlbfs is
+	 * EINVAL; anonymous MAP_HUGETLB needs huge pages reserved
+	 * (vm.nr_hugepages), which the simulated kernel has none of: ENOMEM.
+	 */
+	if (flags & VM_MAP_HUGETLB)
+		return anon ? -ENOMEM : -EINVAL;
 	/* do_mmap */
 	if (!*len)
 		return -EINVAL;
@@ -30,11 +37,26 @@ int vm_check_mmap(uint64_t addr, uint64_t *len, int prot, int flags, bool anon, 
 		if (addr < VM_MMAP_MIN_ADDR)
 			return -EPERM;
 	}
-	int type = flags & VM_MAP_TYPE;
-	if (type != VM_MAP_SHARED && type != VM_MAP_PRIVATE && type != VM_MAP_SHARED_VALIDATE)
-		return -EINVAL;
 	*len = l;
 	return 0;
+}
+
+/* The flags LEGACY_MAP_MASK holds: MAP_SHARED_VALIDATE refuses the others with EOPNOTSUPP. */
+#define LEGACY_MAP_FLAGS 0x407f933
+
+int vm_check_mmap_kind(int flags, bool anon)
+{
+	int type = flags & VM_MAP_TYPE;
+	if (anon) {
+		if (type != VM_MAP_SHARED && type != VM_MAP_PRIVATE)
+			return -EINVAL;
+		return type == VM_MAP_SHARED && (flags & VM_MAP_GROWSDOWN) ? -EINVAL : 0;
+	}
+	if (type == VM_MAP_SHARED_VALIDATE && (flags & ~LEGACY_MAP_FLAGS))
+		return -EOPNOTSUPP;
+	if (type != VM_MAP_SHARED && type != VM_MAP_PRIVATE && type != VM_MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	return flags & VM_MAP_GROWSDOWN ? -EINVAL : 0;
 }
 
 int vm_check_munmap(uint64_t addr, uint64_t *len)
@@ -52,6 +74,9 @@ int vm_check_munmap(uint64_t addr, uint64_t *len)
 int vm_check_mprotect(uint64_t addr, uint64_t *len, int prot)
 {
 	/* do_mprotect_pkey */
+	int grows = prot & (VM_PROT_GROWSDOWN | VM_PROT_GROWSUP);
+	if (grows == (VM_PROT_GROWSDOWN | VM_PROT_GROWSUP)) /* not both */
+		return -EINVAL;
 	if (addr & (PAGE_SIZE - 1))
 		return -EINVAL;
 	if (!*len)
@@ -59,13 +84,13 @@ int vm_check_mprotect(uint64_t addr, uint64_t *len, int prot)
 	uint64_t l = page_align(*len);
 	if (!l || addr + l <= addr)
 		return -ENOMEM;
-	if (prot & ~VM_PROT_MASK)
+	if (prot & ~(VM_PROT_MASK | VM_PROT_SEM | VM_PROT_GROWSDOWN | VM_PROT_GROWSUP)) /* arch_validate_prot */
 		return -EINVAL;
 	*len = l;
 	return 0;
 }
 
-static bool advice_valid(int a)
+bool vm_advice_known(int a)
 {
 	switch (a) {
 	case VM_MADV_NORMAL:
@@ -74,17 +99,34 @@ static bool advice_valid(int a)
 	case VM_MADV_WILLNEED:
 	case VM_MADV_DONTNEED:
 	case VM_MADV_FREE:
-	case VM_MADV_HUGEPAGE:
+	case VM_MADV_REMOVE:
+	case VM_MADV_DONTFORK:
+	case VM_MADV_DOFORK:
+	case VM_MADV_MERGEABLE:	  /* CONFIG_KSM */
+	case VM_MADV_UNMERGEABLE:
+	case VM_MADV_HUGEPAGE:	  /* CONFIG_TRANSPARENT_HUGEPAGE */
 	case VM_MADV_NOHUGEPAGE:
+	case VM_MADV_DONTDUMP:
+	case VM_MADV_DODUMP:
+	case VM_MADV_WIPEONFORK:
+	case VM_MADV_KEEPONFORK:
+	case VM_MADV_COLD:
+	case VM_MADV_PAGEOUT:
+	case VM_MADV_POPULATE_READ:
+	case VM_MADV_POPULATE_WRITE:
+	case VM_MADV_DONTNEED_LOCKED:
+	case VM_MADV_COLLAPSE:	  /* since 6.1, with THP */
+	case VM_MADV_GUARD_INSTALL: /* since 6.13 */
+	case VM_MADV_GUARD_REMOVE:
 		return true;
 	}
-	return false;
+	return false; /* HWPOISON and SOFT_OFFLINE need CONFIG_MEMORY_FAILURE, which this kernel lacks */
 }
 
 int vm_check_madvise(uint64_t addr, uint64_t *len, int advice)
 {
 	/* do_madvise */
-	if (!advice_valid(advice))
+	if (!vm_advice_known(advice)) /* madvise_should_skip */
 		return -EINVAL;
 	if (addr & (PAGE_SIZE - 1))
 		return -EINVAL;

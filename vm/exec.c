@@ -329,13 +329,16 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 	struct vm_as *as = as_of(p);
 	uint64_t a = 0, a2 = 0;
 	bool ok = true;
-	if (e->kind >= EV_MMAP && e->kind <= EV_ACCESS) {
+	bool addressed = (e->kind >= EV_MMAP && e->kind <= EV_ACCESS) || e->kind == EV_MLOCK || e->kind == EV_MUNLOCK ||
+			 e->kind == EV_MSYNC || e->kind == EV_MINCORE;
+	if (addressed) {
 		ok = resolve(p, e->region, e->fl & EVF_REGION, e->addr, &a);
 		if (e->kind == EV_MREMAP && ok)
 			ok = resolve(p, e->region2, e->fl & EVF_REGION2, e->addr2, &a2);
 	}
 	if (!ok)
 		return -EFAULT; /* a region that never came to be (its mmap failed): counted, and the run goes on */
+	x->cst[cpu->core->id].addr = a;
 	switch (e->kind) {
 	case EV_MMAP: {
 		struct vm_file *f = (e->flags & VM_MAP_ANONYMOUS) ? NULL : ex_file(x, e->file, e->off + e->len);
@@ -363,6 +366,14 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 	case EV_COMPUTE:
 		sim_advance(cpu->core, (e->fl & EVF_NS) ? (cycles_t)((double)e->cycles * x->sys->m->freq_ghz) : e->cycles);
 		return 0;
+	case EV_MLOCK: return vm_mlock(as, cpu, a, e->len, e->flags);
+	case EV_MUNLOCK: return vm_munlock(as, cpu, a, e->len);
+	case EV_MLOCKALL: return vm_mlockall(as, cpu, e->flags);
+	case EV_MUNLOCKALL: return vm_munlockall(as, cpu);
+	case EV_MSYNC: return vm_msync(as, cpu, a, e->len, e->flags);
+	case EV_MINCORE: return vm_mincore(as, cpu, a, e->len, NULL);
+	case EV_FTRUNCATE: return vm_ftruncate(x->sys, cpu, ex_file(x, e->file, e->len), e->len);
+	case EV_FALLOCATE: return vm_fallocate(x->sys, cpu, ex_file(x, e->file, 0), e->flags, e->off, e->len);
 	case EV_BARRIER: lk_barrier_wait(cpu->core, &x->barrier[e->addr % EX_MAX_BARRIERS]); return 0;
 	case EV_THREAD: do_thread(x, t, cpu, e); return 0;
 	case EV_FORK: do_fork(x, t, cpu, e); return 0;
@@ -461,10 +472,19 @@ static void core_body(struct sim_core *c, void *arg)
 				continue;
 			}
 			vm_tick_check(x->sys, cpu);
+			cycles_t start = c->clock;
+			st->addr = 0;
 			long r = do_event(x, t, cpu, &e);
-			if (e.fl & EVF_OP)
+			if (e.fl & EVF_OP) {
 				st->ops++;
-			if (e.fl & EVF_CHECK) {
+				if (st->nreq < x->req_cap)
+					st->req_end[st->nreq++] = c->clock;
+			}
+			if (x->judge) {
+				int k = x->judge(x->judge_ctx, cpu, as_of(t->p), &e, st->addr, r, start);
+				st->fault_outcome_mismatches += k == 1;
+				st->result_mismatches += k == 2;
+			} else if (e.fl & EVF_CHECK) {
 				if (e.kind == EV_ACCESS) {
 					if ((r == VM_FAULT_OK) != (e.ret == 0))
 						st->fault_outcome_mismatches++;
@@ -484,6 +504,9 @@ static void core_body(struct sim_core *c, void *arg)
 void ex_run(struct ex *x)
 {
 	uint32_t threads = atomic_load(&P(x)->live);
+	for (uint32_t i = 0; i < x->ncores && x->req_cap; i++)
+		if (!x->cst[i].req_end)
+			x->cst[i].req_end = xzalloc(sizeof(cycles_t) * x->req_cap);
 	for (uint32_t i = 0; i < EX_MAX_BARRIERS; i++)
 		lk_barrier_init(&x->barrier[i], x->barrier_n[i] ? x->barrier_n[i] : threads);
 	sim_run(x->sys->sim, core_body, x);
@@ -547,6 +570,8 @@ void ex_destroy(struct ex *x)
 	xfree(p->rq);
 	xfree(p);
 	xfree(x->files);
+	for (uint32_t i = 0; i < x->ncores; i++)
+		xfree(x->cst[i].req_end);
 	xfree(x->cst);
 	xfree(x);
 }

@@ -23,6 +23,10 @@ struct ex_core_stats {
 	uint64_t result_mismatches;	   /* EVF_CHECK events whose result differed from the recording */
 	uint64_t fault_outcome_mismatches; /* accesses resolved where the recording failed, or the reverse */
 	uint64_t ctx_switches;
+	uint64_t addr; /* the resolved address of the event being run (for judge) */
+	/* The clock at the end of each EVF_OP event, in order (the first ex.req_cap; NULL when req_cap is 0). */
+	cycles_t *req_end;
+	uint32_t nreq;
 };
 
 #define EX_MAX_BARRIERS 8
@@ -47,6 +51,22 @@ struct ex {
 	struct ev_src *(*spawn)(void *ctx, uint32_t tid);
 	void *spawn_ctx;
 	char err[256]; /* the first event-source error (a malformed trace), if any */
+	/*
+	 * judge: if set, called on the core after every event it ran, with the
+	 * result r, its resolved address, the thread's address space and the core's clock when the
+	 * event began (a replay's mismatch list and timing). It returns 1 for a
+	 * fault-outcome mismatch, 2 for a result mismatch, else 0. Unset:
+	 * EVF_CHECK events are compared by the sign of their result.
+	 */
+	int (*judge)(void *ctx, struct mmu_cpu *cpu, struct vm_as *as, const struct ev *e, uint64_t addr, long r,
+		     cycles_t start);
+	void *judge_ctx;
+	/*
+	 * req_cap: set before ex_run to have each core record the clock at the
+	 * end of its first req_cap EVF_OP events (ex_core_stats.req_end): the
+	 * per-request timestamps of a method that times each request.
+	 */
+	uint32_t req_cap;
 	void *priv;
 };
 

@@ -27,6 +27,7 @@ void vm_file_put(struct vm_sys *sys, struct vm_file *f)
 			pm_put(sys->pm, NULL, f->pages[i]);
 	pthread_mutex_destroy(&f->lock);
 	xfree(f->pages);
+	xfree(f->falloc);
 	xfree(f);
 }
 
@@ -76,4 +77,40 @@ uint64_t vm_file_page(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f
 	sys->pm->frames[pfn].owner = VM_OWNER_FILE | f->id;
 	pthread_mutex_unlock(&f->lock);
 	return pfn;
+}
+
+void vm_file_drop(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, uint64_t lo, uint64_t hi)
+{
+	struct sim_core *c = cpu ? cpu->core : NULL;
+	if (c)
+		coh_write(c, &f->tree_line);
+	pthread_mutex_lock(&f->lock);
+	for (uint64_t i = lo; i < hi && i < f->npages_cap; i++) {
+		if (f->pages[i])
+			pm_put(sys->pm, c, f->pages[i]);
+		f->pages[i] = 0;
+		if (i < f->nfalloc)
+			f->falloc[i] = 0;
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+void vm_file_allocate(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, uint64_t lo, uint64_t hi)
+{
+	for (uint64_t i = lo; i < hi; i++) {
+		pthread_mutex_lock(&f->lock);
+		if (i >= f->nfalloc) {
+			uint64_t n = f->nfalloc ? f->nfalloc : 16;
+			while (n <= i)
+				n *= 2;
+			f->falloc = xrealloc(f->falloc, n);
+			memset(f->falloc + f->nfalloc, 0, n - f->nfalloc);
+			f->nfalloc = n;
+		}
+		bool cached = i < f->npages_cap && f->pages[i], again = f->falloc[i];
+		f->falloc[i] = !cached && !again;
+		pthread_mutex_unlock(&f->lock);
+		if (again && !cached) /* allocated before and not yet written: now it is (shmem_get_folio SGP_FALLOC) */
+			vm_file_page(sys, cpu, f, i);
+	}
 }

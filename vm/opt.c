@@ -150,3 +150,16 @@ void vm_opts_str(const struct vm_design *d, const struct vm_opts *o, char *buf, 
 				       vm_opt_value(d, o, i, v, sizeof(v)));
 	}
 }
+
+int vm_opts_check(const struct vm_design *d, const struct vm_opts *o, const struct machine *m, char *err, size_t n)
+{
+	for (int i = 0; i < vm_opt_count(d); i++) {
+		const char *why = d->opts[i].check ? d->opts[i].check(o->dopt[i], m) : NULL;
+		if (why) {
+			char v[64];
+			snprintf(err, n, "--%s=%s: %s", d->opts[i].name, vm_opt_value(d, o, i, v, sizeof(v)), why);
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-const char *const vm_op_names[VM_OP_COUNT] = { "mmap", "munmap", "mprotect", "madvise",
-					       "mremap", "brk", "fork", "fault" };
+const char *const vm_op_names[VM_OP_COUNT] = { "mmap", "munmap", "mprotect", "madvise", "mremap", "brk",
+					       "fork", "fault", "mlock", "msync", "mincore", "file" };
 
 struct vm_sys *vm_sys_create(struct sim *s, struct mmu *mmu, const struct vm_design *d, const struct vm_opts *o)
 {
@@ -25,6 +25,7 @@ struct vm_sys *vm_sys_create(struct sim *s, struct mmu *mmu, const struct vm_des
 	sys->next_tick = xzalloc(sizeof(cycles_t) * s->o.ncores);
 	for (uint32_t i = 0; i < s->o.ncores; i++)
 		sys->next_tick[i] = sys->tick_period;
+	pthread_mutex_init(&sys->spaces_mu, NULL);
 	atomic_store(&sys->next_file_id, 1);
 	atomic_store(&sys->next_pid, 1);
 	return sys;
@@ -37,6 +38,8 @@ void vm_sys_destroy(struct vm_sys *sys)
 	if (sys->dstate_free)
 		sys->dstate_free(sys);
 	xfree(sys->next_tick);
+	pthread_mutex_destroy(&sys->spaces_mu);
+	xfree(sys->spaces);
 	for (uint32_t i = 0; i < sys->sim->o.ncores; i++)
 		for (int k = 0; k < VM_OP_COUNT; k++)
 			hist_free(&sys->cst[i].lat[k]);

@@ -14,6 +14,9 @@
 #define VM_PROT_WRITE 2
 #define VM_PROT_EXEC 4
 #define VM_PROT_MASK 7
+#define VM_PROT_SEM 0x8		   /* accepted and ignored on x86 */
+#define VM_PROT_GROWSDOWN 0x01000000 /* mprotect: extend down to the start of a grows-down mapping */
+#define VM_PROT_GROWSUP 0x02000000   /* mprotect: no mapping grows up on x86: EINVAL */
 
 #define VM_MAP_SHARED 0x01
 #define VM_MAP_PRIVATE 0x02
@@ -38,8 +41,42 @@
 #define VM_MADV_WILLNEED 3
 #define VM_MADV_DONTNEED 4
 #define VM_MADV_FREE 8
+#define VM_MADV_REMOVE 9
+#define VM_MADV_DONTFORK 10
+#define VM_MADV_DOFORK 11
+#define VM_MADV_MERGEABLE 12
+#define VM_MADV_UNMERGEABLE 13
 #define VM_MADV_HUGEPAGE 14
 #define VM_MADV_NOHUGEPAGE 15
+#define VM_MADV_DONTDUMP 16
+#define VM_MADV_DODUMP 17
+#define VM_MADV_WIPEONFORK 18
+#define VM_MADV_KEEPONFORK 19
+#define VM_MADV_COLD 20
+#define VM_MADV_PAGEOUT 21
+#define VM_MADV_POPULATE_READ 22
+#define VM_MADV_POPULATE_WRITE 23
+#define VM_MADV_DONTNEED_LOCKED 24
+#define VM_MADV_COLLAPSE 25
+#define VM_MADV_HWPOISON 100
+#define VM_MADV_SOFT_OFFLINE 101
+#define VM_MADV_GUARD_INSTALL 102
+#define VM_MADV_GUARD_REMOVE 103
+
+#define VM_MLOCK_ONFAULT 1 /* mlock2 */
+#define VM_MCL_CURRENT 1   /* mlockall */
+#define VM_MCL_FUTURE 2
+#define VM_MCL_ONFAULT 4
+#define VM_MS_ASYNC 1 /* msync */
+#define VM_MS_INVALIDATE 2
+#define VM_MS_SYNC 4
+#define VM_FALLOC_KEEP_SIZE 1 /* fallocate */
+#define VM_FALLOC_PUNCH_HOLE 2
+
+/* Lock states of a mapping (the design's mlock operation): VM_LOCKED, VM_LOCKONFAULT. */
+#define VM_LOCK_ON 1u
+#define VM_LOCK_ONFAULT 2u
+#define VM_LOCK_ALL 4u /* mlock: every mapping of the space (mlockall, munlockall), holes ignored */
 
 #define VM_MREMAP_MAYMOVE 1
 #define VM_MREMAP_FIXED 2
@@ -59,6 +96,22 @@ enum vm_fault {
 	VM_FAULT_SEGV = 1, /* no mapping, or no permission: SIGSEGV */
 	VM_FAULT_BUS = 2,  /* beyond the end of a file: SIGBUS */
 	VM_FAULT_OOM = 3,  /* out of simulated memory */
+};
+
+/*
+ * struct vm_map: one mapping as the design's query reports it to the calls
+ * written once in vm/as.c (mincore, msync, populate, MADV_REMOVE, ...).
+ */
+#define VM_MAPF_SHARED (1u << 0)
+#define VM_MAPF_GROWSDOWN (1u << 1)
+#define VM_MAPF_LOCKED (1u << 2)    /* VM_LOCKED */
+#define VM_MAPF_LOCKONFAULT (1u << 3) /* VM_LOCKONFAULT */
+struct vm_map {
+	uint64_t start, end;
+	uint32_t prot;	/* VM_PROT_* */
+	uint32_t flags; /* VM_MAPF_* */
+	struct vm_file *file; /* NULL: anonymous (shared anonymous memory is a shmem file) */
+	uint64_t pgoff;	      /* file page of start */
 };
 
 /* Kinds of mapping, as reported by the layout visitor. */
@@ -81,6 +134,8 @@ struct vm_file {
 	struct coh_line tree_line; /* the page cache's index */
 	_Atomic int refs;
 	char name[64];
+	uint8_t *falloc; /* per page: allocated by fallocate, not yet up to date (mincore: not resident); NULL until one */
+	uint64_t nfalloc;
 };
 
 /* ---- what the layout visitor reports ---- */
@@ -124,6 +179,11 @@ struct vm_opt {
 	const char *const *choices; /* VM_OPT_ENUM: NULL-terminated */
 	uint64_t bare;		    /* VM_OPT_ENUM: the value of a bare --NAME */
 	uint64_t min, max;	    /* VM_OPT_U64 */
+	/*
+	 * check (optional): whether value suits the machine; NULL if it does,
+	 * else why not (one line). vm_opts_check calls it, before a system boots.
+	 */
+	const char *(*check)(uint64_t value, const struct machine *m);
 };
 #define VM_DOPT_MAX 8 /* options a design may declare */
 
@@ -144,8 +204,14 @@ enum vm_op {
 	VM_OP_BRK,
 	VM_OP_FORK,
 	VM_OP_FAULT,
+	/* Reported only when made (their keys are not in results of workloads that make none). */
+	VM_OP_MLOCK,   /* mlock, mlock2, munlock, mlockall, munlockall */
+	VM_OP_MSYNC,   /* msync */
+	VM_OP_MINCORE, /* mincore */
+	VM_OP_FILE,    /* ftruncate, fallocate */
 	VM_OP_COUNT
 };
+#define VM_OP_ALWAYS (VM_OP_FAULT + 1) /* the first VM_OP_ALWAYS kinds are always in results */
 extern const char *const vm_op_names[VM_OP_COUNT];
 
 /* Written only by the core that counts them; summed after the run. */
@@ -157,8 +223,22 @@ struct vm_core_stats {
 	uint64_t segv, bus;	      /* accesses that ended in SIGSEGV / SIGBUS */
 	uint64_t frames_zeroed;	      /* frames cleared for anonymous faults */
 	uint64_t frames_copied;	      /* copy-on-write copies */
-	uint64_t pages_flushed;	      /* pages named in TLB shootdowns */
-	uint64_t full_flushes;	      /* shootdowns that became full flushes */
+	/*
+	 * pages_flushed: 4 KiB pages whose translation a design changed (cleared,
+	 * moved, write-protected, cleaned) and flushed, each counted once per
+	 * flush batch, whether the batch went out page by page or as a full
+	 * flush. It counts what had to be invalidated, not how: a page-by-page
+	 * flush also invalidates the unchanged pages between the changed ones
+	 * (as flush_tlb_mm_range does), and a full flush drops the whole space
+	 * (fork's flush_tlb_mm counts the entries fork write-protected, not the
+	 * address space). So it never exceeds the pages of the ranges flushed,
+	 * nor, for fork, the pages mapped in the child; debug builds check both
+	 * (kmm_flush_start per batch, vm/as.c per call). Written by the flushing
+	 * core in kmm_flush_start; the hardware's side is in mmu_cpu_stats
+	 * (invlpg, flush_full).
+	 */
+	uint64_t pages_flushed;
+	uint64_t full_flushes; /* flush batches that became full flushes (kmm_flush_start) */
 };
 
 /* ---- the simulated kernel: everything shared by the address spaces ---- */
@@ -178,6 +258,10 @@ struct vm_sys {
 	cycles_t tick_period;
 	cycles_t *next_tick; /* per core */
 	void *dstate;	     /* design-wide state (for example LATR queues), owned by the design */
+	/* every live address space, for the calls on files (ftruncate, fallocate) that reach all that map one */
+	pthread_mutex_t spaces_mu;
+	struct vm_as **spaces;
+	uint32_t nspaces, spaces_cap;
 	void (*dstate_free)(struct vm_sys *sys);
 };
 
@@ -203,6 +287,9 @@ struct vm_as {
 	uint64_t start_brk, brk;
 	uint64_t mmap_base;
 	_Atomic uint32_t inflight; /* calls and faults running on this space now (debug checks run at 0) */
+	/* mlockall(MCL_FUTURE): VM_LOCK_* bits every new mapping (mmap, brk) gets; written by vm_mlockall, read by designs */
+	_Atomic uint32_t def_lock;
+	bool ever_locked; /* a mapping of this space was ever locked (so mprotect and mremap look for locked ones) */
 };
 
 /*
@@ -303,6 +390,40 @@ struct vm_design {
 	 * unchanged) break, as Linux does. need required.
 	 */
 	long (*brk)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t newbrk);
+
+	/*
+	 * query: the mapping holding addr, or the first above it, into *m;
+	 * false if there is none. A design without VMAs reports the maximal
+	 * run of pages that Linux would keep in one VMA.
+	 * caller the wrappers of vm/as.c (mincore, msync, populate, mprotect's
+	 * PROT_GROWSDOWN, MADV_REMOVE, MAP_FIXED_NOREPLACE), on a core.
+	 * beside any call or fault of another thread (it takes the design's
+	 * locks for reading, and the answer may be stale once it returns).
+	 * waits yes. leaves `as` unchanged. need required.
+	 */
+	bool (*query)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, struct vm_map *m);
+	/*
+	 * mlock: give every mapping in [addr, addr + len) the lock state `to`
+	 * (VM_LOCK_ON, | VM_LOCK_ONFAULT; 0 unlocks), splitting and merging as
+	 * Linux's apply_vma_lock_flags; with VM_LOCK_ALL in `to`, every mapping
+	 * of the space (apply_mlockall_flags; addr and len are ignored). Pages
+	 * are not faulted in here (the wrapper populates afterwards).
+	 * caller vm_mlock, vm_munlock, vm_mlockall, vm_munlockall, on a core.
+	 * beside any call or fault of another thread. waits yes.
+	 * leaves the lock state changed up to the first hole; 0, or -ENOMEM if
+	 * addr is not mapped or a hole lies in the range. need required.
+	 */
+	int (*mlock)(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, unsigned to);
+	/*
+	 * unmap_file: remove the entries of `as` that map pages [lo, hi) of f
+	 * (unmap_mapping_range): the page-cache pages, and with even_cows the
+	 * private copies made from them too; guard markers stay. Mappings stay.
+	 * caller vm_ftruncate, vm_fallocate, MADV_REMOVE, on a core, for every
+	 * address space. beside any call or fault of another thread. waits yes.
+	 * leaves no entry there and no TLB entry for it on any core. need required.
+	 */
+	void (*unmap_file)(struct vm_as *as, struct mmu_cpu *cpu, struct vm_file *f, uint64_t lo, uint64_t hi,
+			   bool even_cows);
 
 	/*
 	 * fault: an access by `cpu` at va faulted with x86 error code `err`
@@ -407,6 +528,11 @@ const char *vm_opt_value(const struct vm_design *d, const struct vm_opts *o, int
  * records, job lines and resume keys.
  */
 void vm_opts_str(const struct vm_design *d, const struct vm_opts *o, char *buf, size_t n);
+/*
+ * vm_opts_check: every option of d in o against the machine (vm_opt.check).
+ * 0, or -1 with "--NAME=VALUE: reason" in err.
+ */
+int vm_opts_check(const struct vm_design *d, const struct vm_opts *o, const struct machine *m, char *err, size_t n);
 /* vm_opt_count: how many options d declares. */
 int vm_opt_count(const struct vm_design *d);
 
@@ -473,6 +599,8 @@ void vm_switch(struct vm_as *as, struct mmu_cpu *cpu);
  * for a file mapping a page in the file's page cache. Host only.
  */
 bool vm_resident(struct vm_as *as, uint64_t va);
+/* vm_mapped_pages: the 4 KiB pages as's page table maps (present or PROT_NONE leaves; a huge leaf counts its pages). Host only, no charge. */
+uint64_t vm_mapped_pages(const struct vm_as *as);
 
 /*
  * vm_check_as: the design's invariant check over [start, end); panics with
@@ -496,6 +624,10 @@ int vm_check_munmap(uint64_t addr, uint64_t *len);
 int vm_check_mprotect(uint64_t addr, uint64_t *len, int prot);
 int vm_check_madvise(uint64_t addr, uint64_t *len, int advice);
 int vm_check_mremap(uint64_t old, uint64_t *old_len, uint64_t *new_len, int flags, uint64_t new_addr);
+/* vm_check_mmap_kind: do_mmap's checks of the kind of mapping (after the address is known): 0 or -errno. */
+int vm_check_mmap_kind(int flags, bool anon);
+/* vm_advice_known: does Linux 6.18 (THP and KSM configured, no CONFIG_MEMORY_FAILURE) know this advice? */
+bool vm_advice_known(int advice);
 
 /* ---- files (vm/file.c) ---- */
 
@@ -512,6 +644,14 @@ static inline bool vm_frame_is_file(const struct vm_sys *sys, uint64_t pfn)
 uint64_t vm_file_page(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, uint64_t idx);
 /* vm_file_cached: whether page idx is in the page cache. */
 bool vm_file_cached(struct vm_file *f, uint64_t idx);
+/* vm_file_drop: remove pages [lo, hi) from the page cache (truncation, hole punch), dropping its references. */
+void vm_file_drop(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, uint64_t lo, uint64_t hi);
+/*
+ * vm_file_allocate: fallocate's allocation of pages [lo, hi): a page not
+ * cached becomes allocated but not up to date (not resident); one that was
+ * allocated so before is cleared and cached now, as shmem does.
+ */
+void vm_file_allocate(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, uint64_t lo, uint64_t hi);
 static inline uint64_t vm_file_npages(const struct vm_file *f) { return (f->size + PAGE_SIZE - 1) >> PAGE_SHIFT; }
 
 /* Helpers for designs. */

@@ -34,7 +34,11 @@ static bool gen_next(struct ev_src *s, struct ev *e)
 	return true;
 }
 
-static void gen_close(struct ev_src *s) { xfree(s); }
+static void gen_close(struct ev_src *s)
+{
+	xfree(((struct gen *)s)->data);
+	xfree(s);
+}
 
 /* The generator of thread `tid` (initial thread i has tid i+1), seeded from (seed, tid). */
 static struct gen *gen_make(const struct wl_params *p, uint32_t tid, bool (*step)(struct gen *, struct ev *))

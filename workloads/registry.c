@@ -9,6 +9,7 @@ extern const struct wl_def wl_wis_page_fault1, wl_wis_page_fault2, wl_wis_page_f
 	wl_wis_malloc1, wl_wis_brk1, wl_wis_tlb_flush2;
 extern const struct wl_def wl_app_jit, wl_app_alloc, wl_app_jvm_threads, wl_app_metis, wl_app_dedup,
 	wl_app_psearchy, wl_app_fork_cow;
+extern const struct wl_def wl_ivm_mbench, wl_ivm_mfmbench, wl_ivm_f_mbench, wl_ivm_f_mfmbench;
 
 static const struct wl_def *const all[] = {
 	&wl_paper_mmap,	     &wl_paper_mmap_pf,	  &wl_paper_pf,		&wl_paper_munmap_virt,
@@ -16,6 +17,7 @@ static const struct wl_def *const all[] = {
 	&wl_wis_mmap1,	     &wl_wis_mmap2,	  &wl_wis_malloc1,	&wl_wis_brk1,
 	&wl_wis_tlb_flush2,  &wl_app_jit,	  &wl_app_alloc,	&wl_app_jvm_threads,
 	&wl_app_metis,	     &wl_app_dedup,	  &wl_app_psearchy,	&wl_app_fork_cow,
+	&wl_ivm_mbench, &wl_ivm_mfmbench, &wl_ivm_f_mbench, &wl_ivm_f_mfmbench,
 	NULL,
 };
 
@@ -31,7 +33,10 @@ const struct wl_def *wl_find(const char *name)
 	return NULL;
 }
 
-uint64_t wl_ops(const struct wl_def *w, const struct wl_params *p) { return p->ops ? p->ops : w->default_ops; }
+uint64_t wl_ops(const struct wl_def *w, const struct wl_params *p)
+{
+	return p->paper ? WL_PAPER_REQS : p->ops ? p->ops : w->default_ops;
+}
 uint64_t wl_size(const struct wl_def *w, const struct wl_params *p)
 {
 	return w->default_size ? vm_page_up(p->size ? p->size : w->default_size) : 0;
@@ -47,7 +52,16 @@ const char *wl_contention(const struct wl_def *w, const struct wl_params *p)
 int wl_check(const struct wl_def *w, const struct wl_params *p, char *buf, size_t n)
 {
 	buf[0] = 0;
-	if (p->high_contention && !(w->flags & WL_CONTENTION))
+	if (p->paper && !(w->flags & WL_PAPER))
+		snprintf(buf, n, "--method paper: workload '%s' is not one of the paper's five (mmap, mmap-pf, pf, "
+			 "munmap-virt, munmap)", w->name);
+	else if (p->paper && p->ops)
+		snprintf(buf, n, "--ops: the paper's method issues %d requests per thread (--reps repeats them)",
+			 WL_PAPER_REQS);
+	else if (p->paper && p->fixed)
+		snprintf(buf, n, "--fixed: the paper's method maps with MAP_FIXED at high contention and without at "
+			 "low, as its artifact does");
+	else if (p->high_contention && !(w->flags & WL_CONTENTION))
 		snprintf(buf, n, "--contention: workload '%s' has no contention levels", w->name);
 	else if (p->fixed && !(w->flags & WL_FIXED))
 		snprintf(buf, n, "--fixed: workload '%s' has no MAP_FIXED mode (only mmap has)", w->name);
@@ -92,7 +106,7 @@ void wl_describe(const struct wl_def *w, char *buf, size_t n)
 		bytes_str(w->default_size, b, sizeof(b));
 		snprintf(size, sizeof(size), ", --size %s", b);
 	}
-	snprintf(buf, n, "--ops %llu%s%s%s%s", (unsigned long long)w->default_ops, size,
+	snprintf(buf, n, "--ops %llu%s%s%s%s%s", (unsigned long long)w->default_ops, size,
 		 (w->flags & WL_PROCESSES) ? ", --processes" : "", (w->flags & WL_CONTENTION) ? ", --contention" : "",
-		 (w->flags & WL_FIXED) ? ", --fixed" : "");
+		 (w->flags & WL_FIXED) ? ", --fixed" : "", (w->flags & WL_PAPER) ? ", --method paper" : "");
 }

@@ -13,12 +13,18 @@ struct wl_params {
 	bool fixed;	      /* --fixed: MAP_FIXED placement where a workload offers both */
 	bool processes;	      /* --processes: initial thread i runs alone in process i+1 (else all in process 1) */
 	uint64_t size;	      /* --size: bytes, the workload's own meaning (0: its default) */
+	bool paper;	      /* --method paper: the CortenMM artifact's method (workloads with WL_PAPER) */
 };
 
 /* What a workload offers beyond --ops (wl_def.flags). */
 #define WL_CONTENTION (1u << 0) /* --contention high applies */
 #define WL_PROCESSES (1u << 1)	/* --processes applies (its threads share no memory they rely on) */
 #define WL_FIXED (1u << 2)	/* --fixed applies (MAP_FIXED placement instead of the design's choice) */
+#define WL_PAPER (1u << 3)	/* --method paper applies (paper_art.c: the CortenMM artifact's method) */
+
+/* The artifact's method (--method paper): requests per thread, and how many of the last ones count. */
+#define WL_PAPER_REQS 32
+#define WL_PAPER_LAST 16
 
 struct wl_def {
 	const char *name;
@@ -88,6 +94,7 @@ struct gen {
 	int phase;
 	bool (*step)(struct gen *g, struct ev *e);
 	uint64_t u[8];	 /* per-workload scratch */
+	uint64_t *data;	 /* per-workload array (xmalloc'ed by the step; freed with the generator), or NULL */
 	struct gen_item q[GEN_QUEUE];
 	uint32_t qh, qn;
 };
@@ -117,6 +124,13 @@ uint32_t gen_child_tid(const struct gen *g, uint64_t n);
 bool gen_check_ids(const struct wl_params *p, char *buf, size_t n);
 /* gen_file: a file id private to chain i (files are global in the executor), j < 2^20. */
 uint32_t gen_file(const struct gen *g, uint64_t j);
+
+/* The artifact-method generators of the five paper workloads (paper_art.c), for wl_def.thread under --method paper. */
+bool art_mmap_step(struct gen *g, struct ev *e);
+bool art_mmap_pf_step(struct gen *g, struct ev *e);
+bool art_pf_step(struct gen *g, struct ev *e);
+bool art_munmap_virt_step(struct gen *g, struct ev *e);
+bool art_munmap_step(struct gen *g, struct ev *e);
 
 /* Event makers. */
 struct ev ev_mmap(uint32_t new_region, uint64_t hint, uint64_t len, int prot, int flags);
