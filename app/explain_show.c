@@ -167,12 +167,12 @@ static void show_array(struct xs *s, const struct tlb *t, const struct tlb_array
 		return;
 	uint32_t total = a->sets * a->ways, live = 0;
 	for (uint32_t k = 0; k < total; k++)
-		live += tlb_entry_at(a, k)->tag && tlb_entry_at(a, k)->gen == t->gen[tlb_entry_at(a, k)->pcid];
+		live += tlb_entry_at(a, k)->tag && tlb_entry_at(a, k)->gen == *tlb_gen(t, tlb_entry_at(a, k)->pcid);
 	xs_printf(s, "  %s (%u entries, %u-way): %u live\n", what, total, a->ways, live);
 	uint32_t shown = 0;
 	for (uint32_t k = 0; k < total && shown < 16; k++) {
 		const struct tlb_entry *e = tlb_entry_at(a, k);
-		if (!e->tag || e->gen != t->gen[e->pcid])
+		if (!e->tag || e->gen != *tlb_gen(t, e->pcid))
 			continue;
 		uint64_t va = (e->tag >> 15) << PG_SHIFT(e->size);
 		xs_printf(s, "    %#014llx -> frame %#llx  PCID %u  allows %s%s%s%s\n", (unsigned long long)va,
@@ -216,7 +216,7 @@ static int show_tlb(struct xs *s, struct xcmd *c)
 		const struct psc_level *pl = &cpu->psc[l];
 		uint32_t live = 0;
 		for (uint32_t i = 0; i < pl->n; i++)
-			live += pl->e[i].tag && pl->e[i].gen == cpu->psc_gen[pl->e[i].pcid];
+			live += pl->e[i].tag && pl->e[i].gen == *mmu_psc_gen(cpu, pl->e[i].pcid);
 		xs_printf(s, "  paging-structure cache for %s entries (%u entries): %u live\n", pte_level_name(l), pl->n,
 			live);
 	}

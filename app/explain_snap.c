@@ -199,7 +199,7 @@ struct xtlb *xsnap_tlb(struct xs *s, uint32_t core, size_t *n)
 		const struct tlb_array *a = &t->arrays[k];
 		for (uint32_t i = 0; a->e && i < a->sets * a->ways; i++) {
 			const struct tlb_entry *e = tlb_entry_at(a, i);
-			if (!e->tag || e->gen != t->gen[e->pcid])
+			if (!e->tag || e->gen != *tlb_gen(t, e->pcid))
 				continue;
 			if (*n == cap)
 				v = xrealloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));

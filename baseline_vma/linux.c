@@ -58,8 +58,10 @@ static void l_set_flags(struct kmm_ctx *x, void *vp, uint32_t nf, bool drop_av)
 	struct lvma *v = vp;
 	linux_vma_write_lock(mm_of(x), x->cpu, v);
 	v->flags = nf;
-	if (drop_av)
-		v->av = 0, v->chain = 0;
+	if (drop_av) {
+		v->av = 0;
+		v->chain = 0;
+	}
 	coh_write(x->cpu->core, &v->line);
 }
 

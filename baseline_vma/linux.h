@@ -23,8 +23,8 @@ struct lvma {
 	uint32_t flags; /* VR_* */
 	struct vm_file *file;
 	uint64_t pgoff;
-	uint32_t av;   /* anon_vma identity (0: none yet) */
-	uint8_t chain; /* anon_vma_chain length */
+	_Atomic uint32_t av;  /* anon_vma identity (0: none yet); atomic: a fault sets it under page_table_lock while madvise and other faults read it (Linux: READ_ONCE) */
+	_Atomic uint8_t chain; /* anon_vma_chain length, set with av */
 	_Atomic bool detached;
 	struct lk_rwsem lock;	   /* the per-VMA lock */
 	_Atomic uint64_t lock_seq; /* equals mm_lock_seq while write-locked */

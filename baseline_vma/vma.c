@@ -182,8 +182,10 @@ struct lvma *linux_place_new(struct lmm *mm, struct mmu_cpu *cpu, struct vr_attr
 	kmm_merge_sides(attr_of(prev, &pa), &a, attr_of(next, &na), &left, &right);
 	if (left) {
 		linux_vma_write_lock(mm, cpu, prev);
-		if (!prev->av && a.av)
-			prev->av = a.av, prev->chain = a.chain;
+		if (!prev->av && a.av) {
+			prev->av = a.av;
+			prev->chain = a.chain;
+		}
 		if (right) {
 			linux_absorb(mm, cpu, prev, next); /* counts the merge */
 		} else {
@@ -198,8 +200,10 @@ struct lvma *linux_place_new(struct lmm *mm, struct mmu_cpu *cpu, struct vr_attr
 	}
 	if (right) {
 		linux_vma_write_lock(mm, cpu, next);
-		if (!next->av && a.av)
-			next->av = a.av, next->chain = a.chain;
+		if (!next->av && a.av) {
+			next->av = a.av;
+			next->chain = a.chain;
+		}
 		linux_set_start(mm, cpu, next, a.start, a.pgoff);
 		if (cpu)
 			sim_note(cpu->core, "the new range merges into the VMA after it: now [%#llx, %#llx)",

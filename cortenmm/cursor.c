@@ -462,36 +462,41 @@ void cm_mark(struct cm_cursor *k, uint64_t a, uint64_t b, const struct cm_meta *
  * Free the child tables under d whose whole range lies in [a, b) and that
  * hold nothing any more (as free_pgtables frees only tables no mapping can
  * reach). Tables only partly unmapped stay, ready for the next mapping.
- * Returns whether d is now empty.
+ * Returns whether d is now empty when `need` asks (a caller that may free d),
+ * else false: only the entries that meet [a, b) are visited then, and the
+ * counts answer before any scan (a table entry is a child, a status is
+ * counted in nmeta), so pruning a small range does not read 512 entries.
  */
-static bool prune(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b)
+static bool prune(struct cm_cursor *k, struct cm_pt *d, uint64_t a, uint64_t b, bool need)
 {
-	bool empty = true;
 	uint64_t s = span(d->level);
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+	for (unsigned i = (unsigned)((MAX(a, d->base) - d->base) / s); d->nchild && i < PT_ENTRIES; i++) {
 		uint64_t lo = d->base + i * s, hi = lo + s;
+		if (lo >= b)
+			break;
 		uint64_t e = pte_load(d->p, i);
-		if (pte_is_table(e, d->level) && hi > a && lo < b) {
+		bool inside = lo >= a && hi <= b;
+		if (pte_is_table(e, d->level) && prune(k, cm_child(k->mm, e), MAX(a, lo), MIN(b, hi), inside) && inside) {
 			struct cm_pt *c = cm_child(k->mm, e);
-			if (prune(k, c, MAX(a, lo), MIN(b, hi)) && lo >= a && hi <= b) {
-				atomic_store(&c->stray, true);
-				set(k, d, i, 0);
-				d->nchild--;
-				put_table(k, c);
-				continue;
-			}
+			atomic_store(&c->stray, true);
+			set(k, d, i, 0);
+			d->nchild--;
+			put_table(k, c);
 		}
-		if (e || (d->meta && d->meta[i].kind))
-			empty = false;
 	}
-	return empty;
+	if (!need || d->nchild || d->nmeta)
+		return false;
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		if (pte_load(d->p, i) || (d->meta && d->meta[i].kind))
+			return false;
+	return true;
 }
 
 void cm_unmap(struct cm_cursor *k, uint64_t a, uint64_t b)
 {
 	struct mark_arg x = { NULL, a };
 	over(k, k->cover, a, b, mark_at, &x);
-	prune(k, k->cover, a, b);
+	prune(k, k->cover, a, b, false);
 }
 
 /* cm_zap's visitor: drop a mapped entry's frames (a huge page only partly inside is split first); statuses stay. */

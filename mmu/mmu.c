@@ -20,8 +20,8 @@ struct mmu *mmu_create(struct sim *s, const struct mmu_opts *o)
 	mmu->pm = pm_create(o->nframes, s->o.ncores);
 	mmu->cpus = xaligned_zalloc(CACHELINE, sizeof(struct mmu_cpu) * s->o.ncores);
 	atomic_store(&mmu->next_space_id, 1);
-	/* Beside each core's TLBs, its PCID tables: read from its first CR3 load on (see struct tlb_arena). */
-	tlb_arena_init(&mmu->tlb_arena, s->m, s->o.ncores, 2 * sizeof(uint32_t) * PCID_COUNT);
+	/* Beside the TLBs, two PCID tables: the PSC generations and the PCIDs' owners (see struct tlb_arena). */
+	tlb_arena_init(&mmu->tlb_arena, s->m, s->o.ncores, 2);
 	s->on_resume = mmu_pending_apply;
 	for (uint32_t i = 0; i < s->o.ncores; i++) {
 		struct mmu_cpu *cpu = &mmu->cpus[i];
@@ -34,8 +34,8 @@ struct mmu *mmu_create(struct sim *s, const struct mmu_opts *o)
 		psc_init(&cpu->psc[4], s->m->psc_pml4);
 		psc_init(&cpu->psc[5], o->levels == 5 ? s->m->psc_pml5 : 0);
 		npt_init(&cpu->npt, s->m);
-		cpu->psc_gen = tlb_arena_take(&mmu->tlb_arena, sizeof(uint32_t) * PCID_COUNT); /* generation 0 first */
-		cpu->pcid_owner = tlb_arena_take(&mmu->tlb_arena, sizeof(uint32_t) * PCID_COUNT);
+		cpu->psc_gens = tlb_arena_pcid(&mmu->tlb_arena, 0, i); /* generation 0 first */
+		cpu->pcid_owners = tlb_arena_pcid(&mmu->tlb_arena, 1, i);
 	}
 	return mmu;
 }
@@ -86,12 +86,12 @@ void mmu_space_fini(struct mmu_space *sp, struct sim_core *c)
 /* Forget a PCID on this core if another space used it here last: its entries are someone else's. */
 static void pcid_claim(struct mmu_cpu *cpu, struct mmu_space *sp)
 {
-	if (cpu->pcid_owner[sp->pcid] == sp->id)
+	if (*mmu_pcid_owner(cpu, sp->pcid) == sp->id)
 		return;
-	cpu->pcid_owner[sp->pcid] = sp->id;
+	*mmu_pcid_owner(cpu, sp->pcid) = sp->id;
 	tlb_flush_pcid(&cpu->tlb, sp->pcid);
-	if (++cpu->psc_gen[sp->pcid] == 0)
-		cpu->psc_gen[sp->pcid] = 1;
+	if (++*mmu_psc_gen(cpu, sp->pcid) == 0)
+		*mmu_psc_gen(cpu, sp->pcid) = 1;
 	cpu->st.flush_pcid++;
 	sim_advance(cpu->core, cpu->mmu->m->flush_pcid);
 }
@@ -117,8 +117,8 @@ void mmu_switch(struct mmu_cpu *cpu, struct mmu_space *sp)
 		/* Without PCIDs every space runs as PCID 0 and a switch flushes it. */
 		cpu->pcid = 0;
 		tlb_flush_pcid(&cpu->tlb, 0);
-		if (++cpu->psc_gen[0] == 0)
-			cpu->psc_gen[0] = 1;
+		if (++*mmu_psc_gen(cpu, 0) == 0)
+			*mmu_psc_gen(cpu, 0) = 1;
 		cpu->st.flush_full++;
 		sim_advance(c, m->flush_full);
 	}

@@ -67,14 +67,24 @@ struct mmu_cpu {
 	struct tlb tlb;
 	struct psc_level psc[6]; /* by level 2..5 */
 	struct npt npt;		 /* nested paging's host-translation caches (mmu/npt.h) */
-	uint32_t *psc_gen;	 /* PCID_COUNT generations for the PSCs */
-	uint32_t *pcid_owner;	 /* PCID_COUNT: id of the space that last used each PCID here */
+	uint32_t *psc_gens;	 /* PCID_COUNT generations for the PSCs, strided: read them with mmu_psc_gen */
+	uint32_t *pcid_owners;	 /* PCID_COUNT: id of the space that last used each PCID here, strided: mmu_pcid_owner */
 	_Atomic cycles_t irq_busy_until; /* when this core's interrupt handling frees up */
 	/* SIM_DET: invalidations other cores' shootdowns left while this core did not run, applied in order before it does */
 	struct mmu_inval **pend;
 	uint32_t npend, pend_cap;
 	struct mmu_cpu_stats st;
 } __attribute__((aligned(CACHELINE)));
+
+/* mmu_psc_gen, mmu_pcid_owner: where cpu keeps the PSC generation and the last space of pcid (laid out as tlb_gen). */
+static inline uint32_t *mmu_psc_gen(const struct mmu_cpu *cpu, uint16_t pcid)
+{
+	return &cpu->psc_gens[(size_t)pcid * cpu->tlb.pstride];
+}
+static inline uint32_t *mmu_pcid_owner(const struct mmu_cpu *cpu, uint16_t pcid)
+{
+	return &cpu->pcid_owners[(size_t)pcid * cpu->tlb.pstride];
+}
 
 /* Options, apart from state. */
 struct mmu_opts {
@@ -166,7 +176,7 @@ static inline uint32_t mmu_access(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc
 	cpu->st.accesses++;
 	static const uint8_t need[3] = { ALLOW_R, ALLOW_W, ALLOW_X };
 	struct tlb_array *a = acc == ACC_X ? cpu->tlb.l1i[PG_4K] : cpu->tlb.l1d[PG_4K];
-	struct tlb_entry *e = tlb_find(a, va, PG_4K, cpu->pcid, cpu->tlb.gen[cpu->pcid]);
+	struct tlb_entry *e = tlb_find(a, va, PG_4K, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid));
 	if (likely(e && (e->allow & need[acc]))) {
 		cpu->st.l1_hits++;
 		sim_advance(c, cpu->mmu->m->tlb_l1_hit);

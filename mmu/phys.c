@@ -172,7 +172,7 @@ struct pm_ptpage *pm_pt_alloc(struct pm *pm, struct sim_core *c, int level)
 		return NULL;
 	struct pm_ptpage *p = pm->pt[pfn];
 	if (!p) {
-		p = xaligned_zalloc(4096, sizeof(*p));
+		p = xaligned_zalloc(CACHELINE, sizeof(*p)); /* 10 KiB with jemalloc; page alignment would take 12 */
 		p->pfn = pfn;
 		pm->pt[pfn] = p;
 	} else {

@@ -31,7 +31,7 @@ struct pm_frame {
  * memory; the frame flag PM_PT says whether it is a page table right now.
  */
 struct pm_ptpage {
-	uint64_t e[PT_ENTRIES]; /* first member: 4 KiB aligned */
+	uint64_t e[PT_ENTRIES]; /* first member: cache-line aligned (8 entries a host line, as a modelled one) */
 	struct coh_line lines[PT_ENTRIES / 8];
 	uint64_t pfn;
 	void *desc; /* owned by the design that allocated the page */

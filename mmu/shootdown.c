@@ -40,7 +40,7 @@ static void apply(struct mmu_cpu *cpu, uint32_t space_id, const void *space, uin
 {
 	uint16_t pcid;
 	if (cpu->mmu->m->pcid) {
-		if (cpu->pcid_owner[sp_pcid] != space_id)
+		if (*mmu_pcid_owner(cpu, sp_pcid) != space_id)
 			return; /* nothing of the space is cached here */
 		pcid = sp_pcid;
 	} else {
@@ -57,8 +57,8 @@ static void apply(struct mmu_cpu *cpu, uint32_t space_id, const void *space, uin
 		cpu->st.invlpg += n;
 	}
 	/* INVLPG and INVPCID also drop every paging-structure-cache entry of the PCID (SDM 4.10.4.1). */
-	if (++cpu->psc_gen[pcid] == 0)
-		cpu->psc_gen[pcid] = 1;
+	if (++*mmu_psc_gen(cpu, pcid) == 0)
+		*mmu_psc_gen(cpu, pcid) = 1;
 }
 
 static void apply_flush(struct mmu_cpu *cpu, const struct mmu_flush *f)

@@ -90,30 +90,42 @@ void tlb_init_in(struct tlb *t, const struct machine *m, struct tlb_arena *ar)
 	t->l2[PG_4K] = &t->arrays[5];
 	t->l2[PG_2M] = &t->arrays[5];
 	t->l2[PG_1G] = m->l2_1g.entries ? &t->arrays[6] : NULL;
-	t->gen = tlb_alloc(ar, sizeof(uint32_t) * PCID_COUNT, 0); /* every PCID starts at generation 0: zero memory */
+	/* Every PCID starts at generation 0: zero memory. */
+	t->pstride = 1;
+	if (!ar) {
+		t->gens = xaligned_zalloc(CACHELINE, sizeof(uint32_t) * PCID_COUNT);
+	} else if (ar->map) {
+		t->gens = tlb_arena_pcid(ar, UINT32_MAX, ar->ntlbs++); /* table "-1": the generations */
+		t->pstride = ar->ncores;
+	}
 	t->in_arena = ar != NULL;
 }
 
 void tlb_init(struct tlb *t, const struct machine *m) { tlb_init_in(t, m, NULL); }
 
-void *tlb_arena_take(struct tlb_arena *ar, size_t n) { return tlb_alloc(ar, n, 0); }
+uint32_t *tlb_arena_pcid(struct tlb_arena *ar, uint32_t k, uint32_t c)
+{
+	return (uint32_t *)ar->base[2] + (size_t)(k + 1) * PCID_COUNT * ar->ncores + c; /* k + 1: the TLBs' table first */
+}
 
-void tlb_arena_init(struct tlb_arena *ar, const struct machine *m, uint32_t n, size_t extra)
+void tlb_arena_init(struct tlb_arena *ar, const struct machine *m, uint32_t n, uint32_t tables)
 {
 	memset(ar, 0, sizeof(*ar));
 	struct tlb one;
 	tlb_init_in(&one, m, ar); /* the sizing pass: what one core takes */
-	ar->size[0] += (extra + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	for (unsigned k = 0; k < 2; k++)
 		ar->size[k] = (ar->size[k] * n + pg - 1) & ~(pg - 1);
-	ar->map_size = ar->size[0] + ar->size[1];
+	ar->size[2] = ((size_t)(1 + tables) * PCID_COUNT * n * sizeof(uint32_t) + pg - 1) & ~(pg - 1);
+	ar->ncores = n;
+	ar->map_size = ar->size[0] + ar->size[1] + ar->size[2];
 	void *p = mmap(NULL, ar->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		panic("tlb arena: cannot map %zu bytes", ar->map_size);
 	ar->map = p;
 	ar->base[0] = p;
 	ar->base[1] = (char *)p + ar->size[0];
+	ar->base[2] = ar->base[1] + ar->size[1];
 	/* The hot part at once, in one call (older kernels refuse it: then it faults in as used). */
 	(void)madvise(ar->base[0], ar->size[0], MADV_POPULATE_WRITE);
 }
@@ -137,7 +149,7 @@ void tlb_destroy(struct tlb *t)
 		xfree(t->arrays[i].next);
 	}
 	if (!t->in_arena)
-		xfree(t->gen);
+		xfree(t->gens);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -237,7 +249,7 @@ static struct tlb_entry *hashed_lookup(struct tlb_array *a, uint64_t tag)
 
 static bool live(const struct tlb *t, const struct tlb_entry *e)
 {
-	return e->tag && e->gen == t->gen[e->pcid];
+	return e->tag && e->gen == *tlb_gen(t, e->pcid);
 }
 
 /* The entry of `set` holding tag (live or stale) in a scanned array, or NULL: fingerprints first. */
@@ -255,7 +267,9 @@ void tlb_fill(struct tlb *t, struct tlb_array *a, uint64_t va, enum pg_size sz, 
 {
 	if (!a || !a->e)
 		return;
-	uint64_t tag = tlb_tag(va, sz, pcid);
+	uint64_t r = (va >> 21) % 512, tag = tlb_tag(va, sz, pcid);
+	t->regions[r / 64] |= 1ull << (r % 64);
+	t->big |= sz == PG_1G;
 	if (a->hidx) {
 		/* Fully associative: reuse the tag's slot, else the LRU (or an emptied) slot at the tail. */
 		struct tlb_entry *v = hashed_lookup(a, tag);
@@ -267,7 +281,7 @@ void tlb_fill(struct tlb *t, struct tlb_array *a, uint64_t va, enum pg_size sz, 
 		}
 		tlb_lru_touch(a, (uint32_t)(v - a->e));
 		v->pfn = pfn;
-		v->gen = t->gen[pcid];
+		v->gen = *tlb_gen(t, pcid);
 		v->allow = allow;
 		v->size = (uint8_t)sz;
 		v->pcid = pcid;
@@ -295,7 +309,7 @@ void tlb_fill(struct tlb *t, struct tlb_array *a, uint64_t va, enum pg_size sz, 
 		claim(a, victim, tag, sz, pcid);
 	}
 	victim->pfn = pfn;
-	victim->gen = t->gen[pcid];
+	victim->gen = *tlb_gen(t, pcid);
 	victim->allow = allow;
 	victim->size = (uint8_t)sz;
 	victim->pcid = pcid;
@@ -325,6 +339,9 @@ static uint32_t inval_one(struct tlb *t, struct tlb_array *a, uint64_t va, enum 
 
 uint32_t tlb_invlpg(struct tlb *t, uint64_t va, uint16_t pcid)
 {
+	uint64_t r = (va >> 21) % 512;
+	if (!t->big && !(t->regions[r / 64] & (1ull << (r % 64))))
+		return 0; /* nothing was ever filled there: no entry to drop */
 	uint32_t n = 0;
 	for (unsigned i = 0; i < ARRAY_SIZE(t->arrays); i++)
 		for (int sz = PG_4K; sz <= PG_1G; sz++)
@@ -343,10 +360,10 @@ void tlb_flush_pcid(struct tlb *t, uint16_t pcid)
 			if (a->slot_pcid[j] == pcid + 1)
 				drop(a, &a->e[j]);
 	}
-	if (++t->gen[pcid] == 0) {
+	if (++*tlb_gen(t, pcid) == 0) {
 		/* The generation wrapped: clear everything so no old entry can match again. */
 		tlb_flush_all(t);
-		t->gen[pcid] = 1;
+		*tlb_gen(t, pcid) = 1;
 	}
 }
 
@@ -367,6 +384,8 @@ void tlb_flush_all(struct tlb *t)
 		if (a->hidx)
 			memset(a->hidx, 0, sizeof(uint32_t) * (a->hmask + 1));
 	}
+	memset(t->regions, 0, sizeof(t->regions));
+	t->big = false;
 }
 
 uint32_t tlb_count_live(const struct tlb *t, uint16_t pcid)

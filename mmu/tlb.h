@@ -170,39 +170,58 @@ static inline struct tlb_entry *tlb_find(struct tlb_array *a, uint64_t va, enum 
 struct tlb {
 	struct tlb_array arrays[7];
 	struct tlb_array *l1d[3], *l1i[3], *l2[3];
-	uint32_t *gen;	/* PCID_COUNT generations */
-	bool in_arena;	/* the arrays belong to a tlb_arena (tlb_destroy leaves them) */
+	uint32_t *gens;	   /* PCID_COUNT generations, one every `pstride` words: read them with tlb_gen */
+	uint32_t pstride; /* 1 on the heap; in an arena, the cores' count (struct tlb_arena) */
+	bool in_arena;	   /* the arrays belong to a tlb_arena (tlb_destroy leaves them) */
+	/*
+	 * A filter for INVLPG, host-side only: bit (va >> 21) % 512 is set when
+	 * a page of that 2 MiB region is filled, `big` when a 1 GiB page is;
+	 * both are cleared only with every entry (tlb_flush_all). A clear bit
+	 * means no entry, live or stale, can hold va: a remote INVLPG for a page
+	 * this core never touched (most of a shootdown's targets) reads one word.
+	 */
+	uint64_t regions[8];
+	bool big;
 };
 
+/* tlb_gen: where this TLB keeps the generation of pcid. */
+static inline uint32_t *tlb_gen(const struct tlb *t, uint16_t pcid) { return &t->gens[(size_t)pcid * t->pstride]; }
+
 /*
- * struct tlb_arena: the TLB arrays of many cores in one mapping, in two
+ * struct tlb_arena: the TLB arrays of many cores in one mapping, in three
  * parts. The hot part holds what every core reads from its first accesses
- * on (L1 TLBs, hash indexes, per-set counts and fingerprints, PCID
- * generations, and what the caller adds: tlb_arena_take); it is made present
- * at once, with one system call. The lazy part holds the entries of the
- * scanned arrays (the STLB: the bulk), touched page by page as they fill and
- * always written before they are read. On this project's virtual machine a
- * page fault costs about 10 us, 21 us when a read maps the zero page first
- * (and the write that follows may interrupt the other CPUs to flush), and a
- * page made present in bulk about 2.5 us. Handed out in order, freed at once.
+ * on (L1 TLBs, hash indexes, per-set counts and fingerprints); it is made
+ * present at once, with one system call. The lazy part holds the entries of
+ * the scanned arrays (the STLB: the bulk), touched page by page as they fill
+ * and always written before they are read. The PCID part holds tables of one
+ * word per PCID per core (the TLBs' generations, and the caller's:
+ * tlb_arena_pcid), transposed: the n cores' words for one PCID sit together,
+ * so a run with a few address spaces touches a page or two of each table in
+ * all, where a table per core touched a page per core (a fresh page costs
+ * 10-30 us on this project's virtual machine, whether faulted in or made
+ * present in bulk and touched later: the hypervisor maps it then). Measured
+ * here: a page fault about 10 us, 21 us when a read maps the zero page first,
+ * a page made present in bulk about 2.5 us. Handed out in order, freed at once.
  */
 struct tlb_arena {
-	char *base[2];	   /* 0: the hot part, present at once; 1: the lazy part */
-	size_t size[2], used[2];
+	char *base[3];	   /* 0: the hot part, present at once; 1: the lazy part; 2: the PCID tables */
+	size_t size[3], used[2];
+	uint32_t ncores, ntlbs; /* the cores it holds, the TLBs made in it so far */
 	void *map;	   /* the mapping, and its size */
 	size_t map_size;
 };
 
 /*
- * tlb_arena_init: room for n cores' TLBs of machine m, plus `extra` bytes per
- * core in the hot part for tlb_arena_take. tlb_arena_fini: unmap it (after
- * tlb_destroy of each TLB). tlb_arena_take: n zeroed bytes of the hot part.
+ * tlb_arena_init: room for n cores' TLBs of machine m, and `tables` more PCID
+ * tables. tlb_arena_fini: unmap it (after tlb_destroy of each TLB).
+ * tlb_arena_pcid: core c's words of PCID table k (0 <= k < tables): the word
+ * of PCID p is at [p * n], zero at first.
  */
-void tlb_arena_init(struct tlb_arena *ar, const struct machine *m, uint32_t n, size_t extra);
+void tlb_arena_init(struct tlb_arena *ar, const struct machine *m, uint32_t n, uint32_t tables);
 void tlb_arena_fini(struct tlb_arena *ar);
-void *tlb_arena_take(struct tlb_arena *ar, size_t n);
+uint32_t *tlb_arena_pcid(struct tlb_arena *ar, uint32_t k, uint32_t c);
 
-/* tlb_init: empty TLBs of machine m's geometry, from the heap; tlb_init_in: from arena ar (NULL: the heap). */
+/* tlb_init: empty TLBs of machine m's geometry, from the heap; tlb_init_in: from arena ar (NULL: the heap), core after core. */
 void tlb_init(struct tlb *t, const struct machine *m);
 void tlb_init_in(struct tlb *t, const struct machine *m, struct tlb_arena *ar);
 void tlb_destroy(struct tlb *t);

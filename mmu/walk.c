@@ -15,7 +15,7 @@ static struct psc_entry *psc_find(struct mmu_cpu *cpu, int level, uint64_t va)
 {
 	struct psc_level *pl = &cpu->psc[level];
 	uint64_t tag = psc_tag(va, level, cpu->pcid);
-	uint32_t gen = cpu->psc_gen[cpu->pcid];
+	uint32_t gen = *mmu_psc_gen(cpu, cpu->pcid);
 	for (uint32_t i = 0; i < pl->n; i++) {
 		struct psc_entry *e = &pl->e[i];
 		if (e->tag == tag && e->gen == gen) {
@@ -35,7 +35,7 @@ static void psc_fill(struct mmu_cpu *cpu, int level, uint64_t va, uint64_t next,
 	struct psc_entry *v = NULL;
 	for (uint32_t i = 0; i < pl->n; i++) {
 		struct psc_entry *e = &pl->e[i];
-		if (e->tag == tag || !e->tag || e->gen != cpu->psc_gen[e->pcid]) {
+		if (e->tag == tag || !e->tag || e->gen != *mmu_psc_gen(cpu, e->pcid)) {
 			v = e;
 			break;
 		}
@@ -44,7 +44,7 @@ static void psc_fill(struct mmu_cpu *cpu, int level, uint64_t va, uint64_t next,
 	}
 	v->tag = tag;
 	v->next = next;
-	v->gen = cpu->psc_gen[cpu->pcid];
+	v->gen = *mmu_psc_gen(cpu, cpu->pcid);
 	v->allow = allow;
 	v->pcid = cpu->pcid;
 	v->lru = ++pl->stamp;
@@ -202,7 +202,7 @@ uint32_t mmu_access_slow(struct mmu_cpu *cpu, uint64_t va, enum mmu_acc acc)
 	const struct machine *m = cpu->mmu->m;
 	uint8_t need = need_bits[acc];
 	uint16_t pcid = cpu->pcid;
-	uint32_t gen = cpu->tlb.gen[pcid];
+	uint32_t gen = *tlb_gen(&cpu->tlb, pcid);
 
 	/* Other L1 page sizes, then the STLB. */
 	bool denied = false; /* a cached entry exists but does not allow this access */

@@ -10,7 +10,7 @@ static struct machine M;
 #define GB1 (1ull << 30)
 
 /* The current generation of `pcid` in t. */
-static inline uint32_t gen_of(const struct tlb *t, uint16_t pcid) { return t->gen[pcid]; }
+static inline uint32_t gen_of(const struct tlb *t, uint16_t pcid) { return *tlb_gen(t, pcid); }
 
 static bool has(struct tlb *t, struct tlb_array *a, uint64_t va, enum pg_size sz, uint16_t pcid)
 {

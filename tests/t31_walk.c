@@ -197,7 +197,7 @@ static uint32_t acc(struct sim_core *c, uint64_t va, enum mmu_acc a, cycles_t *c
 
 static struct tlb_entry *l1d_entry(struct mmu_cpu *cpu, uint64_t va, enum pg_size sz)
 {
-	return tlb_find(cpu->tlb.l1d[sz], va, sz, cpu->pcid, cpu->tlb.gen[cpu->pcid]);
+	return tlb_find(cpu->tlb.l1d[sz], va, sz, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid));
 }
 
 /* ---- leaves, levels and costs ---- */
@@ -228,7 +228,7 @@ static void t_cold_4k_read(struct wt *w, struct sim_core *c)
 		EQ(e->allow & (ALLOW_R | ALLOW_RW | ALLOW_X), ALLOW_R | ALLOW_RW | ALLOW_X);
 		EQ(e->allow & ALLOW_W, 0); /* clean page */
 	}
-	TRUE(tlb_find(cpu->tlb.l2[PG_4K], va, PG_4K, cpu->pcid, cpu->tlb.gen[cpu->pcid]) != NULL);
+	TRUE(tlb_find(cpu->tlb.l2[PG_4K], va, PG_4K, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid)) != NULL);
 	/* Second access: an L1 hit. */
 	EQ(acc(c, va + 0x800, ACC_R, &cost), 0);
 	EQ(cost, L1HIT);
@@ -278,7 +278,7 @@ static void t_cold_4k_fetch(struct wt *w, struct sim_core *c)
 	EQ(acc(c, va, ACC_X, &cost), 0);
 	EQ(cost, L2HIT + 4 * LVL);
 	/* Cached in the L1 ITLB, not the L1 DTLB. */
-	TRUE(tlb_find(cpu->tlb.l1i[PG_4K], va, PG_4K, cpu->pcid, cpu->tlb.gen[cpu->pcid]) != NULL);
+	TRUE(tlb_find(cpu->tlb.l1i[PG_4K], va, PG_4K, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid)) != NULL);
 	TRUE(l1d_entry(cpu, va, PG_4K) == NULL);
 	EQ(acc(c, va + 4, ACC_X, &cost), 0);
 	EQ(cost, L1HIT);
@@ -310,7 +310,7 @@ static void t_leaf_2m(struct wt *w, struct sim_core *c)
 		EQ(e->pfn, pfn);
 		EQ(e->size, PG_2M);
 	}
-	TRUE(tlb_find(cpu->tlb.l2[PG_2M], va, PG_2M, cpu->pcid, cpu->tlb.gen[cpu->pcid]) != NULL);
+	TRUE(tlb_find(cpu->tlb.l2[PG_2M], va, PG_2M, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid)) != NULL);
 	/* Anywhere in the 2 MiB page: an L1 hit (through the 2M array), no walk. */
 	EQ(acc(c, va, ACC_R, &cost), 0);
 	EQ(cost, L1HIT);
@@ -345,7 +345,7 @@ static void t_leaf_1g(struct wt *w, struct sim_core *c)
 		EQ(e->size, PG_1G);
 		TRUE(e->allow & ALLOW_W);
 	}
-	TRUE(tlb_find(cpu->tlb.l2[PG_1G], va, PG_1G, cpu->pcid, cpu->tlb.gen[cpu->pcid]) != NULL);
+	TRUE(tlb_find(cpu->tlb.l2[PG_1G], va, PG_1G, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid)) != NULL);
 	EQ(acc(c, va + GB1 - 8, ACC_W, &cost), 0);
 	EQ(cost, L1HIT);
 	EQ(cpu->st.walks - s0.walks, 1);
@@ -354,7 +354,7 @@ static void t_leaf_1g(struct wt *w, struct sim_core *c)
 	uint64_t x = va + 5 * MB2 + 0x100;
 	EQ(acc(c, x, ACC_X, &cost), 0);
 	EQ(cost, L2HIT); /* STLB-1G hit */
-	e = tlb_find(cpu->tlb.l1i[PG_2M], x, PG_2M, cpu->pcid, cpu->tlb.gen[cpu->pcid]);
+	e = tlb_find(cpu->tlb.l1i[PG_2M], x, PG_2M, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid));
 	TRUE(e != NULL);
 	if (e)
 		EQ(e->pfn, pfn + 5 * 512);
@@ -504,7 +504,7 @@ static void t_psc(struct wt *w, struct sim_core *c)
 	/* Every translation is the right one (checked in the STLB: four of them share set 0 of the 2-way L1D). */
 	uint64_t vas[] = { va, same_pt, same_pd, same_pdpt, same_pml4 };
 	for (unsigned i = 0; i < ARRAY_SIZE(vas); i++) {
-		struct tlb_entry *e = tlb_find(cpu->tlb.l2[PG_4K], vas[i], PG_4K, cpu->pcid, cpu->tlb.gen[cpu->pcid]);
+		struct tlb_entry *e = tlb_find(cpu->tlb.l2[PG_4K], vas[i], PG_4K, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid));
 		TRUE(e != NULL);
 		if (e)
 			EQ(e->pfn, PTE_PFN(entry_at(w, vas[i], 1)));
@@ -574,11 +574,11 @@ static void t_not_present(struct wt *w, struct sim_core *c)
 	EQ(cpu->st.walk_reads - s0.walk_reads, 1);
 	/* Nothing was cached for the faulting pages. */
 	TRUE(l1d_entry(cpu, hole, PG_4K) == NULL);
-	TRUE(tlb_find(cpu->tlb.l2[PG_4K], hole, PG_4K, cpu->pcid, cpu->tlb.gen[cpu->pcid]) == NULL);
+	TRUE(tlb_find(cpu->tlb.l2[PG_4K], hole, PG_4K, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid)) == NULL);
 	/* Clearing P on a PD entry: not present at level 2. */
 	set_entry(w, va, 2, entry_at(w, va, 2) & ~PTE_P);
 	tlb_invlpg(&cpu->tlb, va, cpu->pcid);
-	cpu->psc_gen[cpu->pcid]++; /* drop the PSCs too, as INVLPG does */
+	(*mmu_psc_gen(cpu, cpu->pcid))++; /* drop the PSCs too, as INVLPG does */
 	EQ(acc(c, va, ACC_W, NULL), PF_U | PF_W);
 }
 START_TEST(fault_not_present) { run(4, t_not_present); }
@@ -624,7 +624,7 @@ static void t_protection(struct wt *w, struct sim_core *c)
 	EQ(acc(c, nx, ACC_R, NULL), 0);
 	EQ(acc(c, nx, ACC_W, NULL), 0);
 	EQ(acc(c, nx, ACC_X, NULL), PF_P | PF_I | PF_U);
-	e = tlb_find(cpu->tlb.l1i[PG_4K], nx, PG_4K, cpu->pcid, cpu->tlb.gen[cpu->pcid]);
+	e = tlb_find(cpu->tlb.l1i[PG_4K], nx, PG_4K, cpu->pcid, *tlb_gen(&cpu->tlb, cpu->pcid));
 	TRUE(e == NULL);
 	EQ(acc(c, nx_pd, ACC_R, NULL), 0);
 	EQ(acc(c, nx_pd, ACC_X, NULL), PF_P | PF_I | PF_U);

@@ -146,7 +146,7 @@ static uint64_t get_leaf(struct st *w, uint64_t va) { return pte_load(leaf_table
 
 static bool cached(struct mmu_cpu *cpu, uint64_t va)
 {
-	uint32_t gen = cpu->tlb.gen[cpu->pcid];
+	uint32_t gen = *tlb_gen(&cpu->tlb, cpu->pcid);
 	return tlb_find(cpu->tlb.l1d[PG_4K], va, PG_4K, cpu->pcid, gen) ||
 	       tlb_find(cpu->tlb.l2[PG_4K], va, PG_4K, cpu->pcid, gen);
 }
