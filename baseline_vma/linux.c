@@ -61,20 +61,7 @@ static void l_anon(struct kmm_ctx *x, void *vp, bool on)
 	}
 }
 
-static const struct kmm_maps_ops lops = {
-	KMM_VMA_RULES,
-	.unmap = l_unmap,
-	.relocate = l_relocate,
-	.from = l_from,
-	.attr = l_attr,
-	.place_new = l_place_new,
-	.modify = l_modify,
-	.grow = l_grow,
-	.absorb = l_absorb,
-	.each = l_each,
-	.clone = l_clone,
-	.anon = l_anon,
-};
+static const struct kmm_maps_ops lops = { KMM_VMA_OPS(l) };
 
 static struct lctx ctx(struct lmm *mm, struct mmu_cpu *cpu) { return (struct lctx){ { &lops, &mm->pt, cpu, false }, mm }; }
 

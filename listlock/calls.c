@@ -56,20 +56,7 @@ static void c_anon(struct kmm_ctx *x, void *vp, bool on)
 		v->av = 0, v->chain = 0;
 }
 
-static const struct kmm_maps_ops ops = {
-	KMM_VMA_RULES,
-	.unmap = c_unmap,
-	.relocate = c_relocate,
-	.from = c_from,
-	.attr = c_attr,
-	.place_new = c_place_new,
-	.modify = c_modify,
-	.grow = c_grow,
-	.absorb = c_absorb,
-	.each = c_each,
-	.clone = c_clone,
-	.anon = c_anon,
-};
+static const struct kmm_maps_ops ops = { KMM_VMA_OPS(c) };
 
 /* ---- the lock ---- */
 
