@@ -5,27 +5,47 @@
 #include <stdio.h>
 #include <string.h>
 
-static int finish(struct cli_common *o, struct sim *s, uint64_t ops, const char *bench,
-		  void (*extra)(struct em *, void *), void *extra_arg)
+/*
+ * bench_main: the body of both commands: parse ca's options (its own and the
+ * common ones), run `run` on a fresh sim and print `bench`'s figures with
+ * extra's own fields first (both get ca->ctx, the parsed options). The exit status.
+ */
+static int bench_main(struct cli_args *ca, const char *bench, uint64_t (*run)(struct sim *, void *),
+		      void (*extra)(struct em *, void *), int argc, char **argv)
 {
+	struct cli_common o;
+	cli_common_defaults(&o);
+	ca->common = &o;
+	int rc = cli_parse(ca, argc, argv);
+	if (rc >= 0)
+		return rc;
+	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .lookahead = o.lookahead, .m = &o.m };
+	struct sim *s = sim_create(&so);
+	uint64_t total = run(s, ca->ctx);
 	struct em e;
-	em_init(&e, stdout, o->json ? EM_JSON : EM_TABLE);
+	em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
 	em_begin(&e);
 	em_str(&e, "bench", bench);
-	if (extra)
-		extra(&e, extra_arg);
-	cli_emit_common(&e, o, s, ops);
+	extra(&e, ca->ctx);
+	cli_emit_common(&e, &o, s, total);
 	cli_emit_sim_stats(&e, s);
 	em_end(&e);
+	sim_destroy(s);
 	return 0;
 }
-
-static void lines_extra(struct em *e, void *p) { em_str(e, "pattern", *(bool *)p ? "shared" : "private"); }
 
 struct lines_args {
 	bool shared;
 	uint64_t ops;
 };
+
+static void lines_extra(struct em *e, void *p) { em_str(e, "pattern", ((struct lines_args *)p)->shared ? "shared" : "private"); }
+
+static uint64_t lines_run(struct sim *s, void *p)
+{
+	struct lines_args *a = p;
+	return drv_lines(s, a->shared, a->ops);
+}
 
 /* lines_opt: the options of bench-lines itself (cli_args.opt). */
 static int lines_opt(void *ctx, int opt, const char *arg)
@@ -55,40 +75,28 @@ static int cmd_bench_lines(int argc, char **argv)
 	static const struct option opts[] = { { "pattern", required_argument, 0, 'p' },
 					      { "ops", required_argument, 0, 'n' },
 					      { 0, 0, 0, 0 } };
-	const char *cmd = "bench-lines";
-	struct cli_common o;
-	cli_common_defaults(&o);
 	struct lines_args x = { .shared = true, .ops = 1000 };
-	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .opt = lines_opt, .ctx = &x, .common = &o };
-	int rc = cli_parse(&ca, argc, argv);
-	if (rc >= 0)
-		return rc;
-	bool shared = x.shared;
-	uint64_t ops = x.ops;
-	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .lookahead = o.lookahead, .m = &o.m };
-	struct sim *s = sim_create(&so);
-	uint64_t total = drv_lines(s, shared, ops);
-	finish(&o, s, total, "lines", lines_extra, &shared);
-	sim_destroy(s);
-	return 0;
-}
-
-struct rw_extra {
-	uint32_t write_pct;
-	cycles_t cs;
-};
-
-static void rwsem_extra(struct em *e, void *p)
-{
-	struct rw_extra *x = p;
-	em_u64(e, "write_pct", x->write_pct);
-	em_u64(e, "critical_section_cycles", x->cs);
+	struct cli_args ca = { .cmd = "bench-lines", .help = help, .opts = opts, .opt = lines_opt, .ctx = &x };
+	return bench_main(&ca, "lines", lines_run, lines_extra, argc, argv);
 }
 
 struct rwsem_args {
 	uint64_t ops, pct, cs;
 	const char *mix; /* the option that set pct, to refuse a second one */
 };
+
+static void rwsem_extra(struct em *e, void *p)
+{
+	struct rwsem_args *a = p;
+	em_u64(e, "write_pct", (uint32_t)a->pct);
+	em_u64(e, "critical_section_cycles", a->cs);
+}
+
+static uint64_t rwsem_run(struct sim *s, void *p)
+{
+	struct rwsem_args *a = p;
+	return drv_rwsem(s, a->ops, (uint32_t)a->pct, a->cs);
+}
 
 /* set_mix: --readers, --writers and --write-pct each set the mix; two of them contradict. */
 static int set_mix(struct rwsem_args *a, const char *opt)
@@ -131,22 +139,9 @@ static int cmd_bench_rwsem(int argc, char **argv)
 					      { "cs", required_argument, 0, 'x' },
 					      { "ops", required_argument, 0, 'n' },
 					      { 0, 0, 0, 0 } };
-	const char *cmd = "bench-rwsem";
-	struct cli_common o;
-	cli_common_defaults(&o);
 	struct rwsem_args x = { .ops = 1000 };
-	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .opt = rwsem_opt, .ctx = &x, .common = &o };
-	int rc = cli_parse(&ca, argc, argv);
-	if (rc >= 0)
-		return rc;
-	uint64_t ops = x.ops, pct = x.pct, cs = x.cs;
-	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .lookahead = o.lookahead, .m = &o.m };
-	struct sim *s = sim_create(&so);
-	uint64_t total = drv_rwsem(s, ops, (uint32_t)pct, cs);
-	struct rw_extra ex = { (uint32_t)pct, cs };
-	finish(&o, s, total, "rwsem", rwsem_extra, &ex);
-	sim_destroy(s);
-	return 0;
+	struct cli_args ca = { .cmd = "bench-rwsem", .help = help, .opts = opts, .opt = rwsem_opt, .ctx = &x };
+	return bench_main(&ca, "rwsem", rwsem_run, rwsem_extra, argc, argv);
 }
 
 const struct cli_cmd cli_cmd_bench_lines = { "bench-lines",

@@ -179,13 +179,26 @@ static int cmd_import(int argc, char **argv)
 
 /* ---- mmsim trace-dump, trace-compile ---- */
 
-/* The arguments both commands take: one input file and -o OUT. -1 to go on, else the exit status. */
-static int one_in_out(const char *cmd, const char *help, const char *what, int argc, char **argv, const char **out)
+/*
+ * convert: the body of both commands: one input file (named `what` in the
+ * error) and -o OUT, then conv(in, out). With default_name, no -o writes
+ * NAME.mmtrace beside the input's name. The exit status.
+ */
+static int convert(const char *cmd, const char *help, const char *what, bool default_name,
+		   int (*conv)(const char *in, const char *out, char *err, size_t errlen), int argc, char **argv)
 {
-	int rc = cli_opt_output(cmd, help, argc, argv, out);
+	const char *out = NULL;
+	int rc = cli_opt_output(cmd, help, argc, argv, &out);
 	if (rc < 0 && optind + 1 != argc)
 		return cli_error(cmd, "expected one %s", what);
-	return rc;
+	if (rc >= 0)
+		return rc;
+	char outbuf[1100], err[1024];
+	if (!out && default_name) {
+		default_out(argv[optind], outbuf, sizeof(outbuf));
+		out = outbuf;
+	}
+	return conv(argv[optind], out, err, sizeof(err)) ? cli_fail(cmd, "%s", err) : 0;
 }
 
 static int cmd_dump(int argc, char **argv)
@@ -195,12 +208,7 @@ static int cmd_dump(int argc, char **argv)
 				  "'mmsim trace-compile' turns back into the same trace.\n\n"
 				  "  -o, --output OUT  write here instead of standard output\n"
 				  "  --help            this text\n";
-	const char *cmd = "trace-dump", *out = NULL;
-	int rc0 = one_in_out(cmd, help, "TRACE", argc, argv, &out);
-	if (rc0 >= 0)
-		return rc0;
-	char err[1024];
-	return tr_dump(argv[optind], out, err, sizeof(err)) ? cli_fail(cmd, "%s", err) : 0;
+	return convert("trace-dump", help, "TRACE", false, tr_dump, argc, argv);
 }
 
 static int cmd_compile(int argc, char **argv)
@@ -210,16 +218,7 @@ static int cmd_compile(int argc, char **argv)
 				  "into the binary form. Errors name the line.\n\n"
 				  "  -o, --output OUT  the trace to write (default: NAME.mmtrace from TEXT's name)\n"
 				  "  --help            this text\n";
-	const char *cmd = "trace-compile", *out = NULL;
-	int rc0 = one_in_out(cmd, help, "TEXT file", argc, argv, &out);
-	if (rc0 >= 0)
-		return rc0;
-	char outbuf[1100], err[1024];
-	if (!out) {
-		default_out(argv[optind], outbuf, sizeof(outbuf));
-		out = outbuf;
-	}
-	return tr_compile(argv[optind], out, err, sizeof(err)) ? cli_fail(cmd, "%s", err) : 0;
+	return convert("trace-compile", help, "TEXT file", true, tr_compile, argc, argv);
 }
 
 /* ---- mmsim record ---- */

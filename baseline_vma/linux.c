@@ -65,21 +65,7 @@ static void l_set_flags(struct kmm_ctx *x, void *vp, uint32_t nf, bool drop_av)
 	coh_write(x->cpu->core, &v->line);
 }
 
-static const struct kmm_maps_ops lops = {
-	KMM_VMA_RULES,
-	.unmap = l_unmap,
-	.relocate = l_relocate,
-	.from = l_from,
-	.attr = l_attr,
-	.place_new = l_place_new,
-	.modify = l_modify,
-	.grow = l_grow,
-	.absorb = l_absorb,
-	.each = l_each,
-	.clone = l_clone,
-	.anon = l_anon,
-	.set_flags = l_set_flags,
-};
+static const struct kmm_maps_ops lops = { KMM_VMA_OPS(l) };
 
 static struct lctx ctx(struct lmm *mm, struct mmu_cpu *cpu) { return (struct lctx){ { &lops, &mm->pt, cpu, false }, mm }; }
 

@@ -134,6 +134,16 @@ static inline struct vm_file *kmm_map_file(const struct vr_attr *a) { return (st
 	.handles = true, .lookup = kmm_vma_lookup, .find = kmm_vma_find, .prep = kmm_vma_prep,                      \
 	.expand = kmm_vma_expand, .move = kmm_vma_move
 
+/*
+ * KMM_VMA_OPS(p): a whole kmm_maps_ops for a design with VMAs whose unmap,
+ * relocate and primitives are named p_unmap, p_relocate, p_from, ... p_anon, p_set_flags:
+ *     static const struct kmm_maps_ops ops = { KMM_VMA_OPS(l) };
+ */
+#define KMM_VMA_OPS(p)                                                                                              \
+	KMM_VMA_RULES, .unmap = p##_unmap, .relocate = p##_relocate, .from = p##_from, .attr = p##_attr,           \
+	.place_new = p##_place_new, .modify = p##_modify, .grow = p##_grow, .absorb = p##_absorb,                 \
+	.each = p##_each, .clone = p##_clone, .anon = p##_anon, .set_flags = p##_set_flags
+
 bool kmm_vma_lookup(struct kmm_ctx *x, uint64_t addr, struct kmm_map *m);
 bool kmm_vma_find(struct kmm_ctx *x, uint64_t addr, uint64_t limit, struct kmm_map *m);
 long kmm_vma_prep(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, uint64_t old_len, uint64_t new_len,

@@ -59,21 +59,7 @@ static void c_set_flags(struct kmm_ctx *x, void *vp, uint32_t nf, bool drop_av)
 	ll_set(mm_of(x), x->cpu, v, v->start, v->end, v->pgoff); /* the line written */
 }
 
-static const struct kmm_maps_ops ops = {
-	KMM_VMA_RULES,
-	.unmap = c_unmap,
-	.relocate = c_relocate,
-	.from = c_from,
-	.attr = c_attr,
-	.place_new = c_place_new,
-	.modify = c_modify,
-	.grow = c_grow,
-	.absorb = c_absorb,
-	.each = c_each,
-	.clone = c_clone,
-	.anon = c_anon,
-	.set_flags = c_set_flags,
-};
+static const struct kmm_maps_ops ops = { KMM_VMA_OPS(c) };
 
 /* ---- the lock ---- */
 

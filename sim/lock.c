@@ -66,24 +66,36 @@ static void account(struct sim_core *c, const struct lk_waiter *w, cycles_t t0)
 	sim_watch_wait(c, w->spin, t0);
 }
 
+/*
+ * try_own: an exclusive trylock (spinlock, rwsem for writing): an atomic on
+ * the lock's line, then under its queue c takes *owner if neither it nor
+ * *readers (NULL: the lock has no readers) is held. Counts and narrates
+ * (as op) the acquisition. Whether c took it.
+ */
+static bool try_own(struct sim_core *c, const void *lock, struct coh_line *line, struct lk_queue *q, int32_t *owner,
+		    const uint32_t *readers, enum wl_op op)
+{
+	cycles_t t_req = c->clock;
+	coh_atomic(c, line);
+	q_lock(c, q);
+	bool ok = !*owner && !(readers && *readers);
+	if (ok) {
+		*owner = (int32_t)c->id + 1;
+		c->st.lock_acquires++;
+	}
+	q_unlock(c, q);
+	if (ok)
+		sim_watch_lock(c, lock, op, t_req);
+	return ok;
+}
+
 /* ---- queued spinlock ---- */
 
 void lk_spin_init(struct lk_spin *l) { __builtin_memset(l, 0, sizeof(*l)); }
 
 bool lk_spin_trylock(struct sim_core *c, struct lk_spin *l)
 {
-	cycles_t t_req = c->clock;
-	coh_atomic(c, &l->line);
-	q_lock(c, &l->q);
-	bool ok = !l->holder;
-	if (ok) {
-		l->holder = (int32_t)c->id + 1;
-		c->st.lock_acquires++;
-	}
-	q_unlock(c, &l->q);
-	if (ok)
-		sim_watch_lock(c, l, WL_SPIN, t_req);
-	return ok;
+	return try_own(c, l, &l->line, &l->q, &l->holder, NULL, WL_SPIN);
 }
 
 void lk_spin_lock(struct sim_core *c, struct lk_spin *l)
@@ -279,18 +291,7 @@ void lk_up_read(struct sim_core *c, struct lk_rwsem *l)
 
 bool lk_down_write_trylock(struct sim_core *c, struct lk_rwsem *l)
 {
-	cycles_t t_req = c->clock;
-	coh_atomic(c, &l->count);
-	q_lock(c, &l->q);
-	bool ok = !l->writer && !l->readers;
-	if (ok) {
-		l->writer = (int32_t)c->id + 1;
-		c->st.lock_acquires++;
-	}
-	q_unlock(c, &l->q);
-	if (ok)
-		sim_watch_lock(c, l, WL_WRITE, t_req);
-	return ok;
+	return try_own(c, l, &l->count, &l->q, &l->writer, &l->readers, WL_WRITE);
 }
 
 void lk_down_write(struct sim_core *c, struct lk_rwsem *l)

@@ -103,21 +103,7 @@ static void s_set_flags(struct kmm_ctx *x, void *vp, uint32_t nf, bool drop_av)
 		v->av = 0, v->chain = 0;
 }
 
-static const struct kmm_maps_ops sops = {
-	KMM_VMA_RULES,
-	.unmap = s_unmap,
-	.relocate = s_relocate,
-	.from = s_from,
-	.attr = s_attr,
-	.place_new = s_place_new,
-	.modify = s_modify,
-	.grow = s_grow,
-	.absorb = s_absorb,
-	.each = s_each,
-	.clone = s_clone,
-	.anon = s_anon,
-	.set_flags = s_set_flags,
-};
+static const struct kmm_maps_ops sops = { KMM_VMA_OPS(s) };
 
 static struct sctx ctx(struct sl_lockset *s) { return (struct sctx){ { &sops, &s->mm->pt, s->cpu, false }, s, 0 }; }
 
