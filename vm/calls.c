@@ -108,19 +108,32 @@ int vm_madv_remove(struct vm_as *as, struct mmu_cpu *cpu, uint64_t a, uint64_t b
 
 /* ---- mlock, munlock, mlockall, munlockall ---- */
 
+/*
+ * lock_range: mlock's and munlock's range (mm/mlock.c): [*addr, *addr + *len)
+ * widened to whole pages. Returns -EINVAL if it wraps, 0 if it is empty (the
+ * call succeeds doing nothing), else 1 with k's window opened over it.
+ */
+static int lock_range(struct vm_call *k, uint64_t *addr, uint64_t *len)
+{
+	*len = vm_page_up(*len + (*addr & (PAGE_SIZE - 1)));
+	*addr &= ~(PAGE_SIZE - 1);
+	if (*addr + *len < *addr)
+		return -EINVAL;
+	if (!*len)
+		return 0;
+	vm_call_window(k, *addr, *len);
+	return 1;
+}
+
 int vm_mlock(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len, int flags)
 {
 	struct vm_call k;
 	vm_call_enter(&k, as, cpu, VM_OP_MLOCK);
 	if (flags & ~VM_MLOCK_ONFAULT)
 		return (int)vm_call_leave(&k, -EINVAL);
-	len = vm_page_up(len + (addr & (PAGE_SIZE - 1)));
-	addr &= ~(PAGE_SIZE - 1);
-	if (addr + len < addr)
-		return (int)vm_call_leave(&k, -EINVAL);
-	if (!len)
-		return (int)vm_call_leave(&k, 0);
-	vm_call_window(&k, addr, len);
+	int e = lock_range(&k, &addr, &len);
+	if (e <= 0)
+		return (int)vm_call_leave(&k, e);
 	as->ever_locked = true;
 	int r = as->d->mlock(as, cpu, addr, len, VM_LOCK_ON | (flags & VM_MLOCK_ONFAULT ? VM_LOCK_ONFAULT : 0));
 	if (!r)
@@ -132,13 +145,9 @@ int vm_munlock(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t le
 {
 	struct vm_call k;
 	vm_call_enter(&k, as, cpu, VM_OP_MLOCK);
-	len = vm_page_up(len + (addr & (PAGE_SIZE - 1)));
-	addr &= ~(PAGE_SIZE - 1);
-	if (addr + len < addr)
-		return (int)vm_call_leave(&k, -EINVAL);
-	if (!len)
-		return (int)vm_call_leave(&k, 0);
-	vm_call_window(&k, addr, len);
+	int e = lock_range(&k, &addr, &len);
+	if (e <= 0)
+		return (int)vm_call_leave(&k, e);
 	return (int)vm_call_leave(&k, as->d->mlock(as, cpu, addr, len, 0));
 }
 
