@@ -134,6 +134,8 @@ int vm_mprotect(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t l
 		if ((m.flags & (VM_MAPF_LOCKED | VM_MAPF_SHARED)) == VM_MAPF_LOCKED && !(m.prot & VM_PROT_WRITE))
 			lk[nlk++] = m;
 	int r = as->d->mprotect(as, cpu, addr, end - addr, prot);
+	if (nlk) /* a page made writable is flushed, then flushed again by the copy-on-write fault that populates it */
+		k.flush_bound = 2 * ((vm_page_up(end) - addr) >> PAGE_SHIFT);
 	for (uint32_t i = 0; i < nlk; i++)
 		vm_populate(as, cpu, MAX(addr, lk[i].start), MIN(end, lk[i].end), true, true);
 	return (int)vm_call_leave(&k, r);
