@@ -66,6 +66,7 @@ double calib_sim_chase(const struct machine *m, uint32_t n)
 	sim_run(s, chase_body, ch);
 	ns = ch->ns;
 out:
+	xfree(ch->sp.win); /* the space's window array; its tables go with the frames in mmu_destroy */
 	mmu_destroy(mmu);
 	sim_destroy(s);
 	xfree(ch->next);

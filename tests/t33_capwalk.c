@@ -83,7 +83,8 @@ static void chase_run(const struct machine *m, struct chase *ch)
 		ck_assert_int_eq(mmu_map_host(&ch->sp, BASE + (uint64_t)i * 4096, (1ull << 30) + i,
 					      PTE_P | PTE_RW | PTE_US | PTE_A, 1), 0);
 	sim_run(s, chase_body, ch);
-	mmu_destroy(ch->mmu); /* the tables go with the frames */
+	xfree(ch->sp.win); /* the space's window array; its tables go with the frames in mmu_destroy */
+	mmu_destroy(ch->mmu);
 	sim_destroy(s);
 }
 
