@@ -84,8 +84,10 @@ __asm__(".text\n"
 	"	.cfi_endproc\n"
 	".size ctx_boot, .-ctx_boot\n");
 
+#ifdef CTX_ASAN
 /* The context that switched to the running one: ASan tells its stack bounds at the end of a switch. */
 static _Thread_local struct ctx *came_from;
+#endif
 
 /* After a switch, in the context that now runs: let ASan finish the switch and learn the old stack's bounds. */
 static inline void arrived(struct ctx *self)
@@ -120,10 +122,15 @@ static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 /*
  * CTX_WARM: the top of a stack made present at ctx_init with one system call,
  * instead of a page fault for each page the context's first run touches (on a
- * virtual machine a fault costs microseconds). It covers the depth measured
- * in the dev build (see CTX_STACK). Older kernels refuse the call: harmless.
+ * virtual machine a fault costs microseconds). Every core pays it in memory:
+ * 32 KiB took 12 MiB of peak RSS at 384 cores. Depths measured (dev build,
+ * ctx_stack_used at sim_destroy with 4 KiB warm, 64 cores, workloads pf,
+ * mmap and munmap): 8 KiB for linux, linux-mmap-lock, listlock and skiplist,
+ * 16 KiB for cortenmm's mmap, 32 KiB for its fault and unmap paths, which
+ * fault their four deeper pages in once a core. Older kernels refuse the
+ * call: harmless.
  */
-#define CTX_WARM (32u << 10)
+#define CTX_WARM (16u << 10)
 
 void ctx_reset(struct ctx *x)
 {
@@ -184,10 +191,11 @@ void ctx_free(struct ctx *x)
 /* Tell the sanitizers which stack runs next; `save` is where ASan keeps the leaving context's fake stack (NULL: it never returns). */
 static inline void leaving(struct ctx *from, struct ctx *to, void **save)
 {
-	came_from = from;
 #ifdef CTX_ASAN
+	came_from = from;
 	__sanitizer_start_switch_fiber(save, to->lo, to->size);
 #else
+	(void)from;
 	(void)save;
 #endif
 #ifdef CTX_TSAN
@@ -197,12 +205,14 @@ static inline void leaving(struct ctx *from, struct ctx *to, void **save)
 #endif
 }
 
+#ifdef CTX_SANITIZED
 void ctx_switch(struct ctx *from, struct ctx *to)
 {
 	leaving(from, to, &from->asan_fake);
 	ctx_swap(&from->sp, to->sp);
 	arrived(from);
 }
+#endif
 
 void ctx_exit_to(struct ctx *from, struct ctx *to)
 {

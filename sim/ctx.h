@@ -4,6 +4,15 @@
 
 #include <stddef.h>
 
+/* CTX_SANITIZED: built with ASan or TSan, which must be told of every stack switch (ctx.c does). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CTX_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CTX_SANITIZED 1
+#endif
+#endif
+
 /*
  * CTX_STACK: the stack of each context, in bytes, beside one guard page
  * below it (an overflow faults at once instead of writing over the next
@@ -54,7 +63,13 @@ void ctx_free(struct ctx *x);
  * swapcontext saves the signal mask with one). The floating-point control
  * words are not saved: the simulator never changes them.
  */
+#ifdef CTX_SANITIZED
 void ctx_switch(struct ctx *from, struct ctx *to);
+#else
+/* ctx_swap(&from->sp, to->sp): the switch itself (ctx.c's assembly). */
+void ctx_swap(void **save_sp, void *sp);
+static inline void ctx_switch(struct ctx *from, struct ctx *to) { ctx_swap(&from->sp, to->sp); }
+#endif
 
 /* ctx_exit_to: as ctx_switch, for a context that will never run again (its sanitizer state is released). */
 _Noreturn void ctx_exit_to(struct ctx *from, struct ctx *to);

@@ -37,8 +37,7 @@ static void rwsem_body(struct sim_core *c, void *p)
 	struct rwsem_arg *a = p;
 	uint64_t x = 0x9E3779B97F4A7C15ull * (c->id + 1);
 	for (uint64_t i = 0; i < a->ops; i++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		bool w = (x % 100) < a->write_pct;
+		bool w = (util_xorshift64(&x) % 100) < a->write_pct;
 		if (w)
 			lk_down_write(c, &a->sem);
 		else

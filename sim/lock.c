@@ -89,6 +89,43 @@ static bool try_own(struct sim_core *c, const void *lock, struct coh_line *line,
 	return ok;
 }
 
+/*
+ * own_or_queue: the exclusive lock's (spinlock, MCS) acquisition after its
+ * atomic: under q, c takes *holder if it is free and narrates it (as op,
+ * requested at t_req), or else queues w. True if c took the lock; false if
+ * c must wait until granted.
+ */
+static bool own_or_queue(struct sim_core *c, const void *lock, struct lk_queue *q, int32_t *holder,
+			 struct lk_waiter *w, enum wl_op op, cycles_t t_req)
+{
+	q_lock(c, q);
+	if (!*holder) {
+		*holder = (int32_t)c->id + 1;
+		q_unlock(c, q);
+		sim_watch_lock(c, lock, op, t_req);
+		return true;
+	}
+	q_push(q, w);
+	q_unlock(c, q);
+	return false;
+}
+
+/*
+ * hand_over: the exclusive lock's release (spinlock, MCS): under q, c (the
+ * holder) passes *holder to the first waiter, or frees it; narrates the
+ * release. The waiter granted (the caller wakes it), or NULL.
+ */
+static struct lk_waiter *hand_over(struct sim_core *c, const void *lock, struct lk_queue *q, int32_t *holder)
+{
+	q_lock(c, q);
+	ASSERT(*holder == (int32_t)c->id + 1);
+	struct lk_waiter *w = q_pop(q);
+	*holder = w ? (int32_t)w->c->id + 1 : 0;
+	q_unlock(c, q);
+	sim_watch_lock(c, lock, WL_RELEASE, 0);
+	return w;
+}
+
 /* ---- queued spinlock ---- */
 
 void lk_spin_init(struct lk_spin *l) { __builtin_memset(l, 0, sizeof(*l)); }
@@ -103,16 +140,9 @@ void lk_spin_lock(struct sim_core *c, struct lk_spin *l)
 	cycles_t t_req = c->clock;
 	coh_atomic(c, &l->line);
 	c->st.lock_acquires++;
-	q_lock(c, &l->q);
-	if (!l->holder) {
-		l->holder = (int32_t)c->id + 1;
-		q_unlock(c, &l->q);
-		sim_watch_lock(c, l, WL_SPIN, t_req);
-		return;
-	}
 	struct lk_waiter w = { .c = c, .mode = W_WRITE, .spin = true };
-	q_push(&l->q, &w);
-	q_unlock(c, &l->q);
+	if (own_or_queue(c, l, &l->q, &l->holder, &w, WL_SPIN, t_req))
+		return;
 	cycles_t t0 = c->clock;
 	wait_granted(c);
 	/* The releaser handed us the lock at its release time; take the line. */
@@ -132,12 +162,7 @@ bool lk_spin_mine(struct sim_core *c, struct lk_spin *l)
 void lk_spin_unlock(struct sim_core *c, struct lk_spin *l)
 {
 	coh_write(c, &l->line);
-	q_lock(c, &l->q);
-	ASSERT(l->holder == (int32_t)c->id + 1);
-	struct lk_waiter *w = q_pop(&l->q);
-	l->holder = w ? (int32_t)w->c->id + 1 : 0;
-	q_unlock(c, &l->q);
-	sim_watch_lock(c, l, WL_RELEASE, 0);
+	struct lk_waiter *w = hand_over(c, l, &l->q, &l->holder);
 	if (w)
 		sim_wake(c, w->c, c->clock);
 }
@@ -151,18 +176,11 @@ void lk_mcs_lock(struct sim_core *c, struct lk_mcs *l)
 	cycles_t t_req = c->clock;
 	coh_atomic(c, &l->tail); /* xchg(tail, my node) */
 	c->st.lock_acquires++;
-	q_lock(c, &l->q);
-	if (!l->holder) {
-		l->holder = (int32_t)c->id + 1;
-		q_unlock(c, &l->q);
-		sim_watch_lock(c, l, WL_MCS, t_req);
-		return;
-	}
 	struct lk_waiter w = { .c = c, .mode = W_WRITE, .spin = true };
 	coh_line_init(&w.node);
 	w.node.owner = w.node.last = (uint16_t)(c->id + 1); /* a per-CPU node is hot in its cache */
-	q_push(&l->q, &w);
-	q_unlock(c, &l->q);
+	if (own_or_queue(c, l, &l->q, &l->holder, &w, WL_MCS, t_req))
+		return;
 	cycles_t t0 = c->clock;
 	wait_granted(c);
 	/* The releaser wrote our node; reading it moves the line back to us. */
@@ -173,12 +191,7 @@ void lk_mcs_lock(struct sim_core *c, struct lk_mcs *l)
 
 void lk_mcs_unlock(struct sim_core *c, struct lk_mcs *l)
 {
-	q_lock(c, &l->q);
-	ASSERT(l->holder == (int32_t)c->id + 1);
-	struct lk_waiter *w = q_pop(&l->q);
-	l->holder = w ? (int32_t)w->c->id + 1 : 0;
-	q_unlock(c, &l->q);
-	sim_watch_lock(c, l, WL_RELEASE, 0);
+	struct lk_waiter *w = hand_over(c, l, &l->q, &l->holder);
 	if (!w) {
 		coh_atomic(c, &l->tail); /* cmpxchg(tail, me, NULL) */
 		return;

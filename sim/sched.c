@@ -9,16 +9,9 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 _Thread_local struct sim_core *sim_cur;
 
-static double clock_seconds(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---- parking: spin, then futex ---- */
 
@@ -74,9 +67,7 @@ struct sim *sim_create(const struct sim_opts *o)
 		s->o.quantum = m->coh_xfer_ccx ? m->coh_xfer_ccx : 1;
 	s->m = m;
 	s->cores = xaligned_zalloc(CACHELINE, sizeof(struct sim_core) * o->ncores);
-	s->heap = xzalloc(sizeof(*s->heap) * o->ncores);
-	s->heap_pos = xzalloc(sizeof(*s->heap_pos) * o->ncores);
-	s->stale = xzalloc(sizeof(*s->stale) * o->ncores);
+	runq_init(&s->rq, o->ncores);
 	uint32_t per_socket = m->cores_per_ccx * m->ccx_per_socket;
 	for (uint32_t i = 0; i < o->ncores; i++) {
 		struct sim_core *c = &s->cores[i];
@@ -84,7 +75,6 @@ struct sim *sim_create(const struct sim_opts *o)
 		c->sim = s;
 		c->ccx = i / m->cores_per_ccx;
 		c->socket = i / per_socket;
-		s->heap_pos[i] = -1;
 		atomic_store(&c->wake.v, 0);
 		pthread_mutex_init(&c->irq_mu, NULL);
 		atomic_flag_clear(&c->mbox_lock);
@@ -118,9 +108,7 @@ void sim_destroy(struct sim *s)
 	}
 	pthread_mutex_destroy(&s->bar_mu);
 	pthread_cond_destroy(&s->bar_cv);
-	xfree(s->heap);
-	xfree(s->heap_pos);
-	xfree(s->stale);
+	runq_free(&s->rq);
 	xfree(s->cores);
 	xfree(s);
 }
@@ -128,114 +116,42 @@ void sim_destroy(struct sim *s)
 void sim_set_hooks(struct sim *s, const struct sim_hooks *h) { s->hooks = *h; }
 
 /*
- * ---- SIM_DET: a binary min-heap of runnable cores by sim_key ----
- * Each entry keeps its core's key, so a comparison is one load; a core's
- * clock does not change while it waits in the heap, except through
- * sim_charge_irq, which refreshes the key. Keys are unique, so the order
- * in which cores leave the heap does not depend on its layout.
+ * ---- SIM_DET: the runnable cores other than the running one, by sim_key (sim/runq.h) ----
+ * A core's clock does not change while it is queued, except through
+ * sim_charge_irq, which raises its key in place; runq_fix repairs the tree
+ * before it is next read. Keys are unique, so the order in which cores leave
+ * the queue does not depend on its layout.
  */
 
-static inline void heap_set(struct sim *s, uint32_t i, struct sim_heap_ent e)
+static inline uint64_t queue_key(struct sim_core *c)
 {
-	s->heap[i] = e;
-	s->heap_pos[e.id] = (int32_t)i;
-}
-
-static inline struct sim_heap_ent heap_ent(struct sim_core *c) { return (struct sim_heap_ent){ sim_key(c), c->id }; }
-
-/* Put e at position i or below it, moving smaller children up. */
-static void heap_sift_down(struct sim *s, uint32_t i, struct sim_heap_ent e)
-{
-	uint32_t n = s->heap_n;
-	for (;;) {
-		uint32_t l = 2 * i + 1, m = l;
-		if (l >= n)
-			break;
-		if (l + 1 < n && s->heap[l + 1].key < s->heap[l].key)
-			m = l + 1;
-		if (s->heap[m].key >= e.key)
-			break;
-		heap_set(s, i, s->heap[m]);
-		i = m;
-	}
-	heap_set(s, i, e);
-}
-
-/*
- * Interrupt handlers charge cores waiting in the heap (sim_charge_irq): their
- * keys grow in place and they are listed as stale; the heap is repaired
- * before it is next used, by a sift-down each or, when many are stale (a
- * shootdown to hundreds of cores), by rebuilding it: O(n) instead of
- * O(stale x log n). Keys are unique, so the order cores leave it is the same.
- */
-static void heap_fix(struct sim *s)
-{
-	uint32_t n = s->nstale;
-	if (likely(!n))
-		return;
-	s->nstale = 0;
-	if (n > s->heap_n / 8) {
-		for (uint32_t i = s->heap_n / 2; i-- > 0;)
-			heap_sift_down(s, i, s->heap[i]);
-		for (uint32_t k = 0; k < n; k++)
-			s->cores[s->stale[k]].stale = false;
-		return;
-	}
-	for (uint32_t k = 0; k < n; k++) {
-		struct sim_core *c = &s->cores[s->stale[k]];
-		c->stale = false;
-		int32_t pos = s->heap_pos[c->id];
-		if (pos >= 0)
-			heap_sift_down(s, (uint32_t)pos, s->heap[pos]);
-	}
-}
-
-static void heap_push(struct sim *s, struct sim_core *c)
-{
-	heap_fix(s);
-	ASSERT(s->heap_pos[c->id] < 0);
 	if (unlikely(c->clock >= SIM_CLOCK_MAX))
 		panic("core %u clock overflow", c->id);
-	struct sim_heap_ent e = heap_ent(c);
-	uint32_t i = s->heap_n++;
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-		if (s->heap[p].key <= e.key)
-			break;
-		heap_set(s, i, s->heap[p]);
-		i = p;
-	}
-	heap_set(s, i, e);
+	return sim_key(c);
 }
 
-static struct sim_core *heap_pop(struct sim *s)
+static void rq_push(struct sim *s, struct sim_core *c)
 {
-	heap_fix(s);
-	if (!s->heap_n)
+	runq_fix(&s->rq);
+	ASSERT(!runq_queued(&s->rq, c->id));
+	runq_push(&s->rq, c->id, queue_key(c));
+}
+
+/* rq_pop: take the smallest core out of the queue, NULL if it is empty. */
+static struct sim_core *rq_pop(struct sim *s)
+{
+	runq_fix(&s->rq);
+	if (runq_top(&s->rq) == RUNQ_EMPTY)
 		return NULL;
-	struct sim_core *c = &s->cores[s->heap[0].id];
-	s->heap_pos[c->id] = -1;
-	if (--s->heap_n)
-		heap_sift_down(s, 0, s->heap[s->heap_n]);
-	return c;
+	return &s->cores[runq_pop(&s->rq)];
 }
 
-/* heap_pushpop: as heap_push(c) then heap_pop, in one pass (c's key is larger than the smallest). */
-static struct sim_core *heap_pushpop(struct sim *s, struct sim_core *c)
+/* set_horizon: the key up to which the running core runs on (the tree is current). */
+static inline void set_horizon(struct sim *s)
 {
-	if (unlikely(c->clock >= SIM_CLOCK_MAX))
-		panic("core %u clock overflow", c->id);
-	heap_fix(s);
-	struct sim_core *top = &s->cores[s->heap[0].id];
-	s->heap_pos[top->id] = -1;
-	heap_sift_down(s, 0, heap_ent(c));
-	return top;
-}
-
-static void set_horizon(struct sim *s)
-{
-	heap_fix(s);
-	s->horizon = s->heap_n ? s->heap[0].key + (s->o.lookahead << SIM_CORE_BITS) : UINT64_MAX;
+	uint64_t top = runq_top(&s->rq);
+	s->horizon = top != RUNQ_EMPTY ? top + (s->o.lookahead << SIM_CORE_BITS) : UINT64_MAX;
+	s->horizon_clock = s->horizon >> SIM_CORE_BITS;
 }
 
 /* c runs again (or for the first time): first the work others left for it. */
@@ -247,8 +163,8 @@ static inline void det_resumed(struct sim_core *c)
 	}
 }
 
-/* Switch from c to `to` (already removed from the heap); returns when a core switches back to c. */
-static void det_switch(struct sim_core *c, struct sim_core *to)
+/* Switch from c to `to` (already out of the queue; the tree current); returns when a core switches back to c. */
+static inline void det_switch(struct sim_core *c, struct sim_core *to)
 {
 	struct sim *s = c->sim;
 	set_horizon(s);
@@ -261,12 +177,15 @@ static void det_switch(struct sim_core *c, struct sim_core *to)
 void sim_det_yield(struct sim_core *c)
 {
 	struct sim *s = c->sim;
-	heap_fix(s);
-	if (!s->heap_n || sim_key(c) < s->heap[0].key) { /* still the smallest (the horizon was not current) */
+	uint64_t key = sim_key(c);
+	if (key <= s->horizon) /* the same clock as the horizon's, a smaller key */
+		return;
+	runq_fix(&s->rq);
+	if (key < runq_top(&s->rq)) { /* still the smallest, or alone (the horizon was not current) */
 		set_horizon(s);
 		return;
 	}
-	det_switch(c, heap_pushpop(s, c));
+	det_switch(c, &s->cores[runq_replace_top(&s->rq, c->id, queue_key(c))]);
 }
 
 static _Noreturn void det_deadlock(struct sim *s)
@@ -340,7 +259,7 @@ void sim_block(struct sim_core *c)
 	if (s->o.mode == SIM_DET) {
 		c->blocked = true;
 		s->nblocked++;
-		struct sim_core *next = heap_pop(s);
+		struct sim_core *next = rq_pop(s);
 		if (!next)
 			det_deadlock(s);
 		det_switch(c, next);
@@ -368,7 +287,7 @@ void sim_wake(struct sim_core *waker, struct sim_core *w, cycles_t at)
 		s->nblocked--;
 		if (w->clock < at)
 			w->clock = at;
-		heap_push(s, w);
+		rq_push(s, w);
 		set_horizon(s);
 		return;
 	}
@@ -484,17 +403,10 @@ void sim_charge_irq(struct sim_core *t, cycles_t n)
 			atomic_fetch_add(&t->stolen, n);
 		return;
 	}
-	struct sim *s = t->sim;
 	t->clock += n;
-	int32_t pos = s->heap_pos[t->id];
-	if (pos < 0)
-		return;
-	/* Its key grows in place; heap_fix repairs the order before the heap is used (the horizon may be low till then: a sync point then looks again). */
-	s->heap[pos].key = sim_key(t);
-	if (!t->stale) {
-		t->stale = true;
-		s->stale[s->nstale++] = t->id;
-	}
+	/* Its key grows in place; runq_fix repairs the order before the queue is read (the horizon may be low till then: a sync point then looks again). */
+	if (runq_queued(&t->sim->rq, t->id))
+		runq_raise(&t->sim->rq, t->id, queue_key(t));
 }
 
 /* ---- SIM_DET: every core a context on the caller's thread ---- */
@@ -512,7 +424,7 @@ static _Noreturn void det_core_main(void *p)
 	sim_rcu_core_done(c);
 	if (s->hooks.core_stop)
 		s->hooks.core_stop(c);
-	struct sim_core *next = heap_pop(s);
+	struct sim_core *next = rq_pop(s);
 	if (next) {
 		set_horizon(s);
 		c->st.handoffs++;
@@ -534,9 +446,9 @@ static void det_run(struct sim *s)
 			ctx_reset(&c->ctx);
 		else
 			ctx_init(&c->ctx, det_core_main, c);
-		heap_push(s, c);
+		rq_push(s, c);
 	}
-	struct sim_core *outer = sim_cur, *first = heap_pop(s);
+	struct sim_core *outer = sim_cur, *first = rq_pop(s);
 	set_horizon(s);
 	ctx_main(&s->main_ctx);
 	sim_cur = first;
@@ -595,10 +507,10 @@ static void par_run(struct sim *s)
 
 void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg)
 {
-	double t0 = clock_seconds(CLOCK_MONOTONIC), cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+	double t0 = util_clock_sec(CLOCK_MONOTONIC), cpu0 = util_clock_sec(CLOCK_PROCESS_CPUTIME_ID);
 	s->body = body;
 	s->body_arg = arg;
-	s->heap_n = 0;
+	runq_clear(&s->rq);
 	s->nblocked = 0;
 	for (uint32_t i = 0; i < s->o.ncores; i++)
 		s->cores[i].done = s->cores[i].blocked = false;
@@ -607,8 +519,8 @@ void sim_run(struct sim *s, void (*body)(struct sim_core *, void *), void *arg)
 		det_run(s);
 	else
 		par_run(s);
-	s->host_seconds += clock_seconds(CLOCK_MONOTONIC) - t0;
-	s->host_cpu_seconds += clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+	s->host_seconds += util_clock_sec(CLOCK_MONOTONIC) - t0;
+	s->host_cpu_seconds += util_clock_sec(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
 }
 
 cycles_t sim_makespan(const struct sim *s)

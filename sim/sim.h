@@ -10,12 +10,13 @@
 #include "sim/cache.h"
 #include "sim/ctx.h"
 #include "sim/machine.h"
+#include "sim/runq.h"
 #include "sim/util.h"
 
 #define SIM_MAX_CORES 512
-#define SIM_CORE_BITS 9 /* bits of a core id in a scheduling key */
+#define SIM_CORE_BITS RUNQ_ID_BITS /* bits of a core id in a scheduling key */
 #define SIM_MASK_WORDS (SIM_MAX_CORES / 64)
-#define SIM_CLOCK_MAX ((cycles_t)1 << (64 - SIM_CORE_BITS))
+#define SIM_CLOCK_MAX (((cycles_t)1 << (64 - SIM_CORE_BITS)) - 1) /* clocks stay below it: no key is RUNQ_EMPTY */
 
 enum sim_mode {
 	SIM_DET, /* one core runs at a time: the one with the smallest clock */
@@ -36,22 +37,23 @@ struct sim_opts {
  * a sender on its behalf while it is not running), and summed after the run.
  */
 struct sim_core_stats {
+	/* the first line: what a handoff and a line hit write */
 	uint64_t line_hits;	 /* coherent accesses satisfied locally */
 	uint64_t line_xfers;	 /* accesses that moved a line from another core */
 	uint64_t line_mem;	 /* accesses that filled a line from memory */
 	cycles_t line_wait;	 /* cycles queued behind another transfer of the same line */
+	cycles_t line_cycles;	 /* all cycles charged by the coherence model */
+	uint64_t handoffs;	 /* SIM_DET: times this core passed the token */
+	uint64_t lock_acquires;	 /* simulated lock acquisitions (any kind, any mode) */
+	uint64_t lock_contended; /* acquisitions that had to wait */
 	uint64_t line_l2;	 /* local accesses to a line this core holds that had left L1 (found in L2) */
 	uint64_t line_l3;	 /* ... that had left L2 too (found in the core's L3 share) */
 	uint64_t line_evicted;	 /* ... that had left every level (refetched from memory) */
-	cycles_t line_cycles;	 /* all cycles charged by the coherence model */
-	uint64_t lock_acquires;	 /* simulated lock acquisitions (any kind, any mode) */
-	uint64_t lock_contended; /* acquisitions that had to wait */
 	cycles_t spin;		 /* cycles spent spinning for a lock */
 	cycles_t sleep;		 /* cycles spent asleep waiting for a lock */
 	uint64_t irqs_sent;	 /* interrupts this core sent (one per target) */
 	uint64_t irqs_taken;	 /* interrupts this core handled */
 	cycles_t irq_cycles;	 /* cycles stolen from this core by interrupt handlers */
-	uint64_t handoffs;	 /* SIM_DET: times this core passed the token */
 	uint64_t barriers;	 /* SIM_PAR: barrier waits */
 };
 
@@ -86,21 +88,24 @@ struct irq_req {
  * sim_charge_irq()/sim_wake() while the core is not running.
  */
 struct sim_core {
+	/* the first line: what every sync point and handoff reads */
 	cycles_t clock;
 	uint32_t id, ccx, socket;
 	struct sim *sim;
 	void *hw;   /* mmu per-CPU state (struct mmu_cpu) */
 	void *user; /* the body's per-core state */
 	struct sim_watch *watch; /* narration and timeline observers (sim/watch.h), or NULL */
+	bool resume_due;  /* SIM_DET: sim.on_resume must run for this core before it runs on (set while it does not run) */
+	bool blocked, done;
+
+	/* the second line: its counters' first line (sim_core_stats) */
+	struct sim_core_stats st __attribute__((aligned(CACHELINE)));
+	struct ctx ctx;	  /* SIM_DET: the core's context and stack (kept from one sim_run to the next) */
 
 	/* scheduling */
 	struct park wake; /* SIM_PAR: posted by sim_wake */
-	bool blocked, done;
 	cycles_t wake_at; /* set by sim_wake: the earliest clock at which the core resumes */
-	bool resume_due;  /* SIM_DET: sim.on_resume must run for this core before it runs on (set while it does not run) */
-	bool stale;	  /* SIM_DET: its key in the heap grew and awaits heap_fix (listed in sim.stale) */
 	pthread_t thread; /* SIM_PAR */
-	struct ctx ctx;	  /* SIM_DET: the core's context and stack (kept from one sim_run to the next) */
 
 	/* SIM_DET's simulated RCU (sim/rcu.h); written by the core itself, or by the engine while it does not run */
 	uint32_t rcu_nest; /* read-side sections entered and not left */
@@ -115,7 +120,6 @@ struct sim_core {
 	pthread_mutex_t irq_mu; /* held while the core runs; free while it waits */
 	_Atomic cycles_t stolen; /* SIM_PAR: handler cycles charged by others, folded at wake-up */
 
-	struct sim_core_stats st;
 	struct cache cache; /* capacity of this core's caches (sim/cache.h) */
 	uint64_t ccx_mask[SIM_MASK_WORDS];    /* cores in my CCX */
 	uint64_t socket_mask[SIM_MASK_WORDS]; /* cores in my socket */
@@ -126,12 +130,6 @@ struct sim_hooks {
 	void (*core_start)(struct sim_core *c); /* on the core's thread before the body */
 	void (*core_stop)(struct sim_core *c);	/* on the core's thread after the body */
 	void *arg;
-};
-
-/* An entry of the deterministic scheduler's heap: a runnable core's sim_key and id. */
-struct sim_heap_ent {
-	uint64_t key;
-	uint32_t id;
 };
 
 struct sim {
@@ -152,11 +150,9 @@ struct sim {
 	struct ctx main_ctx; /* the context of sim_run's caller, resumed when every core has finished */
 	struct sim_rcu *rcu; /* simulated RCU (sim/rcu.c) */
 	uint64_t rcu_gp;     /* the grace period in progress or last ended; a core with rcu_qs != rcu_gp owes a report */
-	struct sim_heap_ent *heap; /* runnable cores other than the running one, smallest key first */
-	int32_t *heap_pos;	   /* by core id: its position in the heap, -1 if not there (apart from the cores: sifts touch no core) */
-	uint32_t *stale, nstale;   /* ids of heap cores whose keys grew in place (sim_charge_irq), not yet re-sifted */
-	uint32_t heap_n;
+	struct runq rq;	  /* runnable cores other than the running one, by sim_key (sim/runq.h) */
 	uint64_t horizon; /* key of the smallest runnable core other than the running one, plus the lookahead */
+	cycles_t horizon_clock; /* horizon >> SIM_CORE_BITS: a core whose clock is below it is below the horizon (sim_sync) */
 	uint32_t nblocked;
 
 	/* SIM_PAR barrier */
@@ -198,12 +194,9 @@ void sim_stats_sum(const struct sim *s, struct sim_core_stats *out);
  * always first (a fixed id order would make neighbours hand lines to each
  * other more often than on real hardware). Unique per core for a given clock.
  */
-static inline uint64_t sim_key(const struct sim_core *c)
-{
-	uint64_t h = ((c->clock + 1) * 0x9E3779B97F4A7C15ull) >> (64 - SIM_CORE_BITS);
-	return (c->clock << SIM_CORE_BITS) | (c->id ^ h);
-}
+static inline uint64_t sim_key(const struct sim_core *c) { return runq_key(c->clock, c->id); }
 
+/* sim_det_yield: sim_sync's slow path (SIM_DET): hand the token to the smallest core if this core's key is past the horizon. */
 void sim_det_yield(struct sim_core *c);
 void sim_par_barrier(struct sim_core *c);
 void sim_irq_drain(struct sim_core *c);
@@ -218,7 +211,7 @@ static inline void sim_sync(struct sim_core *c)
 {
 	struct sim *s = c->sim;
 	if (s->o.mode == SIM_DET) {
-		if (unlikely(sim_key(c) > s->horizon))
+		if (unlikely(c->clock >= s->horizon_clock)) /* its key may pass the horizon: sim_det_yield compares keys */
 			sim_det_yield(c);
 	} else {
 		if (unlikely(c->clock >= atomic_load_explicit(&s->epoch_end, memory_order_acquire)))

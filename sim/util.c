@@ -1,4 +1,4 @@
-/* util.c: panic and the metadata allocator (jemalloc or libc). */
+/* util.c: panic, the metadata allocator (jemalloc or libc), the host clock and the temporary folder. */
 #include "sim/util.h"
 
 #include <stdarg.h>
@@ -73,6 +73,13 @@ void *xaligned_zalloc(size_t align, size_t n)
 void *xrealloc(void *p, size_t n) { return check(realloc(p, n ? n : 1), n); }
 void xfree(void *p) { free(p); }
 #endif
+
+double util_clock_sec(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 const char *util_tmpdir(void)
 {

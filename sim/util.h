@@ -1,10 +1,11 @@
-/* util.h: panic, branch hints, bit helpers and the metadata allocator shared by every module. */
+/* util.h: panic, branch hints, bit helpers, the metadata allocator, the host clock and a small PRNG, shared by every module. */
 #ifndef MMSIM_UTIL_H
 #define MMSIM_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <time.h>
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -37,10 +38,22 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 void xfree(void *p);
 
+/* util_clock_sec: the host clock `id` (CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, ...) in seconds. */
+double util_clock_sec(clockid_t id);
+
 /* util_tmpdir: where temporary files go: $TMPDIR when set and not empty, else /tmp. */
 const char *util_tmpdir(void);
 
 static inline int popcount64(uint64_t x) { return __builtin_popcountll(x); }
+
+/* util_xorshift64: Marsaglia's xorshift (13, 7, 17): advance *x (not 0) and return it. Not for adversarial use. */
+static inline uint64_t util_xorshift64(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
 
 /* util_fnv64: FNV-1a over n bytes, continuing from h (start with UTIL_FNV64_INIT). Not for adversarial input. */
 #define UTIL_FNV64_INIT 0xcbf29ce484222325ull

@@ -303,6 +303,78 @@ START_TEST(det_stack_overflow_faults)
 END_TEST
 #endif
 
+/* ---- the run queue against a plain array: same smallest core after every push, pop, replace and raise ---- */
+
+/* The smallest key among the queued (model), RUNQ_EMPTY if none. */
+static uint64_t model_min(const uint64_t *key, const bool *in, uint32_t n)
+{
+	uint64_t m = RUNQ_EMPTY;
+	for (uint32_t i = 0; i < n; i++)
+		if (in[i] && key[i] < m)
+			m = key[i];
+	return m;
+}
+
+static void runq_against_model(uint32_t n)
+{
+	struct runq q;
+	runq_init(&q, n);
+	uint64_t key[SIM_MAX_CORES], clock[SIM_MAX_CORES] = { 0 };
+	bool in[SIM_MAX_CORES] = { false };
+	uint64_t x = n * 2654435761u + 7;
+	for (uint32_t id = 0; id < n; id++) {
+		ck_assert_uint_eq(runq_key_id(key[id] = runq_key(clock[id], id)), id);
+		runq_push(&q, id, key[id]);
+		in[id] = true;
+	}
+	for (int step = 0; step < 20000; step++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint32_t id = (uint32_t)(x >> 33) % n, op = (uint32_t)(x >> 20) % 8;
+		runq_fix(&q);
+		uint64_t top = runq_top(&q);
+		ck_assert_uint_eq(top, model_min(key, in, n));
+		if (op == 0) { /* a shootdown charges a few or most queued cores: their keys grow in place */
+			uint32_t every = 1 + (uint32_t)(x >> 50) % 16;
+			for (uint32_t t = id % every; t < n; t += every) {
+				if (!in[t])
+					continue;
+				clock[t] += (x >> 52) % 300;
+				runq_raise(&q, t, key[t] = runq_key(clock[t], t));
+			}
+		} else if (op == 1 && top != RUNQ_EMPTY) { /* a core blocks or finishes */
+			uint32_t t = runq_pop(&q);
+			ck_assert_uint_eq(key[t], top);
+			in[t] = false;
+		} else if (!in[id]) { /* a core is woken */
+			clock[id] += (x >> 45) % 500;
+			runq_push(&q, id, key[id] = runq_key(clock[id], id));
+			in[id] = true;
+		} else if (top != RUNQ_EMPTY) { /* the running core (out of the queue) hands off to the smallest */
+			uint32_t run = runq_pop(&q);
+			in[run] = false;
+			runq_fix(&q);
+			if (runq_top(&q) == RUNQ_EMPTY)
+				continue;
+			clock[run] += 1 + (x >> 40) % 200;
+			uint64_t before = runq_top(&q), k = runq_key(clock[run], run);
+			uint32_t t = runq_replace_top(&q, run, k);
+			ck_assert_uint_eq(key[t], before);
+			in[t] = false;
+			key[run] = k;
+			in[run] = true;
+		}
+	}
+	runq_free(&q);
+}
+
+START_TEST(runq_matches_model)
+{
+	static const uint32_t sizes[] = { 1, 2, 3, 7, 64, 100, SIM_MAX_CORES };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		runq_against_model(sizes[i]);
+}
+END_TEST
+
 /* ---- deadlock detection: two cores each wait for the other's lock ---- */
 
 struct dl {
@@ -332,6 +404,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("t22_sched");
 	TCase *tc = tcase_create("sched");
 	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, runq_matches_model);
 	tcase_add_test(tc, det_time_order);
 	tcase_add_test(tc, det_repeatable);
 	tcase_add_test(tc, par_agrees);
