@@ -86,18 +86,36 @@ static int output_opt(void *ctx, int opt, const char *arg)
 	return 0;
 }
 
-int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, const char **out)
+/* parse_output: --help and -o/--output OUT (*out); cli_parse's result. */
+static int parse_output(const char *cmd, const char *help, int argc, char **argv, const char **out)
 {
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' }, { 0, 0, 0, 0 } };
+	static const struct option opts[] = { CLI_OPT_OUTPUT, { 0, 0, 0, 0 } };
 	struct cli_args a = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "o:", .opt = output_opt, .ctx = out,
 			      .max_args = 1 << 30 };
 	return cli_parse(&a, argc, argv);
 }
 
-int cli_opt_output_req(const char *cmd, const char *help, int argc, char **argv, const char **out, const char *what)
+/* operands: the operands after parse_output: one named `one`, or (one NULL) one or more input files. -1, or 2 after the message. */
+static int operands(const char *cmd, int argc, const char *one)
 {
-	int rc = cli_opt_output(cmd, help, argc, argv, out);
+	if (one && optind + 1 != argc)
+		return cli_error(cmd, "expected one %s", one);
+	if (!one && optind == argc)
+		return cli_error(cmd, "no input files");
+	return -1;
+}
+
+int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, const char **out, const char *one)
+{
+	int rc = parse_output(cmd, help, argc, argv, out);
+	return rc >= 0 ? rc : operands(cmd, argc, one);
+}
+
+int cli_opt_output_req(const char *cmd, const char *help, int argc, char **argv, const char **out, const char *what,
+		       const char *one)
+{
+	int rc = parse_output(cmd, help, argc, argv, out);
 	if (rc < 0 && !*out)
 		return cli_error(cmd, "-o %s is required", what);
-	return rc;
+	return rc >= 0 ? rc : operands(cmd, argc, one);
 }

@@ -36,13 +36,16 @@ struct cli_args {
 int cli_parse(const struct cli_args *a, int argc, char **argv);
 
 /*
- * cli_opt_output: parse the options of a command whose only ones are --help
- * and -o/--output OUT (*out, left alone when absent). Returns -1 to go on
- * (the operands start at optind), or the exit status: 0 after --help, 2
- * after a bad option (reported).
+ * cli_opt_output: parse the command line of a command whose only options
+ * are --help and -o/--output OUT (*out, left alone when absent), and whose
+ * operands are one `one` ("TRACE": "expected one TRACE" otherwise) or, with
+ * one NULL, one or more input files ("no input files" otherwise). Returns
+ * -1 to go on (the operands start at optind), or the exit status: 0 after
+ * --help, 2 after a bad option or operands (reported).
  */
-int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, const char **out);
-/* cli_opt_output_req: cli_opt_output for a command whose -o is required: its absence is a usage error naming `what` (OUT, DIR). */
-int cli_opt_output_req(const char *cmd, const char *help, int argc, char **argv, const char **out, const char *what);
+int cli_opt_output(const char *cmd, const char *help, int argc, char **argv, const char **out, const char *one);
+/* cli_opt_output_req: cli_opt_output for a command whose -o is required: its absence is a usage error naming `what` (OUT, DIR), checked before the operands. */
+int cli_opt_output_req(const char *cmd, const char *help, int argc, char **argv, const char **out, const char *what,
+		       const char *one);
 
 #endif

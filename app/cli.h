@@ -34,6 +34,9 @@ struct cli_common {
 /* getopt codes of common options that have no short form (above any character). */
 #define CLI_OPT_JSON 0x101
 
+/* -o/--output FILE, the same option in every command that writes a file (its code 'o'; shortopts "o:"). */
+#define CLI_OPT_OUTPUT { "output", required_argument, 0, 'o' }
+
 /* Long options of cli_common, and their help text; a command appends its own. */
 #define CLI_COMMON_OPTS                                                                      \
 	{ "machine", required_argument, 0, 'M' }, { "mode", required_argument, 0, 'm' },       \
@@ -73,6 +76,14 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 int cli_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
 /* cli_bytes: like cli_u64, for a byte count with an optional K, M or G suffix (binary units). */
 int cli_bytes(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+/*
+ * cli_spawn: run argv (argv[0] a path) and wait for it: its stdout to
+ * out_path (appended to if append; NULL: inherited), its stderr to err_path
+ * (NULL: inherited). Its exit status, 128 + the signal that killed it, or -1
+ * if it could not be started.
+ */
+int cli_spawn(char *const *argv, const char *out_path, const char *err_path, bool append);
+
 /*
  * cli_out_finish: end the output o of a command whose work returned status:
  * on failure (status != 0) the output is abandoned and status returned; else

@@ -5,23 +5,49 @@
 #include <stdio.h>
 #include <string.h>
 
+/* --ops K, which both commands take (bench_opt handles it): the loops per core. */
+#define BENCH_OPS_OPT { "ops", required_argument, 0, 'n' }
+#define BENCH_OPS_DEFAULT 1000
+
+/* What bench_main parses: --ops, then the command's own options (own, with its ctx). */
+struct bench_parse {
+	const char *cmd;
+	uint64_t ops;
+	int (*own)(void *ctx, int opt, const char *arg);
+	void *ctx;
+};
+
+/* bench_opt: --ops, or the command's own option (cli_args.opt of both commands). */
+static int bench_opt(void *p, int opt, const char *arg)
+{
+	struct bench_parse *b = p;
+	if (opt == 'n')
+		return cli_u64(b->cmd, "ops", arg, 1, 1000000000, &b->ops) ? 2 : 0;
+	return b->own(b->ctx, opt, arg);
+}
+
 /*
- * bench_main: the body of both commands: parse ca's options (its own and the
- * common ones), run `run` on a fresh sim and print `bench`'s figures with
- * extra's own fields first (both get ca->ctx, the parsed options). The exit status.
+ * bench_main: the body of both commands: parse ca's options (its own, which
+ * include BENCH_OPS_OPT, and the common ones), run `run` with --ops on a
+ * fresh sim and print `bench`'s figures with extra's own fields first (both
+ * get ca->ctx, the command's parsed options). The exit status.
  */
-static int bench_main(struct cli_args *ca, const char *bench, uint64_t (*run)(struct sim *, void *),
+static int bench_main(struct cli_args *ca, const char *bench, uint64_t (*run)(struct sim *, uint64_t ops, void *),
 		      void (*extra)(struct em *, void *), int argc, char **argv)
 {
 	struct cli_common o;
 	cli_common_defaults(&o);
-	ca->common = &o;
-	int rc = cli_parse(ca, argc, argv);
+	struct bench_parse b = { .cmd = ca->cmd, .ops = BENCH_OPS_DEFAULT, .own = ca->opt, .ctx = ca->ctx };
+	struct cli_args a = *ca;
+	a.common = &o;
+	a.opt = bench_opt;
+	a.ctx = &b;
+	int rc = cli_parse(&a, argc, argv);
 	if (rc >= 0)
 		return rc;
 	struct sim_opts so = { .ncores = o.cores, .mode = o.mode, .quantum = o.quantum, .lookahead = o.lookahead, .m = &o.m };
 	struct sim *s = sim_create(&so);
-	uint64_t total = run(s, ca->ctx);
+	uint64_t total = run(s, b.ops, ca->ctx);
 	struct em e;
 	em_init(&e, stdout, o.json ? EM_JSON : EM_TABLE);
 	em_begin(&e);
@@ -36,16 +62,11 @@ static int bench_main(struct cli_args *ca, const char *bench, uint64_t (*run)(st
 
 struct lines_args {
 	bool shared;
-	uint64_t ops;
 };
 
 static void lines_extra(struct em *e, void *p) { em_str(e, "pattern", ((struct lines_args *)p)->shared ? "shared" : "private"); }
 
-static uint64_t lines_run(struct sim *s, void *p)
-{
-	struct lines_args *a = p;
-	return drv_lines(s, a->shared, a->ops);
-}
+static uint64_t lines_run(struct sim *s, uint64_t ops, void *p) { return drv_lines(s, ((struct lines_args *)p)->shared, ops); }
 
 /* lines_opt: the options of bench-lines itself (cli_args.opt). */
 static int lines_opt(void *ctx, int opt, const char *arg)
@@ -57,7 +78,6 @@ static int lines_opt(void *ctx, int opt, const char *arg)
 			return cli_error("bench-lines", "--pattern: '%s' is not a pattern (shared or private)", arg);
 		a->shared = !strcmp(arg, "shared");
 		return 0;
-	case 'n': return cli_u64("bench-lines", "ops", arg, 1, 1000000000, &a->ops) ? 2 : 0;
 	}
 	return CLI_NOT_MINE;
 }
@@ -73,15 +93,15 @@ static int cmd_bench_lines(int argc, char **argv)
 		"  --pattern P       shared (default) or private\n"
 		"  --ops K           atomics per core (default 1000)\n" CLI_COMMON_HELP;
 	static const struct option opts[] = { { "pattern", required_argument, 0, 'p' },
-					      { "ops", required_argument, 0, 'n' },
+					      BENCH_OPS_OPT,
 					      { 0, 0, 0, 0 } };
-	struct lines_args x = { .shared = true, .ops = 1000 };
+	struct lines_args x = { .shared = true };
 	struct cli_args ca = { .cmd = "bench-lines", .help = help, .opts = opts, .opt = lines_opt, .ctx = &x };
 	return bench_main(&ca, "lines", lines_run, lines_extra, argc, argv);
 }
 
 struct rwsem_args {
-	uint64_t ops, pct, cs;
+	uint64_t pct, cs;
 	const char *mix; /* the option that set pct, to refuse a second one */
 };
 
@@ -92,10 +112,10 @@ static void rwsem_extra(struct em *e, void *p)
 	em_u64(e, "critical_section_cycles", a->cs);
 }
 
-static uint64_t rwsem_run(struct sim *s, void *p)
+static uint64_t rwsem_run(struct sim *s, uint64_t ops, void *p)
 {
 	struct rwsem_args *a = p;
-	return drv_rwsem(s, a->ops, (uint32_t)a->pct, a->cs);
+	return drv_rwsem(s, ops, (uint32_t)a->pct, a->cs);
 }
 
 /* set_mix: --readers, --writers and --write-pct each set the mix; two of them contradict. */
@@ -116,7 +136,6 @@ static int rwsem_opt(void *ctx, int opt, const char *arg)
 	case 'w': a->pct = 100; return set_mix(a, "--writers");
 	case 'p': return cli_u64("bench-rwsem", "write-pct", arg, 0, 100, &a->pct) ? 2 : set_mix(a, "--write-pct");
 	case 'x': return cli_u64("bench-rwsem", "cs", arg, 0, 1000000000, &a->cs) ? 2 : 0;
-	case 'n': return cli_u64("bench-rwsem", "ops", arg, 1, 1000000000, &a->ops) ? 2 : 0;
 	}
 	return CLI_NOT_MINE;
 }
@@ -137,9 +156,9 @@ static int cmd_bench_rwsem(int argc, char **argv)
 					      { "writers", no_argument, 0, 'w' },
 					      { "write-pct", required_argument, 0, 'p' },
 					      { "cs", required_argument, 0, 'x' },
-					      { "ops", required_argument, 0, 'n' },
+					      BENCH_OPS_OPT,
 					      { 0, 0, 0, 0 } };
-	struct rwsem_args x = { .ops = 1000 };
+	struct rwsem_args x = { 0 };
 	struct cli_args ca = { .cmd = "bench-rwsem", .help = help, .opts = opts, .opt = rwsem_opt, .ctx = &x };
 	return bench_main(&ca, "rwsem", rwsem_run, rwsem_extra, argc, argv);
 }

@@ -152,11 +152,9 @@ static int cmd_plot(int argc, char **argv)
 		"(linux+broadcast, linux+auto).\n"
 		"Needs gnuplot (Debian: gnuplot-nox).\n";
 	const char *cmd = "plot", *dir = NULL;
-	int rc = cli_opt_output_req(cmd, help, argc, argv, &dir, "DIR");
+	int rc = cli_opt_output_req(cmd, help, argc, argv, &dir, "DIR", "results CSV");
 	if (rc >= 0)
 		return rc;
-	if (optind + 1 != argc)
-		return cli_error(cmd, "expected one results CSV");
 	struct csv t;
 	char err[512];
 	if (csv_load(&t, argv[optind], err, sizeof(err)))

@@ -65,7 +65,7 @@ static int cmd_run(int argc, char **argv)
 					      { "workload", required_argument, 0, 'w' },
 					      { "contention", required_argument, 0, 'C' },
 					      { "csv", no_argument, 0, 'V' },
-					      { "output", required_argument, 0, 'o' },
+					      CLI_OPT_OUTPUT,
 					      { 0, 0, 0, 0 } };
 	/* argv[0] names the command in messages ("mmsim timeline" when timeline runs it). */
 	const char *cmd = strncmp(argv[0], "mmsim ", 6) ? argv[0] : argv[0] + 6;

@@ -100,7 +100,7 @@ static int cmd_sweep(int argc, char **argv)
 					      { "workloads", required_argument, 0, 'W' },
 					      { "cores", required_argument, 0, 'c' },
 					      { "contention", required_argument, 0, 'C' },
-					      { "output", required_argument, 0, 'o' },
+					      CLI_OPT_OUTPUT,
 					      { "emit-jobs", required_argument, 0, 'J' },
 					      { "jobs", required_argument, 0, 'j' },
 					      { 0, 0, 0, 0 } };
@@ -223,11 +223,9 @@ static int cmd_merge(int argc, char **argv)
 				  "one results file with one header. Every input must have the same columns. OUT is\n"
 				  "written whole or not at all, and may not be one of the inputs.\n";
 	const char *cmd = "merge", *outpath = NULL;
-	int rc = cli_opt_output_req(cmd, help, argc, argv, &outpath, "OUT");
+	int rc = cli_opt_output_req(cmd, help, argc, argv, &outpath, "OUT", NULL);
 	if (rc >= 0)
 		return rc;
-	if (optind == argc)
-		return cli_error(cmd, "no input files");
 	for (int i = optind; i < argc; i++)
 		if (out_same_file(outpath, argv[i]))
 			return cli_error(cmd, "-o %s is also an input: write the merge elsewhere", outpath);

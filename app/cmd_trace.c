@@ -17,17 +17,9 @@
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 /* ---- helpers ---- */
-
-double trace_now_sec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 uint64_t trace_max_rss_kb(void)
 {
@@ -61,18 +53,26 @@ int trace_convert(const char *cmd, const struct tr_importer *imp, const char *in
 		   const struct tr_import_opts *io, struct tr_import_stats *st, double *secs)
 {
 	char err[1024];
-	double t0 = trace_now_sec();
+	double t0 = util_clock_sec(CLOCK_MONOTONIC);
 	if (tr_import(imp, in, out, io, st, err, sizeof(err))) {
 		cli_fail(cmd, "%s", err);
 		return -1;
 	}
-	*secs = trace_now_sec() - t0;
+	*secs = util_clock_sec(CLOCK_MONOTONIC) - t0;
 	return 0;
 }
 
-static void emit_import(struct em *e, const char *in, const char *out, const char *fmt, const struct tr_import_stats *st,
-			double secs)
+/*
+ * print_import: the summary import and record print on stdout (a table, or
+ * JSON): the input (named `in`), output, format, what the import found and
+ * its host cost, and perf's cost per call when perf_cost_ns is given.
+ */
+static void print_import(bool json, const char *in, const char *out, const char *fmt, const struct tr_import_stats *st,
+			 double secs, const uint64_t *perf_cost_ns)
 {
+	struct em em, *e = &em;
+	em_init(e, stdout, json ? EM_JSON : EM_TABLE);
+	em_begin(e);
 	em_str(e, "input", in);
 	em_str(e, "output", out);
 	em_str(e, "format", fmt);
@@ -89,14 +89,15 @@ static void emit_import(struct em *e, const char *in, const char *out, const cha
 	em_f64(e, "host_seconds", secs);
 	em_f64(e, "host_lines_per_sec", secs > 0 ? (double)st->lines / secs : 0);
 	em_u64(e, "host_max_rss_kb", trace_max_rss_kb());
+	if (perf_cost_ns)
+		em_u64(e, "perf_cost_per_call_ns", *perf_cost_ns);
+	em_end(e);
 }
 
 /* ---- mmsim import ---- */
 
 /* The options import and record share (imp_opt handles them), and their help. */
-#define IMP_OPTS                                                                          \
-	{ "output", required_argument, 0, 'o' }, { "no-compute", no_argument, 0, 'N' },    \
-		{ "json", no_argument, 0, 'j' }
+#define IMP_OPTS CLI_OPT_OUTPUT, { "no-compute", no_argument, 0, 'N' }, { "json", no_argument, 0, 'j' }
 #define IMP_HELP                                                                  \
 	"  --no-compute      drop the compute gaps between a thread's events\n"       \
 	"  --json            print the import summary as one JSON object\n"           \
@@ -154,8 +155,6 @@ static int cmd_import(int argc, char **argv)
 	if (rc0 >= 0)
 		return rc0;
 	const char *out = ia.out;
-	struct tr_import_opts io = ia.io;
-	bool json = ia.json;
 	const struct tr_importer *f = tr_importer_find(argv[optind]);
 	if (!f)
 		return cli_error(cmd, "'%s' is not a format to import (perf, strace, text or binary)", argv[optind]);
@@ -167,13 +166,9 @@ static int cmd_import(int argc, char **argv)
 	}
 	struct tr_import_stats st;
 	double secs;
-	if (trace_convert(cmd, f, in, out, &io, &st, &secs))
+	if (trace_convert(cmd, f, in, out, &ia.io, &st, &secs))
 		return 1;
-	struct em e;
-	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
-	em_begin(&e);
-	emit_import(&e, in, out, f->name, &st, secs);
-	em_end(&e);
+	print_import(ia.json, in, out, f->name, &st, secs, NULL);
 	return 0;
 }
 
@@ -188,9 +183,7 @@ static int convert(const char *cmd, const char *help, const char *what, bool def
 		   int (*conv)(const char *in, const char *out, char *err, size_t errlen), int argc, char **argv)
 {
 	const char *out = NULL;
-	int rc = cli_opt_output(cmd, help, argc, argv, &out);
-	if (rc < 0 && optind + 1 != argc)
-		return cli_error(cmd, "expected one %s", what);
+	int rc = cli_opt_output(cmd, help, argc, argv, &out, what);
 	if (rc >= 0)
 		return rc;
 	char outbuf[1100], err[1024];
@@ -243,33 +236,9 @@ static bool which(const char *name, char *out, size_t n)
 	return false;
 }
 
-/* Run argv with stdout to `out_path` (or inherited; appended to if append); the exit status, or -1 if it could not start. */
-static int run_to(char *const *argv, const char *out_path, bool append)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		if (out_path) {
-			int fd = open(out_path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
-			if (fd < 0 || dup2(fd, 1) < 0)
-				_exit(127);
-			close(fd);
-		}
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* run_to with stdout inherited. */
-static int run(char *const *argv, const char *out_path) { return run_to(argv, out_path, false); }
-/* run_to appending to out_path. */
-static int run_append(char *const *argv, const char *out_path) { return run_to(argv, out_path, true); }
+/* run: argv with stdout inherited (cli_spawn). run_append: with stdout appended to out_path. */
+static int run(char *const *argv, const char *out_path) { return cli_spawn(argv, out_path, NULL, false); }
+static int run_append(char *const *argv, const char *out_path) { return cli_spawn(argv, out_path, NULL, true); }
 
 /* Copy the file src to dst. 0, or -1 (errno set). */
 static int copy_file(const char *src, const char *dst)
@@ -485,8 +454,6 @@ static int cmd_record(int argc, char **argv)
 		return 0;
 	}
 	const char *out = ia.out, *keep = ia.keep;
-	struct tr_import_opts io = ia.io;
-	bool json = ia.json;
 	if (!out)
 		return cli_error(cmd, "-o OUT is required");
 	if (optind >= argc)
@@ -528,18 +495,13 @@ static int cmd_record(int argc, char **argv)
 	}
 	struct tr_import_stats st;
 	double secs;
-	if (trace_convert(cmd, tr_importer_find("perf"), text, out, &io, &st, &secs)) {
+	if (trace_convert(cmd, tr_importer_find("perf"), text, out, &ia.io, &st, &secs)) {
 		ret = 1;
 		goto out;
 	}
 	if (keep && copy_file(text, keep))
 		fprintf(stderr, "mmsim record: could not copy perf script's text to %s: %s\n", keep, strerror(errno));
-	struct em e;
-	em_init(&e, stdout, json ? EM_JSON : EM_TABLE);
-	em_begin(&e);
-	emit_import(&e, keep ? keep : "perf script output", out, "perf", &st, secs);
-	em_u64(&e, "perf_cost_per_call_ns", cost);
-	em_end(&e);
+	print_import(ia.json, keep ? keep : "perf script output", out, "perf", &st, secs, &cost);
 	ret = 0;
 out:
 	unlink(data);

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* say: "mmsim CMD: message" on stderr. */
 static void say(const char *cmd, const char *fmt, va_list ap)
@@ -215,4 +218,32 @@ void cli_emit_sim_stats(struct em *e, const struct sim *s)
 	em_u64(e, "irq_cycles", st.irq_cycles);
 	em_u64(e, "sched_handoffs", st.handoffs);
 	em_u64(e, "host_barrier_waits", st.barriers);
+}
+
+/* redirect: the child's descriptor fd to path (appended or truncated); false on failure. */
+static bool redirect(int fd, const char *path, bool append)
+{
+	int f = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+	if (f < 0 || dup2(f, fd) < 0)
+		return false;
+	close(f);
+	return true;
+}
+
+int cli_spawn(char *const *argv, const char *out_path, const char *err_path, bool append)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if ((out_path && !redirect(1, out_path, append)) || (err_path && !redirect(2, err_path, false)))
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The executor's source of streams for threads the workload creates (wl_def.spawn). */
+/* The executor's source of streams for threads the workload creates (WL_SPAWNS). */
 static struct ev_src *spawn(void *ctx, uint32_t tid)
 {
 	struct point *pt = ctx;
-	return pt->w->spawn(&pt->wp, tid);
+	return wl_spawn(pt->w, &pt->wp, tid);
 }
 
 void point_key(const struct point *pt, char out[17])
@@ -84,12 +84,12 @@ int point_run(struct point *pt, struct em *e, const char *cmd)
 			ex_destroy(x);
 		x = ex_create(b->sys);
 		x->req_cap = pt->wp.paper ? WL_PAPER_REQS : 0;
-		if (pt->w->spawn) {
+		if (pt->w->flags & WL_SPAWNS) {
 			x->spawn = spawn;
 			x->spawn_ctx = pt;
 		}
 		for (uint32_t i = 0; i < pt->o.cores; i++)
-			ex_add_thread(x, pt->wp.processes ? i + 1 : (uint32_t)r + 1, i + 1, pt->w->thread(&pt->wp, i), i);
+			ex_add_thread(x, pt->wp.processes ? i + 1 : (uint32_t)r + 1, i + 1, wl_thread(pt->w, &pt->wp, i), i);
 		ex_run(x);
 		struct ex_core_stats tot;
 		cycles_t window;

@@ -11,15 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* A point's result: its CSV text (header line and row), and how its run ended. */
 struct result {
@@ -146,7 +138,7 @@ int sweep_run(struct sweep_pt *pts, int n, const char *outpath, int jobs, const 
 	struct child *kids = xzalloc(sizeof(*kids) * (size_t)MAX(jobs, 1));
 	struct pollfd *pfd = xzalloc(sizeof(*pfd) * (size_t)MAX(jobs, 1));
 	bool tty = isatty(2);
-	double t0 = now();
+	double t0 = util_clock_sec(CLOCK_MONOTONIC);
 	bool stop = false; /* a write or a fork failed: no more points */
 	while (written < n && !stop) {
 		/* Start points: skip those already there; one in process, or fill the free slots with children. */
@@ -211,7 +203,7 @@ int sweep_run(struct sweep_pt *pts, int n, const char *outpath, int jobs, const 
 			written++;
 		}
 		if (tty)
-			fprintf(stderr, "\r[%d/%d] %d running, %.0f s so far\033[K", written, n, running, now() - t0);
+			fprintf(stderr, "\r[%d/%d] %d running, %.0f s so far\033[K", written, n, running, util_clock_sec(CLOCK_MONOTONIC) - t0);
 	}
 	for (int k = 0; k < running; k++) {
 		kill(kids[k].pid, SIGTERM);
@@ -228,7 +220,7 @@ int sweep_run(struct sweep_pt *pts, int n, const char *outpath, int jobs, const 
 	if (fclose(out) && !status)
 		status = cli_fail(cmd, "%s: write error: %s", outpath, strerror(errno));
 	fprintf(stderr, "mmsim sweep: %d points run, %d rows written, %d already in %s, %.1f host seconds\n", ran, rows,
-		skipped, outpath, now() - t0);
+		skipped, outpath, util_clock_sec(CLOCK_MONOTONIC) - t0);
 	return status;
 }
 

@@ -4,8 +4,6 @@
 
 #include "traces/trace.h"
 
-/* trace_now_sec: the host's monotonic clock, in seconds. */
-double trace_now_sec(void);
 /* trace_max_rss_kb: peak resident memory of this process, KiB. */
 uint64_t trace_max_rss_kb(void);
 /*

@@ -42,11 +42,7 @@ static bool cas_next(struct sim_core *c, struct sl_node *n, int l, struct sl_nod
 static int random_height(struct sl_mm *mm, struct mmu_cpu *cpu)
 {
 	uint64_t *st = cpu ? &mm->rng[cpu->core->id] : &mm->host_rng;
-	uint64_t x = *st;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*st = x;
+	uint64_t x = util_xorshift64(st);
 	int h = 1;
 	while (h < SL_MAX_LEVEL && (x & 3) == 0) {
 		h++;

@@ -23,7 +23,7 @@ static void collect(struct stream *s, const char *name, uint32_t threads, bool h
 	struct wl_params p = { .threads = threads, .high_contention = high, .paper = true, .seed = 1 };
 	char msg[256];
 	ck_assert_int_eq(wl_check(w, &p, msg, sizeof(msg)), 0);
-	struct ev_src *src = w->thread(&p, i);
+	struct ev_src *src = wl_thread(w, &p, i);
 	memset(s, 0, sizeof(*s));
 	s->mark = -1;
 	struct ev e;

@@ -27,7 +27,7 @@
 static bool jit_step(struct gen *g, struct ev *e)
 {
 	(void)e;
-	uint64_t size = gen_size(g, JIT_SIZE), len = 256ull << (gen_rand(g) % 6);
+	uint64_t size = gen_size(g), len = 256ull << (gen_rand(g) % 6);
 	uint32_t r = gen_region(g, 0);
 	if (g->phase == 0) {
 		g->phase = 1;
@@ -35,7 +35,7 @@ static bool jit_step(struct gen *g, struct ev *e)
 		gen_start(g);
 		return true;
 	}
-	if (g->k == gen_ops(g, JIT_OPS))
+	if (g->k == gen_ops(g))
 		return false;
 	if (g->u[0] + len > size) {
 		gen_push(g, ev_munmap(r, 0, size));
@@ -97,7 +97,7 @@ static bool alloc_step(struct gen *g, struct ev *e)
 		gen_start(g);
 		return true;
 	}
-	if (g->k == gen_ops(g, ALLOC_OPS))
+	if (g->k == gen_ops(g))
 		return false;
 	if (g->k++ % LARGE_EVERY == LARGE_EVERY - 1) {
 		gen_push(g, ev_mmap(big, 0, LARGE_PAGES * PAGE_SIZE, WL_RW, WL_ANON));
@@ -165,7 +165,7 @@ static bool jvm_step(struct gen *g, struct ev *e)
 	uint64_t len = (STACK_PAGES + GUARD_PAGES) * PAGE_SIZE;
 	gen_sweep(g, ev_access(r, len - 2 * PAGE_SIZE, ACC_W), STACK_TOUCH, -PAGE_SIZE);
 	gen_push(g, ev_compute_ns(THREAD_RUN_NS));
-	if (g->child < gen_ops(g, JVM_OPS))
+	if (g->child < gen_ops(g))
 		jvm_create(g, g->child + 1);
 	gen_push(g, ev_op(ev_munmap(r, 0, len)));
 	return true;
@@ -191,7 +191,7 @@ static bool jvm_step(struct gen *g, struct ev *e)
 static bool fork_step(struct gen *g, struct ev *e)
 {
 	(void)e;
-	uint64_t pages = gen_size(g, FORK_SIZE) / PAGE_SIZE;
+	uint64_t pages = gen_size(g) / PAGE_SIZE;
 	uint32_t r = gen_region(g, 0);
 	if (g->child) { /* the child: its copy-on-write writes, then exit */
 		if (g->k * COW_EVERY >= pages)
@@ -207,7 +207,7 @@ static bool fork_step(struct gen *g, struct ev *e)
 		gen_start(g);
 		return true;
 	}
-	if (g->k == gen_ops(g, FORK_OPS))
+	if (g->k == gen_ops(g))
 		return false;
 	uint32_t child = gen_child_tid(g, ++g->k);
 	gen_push(g, ev_op(ev_fork(child, child)));
@@ -226,13 +226,6 @@ static bool fork_check(const struct wl_params *p, char *buf, size_t n)
 	return false;
 }
 
-static struct ev_src *mk_jit(const struct wl_params *p, uint32_t i) { return gen_new(p, i, jit_step); }
-static struct ev_src *mk_alloc(const struct wl_params *p, uint32_t i) { return gen_new(p, i, alloc_step); }
-static struct ev_src *mk_jvm(const struct wl_params *p, uint32_t i) { return gen_new(p, i, jvm_step); }
-static struct ev_src *spawn_jvm(const struct wl_params *p, uint32_t tid) { return gen_spawn(p, tid, jvm_step); }
-static struct ev_src *mk_fork(const struct wl_params *p, uint32_t i) { return gen_new(p, i, fork_step); }
-static struct ev_src *spawn_fork(const struct wl_params *p, uint32_t tid) { return gen_spawn(p, tid, fork_step); }
-
 #define PROCS_HELP "--processes: every thread in its own process (else all threads share one).\n"
 
 const struct wl_def wl_app_jit = {
@@ -249,7 +242,7 @@ const struct wl_def wl_app_jit = {
 	.default_ops = JIT_OPS,
 	.default_size = JIT_SIZE,
 	.flags = WL_PROCESSES,
-	.thread = mk_jit,
+	.step = jit_step,
 };
 
 const struct wl_def wl_app_alloc = {
@@ -266,7 +259,7 @@ const struct wl_def wl_app_alloc = {
 		"--ops: allocations per thread (default 2048).\n" PROCS_HELP,
 	.default_ops = ALLOC_OPS,
 	.flags = WL_PROCESSES,
-	.thread = mk_alloc,
+	.step = alloc_step,
 };
 
 const struct wl_def wl_app_jvm_threads = {
@@ -281,9 +274,8 @@ const struct wl_def wl_app_jvm_threads = {
 		"per chain lives at a time; new threads go to the cores round robin. An op is one\n"
 		"thread's lifetime. --ops: threads per chain (default 32).\n" PROCS_HELP,
 	.default_ops = JVM_OPS,
-	.flags = WL_PROCESSES,
-	.thread = mk_jvm,
-	.spawn = spawn_jvm,
+	.flags = WL_PROCESSES | WL_SPAWNS,
+	.step = jvm_step,
 	.check = gen_check_ids,
 };
 
@@ -300,8 +292,7 @@ const struct wl_def wl_app_fork_cow = {
 		"An op is one fork. --ops: forks per thread (default 16; threads x ops at most 4095).\n" PROCS_HELP,
 	.default_ops = FORK_OPS,
 	.default_size = FORK_SIZE,
-	.flags = WL_PROCESSES,
-	.thread = mk_fork,
-	.spawn = spawn_fork,
+	.flags = WL_PROCESSES | WL_SPAWNS,
+	.step = fork_step,
 	.check = fork_check,
 };

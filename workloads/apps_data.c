@@ -30,7 +30,7 @@ static uint64_t metis_stride(const struct gen *g) { return g->p.processes ? 1 : 
 static bool metis_step(struct gen *g, struct ev *e)
 {
 	(void)e;
-	uint64_t ops = gen_ops(g, METIS_OPS), chunks = (ops + CHUNK_PAGES - 1) / CHUNK_PAGES;
+	uint64_t ops = gen_ops(g), chunks = (ops + CHUNK_PAGES - 1) / CHUNK_PAGES;
 	uint32_t mappers = g->p.processes ? 1 : g->p.threads, out = gen_region(g, OUT_REGION);
 	uint64_t per_mapper = (ops - MIN(ops, metis_first(g)) + metis_stride(g) - 1) / metis_stride(g);
 	uint64_t out_pages = MAX(1, (per_mapper * mappers + REDUCE_RATIO - 1) / REDUCE_RATIO);
@@ -112,7 +112,7 @@ static bool dedup_step(struct gen *g, struct ev *e)
 		gen_start(g);
 		return true;
 	}
-	if (g->k == gen_ops(g, DEDUP_OPS))
+	if (g->k == gen_ops(g))
 		return false;
 	uint64_t pages = DEDUP_MIN_PAGES + gen_rand(g) % (DEDUP_SPAN_PAGES + 1), len = (pages + 1) * PAGE_SIZE;
 	gen_push(g, ev_mmap(r, 0, len, WL_RW, WL_ANON));
@@ -156,7 +156,7 @@ static void psearchy_grow(struct gen *g)
 {
 	uint32_t old = table_region(g);
 	uint64_t old_pages = g->u[0], pages = 2 * old_pages;
-	bool flush = pages * PAGE_SIZE > gen_size(g, PSEARCHY_SIZE);
+	bool flush = pages * PAGE_SIZE > gen_size(g);
 	if (flush) {
 		pages = TABLE0_PAGES;
 		g->u[1] = 0;
@@ -181,7 +181,7 @@ static bool psearchy_step(struct gen *g, struct ev *e)
 		g->phase = P_FILE;
 		return true;
 	case P_FILE:
-		if (g->k == gen_ops(g, PSEARCHY_OPS)) {
+		if (g->k == gen_ops(g)) {
 			gen_push(g, ev_munmap(table_region(g), 0, g->u[0] * PAGE_SIZE));
 			g->phase = P_END;
 			return true;
@@ -210,10 +210,6 @@ static bool psearchy_step(struct gen *g, struct ev *e)
 	return false;
 }
 
-static struct ev_src *mk_metis(const struct wl_params *p, uint32_t i) { return gen_new(p, i, metis_step); }
-static struct ev_src *mk_dedup(const struct wl_params *p, uint32_t i) { return gen_new(p, i, dedup_step); }
-static struct ev_src *mk_psearchy(const struct wl_params *p, uint32_t i) { return gen_new(p, i, psearchy_step); }
-
 const struct wl_def wl_app_metis = {
 	.name = "metis",
 	.summary = "Metis-like map-reduce: per-thread output faulted in 2 MiB chunks, shared reduce, unmap",
@@ -227,7 +223,7 @@ const struct wl_def wl_app_metis = {
 		"pages per thread (default 512).\n",
 	.default_ops = METIS_OPS,
 	.flags = WL_PROCESSES,
-	.thread = mk_metis,
+	.step = metis_step,
 	.check = gen_check_ids,
 };
 
@@ -244,7 +240,7 @@ const struct wl_def wl_app_dedup = {
 		"(default 16). --processes: every thread in its own process.\n",
 	.default_ops = DEDUP_OPS,
 	.flags = WL_PROCESSES,
-	.thread = mk_dedup,
+	.step = dedup_step,
 };
 
 const struct wl_def wl_app_psearchy = {
@@ -261,6 +257,6 @@ const struct wl_def wl_app_psearchy = {
 	.default_ops = PSEARCHY_OPS,
 	.default_size = PSEARCHY_SIZE,
 	.flags = WL_PROCESSES,
-	.thread = mk_psearchy,
+	.step = psearchy_step,
 	.check = gen_check_ids,
 };

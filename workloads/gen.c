@@ -40,8 +40,8 @@ static void gen_close(struct ev_src *s)
 	xfree(s);
 }
 
-/* The generator of thread `tid` (initial thread i has tid i+1), seeded from (seed, tid). */
-static struct gen *gen_make(const struct wl_params *p, uint32_t tid, bool (*step)(struct gen *, struct ev *))
+/* The generator of thread `tid` of w (initial thread i has tid i+1), seeded from (seed, tid). */
+static struct ev_src *gen_make(const struct wl_def *w, const struct wl_params *p, uint32_t tid)
 {
 	struct gen *g = xzalloc(sizeof(*g));
 	g->src.next = gen_next;
@@ -49,30 +49,19 @@ static struct gen *gen_make(const struct wl_params *p, uint32_t tid, bool (*step
 	g->p = *p;
 	g->i = (tid - 1) % p->threads;
 	g->child = (tid - 1) / p->threads;
-	g->step = step;
+	g->step = p->paper && w->paper_step ? w->paper_step : w->step;
+	g->w = w;
 	g->rng = (p->seed + 1) * 0x9E3779B97F4A7C15ull ^ tid * 0xBF58476D1CE4E5B9ull;
 	if (!g->rng)
 		g->rng = 1;
-	return g;
+	return &g->src;
 }
 
-struct ev_src *gen_new(const struct wl_params *p, uint32_t i, bool (*step)(struct gen *, struct ev *))
-{
-	return &gen_make(p, i + 1, step)->src;
-}
+struct ev_src *wl_thread(const struct wl_def *w, const struct wl_params *p, uint32_t i) { return gen_make(w, p, i + 1); }
 
-struct ev_src *gen_spawn(const struct wl_params *p, uint32_t tid, bool (*step)(struct gen *, struct ev *))
-{
-	return &gen_make(p, tid, step)->src;
-}
+struct ev_src *wl_spawn(const struct wl_def *w, const struct wl_params *p, uint32_t tid) { return gen_make(w, p, tid); }
 
-uint64_t gen_rand(struct gen *g)
-{
-	g->rng ^= g->rng << 13;
-	g->rng ^= g->rng >> 7;
-	g->rng ^= g->rng << 17;
-	return g->rng;
-}
+uint64_t gen_rand(struct gen *g) { return util_xorshift64(&g->rng); }
 
 void gen_sweep(struct gen *g, struct ev e, uint64_t count, uint64_t stride)
 {
@@ -91,8 +80,8 @@ void gen_start(struct gen *g)
 	gen_push(g, ev_simple(EV_MARK));
 }
 
-uint64_t gen_ops(const struct gen *g, uint64_t dflt) { return g->p.ops ? g->p.ops : dflt; }
-uint64_t gen_size(const struct gen *g, uint64_t dflt) { return vm_page_up(g->p.size ? g->p.size : dflt); }
+uint64_t gen_ops(const struct gen *g) { return g->p.ops ? g->p.ops : g->w->default_ops; }
+uint64_t gen_size(const struct gen *g) { return vm_page_up(g->p.size ? g->p.size : g->w->default_size); }
 
 uint32_t gen_region_of(uint32_t i, uint64_t j) { return ((i + 1) << CHAIN_SHIFT) | (uint32_t)(j & 0xfffff); }
 uint32_t gen_region(const struct gen *g, uint64_t j) { return gen_region_of(g->i, j); }

@@ -26,13 +26,12 @@ struct ivm {
 	bool file;	/* a private mapping of the thread's file (else anonymous) */
 	uint64_t pages; /* pages per mmap */
 	bool touch;	/* read every page and munmap (mfmbench), or only map (mbench) */
-	uint64_t ops;	/* default --ops */
 };
 
-static const struct ivm ivm_mb = { false, MB_LEN / PAGE_SIZE, false, MB_OPS };
-static const struct ivm ivm_mfm = { false, MFM_PAGES, true, MFM_OPS };
-static const struct ivm ivm_fmb = { true, 1, false, MB_OPS };
-static const struct ivm ivm_fmfm = { true, MFM_PAGES, true, MFM_OPS };
+static const struct ivm ivm_mb = { false, MB_LEN / PAGE_SIZE, false };
+static const struct ivm ivm_mfm = { false, MFM_PAGES, true };
+static const struct ivm ivm_fmb = { true, 1, false };
+static const struct ivm ivm_fmfm = { true, MFM_PAGES, true };
 
 /* The mmap of one loop (region r): anonymous, or of the thread's file at offset 0. */
 static struct ev ivm_map(struct gen *g, const struct ivm *v, uint32_t r)
@@ -43,9 +42,11 @@ static struct ev ivm_map(struct gen *g, const struct ivm *v, uint32_t r)
 	return ev_mmap(r, 0, len, WL_RW, WL_ANON);
 }
 
-/* One loop per call (after the setup and the start barrier): queue its events. */
-static bool ivm_step(struct gen *g, const struct ivm *v)
+/* One loop per call (after the setup and the start barrier): queue its events. The loop is g->w->arg (struct ivm). */
+static bool ivm_step(struct gen *g, struct ev *e)
 {
+	(void)e;
+	const struct ivm *v = g->w->arg;
 	if (g->phase == 0) {
 		g->phase = 1;
 		if (v->file) { /* fill the page cache: the artifact's write() + fsync() of the file */
@@ -57,7 +58,7 @@ static bool ivm_step(struct gen *g, const struct ivm *v)
 		gen_start(g);
 		return true;
 	}
-	if (g->k == gen_ops(g, v->ops))
+	if (g->k == gen_ops(g))
 		return false;
 	/* mbench's mappings stay: each loop names a new region; mfmbench reuses one */
 	uint32_t r = gen_region(g, v->touch ? 0 : 2 + g->k);
@@ -72,15 +73,6 @@ static bool ivm_step(struct gen *g, const struct ivm *v)
 	return true;
 }
 
-static bool mb_step(struct gen *g, struct ev *e) { (void)e; return ivm_step(g, &ivm_mb); }
-static bool mfm_step(struct gen *g, struct ev *e) { (void)e; return ivm_step(g, &ivm_mfm); }
-static bool fmb_step(struct gen *g, struct ev *e) { (void)e; return ivm_step(g, &ivm_fmb); }
-static bool fmfm_step(struct gen *g, struct ev *e) { (void)e; return ivm_step(g, &ivm_fmfm); }
-static struct ev_src *mk_mb(const struct wl_params *p, uint32_t i) { return gen_new(p, i, mb_step); }
-static struct ev_src *mk_mfm(const struct wl_params *p, uint32_t i) { return gen_new(p, i, mfm_step); }
-static struct ev_src *mk_fmb(const struct wl_params *p, uint32_t i) { return gen_new(p, i, fmb_step); }
-static struct ev_src *mk_fmfm(const struct wl_params *p, uint32_t i) { return gen_new(p, i, fmfm_step); }
-
 #define IVM_HELP                                                                                      \
 	"From the interval-skiplist paper's artifact (SOSP 2025, kaist-cp/interval-vm, microbench/),\n" \
 	"run there at 1, 2, then every 4 cores up to 48. --ops: loops per thread.\n"
@@ -91,7 +83,8 @@ const struct wl_def wl_ivm_mbench = {
 	.help = "Every thread maps 256 KiB of anonymous read-write memory per loop and never unmaps\n"
 		"it, so the address space keeps growing. An op is one mmap (default 256 per thread).\n" IVM_HELP,
 	.default_ops = MB_OPS,
-	.thread = mk_mb,
+	.step = ivm_step,
+	.arg = &ivm_mb,
 	.check = gen_check_ids,
 };
 
@@ -101,7 +94,8 @@ const struct wl_def wl_ivm_mfmbench = {
 	.help = "Every thread maps 512 anonymous read-write pages, reads one byte of each (read faults,\n"
 		"which map the zero page) and unmaps them. An op is one loop (default 8 per thread).\n" IVM_HELP,
 	.default_ops = MFM_OPS,
-	.thread = mk_mfm,
+	.step = ivm_step,
+	.arg = &ivm_mfm,
 };
 
 const struct wl_def wl_ivm_f_mbench = {
@@ -110,7 +104,8 @@ const struct wl_def wl_ivm_f_mbench = {
 	.help = "Every thread writes a one-page file of its own (setup), then maps it privately, read-\n"
 		"write, once per loop and never unmaps. An op is one mmap (default 256 per thread).\n" IVM_HELP,
 	.default_ops = MB_OPS,
-	.thread = mk_fmb,
+	.step = ivm_step,
+	.arg = &ivm_fmb,
 	.check = gen_check_ids,
 };
 
@@ -121,5 +116,6 @@ const struct wl_def wl_ivm_f_mfmbench = {
 		"loop maps it privately, reads one byte of each page (read faults that map the cached\n"
 		"pages) and unmaps. An op is one loop (default 8 per thread).\n" IVM_HELP,
 	.default_ops = MFM_OPS,
-	.thread = mk_fmfm,
+	.step = ivm_step,
+	.arg = &ivm_fmfm,
 };

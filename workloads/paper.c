@@ -65,8 +65,6 @@ static bool setup(struct gen *g, struct ev *e, bool map_region, bool touch_slot)
 	return false;
 }
 
-static uint64_t ops(const struct gen *g, uint64_t dflt) { return g->p.ops ? g->p.ops : dflt; }
-
 /* mmap: map 4 pages (unfixed, or --fixed in the slot / at random pages), then unmap them. */
 static bool mmap_step(struct gen *g, struct ev *e)
 {
@@ -83,7 +81,7 @@ static bool mmap_step(struct gen *g, struct ev *e)
 		g->k++;
 		return true;
 	}
-	if (g->k == ops(g, SLOT_PAGES / 4))
+	if (g->k == gen_ops(g))
 		return false;
 	if (g->p.fixed) {
 		g->u[0] = req_page(g, g->k, 4);
@@ -110,7 +108,7 @@ static bool mmap_pf_step(struct gen *g, struct ev *e)
 		g->k++;
 		return true;
 	}
-	if (g->k == ops(g, SLOT_PAGES))
+	if (g->k == gen_ops(g))
 		return false;
 	g->u[0] = req_page(g, g->k, 1);
 	*e = ev_mmap(0, 0, PAGE_SIZE, RW, ANON | VM_MAP_FIXED);
@@ -121,40 +119,29 @@ static bool mmap_pf_step(struct gen *g, struct ev *e)
 	return true;
 }
 
-/* pf: write faults in the pre-mapped region: each page of the slot once, or random pages. */
-static bool pf_step(struct gen *g, struct ev *e)
-{
-	if (g->phase < PH_RUN && setup(g, e, true, false))
-		return true;
-	if (g->k == ops(g, SLOT_PAGES))
-		return false;
-	*e = ev_access(REGION, req_page(g, g->k, 1) * PAGE_SIZE, ACC_W);
-	e->fl |= EVF_OP;
-	g->k++;
-	return true;
-}
-
-/* munmap-virt and munmap: one-page unmaps of untouched, or of touched, memory. */
-static bool munmap_common(struct gen *g, struct ev *e, bool touched)
+/*
+ * page_step: the loop of pf, munmap-virt and munmap: after the setup (the
+ * slot written first if `touched`), one page per request (req_page): a
+ * write (pf), or a one-page munmap (`unmap`).
+ */
+static bool page_step(struct gen *g, struct ev *e, bool touched, bool unmap)
 {
 	if (g->phase < PH_RUN && setup(g, e, true, touched))
 		return true;
-	if (g->k == ops(g, SLOT_PAGES))
+	if (g->k == gen_ops(g))
 		return false;
-	*e = ev_munmap(REGION, req_page(g, g->k, 1) * PAGE_SIZE, PAGE_SIZE);
+	uint64_t off = req_page(g, g->k, 1) * PAGE_SIZE;
+	*e = unmap ? ev_munmap(REGION, off, PAGE_SIZE) : ev_access(REGION, off, ACC_W);
 	e->fl |= EVF_OP;
 	g->k++;
 	return true;
 }
 
-static bool munmap_virt_step(struct gen *g, struct ev *e) { return munmap_common(g, e, false); }
-static bool munmap_step(struct gen *g, struct ev *e) { return munmap_common(g, e, true); }
-
-static struct ev_src *mk_mmap(const struct wl_params *p, uint32_t i) { return gen_new(p, i, p->paper ? art_mmap_step : mmap_step); }
-static struct ev_src *mk_mmap_pf(const struct wl_params *p, uint32_t i) { return gen_new(p, i, p->paper ? art_mmap_pf_step : mmap_pf_step); }
-static struct ev_src *mk_pf(const struct wl_params *p, uint32_t i) { return gen_new(p, i, p->paper ? art_pf_step : pf_step); }
-static struct ev_src *mk_munmap_virt(const struct wl_params *p, uint32_t i) { return gen_new(p, i, p->paper ? art_munmap_virt_step : munmap_virt_step); }
-static struct ev_src *mk_munmap(const struct wl_params *p, uint32_t i) { return gen_new(p, i, p->paper ? art_munmap_step : munmap_step); }
+/* pf: write faults in the pre-mapped region: each page of the slot once, or random pages. */
+static bool pf_step(struct gen *g, struct ev *e) { return page_step(g, e, false, false); }
+/* munmap-virt and munmap: one-page unmaps of untouched, or of touched, memory. */
+static bool munmap_virt_step(struct gen *g, struct ev *e) { return page_step(g, e, false, true); }
+static bool munmap_step(struct gen *g, struct ev *e) { return page_step(g, e, true, true); }
 
 #define CONTENTION_HELP                                                                            \
 	"Low contention (default): each thread works in its own disjoint 512-page slot of one\n"   \
@@ -173,52 +160,39 @@ const struct wl_def wl_paper_mmap = {
 		"latency is reported apart. --ops: requests per thread (default 128).\n" CONTENTION_HELP,
 	.default_ops = SLOT_PAGES / 4,
 	.flags = WL_CONTENTION | WL_FIXED | WL_PAPER,
-	.thread = mk_mmap,
+	.step = mmap_step,
+	.paper_step = art_mmap_step,
 };
 
-const struct wl_def wl_paper_mmap_pf = {
-	.name = "mmap-pf",
-	.summary = "map one page (MAP_FIXED) and write it",
-	.help = "Every request maps one anonymous page with MAP_FIXED (in the thread's slot, or at a\n"
-		"random page of the region) and writes it: an mmap and a page fault. An op is one\n"
-		"mmap+fault. --ops: requests per thread (default 512).\n" CONTENTION_HELP,
-	.default_ops = SLOT_PAGES,
-	.flags = WL_CONTENTION | WL_PAPER,
-	.thread = mk_mmap_pf,
-};
+/* The four workloads of one page per request (all but mmap) differ only in these; all take 512
+ * requests per thread, both contention levels and the paper's method. */
+#define PAGE_WL(nm, own, art, sum, hlp)                                                       \
+	{ .name = nm, .summary = sum, .help = hlp CONTENTION_HELP, .default_ops = SLOT_PAGES, \
+	  .flags = WL_CONTENTION | WL_PAPER, .step = own, .paper_step = art }
 
-const struct wl_def wl_paper_pf = {
-	.name = "pf",
-	.summary = "page faults in one shared mapping: per-thread slots, or random pages",
-	.help = "Thread 0 maps one anonymous read-write region of (threads x 2 MiB); after a barrier\n"
-		"every thread writes pages of it: each page of its own 2 MiB-aligned slot once, or random\n"
-		"pages of the whole region. An op is one write (a page fault the first time a page is\n"
-		"touched). --ops: requests per thread (default 512).\n" CONTENTION_HELP,
-	.default_ops = SLOT_PAGES,
-	.flags = WL_CONTENTION | WL_PAPER,
-	.thread = mk_pf,
-};
+const struct wl_def wl_paper_mmap_pf = PAGE_WL("mmap-pf", mmap_pf_step, art_mmap_pf_step,
+	"map one page (MAP_FIXED) and write it",
+	"Every request maps one anonymous page with MAP_FIXED (in the thread's slot, or at a\n"
+	"random page of the region) and writes it: an mmap and a page fault. An op is one\n"
+	"mmap+fault. --ops: requests per thread (default 512).\n");
 
-const struct wl_def wl_paper_munmap_virt = {
-	.name = "munmap-virt",
-	.summary = "one-page munmaps of untouched memory",
-	.help = "Thread 0 maps the region and nobody touches it; then every thread unmaps one page per\n"
-		"request (its slot's pages in order, or random pages). No frame is mapped, so no TLB\n"
-		"flush is needed. An op is one munmap. --ops: per thread (default 512).\n" CONTENTION_HELP,
-	.default_ops = SLOT_PAGES,
-	.flags = WL_CONTENTION | WL_PAPER,
-	.thread = mk_munmap_virt,
-};
+const struct wl_def wl_paper_pf = PAGE_WL("pf", pf_step, art_pf_step,
+	"page faults in one shared mapping: per-thread slots, or random pages",
+	"Thread 0 maps one anonymous read-write region of (threads x 2 MiB); after a barrier\n"
+	"every thread writes pages of it: each page of its own 2 MiB-aligned slot once, or random\n"
+	"pages of the whole region. An op is one write (a page fault the first time a page is\n"
+	"touched). --ops: requests per thread (default 512).\n");
 
-const struct wl_def wl_paper_munmap = {
-	.name = "munmap",
-	.summary = "one-page munmaps of touched memory (each needs a TLB shootdown)",
-	.help = "Thread 0 maps the region; every thread writes each page of its own slot in the setup\n"
-		"phase (so every core has run the address space); then every thread unmaps one page per\n"
-		"request (its slot in order, or random pages): each unmap of a mapped frame flushes the\n"
-		"TLBs of every core that ran the process. An op is one munmap. --ops: per thread\n"
-		"(default 512).\n" CONTENTION_HELP,
-	.default_ops = SLOT_PAGES,
-	.flags = WL_CONTENTION | WL_PAPER,
-	.thread = mk_munmap,
-};
+const struct wl_def wl_paper_munmap_virt = PAGE_WL("munmap-virt", munmap_virt_step, art_munmap_virt_step,
+	"one-page munmaps of untouched memory",
+	"Thread 0 maps the region and nobody touches it; then every thread unmaps one page per\n"
+	"request (its slot's pages in order, or random pages). No frame is mapped, so no TLB\n"
+	"flush is needed. An op is one munmap. --ops: per thread (default 512).\n");
+
+const struct wl_def wl_paper_munmap = PAGE_WL("munmap", munmap_step, art_munmap_step,
+	"one-page munmaps of touched memory (each needs a TLB shootdown)",
+	"Thread 0 maps the region; every thread writes each page of its own slot in the setup\n"
+	"phase (so every core has run the address space); then every thread unmaps one page per\n"
+	"request (its slot in order, or random pages): each unmap of a mapped frame flushes the\n"
+	"TLBs of every core that ran the process. An op is one munmap. --ops: per thread\n"
+	"(default 512).\n");

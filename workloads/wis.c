@@ -20,21 +20,22 @@ struct loop {
 	uint64_t touch;	  /* pages written per iteration */
 	bool op_per_page; /* op = one page written (else one iteration) */
 	uint64_t extra;	  /* bytes mapped beyond --size */
-	uint64_t ops, size; /* defaults of --ops and --size */
 };
 
-static const struct loop loop_pf1 = { WL_ANON, SIZE_ALL, true, 0, PF_OPS, PF_SIZE };
-static const struct loop loop_pf2 = { VM_MAP_PRIVATE, SIZE_ALL, true, 0, PF_OPS, PF_SIZE };
-static const struct loop loop_pf3 = { VM_MAP_SHARED, SIZE_ALL, true, 0, PF_OPS, PF_SIZE };
-static const struct loop loop_mmap1 = { WL_ANON, 0, false, 0, MMAP_OPS, WIS_SIZE };
-static const struct loop loop_mmap2 = { VM_MAP_PRIVATE, 0, false, 0, MMAP_OPS, WIS_SIZE };
+static const struct loop loop_pf1 = { WL_ANON, SIZE_ALL, true, 0 };
+static const struct loop loop_pf2 = { VM_MAP_PRIVATE, SIZE_ALL, true, 0 };
+static const struct loop loop_pf3 = { VM_MAP_SHARED, SIZE_ALL, true, 0 };
+static const struct loop loop_mmap1 = { WL_ANON, 0, false, 0 };
+static const struct loop loop_mmap2 = { VM_MAP_PRIVATE, 0, false, 0 };
 /* glibc's malloc above the mmap threshold: one more page for the chunk header, which it writes. */
-static const struct loop loop_malloc1 = { WL_ANON, 1, false, PAGE_SIZE, MALLOC_OPS, WIS_SIZE };
+static const struct loop loop_malloc1 = { WL_ANON, 1, false, PAGE_SIZE };
 
-/* One iteration of a loop per call: queue mmap, the writes, munmap. */
-static bool loop_step(struct gen *g, const struct loop *v)
+/* One iteration of a loop (g->w->arg, struct loop) per call: queue mmap, the writes, munmap. */
+static bool loop_step(struct gen *g, struct ev *e)
 {
-	uint64_t ops = gen_ops(g, v->ops), len = gen_size(g, v->size) + v->extra;
+	(void)e;
+	const struct loop *v = g->w->arg;
+	uint64_t ops = gen_ops(g), len = gen_size(g) + v->extra;
 	uint32_t r = gen_region(g, 0);
 	if (g->phase == 0) {
 		g->phase = 1;
@@ -62,13 +63,6 @@ static bool loop_step(struct gen *g, const struct loop *v)
 	return true;
 }
 
-static bool pf1_step(struct gen *g, struct ev *e) { (void)e; return loop_step(g, &loop_pf1); }
-static bool pf2_step(struct gen *g, struct ev *e) { (void)e; return loop_step(g, &loop_pf2); }
-static bool pf3_step(struct gen *g, struct ev *e) { (void)e; return loop_step(g, &loop_pf3); }
-static bool mmap1_step(struct gen *g, struct ev *e) { (void)e; return loop_step(g, &loop_mmap1); }
-static bool mmap2_step(struct gen *g, struct ev *e) { (void)e; return loop_step(g, &loop_mmap2); }
-static bool malloc1_step(struct gen *g, struct ev *e) { (void)e; return loop_step(g, &loop_malloc1); }
-
 /*
  * brk1: grow the break by one page, shrink it back. The heap already
  * exists (will-it-scale's harness has used malloc): 132 KiB, glibc's first
@@ -87,7 +81,7 @@ static bool brk1_step(struct gen *g, struct ev *e)
 		gen_start(g);
 		return true;
 	}
-	if (g->k == gen_ops(g, BRK_OPS))
+	if (g->k == gen_ops(g))
 		return false;
 	gen_push(g, ev_op(ev_brk(HEAP0 + (g->k % 2 == 0 ? PAGE_SIZE : 0))));
 	g->k++;
@@ -105,7 +99,7 @@ static bool brk1_step(struct gen *g, struct ev *e)
 static bool tlb_flush2_step(struct gen *g, struct ev *e)
 {
 	(void)e;
-	uint64_t pages = gen_size(g, TLB_SIZE) / PAGE_SIZE, ops = gen_ops(g, TLB_OPS);
+	uint64_t pages = gen_size(g) / PAGE_SIZE, ops = gen_ops(g);
 	uint32_t r = gen_region(g, 0);
 	switch (g->phase) {
 	case 0:
@@ -133,15 +127,6 @@ static bool tlb_flush2_step(struct gen *g, struct ev *e)
 	return true;
 }
 
-static struct ev_src *mk_pf1(const struct wl_params *p, uint32_t i) { return gen_new(p, i, pf1_step); }
-static struct ev_src *mk_pf2(const struct wl_params *p, uint32_t i) { return gen_new(p, i, pf2_step); }
-static struct ev_src *mk_pf3(const struct wl_params *p, uint32_t i) { return gen_new(p, i, pf3_step); }
-static struct ev_src *mk_mmap1(const struct wl_params *p, uint32_t i) { return gen_new(p, i, mmap1_step); }
-static struct ev_src *mk_mmap2(const struct wl_params *p, uint32_t i) { return gen_new(p, i, mmap2_step); }
-static struct ev_src *mk_malloc1(const struct wl_params *p, uint32_t i) { return gen_new(p, i, malloc1_step); }
-static struct ev_src *mk_brk1(const struct wl_params *p, uint32_t i) { return gen_new(p, i, brk1_step); }
-static struct ev_src *mk_tlb_flush2(const struct wl_params *p, uint32_t i) { return gen_new(p, i, tlb_flush2_step); }
-
 #define MODES                                                                                           \
 	"Threads mode (default): every core runs a thread of one process, as will-it-scale's\n"          \
 	"_threads binaries. --processes: every core runs its own process, as its _processes binaries.\n" \
@@ -151,43 +136,43 @@ static struct ev_src *mk_tlb_flush2(const struct wl_params *p, uint32_t i) { ret
 	"bytes per iteration (default 2 MiB, so 64 cores run in seconds) and --ops the pages per\n"     \
 	"thread (default 1024: two iterations); the loop shape is the original's.\n"
 /* The will-it-scale workloads differ only in these; all offer the processes mode. */
-#define WIS(nm, mk, ops, size, sum, hlp)                                                           \
+#define WIS(nm, st, loop, ops, size, sum, hlp)                                               \
 	{ .name = nm, .summary = sum, .help = hlp, .default_ops = ops, .default_size = size, \
-	  .flags = WL_PROCESSES, .thread = mk }
+	  .flags = WL_PROCESSES, .step = st, .arg = loop }
 
 #define SAME_SIZE "--size: bytes per iteration (default 128 MiB, will-it-scale's). --ops: iterations per thread.\n"
 
-const struct wl_def wl_wis_page_fault1 = WIS("page_fault1", mk_pf1, PF_OPS, PF_SIZE,
+const struct wl_def wl_wis_page_fault1 = WIS("page_fault1", loop_step, &loop_pf1, PF_OPS, PF_SIZE,
 	"will-it-scale page_fault1: map anonymous memory, write every page, unmap",
 	"Every thread loops: mmap --size bytes of private anonymous memory, write one byte of\n"
 	"every page (one page fault each), munmap. Imitates will-it-scale's page_fault1 (the\n"
 	"anonymous fault path, and mmap/munmap beside it). An op is one page written.\n" SMALLER MODES);
 
-const struct wl_def wl_wis_page_fault2 = WIS("page_fault2", mk_pf2, PF_OPS, PF_SIZE,
+const struct wl_def wl_wis_page_fault2 = WIS("page_fault2", loop_step, &loop_pf2, PF_OPS, PF_SIZE,
 	"will-it-scale page_fault2: private file mapping, write every page (copy-on-write), unmap",
 	"Every thread has its own file of --size bytes; it loops: mmap the file MAP_PRIVATE\n"
 	"read-write, write every page (a fault that copies the page-cache page into a private\n"
 	"frame), munmap. The page cache keeps the file's pages between iterations. Imitates\n"
 	"will-it-scale's page_fault2. An op is one page written.\n" SMALLER MODES);
 
-const struct wl_def wl_wis_page_fault3 = WIS("page_fault3", mk_pf3, PF_OPS, PF_SIZE,
+const struct wl_def wl_wis_page_fault3 = WIS("page_fault3", loop_step, &loop_pf3, PF_OPS, PF_SIZE,
 	"will-it-scale page_fault3: shared file mapping, write every page, unmap",
 	"Every thread has its own file of --size bytes; it loops: mmap the file MAP_SHARED\n"
 	"read-write, write every page (a fault that maps the page-cache page itself), munmap.\n"
 	"Imitates will-it-scale's page_fault3. An op is one page written.\n" SMALLER MODES);
 
-const struct wl_def wl_wis_mmap1 = WIS("mmap1", mk_mmap1, MMAP_OPS, WIS_SIZE,
+const struct wl_def wl_wis_mmap1 = WIS("mmap1", loop_step, &loop_mmap1, MMAP_OPS, WIS_SIZE,
 	"will-it-scale mmap1: mmap and munmap of untouched anonymous memory",
 	"Every thread loops: mmap --size bytes of private anonymous memory, munmap it, touching\n"
 	"nothing. Imitates will-it-scale's mmap1. An op is one mmap+munmap pair.\n" SAME_SIZE MODES);
 
-const struct wl_def wl_wis_mmap2 = WIS("mmap2", mk_mmap2, MMAP_OPS, WIS_SIZE,
+const struct wl_def wl_wis_mmap2 = WIS("mmap2", loop_step, &loop_mmap2, MMAP_OPS, WIS_SIZE,
 	"will-it-scale mmap2: mmap and munmap of an untouched private file mapping",
 	"Every thread has its own file of --size bytes; it loops: mmap it MAP_PRIVATE\n"
 	"read-write, munmap it, touching nothing. Imitates will-it-scale's mmap2. An op is one\n"
 	"mmap+munmap pair.\n" SAME_SIZE MODES);
 
-const struct wl_def wl_wis_malloc1 = WIS("malloc1", mk_malloc1, MALLOC_OPS, WIS_SIZE,
+const struct wl_def wl_wis_malloc1 = WIS("malloc1", loop_step, &loop_malloc1, MALLOC_OPS, WIS_SIZE,
 	"will-it-scale malloc1: malloc and free of a block above glibc's mmap threshold",
 	"Every thread loops: malloc(--size) then free it, as glibc does for a block above its\n"
 	"mmap threshold: mmap of the size plus one page, a write of the chunk header (one page\n"
@@ -196,14 +181,14 @@ const struct wl_def wl_wis_malloc1 = WIS("malloc1", mk_malloc1, MALLOC_OPS, WIS_
 	"would raise its threshold after the first free and serve the block from the heap; this\n"
 	"workload keeps the mmap path at every size. An op is one malloc+free.\n" SAME_SIZE MODES);
 
-const struct wl_def wl_wis_brk1 = WIS("brk1", mk_brk1, BRK_OPS, 0,
+const struct wl_def wl_wis_brk1 = WIS("brk1", brk1_step, NULL, BRK_OPS, 0,
 	"will-it-scale brk1: grow the heap by one page with brk, shrink it back",
 	"Every thread loops: brk(break + 4 KiB), brk(break), from a heap of 132 KiB (glibc's first\n"
 	"sbrk; the original's harness has used malloc before). In threads mode the threads share\n"
 	"one break, as in the original. Imitates will-it-scale's brk1. An op is one brk call\n"
 	"(the original also counts two per loop). --ops: brk calls per thread (default 1024).\n" MODES);
 
-const struct wl_def wl_wis_tlb_flush2 = WIS("tlb_flush2", mk_tlb_flush2, TLB_OPS, TLB_SIZE,
+const struct wl_def wl_wis_tlb_flush2 = WIS("tlb_flush2", tlb_flush2_step, NULL, TLB_OPS, TLB_SIZE,
 	"will-it-scale tlb_flush2: write a page, madvise(MADV_DONTNEED) it, read it back",
 	"Every thread loops over a private anonymous mapping of --size bytes (default 1 MiB, the\n"
 	"original's): for every page, write it (a fault), madvise(MADV_DONTNEED) it (in threads\n"

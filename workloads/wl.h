@@ -21,10 +21,18 @@ struct wl_params {
 #define WL_PROCESSES (1u << 1)	/* --processes applies (its threads share no memory they rely on) */
 #define WL_FIXED (1u << 2)	/* --fixed applies (MAP_FIXED placement instead of the design's choice) */
 #define WL_PAPER (1u << 3)	/* --method paper applies (paper_art.c: the CortenMM artifact's method) */
+/*
+ * The workload emits EV_THREAD or EV_FORK: its new threads run the same
+ * step (wl_spawn). Initial threads are tids 1..threads, so a workload picks
+ * new tids above that (gen_child_tid).
+ */
+#define WL_SPAWNS (1u << 4)
 
 /* The artifact's method (--method paper): requests per thread, and how many of the last ones count. */
 #define WL_PAPER_REQS 32
 #define WL_PAPER_LAST 16
+
+struct gen;
 
 struct wl_def {
 	const char *name;
@@ -33,22 +41,29 @@ struct wl_def {
 	uint64_t default_ops;
 	uint64_t default_size; /* bytes; 0: the workload takes no --size */
 	uint32_t flags;	       /* WL_* */
-	/* thread: the event source of initial thread i (tid i+1). */
-	struct ev_src *(*thread)(const struct wl_params *p, uint32_t i);
 	/*
-	 * spawn (optional; required if the workload emits EV_THREAD or
-	 * EV_FORK): the event source of thread `tid`, which the workload's own
-	 * EV_THREAD or EV_FORK created (tid2). Initial threads are tids
-	 * 1..threads, so a workload picks new tids above that (gen_child_tid).
-	 * Called by the executor on a simulated core, one call per new thread.
+	 * step: the generator every thread runs (struct gen, gen.c); it finds
+	 * arg, the workload's own parameters (may be NULL), at g->w->arg.
+	 * Under --method paper, paper_step instead (workloads with WL_PAPER).
 	 */
-	struct ev_src *(*spawn)(const struct wl_params *p, uint32_t tid);
+	bool (*step)(struct gen *g, struct ev *e);
+	bool (*paper_step)(struct gen *g, struct ev *e);
+	const void *arg;
 	/* check (optional): false, with a one-line message in buf, if p (ops and size filled in) cannot run. */
 	bool (*check)(const struct wl_params *p, char *buf, size_t n);
 };
 
 const struct wl_def *wl_find(const char *name);
 const struct wl_def *const *wl_all(void);
+/* wl_thread: the event source of initial thread i (tid i+1) of w. */
+struct ev_src *wl_thread(const struct wl_def *w, const struct wl_params *p, uint32_t i);
+/*
+ * wl_spawn: the event source of thread `tid` of w (WL_SPAWNS), which w's
+ * own EV_THREAD or EV_FORK created (tid2; from gen_child_tid: the
+ * generator's i and child are decoded from it). Called by the executor on
+ * a simulated core, one call per new thread.
+ */
+struct ev_src *wl_spawn(const struct wl_def *w, const struct wl_params *p, uint32_t tid);
 
 /*
  * wl_check: whether p suits w (contention, processes and size where w
@@ -93,24 +108,22 @@ struct gen {
 	uint64_t rng;
 	int phase;
 	bool (*step)(struct gen *g, struct ev *e);
+	const struct wl_def *w; /* the workload: its step's parameters (w->arg), its defaults */
 	uint64_t u[8];	 /* per-workload scratch */
 	uint64_t *data;	 /* per-workload array (xmalloc'ed by the step; freed with the generator), or NULL */
 	struct gen_item q[GEN_QUEUE];
 	uint32_t qh, qn;
 };
 
-struct ev_src *gen_new(const struct wl_params *p, uint32_t i, bool (*step)(struct gen *, struct ev *));
-/* gen_spawn: the generator of spawned thread `tid` (from gen_child_tid): i and child decoded from it. */
-struct ev_src *gen_spawn(const struct wl_params *p, uint32_t tid, bool (*step)(struct gen *, struct ev *));
 uint64_t gen_rand(struct gen *g);
 /* gen_push: queue e; gen_sweep: queue e `count` times, addr advancing by `stride`. Panic when the queue is full. */
 void gen_push(struct gen *g, struct ev e);
 void gen_sweep(struct gen *g, struct ev e, uint64_t count, uint64_t stride);
 /* gen_start: queue the start of the measured phase: a barrier of all initial threads, then EV_MARK. */
 void gen_start(struct gen *g);
-/* The workload's effective --ops and --size (bytes, rounded up to whole pages). */
-uint64_t gen_ops(const struct gen *g, uint64_t dflt);
-uint64_t gen_size(const struct gen *g, uint64_t dflt);
+/* The workload's effective --ops and --size (bytes, rounded up to whole pages): the options, else its defaults. */
+uint64_t gen_ops(const struct gen *g);
+uint64_t gen_size(const struct gen *g);
 /*
  * gen_region: a region id private to this thread's chain: regions of
  * different chains never collide, even in one process. j < 2^20.
@@ -125,7 +138,7 @@ bool gen_check_ids(const struct wl_params *p, char *buf, size_t n);
 /* gen_file: a file id private to chain i (files are global in the executor), j < 2^20. */
 uint32_t gen_file(const struct gen *g, uint64_t j);
 
-/* The artifact-method generators of the five paper workloads (paper_art.c), for wl_def.thread under --method paper. */
+/* The artifact-method generators of the five paper workloads (paper_art.c), their wl_def.paper_step. */
 bool art_mmap_step(struct gen *g, struct ev *e);
 bool art_mmap_pf_step(struct gen *g, struct ev *e);
 bool art_pf_step(struct gen *g, struct ev *e);
