@@ -54,6 +54,9 @@ int cli_parse(const struct cli_args *a, int argc, char **argv)
 				return 2;
 			continue;
 		}
+		/* a design option with a value, given as --NAME VALUE (getopt's optional arguments need --NAME=VALUE) */
+		if (a->sys && !optarg && sys_opt_wants_value(opt) && optind < argc && argv[optind][0] != '-')
+			optarg = argv[optind++];
 		if (a->sys && (r = sys_opt(a->sys, a->cmd, opt, optarg)) != 0) {
 			if (r < 0)
 				return 2;

@@ -44,6 +44,19 @@ const struct option *sys_getopt_table(const struct option *base)
 	return table;
 }
 
+bool sys_opt_wants_value(int opt)
+{
+	if (opt < SYS_DOPT_CODE || opt >= SYS_DOPT_CODE + nnames)
+		return false;
+	const char *nm = names[opt - SYS_DOPT_CODE];
+	for (const struct vm_design *const *d = vm_designs(); *d; d++) {
+		int i = vm_opt_find(*d, nm);
+		if (i >= 0 && (*d)->opts[i].type != VM_OPT_BOOL)
+			return true;
+	}
+	return false;
+}
+
 int sys_opt(struct sysopts *s, const char *cmd, int opt, const char *arg)
 {
 	uint64_t v;

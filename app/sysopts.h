@@ -41,6 +41,13 @@ void sys_defaults(struct sysopts *s);
  * result lives until the next call.
  */
 const struct option *sys_getopt_table(const struct option *base);
+/*
+ * sys_opt_wants_value: whether getopt code opt is a design option that some
+ * design takes with a value (not a bool), so that `--NAME VALUE` may give it
+ * its value as `--NAME=VALUE` does.
+ */
+bool sys_opt_wants_value(int opt);
+
 /* sys_opt: handle one getopt result: 1 handled, 0 not ours, -1 bad value (message printed). */
 int sys_opt(struct sysopts *s, const char *cmd, int opt, const char *arg);
 /*

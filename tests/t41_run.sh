@@ -82,6 +82,9 @@ for d in linux cortenmm-adv skiplist; do
 	[ "$(key "$tmp/ipi" broadcasts)" = 0 ] && [ "$(key "$tmp/ipi" ipis)" -gt 0 ] ||
 		fail "$d ipi: ipis $(key "$tmp/ipi" ipis), broadcasts $(key "$tmp/ipi" broadcasts)"
 	[ "$(key "$tmp/broadcast" pages_flushed)" = "$(key "$tmp/ipi" pages_flushed)" ] || fail "$d: broadcast flushed other pages than ipi"
+	# the value may follow as the next argument, as getopt users expect: the same run
+	"$M" run --design "$d" --workload munmap --cores 8 --ops 16 --tlb-flush broadcast --json >"$tmp/bsp" || fail "$d --tlb-flush broadcast (a separate argument) failed"
+	[ "$(grep -v '"host_' "$tmp/bsp")" = "$(grep -v '"host_' "$tmp/broadcast")" ] || fail "$d: --tlb-flush broadcast differs from --tlb-flush=broadcast"
 done
 "$M" run --design linux --workload munmap --cores 3 --ops 64 --tlb-flush=auto --json >"$tmp/a3" || fail "auto 3 cores failed"
 [ "$(key "$tmp/a3" broadcasts)" = 0 ] && [ "$(key "$tmp/a3" ipis)" -gt 0 ] || fail "auto on 3 CPUs: broadcasts $(key "$tmp/a3" broadcasts)"
