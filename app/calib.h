@@ -64,4 +64,14 @@ double calib_sim_op(const struct machine *m, const char *w, uint32_t cores);
  */
 char *calib_text(struct calib *c, struct machine *m, char *err, size_t errlen);
 
+/*
+ * calib_rec_validate (calib_rec.c): record `mmsim calibrate
+ * --recorded-program rounds` with `mmsim record` (perf), replay it with
+ * --design linux on the machine `machine_text`, and print each call's
+ * recorded and simulated median latency and their ratio. Prints why it was
+ * skipped instead when the host cannot record (no perf, no permission); it
+ * never fails calibrate.
+ */
+void calib_rec_validate(const char *machine_text, unsigned rounds);
+
 #endif

@@ -4,6 +4,7 @@
 #include "app/cli.h"
 #include "io/out.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +15,8 @@
 #include <unistd.h>
 
 static const char *help =
-	"usage: mmsim calibrate -o FILE [--quick] [--force] [--tolerance PCT] [--base PRESET]\n\n"
+	"usage: mmsim calibrate -o FILE [--quick] [--force] [--tolerance PCT] [--base PRESET]\n"
+	"       mmsim calibrate --recorded-program ROUNDS\n\n"
 	"Measures this host's real kernel and hardware and writes a machine description\n"
 	"(the format --machine reads) in which every value says where it came from:\n"
 	"CPUID, a measurement (benchmark, median of N, 95% confidence interval, host,\n"
@@ -24,7 +26,10 @@ static const char *help =
 	"--force). Fitted on one set of benchmarks (clock, system call, page zeroing, a\n"
 	"zero-page read fault, cache-line transfer, shootdown, the TLB reach curve);\n"
 	"validated on another that was not fitted: the five operations of the paper's\n"
-	"microbenchmarks, real against `mmsim run --design linux --machine FILE`.\n"
+	"microbenchmarks, real against `mmsim run --design linux --machine FILE`, and a\n"
+	"recording: `mmsim record` (perf) of a small program, replayed on FILE, each\n"
+	"call's recorded latency against the simulated one (skipped, saying why, where\n"
+	"the host cannot record).\n"
 	"Real timings on a shared machine move a lot: quote medians, on a quiet host.\n\n"
 	"  -o, --output FILE  the machine file to write (whole or not at all)\n"
 	"  --quick            few samples and reach-curve points (a smoke test: CI)\n"
@@ -32,6 +37,9 @@ static const char *help =
 	"  --tolerance PCT    the 95% CI of each median must be within +-PCT% (default 10)\n"
 	"  --base PRESET      preset whose values are kept where nothing is measured\n"
 	"                     (default: epyc9965 on AMD Zen 5, zen4 on other AMD, goldencove on Intel)\n"
+	"  --recorded-program ROUNDS\n"
+	"                     run the program the recording validation records (ROUNDS\n"
+	"                     rounds of mmap, write, mprotect, munmap) and exit\n"
 	"  --help             this text\n";
 
 static const char *const names_fit[CM_NFIT] = { "clock",	  "syscall",	   "zero",	    "read-fault",
@@ -201,6 +209,7 @@ static int calibrate(struct calib *c, const char *outpath)
 		c->sim_ops2[i] = c->ops2[i].done ? calib_sim_op(&m, hm_op_names[i], 2) : NAN;
 	}
 	report(c, &m);
+	calib_rec_validate(text, c->quick ? 200 : 2000);
 
 	out_write(&o, text, strlen(text));
 	free(text);
@@ -213,9 +222,10 @@ static int calibrate(struct calib *c, const char *outpath)
 static int cmd_calibrate(int argc, char **argv)
 {
 	const char *cmd = "calibrate";
-	static const struct option opts[] = { { "output", required_argument, 0, 'o' }, { "quick", no_argument, 0, 'Q' },
+	static const struct option opts[] = { CLI_OPT_OUTPUT, { "quick", no_argument, 0, 'Q' },
 					      { "force", no_argument, 0, 'f' },	    { "base", required_argument, 0, 'b' },
 					      { "tolerance", required_argument, 0, 't' },
+					      { "recorded-program", required_argument, 0, 'P' },
 					      { "help", no_argument, 0, 'h' },	    { 0, 0, 0, 0 } };
 	static struct calib c;
 	memset(&c, 0, sizeof(c));
@@ -244,6 +254,15 @@ static int cmd_calibrate(int argc, char **argv)
 			if (end == optarg || *end || !(tol > 0 && tol <= 100))
 				return cli_error(cmd, "--tolerance: '%s' is not a percentage in (0, 100]", optarg);
 			break;
+		}
+		case 'P': {
+			char *end;
+			unsigned long r = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || r < 1 || r > 1000000)
+				return cli_error(cmd, "--recorded-program: '%s' is not a round count in 1..1000000", optarg);
+			if (hm_program((unsigned)r))
+				return cli_fail(cmd, "--recorded-program: the host refused a call: %s", strerror(errno));
+			return 0;
 		}
 		case 'h':
 			fputs(help, stdout);

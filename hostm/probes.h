@@ -50,4 +50,12 @@ double hm_chase(void *arg);
 /* hm_chase_order: the random cyclic order the chase uses over n pages (order[i] follows page i), seeded: the simulated chase replays it. */
 void hm_chase_order(uint32_t *next, uint32_t n, uint64_t seed);
 
+/*
+ * hm_program (hostm/program.c): the program calibrate records and replays:
+ * `rounds` times, a 16-page anonymous mapping with 8 pages written, one page
+ * made read-only, all unmapped; then a 4-page mapping unmapped untouched.
+ * 0, or -1 if the host refused a call (errno says why).
+ */
+int hm_program(unsigned rounds);
+
 #endif
