@@ -1,4 +1,4 @@
-/* mtree.c: COW B+tree operations: lock-free lookups, path-copying inserts and erases, RCU-deferred frees, and its own check. */
+/* mtree.c: COW B+tree operations: lock-free lookups, path-copying inserts and erases, RCU-deferred frees, gap tracking and the top-down gap search, and its own check. */
 #include "baseline_vma/mtree.h"
 
 #include <string.h>
@@ -29,6 +29,7 @@ static struct mt_node *node_copy(struct mtree *t, struct sim_core *c, const stru
 	n->n = o->n;
 	memcpy(n->key, o->key, sizeof(n->key));
 	memcpy(n->child, o->child, sizeof(n->child));
+	memcpy(n->gap, o->gap, sizeof(n->gap));
 	return n;
 }
 
@@ -107,6 +108,80 @@ static void descend(struct mtree *t, struct sim_core *c, uint64_t addr, struct p
 	}
 }
 
+/* ---- gaps (mtree.h: struct mt_node) ---- */
+
+/*
+ * leaf_gap: the largest free gap in leaf n's part of the key space: between
+ * its entries, from its last entry's end to hi (the next leaf's lowest key,
+ * or the top), and, in the leftmost leaf, from 0 to its first entry.
+ */
+static uint64_t leaf_gap(const struct mtree *t, const struct mt_node *n, bool leftmost, uint64_t hi)
+{
+	uint64_t g = leftmost && n->n ? n->key[0] : 0;
+	for (int i = 0; i < n->n; i++) {
+		uint64_t end = t->ops->end(n->val[i]), next = i + 1 < n->n ? n->key[i + 1] : hi;
+		if (next > end && next - end > g)
+			g = next - end;
+	}
+	return g;
+}
+
+/* inner_gap: the largest gap under inner node n. */
+static uint64_t inner_gap(const struct mt_node *n)
+{
+	uint64_t g = 0;
+	for (int i = 0; i < n->n; i++)
+		g = MAX(g, n->gap[i]);
+	return g;
+}
+
+/* path_hi: where the part of the key space of p's node at depth d ends: the next child's lowest key above it, or the top. */
+static uint64_t path_hi(const struct path *p, int d)
+{
+	for (int u = d - 1; u >= 0; u--)
+		if (p->idx[u] + 1 < p->node[u]->n)
+			return p->node[u]->key[p->idx[u] + 1];
+	return UINT64_MAX;
+}
+
+/* path_leftmost: is p's node at depth d the leftmost one of its level? */
+static bool path_leftmost(const struct path *p, int d)
+{
+	for (int u = 0; u < d; u++)
+		if (p->idx[u])
+			return false;
+	return true;
+}
+
+/*
+ * gap_fix: recompute the gap of the leaf holding addr and carry it up, in
+ * place, until an ancestor already records it. The walk down is not
+ * charged (mtree.h: mt_update); each node written costs a line write and
+ * kern.node_visit.
+ */
+static void gap_fix(struct mtree *t, struct sim_core *c, uint64_t addr)
+{
+	struct path p;
+	descend(t, NULL, addr, &p);
+	if (!p.depth)
+		return;
+	int d = p.depth - 1;
+	uint64_t g = leaf_gap(t, p.node[d], path_leftmost(&p, d), path_hi(&p, d));
+	for (d--; d >= 0; d--) {
+		struct mt_node *n = p.node[d];
+		if (n->gap[p.idx[d]] == g)
+			return;
+		n->gap[p.idx[d]] = g; /* only writers read gaps: in place, as mas_update_gap */
+		if (c) {
+			coh_write(c, &n->line);
+			sim_advance(c, c->sim->m->node_visit);
+		}
+		g = inner_gap(n);
+	}
+}
+
+void mt_update(struct mtree *t, struct sim_core *c, uint64_t start) { gap_fix(t, c, start); }
+
 /* First entry of the leftmost leaf under n. */
 static void *leftmost(struct sim_core *c, struct mt_node *n)
 {
@@ -172,10 +247,73 @@ void *mt_prev(struct mtree *t, struct sim_core *c, uint64_t addr)
 }
 
 /*
- * Replace p->node[d] by `a` (and `b` after it, when the node split), copying
- * the path above. Retires the replaced nodes and publishes the new root.
+ * gap_leaf: mt_gap_rev in the leaf at the end of path p: its entries that
+ * end under high, from the top down, then the gap under the first entry of
+ * the tree. Sets *r to the first nonzero fit; false when the walk is over.
  */
-static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, struct mt_node *a, struct mt_node *b)
+static bool gap_leaf(struct mtree *t, struct sim_core *c, struct path *p, uint64_t high, uint64_t len,
+		     uint64_t (*fit)(void *, const void *, const void *), void *arg, uint64_t *r)
+{
+	int d = p->depth - 1;
+	struct mt_node *n = p->node[d];
+	uint64_t hi = path_hi(p, d);
+	for (int i = n->n - 1; i >= 0 && !*r; i--) {
+		uint64_t end = t->ops->end(n->val[i]), next = i + 1 < n->n ? n->key[i + 1] : hi;
+		if (end >= high || next < end || next - end < len)
+			continue;
+		*r = fit(arg, n->val[i], i + 1 < n->n ? n->val[i + 1] : after_leaf(c, p));
+	}
+	if (!*r && path_leftmost(p, d) && n->key[0] >= len)
+		*r = fit(arg, NULL, n->val[0]);
+	return !*r && !path_leftmost(p, d);
+}
+
+uint64_t mt_gap_rev(struct mtree *t, struct sim_core *c, uint64_t high, uint64_t len,
+		    uint64_t (*fit)(void *arg, const void *below, const void *above), void *arg)
+{
+	struct mt_node *n = load_root(t, c);
+	if (!n)
+		return fit(arg, NULL, NULL);
+	struct path p = { .depth = 1 };
+	visit(c, n);
+	p.node[0] = n;
+	p.idx[0] = n->n; /* an inner node's idx: the child last entered (its n before any) */
+	uint64_t r = 0;
+	while (p.depth) {
+		int d = p.depth - 1;
+		n = p.node[d];
+		if (n->leaf) {
+			if (!gap_leaf(t, c, &p, high, len, fit, arg, &r))
+				return r;
+			p.depth--;
+			continue;
+		}
+		/* The next child to the left whose part starts under high and holds a gap of len. */
+		int i = p.idx[d] - 1;
+		while (i >= 0 && ((i > 0 && n->key[i] >= high) || n->gap[i] < len))
+			i--;
+		if (i < 0) {
+			p.depth--;
+			continue;
+		}
+		p.idx[d] = i;
+		if (p.depth >= MT_MAX_HEIGHT)
+			panic("mtree deeper than %d", MT_MAX_HEIGHT);
+		struct mt_node *ch = rcu_dereference(n->child[i]);
+		visit(c, ch);
+		p.node[p.depth] = ch;
+		p.idx[p.depth++] = ch->n;
+	}
+	return r;
+}
+
+/*
+ * Replace p->node[d] by `a` (and `b` after it, when the node split), whose
+ * largest gaps are ga and gb, copying the path above. Retires the replaced
+ * nodes and publishes the new root.
+ */
+static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, struct mt_node *a, struct mt_node *b,
+		    uint64_t ga, uint64_t gb)
 {
 	struct mt_node *old = p->node[d];
 	for (int up = d - 1; up >= 0; up--) {
@@ -185,15 +323,19 @@ static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, 
 		if (!a) { /* child became empty: drop it */
 			memmove(&n->key[i], &n->key[i + 1], sizeof(n->key[0]) * (size_t)(n->n - i - 1));
 			memmove(&n->child[i], &n->child[i + 1], sizeof(n->child[0]) * (size_t)(n->n - i - 1));
+			memmove(&n->gap[i], &n->gap[i + 1], sizeof(n->gap[0]) * (size_t)(n->n - i - 1));
 			n->n--;
 		} else {
 			n->child[i] = a;
 			n->key[i] = a->key[0];
+			n->gap[i] = ga;
 			if (b) {
 				memmove(&n->key[i + 2], &n->key[i + 1], sizeof(n->key[0]) * (size_t)(n->n - i - 1));
 				memmove(&n->child[i + 2], &n->child[i + 1], sizeof(n->child[0]) * (size_t)(n->n - i - 1));
+				memmove(&n->gap[i + 2], &n->gap[i + 1], sizeof(n->gap[0]) * (size_t)(n->n - i - 1));
 				n->child[i + 1] = b;
 				n->key[i + 1] = b->key[0];
+				n->gap[i + 1] = gb;
 				n->n++;
 			}
 		}
@@ -212,9 +354,12 @@ static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, 
 			r->n = (uint8_t)(n->n - keep);
 			memcpy(r->key, &n->key[keep], sizeof(r->key[0]) * r->n);
 			memcpy(r->child, &n->child[keep], sizeof(r->child[0]) * r->n);
+			memcpy(r->gap, &n->gap[keep], sizeof(r->gap[0]) * r->n);
 			n->n = (uint8_t)keep;
 			b = r;
+			gb = inner_gap(r);
 		}
+		ga = inner_gap(n);
 	}
 	node_retire(t, old);
 	struct mt_node *root = a;
@@ -223,8 +368,10 @@ static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, 
 		root->n = 2;
 		root->child[0] = a;
 		root->key[0] = a->key[0];
+		root->gap[0] = ga;
 		root->child[1] = b;
 		root->key[1] = b->key[0];
+		root->gap[1] = gb;
 		t->height++;
 	}
 	/* A root with a single inner child shrinks the tree. */
@@ -286,7 +433,12 @@ void mt_insert(struct mtree *t, struct sim_core *c, void *v)
 		memcpy(b->key, &keys[keep], sizeof(keys[0]) * b->n);
 		memcpy(b->val, &vs[keep], sizeof(vs[0]) * b->n);
 	}
-	rebuild(t, c, &p, p.depth - 1, a, b);
+	/* The entry before the new one is in this leaf (or there is none): no other leaf's gaps change. */
+	int d = p.depth - 1;
+	bool leftmost = path_leftmost(&p, d);
+	uint64_t hi = path_hi(&p, d);
+	uint64_t ga = leaf_gap(t, a, leftmost, b ? b->key[0] : hi), gb = b ? leaf_gap(t, b, false, hi) : 0;
+	rebuild(t, c, &p, d, a, b, ga, gb);
 }
 
 void mt_erase(struct mtree *t, struct sim_core *c, uint64_t start)
@@ -310,9 +462,20 @@ void mt_erase(struct mtree *t, struct sim_core *c, uint64_t start)
 		memcpy(&a->key[pos], &leaf->key[pos + 1], sizeof(a->key[0]) * (size_t)(leaf->n - pos - 1));
 		memcpy(&a->val[pos], &leaf->val[pos + 1], sizeof(a->val[0]) * (size_t)(leaf->n - pos - 1));
 	}
-	rebuild(t, c, &p, p.depth - 1, a, NULL);
-	if (!t->root)
+	int d = p.depth - 1;
+	uint64_t ga = a ? leaf_gap(t, a, path_leftmost(&p, d), path_hi(&p, d)) : 0;
+	rebuild(t, c, &p, d, a, NULL, ga, 0);
+	if (!t->root) {
 		t->height = 0;
+		return;
+	}
+	/*
+	 * The leaf's lowest entry went: the space it held joins the previous
+	 * leaf's last gap (or, if the leaf went with it and was the leftmost,
+	 * the next leaf becomes the leftmost, whose gap starts at 0).
+	 */
+	if (pos == 0)
+		gap_fix(t, c, start ? start - 1 : 0);
 }
 
 static void each_rec(const struct mtree *t, struct mt_node *n, uint64_t start, uint64_t end,
@@ -350,8 +513,25 @@ struct mt_ck {
 	const void *last;
 };
 
-/* check_rec: node n at depth d (root: the root), and the part of its subtree that meets [k->start, k->end). */
-static bool check_rec(struct mt_ck *k, const struct mt_node *n, uint32_t d, bool root)
+/* check_gap: does n's largest gap (its part of the key space: leftmost, ending at hi) match what its parent records (want; NULL at the root)? */
+static bool check_gap(struct mt_ck *k, const struct mt_node *n, uint32_t d, bool leftmost, uint64_t hi, const uint64_t *want)
+{
+	uint64_t g = n->leaf ? leaf_gap(k->t, n, leftmost, hi) : inner_gap(n);
+	if (!want || *want == g)
+		return true;
+	snprintf(k->why, k->n, "mtree: the gap recorded for a %s at depth %u (lowest key %#llx) is %#llx, its largest is %#llx",
+		 n->leaf ? "leaf" : "inner node", d, (unsigned long long)n->key[0], (unsigned long long)*want,
+		 (unsigned long long)g);
+	return false;
+}
+
+/*
+ * check_rec: node n at depth d (root: the root), and the part of its
+ * subtree that meets [k->start, k->end); n's part of the key space is the
+ * leftmost or not and ends at hi, and want is the gap its parent records.
+ */
+static bool check_rec(struct mt_ck *k, const struct mt_node *n, uint32_t d, bool root, bool leftmost, uint64_t hi,
+		      const uint64_t *want)
 {
 	const struct mt_ops *o = k->t->ops;
 	k->nodes++;
@@ -379,8 +559,10 @@ static bool check_rec(struct mt_ck *k, const struct mt_node *n, uint32_t d, bool
 			k->last = e;
 			k->last_end = end;
 		}
-		return true;
+		return check_gap(k, n, d, leftmost, hi, want);
 	}
+	if (!check_gap(k, n, d, leftmost, hi, want))
+		return false;
 	for (int i = 0; i < n->n; i++) {
 		const struct mt_node *c = n->child[i];
 		if (!c || !c->n || c->key[0] != n->key[i] || (i && n->key[i] <= n->key[i - 1])) {
@@ -393,7 +575,7 @@ static bool check_rec(struct mt_ck *k, const struct mt_node *n, uint32_t d, bool
 			continue;
 		if (n->key[i] >= k->end && i > 0)
 			break;
-		if (!check_rec(k, c, d + 1, false))
+		if (!check_rec(k, c, d + 1, false, leftmost && i == 0, i + 1 < n->n ? n->key[i + 1] : hi, &n->gap[i]))
 			return false;
 	}
 	return true;
@@ -409,7 +591,7 @@ int mt_check(const struct mtree *t, uint64_t start, uint64_t end, bool full, cha
 		}
 		return 0;
 	}
-	if (!check_rec(&k, t->root, 1, true))
+	if (!check_rec(&k, t->root, 1, true, true, UINT64_MAX, NULL))
 		return -1;
 	if (full && k.nodes != t->nodes) {
 		snprintf(why, n, "mtree: %llu nodes reachable, %llu counted", (unsigned long long)k.nodes,

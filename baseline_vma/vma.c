@@ -111,6 +111,13 @@ static void tree_erase(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
 	mm->map_count--;
 }
 
+/* set_end: move v's end (the tree's gaps with it: vma_iter_store). mmap_lock write held, v write-locked. */
+static void set_end(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t end)
+{
+	atomic_store(&v->end, end);
+	mt_update(&mm->mt, core(cpu), lv_start(v));
+}
+
 /* Change a VMA's start (its key in the tree). */
 void linux_set_start(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t start, uint64_t pgoff)
 {
@@ -140,7 +147,7 @@ static struct lvma *split(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, u
 	hi.start = addr;
 	struct lvma *n = linux_vma_new(mm, cpu, &hi, v->file);
 	atomic_store(&v->end, addr);
-	linux_tree_insert(mm, cpu, n);
+	linux_tree_insert(mm, cpu, n); /* n goes into v's leaf, whose gaps it recomputes with v's new end */
 	mm->st.splits++;
 	return n;
 }
@@ -149,7 +156,7 @@ static struct lvma *split(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, u
 void linux_grow(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, uint64_t end)
 {
 	linux_vma_write_lock(mm, cpu, v);
-	atomic_store(&v->end, end);
+	set_end(mm, cpu, v, end);
 }
 
 /* linux_absorb: v takes the VMA n right after it (its range, and its anon_vma if v has none). mmap_lock write held. */
@@ -161,7 +168,7 @@ void linux_absorb(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, struct lv
 	tree_erase(mm, cpu, n);
 	atomic_store(&n->detached, true);
 	vma_free(mm, n);
-	atomic_store(&v->end, ne);
+	set_end(mm, cpu, v, ne);
 	mm->st.merges++;
 }
 
@@ -189,7 +196,7 @@ struct lvma *linux_place_new(struct lmm *mm, struct mmu_cpu *cpu, struct vr_attr
 		if (right) {
 			linux_absorb(mm, cpu, prev, next); /* counts the merge */
 		} else {
-			atomic_store(&prev->end, a.end);
+			set_end(mm, cpu, prev, a.end);
 			mm->st.merges++;
 		}
 		if (cpu)
@@ -283,21 +290,28 @@ bool linux_unmap(struct lmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t e
 
 /* ---- address search ---- */
 
-/* vm_unmapped_area, top-down below the mmap base. 0 if nothing fits. */
+struct topdown {
+	uint64_t high, len;
+};
+
+/* gap_top: mt_gap_rev's test of the gap between two VMAs: vr_gap_top, which finds no room where the bare gap is under len. */
+static uint64_t gap_top(void *arg, const void *below, const void *above)
+{
+	const struct topdown *s = arg;
+	struct vr_attr ba, aa;
+	return vr_gap_top(attr_of(below, &ba), attr_of(above, &aa), s->high, s->len);
+}
+
+/*
+ * vm_unmapped_area, top-down below the mmap base (unmapped_area_topdown):
+ * the gaps from the mmap base down, skipping, through the gaps the maple
+ * tree records (mas_empty_area_rev), every part of it where none is len
+ * long. 0 if nothing fits.
+ */
 uint64_t linux_topdown(struct lmm *mm, struct mmu_cpu *cpu, uint64_t len)
 {
-	uint64_t high = mm->as->mmap_base;
-	struct lvma *above = linux_find(mm, cpu, high - 1);
-	struct lvma *below = linux_prev(mm, cpu, above ? MIN(lv_start(above), high) : high);
-	for (;;) {
-		struct vr_attr ba, aa;
-		uint64_t a = vr_gap_top(attr_of(below, &ba), attr_of(above, &aa), high, len);
-		if (a || !below)
-			return a;
-		above = below;
-		high = lv_start(below);
-		below = linux_prev(mm, cpu, high);
-	}
+	struct topdown s = { mm->as->mmap_base, len };
+	return mt_gap_rev(&mm->mt, core(cpu), s.high, len, gap_top, &s);
 }
 
 bool linux_range_free(struct lmm *mm, struct mmu_cpu *cpu, uint64_t a, uint64_t len)
