@@ -323,7 +323,17 @@ struct sl_node *sl_replace(struct sl_lockset *s, struct sl_node *v, const struct
  */
 static struct sl_node *walk_start(const struct sl_lockset *s, int k)
 {
-	return sl_cur(s->in_gap[k] ? s->before[k] : s->seg[k]);
+	struct sl_node *n = sl_cur(s->in_gap[k] ? s->before[k] : s->seg[k]);
+	/*
+	 * The node before the gap is not held: another call may have unlinked it
+	 * (a neighbour absorbed it: no replacement is named). Its links are then
+	 * stale: they lead past nodes this call has linked since in front of
+	 * their old successor (the lower half of a split), so a walk from it
+	 * would miss them. Search again from the top instead.
+	 */
+	if (atomic_load_explicit(&n->detached, memory_order_acquire))
+		n = sl_search(s->mm, s->cpu, s->lo[k]);
+	return n;
 }
 
 /* The segment whose locked range addr falls in (or the last one below it). */
