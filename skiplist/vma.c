@@ -216,16 +216,22 @@ struct sl_node *sl_modify(struct sl_lockset *s, struct sl_node *v, uint64_t a, u
 	struct vr_attr me = sl_attr(v), pa, na;
 	bool left, right;
 	kmm_merge_sides(attr_of(prev, &pa), &me, attr_of(next, &na), &left, &right);
+	/*
+	 * Each merge grows the node that stays over the one that goes before that
+	 * one is unlinked, as sl_place_new does: an interval unlinked first would
+	 * be a gap for a moment, and a call holding only the lock of the gap after
+	 * it (it met no node there) could take it as free and find it taken.
+	 */
 	if (right) {
 		sl_vma_write(s, next);
-		absorb(s, next, v);
-		v = next = sl_set_start(s, next, me.start, me.pgoff);
+		v = sl_set_end(s, v, sn_end(next));
+		absorb(s, v, next);
 	}
 	if (left) {
 		sl_vma_write(s, prev);
-		uint64_t end = sn_end(v);
+		prev = sl_set_end(s, prev, sn_end(v));
 		absorb(s, prev, v);
-		v = sl_set_end(s, prev, end);
+		v = prev;
 	}
 	return v;
 }
