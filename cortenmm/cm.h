@@ -10,7 +10,16 @@
 #include "kmm/leaf.h"
 
 /* Indexes of the design options (cm_opts in cm.c): as->sys->o.dopt[CM_OPT_*]. */
-enum { CM_OPT_LAZY_FLUSH, CM_OPT_NO_SLICES, CM_OPT_TLB_FLUSH };
+enum { CM_OPT_LAZY_FLUSH, CM_OPT_NO_SLICES, CM_OPT_TLB_FLUSH, CM_OPT_NO_PT_POOL };
+
+/*
+ * Every cursor first tops up its core's pool of zeroed page-table frames
+ * when it holds this many or fewer (to PM_PT_POOL_MAX), before taking any
+ * lock: Asterinas's PREFILL_SIZE, ostd/src/mm/page_table/zeroed_pt_pool.rs,
+ * called from Cursor::new in cortenmm-rw and cortenmm-adv (CortenMM-Artifact
+ * f39c207). A PT page made under a lock then comes from the pool.
+ */
+#define CM_PT_POOL_LOW 4
 
 /*
  * There are no VMAs. What Linux keeps in a VMA, CortenMM keeps per PTE: the

@@ -376,6 +376,15 @@ static void lock_init(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu
 	if (k->end <= k->start)
 		k->end = k->start + PAGE_SIZE;
 	atomic_fetch_add(&mm->st.cursors, 1);
+	if (cpu && !mm->as->sys->o.dopt[CM_OPT_NO_PT_POOL]) {
+		struct pm *pm = pm_of(mm);
+		uint32_t had = pm_pt_pool_count(pm, cpu->core);
+		pm_pt_pool_fill(pm, cpu->core, CM_PT_POOL_LOW, PM_PT_POOL_MAX); /* before any lock; if memory runs out, tables come unpooled */
+		if (pm_pt_pool_count(pm, cpu->core) > had)
+			sim_note(cpu->core, "before any lock: the core's pool of zeroed page-table frames topped up from %u to %u (each "
+					    "frame zeroed now, so no table is zeroed under a lock)",
+				 had, pm_pt_pool_count(pm, cpu->core));
+	}
 }
 
 void cm_unlock(struct cm_cursor *k)

@@ -163,6 +163,9 @@ static const struct vm_opt cm_opts[] = {
 	[CM_OPT_NO_SLICES] = { .name = "no-slices", .type = VM_OPT_BOOL,
 			       .help = "allocate addresses top-down under one lock, not from per-core slices" },
 	[CM_OPT_TLB_FLUSH] = KMM_OPT_TLB_FLUSH,
+	[CM_OPT_NO_PT_POOL] = { .name = "no-pt-pool", .type = VM_OPT_BOOL,
+				.help = "allocate and zero a missing page table under its parent's lock, not from the "
+					"core's pool of zeroed frames that every cursor tops up before locking" },
 	{ 0 },
 };
 

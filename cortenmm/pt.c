@@ -7,7 +7,9 @@ static struct pm *pm_of(struct cm_as *mm) { return mm->as->sys->pm; }
 
 struct cm_pt *cm_pt_new(struct cm_as *mm, struct mmu_cpu *cpu, int level, struct cm_pt *parent)
 {
-	struct pm_ptpage *p = pm_pt_alloc(pm_of(mm), cpu ? cpu->core : NULL, level);
+	struct sim_core *c = cpu ? cpu->core : NULL;
+	struct pm_ptpage *p = mm->as->sys->o.dopt[CM_OPT_NO_PT_POOL] ? pm_pt_alloc(pm_of(mm), c, level)
+								       : pm_pt_alloc_pooled(pm_of(mm), c, level);
 	if (!p)
 		panic("cortenmm: out of simulated memory for page tables");
 	struct cm_pt *d = xaligned_zalloc(CACHELINE, sizeof(*d));

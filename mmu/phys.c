@@ -65,12 +65,14 @@ static void mark_alloc(struct pm *pm, uint64_t pfn)
 		;
 }
 
-uint64_t pm_alloc(struct pm *pm, struct sim_core *c)
+/* alloc_one: pm_alloc; `charge` false leaves out kern.frame_alloc (a frame of a batch already charged). */
+static uint64_t alloc_one(struct pm *pm, struct sim_core *c, bool charge)
 {
 	uint64_t pfn = 0;
 	if (c) {
 		struct pm_pcp *pcp = &pm->pcp[c->id];
-		sim_advance(c, c->sim->m->frame_alloc);
+		if (charge)
+			sim_advance(c, c->sim->m->frame_alloc);
 		if (!pcp->n) {
 			/* Refill a batch under the zone lock (a modelled line, so refills contend). */
 			coh_atomic(c, &pm->zone_lock);
@@ -95,6 +97,8 @@ uint64_t pm_alloc(struct pm *pm, struct sim_core *c)
 		mark_alloc(pm, pfn);
 	return pfn;
 }
+
+uint64_t pm_alloc(struct pm *pm, struct sim_core *c) { return alloc_one(pm, c, true); }
 
 uint64_t pm_alloc_huge(struct pm *pm, struct sim_core *c)
 {
@@ -165,11 +169,9 @@ void pm_put(struct pm *pm, struct sim_core *c, uint64_t pfn)
 		pm_free(pm, c, pfn);
 }
 
-struct pm_ptpage *pm_pt_alloc(struct pm *pm, struct sim_core *c, int level)
+/* pt_make: frame pfn (allocated and zeroed) becomes a PT page for `level`, its lines in c's cache. */
+static struct pm_ptpage *pt_make(struct pm *pm, struct sim_core *c, uint64_t pfn, int level)
 {
-	uint64_t pfn = pm_alloc(pm, c);
-	if (!pfn)
-		return NULL;
 	struct pm_ptpage *p = pm->pt[pfn];
 	if (!p) {
 		p = xaligned_zalloc(CACHELINE, sizeof(*p)); /* 10 KiB with jemalloc; page alignment would take 12 */
@@ -189,9 +191,48 @@ struct pm_ptpage *pm_pt_alloc(struct pm *pm, struct sim_core *c, int level)
 	pm->frames[pfn].level = (uint16_t)level;
 	atomic_fetch_add(&pm->pt_in_use, 1);
 	atomic_store_explicit(&pm->frames[pfn].flags, PM_USED | PM_PT, memory_order_release);
+	return p;
+}
+
+struct pm_ptpage *pm_pt_alloc(struct pm *pm, struct sim_core *c, int level)
+{
+	uint64_t pfn = pm_alloc(pm, c);
+	if (!pfn)
+		return NULL;
+	struct pm_ptpage *p = pt_make(pm, c, pfn, level);
 	if (c)
 		pm_zero(c);
 	return p;
+}
+
+bool pm_pt_pool_fill(struct pm *pm, struct sim_core *c, uint32_t low, uint32_t max)
+{
+	struct pm_pcp *pcp = &pm->pcp[c->id];
+	if (max > PM_PT_POOL_MAX)
+		panic("pm_pt_pool_fill: a pool of %u frames (at most %d)", max, PM_PT_POOL_MAX);
+	if (pcp->npool > low)
+		return true;
+	bool first = true;
+	while (pcp->npool < max) {
+		uint64_t pfn = alloc_one(pm, c, first); /* one allocation charged for the segment */
+		if (!pfn)
+			return false;
+		first = false;
+		pm_zero(c);
+		pcp->pool[pcp->npool++] = pfn;
+		atomic_fetch_add(&pm->pooled, 1);
+	}
+	return true;
+}
+
+struct pm_ptpage *pm_pt_alloc_pooled(struct pm *pm, struct sim_core *c, int level)
+{
+	struct pm_pcp *pcp = c ? &pm->pcp[c->id] : NULL;
+	if (!pcp || !pcp->npool)
+		return pm_pt_alloc(pm, c, level);
+	uint64_t pfn = pcp->pool[--pcp->npool];
+	atomic_fetch_sub(&pm->pooled, 1);
+	return pt_make(pm, c, pfn, level);
 }
 
 void pm_pt_free(struct pm *pm, struct sim_core *c, struct pm_ptpage *p)

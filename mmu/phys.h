@@ -46,9 +46,18 @@ struct pm_ptpage {
  */
 #define PM_PCP_BATCH 63
 
+/*
+ * The most zeroed frames a core keeps for page tables (pm_pt_pool_fill):
+ * Asterinas's OSTD keeps 12 (ostd/src/mm/page_table/zeroed_pt_pool.rs,
+ * MAX_POOL_SIZE, CortenMM-Artifact f39c207).
+ */
+#define PM_PT_POOL_MAX 12
+
 struct pm_pcp {
 	uint32_t n;
 	uint64_t pfn[2 * PM_PCP_BATCH];
+	uint32_t npool;			/* zeroed frames kept for page tables (pm_pt_pool_fill) */
+	uint64_t pool[PM_PT_POOL_MAX];
 };
 
 struct pm {
@@ -65,6 +74,7 @@ struct pm {
 	struct coh_line zone_lock;
 
 	_Atomic int64_t in_use, pt_in_use, peak;
+	_Atomic int64_t pooled; /* of in_use: zeroed frames waiting in the cores' PT pools */
 };
 
 /* pm_create: `nframes` frames (frame 0 is reserved: pfn 0 means "none"). */
@@ -108,6 +118,23 @@ static inline void pm_zero(struct sim_core *c) { sim_advance(c, c->sim->m->zero_
  * (unlinked, and TLBs/paging-structure caches flushed or a grace period passed).
  */
 struct pm_ptpage *pm_pt_alloc(struct pm *pm, struct sim_core *c, int level);
+
+/*
+ * A per-core pool of zeroed frames for page tables, as Asterinas keeps so
+ * that no page-table lock is held while a frame is allocated and zeroed.
+ * pm_pt_pool_fill: if c's pool holds `low` or fewer frames, allocate frames
+ * until it holds `max` (at most PM_PT_POOL_MAX) and zero each, charged to c
+ * now: call it before taking any lock. One allocation is charged for the
+ * batch (Asterinas takes them as one segment). Returns false when memory is
+ * exhausted (the pool keeps what it got).
+ * pm_pt_alloc_pooled: pm_pt_alloc, but a frame from c's pool when it has
+ * one, with no allocation or zeroing charged (it was paid at the fill).
+ * Pooled frames count in none of pm_in_use's frames until they are taken.
+ */
+bool pm_pt_pool_fill(struct pm *pm, struct sim_core *c, uint32_t low, uint32_t max);
+/* pm_pt_pool_count: how many zeroed frames c's pool holds now. */
+static inline uint32_t pm_pt_pool_count(const struct pm *pm, const struct sim_core *c) { return pm->pcp[c->id].npool; }
+struct pm_ptpage *pm_pt_alloc_pooled(struct pm *pm, struct sim_core *c, int level);
 void pm_pt_free(struct pm *pm, struct sim_core *c, struct pm_ptpage *p);
 
 /* pm_pt: the PT page at pfn, or NULL if that frame is not a page table now. */
@@ -143,7 +170,8 @@ static inline cycles_t pte_access(struct sim_core *c, struct pm_ptpage *p, unsig
 }
 
 /* Counts. */
-static inline int64_t pm_in_use(const struct pm *pm) { return atomic_load(&pm->in_use); }
+/* pm_in_use: frames mappings and page tables hold (not those waiting in PT pools); pm_pt_in_use: of them, page tables. */
+static inline int64_t pm_in_use(const struct pm *pm) { return atomic_load(&pm->in_use) - atomic_load(&pm->pooled); }
 static inline int64_t pm_pt_in_use(const struct pm *pm) { return atomic_load(&pm->pt_in_use); }
 
 #endif

@@ -323,6 +323,108 @@ START_TEST(latr_lazy_flush)
 }
 END_TEST
 
+
+/* ---- the per-core pool of zeroed page-table frames (Asterinas's zeroed_pt_pool) ---- */
+
+struct pool_run {
+	struct fix *f;
+	cycles_t fill, refill, take; /* clock advances */
+	uint32_t after_fill, after_take;
+	int64_t used_before, used_after_fill, used_after_take;
+	cycles_t held_pool, held_nopool; /* time between lock and unlock of a cursor that makes a child table */
+};
+
+static void pool_body(struct sim_core *c, void *arg)
+{
+	struct pool_run *r = arg;
+	struct pm *pm = r->f->b->mmu->pm;
+	struct pm_pcp *pcp = &pm->pcp[c->id];
+	ck_assert_uint_eq(pcp->npool, 0); /* no cursor has run on this core yet */
+	pm_free(pm, c, pm_alloc(pm, c)); /* the core's frame cache is stocked: the fill takes no refill under the zone lock */
+	r->used_before = pm_in_use(pm);
+	cycles_t t = c->clock;
+	ck_assert(pm_pt_pool_fill(pm, c, CM_PT_POOL_LOW, PM_PT_POOL_MAX));
+	r->fill = c->clock - t;
+	r->after_fill = pcp->npool;
+	r->used_after_fill = pm_in_use(pm);
+	t = c->clock;
+	ck_assert(pm_pt_pool_fill(pm, c, CM_PT_POOL_LOW, PM_PT_POOL_MAX)); /* above the low mark: nothing */
+	r->refill = c->clock - t;
+	t = c->clock;
+	struct pm_ptpage *p = pm_pt_alloc_pooled(pm, c, 1);
+	r->take = c->clock - t;
+	r->after_take = pcp->npool;
+	r->used_after_take = pm_in_use(pm);
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		ck_assert_uint_eq(pte_load(p, i), 0);
+	pm_pt_free(pm, c, p);
+}
+
+/* A cursor that pushes a 2 MiB status down into a new last-level table: how long it took, and what it took from the pool. */
+static void push_body(struct sim_core *c, void *arg)
+{
+	struct pool_run *r = arg;
+	struct fix *f = r->f;
+	struct mmu_cpu *cpu = mmu_cpu_of(c);
+	struct pm *pm = f->b->mmu->pm;
+	vm_switch(f->as, cpu);
+	ck_assert_int_eq(vm_mmap(f->as, cpu, BASE, 2 * HUGE_2M, RW, ANON, NULL, 0), (long)BASE);
+	if (!f->b->sys->o.dopt[CM_OPT_NO_PT_POOL]) /* full now: this cursor will not fill */
+		ck_assert(pm_pt_pool_fill(pm, c, PM_PT_POOL_MAX, PM_PT_POOL_MAX));
+	r->after_fill = pm->pcp[c->id].npool;
+	struct cm_cursor k;
+	by_hand(f->as, 1);
+	cycles_t t = c->clock;
+	cm_lock(&k, cm_of(f->as), cpu, BASE + PAGE_SIZE, BASE + 2 * PAGE_SIZE);
+	r->take = c->clock - t;
+	r->after_take = pm->pcp[c->id].npool;
+	cm_unlock(&k);
+	by_hand(f->as, -1);
+}
+
+static struct pool_run push_run(bool nopool)
+{
+	struct boot_opts o;
+	boot_defaults(&o, &M, vm_design_find("cortenmm-adv"), 1);
+	o.vm.dopt[CM_OPT_NO_PT_POOL] = nopool;
+	struct fix *f = xzalloc(sizeof(*f));
+	f->b = boot_create(&o);
+	f->as = vm_as_create(f->b->sys, NULL);
+	struct pool_run r = { .f = f };
+	sim_run(f->b->sim, push_body, &r);
+	return r;
+}
+
+/* The table a push-down makes under the parent's lock comes zeroed from the pool: the locked path no longer allocates or zeroes. */
+START_TEST(pt_pool_outside_lock)
+{
+	struct pool_run on = push_run(false), off = push_run(true);
+	const struct machine *m = on.f->b->sim->m;
+	ck_assert_uint_eq(on.after_take, on.after_fill - 1); /* exactly one table, from the pool */
+	ck_assert_uint_eq(off.after_take, 0);		      /* --no-pt-pool: never filled */
+	ck_assert_msg(off.take >= on.take + m->zero_page, "cursor with the pool %llu cycles, without %llu (zeroing %llu)",
+		      (unsigned long long)on.take, (unsigned long long)off.take, (unsigned long long)m->zero_page);
+	fix_free(on.f);
+	fix_free(off.f);
+}
+END_TEST
+
+START_TEST(pt_pool)
+{
+	struct pool_run r = { .f = fix_new("cortenmm-adv", 1) };
+	sim_run(r.f->b->sim, pool_body, &r);
+	const struct machine *m = r.f->b->sim->m;
+	ck_assert_uint_eq(r.after_fill, PM_PT_POOL_MAX);
+	ck_assert_uint_eq(r.fill, m->frame_alloc + PM_PT_POOL_MAX * m->zero_page); /* one allocation, every page zeroed */
+	ck_assert_int_eq(r.used_after_fill, r.used_before); /* pooled frames are nobody's yet */
+	ck_assert_uint_eq(r.refill, 0);
+	ck_assert_uint_eq(r.take, 0); /* allocation and zeroing were paid at the fill */
+	ck_assert_uint_eq(r.after_take, PM_PT_POOL_MAX - 1);
+	ck_assert_int_eq(r.used_after_take, r.used_before + 1);
+	fix_free(r.f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	test_machine(&M);
@@ -336,6 +438,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, stray_retry_adv);
 	tcase_add_test(tc, stray_race_parallel);
 	tcase_add_test(tc, latr_lazy_flush);
+	tcase_add_test(tc, pt_pool);
+	tcase_add_test(tc, pt_pool_outside_lock);
 	suite_add_tcase(s, tc);
 	return s;
 }
