@@ -33,7 +33,8 @@ void hm_cpu_read(struct hm_cpu *c);
 
 /*
  * hm_clock_sample: one measurement of the core clock in GHz: a chain of
- * dependent additions (one per cycle on every x86 core since the P6) timed
+ * dependent register additions (one per cycle on every x86 core since the
+ * P6; not add-immediate, which newer Intel cores fold) timed
  * with CLOCK_MONOTONIC, in 15 short runs of which the median counts (a run
  * the host preempted is an outlier). A sample for hm_measure (arg unused;
  * result in cycles per ns, i.e. GHz).
