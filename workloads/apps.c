@@ -24,17 +24,16 @@
 #define JIT_COMPILE_NS 20000
 #define JIT_CALLS 2
 
+/* jit_setup: the code cache, mapped read-execute (region 0, --size bytes). */
+static void jit_setup(struct gen *g) { gen_push(g, ev_mmap(gen_region(g, 0), 0, gen_size(g), RX, WL_ANON)); }
+
 static bool jit_step(struct gen *g, struct ev *e)
 {
 	(void)e;
 	uint64_t size = gen_size(g), len = 256ull << (gen_rand(g) % 6);
 	uint32_t r = gen_region(g, 0);
-	if (g->phase == 0) {
-		g->phase = 1;
-		gen_push(g, ev_mmap(r, 0, size, RX, WL_ANON));
-		gen_start(g);
+	if (gen_begin(g, jit_setup)) /* after the draw above: the first call has always drawn one */
 		return true;
-	}
 	if (g->k == gen_ops(g))
 		return false;
 	if (g->u[0] + len > size) {
@@ -85,18 +84,21 @@ static bool jit_step(struct gen *g, struct ev *e)
 #define ALLOC_GAP_NS 100
 #define ALLOC_OPS 2048
 
+/* alloc_setup: the arena's extent: map twice its size, trim the tail. */
+static void alloc_setup(struct gen *g)
+{
+	uint32_t ext = gen_region(g, 0);
+	gen_push(g, ev_mmap(ext, 0, 2 * EXTENT_PAGES * PAGE_SIZE, WL_RW, WL_ANON));
+	gen_push(g, ev_munmap(ext, EXTENT_PAGES * PAGE_SIZE, EXTENT_PAGES * PAGE_SIZE));
+}
+
 /* u[0]: bytes allocated so far (small); u[1]: pages purged so far; u[2]: pages written so far. */
 static bool alloc_step(struct gen *g, struct ev *e)
 {
 	(void)e;
 	uint32_t ext = gen_region(g, 0), big = gen_region(g, 1);
-	if (g->phase == 0) {
-		g->phase = 1;
-		gen_push(g, ev_mmap(ext, 0, 2 * EXTENT_PAGES * PAGE_SIZE, WL_RW, WL_ANON));
-		gen_push(g, ev_munmap(ext, EXTENT_PAGES * PAGE_SIZE, EXTENT_PAGES * PAGE_SIZE));
-		gen_start(g);
+	if (gen_begin(g, alloc_setup))
 		return true;
-	}
 	if (g->k == gen_ops(g))
 		return false;
 	if (g->k++ % LARGE_EVERY == LARGE_EVERY - 1) {
@@ -188,6 +190,15 @@ static bool jvm_step(struct gen *g, struct ev *e)
 #define FORK_GAP_NS 100000
 #define COW_EVERY 8
 
+/* fork_setup: the parent's memory (--size), every page written. */
+static void fork_setup(struct gen *g)
+{
+	uint64_t pages = gen_size(g) / PAGE_SIZE;
+	uint32_t r = gen_region(g, 0);
+	gen_push(g, ev_mmap(r, 0, pages * PAGE_SIZE, WL_RW, WL_ANON));
+	gen_sweep(g, ev_access(r, 0, ACC_W), pages, PAGE_SIZE);
+}
+
 static bool fork_step(struct gen *g, struct ev *e)
 {
 	(void)e;
@@ -200,13 +211,8 @@ static bool fork_step(struct gen *g, struct ev *e)
 		gen_push(g, ev_access(r, MIN(page, pages - 1) * PAGE_SIZE, ACC_W));
 		return true;
 	}
-	if (g->phase == 0) {
-		g->phase = 1;
-		gen_push(g, ev_mmap(r, 0, pages * PAGE_SIZE, WL_RW, WL_ANON));
-		gen_sweep(g, ev_access(r, 0, ACC_W), pages, PAGE_SIZE);
-		gen_start(g);
+	if (gen_begin(g, fork_setup))
 		return true;
-	}
 	if (g->k == gen_ops(g))
 		return false;
 	uint32_t child = gen_child_tid(g, ++g->k);

@@ -107,11 +107,8 @@ static bool dedup_step(struct gen *g, struct ev *e)
 {
 	(void)e;
 	uint32_t r = gen_region(g, 0);
-	if (g->phase == 0) {
-		g->phase = 1;
-		gen_start(g);
+	if (gen_begin(g, NULL))
 		return true;
-	}
 	if (g->k == gen_ops(g))
 		return false;
 	uint64_t pages = DEDUP_MIN_PAGES + gen_rand(g) % (DEDUP_SPAN_PAGES + 1), len = (pages + 1) * PAGE_SIZE;

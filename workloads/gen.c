@@ -57,6 +57,17 @@ static struct ev_src *gen_make(const struct wl_def *w, const struct wl_params *p
 	return &g->src;
 }
 
+bool gen_begin(struct gen *g, void (*setup)(struct gen *g))
+{
+	if (g->phase != 0)
+		return false;
+	g->phase = 1;
+	if (setup)
+		setup(g);
+	gen_start(g);
+	return true;
+}
+
 struct ev_src *wl_thread(const struct wl_def *w, const struct wl_params *p, uint32_t i) { return gen_make(w, p, i + 1); }
 
 struct ev_src *wl_spawn(const struct wl_def *w, const struct wl_params *p, uint32_t tid) { return gen_make(w, p, tid); }

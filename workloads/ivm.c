@@ -42,22 +42,25 @@ static struct ev ivm_map(struct gen *g, const struct ivm *v, uint32_t r)
 	return ev_mmap(r, 0, len, WL_RW, WL_ANON);
 }
 
+/* ivm_setup: a file variant fills the page cache first: the artifact's write() + fsync() of the file. */
+static void ivm_setup(struct gen *g)
+{
+	const struct ivm *v = g->w->arg;
+	if (!v->file)
+		return;
+	uint32_t r = gen_region(g, 1);
+	gen_push(g, ivm_map(g, v, r));
+	gen_sweep(g, ev_access(r, 0, ACC_R), v->pages, PAGE_SIZE);
+	gen_push(g, ev_munmap(r, 0, v->pages * PAGE_SIZE));
+}
+
 /* One loop per call (after the setup and the start barrier): queue its events. The loop is g->w->arg (struct ivm). */
 static bool ivm_step(struct gen *g, struct ev *e)
 {
 	(void)e;
 	const struct ivm *v = g->w->arg;
-	if (g->phase == 0) {
-		g->phase = 1;
-		if (v->file) { /* fill the page cache: the artifact's write() + fsync() of the file */
-			uint32_t r = gen_region(g, 1);
-			gen_push(g, ivm_map(g, v, r));
-			gen_sweep(g, ev_access(r, 0, ACC_R), v->pages, PAGE_SIZE);
-			gen_push(g, ev_munmap(r, 0, v->pages * PAGE_SIZE));
-		}
-		gen_start(g);
+	if (gen_begin(g, ivm_setup))
 		return true;
-	}
 	if (g->k == gen_ops(g))
 		return false;
 	/* mbench's mappings stay: each loop names a new region; mfmbench reuses one */

@@ -37,11 +37,8 @@ static bool loop_step(struct gen *g, struct ev *e)
 	const struct loop *v = g->w->arg;
 	uint64_t ops = gen_ops(g), len = gen_size(g) + v->extra;
 	uint32_t r = gen_region(g, 0);
-	if (g->phase == 0) {
-		g->phase = 1;
-		gen_start(g);
+	if (gen_begin(g, NULL))
 		return true;
-	}
 	if (g->k == ops)
 		return false;
 	if (v->flags & VM_MAP_ANONYMOUS)
@@ -72,15 +69,13 @@ static bool loop_step(struct gen *g, struct ev *e)
 #define HEAP0 (132ull << 10)
 #define BRK_OPS 1024
 
+static void brk1_setup(struct gen *g) { gen_push(g, ev_brk(HEAP0)); }
+
 static bool brk1_step(struct gen *g, struct ev *e)
 {
 	(void)e;
-	if (g->phase == 0) {
-		g->phase = 1;
-		gen_push(g, ev_brk(HEAP0));
-		gen_start(g);
+	if (gen_begin(g, brk1_setup))
 		return true;
-	}
 	if (g->k == gen_ops(g))
 		return false;
 	gen_push(g, ev_op(ev_brk(HEAP0 + (g->k % 2 == 0 ? PAGE_SIZE : 0))));
@@ -101,12 +96,9 @@ static bool tlb_flush2_step(struct gen *g, struct ev *e)
 	(void)e;
 	uint64_t pages = gen_size(g) / PAGE_SIZE, ops = gen_ops(g);
 	uint32_t r = gen_region(g, 0);
-	switch (g->phase) {
-	case 0:
-		gen_start(g);
-		g->phase = 1;
+	if (gen_begin(g, NULL))
 		return true;
-	case 1: /* a new range */
+	if (g->phase == 1) { /* a new range */
 		if (g->k == ops)
 			return false;
 		gen_push(g, ev_mmap(r, 0, pages * PAGE_SIZE, WL_RW, WL_ANON));

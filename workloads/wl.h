@@ -121,6 +121,13 @@ void gen_push(struct gen *g, struct ev e);
 void gen_sweep(struct gen *g, struct ev e, uint64_t count, uint64_t stride);
 /* gen_start: queue the start of the measured phase: a barrier of all initial threads, then EV_MARK. */
 void gen_start(struct gen *g);
+/*
+ * gen_begin: the first step of a looping generator. On its first call
+ * (phase 0) it moves g to phase 1, queues setup's events (setup may be
+ * NULL) and then the start (gen_start), and returns true: the step returns
+ * true too. Every later call returns false: the step goes on to a loop.
+ */
+bool gen_begin(struct gen *g, void (*setup)(struct gen *g));
 /* The workload's effective --ops and --size (bytes, rounded up to whole pages): the options, else its defaults. */
 uint64_t gen_ops(const struct gen *g);
 uint64_t gen_size(const struct gen *g);
