@@ -36,6 +36,7 @@ struct calib {
 	double trap_rest_ns;			/* the simulated rest of a fault, beside kern.trap (fit of kern.trap) */
 	double sim_ops[HM_NOPS];		/* simulated ns per op on the written machine */
 	double sim_ops2[HM_NOPS];		/* ... per thread's op on 2 cores */
+	int mmap_merges; /* hm_mmap_merges: the host's mmap request merged with a neighbour (1), did not (0), unknown (-1) */
 };
 
 /* calib_chase_points: the reach-curve sizes and indices of the four points the derived costs use (32, 128, 2048, 8192 pages). */
@@ -53,9 +54,10 @@ double calib_sim_chase(const struct machine *m, uint32_t n);
 /*
  * calib_sim_op: simulated ns per op of workload `w` (`cores` threads,
  * design linux, low contention) on m, as one thread sees it: cores * 1e9 /
- * ops_per_sim_sec. -1 on failure (message on stderr).
+ * ops_per_sim_sec; with neighbour, mmap's requests merge with an anonymous
+ * mapping as the host's did (wl_params.neighbour). -1 on failure (message on stderr).
  */
-double calib_sim_op(const struct machine *m, const char *w, uint32_t cores);
+double calib_sim_op(const struct machine *m, const char *w, uint32_t cores, bool neighbour);
 
 /*
  * calib_text: the machine description fitted from c's measurements, every

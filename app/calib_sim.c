@@ -74,7 +74,7 @@ out:
 	return ns;
 }
 
-double calib_sim_op(const struct machine *m, const char *wname, uint32_t cores)
+double calib_sim_op(const struct machine *m, const char *wname, uint32_t cores, bool neighbour)
 {
 	const struct wl_def *w = wl_find(wname);
 	if (!w)
@@ -90,6 +90,7 @@ double calib_sim_op(const struct machine *m, const char *wname, uint32_t cores)
 	pt.s.no_check = true;
 	pt.w = w;
 	pt.wp.threads = cores;
+	pt.wp.neighbour = neighbour;
 	char msg[256];
 	if (wl_check(w, &pt.wp, msg, sizeof(msg))) {
 		fprintf(stderr, "mmsim calibrate: %s: %s\n", wname, msg);

@@ -212,7 +212,7 @@ char *calib_text(struct calib *c, struct machine *m, char *err, size_t errlen)
 	put(&f, "kern.zero_page", "0 cyc", "(fit in progress)");
 	if (load(&f, m, err, errlen))
 		goto out;
-	c->trap_rest_ns = calib_sim_op(m, "pf", 1);
+	c->trap_rest_ns = calib_sim_op(m, "pf", 1, false);
 	fit_direct(&f); /* restores kern.zero_page */
 	{
 		char fa[160];

@@ -103,6 +103,10 @@ static void report(struct calib *c, const struct machine *m)
 	printf("  walk (8192 against 2048 pages): real %.2f ns, simulated %.2f ns, ratio %.2f%s\n", rw, sw, rw > 0 ? sw / rw : NAN,
 	       m->npt ? " (nested paging on)" : "");
 	printf("\nValidation (not fitted): 1 thread, real kernel against mmsim run --design linux --machine FILE\n");
+	printf("mmap's requests on the host %s (/proc/self/maps)%s\n",
+	       c->mmap_merges == 1 ? "merge with the anonymous mapping beside them"
+	       : c->mmap_merges == 0 ? "merge with no mapping" : "merge or not: unknown",
+	       c->mmap_merges == 1 ? "; the simulated program maps one there first" : "");
 	printf("%-12s %12s %20s %12s %8s\n", "op", "real ns/op", "95% CI", "mmsim ns/op", "ratio");
 	for (int i = 0; i < HM_NOPS; i++) {
 		const struct cal_m *o = &c->ops[i];
@@ -161,6 +165,7 @@ static int calibrate(struct calib *c, const char *outpath)
 	}
 	fprintf(stderr, "validation (not fitted):\n");
 	static enum hm_op ops[HM_NOPS] = { HM_MMAP, HM_MMAP_PF, HM_PF, HM_MUNMAP_VIRT, HM_MUNMAP };
+	c->mmap_merges = hm_mmap_merges();
 	for (int i = 0; i < HM_NOPS; i++)
 		measure(c, &c->ops[i], hm_op_names[i], hm_op_names[i], hm_op, &ops[i], false, "ns");
 	for (int i = 0; i < HM_NOPS && ncpu >= 2; i++)
@@ -205,8 +210,8 @@ static int calibrate(struct calib *c, const char *outpath)
 		return cli_fail(cmd, "the fitted file does not load: %s", err);
 	}
 	for (int i = 0; i < HM_NOPS; i++) {
-		c->sim_ops[i] = calib_sim_op(&m, hm_op_names[i], 1);
-		c->sim_ops2[i] = c->ops2[i].done ? calib_sim_op(&m, hm_op_names[i], 2) : NAN;
+		c->sim_ops[i] = calib_sim_op(&m, hm_op_names[i], 1, c->mmap_merges == 1);
+		c->sim_ops2[i] = c->ops2[i].done ? calib_sim_op(&m, hm_op_names[i], 2, c->mmap_merges == 1) : NAN;
 	}
 	report(c, &m);
 	calib_rec_validate(text, c->quick ? 200 : 2000);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -192,4 +193,23 @@ double hm_op2(void *arg)
 		return -1;
 	memcpy(v + n, t.out, sizeof(double) * t.n);
 	return hm_median(v, n + t.n); /* the median request of both threads */
+}
+
+int hm_mmap_merges(void)
+{
+	char *p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	FILE *f = fopen("/proc/self/maps", "r");
+	int r = -1;
+	char line[512];
+	while (f && r < 0 && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= (unsigned long)p && (unsigned long)p < hi)
+			r = lo != (unsigned long)p || hi != (unsigned long)(p + 4 * PG); /* its VMA is larger: merged */
+	}
+	if (f)
+		fclose(f);
+	munmap(p, 4 * PG);
+	return r;
 }

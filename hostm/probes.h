@@ -34,6 +34,14 @@ double hm_mprotect(void *arg);
  */
 enum hm_op { HM_MMAP, HM_MMAP_PF, HM_PF, HM_MUNMAP_VIRT, HM_MUNMAP, HM_NOPS };
 extern const char *const hm_op_names[HM_NOPS]; /* mmsim's workload names */
+/*
+ * hm_mmap_merges: whether this process's mmap(NULL) of 4 anonymous pages
+ * (the mmap op's request) merges with a mapping beside it, as seen in
+ * /proc/self/maps (a glibc process's first anonymous mapping usually sits
+ * right under an anonymous one of ld.so's): 1 yes, 0 no, -1 unknown.
+ */
+int hm_mmap_merges(void);
+
 /* hm_op: one batch of op (arg: a pointer to the enum hm_op). */
 double hm_op(void *arg);
 /* hm_op2: the same with two threads at once, pinned to CPUs 0 and 1, in the two slots of one region: the median request of both. */

@@ -40,6 +40,8 @@ for n in 32 128 2048 8192; do
 	grep -q "^ *$n  " "$tmp/out" || fail "reach curve lacks $n pages"
 done
 grep -q "STLB hit (128 against 32 pages): real" "$tmp/out" || fail "no STLB-hit comparison"
+# whether the host's mmap requests merged with a neighbour (the simulated program then maps one there first)
+grep -q "^mmap's requests on the host merge" "$tmp/out" || fail "no line on whether the host's mmap merges"
 grep -q "walk (8192 against 2048 pages): real" "$tmp/out" || fail "no walk comparison"
 
 # The validation on a recording: perf records calibrate's own program and the replay compares each call; where the

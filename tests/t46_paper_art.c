@@ -1,7 +1,12 @@
-/* t46_paper_art.c: --method paper's event streams against the CortenMM artifact's layout (offsets, shuffle, setup, timed requests). */
+/* t46_paper_art.c: --method paper's event streams against the CortenMM artifact's layout (offsets, shuffle, setup, timed requests), and calibrate's neighbour mapping. */
 #include "tests/harness.h"
 #include "workloads/wl.h"
+#include "vm/boot.h"
+#include "vm/exec.h"
+#include "sim/emit.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define R WL_PAPER_REQS
@@ -146,6 +151,63 @@ START_TEST(bad_combinations_refused)
 }
 END_TEST
 
+/* merges: linux's vma_merges and vma_splits after one thread of mmap (default method, 16 requests), with or without the neighbour. */
+static void merges(bool neighbour, uint64_t *m, uint64_t *sp)
+{
+	struct machine mc;
+	test_machine(&mc);
+	struct boot_opts bo;
+	boot_defaults(&bo, &mc, test_design("linux"), 1);
+	struct boot *b = boot_create(&bo);
+	struct ex *x = ex_create(b->sys);
+	struct wl_params p = { .threads = 1, .ops = 16, .seed = 1, .neighbour = neighbour };
+	ex_add_thread(x, 1, 1, wl_thread(wl_find("mmap"), &p, 0), 0);
+	ex_run(x);
+	ck_assert_msg(!x->err[0], "%s", x->err);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct em e;
+	em_init(&e, f, EM_JSON);
+	em_begin(&e);
+	b->sys->d->stats(ex_as(x, 0), &e);
+	em_end(&e);
+	fclose(f);
+	const char *a = strstr(buf, "\"vma_merges\":"), *c = strstr(buf, "\"vma_splits\":");
+	ck_assert_msg(a && c, "%s", buf);
+	*m = strtoull(a + strlen("\"vma_merges\":"), NULL, 10);
+	*sp = strtoull(c + strlen("\"vma_splits\":"), NULL, 10);
+	free(buf);
+	ex_destroy(x);
+	ck_assert_int_eq(boot_destroy(b), 0);
+}
+
+/* calibrate's neighbour: thread 0 first maps two anonymous pages; each request then merges with them, and its munmap splits. */
+START_TEST(neighbour_merges)
+{
+	const struct wl_def *w = wl_find("mmap");
+	struct wl_params p = { .threads = 2, .ops = 4, .seed = 1, .neighbour = true };
+	struct ev_src *src = wl_thread(w, &p, 0);
+	struct ev e;
+	ck_assert(src->next(src, &e));
+	ck_assert_int_eq(e.kind, EV_MMAP);
+	ck_assert_uint_eq(e.len, 2 * PAGE_SIZE);
+	ck_assert(!(e.fl & EVF_OP));
+	src->close(src);
+	src = wl_thread(w, &p, 1); /* only thread 0 maps it */
+	while (src->next(src, &e) && e.kind != EV_END)
+		ck_assert(!(e.kind == EV_MMAP && e.len == 2 * PAGE_SIZE));
+	src->close(src);
+	uint64_t m, sp;
+	merges(false, &m, &sp);
+	ck_assert_uint_eq(m, 0);
+	ck_assert_uint_eq(sp, 0);
+	merges(true, &m, &sp);
+	ck_assert_uint_eq(m, 16);
+	ck_assert_uint_eq(sp, 16);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("paper_art");
@@ -155,6 +217,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, setup_by_the_main_thread);
 	tcase_add_test(tc, mmap_requests_stand_alone);
 	tcase_add_test(tc, bad_combinations_refused);
+	tcase_add_test(tc, neighbour_merges);
 	suite_add_tcase(s, tc);
 	return s;
 }

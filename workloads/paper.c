@@ -7,6 +7,7 @@
 #define RW VM_PROT_READ | VM_PROT_WRITE
 #define ANON VM_MAP_PRIVATE | VM_MAP_ANONYMOUS
 #define REGION 1
+#define NEIGHBOUR 2 /* the anonymous mapping above the requests' (wl_params.neighbour) */
 
 /*
  * Shape shared by all five: thread 0 maps one region of threads x 2 MiB
@@ -32,6 +33,11 @@ static bool setup(struct gen *g, struct ev *e, bool map_region, bool touch_slot)
 {
 	switch (g->phase) {
 	case PH_MAP:
+		if (g->p.neighbour && g->i == 0 && !g->u[5]) {
+			g->u[5] = 1;
+			*e = ev_mmap(NEIGHBOUR, 0, 2 * PAGE_SIZE, RW, ANON);
+			return true;
+		}
 		g->phase = PH_TOUCH;
 		if (map_region && g->i == 0) {
 			*e = ev_mmap(REGION, HINT, region_pages(g) * PAGE_SIZE, RW, ANON);

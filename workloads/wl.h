@@ -14,6 +14,14 @@ struct wl_params {
 	bool processes;	      /* --processes: initial thread i runs alone in process i+1 (else all in process 1) */
 	uint64_t size;	      /* --size: bytes, the workload's own meaning (0: its default) */
 	bool paper;	      /* --method paper: the CortenMM artifact's method (workloads with WL_PAPER) */
+	/*
+	 * neighbour (mmap, unfixed; set by calibrate when the host's own mmap
+	 * merged): thread 0 first maps two anonymous pages, where the design's
+	 * mmap(NULL) puts them, so that the requests' mappings land right under
+	 * an anonymous mapping and merge with it, and each munmap splits it, as in
+	 * a glibc process whose first anonymous mapping sits under its libraries.
+	 */
+	bool neighbour;
 };
 
 /* What a workload offers beyond --ops (wl_def.flags). */
