@@ -493,14 +493,17 @@ static int cmd_record(int argc, char **argv)
 		cli_error(cmd, "perf script failed (exit status %d); its messages are above", rc);
 		goto out;
 	}
+	/* Kept before the import, so that a recording the importer refuses can still be read. */
+	if (keep && copy_file(text, keep))
+		fprintf(stderr, "mmsim record: could not copy perf script's text to %s: %s\n", keep, strerror(errno));
 	struct tr_import_stats st;
 	double secs;
 	if (trace_convert(cmd, tr_importer_find("perf"), text, out, &ia.io, &st, &secs)) {
+		fprintf(stderr, "mmsim record: %s\n", keep ? "perf script's text is kept (--perf-text); the line numbers above are its lines"
+							 : "--perf-text FILE keeps perf script's text, which the line numbers above refer to");
 		ret = 1;
 		goto out;
 	}
-	if (keep && copy_file(text, keep))
-		fprintf(stderr, "mmsim record: could not copy perf script's text to %s: %s\n", keep, strerror(errno));
 	print_import(ia.json, keep ? keep : "perf script output", out, "perf", &st, secs, &cost);
 	ret = 0;
 out:
