@@ -51,6 +51,7 @@ struct imp_proc {
 	/* Happens-before: the latest end of a memory call, by which thread, and the latest by any other thread. */
 	uint64_t call_end, call_end_other;
 	uint32_t call_tid;
+	uint32_t unmapping; /* perf: its threads inside a munmap now (settle_unmaps looks only when some are) */
 };
 
 /* A mapping as the kernel reported it (perf's MMAP2), or as strace's arguments give it. */
@@ -88,6 +89,7 @@ struct imp_thread {
 	bool have_map;
 	struct imp_map map; /* the MMAP2 record inside the call */
 	bool vfork_parent;  /* created a vfork-like child in this call: its wait counts as compute */
+	bool settled;	    /* its munmap in progress was emitted already (settle_unmaps): its sys_exit only ends it */
 	/* an exec in progress: the new image's mappings */
 	bool in_exec, first_image, had_syscall;
 	struct imp_map *exec_maps;

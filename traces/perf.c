@@ -307,6 +307,9 @@ static int on_enter(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t
 		imp_begin(m, t, ns); /* (bookkeeping calls make no event: their time stays in the gap) */
 	t->in_sys = true;
 	t->nr = (uint32_t)nr;
+	t->settled = false;
+	if (nr == NR_MUNMAP)
+		t->p->unmapping++;
 	memcpy(t->args, a, sizeof(a));
 	t->t_enter = ns;
 	t->line_enter = lines_lineno(m->l);
@@ -323,6 +326,30 @@ static void commit_exec(struct imp *m, struct imp_thread *t, uint64_t ns, bool e
 	t->nexec = 0;
 	xfree(t->exec_maps);
 	t->exec_maps = NULL;
+}
+
+/*
+ * settle_unmaps: a call takes effect somewhere between its sys_enter and its
+ * sys_exit. When t's mmap (not MAP_FIXED) returns [addr, addr + len) and a
+ * munmap still in flight on another thread of its process covers part of
+ * it, that munmap has taken effect already (the kernel handed its range out
+ * again): it is emitted now, before the mmap, with result 0, while its
+ * regions are still the ones it unmaps. Its own sys_exit then only ends it.
+ */
+static void settle_unmaps(struct imp *m, struct imp_thread *t, uint64_t addr, uint64_t len, uint64_t ns)
+{
+	if (!t->p->unmapping)
+		return;
+	for (uint32_t i = 0; i < m->nthreads; i++) {
+		struct imp_thread *u = m->threads[i];
+		if (u == t || u->p != t->p || u->exited || !u->in_sys || u->nr != NR_MUNMAP || u->settled)
+			continue;
+		uint64_t lo = u->args[0], hi = lo + vm_page_up(u->args[1]);
+		if (hi > lo && lo < addr + len && addr < hi) {
+			imp_syscall(m, u, NR_MUNMAP, u->args, 0, u->t_enter, ns, NULL, NULL);
+			u->settled = true;
+		}
+	}
 }
 
 /* raw_syscalls:sys_exit: t's call returned: the event it makes, with its result. */
@@ -359,6 +386,17 @@ static int on_exit_sys(struct imp *m, struct imp_thread *t, struct cur *c, uint6
 			   (unsigned long long)nr, t->rtid, (unsigned long long)t->line_enter, t->nr);
 	t->in_sys = false;
 	t->had_syscall = true;
+	if (t->nr == NR_MUNMAP)
+		t->p->unmapping--;
+	if (t->settled) { /* emitted with result 0 when its range was handed out again (settle_unmaps) */
+		t->settled = false;
+		if (ret != 0)
+			m->st->dropped++;
+		imp_end(t, ns);
+		return 0;
+	}
+	if (t->nr == NR_MMAP && ret >= 0 && !(t->args[3] & 0x10 /* MAP_FIXED */))
+		settle_unmaps(m, t, (uint64_t)ret, vm_page_up(t->args[1]), ns);
 	if (imp_memory_call(t->nr)) {
 		imp_syscall(m, t, t->nr, t->args, ret, t->t_enter, ns, t->have_map ? &t->map : NULL, NULL);
 		return 0;

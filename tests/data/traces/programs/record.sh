@@ -5,7 +5,7 @@
 #
 # usage: record.sh MMSIM OUTDIR [NAME...]     (as root, tracefs mounted: mount -t tracefs nodev /sys/kernel/tracing)
 # Needs: nodejs, openjdk-17-jdk-headless, golang-go, redis-server, redis-tools, postgresql 15 (postgres, initdb,
-# pg_ctl, pgbench), libjemalloc2, pigz, xz-utils, python3.11, mawk, gcc.
+# pg_ctl, pgbench), libjemalloc2, pigz, xz-utils, python3.11, mawk, gcc, apache2, apache2-utils (ab).
 set -eu
 M=$(readlink -f "$1")
 OUT=$(readlink -f "$2")
@@ -17,7 +17,7 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 cp "$SRC"/* "$W"/
 cd "$W"
-all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool"
+all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static"
 names=${*:-$all}
 
 # rec NAME CMD...: record CMD; keep the perf script text as OUT/NAME.perf.txt.xz and the import summary beside it.
@@ -52,6 +52,19 @@ redis() {
 	for _ in $(seq 100); do redis-cli -p 6399 ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 	redis-benchmark -p 6399 -n 20000 -r 20000 -c 4 -P 4 -t set,get,lpush,lpop,hset -d 512 -q >/dev/null
 	redis-cli -p 6399 shutdown nosave >/dev/null || true
+	wait $pid
+}
+
+# apache-static: apache2 -X (one process, 2 event-MPM workers; apache.conf) serving one 64 KiB file with EnableMMAP,
+# from its start until timeout stops it 3 s later, under `ab -k -n 2000 -c 2` (2,000 requests, not recorded).
+apache() {
+	mkdir -p "$W/htdocs"
+	head -c 65536 /dev/zero | tr '\0' x | fold -w 63 | head -c 65536 >"$W/htdocs/index.html"
+	chmod -R a+rX "$W"
+	rec apache-static timeout -s TERM 3 apache2 -X -f "$W/apache.conf" -C "Define W $W" &
+	local pid=$!
+	sleep 1
+	ab -k -n 2000 -c 2 http://127.0.0.1:8099/index.html >/dev/null
 	wait $pid
 }
 
@@ -90,6 +103,7 @@ for n in $names; do
 	xz-T2) mkinput && rec xz-T2 xz -T2 -3 --block-size=1MiB -k -f in.txt ;;
 	pigz-p2) mkinput && rec pigz-p2 pigz -p 2 -k -f in.txt ;;
 	py-pool) rec py-pool /usr/bin/python3.11 py-pool.py ;;
+	apache-static) apache ;;
 	*) echo "record.sh: no recording named $n" >&2 && exit 2 ;;
 	esac
 done
