@@ -16,7 +16,7 @@ load() {
 # Small runs: 256 MiB of simulated memory, few ops, small sizes; a 1000-cycle lookahead (still deterministic) halves
 # the scheduler's host thread switches.
 SMALL="--frames 65536 --lookahead 1000"
-WORKLOADS="page_fault1 page_fault2 page_fault3 mmap1 mmap2 malloc1 brk1 tlb_flush2 jit alloc jvm-threads metis dedup psearchy fork-cow"
+WORKLOADS="page_fault1 page_fault2 page_fault3 mmap1 mmap2 malloc1 brk1 tlb_flush2 jit alloc jvm-threads metis dedup psearchy fork-cow apache"
 
 # args W: options for a small run of W; ops W: its --ops (per thread).
 args() {
@@ -32,6 +32,7 @@ args() {
 	dedup) echo "--ops 3" ;;
 	psearchy) echo "--ops 24 --size 64K" ;;    # the table fills and is flushed
 	fork-cow) echo "--ops 3 --size 64K" ;;
+	apache) echo "--ops 6" ;;
 	esac
 }
 ops() { args "$1" | sed 's/--ops \([0-9]*\).*/\1/'; }
@@ -56,6 +57,9 @@ prop() {
 		echo "threads $j_threads_run mprotect $j_mprotect_calls munmap $j_munmap_calls, wanted $((n + $3)) $n $n" ;;
 	metis) [ "$j_munmap_calls" = $((2 * $3)) ] && [ "$j_fault_calls" -ge "$n" ] || echo "munmap $j_munmap_calls faults $j_fault_calls" ;;
 	dedup) [ "$j_munmap_calls" = "$n" ] && [ "$j_fault_calls" -ge $((33 * n)) ] || echo "munmap $j_munmap_calls faults $j_fault_calls" ;;
+	apache) # a request: map the 16-page document, read it, unmap; thread 0 reads it once first (the page cache)
+		[ "$j_mmap_calls" = $((n + 1)) ] && [ "$j_munmap_calls" = $((n + 1)) ] && [ "$j_frames_copied" = 0 ] &&
+			[ "$j_fault_calls" -ge "$n" ] || echo "mmap $j_mmap_calls munmap $j_munmap_calls copied $j_frames_copied faults $j_fault_calls, wanted $((n + 1)) $((n + 1)) 0 >=$n" ;;
 	psearchy) [ "$j_mmap_calls" -gt "$n" ] && [ "$j_munmap_calls" -gt "$n" ] && [ "$j_fault_calls" -gt "$n" ] ||
 		echo "mmap $j_mmap_calls munmap $j_munmap_calls faults $j_fault_calls: no table growth or no file reads" ;;
 	fork-cow) [ "$j_fork_calls" = "$n" ] && [ "$j_processes_run" = $((n + 1)) ] && [ "$j_frames_copied" -ge $((2 * n)) ] ||
