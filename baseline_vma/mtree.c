@@ -9,7 +9,7 @@ static struct mt_node *node_new(struct mtree *t, struct sim_core *c, bool leaf)
 	n->leaf = leaf;
 	if (c) { /* written by this core just now */
 		n->line.owner = n->line.last = (uint16_t)(c->id + 1);
-		sim_advance(c, c->sim->m->node_visit);
+		sim_advance(c, c->sim->m->node_visit + c->sim->m->slab_alloc); /* built, from the node cache */
 	}
 	t->nodes++;
 	return n;
@@ -17,8 +17,11 @@ static struct mt_node *node_new(struct mtree *t, struct sim_core *c, bool leaf)
 
 static void node_free_rcu(struct sim_rcu_head *h) { xfree(caa_container_of(h, struct mt_node, rcu)); }
 
-static void node_retire(struct mtree *t, struct mt_node *n)
+/* node_retire: n left the tree; freed after a grace period (the slab free charged to c now, as kfree_rcu queues it). */
+static void node_retire(struct mtree *t, struct sim_core *c, struct mt_node *n)
 {
+	if (c)
+		sim_advance(c, c->sim->m->slab_free);
 	t->nodes--;
 	sim_rcu_defer(&n->rcu, node_free_rcu);
 }
@@ -339,7 +342,7 @@ static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, 
 				n->n++;
 			}
 		}
-		node_retire(t, old);
+		node_retire(t, c, old);
 		old = par;
 		a = n->n ? n : NULL;
 		b = NULL;
@@ -361,7 +364,7 @@ static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, 
 		}
 		ga = inner_gap(n);
 	}
-	node_retire(t, old);
+	node_retire(t, c, old);
 	struct mt_node *root = a;
 	if (a && b) { /* the root split: grow a level */
 		root = node_new(t, c, false);
@@ -377,7 +380,7 @@ static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, 
 	/* A root with a single inner child shrinks the tree. */
 	while (root && !root->leaf && root->n == 1) {
 		struct mt_node *only = root->child[0];
-		node_retire(t, root);
+		node_retire(t, c, root);
 		root = only;
 		t->height--;
 	}

@@ -67,7 +67,8 @@ struct lvma *linux_vma_new(struct lmm *mm, struct mmu_cpu *cpu, const struct vr_
 	atomic_store(&v->lock_seq, atomic_load(&mm->mm_lock_seq)); /* born write-locked */
 	if (cpu) {
 		v->line.owner = v->line.last = (uint16_t)(cpu->core->id + 1);
-		sim_advance(cpu->core, mm->as->sys->m->node_visit);
+		/* the VMA and its anon_vma_chain entries (anon_vma_clone on a split or fork), each from its slab */
+		sim_advance(cpu->core, mm->as->sys->m->node_visit + (1 + (cycles_t)a->chain) * mm->as->sys->m->slab_alloc);
 	}
 	atomic_fetch_add(&mm->nvmas, 1);
 	return v;
@@ -75,9 +76,11 @@ struct lvma *linux_vma_new(struct lmm *mm, struct mmu_cpu *cpu, const struct vr_
 
 static void vma_free_rcu(struct sim_rcu_head *h) { xfree(caa_container_of(h, struct lvma, rcu)); }
 
-/* Detached VMAs are freed after a grace period: a lock-free fault may still be looking at one. */
-static void vma_free(struct lmm *mm, struct lvma *v)
+/* Detached VMAs are freed after a grace period: a lock-free fault may still be looking at one. The VMA and its anon_vma_chain entries go back to their slabs (charged to cpu now). */
+static void vma_free(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v)
 {
+	if (cpu)
+		sim_advance(cpu->core, (1 + (cycles_t)v->chain) * mm->as->sys->m->slab_free);
 	if (v->file)
 		vm_file_put(mm->as->sys, v->file);
 	v->file = NULL;
@@ -167,7 +170,7 @@ void linux_absorb(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, struct lv
 	take_av(v, n);
 	tree_erase(mm, cpu, n);
 	atomic_store(&n->detached, true);
-	vma_free(mm, n);
+	vma_free(mm, cpu, n);
 	set_end(mm, cpu, v, ne);
 	mm->st.merges++;
 }
@@ -283,7 +286,7 @@ bool linux_unmap(struct lmm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t e
 	kmm_free_tables(&mm->pt, cpu, start, end, floor, ceiling, &fl);
 	kmm_flush_finish(&mm->pt, cpu, &fl);
 	for (uint32_t i = 0; i < c.n; i++)
-		vma_free(mm, c.v[i]);
+		vma_free(mm, cpu, c.v[i]);
 	xfree(c.v);
 	return downgrade;
 }
@@ -354,7 +357,7 @@ struct lvma *linux_modify(struct lmm *mm, struct mmu_cpu *cpu, struct lvma *v, u
 		tree_erase(mm, cpu, v);
 		atomic_store(&v->detached, true);
 		linux_set_start(mm, cpu, next, me.start, me.pgoff);
-		vma_free(mm, v);
+		vma_free(mm, cpu, v);
 		v = next;
 		mm->st.merges++;
 	}

@@ -80,6 +80,8 @@ static const struct key keys[] = {
 	TIME("kern.zero_page", zero_page),
 	TIME("kern.frame_alloc", frame_alloc),
 	TIME("kern.frame_free", frame_free),
+	TIME("kern.slab_alloc", slab_alloc),
+	TIME("kern.slab_free", slab_free),
 	TIME("kern.node_visit", node_visit),
 	TIME("kern.ctx_switch", ctx_switch),
 	TIME("kern.wakeup", wakeup),

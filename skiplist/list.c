@@ -103,7 +103,7 @@ struct sl_node *sl_node_new_h(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t st
 		n->vma.count.owner = n->vma.count.last = me;
 		for (int l = 0; l < n->height; l++)
 			n->lv[l].line.owner = n->lv[l].line.last = me;
-		sim_advance(cpu->core, mm->as->sys->m->node_visit);
+		sim_advance(cpu->core, mm->as->sys->m->node_visit + mm->as->sys->m->slab_alloc); /* built, from its slab */
 	}
 	return n;
 }
@@ -119,8 +119,10 @@ static void node_free_rcu(struct sim_rcu_head *h)
 
 uint64_t sl_nodes_freed(void) { return atomic_load(&nodes_freed); }
 
-void sl_node_retire(struct sl_mm *mm, struct sl_node *n)
+void sl_node_retire(struct sl_mm *mm, struct sim_core *c, struct sl_node *n)
 {
+	if (c) /* back to its slab after the grace period, charged as the free is queued */
+		sim_advance(c, mm->as->sys->m->slab_free);
 	if (n->file)
 		vm_file_put(mm->as->sys, n->file);
 	n->file = NULL;

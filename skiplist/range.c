@@ -225,7 +225,7 @@ void sl_unlock(struct sl_lockset *s)
 	for (uint32_t i = 0; i < s->n; i++)
 		lk_mutex_unlock(c, lock_of(s->held[i].n, s->held[i].gap));
 	for (uint32_t i = 0; i < s->nd; i++)
-		sl_node_retire(s->mm, s->dead[i]);
+		sl_node_retire(s->mm, c, s->dead[i]);
 	sim_note(c, "range locks released: %u part%s%s", s->n, s->n == 1 ? "" : "s",
 		 s->nw ? ", and the VMA write locks" : "");
 	xfree(s->held);

@@ -135,8 +135,8 @@ void sl_list_init(struct sl_mm *mm);
 struct sl_node *sl_node_new(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor);
 /* sl_node_new_h: the same with a tower of h levels (a replacement keeps the height of the node it replaces). */
 struct sl_node *sl_node_new_h(struct sl_mm *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end, bool anchor, int h);
-/* sl_node_retire: free an unlinked node after a grace period. */
-void sl_node_retire(struct sl_mm *mm, struct sl_node *n);
+/* sl_node_retire: free an unlinked node after a grace period (c, if not NULL, pays kern.slab_free). */
+void sl_node_retire(struct sl_mm *mm, struct sim_core *c, struct sl_node *n);
 /* sl_nodes_freed: nodes freed by RCU callbacks so far, in every address space (tests). */
 uint64_t sl_nodes_freed(void);
 /* sl_next: the live node after n at level 0 (NULL at the end). Charged to c when given. */

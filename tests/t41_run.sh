@@ -103,4 +103,23 @@ done
 "$M" run --contention medium >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "not a level" "$tmp/o" || fail "bad contention: $(cat "$tmp/o")"
 "$M" run --ops 0 >"$tmp/o" 2>&1; [ $? -eq 2 ] && grep -q "out of range" "$tmp/o" || fail "bad ops: $(cat "$tmp/o")"
 
+# kern.slab_alloc and kern.slab_free are charged per kernel object: a linux mmap allocates at least its VMA (and an
+# munmap frees it); cortenmm keeps no such objects, so its numbers do not move.
+"$M" machine show epyc9965 >"$tmp/m.machine" || fail "machine show epyc9965"
+sed 's/^kern\.slab_alloc = .*/kern.slab_alloc = 0 cyc/; s/^kern\.slab_free = .*/kern.slab_free = 0 cyc/' "$tmp/m.machine" >"$tmp/slab0.machine"
+sed 's/^kern\.slab_alloc = .*/kern.slab_alloc = 10000 cyc/; s/^kern\.slab_free = .*/kern.slab_free = 10000 cyc/' "$tmp/m.machine" >"$tmp/slab1.machine"
+for d in linux cortenmm-adv; do
+	for v in 0 1; do
+		"$M" run --machine "$tmp/slab$v.machine" --design $d --workload mmap --cores 1 --ops 8 --json >"$tmp/slab$d$v" || fail "$d slab$v run"
+	done
+	m0=$(key "$tmp/slab${d}0" mmap_mean_cycles); m1=$(key "$tmp/slab${d}1" mmap_mean_cycles)
+	u0=$(key "$tmp/slab${d}0" munmap_mean_cycles); u1=$(key "$tmp/slab${d}1" munmap_mean_cycles)
+	if [ $d = linux ]; then
+		awk -v a="$m0" -v b="$m1" -v c="$u0" -v e="$u1" 'BEGIN { exit !(b - a >= 10000 && e - c >= 10000) }' ||
+			fail "linux: 10000 cycles per slab object moved mmap $m0 -> $m1 and munmap $u0 -> $u1 (less than one object each)"
+	else
+		[ "$m0" = "$m1" ] && [ "$u0" = "$u1" ] || fail "$d allocates no slab objects, but mmap $m0 -> $m1, munmap $u0 -> $u1"
+	fi
+done
+
 finish t41_run
