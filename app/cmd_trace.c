@@ -86,6 +86,7 @@ static void print_import(bool json, const char *in, const char *out, const char 
 	em_u64(e, "files", st->files);
 	em_u64(e, "absolute_addresses", st->absolute);
 	em_u64(e, "dropped_calls", st->dropped);
+	em_u64(e, "duplicate_lines", st->duplicates);
 	em_f64(e, "host_seconds", secs);
 	em_f64(e, "host_lines_per_sec", secs > 0 ? (double)st->lines / secs : 0);
 	em_u64(e, "host_max_rss_kb", trace_max_rss_kb());

@@ -36,6 +36,7 @@ static void imp_free(struct imp *m)
 	tu_map_free(&m->shm_pages);
 	xfree(m->procs);
 	xfree(m->files);
+	xfree(m->prev);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -122,6 +122,8 @@ struct imp {
 	uint64_t base;	 /* the first time seen: times in the trace count from it */
 	bool have_base;
 	bool ioerr;
+	char *prev;	/* the line before (perf), to skip one that repeats it */
+	size_t prev_cap;
 };
 
 /* What a line-oriented recording format adds to the importer core. */

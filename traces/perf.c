@@ -488,6 +488,20 @@ static int on_line(struct imp *m, const char *line)
 	}
 	if (strstr(line, "PERF_RECORD_LOST"))
 		return lost(m); /* (whatever its prefix looks like) */
+	/*
+	 * perf script sometimes prints an event twice, the two lines identical to
+	 * the nanosecond (seen recording apache2 under load: a sys_enter, its
+	 * MMAP2 and its sys_exit each twice). Two real events of one thread cannot
+	 * share a timestamp and every field, so the repeat is skipped and counted.
+	 */
+	size_t len = strlen(line);
+	if (m->prev && !strcmp(line, m->prev)) {
+		m->st->duplicates++;
+		return 0;
+	}
+	if (len + 1 > m->prev_cap)
+		m->prev = xrealloc(m->prev, m->prev_cap = len + 1 + 64);
+	memcpy(m->prev, line, len + 1);
 	if (!prefix(line, comm, sizeof(comm), &tid, &ns, &rest, &cpu))
 		return imp_bad(m, "not a perf script line (expected COMM TID [CPU] SECONDS: EVENT)");
 	if (cpu < TR_MAX_CPUS && tid > 0)

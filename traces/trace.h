@@ -225,6 +225,7 @@ struct tr_import_stats {
 	uint32_t threads, processes, files;
 	uint64_t absolute; /* addresses that fell in no known region */
 	uint64_t dropped;  /* calls left out: file mmaps refused for their descriptor (EBADF, EACCES, ...) */
+	uint64_t duplicates; /* input lines that repeated the line before them to the letter (perf script can print an event twice) */
 };
 
 /* What detection sees of a file. */
