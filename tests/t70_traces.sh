@@ -68,6 +68,29 @@ for k in design workload cores ops events sim_cycles ops_per_sim_sec host_second
 	[ -n "$(key "$tmp/sqlite-load-linux.json" $k)" ] || fail "replay: no key $k"
 done
 
+# perf script can print an event twice, to the nanosecond: the repeat is skipped and counted (duplicate_lines), and
+# the trace is the one made without it.
+sed '13p' "$D/repro/unmap-reuse.perf.txt" >"$tmp/dup.perf.txt"
+[ "$(wc -l <"$tmp/dup.perf.txt")" -eq $(($(wc -l <"$D/repro/unmap-reuse.perf.txt") + 1)) ] || fail "dup.perf.txt was not made"
+"$M" import perf "$tmp/dup.perf.txt" -o "$tmp/dup.mmtrace" --json >"$tmp/dup.json" || fail "a repeated perf line is refused: $(cat "$tmp/dup.json")"
+"$M" import perf "$D/repro/unmap-reuse.perf.txt" -o "$tmp/nodup.mmtrace" --json >"$tmp/nodup.json" || fail "unmap-reuse import"
+[ "$(key "$tmp/dup.json" duplicate_lines)" = 1 ] && [ "$(key "$tmp/nodup.json" duplicate_lines)" = 0 ] ||
+	fail "duplicate_lines: $(key "$tmp/dup.json" duplicate_lines) and $(key "$tmp/nodup.json" duplicate_lines), wanted 1 and 0"
+# (the input line numbers after the repeat are one more)
+[ "$("$M" trace-dump "$tmp/dup.mmtrace" | grep -v '^source' | sed 's/ line=[0-9]*//')" = \
+	"$("$M" trace-dump "$tmp/nodup.mmtrace" | grep -v '^source' | sed 's/ line=[0-9]*//')" ] ||
+	fail "the trace with a repeated line differs from the one without"
+
+# A sync wait is a yield: four threads on one core, the last one waiting for two that have 4 ms of work queued
+# (repro/sync-oversubscribed.txt). The waiter gives the core away at once: a few waits, and the run takes the
+# threads' work done one after the other (16 ms), not a waiter's time slices on top (4,159 waits and 36 ms when
+# it spun for its whole slice).
+"$M" replay "$D/repro/sync-oversubscribed.txt" --design linux --json >"$tmp/yield.json" || fail "replay of sync-oversubscribed failed"
+w=$(key "$tmp/yield.json" sync_waits); t=$(key "$tmp/yield.json" sim_seconds)
+awk -v w="$w" -v t="$t" 'BEGIN { exit !(w <= 10 && t < 0.02) }' || fail "sync-oversubscribed: $w sync waits, $t simulated seconds (a waiter kept its core)"
+[ "$(key "$tmp/yield.json" sync_timeouts)" = 0 ] && [ "$(key "$tmp/yield.json" fault_outcome_mismatches)" = 0 ] ||
+	fail "sync-oversubscribed: timeouts or mismatches: $(grep -E 'sync_timeouts|mismatches' "$tmp/yield.json" | tr -d '\n')"
+
 if [ "$fails" -ne 0 ]; then
 	echo "t70_traces: $fails failure(s)"
 	exit 1

@@ -41,6 +41,7 @@ enum ev_kind {
 #define EVF_REGION2 (1u << 2) /* addr2 is relative to `region2` */
 #define EVF_CHECK (1u << 3)  /* `ret` holds the recorded result, to compare with */
 #define EVF_NS (1u << 4)     /* EV_COMPUTE: `cycles` is in nanoseconds (converted with the machine's clock) */
+#define EVF_YIELD (1u << 5)  /* EV_COMPUTE: the thread waits for others (a replay's sync): another thread queued on its core runs next */
 
 /*
  * struct ev: one event of one thread. Addresses are region-relative where

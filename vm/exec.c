@@ -494,8 +494,8 @@ static void core_body(struct sim_core *c, void *arg)
 			}
 			if (e.kind == EV_EXEC)
 				vm_switch(as_of(t->p), cpu);
-			if (c->clock >= slice_end && P(x)->rq[c->id].n > 1)
-				break; /* the tick: round robin */
+			if ((c->clock >= slice_end || (e.fl & EVF_YIELD)) && P(x)->rq[c->id].n > 1)
+				break; /* the tick, or a thread that waits for others: round robin */
 		}
 	}
 	st->end = c->clock;
