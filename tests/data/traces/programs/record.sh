@@ -5,7 +5,7 @@
 #
 # usage: record.sh MMSIM OUTDIR [NAME...]     (as root, tracefs mounted: mount -t tracefs nodev /sys/kernel/tracing)
 # Needs: nodejs, openjdk-17-jdk-headless, golang-go, redis-server, redis-tools, postgresql 15 (postgres, initdb,
-# pg_ctl, pgbench), libjemalloc2, pigz, xz-utils, python3.11, mawk, gcc, apache2, apache2-utils (ab).
+# pg_ctl, pgbench), libjemalloc2, pigz, xz-utils, python3.11, mawk, gcc, apache2, apache2-utils (ab), memcached.
 set -eu
 M=$(readlink -f "$1")
 OUT=$(readlink -f "$2")
@@ -17,7 +17,7 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 cp "$SRC"/* "$W"/
 cd "$W"
-all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static"
+all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4"
 names=${*:-$all}
 
 # rec NAME CMD...: record CMD; keep the perf script text as OUT/NAME.perf.txt.xz and the import summary beside it.
@@ -68,6 +68,26 @@ apache() {
 	wait $pid
 }
 
+# node-http: node node-http.js (an HTTP server that builds a 200-item JSON reply per request) until timeout stops it
+# 3 s later, under `ab -k -n 2000 -c 4` (not recorded).
+node_http() {
+	rec node-http timeout -s TERM 3 node node-http.js &
+	local pid=$!
+	sleep 1
+	ab -k -n 2000 -c 4 http://127.0.0.1:8098/ >/dev/null
+	wait $pid
+}
+
+# memcached-t4: memcached with 4 worker threads until timeout stops it 3 s later, under memcached-load.py (not
+# recorded).
+memcached_t4() {
+	rec memcached-t4 timeout -s TERM 3 memcached -u nobody -p 11299 -l 127.0.0.1 -t 4 -m 64 &
+	local pid=$!
+	sleep 1
+	python3 memcached-load.py
+	wait $pid
+}
+
 postgres() {
 	local pg="$W/pg" su="setpriv --reuid=postgres --regid=postgres --init-groups"
 	local opts="-p 5499 -k $pg/sock -c shared_buffers=16MB -c max_connections=10 -c logging_collector=off -c autovacuum=off"
@@ -104,6 +124,8 @@ for n in $names; do
 	pigz-p2) mkinput && rec pigz-p2 pigz -p 2 -k -f in.txt ;;
 	py-pool) rec py-pool /usr/bin/python3.11 py-pool.py ;;
 	apache-static) apache ;;
+	node-http) node_http ;;
+	memcached-t4) memcached_t4 ;;
 	*) echo "record.sh: no recording named $n" >&2 && exit 2 ;;
 	esac
 done
