@@ -5,7 +5,7 @@
 #
 # usage: record.sh MMSIM OUTDIR [NAME...]     (as root, tracefs mounted: mount -t tracefs nodev /sys/kernel/tracing)
 # Needs: nodejs, openjdk-17-jdk-headless, golang-go, redis-server, redis-tools, postgresql 15 (postgres, initdb,
-# pg_ctl, pgbench), libjemalloc2, pigz, xz-utils, python3.11, mawk, gcc, apache2, apache2-utils (ab), memcached.
+# pg_ctl, pgbench), libjemalloc2, pigz, xz-utils, python3.11, mawk, gcc, apache2, apache2-utils (ab), memcached, libleveldb-dev and g++.
 set -eu
 M=$(readlink -f "$1")
 OUT=$(readlink -f "$2")
@@ -17,7 +17,7 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 cp "$SRC"/* "$W"/
 cd "$W"
-all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4"
+all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4"
 names=${*:-$all}
 
 # rec NAME CMD...: record CMD; keep the perf script text as OUT/NAME.perf.txt.xz and the import summary beside it.
@@ -126,6 +126,7 @@ for n in $names; do
 	apache-static) apache ;;
 	node-http) node_http ;;
 	memcached-t4) memcached_t4 ;;
+	leveldb-t4) g++ -O2 -pthread -o leveldb-bench leveldb-bench.cc -lleveldb && rec leveldb-t4 ./leveldb-bench db 200000 4 100000 ;;
 	*) echo "record.sh: no recording named $n" >&2 && exit 2 ;;
 	esac
 done
