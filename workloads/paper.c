@@ -28,7 +28,11 @@ static uint64_t req_page(struct gen *g, uint64_t k, uint64_t stride)
 
 enum { PH_MAP, PH_TOUCH, PH_BARRIER, PH_MARK, PH_RUN, PH_RUN2, PH_DONE };
 
-/* The common setup: returns true with an event, or false when the measured phase begins (g->phase == PH_RUN). */
+/*
+ * The common setup: returns true with an event, or false when the measured phase begins (g->phase == PH_RUN).
+ * Its scratch: u[5] the neighbour is mapped (wl_params.neighbour), u[6] slot pages touched, u[7] the wait for
+ * the region is done; the steps use u[0] only.
+ */
 static bool setup(struct gen *g, struct ev *e, bool map_region, bool touch_slot)
 {
 	switch (g->phase) {
