@@ -135,6 +135,21 @@ static int imp_opt(void *ctx, int opt, const char *arg)
 	return CLI_NOT_MINE;
 }
 
+/*
+ * imp_parse: parse the command line of import or record into *ia (zeroed
+ * here): `cmd`'s own option table `opts` (IMP_OPTS and more), getopt's
+ * `shortopts`, and min..max operands named `args_name`. Returns cli_parse's
+ * result: -1 to go on (operands at optind), else the exit status.
+ */
+static int imp_parse(struct imp_args *ia, const char *cmd, const char *help, const struct option *opts,
+		     const char *shortopts, int min, int max, const char *args_name, int argc, char **argv)
+{
+	*ia = (struct imp_args){ 0 };
+	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = shortopts, .opt = imp_opt,
+			       .ctx = ia, .min_args = min, .max_args = max, .args_name = args_name };
+	return cli_parse(&ca, argc, argv);
+}
+
 static int cmd_import(int argc, char **argv)
 {
 	static const char *help =
@@ -148,11 +163,9 @@ static int cmd_import(int argc, char **argv)
 		"  -o, --output OUT  the trace to write (default: NAME.mmtrace from FILE's name)\n" IMP_HELP;
 	static const struct option opts[] = { IMP_OPTS, { 0, 0, 0, 0 } };
 	const char *cmd = "import";
-	struct imp_args ia = { 0 };
-	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "o:", .opt = imp_opt, .ctx = &ia,
-			       .min_args = 2, .max_args = 2,
-			       .args_name = "a format (perf, strace, text or binary) and one FILE" };
-	int rc0 = cli_parse(&ca, argc, argv);
+	struct imp_args ia;
+	int rc0 = imp_parse(&ia, cmd, help, opts, "o:", 2, 2, "a format (perf, strace, text or binary) and one FILE",
+			    argc, argv);
 	if (rc0 >= 0)
 		return rc0;
 	const char *out = ia.out;
@@ -175,44 +188,51 @@ static int cmd_import(int argc, char **argv)
 
 /* ---- mmsim trace-dump, trace-compile ---- */
 
+/* The two conversions: a command's name, its operand, its help, and what it runs (see convert). */
+static const struct conv_cmd {
+	const char *cmd, *what, *help;
+	bool default_name;
+	int (*conv)(const char *in, const char *out, char *err, size_t errlen);
+} conv_cmds[] = {
+	{ "trace-dump", "TRACE",
+	  "usage: mmsim trace-dump TRACE [-o OUT]\n\nWrites a binary mmsim trace in its text form (docs/trace-format.md), "
+	  "which\n'mmsim trace-compile' turns back into the same trace.\n\n"
+	  "  -o, --output OUT  write here instead of standard output\n  --help            this text\n",
+	  false, tr_dump },
+	{ "trace-compile", "TEXT file",
+	  "usage: mmsim trace-compile TEXT [-o OUT]\n\nTurns the text form of a trace (docs/trace-format.md; plain, .xz or "
+	  ".zst)\ninto the binary form. Errors name the line.\n\n"
+	  "  -o, --output OUT  the trace to write (default: NAME.mmtrace from TEXT's name)\n  --help            this text\n",
+	  true, tr_compile },
+};
+
 /*
- * convert: the body of both commands: one input file (named `what` in the
- * error) and -o OUT, then conv(in, out). With default_name, no -o writes
- * NAME.mmtrace beside the input's name. The exit status.
+ * convert: the body of both commands: one input file (named c->what in the
+ * error) and -o OUT, then c->conv(in, out). With c->default_name, no -o
+ * writes NAME.mmtrace beside the input's name. The exit status.
  */
-static int convert(const char *cmd, const char *help, const char *what, bool default_name,
-		   int (*conv)(const char *in, const char *out, char *err, size_t errlen), int argc, char **argv)
+static int convert(const struct conv_cmd *c, int argc, char **argv)
 {
 	const char *out = NULL;
-	int rc = cli_opt_output(cmd, help, argc, argv, &out, what);
+	int rc = cli_opt_output(c->cmd, c->help, argc, argv, &out, c->what);
 	if (rc >= 0)
 		return rc;
 	char outbuf[1100], err[1024];
-	if (!out && default_name) {
+	if (!out && c->default_name) {
 		default_out(argv[optind], outbuf, sizeof(outbuf));
 		out = outbuf;
 	}
-	return conv(argv[optind], out, err, sizeof(err)) ? cli_fail(cmd, "%s", err) : 0;
+	return c->conv(argv[optind], out, err, sizeof(err)) ? cli_fail(c->cmd, "%s", err) : 0;
 }
 
 static int cmd_dump(int argc, char **argv)
 {
-	static const char *help = "usage: mmsim trace-dump TRACE [-o OUT]\n\n"
-				  "Writes a binary mmsim trace in its text form (docs/trace-format.md), which\n"
-				  "'mmsim trace-compile' turns back into the same trace.\n\n"
-				  "  -o, --output OUT  write here instead of standard output\n"
-				  "  --help            this text\n";
-	return convert("trace-dump", help, "TRACE", false, tr_dump, argc, argv);
+	return convert(&conv_cmds[0], argc, argv);
 }
 
 static int cmd_compile(int argc, char **argv)
 {
-	static const char *help = "usage: mmsim trace-compile TEXT [-o OUT]\n\n"
-				  "Turns the text form of a trace (docs/trace-format.md; plain, .xz or .zst)\n"
-				  "into the binary form. Errors name the line.\n\n"
-				  "  -o, --output OUT  the trace to write (default: NAME.mmtrace from TEXT's name)\n"
-				  "  --help            this text\n";
-	return convert("trace-compile", help, "TEXT file", true, tr_compile, argc, argv);
+	return convert(&conv_cmds[1], argc, argv);
 }
 
 /* ---- mmsim record ---- */
@@ -442,10 +462,8 @@ static int cmd_record(int argc, char **argv)
 					      { "null-calls", required_argument, 0, 'Z' },
 					      { 0, 0, 0, 0 } };
 	const char *cmd = "record";
-	struct imp_args ia = { 0 };
-	struct cli_args ca = { .cmd = cmd, .help = help, .opts = opts, .shortopts = "+o:", .opt = imp_opt, .ctx = &ia,
-			       .max_args = 1 << 30 };
-	int rc0 = cli_parse(&ca, argc, argv);
+	struct imp_args ia;
+	int rc0 = imp_parse(&ia, cmd, help, opts, "+o:", 0, 1 << 30, "CMD", argc, argv);
 	if (rc0 >= 0)
 		return rc0;
 	if (ia.null_calls) {
