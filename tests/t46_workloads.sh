@@ -16,7 +16,7 @@ load() {
 # Small runs: 256 MiB of simulated memory, few ops, small sizes; a 1000-cycle lookahead (still deterministic) halves
 # the scheduler's host thread switches.
 SMALL="--frames 65536 --lookahead 1000"
-WORKLOADS="page_fault1 page_fault2 page_fault3 mmap1 mmap2 malloc1 brk1 tlb_flush2 jit alloc jvm-threads metis dedup psearchy fork-cow apache"
+WORKLOADS="page_fault1 page_fault2 page_fault3 mmap1 mmap2 malloc1 brk1 tlb_flush2 jit alloc jvm-threads metis dedup psearchy fork-cow apache leveldb"
 
 # args W: options for a small run of W; ops W: its --ops (per thread).
 args() {
@@ -33,6 +33,7 @@ args() {
 	psearchy) echo "--ops 24 --size 64K" ;;    # the table fills and is flushed
 	fork-cow) echo "--ops 3 --size 64K" ;;
 	apache) echo "--ops 6" ;;
+	leveldb) echo "--ops 60" ;;                # 9 pages of arena growth per thread (60 gets at 763 per 5,000)
 	esac
 }
 ops() { args "$1" | sed 's/--ops \([0-9]*\).*/\1/'; }
@@ -60,6 +61,9 @@ prop() {
 	apache) # a request: map the 16-page document, read it, unmap; thread 0 reads it once first (the page cache)
 		[ "$j_mmap_calls" = $((n + 1)) ] && [ "$j_munmap_calls" = $((n + 1)) ] && [ "$j_frames_copied" = 0 ] &&
 			[ "$j_fault_calls" -ge "$n" ] || echo "mmap $j_mmap_calls munmap $j_munmap_calls copied $j_frames_copied faults $j_fault_calls, wanted $((n + 1)) $((n + 1)) 0 >=$n" ;;
+	leveldb) # the table (431 pages, read once by thread 0); per thread an arena, 33 pages written, then 9 grown
+		[ "$j_mmap_calls" = $(($3 + 1)) ] && [ "$j_mprotect_calls" = $((10 * $3)) ] && [ "$j_fault_calls" = $((431 + 42 * $3)) ] ||
+			echo "mmap $j_mmap_calls mprotect $j_mprotect_calls faults $j_fault_calls, wanted $(($3 + 1)) $((10 * $3)) $((431 + 42 * $3))" ;;
 	psearchy) [ "$j_mmap_calls" -gt "$n" ] && [ "$j_munmap_calls" -gt "$n" ] && [ "$j_fault_calls" -gt "$n" ] ||
 		echo "mmap $j_mmap_calls munmap $j_munmap_calls faults $j_fault_calls: no table growth or no file reads" ;;
 	fork-cow) [ "$j_fork_calls" = "$n" ] && [ "$j_processes_run" = $((n + 1)) ] && [ "$j_frames_copied" -ge $((2 * n)) ] ||
@@ -154,6 +158,7 @@ want="not a number" bad run --workload page_fault1 --size 4X
 want="out of range" bad run --workload page_fault1 --size 2G
 want="more than the 4096" bad run --workload fork-cow --ops 5000
 want="too many" bad run --workload jvm-threads --ops 2000000
+want="past its 64 MiB" bad run --workload leveldb --ops 200000
 want="no processes mode" bad sweep --workloads pf --processes -o "$tmp/x.csv"
 
 # Every workload describes itself: what it imitates, what an op is, its parameters.

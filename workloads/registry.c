@@ -8,7 +8,7 @@ extern const struct wl_def wl_paper_mmap, wl_paper_mmap_pf, wl_paper_pf, wl_pape
 extern const struct wl_def wl_wis_page_fault1, wl_wis_page_fault2, wl_wis_page_fault3, wl_wis_mmap1, wl_wis_mmap2,
 	wl_wis_malloc1, wl_wis_brk1, wl_wis_tlb_flush2;
 extern const struct wl_def wl_app_jit, wl_app_alloc, wl_app_jvm_threads, wl_app_metis, wl_app_dedup,
-	wl_app_psearchy, wl_app_fork_cow, wl_app_apache;
+	wl_app_psearchy, wl_app_fork_cow, wl_app_apache, wl_app_leveldb;
 extern const struct wl_def wl_ivm_mbench, wl_ivm_mfmbench, wl_ivm_f_mbench, wl_ivm_f_mfmbench;
 
 static const struct wl_def *const all[] = {
@@ -17,7 +17,7 @@ static const struct wl_def *const all[] = {
 	&wl_wis_mmap1,	     &wl_wis_mmap2,	  &wl_wis_malloc1,	&wl_wis_brk1,
 	&wl_wis_tlb_flush2,  &wl_app_jit,	  &wl_app_alloc,	&wl_app_jvm_threads,
 	&wl_app_metis,	     &wl_app_dedup,	  &wl_app_psearchy,	&wl_app_fork_cow,
-	&wl_app_apache,
+	&wl_app_apache,      &wl_app_leveldb,
 	&wl_ivm_mbench, &wl_ivm_mfmbench, &wl_ivm_f_mbench, &wl_ivm_f_mfmbench,
 	NULL,
 };
