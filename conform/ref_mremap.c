@@ -68,7 +68,8 @@ static long remap_to(struct ref *r, uint64_t addr, uint64_t old_len, uint64_t ne
 		old_len = new_len;
 		i = refv_lookup(r, addr);
 	}
-	if (!fixed && !refv_is_free(r, new_addr, new_len) && !(new_addr = refv_topdown(r, new_len)))
+	/* without FIXED, new_addr is a hint (0: none) */
+	if (!fixed && (!new_addr || !refv_is_free(r, new_addr, new_len)) && !(new_addr = refv_topdown(r, new_len)))
 		return -ENOMEM;
 	return (long)move(r, (uint32_t)i, addr, old_len, new_addr, new_len, flags & VM_MREMAP_DONTUNMAP);
 }

@@ -24,7 +24,8 @@ static long remap_to(struct kmm_ctx *x, uint64_t addr, uint64_t old_len, uint64_
 		if (o->handles && !o->lookup(x, addr, &m))
 			return -EFAULT;
 	}
-	if (!fixed && !hint_free(x, new_addr, new_len))
+	/* MREMAP_DONTUNMAP's new_addr is get_unmapped_area's hint: 0 names none, and the kernel picks the place */
+	if (!fixed && (!new_addr || !hint_free(x, new_addr, new_len)))
 		return o->relocate(x, &m, addr, old_len, new_len);
 	return o->move(x, &m, addr, old_len, new_addr, new_len);
 }

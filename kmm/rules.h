@@ -273,6 +273,16 @@ static inline struct vr_attr vr_moved(struct vr_attr a, uint64_t addr, uint64_t 
 	return a;
 }
 
+/*
+ * vr_mremap_target: whether an mremap names a range besides its source that
+ * the call must lock: MREMAP_FIXED's target, or MREMAP_DONTUNMAP's hint for
+ * get_unmapped_area when nonzero (0 names none: the kernel picks the place).
+ */
+static inline bool vr_mremap_target(int flags, uint64_t new_addr)
+{
+	return (flags & VM_MREMAP_FIXED) || ((flags & VM_MREMAP_DONTUNMAP) && new_addr);
+}
+
 /* vr_mremap_prep: check_prep_vma for [addr, addr + old_len) of the VMA a becoming new_len bytes (moves: it will move). 0 or -errno. */
 static inline long vr_mremap_prep(const struct vr_attr *a, uint64_t addr, uint64_t old_len, uint64_t new_len, bool moves)
 {

@@ -235,7 +235,7 @@ long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t ol
 	       uint64_t new_addr)
 {
 	struct sl_mm *mm = sl_of(as);
-	bool fixed = flags & (VM_MREMAP_FIXED | VM_MREMAP_DONTUNMAP);
+	bool fixed = vr_mremap_target(flags, new_addr);
 	uint64_t dest = 0;
 	for (int attempt = 0; attempt < 64; attempt++) {
 		/* The old range and, when known, the destination, taken together in address order. */

@@ -504,11 +504,38 @@ static bool scripted_locks_files(struct pair *x, uint64_t seed)
 	       do_munmap(x, 0, P(64));
 }
 
+/*
+ * MREMAP_DONTUNMAP with new_addr 0, as programs call it: 0 names no hint, so
+ * each side picks the place (a design's arena, the reference's top-down
+ * search), never 0; the old range stays, empty, on both.
+ */
+static bool scripted_dontunmap_nohint(struct pair *x, uint64_t seed)
+{
+	(void)seed;
+	const int fl = VM_MREMAP_MAYMOVE | VM_MREMAP_DONTUNMAP;
+	if (!(do_mmap(x, 0, P(8), RW, ANON | FIX, false, 0) && do_touch(x, P(2), ACC_W)))
+		return false;
+	long got = vm_mremap(x->as, x->cpu, x->base + P(2), P(2), P(2), fl, 0);
+	long want = ref_mremap(x->r, x->base + P(2), P(2), P(2), fl, 0);
+	if (got < (long)VM_MMAP_MIN_ADDR || want < (long)VM_MMAP_MIN_ADDR || (got | want) & (PAGE_SIZE - 1)) {
+		snprintf(x->why, sizeof(x->why), "mremap(DONTUNMAP, new_addr 0): design %#lx, reference %#lx", got, want);
+		return false;
+	}
+	if (!compare(x, "mremap(DONTUNMAP, new_addr 0)") || !do_touch(x, P(2), ACC_R)) /* the old page: zero-filled */
+		return false;
+	if (vm_access(x->as, x->cpu, (uint64_t)got, ACC_R) != 0) {
+		snprintf(x->why, sizeof(x->why), "the page moved by mremap(DONTUNMAP) to %#lx is not there", got);
+		return false;
+	}
+	return vm_munmap(x->as, x->cpu, (uint64_t)got, P(2)) == 0 && ref_munmap(x->r, (uint64_t)want, P(2)) == 0 &&
+	       do_munmap(x, 0, P(8));
+}
+
 START_TEST(scripted)
 {
 	bool (*const cases[])(struct pair *, uint64_t) = { scripted_basic,   scripted_file,  scripted_mremap,
 							   scripted_fork,    scripted_brk,   scripted_stack,
-							   scripted_advice,  scripted_locks_files };
+							   scripted_advice,  scripted_locks_files, scripted_dontunmap_nohint };
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run_job(cases[i], i);
 }
