@@ -17,7 +17,7 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 cp "$SRC"/* "$W"/
 cd "$W"
-all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners"
+all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners mm-signals"
 names=${*:-$all}
 
 # rec NAME CMD...: record CMD; keep the perf script text as OUT/NAME.perf.txt.xz and the import summary beside it.
@@ -129,6 +129,7 @@ for n in $names; do
 	leveldb-t4) g++ -O2 -pthread -o leveldb-bench leveldb-bench.cc -lleveldb && rec leveldb-t4 ./leveldb-bench db 200000 4 100000 ;;
 	java-zgc) javac ZAlloc.java && rec java-zgc java -XX:+UseZGC -Xms64m -Xmx64m -XX:TieredStopAtLevel=1 ZAlloc 2 100000 ;;
 	mm-corners) gcc -O1 -pthread -o mm-corners mm-corners.c && rec mm-corners ./mm-corners ;;
+	mm-signals) gcc -O1 -pthread -o mm-signals mm-signals.c && rec mm-signals ./mm-signals ;;
 	*) echo "record.sh: no recording named $n" >&2 && exit 2 ;;
 	esac
 done
