@@ -81,6 +81,14 @@ sed '13p' "$D/repro/unmap-reuse.perf.txt" >"$tmp/dup.perf.txt"
 	"$("$M" trace-dump "$tmp/nodup.mmtrace" | grep -v '^source' | sed 's/ line=[0-9]*//')" ] ||
 	fail "the trace with a repeated line differs from the one without"
 
+# An inode number is reused once its file is deleted (a linker's temporary outputs): perf's MMAP2 gives the inode's
+# generation too, and two generations are two files. The second file's size is its own ftruncate's (0x5608), so the
+# write to its last page is no SIGBUS (repro/inode-reuse.perf.txt; with one file for both it was).
+"$M" import perf "$D/repro/inode-reuse.perf.txt" -o "$tmp/ino.mmtrace" --json >"$tmp/ino.json" || fail "inode-reuse import"
+[ "$(key "$tmp/ino.json" files)" = 2 ] || fail "inode-reuse: $(key "$tmp/ino.json" files) files, wanted 2 (same inode, two generations)"
+"$M" replay "$tmp/ino.mmtrace" --json >"$tmp/ino-r.json" || fail "inode-reuse replay"
+[ "$(key "$tmp/ino-r.json" fault_outcome_mismatches)" = 0 ] || fail "inode-reuse: the write to the second file's last page does not match the recording"
+
 # A sync wait is a yield: four threads on one core, the last one waiting for two that have 4 ms of work queued
 # (repro/sync-oversubscribed.txt). The waiter gives the core away at once: a few waits, and the run takes the
 # threads' work done one after the other (16 ms), not a waiter's time slices on top (4,159 waits and 36 ms when

@@ -421,15 +421,17 @@ static uint32_t pieces(const struct imp_proc *p, uint64_t a, uint64_t len, struc
 
 /* ---- files ---- */
 
-/* The trace's id of a file (dev, ino; or process and descriptor when unknown), its size grown to `end`. */
-uint32_t imp_file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, uint32_t fd, const char *name,
-			uint64_t end)
+static bool same_key(const struct imp_fkey *a, const struct imp_fkey *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->gen == b->gen && a->rpid == b->rpid && a->fd == b->fd;
+}
+
+uint32_t imp_file_id(struct imp *m, struct imp_fkey k, const char *name, uint64_t end)
 {
 	uint32_t id = 0;
 	for (uint32_t i = m->nfiles; i-- > 0;) {
-		struct imp_file *f = &m->files[i];
-		if (f->dev == dev && f->ino == ino && f->rpid == rpid && f->fd == fd) {
-			id = f->id;
+		if (same_key(&m->files[i].k, &k)) {
+			id = m->files[i].id;
 			break;
 		}
 	}
@@ -437,34 +439,33 @@ uint32_t imp_file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, u
 		if (m->nfiles == m->cap_files)
 			m->files = xrealloc(m->files, sizeof(*m->files) * (m->cap_files = m->cap_files ? m->cap_files * 2 : 16));
 		id = m->nfiles + 1;
-		m->files[m->nfiles++] = (struct imp_file){ dev, id, ino, rpid, fd };
+		m->files[m->nfiles++] = (struct imp_file){ k, id };
 	}
-	tr_writer_file(m->w, id, MIN(end, TR_MAX_FILE_SIZE), dev, ino, name);
+	tr_writer_file(m->w, id, MIN(end, TR_MAX_FILE_SIZE), k.dev, k.ino, name);
 	return id;
 }
 
-void imp_file_adopt(struct imp *m, uint32_t id, uint32_t dev, uint64_t ino, const char *name)
+void imp_file_adopt(struct imp *m, uint32_t id, const struct imp_map *r)
 {
+	struct imp_fkey k = { .dev = r->dev, .ino = r->ino, .gen = r->gen };
 	struct imp_file *f = NULL;
 	for (uint32_t i = 0; i < m->nfiles; i++) {
-		if (m->files[i].dev == dev && m->files[i].ino == ino && !m->files[i].rpid)
-			return; /* known by its device and inode already */
+		if (same_key(&m->files[i].k, &k))
+			return; /* known by its device, inode and generation already */
 		if (m->files[i].id == id)
 			f = &m->files[i];
 	}
-	if (!f || f->dev || f->ino)
+	if (!f || f->k.dev || f->k.ino)
 		return;
-	f->dev = dev;
-	f->ino = ino;
-	f->rpid = f->fd = 0;
-	tr_writer_file(m->w, id, 0, dev, ino, name);
+	f->k = k;
+	tr_writer_file(m->w, id, 0, r->dev, r->ino, r->name);
 }
 
 void imp_file_retire(struct imp *m, uint32_t rpid, uint32_t fd)
 {
 	for (uint32_t i = 0; i < m->nfiles; i++)
-		if (m->files[i].rpid == rpid && m->files[i].fd == fd + 1 && !m->files[i].dev && !m->files[i].ino)
-			m->files[i].rpid = UINT32_MAX; /* no process has this id: the key is never asked for again */
+		if (m->files[i].k.rpid == rpid && m->files[i].k.fd == fd + 1 && !m->files[i].k.dev && !m->files[i].k.ino)
+			m->files[i].k.rpid = UINT32_MAX; /* no process has this id: the key is never asked for again */
 }
 
 /* The file a mapping record names (dev, inode), sized to reach off + len. */
@@ -473,7 +474,7 @@ uint32_t imp_map_file(struct imp *m, const struct imp_map *r, uint64_t off, uint
 	uint64_t end = off + vm_page_up(len);
 	if (end < off)
 		end = TR_MAX_FILE_SIZE;
-	return imp_file_id(m, r->dev, r->ino, 0, 0, r->name, end);
+	return imp_file_id(m, (struct imp_fkey){ .dev = r->dev, .ino = r->ino, .gen = r->gen }, r->name, end);
 }
 
 /* ---- calls ---- */
@@ -526,7 +527,7 @@ void imp_do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t
 		if (map && (map->ino || map->dev)) {
 			/* A file that ftruncate or fallocate named by its descriptor: now its device and inode are known. */
 			if (tu_map_get(&p->fds, (uint32_t)a[4], &bound) && bound)
-				imp_file_adopt(m, bound, map->dev, map->ino, map->name);
+				imp_file_adopt(m, bound, map);
 			e.file = imp_map_file(m, map, a[5], a[1]);
 		} else {
 			/* No record of the file (strace, or a failed call): one file per process and descriptor. */
@@ -535,7 +536,8 @@ void imp_do_mmap(struct imp *m, struct imp_thread *t, const uint64_t *a, int64_t
 				end = TR_MAX_FILE_SIZE;
 			char nm[64];
 			snprintf(nm, sizeof(nm), "fd %u of pid %u", (uint32_t)a[4], p->rpid);
-			e.file = imp_file_id(m, 0, 0, p->rpid, (uint32_t)a[4] + 1, fd_name ? fd_name : nm, end);
+			e.file = imp_file_id(m, (struct imp_fkey){ .rpid = p->rpid, .fd = (uint32_t)a[4] + 1 },
+					     fd_name ? fd_name : nm, end);
 		}
 		tu_map_put(&p->fds, (uint32_t)a[4], e.file);
 	}

@@ -54,11 +54,24 @@ struct imp_proc {
 	uint32_t unmapping; /* perf: its threads inside a munmap now (settle_unmaps looks only when some are) */
 };
 
+/*
+ * struct imp_fkey: what tells one file from another: its device, inode and
+ * inode generation (a deleted file's inode number is soon given to a new file,
+ * as linkers' and compilers' temporary files show; the generation differs), or,
+ * while none of those is known, its process and descriptor + 1 (dev and ino 0).
+ */
+struct imp_fkey {
+	uint32_t dev;
+	uint64_t ino, gen;
+	uint32_t rpid, fd;
+};
+
 /* A mapping as the kernel reported it (perf's MMAP2), or as strace's arguments give it. */
 struct imp_map {
 	uint64_t start, len, pgoff;
 	uint32_t dev; /* major << 20 | minor */
 	uint64_t ino;
+	uint64_t gen; /* the inode's generation (perf's MMAP2; 0 from strace) */
 	int prot;
 	bool shared;
 	char name[256];
@@ -113,7 +126,7 @@ struct imp {
 	struct tu_map tix; /* rtid -> index in threads of its latest thread */
 	struct imp_proc **procs;
 	uint32_t nprocs, cap_procs;
-	struct imp_file { uint32_t dev, id; uint64_t ino; uint32_t rpid, fd; } *files;
+	struct imp_file { struct imp_fkey k; uint32_t id; } *files;
 	uint32_t nfiles, cap_files;
 	uint32_t next_region, next_asid;
 	uint64_t cpus_seen[TR_MAX_CPUS / 64]; /* perf: the CPUs the recording's lines name */
@@ -206,11 +219,10 @@ void imp_put(struct imp *m, struct imp_thread *t, const struct ev *e, bool sync)
 void imp_emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64_t a, uint64_t len);
 /* imp_iv_remove: forget [s, e) in p's region map. */
 void imp_iv_remove(struct imp_proc *p, uint64_t s, uint64_t e);
-/* imp_file_id: the trace's id of a file (dev, ino; or process and descriptor + 1 when unknown), grown to `end` bytes. */
-uint32_t imp_file_id(struct imp *m, uint32_t dev, uint64_t ino, uint32_t rpid, uint32_t fd, const char *name,
-		     uint64_t end);
-/* imp_file_adopt: the file `id`, known so far only by a descriptor, is (dev, ino) called name, unless that file has an id already. */
-void imp_file_adopt(struct imp *m, uint32_t id, uint32_t dev, uint64_t ino, const char *name);
+/* imp_file_id: the trace's id of the file keyed k (a new id for a new key), grown to `end` bytes. */
+uint32_t imp_file_id(struct imp *m, struct imp_fkey k, const char *name, uint64_t end);
+/* imp_file_adopt: the file `id`, known so far only by a descriptor, is the one mapping record r names, unless that file has an id already. */
+void imp_file_adopt(struct imp *m, uint32_t id, const struct imp_map *r);
 /* imp_file_retire: process rpid closed descriptor fd: a later use of the number is another file. */
 void imp_file_retire(struct imp *m, uint32_t rpid, uint32_t fd);
 /* imp_do_mmap, imp_do_mremap, imp_do_brk: a recorded mmap, mremap, brk with its raw arguments (see imp_syscall). */

@@ -25,7 +25,7 @@ static uint32_t fd_file(struct imp *m, struct imp_thread *t, uint32_t fd, const 
 		return id;
 	char nm[64];
 	snprintf(nm, sizeof(nm), "fd %u of pid %u", fd, t->p->rpid);
-	id = imp_file_id(m, 0, 0, t->p->rpid, fd + 1, fd_name ? fd_name : nm, 0);
+	id = imp_file_id(m, (struct imp_fkey){ .rpid = t->p->rpid, .fd = fd + 1 }, fd_name ? fd_name : nm, 0);
 	tu_map_put(&t->p->fds, fd, id);
 	return id;
 }

@@ -146,6 +146,7 @@ static int parse_mmap2(struct imp *m, struct cur *c, int64_t *pid, int64_t *tid,
 		return imp_bad(m, "malformed PERF_RECORD_MMAP2: device %llx:%llx out of range", (unsigned long long)maj,
 			   (unsigned long long)min);
 	r->dev = (uint32_t)(maj << 20 | min);
+	r->gen = gen;
 	const char *pr = c->p;
 	if (strlen(pr) < 4 || (pr[0] != 'r' && pr[0] != '-') || (pr[1] != 'w' && pr[1] != '-') ||
 	    (pr[2] != 'x' && pr[2] != '-') || (pr[3] != 's' && pr[3] != 'p'))
