@@ -5,7 +5,8 @@
 #
 # usage: record.sh MMSIM OUTDIR [NAME...]     (as root, tracefs mounted: mount -t tracefs nodev /sys/kernel/tracing)
 # Needs: nodejs, openjdk-17-jdk-headless, golang-go, redis-server, redis-tools, postgresql 15 (postgres, initdb,
-# pg_ctl, pgbench), libjemalloc2, pigz, xz-utils, python3.11, mawk, gcc, apache2, apache2-utils (ab), memcached, libleveldb-dev and g++.
+# pg_ctl, pgbench), libjemalloc2, pigz, xz-utils, python3.11, mawk, gcc, apache2, apache2-utils (ab), memcached, libleveldb-dev and g++,
+# rustc (any recent one: Debian's, or rustup's).
 set -eu
 M=$(readlink -f "$1")
 OUT=$(readlink -f "$2")
@@ -17,7 +18,7 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 cp "$SRC"/* "$W"/
 cd "$W"
-all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners mm-signals"
+all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners mm-signals rustc-link"
 names=${*:-$all}
 
 # rec NAME CMD...: record CMD; keep the perf script text as OUT/NAME.perf.txt.xz and the import summary beside it.
@@ -130,6 +131,7 @@ for n in $names; do
 	java-zgc) javac ZAlloc.java && rec java-zgc java -XX:+UseZGC -Xms64m -Xmx64m -XX:TieredStopAtLevel=1 ZAlloc 2 100000 ;;
 	mm-corners) gcc -O1 -pthread -o mm-corners mm-corners.c && rec mm-corners ./mm-corners ;;
 	mm-signals) gcc -O1 -pthread -o mm-signals mm-signals.c && rec mm-signals ./mm-signals ;;
+	rustc-link) rec rustc-link rustc -O -C codegen-units=4 rust-threads.rs ;;
 	*) echo "record.sh: no recording named $n" >&2 && exit 2 ;;
 	esac
 done
