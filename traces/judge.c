@@ -165,40 +165,59 @@ static void why_fault(struct jd *j, struct vm_as *as, uint64_t va, int acc, long
 		snprintf(out, n, "%s: the page is in %s", o, r);
 }
 
-/* Whether [a, a + len) is covered by mappings of the kind e asks (mmap: anon or file; else any). */
+/* What one layout visit gives names_mapping: the first range, and how far the ranges reach from it without a gap. */
+struct cover {
+	struct vm_range first;
+	uint64_t reach;
+	bool found, gap;
+};
+
+static void cover_range(void *arg, const struct vm_range *r)
+{
+	struct cover *c = arg;
+	if (!c->found) {
+		c->first = *r;
+		c->reach = r->end;
+		c->found = true;
+	} else if (!c->gap && r->start > c->reach) {
+		c->gap = true;
+	} else if (!c->gap && r->end > c->reach) {
+		c->reach = r->end;
+	}
+}
+
+/*
+ * Whether [a, a + len) is covered by mappings of the kind e asks (mmap: anon
+ * or file; else any). Mappings may continue each other (a design splits or
+ * merges as it likes): one visit of the whole range, whose ranges must follow
+ * each other from a to the end (a visit per range cost a walk from the root
+ * per page on a design that keeps a large reservation's statuses per page).
+ */
 static bool names_mapping(struct vm_as *as, const struct ev *e, uint64_t a, uint64_t len, char *why, size_t n)
 {
-	struct first f = { .found = false };
+	struct cover c = { .found = false };
 	uint64_t end = a + vm_page_up(len);
-	vm_layout(as, a, a + PAGE_SIZE, take, &f);
-	if (!f.found || f.r.start > a) {
+	vm_layout(as, a, end, cover_range, &c);
+	if (!c.found || c.first.start > a) {
 		snprintf(why, n, "no mapping at the address it returned");
 		return false;
 	}
 	bool want_file = e->kind == EV_MMAP && !(e->flags & VM_MAP_ANONYMOUS);
 	/* Shared anonymous memory is a shmem file's in Linux: a design may report it either way. */
 	bool either = e->kind == EV_MMAP && (e->flags & VM_MAP_ANONYMOUS) && (e->flags & VM_MAP_TYPE) != VM_MAP_PRIVATE;
-	if (e->kind == EV_MMAP && !either && (f.r.kind == VM_KIND_FILE) != want_file) {
+	if (e->kind == EV_MMAP && !either && (c.first.kind == VM_KIND_FILE) != want_file) {
 		snprintf(why, n, "the address it returned is in a %s mapping, the recording's is %s",
-			 f.r.kind == VM_KIND_FILE ? "file" : "anonymous", want_file ? "a file's" : "anonymous");
+			 c.first.kind == VM_KIND_FILE ? "file" : "anonymous", want_file ? "a file's" : "anonymous");
 		return false;
 	}
-	/* Mappings may continue each other (a design splits or merges as it likes): walk them to the end. */
-	uint64_t at = f.r.end;
-	while (at < end) {
-		f.found = false;
-		vm_layout(as, at, at + PAGE_SIZE, take, &f);
-		if (!f.found || f.r.start > at) {
-			snprintf(why, n, "the mapping at the address it returned ends at 0x%" PRIx64 ", before its size 0x%" PRIx64,
-				 at, len);
-			return false;
-		}
-		at = f.r.end;
+	if (c.reach < end) {
+		snprintf(why, n, "the mapping at the address it returned ends at 0x%" PRIx64 ", before its size 0x%" PRIx64,
+			 c.reach, len);
+		return false;
 	}
 	return true;
 }
 
-/* The result check of a call: NULL if r agrees with the recording, else why not (into why). */
 static const char *check_call(struct jd *j, struct vm_as *as, const struct ev *e, long r, char *why, size_t n)
 {
 	if (r < 0 || e->ret < 0) {
