@@ -18,7 +18,7 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 cp "$SRC"/* "$W"/
 cd "$W"
-all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners mm-signals rustc-link"
+all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners mm-signals rustc-link node-wasm"
 names=${*:-$all}
 
 # rec NAME CMD...: record CMD; keep the perf script text as OUT/NAME.perf.txt.xz and the import summary beside it.
@@ -132,6 +132,7 @@ for n in $names; do
 	mm-corners) gcc -O1 -pthread -o mm-corners mm-corners.c && rec mm-corners ./mm-corners ;;
 	mm-signals) gcc -O1 -pthread -o mm-signals mm-signals.c && rec mm-signals ./mm-signals ;;
 	rustc-link) rec rustc-link rustc -O -C codegen-units=4 rust-threads.rs ;;
+	node-wasm) rec node-wasm node node-wasm.js ;;
 	*) echo "record.sh: no recording named $n" >&2 && exit 2 ;;
 	esac
 done
