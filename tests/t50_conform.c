@@ -1,6 +1,7 @@
 /* t50_conform.c: the conformance suite, built once per design (DESIGN): every step compared with the reference model; concurrency, checker mutation and frame accounting. */
 #include "tests/harness.h"
 #include "vm/boot.h"
+#include "sim/lock.h"
 #include "conform/gt.h"
 #include "conform/ref.h"
 
@@ -1032,6 +1033,72 @@ static uint64_t mutation_run(bool skip)
 	return ms.tlb_violations;
 }
 
+/*
+ * ftruncate in one process while another that maps the same file exits:
+ * unmap_mapping_range visits every space, and a space torn down meanwhile
+ * must be skipped (not touched after its teardown), or waited for if the call
+ * is inside it. Core 0 truncates; core 1 exits `delay` cycles later.
+ */
+struct trunc_exit {
+	struct boot *b;
+	struct vm_file *f;
+	struct vm_as *as[2];
+	cycles_t delay;
+	int trunc;
+	enum vm_fault after; /* core 0's read of the file page after the truncation */
+	struct lk_barrier bar;
+};
+
+static void trunc_exit_body(struct sim_core *c, void *arg)
+{
+	struct trunc_exit *t = arg;
+	struct mmu_cpu *cpu = mmu_cpu_of(c);
+	struct vm_as *as = t->as[c->id];
+	vm_switch(as, cpu);
+	ck_assert_int_eq(vm_mmap(as, cpu, WBASE, 4 * PAGE_SIZE, RW, VM_MAP_SHARED | FIX, t->f, 0), (long)WBASE);
+	ck_assert_int_eq(vm_access(as, cpu, WBASE + PAGE_SIZE, ACC_W), VM_FAULT_OK);
+	lk_barrier_wait(c, &t->bar);
+	if (c->id == 0) {
+		t->trunc = vm_ftruncate(t->b->sys, cpu, t->f, 0);
+		t->after = vm_access(as, cpu, WBASE + PAGE_SIZE, ACC_R);
+	} else {
+		sim_advance(c, t->delay);
+		cpu->cur = NULL;
+		vm_as_destroy(as, cpu);
+		t->as[1] = NULL;
+	}
+}
+
+START_TEST(truncate_while_exiting)
+{
+	for (int mode = SIM_DET; mode <= SIM_PAR; mode++) {
+		for (cycles_t delay = 0; delay <= 20000; delay += 2500) {
+			struct boot_opts o;
+			boot_defaults(&o, &M, D, 2);
+			o.sim.mode = (enum sim_mode)mode;
+			struct trunc_exit t = { .delay = delay };
+			t.b = boot_create(&o);
+			t.f = vm_file_create(t.b->sys, "file", 4 * PAGE_SIZE);
+			t.as[0] = vm_as_create(t.b->sys, NULL);
+			t.as[1] = vm_as_create(t.b->sys, NULL);
+			lk_barrier_init(&t.bar, 2);
+			sim_run(t.b->sim, trunc_exit_body, &t);
+			ck_assert_msg(t.trunc == 0 && t.after == VM_FAULT_BUS, "%s, delay %llu: ftruncate %d, then a read: %d",
+				      D->name, (unsigned long long)delay, t.trunc, (int)t.after);
+			ck_assert_ptr_null(t.as[1]);
+			struct mmu_cpu_stats ms;
+			mmu_stats_sum(t.b->mmu, &ms);
+			ck_assert_uint_eq(ms.tlb_violations, 0);
+			for (uint32_t i = 0; i < 2; i++)
+				t.b->mmu->cpus[i].cur = NULL;
+			vm_as_destroy(t.as[0], NULL);
+			vm_file_put(t.b->sys, t.f);
+			ck_assert_int_eq(boot_destroy(t.b), 0);
+		}
+	}
+}
+END_TEST
+
 START_TEST(checker_catches_skipped_shootdown)
 {
 	ck_assert_uint_eq(mutation_run(false), 0);
@@ -1059,6 +1126,7 @@ static Suite *suite(void)
 	tcase_add_test(tp, concurrent_par_disjoint);
 	tcase_add_test(tp, concurrent_par_shared);
 	tcase_add_test(tp, concurrent_options);
+	tcase_add_test(tp, truncate_while_exiting);
 	suite_add_tcase(s, tp);
 	return s;
 }

@@ -23,11 +23,7 @@ struct vm_as *vm_as_create(struct vm_sys *sys, struct mmu_cpu *cpu)
 		xfree(as);
 		return NULL;
 	}
-	pthread_mutex_lock(&sys->spaces_mu);
-	if (sys->nspaces == sys->spaces_cap)
-		sys->spaces = xrealloc(sys->spaces, sizeof(*sys->spaces) * (sys->spaces_cap = sys->spaces_cap ? sys->spaces_cap * 2 : 8));
-	sys->spaces[sys->nspaces++] = as;
-	pthread_mutex_unlock(&sys->spaces_mu);
+	vm_spaces_add(as);
 	return as;
 }
 
@@ -35,18 +31,12 @@ void vm_as_destroy(struct vm_as *as, struct mmu_cpu *cpu)
 {
 	if (!as)
 		return;
+	vm_spaces_remove(as, cpu);
 	vm_check_as(as, 0, VM_TASK_SIZE); /* every run, replay, test and sequence ends here: the full check */
-	struct vm_sys *sys = as->sys;
-	pthread_mutex_lock(&sys->spaces_mu);
-	for (uint32_t i = 0; i < sys->nspaces; i++)
-		if (sys->spaces[i] == as) {
-			sys->spaces[i] = sys->spaces[--sys->nspaces];
-			break;
-		}
-	pthread_mutex_unlock(&sys->spaces_mu);
 	as->d->destroy(as, cpu);
 	mmu_space_fini(&as->hw, cpu ? cpu->core : NULL);
-	xfree(as);
+	if (vm_spaces_torn_down(as))
+		xfree(as);
 }
 
 void vm_switch(struct vm_as *as, struct mmu_cpu *cpu)

@@ -49,25 +49,23 @@ int vm_madv_populate(struct vm_as *as, struct mmu_cpu *cpu, uint64_t a, uint64_t
 
 /* ---- files: every address space that maps one ---- */
 
-/* spaces: a copy of the system's live address spaces (the list may change while the calls wait); free it. */
-static struct vm_as **spaces(struct vm_sys *sys, uint32_t *n)
-{
-	pthread_mutex_lock(&sys->spaces_mu);
-	*n = sys->nspaces;
-	struct vm_as **v = xmalloc(sizeof(*v) * (*n ? *n : 1));
-	memcpy(v, sys->spaces, sizeof(*v) * *n);
-	pthread_mutex_unlock(&sys->spaces_mu);
-	return v;
-}
-
-/* unmap_everywhere: unmap_mapping_range of pages [lo, hi) of f in every address space. */
+/*
+ * unmap_everywhere: unmap_mapping_range of pages [lo, hi) of f in every
+ * address space. A space whose process exits meanwhile is skipped once its
+ * teardown began; a teardown waits for a call already inside its space.
+ */
 static void unmap_everywhere(struct vm_sys *sys, struct mmu_cpu *cpu, struct vm_file *f, uint64_t lo, uint64_t hi,
 			     bool even_cows)
 {
 	uint32_t n;
-	struct vm_as **v = spaces(sys, &n);
-	for (uint32_t i = 0; i < n; i++)
-		v[i]->d->unmap_file(v[i], cpu, f, lo, hi, even_cows);
+	struct vm_as **v = vm_spaces_hold(sys, &n);
+	for (uint32_t i = 0; i < n; i++) {
+		if (vm_as_enter_unmap(v[i])) {
+			v[i]->d->unmap_file(v[i], cpu, f, lo, hi, even_cows);
+			vm_as_leave_unmap(v[i], cpu);
+		}
+		vm_as_unpin(v[i]);
+	}
 	xfree(v);
 }
 

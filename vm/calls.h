@@ -25,6 +25,27 @@ void vm_call_window(struct vm_call *k, uint64_t start, uint64_t len);
 long vm_call_leave(struct vm_call *k, long r);
 
 /*
+ * vm_spaces_hold: the system's live address spaces now, each pinned (its
+ * struct outlives a teardown that begins meanwhile); free the array after
+ * vm_as_unpin of each. vm_as_enter_unmap: whether an unmap_file may go into
+ * as (false once it is dying); vm_as_leave_unmap after it (wakes a teardown
+ * waiting for it, at cpu's clock).
+ */
+struct vm_as **vm_spaces_hold(struct vm_sys *sys, uint32_t *n);
+/*
+ * vm_spaces_add: as is live (vm_as_create). vm_spaces_remove: as leaves the
+ * list and is dying; waits (on cpu's core) for the unmap_file calls inside
+ * it. vm_spaces_torn_down: its design state is gone; whether the caller
+ * frees the struct now (no hold names it) or the last vm_as_unpin does.
+ */
+void vm_spaces_add(struct vm_as *as);
+void vm_spaces_remove(struct vm_as *as, struct mmu_cpu *cpu);
+bool vm_spaces_torn_down(struct vm_as *as);
+bool vm_as_enter_unmap(struct vm_as *as);
+void vm_as_leave_unmap(struct vm_as *as, struct mmu_cpu *cpu);
+void vm_as_unpin(struct vm_as *as);
+
+/*
  * vm_call_settle: a call or fault on `as` is over. In debug builds and in
  * deterministic mode, when no other call on `as` is in flight (the design's
  * structures are then whole), check the design's invariants over [lo, hi).

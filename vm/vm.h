@@ -290,6 +290,17 @@ struct vm_as {
 	/* mlockall(MCL_FUTURE): VM_LOCK_* bits every new mapping (mmap, brk) gets; written by vm_mlockall, read by designs */
 	_Atomic uint32_t def_lock;
 	bool ever_locked; /* a mapping of this space was ever locked (so mprotect and mremap look for locked ones) */
+	/*
+	 * Another process's call into this space (unmap_file from vm_ftruncate,
+	 * vm_fallocate, MADV_REMOVE) against its teardown, under sys->spaces_mu:
+	 * pins, lists of the spaces that name it (the struct stays until the last
+	 * goes); unmapping, unmap_file calls inside it now; dying, set by
+	 * vm_as_destroy, which waits (reaper) until unmapping is 0 and lets no new
+	 * one in; torn_down, once the design's state is gone.
+	 */
+	uint32_t pins, unmapping;
+	bool dying, torn_down;
+	struct sim_core *reaper;
 };
 
 /*
