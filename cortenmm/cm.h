@@ -116,7 +116,13 @@ static inline struct cm_pt *cm_pt_of(struct pm_ptpage *p) { return p->desc; }
 
 /* ---- cursors (cursor.c) ---- */
 
-#define CM_MAX_LOCKED 1024
+/*
+ * CM_LOCKS_INLINE: page locks a cursor records in itself; past that (an adv
+ * cursor over a range with more existing tables below it, such as a
+ * browser's terabyte PROT_NONE reservation over mapped memory) the list
+ * moves to the heap and grows.
+ */
+#define CM_LOCKS_INLINE 1024
 
 /* Flushes: more than this many pages, or a range wider than this, become one full flush. */
 #define CM_FLUSH_MAX 32
@@ -147,8 +153,10 @@ struct cm_cursor {
 	struct mmu_cpu *cpu;
 	uint64_t start, end;
 	struct cm_pt *cover;
-	struct cm_pt *locked[CM_MAX_LOCKED]; /* rw: read-locked ancestors then the cover; adv: cover then DFS */
+	struct cm_pt **locked;		     /* rw: read-locked ancestors then the cover; adv: cover then DFS */
 	uint32_t nlocked, nread;	     /* rw: the first nread are read locks */
+	uint32_t cap;			     /* room in locked: CM_LOCKS_INLINE in locks_inline, or more on the heap */
+	struct cm_pt *locks_inline[CM_LOCKS_INLINE];
 	bool noalloc;			     /* adv: a missing child is not made; its parent covers (cm_lock_look) */
 	const struct coh_line *last;	     /* the PTE line read last (scans pay once per line) */
 	struct cm_flush fl;

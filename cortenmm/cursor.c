@@ -132,8 +132,14 @@ static void release(struct cm_cursor *k)
 
 static void hold(struct cm_cursor *k, struct cm_pt *d)
 {
-	if (k->nlocked == CM_MAX_LOCKED)
-		panic("cortenmm: a cursor holds more than %d page locks", CM_MAX_LOCKED);
+	if (k->nlocked == k->cap) { /* more locks than the cursor keeps in itself: the list doubles on the heap */
+		struct cm_pt **more = xmalloc(sizeof(*more) * 2 * (size_t)k->cap);
+		memcpy(more, k->locked, sizeof(*more) * k->nlocked);
+		if (k->locked != k->locks_inline)
+			xfree(k->locked);
+		k->locked = more;
+		k->cap *= 2;
+	}
 	k->locked[k->nlocked++] = d;
 }
 
@@ -363,11 +369,13 @@ void cm_lock(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_
 
 static void lock_init(struct cm_cursor *k, struct cm_as *mm, struct mmu_cpu *cpu, uint64_t start, uint64_t end)
 {
-	/* Field by field, not memset: locked[] (8 KiB) is read below nlocked only; zeroing it was most of a cursor's host time. */
+	/* Field by field, not memset: locks_inline[] (8 KiB) is read below nlocked only; zeroing it was most of a cursor's host time. */
 	k->mm = mm;
 	k->cpu = cpu;
 	k->cover = NULL;
 	k->nlocked = k->nread = 0;
+	k->locked = k->locks_inline;
+	k->cap = CM_LOCKS_INLINE;
 	k->noalloc = false;
 	k->last = NULL;
 	flush_reset(&k->fl);
@@ -401,6 +409,10 @@ void cm_unlock(struct cm_cursor *k)
 	}
 	sim_note(c, "cursor released: %u page lock%s dropped", k->nlocked, k->nlocked == 1 ? "" : "s");
 	k->nlocked = 0;
+	if (k->locked != k->locks_inline)
+		xfree(k->locked);
+	k->locked = k->locks_inline;
+	k->cap = CM_LOCKS_INLINE;
 	release(k);
 }
 

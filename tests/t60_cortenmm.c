@@ -1,4 +1,4 @@
-/* t60_cortenmm.c: CortenMM's cursors: disjoint ranges share no lock, overlapping ones serialize, and adv walkers survive stray pages. */
+/* t60_cortenmm.c: CortenMM's cursors: disjoint ranges share no lock, overlapping ones serialize, adv walkers survive stray pages, and a cursor may hold more locks than it keeps in itself. */
 #include "tests/harness.h"
 #include "cortenmm/cm.h"
 #include "vm/boot.h"
@@ -425,6 +425,56 @@ START_TEST(pt_pool)
 }
 END_TEST
 
+/* ---- a cursor over more tables than it keeps locks in itself ---- */
+
+#define MANY_TABLES (CM_LOCKS_INLINE + 512) /* last-level tables, one per 2 MiB */
+
+struct many {
+	struct fix *f;
+	uint32_t nlocked; /* adv: the page locks of a cursor over every table */
+};
+
+/* A mapping with MANY_TABLES last-level tables, a cursor over all of it, then calls over all of it. */
+static void many_body(struct sim_core *c, void *arg)
+{
+	struct many *r = arg;
+	struct fix *f = r->f;
+	struct mmu_cpu *cpu = mmu_cpu_of(c);
+	uint64_t len = (uint64_t)MANY_TABLES * HUGE_2M;
+	vm_switch(f->as, cpu);
+	ck_assert_int_eq(vm_mmap(f->as, cpu, BASE, len, RW, ANON, NULL, 0), (long)BASE);
+	for (uint64_t a = BASE; a < BASE + len; a += HUGE_2M)
+		ck_assert_int_eq(vm_access(f->as, cpu, a, ACC_W), VM_FAULT_OK);
+	struct cm_cursor k;
+	by_hand(f->as, 1);
+	cm_lock(&k, cm_of(f->as), cpu, BASE, BASE + len);
+	r->nlocked = k.nlocked;
+	cm_unlock(&k);
+	by_hand(f->as, -1);
+	ck_assert_int_eq(vm_mprotect(f->as, cpu, BASE, len, VM_PROT_READ), 0);
+	/* a reservation over all of it, as a browser makes them: MAP_FIXED, PROT_NONE, the tables' pages go */
+	ck_assert_int_eq(vm_mmap(f->as, cpu, BASE, len, VM_PROT_NONE, ANON | VM_MAP_NORESERVE, NULL, 0), (long)BASE);
+	ck_assert_int_eq(vm_access(f->as, cpu, BASE, ACC_R), VM_FAULT_SEGV);
+	ck_assert_int_eq(vm_munmap(f->as, cpu, BASE, len), 0);
+}
+
+static void check_many(const char *design)
+{
+	struct many r = { .f = fix_new(design, 1) };
+	sim_run(r.f->b->sim, many_body, &r);
+	if (!strcmp(design, "cortenmm-adv")) /* the cover and every table below it, DFS */
+		ck_assert_uint_gt(r.nlocked, MANY_TABLES);
+	struct mmu_cpu_stats ms;
+	mmu_stats_sum(r.f->b->mmu, &ms);
+	ck_assert_uint_eq(ms.tlb_violations, 0);
+	fix_free(r.f);
+}
+
+START_TEST(many_locks_adv) { check_many("cortenmm-adv"); }
+END_TEST
+START_TEST(many_locks_rw) { check_many("cortenmm-rw"); }
+END_TEST
+
 static Suite *suite(void)
 {
 	test_machine(&M);
@@ -438,6 +488,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, stray_retry_adv);
 	tcase_add_test(tc, stray_race_parallel);
 	tcase_add_test(tc, latr_lazy_flush);
+	tcase_add_test(tc, many_locks_adv);
+	tcase_add_test(tc, many_locks_rw);
 	tcase_add_test(tc, pt_pool);
 	tcase_add_test(tc, pt_pool_outside_lock);
 	suite_add_tcase(s, tc);
