@@ -47,6 +47,18 @@ grep -q '^result_mismatches  *1$' "$tmp/errno.out" || fail "errno: $(grep result
 grep -q '^thread 1 (recorded 0), event 2, line 0: munmap result at .*: recorded -12 (errno), design -22 (errno); why: the design refused it with errno 22' "$tmp/errno.mm" ||
 	fail "errno: $(cat "$tmp/errno.mm")"
 
+# ---- strace -tt (the time of day) reads as -ttt does, across midnight too ----
+# The same calls with their -ttt stamps written as times of day from 23:59:59.999985 (the 3rd call is after midnight).
+awk '{ split($2, t, "."); us = (t[1] - 1) * 1000000 + t[2] + 86399999975; s = int(us / 1000000); f = us % 1000000;
+	s = s % 86400; $2 = sprintf("%02d:%02d:%02d.%06d", int(s / 3600), int(s % 3600 / 60), s % 60, f); print }' \
+	"$D/calls/calls.strace.txt" >"$tmp/tt.txt"
+grep -q "^300 23:59:59.999995 " "$tmp/tt.txt" && grep -q '^300 00:00:00.0000' "$tmp/tt.txt" || fail "tt.txt: $(head -5 "$tmp/tt.txt")"
+"$M" import strace "$D/calls/calls.strace.txt" -o "$tmp/ttt.mmtrace" >/dev/null || fail "import calls.strace.txt (-ttt)"
+"$M" import strace "$tmp/tt.txt" -o "$tmp/tt.mmtrace" >/dev/null || fail "import of strace -tt stamps: $("$M" import strace "$tmp/tt.txt" -o "$tmp/tt.mmtrace" 2>&1)"
+[ "$("$M" trace-dump "$tmp/tt.mmtrace" | grep -v '^source')" = "$("$M" trace-dump "$tmp/ttt.mmtrace" | grep -v '^source')" ] ||
+	fail "strace -tt and -ttt stamps of the same calls give different traces"
+"$M" replay "$tmp/tt.txt" --design linux >/dev/null 2>&1 || fail "replay does not detect strace -tt output"
+
 # ---- the calls beyond mapping, close and SysV shm, from perf and from strace ----
 "$M" import perf "$D/calls/calls.perf.txt" -o "$tmp/cp.mmtrace" >/dev/null || fail "import calls.perf.txt"
 "$M" trace-dump "$tmp/cp.mmtrace" >"$tmp/cp.txt"

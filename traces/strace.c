@@ -68,6 +68,7 @@ struct st {
 	struct imp m;
 	char *call;	   /* a stitched call */
 	uint32_t anon_tid; /* the thread of lines without a pid (strace without -f) */
+	uint64_t tod_last, tod_day; /* strace -tt: the last time of day read, and the days crossed since the first line */
 };
 
 /* ---- numbers and names ---- */
@@ -80,6 +81,43 @@ static bool unum(const char **pp, uint64_t *v)
 	p += hex ? 2 : 0;
 	if (!tu_digits(&p, hex ? 16 : 10, v))
 		return false;
+	*pp = p;
+	return true;
+}
+
+#define NS_PER_DAY (86400ull * 1000000000ull)
+
+/*
+ * stamp: the timestamp at *pp, in ns: SECONDS.FRACTION (strace -ttt), or
+ * HH:MM:SS.FRACTION (-tt: the time of day; *tod set), each followed by a
+ * space; *pp moves past it. False if neither.
+ */
+static bool stamp(const char **pp, uint64_t *ns, bool *tod)
+{
+	const char *p = *pp;
+	uint64_t sec, frac = 0, h, m;
+	*tod = false;
+	if (!unum(&p, &sec))
+		return false;
+	if (*p == ':') { /* HH:MM:SS */
+		h = sec;
+		p++;
+		if (!unum(&p, &m) || *p != ':' || h > 23 || m > 59)
+			return false;
+		p++;
+		if (!unum(&p, &sec) || sec > 60)
+			return false;
+		sec += h * 3600 + m * 60;
+		*tod = true;
+	}
+	if (*p != '.' || sec > 4000000000ull)
+		return false;
+	const char *f = ++p;
+	if (!unum(&p, &frac) || p - f > 9 || *p != ' ')
+		return false;
+	for (long i = p - f; i < 9; i++)
+		frac *= 10;
+	*ns = sec * 1000000000ull + frac;
 	*pp = p;
 	return true;
 }
@@ -407,7 +445,7 @@ static int do_call(struct st *S, struct imp_thread *t, char *text, uint64_t ns)
 static int on_line(struct st *S, const char *line)
 {
 	const char *p = line;
-	uint64_t tid = 0, sec, frac = 0;
+	uint64_t tid = 0;
 	if (!strncmp(p, "[pid ", 5)) {
 		p += 5;
 		while (*p == ' ')
@@ -426,14 +464,16 @@ static int on_line(struct st *S, const char *line)
 	}
 	while (*p == ' ')
 		p++;
-	if (!unum(&p, &sec) || *p != '.')
-		return imp_bad(&S->m, "expected a timestamp SECONDS.FRACTION (strace -ttt)");
-	const char *f = ++p;
-	if (!unum(&p, &frac) || p - f > 9 || *p != ' ' || sec > 4000000000ull)
-		return imp_bad(&S->m, "expected a timestamp SECONDS.FRACTION (strace -ttt)");
-	for (long i = p - f; i < 9; i++)
-		frac *= 10;
-	uint64_t ns = sec * 1000000000ull + frac;
+	uint64_t ns;
+	bool tod;
+	if (!stamp(&p, &ns, &tod))
+		return imp_bad(&S->m, "expected a timestamp SECONDS.FRACTION (strace -ttt) or HH:MM:SS.FRACTION (-tt)");
+	if (tod) { /* the time of day: a step back of more than 12 hours is midnight */
+		if (ns + NS_PER_DAY / 2 < S->tod_last)
+			S->tod_day++;
+		S->tod_last = ns;
+		ns += S->tod_day * NS_PER_DAY;
+	}
 	while (*p == ' ')
 		p++;
 	if (!tid) {
@@ -538,7 +578,7 @@ static int import(const char *in, struct tr_writer *w, const struct tr_import_op
 	return rc;
 }
 
-/* strace -ttt lines: "[pid N] SECONDS.FRAC ", "PID SECONDS.FRAC " or "SECONDS.FRAC ". */
+/* strace -ttt or -tt lines: "[pid N] STAMP ", "PID STAMP " or "STAMP " (stamp). */
 static bool detect(const struct tr_probe *p)
 {
 	const char *s = p->line;
@@ -546,30 +586,22 @@ static bool detect(const struct tr_probe *p)
 		return false;
 	if (!strncmp(s, "[pid ", 5))
 		return true;
-	int fields = 0;
-	while (fields < 2 && isdigit((unsigned char)*s)) {
-		while (isdigit((unsigned char)*s))
-			s++;
-		if (*s == '.') {
-			s++;
-			if (!isdigit((unsigned char)*s))
-				return false;
-			while (isdigit((unsigned char)*s))
-				s++;
-			return *s == ' ';
-		}
-		if (*s != ' ')
-			return false;
-		while (*s == ' ')
-			s++;
-		fields++;
-	}
-	return false;
+	uint64_t ns;
+	bool tod;
+	const char *q = s;
+	if (stamp(&q, &ns, &tod))
+		return true;
+	uint64_t pid;
+	if (!unum(&s, &pid) || *s != ' ')
+		return false;
+	while (*s == ' ')
+		s++;
+	return stamp(&s, &ns, &tod);
 }
 
 const struct tr_importer tr_importer_strace = {
 	.name = "strace",
-	.what = "`strace -f -ttt` output",
+	.what = "`strace -f -ttt` (or -tt) output",
 	.detect = detect,
 	.import = import,
 };
