@@ -87,6 +87,7 @@ static void print_import(bool json, const char *in, const char *out, const char 
 	em_u64(e, "absolute_addresses", st->absolute);
 	em_u64(e, "dropped_calls", st->dropped);
 	em_u64(e, "duplicate_lines", st->duplicates);
+	em_u64(e, "sleeps", st->sleeps);
 	em_f64(e, "host_seconds", secs);
 	em_f64(e, "host_lines_per_sec", secs > 0 ? (double)st->lines / secs : 0);
 	em_u64(e, "host_max_rss_kb", trace_max_rss_kb());
@@ -356,9 +357,9 @@ static int perf_record(char *perf, char *filter, const char *pages, char *data, 
 		    a_enter[] = "raw_syscalls:sys_enter", a_exit[] = "raw_syscalls:sys_exit", a_filter[] = "--filter",
 		    a_sig[] = "signal:signal_deliver", a_fork[] = "sched:sched_process_fork",
 		    a_pexit[] = "sched:sched_process_exit", a_pexec[] = "sched:sched_process_exec", a_o[] = "-o",
-		    a_m[] = "-m", a_dd[] = "--";
+		    a_m[] = "-m", a_dd[] = "--", a_sw[] = "--switch-events";
 	char *pre[] = { perf,	a_record, a_d,	    a_e, a_pf,	   a_e, a_enter, a_filter, filter, a_e,	    a_exit, a_filter,
-			filter, a_e,	  a_sig,    a_e, a_fork,   a_e, a_pexit, a_e,	   a_pexec, a_o,    data };
+			filter, a_e,	  a_sig,    a_e, a_fork,   a_e, a_pexit, a_e,	   a_pexec, a_sw, a_o,    data };
 	for (size_t i = 0; i < ARRAY_SIZE(pre); i++)
 		av[k++] = pre[i];
 	if (pages) {
@@ -378,8 +379,8 @@ static int perf_record(char *perf, char *filter, const char *pages, char *data, 
 static int perf_script(char *perf, char *data, const char *text)
 {
 	static char a_script[] = "script", a_i[] = "-i", a_mm[] = "--show-mmap-events", a_task[] = "--show-task-events",
-		    a_lost[] = "--show-lost-events", a_ns[] = "--ns";
-	char *sv[] = { perf, a_script, a_i, data, a_mm, a_task, a_lost, a_ns, NULL };
+		    a_lost[] = "--show-lost-events", a_ns[] = "--ns", a_sw[] = "--show-switch-events";
+	char *sv[] = { perf, a_script, a_i, data, a_mm, a_task, a_lost, a_sw, a_ns, NULL };
 	return run_append(sv, text);
 }
 

@@ -89,6 +89,24 @@ sed '13p' "$D/repro/unmap-reuse.perf.txt" >"$tmp/dup.perf.txt"
 "$M" replay "$tmp/ino.mmtrace" --json >"$tmp/ino-r.json" || fail "inode-reuse replay"
 [ "$(key "$tmp/ino-r.json" fault_outcome_mismatches)" = 0 ] || fail "inode-reuse: the write to the second file's last page does not match the recording"
 
+# Switch events (the recipe's --switch-events): a thread blocked off its CPU sleeps (its core runs others), a
+# preempted one loses the time (the replay gives it its core); without them every gap is work
+# (repro/switch-sleep.perf.txt: thread 1 blocks 10 ms while thread 2 works 7.2 ms, after 3 ms preempted).
+"$M" import perf "$D/repro/switch-sleep.perf.txt" -o "$tmp/sw.mmtrace" --json >"$tmp/sw.json" || fail "switch-sleep import"
+[ "$(key "$tmp/sw.json" sleeps)" = 1 ] || fail "switch-sleep: $(key "$tmp/sw.json" sleeps) sleeps, wanted 1"
+"$M" trace-dump "$tmp/sw.mmtrace" >"$tmp/sw.txt"
+grep -q '^1 compute 10000000ns sleep ' "$tmp/sw.txt" || fail "switch-sleep: no 10 ms sleep of thread 1: $(grep compute "$tmp/sw.txt")"
+[ "$(awk '$1 == 2 && $2 == "compute" { sub(/ns/, "", $3); s += $3 } END { print s }' "$tmp/sw.txt")" = 7195000 ] ||
+	fail "switch-sleep: thread 2 works $(awk '$1 == 2 && $2 == "compute" { sub(/ns/, "", $3); s += $3 } END { print s }' "$tmp/sw.txt") ns, wanted 7195000 (its 3 ms preempted left out)"
+"$M" trace-compile "$tmp/sw.txt" -o "$tmp/sw2.mmtrace" && [ "$("$M" trace-dump "$tmp/sw2.mmtrace" | grep -c ' sleep')" = 1 ] ||
+	fail "switch-sleep: the sleep does not survive the text form"
+grep -v PERF_RECORD_SWITCH "$D/repro/switch-sleep.perf.txt" >"$tmp/nosw.perf.txt"
+"$M" replay "$tmp/sw.mmtrace" --cores 1 --json >"$tmp/sw-r.json" || fail "switch-sleep replay"
+"$M" replay "$tmp/nosw.perf.txt" --cores 1 --json >"$tmp/nosw-r.json" || fail "switch-sleep replay without switches"
+awk -v a="$(key "$tmp/sw-r.json" sim_seconds)" -v b="$(key "$tmp/nosw-r.json" sim_seconds)" \
+	'BEGIN { exit !(a > 0.0110 && a < 0.0120 && b > 0.020) }' ||
+	fail "switch-sleep on one core: $(key "$tmp/sw-r.json" sim_seconds) s with switch events (wanted the recorded 0.0114), $(key "$tmp/nosw-r.json" sim_seconds) s without (wanted both threads' gaps as work, over 0.020)"
+
 # A sync wait is a yield: four threads on one core, the last one waiting for two that have 4 ms of work queued
 # (repro/sync-oversubscribed.txt). The waiter gives the core away at once: a few waits, and the run takes the
 # threads' work done one after the other (16 ms), not a waiter's time slices on top (4,159 waits and 36 ms when

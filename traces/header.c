@@ -171,7 +171,7 @@ const char *tr_check_event(const struct tr_header *h, uint32_t tid, const struct
 		return "unknown event kind";
 	if (e->kind == EV_BARRIER)
 		return "barrier events belong to synthetic workloads, not traces";
-	if (e->fl & ~(EVF_OP | EVF_REGION | EVF_REGION2 | EVF_CHECK | EVF_NS))
+	if (e->fl & ~(EVF_OP | EVF_REGION | EVF_REGION2 | EVF_CHECK | EVF_NS | EVF_SLEEP))
 		return "unknown event flags";
 	if ((e->fl & EVF_REGION) && (e->kind < EV_MMAP || e->kind > EV_ACCESS) && e->kind != EV_MLOCK &&
 	    e->kind != EV_MUNLOCK && e->kind != EV_MSYNC && e->kind != EV_MINCORE)
@@ -180,8 +180,8 @@ const char *tr_check_event(const struct tr_header *h, uint32_t tid, const struct
 		return "region 0 (regions are numbered from 1)";
 	if ((e->fl & EVF_REGION2) && (e->kind != EV_MREMAP || !e->region2))
 		return "a second region only belongs to mremap";
-	if ((e->fl & EVF_NS) && e->kind != EV_COMPUTE)
-		return "nanoseconds only belong to compute";
+	if ((e->fl & (EVF_NS | EVF_SLEEP)) && e->kind != EV_COMPUTE)
+		return "nanoseconds and sleep only belong to compute";
 	if (e->new_region == EV_REGION_BRK)
 		return "the brk region cannot be redefined";
 	switch (e->kind) {

@@ -148,6 +148,37 @@ void imp_begin(struct imp *m, struct imp_thread *t, uint64_t ns)
 	t->line = lines_lineno(m->l);
 }
 
+void imp_switch(struct imp *m, struct imp_thread *t, uint64_t ns, bool in, bool preempt)
+{
+	if (!in) {
+		if (!t->off) {
+			t->off = ns;
+			t->off_preempt = preempt;
+		}
+		return;
+	}
+	uint64_t off = t->off;
+	t->off = 0;
+	if (!off || !t->last || ns <= t->last || m->o.no_compute) {
+		if (ns > t->last && t->last)
+			t->last = ns;
+		return;
+	}
+	flush_fault(m, t);
+	if (off > t->last) { /* the work before it left */
+		struct ev e = { .kind = EV_COMPUTE, .fl = EVF_NS, .cycles = MIN(off - t->last, TR_MAX_COMPUTE) };
+		put_at(m, t, &e, t->last, false);
+	} else {
+		off = t->last;
+	}
+	if (!t->off_preempt) {
+		struct ev e = { .kind = EV_COMPUTE, .fl = EVF_NS | EVF_SLEEP, .cycles = MIN(ns - off, TR_MAX_COMPUTE) };
+		put_at(m, t, &e, off, false);
+		m->st->sleeps++;
+	}
+	t->last = ns;
+}
+
 /* ---- threads and processes ---- */
 
 struct imp_thread *imp_thread_find(struct imp *m, uint32_t rtid)

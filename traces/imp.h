@@ -84,6 +84,8 @@ struct imp_thread {
 	struct imp_proc *p;
 	char comm[32];
 	uint64_t last;	       /* end of its last event, ns (0: none yet) */
+	uint64_t off;	       /* perf switch events: when it left its CPU (0: it is on one) */
+	bool off_preempt;      /* ... preempted (still runnable), not blocked */
 	uint64_t cur;	       /* start of the event being written */
 	uint64_t synced_until; /* its last sync event: the others had run everything recorded before this */
 	uint32_t emitted_asid; /* the address space its stream last named */
@@ -219,6 +221,15 @@ void imp_put(struct imp *m, struct imp_thread *t, const struct ev *e, bool sync)
 void imp_emit_range(struct imp *m, struct imp_thread *t, struct ev *e, uint64_t a, uint64_t len);
 /* imp_iv_remove: forget [s, e) in p's region map. */
 void imp_iv_remove(struct imp_proc *p, uint64_t s, uint64_t e);
+/*
+ * imp_switch: t left its CPU at ns (in false; preempt: it was still runnable)
+ * or came back (in true), from perf's switch events. Back from blocking, the
+ * time off is a sleep event (EVF_SLEEP: its core runs others meanwhile), after
+ * the work before it; back from a preemption it is neither work nor sleep:
+ * the recording host's CPUs were busy, and in the replay the thread has its
+ * core. Without switch events (older recordings, strace) every gap is work.
+ */
+void imp_switch(struct imp *m, struct imp_thread *t, uint64_t ns, bool in, bool preempt);
 /* imp_file_id: the trace's id of the file keyed k (a new id for a new key), grown to `end` bytes. */
 uint32_t imp_file_id(struct imp *m, struct imp_fkey k, const char *name, uint64_t end);
 /* imp_file_adopt: the file `id`, known so far only by a descriptor, is the one mapping record r names, unless that file has an id already. */

@@ -520,6 +520,17 @@ static int on_line(struct imp *m, const char *line)
 		return on_task_exit(m, &c, ns);
 	if (lit(&c, "PERF_RECORD_LOST"))
 		return lost(m);
+	if (lit(&c, "PERF_RECORD_SWITCH ")) { /* the task's own switch events (--switch-events); not _CPU_WIDE */
+		bool in = lit(&c, "IN");
+		if (!in && !lit(&c, "OUT"))
+			return imp_bad(m, "malformed PERF_RECORD_SWITCH (expected IN or OUT)");
+		sp(&c);
+		bool preempt = lit(&c, "preempt");
+		struct imp_thread *t = tid > 0 ? imp_thread_find(m, (uint32_t)tid) : NULL;
+		if (t && !t->exited)
+			imp_switch(m, t, ns, in, preempt);
+		return 0;
+	}
 	if (ignored_record(rest))
 		return 0;
 	if (!strncmp(rest, "PERF_RECORD_", 12))

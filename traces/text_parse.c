@@ -184,13 +184,15 @@ static int c_line_file(struct comp *c, char **tok, int n)
 	return 0;
 }
 
-/* A word after the positional arguments: op, sync, nocheck, and vfork (fork) or group (exit). 0, or -1. */
+/* A word after the positional arguments: op, sync, nocheck, and vfork (fork), group (exit) or sleep (compute). 0, or -1. */
 static int c_word(struct comp *c, struct ev *e, struct tr_meta *m, const char *w, bool *nocheck)
 {
 	if (!strcmp(w, "op"))
 		e->fl |= EVF_OP;
 	else if (!strcmp(w, "sync"))
 		m->sync = true;
+	else if (!strcmp(w, "sleep") && e->kind == EV_COMPUTE)
+		e->fl |= EVF_SLEEP;
 	else if (!strcmp(w, "nocheck"))
 		*nocheck = true;
 	else if (!strcmp(w, "vfork") && e->kind == EV_FORK)
@@ -199,7 +201,7 @@ static int c_word(struct comp *c, struct ev *e, struct tr_meta *m, const char *w
 		e->len = 1;
 	else
 		return bad(c, "'%s' is not key=value (nor op, sync, nocheck%s)", w,
-			   e->kind == EV_FORK ? ", vfork" : e->kind == EV_EXIT ? ", group" : "");
+			   e->kind == EV_FORK ? ", vfork" : e->kind == EV_EXIT ? ", group" : e->kind == EV_COMPUTE ? ", sleep" : "");
 	return 0;
 }
 

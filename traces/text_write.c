@@ -49,6 +49,8 @@ void tr_text_event(FILE *f, uint32_t tid, const struct ev *e, const struct tr_me
 		fprintf(f, " hint=0x%" PRIx64, e->hint), rest.hint = 0;
 	if (e->fl & EVF_OP)
 		fputs(" op", f);
+	if (e->fl & EVF_SLEEP)
+		fputs(" sleep", f);
 	if (m && m->at != last_at)
 		fprintf(f, " at=%" PRIu64, m->at);
 	if (m && m->asid)

@@ -42,6 +42,7 @@ enum ev_kind {
 #define EVF_CHECK (1u << 3)  /* `ret` holds the recorded result, to compare with */
 #define EVF_NS (1u << 4)     /* EV_COMPUTE: `cycles` is in nanoseconds (converted with the machine's clock) */
 #define EVF_YIELD (1u << 5)  /* EV_COMPUTE: the thread waits for others (a replay's sync): another thread queued on its core runs next */
+#define EVF_SLEEP (1u << 6)  /* EV_COMPUTE: the thread is off its core (blocked in the recording) for `cycles`: the core runs others, or idles */
 
 /*
  * struct ev: one event of one thread. Addresses are region-relative where

@@ -39,7 +39,8 @@ struct ex_thread {
 	struct ex_proc *p;
 	struct ev_src *src;
 	uint32_t core;
-	cycles_t ready; /* may not run before this clock (its creation) */
+	cycles_t ready; /* may not run before this clock (its creation, or the end of a sleep) */
+	bool asleep;	/* off its core until `ready` (EVF_SLEEP): its core runs the others meanwhile */
 	bool done;
 };
 
@@ -363,9 +364,16 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 		return vm_brk(as, cpu, b);
 	}
 	case EV_ACCESS: return (long)vm_access(as, cpu, a, (enum mmu_acc)e->acc);
-	case EV_COMPUTE:
-		sim_advance(cpu->core, (e->fl & EVF_NS) ? (cycles_t)((double)e->cycles * x->sys->m->freq_ghz) : e->cycles);
+	case EV_COMPUTE: {
+		cycles_t n = (e->fl & EVF_NS) ? (cycles_t)((double)e->cycles * x->sys->m->freq_ghz) : e->cycles;
+		if (e->fl & EVF_SLEEP) { /* blocked, not working: the core is free until then */
+			t->ready = cpu->core->clock + n;
+			t->asleep = true;
+		} else {
+			sim_advance(cpu->core, n);
+		}
 		return 0;
+	}
 	case EV_MLOCK: return vm_mlock(as, cpu, a, e->len, e->flags);
 	case EV_MUNLOCK: return vm_munlock(as, cpu, a, e->len);
 	case EV_MLOCKALL: return vm_mlockall(as, cpu, e->flags);
@@ -403,6 +411,29 @@ static void thread_done(struct ex *x, struct ex_thread *t, struct sim_core *c)
 	}
 }
 
+/*
+ * awake: q's next thread in round-robin order from q->cur that may run at
+ * `now` (none asleep past it), else the one that wakes first; q->cur moves
+ * to it. Called only when the round robin met a sleeping thread, so a queue
+ * where nobody sleeps keeps its order.
+ */
+static struct ex_thread *awake(struct ex_runq *q, cycles_t now)
+{
+	uint32_t best = q->cur;
+	for (uint32_t k = 0; k < q->n; k++) {
+		uint32_t i = (q->cur + k) % q->n;
+		struct ex_thread *u = q->t[i];
+		if (!u->asleep || u->ready <= now) {
+			best = i;
+			break;
+		}
+		if (u->ready < q->t[best]->ready)
+			best = i;
+	}
+	q->cur = best;
+	return q->t[best];
+}
+
 /* The next thread of this core to run, round robin; NULL if it has none (it then waits, or stops). */
 static struct ex_thread *pick(struct ex *x, struct sim_core *c)
 {
@@ -419,9 +450,12 @@ static struct ex_thread *pick(struct ex *x, struct sim_core *c)
 		if (q->n) {
 			q->cur = (q->cur + 1) % q->n;
 			struct ex_thread *t = q->t[q->cur];
+			if (t->asleep && t->ready > c->clock)
+				t = awake(q, c->clock);
 			pthread_mutex_unlock(&q->mu);
 			if (c->clock < t->ready)
-				c->clock = t->ready; /* idle until it exists */
+				c->clock = t->ready; /* idle until it exists, or wakes */
+			t->asleep = false;
 			return t;
 		}
 		if (!atomic_load(&p->live)) {
@@ -496,6 +530,8 @@ static void core_body(struct sim_core *c, void *arg)
 				vm_switch(as_of(t->p), cpu);
 			if ((c->clock >= slice_end || (e.fl & EVF_YIELD)) && P(x)->rq[c->id].n > 1)
 				break; /* the tick, or a thread that waits for others: round robin */
+			if (e.fl & EVF_SLEEP)
+				break; /* off the core: another thread, or idle until it wakes */
 		}
 	}
 	st->end = c->clock;
