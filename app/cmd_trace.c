@@ -76,18 +76,18 @@ static void print_import(bool json, const char *in, const char *out, const char 
 	em_str(e, "input", in);
 	em_str(e, "output", out);
 	em_str(e, "format", fmt);
-	em_u64(e, "lines", st->lines);
-	em_u64(e, "events", st->events);
-	em_u64(e, "faults", st->faults);
-	em_u64(e, "syscalls", st->syscalls);
-	em_u64(e, "signals", st->signals);
-	em_u64(e, "threads", st->threads);
-	em_u64(e, "processes", st->processes);
-	em_u64(e, "files", st->files);
-	em_u64(e, "absolute_addresses", st->absolute);
-	em_u64(e, "dropped_calls", st->dropped);
-	em_u64(e, "duplicate_lines", st->duplicates);
-	em_u64(e, "sleeps", st->sleeps);
+	/* The counts, by their keys in the summary (struct tr_import_stats says what each counts). */
+	const struct {
+		const char *key;
+		uint64_t v;
+	} counts[] = { { "lines", st->lines },		 { "events", st->events },
+		       { "faults", st->faults },	 { "syscalls", st->syscalls },
+		       { "signals", st->signals },	 { "threads", st->threads },
+		       { "processes", st->processes },	 { "files", st->files },
+		       { "absolute_addresses", st->absolute }, { "dropped_calls", st->dropped },
+		       { "duplicate_lines", st->duplicates }, { "sleeps", st->sleeps } };
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++)
+		em_u64(e, counts[i].key, counts[i].v);
 	em_f64(e, "host_seconds", secs);
 	em_f64(e, "host_lines_per_sec", secs > 0 ? (double)st->lines / secs : 0);
 	em_u64(e, "host_max_rss_kb", trace_max_rss_kb());
