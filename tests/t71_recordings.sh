@@ -15,7 +15,7 @@
 # usage: t71_recordings.sh PATH/TO/mmsim
 . "$(dirname "$0")/testlib.sh" "$@"
 D=$(dirname "$0")/data/traces
-RECORDINGS=${T71_RECORDINGS:-"node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners mm-signals rustc-link node-wasm"}
+RECORDINGS=${T71_RECORDINGS:-"node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners mm-signals rustc-link node-wasm apache-sleep"}
 REPROS=${T71_REPROS:-"madvise-dontfork.txt map-hugetlb.txt order-mprotect.perf.txt sysv-shmat.perf.txt cow-file-fork.txt fork-flush-count.txt cortenmm-flush-lo.txt cortenmm-fork-slice.txt unmap-reuse.perf.txt mremap-dontunmap-nohint.txt inode-reuse.perf.txt switch-sleep.perf.txt"}
 CORES="def 8"
 [ "${MMSIM_TEST_SIZE:-}" = small ] && CORES=def # the sanitizer builds: the default core count only

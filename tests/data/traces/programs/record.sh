@@ -18,7 +18,7 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 cp "$SRC"/* "$W"/
 cd "$W"
-all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners mm-signals rustc-link node-wasm"
+all="node-jit node-workers java-gc go-gc redis-server postgres-pgbench jemalloc-threads sh-forkexec xz-T2 pigz-p2 py-pool apache-static node-http memcached-t4 leveldb-t4 java-zgc mm-corners mm-signals rustc-link node-wasm apache-sleep"
 names=${*:-$all}
 
 # rec NAME CMD...: record CMD; keep the perf script text as OUT/NAME.perf.txt.xz and the import summary beside it.
@@ -56,13 +56,14 @@ redis() {
 	wait $pid
 }
 
-# apache-static: apache2 -X (one process, 2 event-MPM workers; apache.conf) serving one 64 KiB file with EnableMMAP,
+# apache NAME: apache2 -X (one process, 2 event-MPM workers; apache.conf) serving one 64 KiB file with EnableMMAP,
 # from its start until timeout stops it 3 s later, under `ab -k -n 2000 -c 2` (2,000 requests, not recorded).
+# apache-static was made before the recipe had switch events; apache-sleep is the same run with them.
 apache() {
 	mkdir -p "$W/htdocs"
 	head -c 65536 /dev/zero | tr '\0' x | fold -w 63 | head -c 65536 >"$W/htdocs/index.html"
 	chmod -R a+rX "$W"
-	rec apache-static timeout -s TERM 3 apache2 -X -f "$W/apache.conf" -C "Define W $W" &
+	rec "$1" timeout -s TERM 3 apache2 -X -f "$W/apache.conf" -C "Define W $W" &
 	local pid=$!
 	sleep 1
 	ab -k -n 2000 -c 2 http://127.0.0.1:8099/index.html >/dev/null
@@ -124,7 +125,7 @@ for n in $names; do
 	xz-T2) mkinput && rec xz-T2 xz -T2 -3 --block-size=1MiB -k -f in.txt ;;
 	pigz-p2) mkinput && rec pigz-p2 pigz -p 2 -k -f in.txt ;;
 	py-pool) rec py-pool /usr/bin/python3.11 py-pool.py ;;
-	apache-static) apache ;;
+	apache-static | apache-sleep) apache "$n" ;;
 	node-http) node_http ;;
 	memcached-t4) memcached_t4 ;;
 	leveldb-t4) g++ -O2 -pthread -o leveldb-bench leveldb-bench.cc -lleveldb && rec leveldb-t4 ./leveldb-bench db 200000 4 100000 ;;
