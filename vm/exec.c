@@ -413,9 +413,9 @@ static void thread_done(struct ex *x, struct ex_thread *t, struct sim_core *c)
 
 /*
  * awake: q's next thread in round-robin order from q->cur that may run at
- * `now` (none asleep past it), else the one that wakes first; q->cur moves
- * to it. Called only when the round robin met a sleeping thread, so a queue
- * where nobody sleeps keeps its order.
+ * `now` (its `ready` passed: awake, or created), else the one that wakes or
+ * starts first; q->cur moves to it. Called only when the round robin met a
+ * sleeping thread, so a queue where nobody sleeps keeps its order.
  */
 static struct ex_thread *awake(struct ex_runq *q, cycles_t now)
 {
@@ -423,7 +423,7 @@ static struct ex_thread *awake(struct ex_runq *q, cycles_t now)
 	for (uint32_t k = 0; k < q->n; k++) {
 		uint32_t i = (q->cur + k) % q->n;
 		struct ex_thread *u = q->t[i];
-		if (!u->asleep || u->ready <= now) {
+		if (u->ready <= now) {
 			best = i;
 			break;
 		}
