@@ -107,6 +107,30 @@ awk -v a="$(key "$tmp/sw-r.json" sim_seconds)" -v b="$(key "$tmp/nosw-r.json" si
 	'BEGIN { exit !(a > 0.0110 && a < 0.0120 && b > 0.020) }' ||
 	fail "switch-sleep on one core: $(key "$tmp/sw-r.json" sim_seconds) s with switch events (wanted the recorded 0.0114), $(key "$tmp/nosw-r.json" sim_seconds) s without (wanted both threads' gaps as work, over 0.020)"
 
+# A core whose threads all sleep idles a tick at a time: a thread another core creates there meanwhile starts at once,
+# not when the sleeper wakes (thread 3 lands on core 0, where thread 1 sleeps 100 ms: 0.100 s, not 0.150).
+cat >"$tmp/idle.txt" <<'X'
+mmsim-trace 1
+thread 1 pid=1
+thread 4 pid=1 parent=1
+thread 2 pid=1 parent=1
+thread 3 pid=1 parent=2
+1 thread 4
+1 thread 2
+1 compute 100000000ns sleep
+1 exit
+4 exit
+2 compute 1000000ns
+2 thread 3
+2 compute 1000ns
+2 exit
+3 compute 50000000ns
+3 exit
+X
+"$M" replay "$tmp/idle.txt" --cores 2 --json >"$tmp/idle.json" || fail "idle.txt replay"
+awk -v a="$(key "$tmp/idle.json" sim_seconds)" 'BEGIN { exit !(a > 0.0999 && a < 0.1010) }' ||
+	fail "a thread made on a core whose threads sleep: $(key "$tmp/idle.json" sim_seconds) s, wanted the sleeper's 0.100"
+
 # A sync wait is a yield: four threads on one core, the last one waiting for two that have 4 ms of work queued
 # (repro/sync-oversubscribed.txt). The waiter gives the core away at once: a few waits, and the run takes the
 # threads' work done one after the other (16 ms), not a waiter's time slices on top (4,159 waits and 36 ms when

@@ -452,6 +452,18 @@ static struct ex_thread *pick(struct ex *x, struct sim_core *c)
 			struct ex_thread *t = q->t[q->cur];
 			if (t->asleep && t->ready > c->clock)
 				t = awake(q, c->clock);
+			if (t->asleep && t->ready > c->clock) {
+				/*
+				 * Every thread here sleeps: the core idles a tick at most, then
+				 * looks again, so a thread another core makes meanwhile starts by
+				 * the next tick (a jump to the first wake would start it then).
+				 */
+				cycles_t step = MIN(t->ready - c->clock, x->slice);
+				pthread_mutex_unlock(&q->mu);
+				sim_advance(c, step);
+				sim_sync(c);
+				continue;
+			}
 			pthread_mutex_unlock(&q->mu);
 			if (c->clock < t->ready)
 				c->clock = t->ready; /* idle until it exists, or wakes */
