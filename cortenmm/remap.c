@@ -191,10 +191,10 @@ long cm_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t ol
 	       uint64_t new_addr)
 {
 	struct cctx c = { .x = { &cops, NULL, cpu, false }, .mm = cm_of(as), .locked = true };
-	bool fixed = vr_mremap_target(flags, new_addr);
+	bool target = vr_mremap_target(flags, new_addr);
 	/* One cursor over everything the call may touch: source, growth, and a fixed target. */
 	uint64_t lo = addr, hi = MAX(addr + old_len, addr + new_len), elo, ehi;
-	if (fixed) { /* a fixed target, or MREMAP_DONTUNMAP's hint (with the guard gap above it, for the hint rule) */
+	if (target) { /* a fixed target, or MREMAP_DONTUNMAP's nonzero hint (with the guard gap above it, for the hint rule) */
 		lo = MIN(lo, new_addr);
 		hi = MAX(hi, new_addr + new_len + ((flags & VM_MREMAP_FIXED) ? 0 : VM_STACK_GUARD_GAP));
 	}

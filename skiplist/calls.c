@@ -235,7 +235,7 @@ long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t ol
 	       uint64_t new_addr)
 {
 	struct sl_mm *mm = sl_of(as);
-	bool fixed = vr_mremap_target(flags, new_addr);
+	bool target = vr_mremap_target(flags, new_addr);
 	uint64_t dest = 0;
 	for (int attempt = 0; attempt < 64; attempt++) {
 		/* The old range and, when known, the destination, taken together in address order. */
@@ -243,7 +243,7 @@ long sl_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t ol
 		a[0] = addr >= P ? addr - P : 0;
 		b[0] = addr + MAX(old_len, new_len) + P;
 		int n = 1;
-		if (fixed) { /* MREMAP_FIXED's target, or MREMAP_DONTUNMAP's hint */
+		if (target) { /* MREMAP_FIXED's target, or MREMAP_DONTUNMAP's nonzero hint */
 			a[n] = new_addr >= P ? new_addr - P : 0;
 			b[n++] = new_addr + new_len + P + VM_STACK_GUARD_GAP;
 		}
