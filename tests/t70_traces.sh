@@ -89,6 +89,15 @@ sed '13p' "$D/repro/unmap-reuse.perf.txt" >"$tmp/dup.perf.txt"
 "$M" replay "$tmp/ino.mmtrace" --json >"$tmp/ino-r.json" || fail "inode-reuse replay"
 [ "$(key "$tmp/ino-r.json" fault_outcome_mismatches)" = 0 ] || fail "inode-reuse: the write to the second file's last page does not match the recording"
 
+# A program recorded without ASLR (a debugger's inferior, setarch -R) has its image across mmsim's default start of
+# brk (0x555555600000): the replay puts the heap where the recording's first brk says the loader put it, not inside
+# the image's text (repro/brk-aslr-off.perf.txt: before, brk failed and the heap's writes were SIGSEGVs).
+for d in linux skiplist cortenmm-adv; do
+	"$M" replay "$D/repro/brk-aslr-off.perf.txt" --design "$d" --json >"$tmp/brk-r.json" || fail "brk-aslr-off replay on $d"
+	[ "$(key "$tmp/brk-r.json" result_mismatches)/$(key "$tmp/brk-r.json" fault_outcome_mismatches)" = 0/0 ] ||
+		fail "brk-aslr-off on $d: $(key "$tmp/brk-r.json" result_mismatches) result and $(key "$tmp/brk-r.json" fault_outcome_mismatches) fault mismatches, wanted none"
+done
+
 # Switch events (the recipe's --switch-events): a thread blocked off its CPU sleeps (its core runs others), a
 # preempted one loses the time (the replay gives it its core); without them every gap is work
 # (repro/switch-sleep.perf.txt: thread 1 blocks 10 ms while thread 2 works 7.2 ms, after 3 ms preempted).

@@ -177,6 +177,15 @@ long vm_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t newbrk)
 	return vm_call_leave(&k, as->d->brk(as, cpu, newbrk));
 }
 
+bool vm_brk_place(struct vm_as *as, uint64_t base)
+{
+	if (as->brk != as->start_brk || base == as->start_brk || (base & (PAGE_SIZE - 1)) || base < VM_MMAP_MIN_ADDR ||
+	    base >= VM_TASK_SIZE)
+		return false;
+	as->start_brk = as->brk = base;
+	return true;
+}
+
 struct vm_as *vm_fork(struct vm_as *parent, struct mmu_cpu *cpu)
 {
 	struct vm_call k;

@@ -324,6 +324,21 @@ static void do_exec(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu)
 
 /* ---- running ---- */
 
+/*
+ * place_brk: a brk event names the recorded start of brk (off): the image's
+ * first one puts this space's heap there (vm_brk_place), while the process
+ * has one thread and the space is its own (not a vfork parent's).
+ */
+static void place_brk(struct ex *x, struct ex_proc *p, struct vm_as *as, uint64_t base)
+{
+	pthread_mutex_lock(&P(x)->mu);
+	bool alone = p->threads == 1 && !p->shares;
+	pthread_mutex_unlock(&P(x)->mu);
+	if (alone)
+		vm_brk_place(as, base);
+}
+
+
 static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, const struct ev *e)
 {
 	struct ex_proc *p = t->p;
@@ -358,6 +373,8 @@ static long do_event(struct ex *x, struct ex_thread *t, struct mmu_cpu *cpu, con
 		return r;
 	}
 	case EV_BRK: {
+		if (e->off && e->off != as->start_brk)
+			place_brk(x, p, as, e->off);
 		uint64_t b = e->addr;
 		if ((e->fl & EVF_REGION) && e->region == EV_REGION_BRK)
 			b = e->addr ? as->start_brk + e->addr : 0;

@@ -575,6 +575,19 @@ int vm_madvise(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t le
 long vm_mremap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
 	       uint64_t new_addr);
 long vm_brk(struct vm_as *as, struct mmu_cpu *cpu, uint64_t newbrk);
+
+/*
+ * vm_brk_place: where the program loader put the start of brk (Linux's ELF
+ * loader: the page after the image's bss, moved by a random offset under
+ * full ASLR). A space starts with VM_BRK_BASE; a replay moves it to the
+ * recorded start, so that a program recorded without ASLR (a debugger's
+ * inferior, setarch -R, randomize_va_space=0), whose image is loaded across
+ * VM_BRK_BASE, gets its heap where the kernel put it and not inside its
+ * text. Moves start_brk and brk to base only while the heap is empty (brk ==
+ * start_brk) and base is a page-aligned user address; returns whether it moved.
+ * Precondition: no other thread of the space is in a call.
+ */
+bool vm_brk_place(struct vm_as *as, uint64_t base);
 /*
  * Calls beyond the mapping calls (issue 18), with Linux's semantics and
  * errno: mlock/mlock2 (flags: MLOCK_ONFAULT), munlock, mlockall (MCL_*),
