@@ -85,7 +85,8 @@ static void print_import(bool json, const char *in, const char *out, const char 
 		       { "signals", st->signals },	 { "threads", st->threads },
 		       { "processes", st->processes },	 { "files", st->files },
 		       { "absolute_addresses", st->absolute }, { "dropped_calls", st->dropped },
-		       { "duplicate_lines", st->duplicates }, { "sleeps", st->sleeps } };
+		       { "duplicate_lines", st->duplicates }, { "sleeps", st->sleeps },
+		       { "unjudged_faults", st->unjudged } };
 	for (size_t i = 0; i < ARRAY_SIZE(counts); i++)
 		em_u64(e, counts[i].key, counts[i].v);
 	em_f64(e, "host_seconds", secs);

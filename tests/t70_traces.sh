@@ -98,6 +98,16 @@ for d in linux skiplist cortenmm-adv; do
 		fail "brk-aslr-off on $d: $(key "$tmp/brk-r.json" result_mismatches) result and $(key "$tmp/brk-r.json" fault_outcome_mismatches) fault mismatches, wanted none"
 done
 
+# A fault whose thread never runs on (a tracer took its SIGSEGV and killed it: SIGKILL, exit, no delivery of the
+# SIGSEGV) has no outcome in the recording: written unchecked and counted, with the switch it slept in after it
+# (repro/traced-kill.perf.txt: a fetch from a page without execute permission; before, it was checked as resolved).
+"$M" import perf "$D/repro/traced-kill.perf.txt" -o "$tmp/tk.mmtrace" --json >"$tmp/tk.json" || fail "traced-kill import"
+[ "$(key "$tmp/tk.json" unjudged_faults)/$(key "$tmp/tk.json" sleeps)" = 1/1 ] ||
+	fail "traced-kill: $(key "$tmp/tk.json" unjudged_faults) unjudged faults and $(key "$tmp/tk.json" sleeps) sleeps, wanted 1/1"
+"$M" replay "$tmp/tk.mmtrace" --json >"$tmp/tk-r.json" || fail "traced-kill replay"
+[ "$(key "$tmp/tk-r.json" segv)/$(key "$tmp/tk-r.json" fault_outcome_mismatches)" = 1/0 ] ||
+	fail "traced-kill: segv $(key "$tmp/tk-r.json" segv), $(key "$tmp/tk-r.json" fault_outcome_mismatches) fault mismatches; wanted the SIGSEGV, unchecked"
+
 # Switch events (the recipe's --switch-events): a thread blocked off its CPU sleeps (its core runs others), a
 # preempted one loses the time (the replay gives it its core); without them every gap is work
 # (repro/switch-sleep.perf.txt: thread 1 blocks 10 ms while thread 2 works 7.2 ms, after 3 ms preempted).

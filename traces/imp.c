@@ -63,7 +63,9 @@ static void put_at(struct imp *m, struct imp_thread *t, const struct ev *e, uint
 /* Write an event of t at the start of its current event. */
 void imp_put(struct imp *m, struct imp_thread *t, const struct ev *e, bool sync) { put_at(m, t, e, t->cur, sync); }
 
-/* Write t's pending fault, if any (its outcome is known now). */
+static void put_switch(struct imp *m, struct imp_thread *t, uint64_t off, uint64_t in, bool preempt);
+
+/* Write t's pending fault, if any (its outcome is known now), then the switch held behind it. */
 static void flush_fault(struct imp *m, struct imp_thread *t)
 {
 	if (!t->pending)
@@ -73,6 +75,25 @@ static void flush_fault(struct imp *m, struct imp_thread *t)
 	t->line = t->fault_line;
 	put_at(m, t, &t->fault, t->fault_at, t->fault_sync);
 	t->line = line;
+	if (t->held) {
+		t->held = false;
+		put_switch(m, t, t->held_off, t->held_in, false);
+	}
+}
+
+/*
+ * t's pending fault will have no outcome in the recording: the thread dies
+ * (killed, or its process ends) before it runs on. Under ptrace the kernel's
+ * SIGSEGV goes to the tracer, which may kill the thread, so the delivery the
+ * importer waits for never comes; the fault is written, not checked.
+ */
+static void fault_unjudged(struct imp *m, struct imp_thread *t)
+{
+	if (!t->pending)
+		return;
+	t->fault.fl &= (uint16_t)~EVF_CHECK;
+	m->st->unjudged++;
+	flush_fault(m, t);
 }
 
 /* After the last line: flush every pending fault and fill the counts. 0, or -1 on a write error. */
@@ -164,14 +185,29 @@ void imp_switch(struct imp *m, struct imp_thread *t, uint64_t ns, bool in, bool 
 			t->last = ns;
 		return;
 	}
-	flush_fault(m, t);
+	if (t->pending && !t->held && !t->off_preempt) {
+		/* blocked in the fault (I/O, or a tracer's stop on its SIGSEGV): the outcome comes after */
+		t->held = true;
+		t->held_off = off;
+		t->held_in = ns;
+		return;
+	}
+	flush_fault(m, t); /* preempted, or back on its CPU once already: it ran on, the fault was resolved */
+	put_switch(m, t, off, ns, t->off_preempt);
+}
+
+void imp_ran(struct imp *m, struct imp_thread *t) { flush_fault(m, t); }
+
+/* Write t's time off its CPU from off to ns: the work before it left, then (blocked, not preempted) a sleep. */
+static void put_switch(struct imp *m, struct imp_thread *t, uint64_t off, uint64_t ns, bool preempt)
+{
 	if (off > t->last) { /* the work before it left */
 		struct ev e = { .kind = EV_COMPUTE, .fl = EVF_NS, .cycles = MIN(off - t->last, TR_MAX_COMPUTE) };
 		put_at(m, t, &e, t->last, false);
 	} else {
 		off = t->last;
 	}
-	if (!t->off_preempt) {
+	if (!preempt) {
 		struct ev e = { .kind = EV_COMPUTE, .fl = EVF_NS | EVF_SLEEP, .cycles = MIN(ns - off, TR_MAX_COMPUTE) };
 		put_at(m, t, &e, off, false);
 		m->st->sleeps++;
@@ -294,6 +330,7 @@ void imp_exit(struct imp *m, struct imp_thread *t, uint64_t ns, bool group)
 {
 	if (t->exited)
 		return;
+	fault_unjudged(m, t);
 	imp_begin(m, t, ns);
 	struct ev e = { .kind = EV_EXIT, .len = group };
 	imp_put(m, t, &e, false);

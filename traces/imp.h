@@ -94,6 +94,9 @@ struct imp_thread {
 	struct ev fault;
 	uint64_t fault_at;
 	bool fault_sync;
+	/* a block off its CPU right after that fault, not yet known to be the fault's: written after the fault */
+	bool held;
+	uint64_t held_off, held_in;
 	/* perf: the system call in progress */
 	bool in_sys;
 	uint32_t nr;
@@ -230,6 +233,13 @@ void imp_iv_remove(struct imp_proc *p, uint64_t s, uint64_t e);
  * core. Without switch events (older recordings, strace) every gap is work.
  */
 void imp_switch(struct imp *m, struct imp_thread *t, uint64_t ns, bool in, bool preempt);
+
+/*
+ * imp_ran: t entered a system call (any, modelled or not): it ran on after
+ * its last fault, which was therefore resolved. A fault stays pending until
+ * then, a SIGSEGV/SIGBUS, or the thread's end (then it is unjudged).
+ */
+void imp_ran(struct imp *m, struct imp_thread *t);
 /* imp_file_id: the trace's id of the file keyed k (a new id for a new key), grown to `end` bytes. */
 uint32_t imp_file_id(struct imp *m, struct imp_fkey k, const char *name, uint64_t end);
 /* imp_file_adopt: the file `id`, known so far only by a descriptor, is the one mapping record r names, unless that file has an id already. */

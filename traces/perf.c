@@ -298,9 +298,11 @@ static int on_enter(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t
 	if (t->in_sys)
 		return imp_bad(m, "sys_enter of NR %llu on thread %u while NR %u (line %llu) has not returned",
 			   (unsigned long long)nr, t->rtid, t->nr, (unsigned long long)t->line_enter);
+	imp_ran(m, t);
 	if (!modelled((uint32_t)nr))
 		return 0;
 	if (nr == NR_EXIT || nr == NR_EXIT_GROUP) {
+		imp_begin(m, t, ns); /* a system call: the thread ran on, so its last fault was resolved */
 		imp_exit(m, t, ns, nr == NR_EXIT_GROUP);
 		return 0;
 	}
