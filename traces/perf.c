@@ -302,7 +302,6 @@ static int on_enter(struct imp *m, struct imp_thread *t, struct cur *c, uint64_t
 	if (!modelled((uint32_t)nr))
 		return 0;
 	if (nr == NR_EXIT || nr == NR_EXIT_GROUP) {
-		imp_begin(m, t, ns); /* a system call: the thread ran on, so its last fault was resolved */
 		imp_exit(m, t, ns, nr == NR_EXIT_GROUP);
 		return 0;
 	}
