@@ -9,7 +9,7 @@ static struct mt_node *node_new(struct mtree *t, struct sim_core *c, bool leaf)
 	n->leaf = leaf;
 	if (c) { /* written by this core just now */
 		n->line.owner = n->line.last = (uint16_t)(c->id + 1);
-		sim_advance(c, c->sim->m->node_visit + c->sim->m->slab_alloc); /* built, from the node cache */
+		sim_advance(c, c->sim->m->mt_node + c->sim->m->slab_alloc); /* built, from the node cache */
 	}
 	t->nodes++;
 	return n;
@@ -40,7 +40,7 @@ static void visit(struct sim_core *c, struct mt_node *n)
 {
 	if (c) {
 		coh_read(c, &n->line);
-		sim_advance(c, c->sim->m->node_visit);
+		sim_advance(c, c->sim->m->mt_node);
 	}
 }
 
@@ -160,7 +160,7 @@ static bool path_leftmost(const struct path *p, int d)
  * gap_fix: recompute the gap of the leaf holding addr and carry it up, in
  * place, until an ancestor already records it. The walk down is not
  * charged (mtree.h: mt_update); each node written costs a line write and
- * kern.node_visit.
+ * kern.mt_node.
  */
 static void gap_fix(struct mtree *t, struct sim_core *c, uint64_t addr)
 {
@@ -177,7 +177,7 @@ static void gap_fix(struct mtree *t, struct sim_core *c, uint64_t addr)
 		n->gap[p.idx[d]] = g; /* only writers read gaps: in place, as mas_update_gap */
 		if (c) {
 			coh_write(c, &n->line);
-			sim_advance(c, c->sim->m->node_visit);
+			sim_advance(c, c->sim->m->mt_node);
 		}
 		g = inner_gap(n);
 	}

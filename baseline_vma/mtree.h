@@ -69,7 +69,7 @@ void mt_destroy(struct mtree *t);
 /*
  * mt_find: the entry containing addr, or the first one above it; NULL if
  * none. Caller holds mmap_lock, or is inside rcu_read_lock. Charges a line
- * read and kern.node_visit per node visited (c may be NULL: no charge).
+ * read and kern.mt_node per node visited (c may be NULL: no charge).
  */
 void *mt_find(struct mtree *t, struct sim_core *c, uint64_t addr);
 /* mt_prev: the last entry starting below addr (NULL if none). Same rules. */
@@ -82,7 +82,7 @@ void mt_erase(struct mtree *t, struct sim_core *c, uint64_t start);
  * mt_update: the entry starting at `start` has moved its end: bring the
  * gaps above it up to date, in place. Writers serialized. The walk down is
  * not charged (Linux stores through the VMA iterator already there); each
- * node whose gap changes costs a line write and kern.node_visit.
+ * node whose gap changes costs a line write and kern.mt_node.
  */
 void mt_update(struct mtree *t, struct sim_core *c, uint64_t start);
 
@@ -95,7 +95,7 @@ void mt_update(struct mtree *t, struct sim_core *c, uint64_t start);
  * visiting their nodes, the pairs whose free space, above's start
  * (UINT64_MAX without above) less below's end (0 without below), is under
  * len: fit must return 0 for them, so that the skipping changes nothing.
- * Writers only (it reads the gaps). Charges a line read and kern.node_visit
+ * Writers only (it reads the gaps). Charges a line read and kern.mt_node
  * per node visited, as mt_find (c may be NULL).
  */
 uint64_t mt_gap_rev(struct mtree *t, struct sim_core *c, uint64_t high, uint64_t len,
