@@ -67,11 +67,15 @@ void mt_destroy(struct mtree *t)
 	t->nodes = 0;
 }
 
-/* Child of inner node n to descend into for addr: the last one whose lowest key is <= addr. */
+/*
+ * Child of inner node n to descend into for addr: the last one whose lowest
+ * key is <= addr. An inner key may be rewritten in place under a reader
+ * (replace_in_place), so it is read atomically; either value routes right.
+ */
 static int route(const struct mt_node *n, uint64_t addr)
 {
 	int i = 0;
-	while (i + 1 < n->n && n->key[i + 1] <= addr)
+	while (i + 1 < n->n && __atomic_load_n(&n->key[i + 1], __ATOMIC_RELAXED) <= addr)
 		i++;
 	return i;
 }
@@ -311,13 +315,61 @@ uint64_t mt_gap_rev(struct mtree *t, struct sim_core *c, uint64_t high, uint64_t
 }
 
 /*
+ * replace_in_place: put `a` (largest gap ga) in the slot of p->node[d] (d >
+ * 0) in its parent, as Linux's maple tree puts a rewritten node in its
+ * parent's slot (lib/maple_tree.c, mas_put_in_tree): nothing above is
+ * copied. The parent, and each ancestor whose key or gap for the path
+ * changes with it, is written in place: a line write and kern.mt_node each.
+ * A reader under RCU meanwhile finds the old node or the new one, each
+ * whole; an inner key it reads (route) is the old one or the new, and
+ * either routes it to a node holding what the tree held before or after.
+ * Retires the replaced node.
+ */
+static void replace_in_place(struct mtree *t, struct sim_core *c, struct path *p, int d, struct mt_node *a, uint64_t ga)
+{
+	struct mt_node *old = p->node[d];
+	uint64_t key = a->key[0], g = ga;
+	bool key_moves = true; /* the lowest key under the node at this level may have changed */
+	rcu_assign_pointer(p->node[d - 1]->child[p->idx[d - 1]], a);
+	for (int up = d - 1; up >= 0; up--) {
+		struct mt_node *n = p->node[up];
+		int i = p->idx[up];
+		bool wrote = up == d - 1; /* the slot */
+		if (key_moves && n->key[i] != key) {
+			__atomic_store_n(&n->key[i], key, __ATOMIC_RELAXED);
+			wrote = true;
+			key_moves = i == 0;
+		} else {
+			key_moves = false;
+		}
+		if (n->gap[i] != g) {
+			n->gap[i] = g; /* only writers read gaps */
+			wrote = true;
+		}
+		if (!wrote)
+			break;
+		if (c) {
+			coh_write(c, &n->line);
+			sim_advance(c, c->sim->m->mt_node);
+		}
+		g = inner_gap(n);
+	}
+	node_retire(t, c, old);
+}
+
+/*
  * Replace p->node[d] by `a` (and `b` after it, when the node split), whose
- * largest gaps are ga and gb, copying the path above. Retires the replaced
- * nodes and publishes the new root.
+ * largest gaps are ga and gb. A node replaced by one node goes in its
+ * parent's slot (replace_in_place); a split or an emptied node copies the
+ * path above, retires the replaced nodes and publishes the new root.
  */
 static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, struct mt_node *a, struct mt_node *b,
 		    uint64_t ga, uint64_t gb)
 {
+	if (d > 0 && a && !b) {
+		replace_in_place(t, c, p, d, a, ga);
+		return;
+	}
 	struct mt_node *old = p->node[d];
 	for (int up = d - 1; up >= 0; up--) {
 		struct mt_node *par = p->node[up];

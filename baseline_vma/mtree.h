@@ -9,11 +9,15 @@
 #define MT_INNER_MAX 10
 
 /*
- * struct mt_node: immutable once published. A writer copies the nodes on
- * the path it changes and publishes a new root; readers under
- * rcu_read_lock see either the old tree or the new one, never a mix. Old
- * nodes are freed after a grace period. Each node is a modelled cache line:
- * readers pay for reading it, and a new copy starts in the writer's cache.
+ * struct mt_node: a leaf is immutable once published. A writer builds a new
+ * leaf for each change and, as Linux's maple tree does (mas_put_in_tree),
+ * puts it in its parent's slot in place, rewriting in place the inner keys
+ * and gaps that change with it; only a split or an emptied node copies the
+ * path above it and publishes a new root. Readers under rcu_read_lock see
+ * each node whole, old or new (an inner key, read atomically, old or new
+ * routes them right). Old nodes are freed after a grace period. Each node is
+ * a modelled cache line: readers pay for reading it, a new node starts in
+ * the writer's cache, and an in-place rewrite is a line write.
  *
  * The one exception is an inner node's gap[], which only writers read (the
  * address search runs with mmap_lock held for writing): like the gaps of
