@@ -97,6 +97,7 @@ static long linux_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uin
 			}
 		}
 	}
+	kmm_vma_call(cpu);
 	if (flags & VM_MAP_FIXED)
 		linux_unmap(mm, cpu, addr, addr + len, false);
 	uint64_t pgoff = kmm_mmap_pgoff(vf, f, off, addr);
@@ -109,6 +110,7 @@ static int linux_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, ui
 {
 	struct lmm *mm = lmm_of(as);
 	linux_mmap_write_lock(mm, cpu);
+	kmm_vma_call(cpu);
 	if (linux_unmap(mm, cpu, addr, addr + len, true)) {
 		lk_up_read(cpu->core, &mm->mmap_lock);
 		sim_note(cpu->core, "mmap_lock released");

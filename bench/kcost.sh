@@ -20,7 +20,7 @@
 #     left out; a class's share of the rest times (1) = its nanoseconds per call;
 #  3. what the model charges for: `mmsim record` of the same loop, replayed on linux with MACHINE with one key at 0 and
 #     at 1000 cycles: the difference / 1000 = the events of that key per call (kern.mt_node, kern.slab_alloc,
-#     kern.slab_free);
+#     kern.slab_free, kern.vma_call: the last is paired with the class of the VMA code around the rest);
 #  4. cycles per event = class nanoseconds per call x freq_ghz / events per call;
 #  5. the kernel's own count: `perf stat` of kmem:kmem_cache_alloc over the same runs gives the slab objects the real
 #     calls take per call; the loop gives back as many as it takes (split and merge undo each other), so that count
@@ -116,7 +116,7 @@ done
 cycles() { # $1 trace, $2 machine, $3 call: mean simulated cycles per call
 	"$M" replay --design linux --machine "$2" --json "$1" | sed -n "s/^  \"$3_mean_cycles\": \([0-9.e+-]*\),*$/\1/p"
 }
-for key in kern.mt_node kern.slab_alloc kern.slab_free; do
+for key in kern.mt_node kern.slab_alloc kern.slab_free kern.vma_call; do
 	for v in 0 1000; do
 		sed "s/^$key = [^#]*/$key = $v cyc /" "$MACHINE" >"$tmp/$key.$v.machine"
 	done
@@ -141,7 +141,7 @@ report() { # $1 call, $2 real ns (median), $3 what it is for
 	sort -k2 -nr "$tmp/cls.$call" | grep -v '^total' | while read -r k n; do
 		printf '  %-11s %6.1f%% %9.1f\n' "$k" "$(echo "100 * $n / $total" | bc -l)" "$(echo "$body * $n / $total" | bc -l)"
 	done
-	for p in "maple kern.mt_node" "slab_alloc kern.slab_alloc" "slab_free kern.slab_free"; do
+	for p in "maple kern.mt_node" "slab_alloc kern.slab_alloc" "slab_free kern.slab_free" "glue kern.vma_call"; do
 		set -- $p
 		n=$(sed -n "s/^$1 //p" "$tmp/cls.$call"); n=${n:-0}
 		e=$(sed -n "s/^$2 //p" "$tmp/ev.$call")

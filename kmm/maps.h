@@ -144,6 +144,16 @@ static inline struct vm_file *kmm_map_file(const struct vr_attr *a) { return (st
 	.place_new = p##_place_new, .modify = p##_modify, .grow = p##_grow, .absorb = p##_absorb,                 \
 	.each = p##_each, .clone = p##_clone, .anon = p##_anon, .set_flags = p##_set_flags
 
+/*
+ * kmm_vma_call: the VMA layer's own code in one call that changes VMAs
+ * (mmap_region, vma_modify, do_vmi_munmap, do_brk_flags, mremap's
+ * vma_merge_extend and move_vma: the iterator's set-up, merge checks,
+ * vma_prepare and vma_complete, statistics and hooks), charged once per such
+ * call by the designs that keep VMAs, on the call's core and under its locks,
+ * beside the tree, the slab objects and the locks, which are charged apart
+ * (kern.vma_call).
+ */
+void kmm_vma_call(struct mmu_cpu *cpu);
 bool kmm_vma_lookup(struct kmm_ctx *x, uint64_t addr, struct kmm_map *m);
 bool kmm_vma_find(struct kmm_ctx *x, uint64_t addr, uint64_t limit, struct kmm_map *m);
 long kmm_vma_prep(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, uint64_t old_len, uint64_t new_len,

@@ -16,6 +16,13 @@ bool kmm_vma_find(struct kmm_ctx *x, uint64_t addr, uint64_t limit, struct kmm_m
 	return m->a.start < limit;
 }
 
+void kmm_vma_call(struct mmu_cpu *cpu)
+{
+	sim_advance(cpu->core, cpu->mmu->m->vma_call);
+	sim_note(cpu->core, "the VMA layer's own code (merge checks, vma_prepare/vma_complete, accounting): %llu cycles",
+		 (unsigned long long)cpu->mmu->m->vma_call);
+}
+
 bool kmm_vma_lookup(struct kmm_ctx *x, uint64_t addr, struct kmm_map *m)
 {
 	void *v = x->ops->from(x, addr);
@@ -44,6 +51,7 @@ bool kmm_vma_expand(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, u
 	if (n && (na = o->attr(n)).start < vend + delta)
 		return false;
 	/* vma_merge_extend: grow in place, and join the next VMA if it now touches and matches. */
+	kmm_vma_call(x->cpu);
 	o->grow(x, m->v, vend + delta);
 	if (n && na.start == vend + delta) {
 		struct vr_attr grown = { vend, vend + delta, a->flags, a->file, a->pgoff + ((vend - a->start) >> PAGE_SHIFT),
@@ -58,6 +66,7 @@ long kmm_vma_move(struct kmm_ctx *x, const struct kmm_map *m, uint64_t addr, uin
 		  uint64_t new_len)
 {
 	const struct kmm_maps_ops *o = x->ops;
+	kmm_vma_call(x->cpu);
 	o->place_new(x, vr_moved(m->a, addr, new_addr, new_len), kmm_map_file(&m->a));
 	struct kmm_flush fl = { 0 };
 	bool ok = kmm_move(x->pt, x->cpu, addr, new_addr, len, &fl);
@@ -85,6 +94,7 @@ int kmm_vma_mprotect(struct kmm_ctx *x, uint64_t addr, uint64_t end, int prot)
 	struct vr_attr a = o->attr(v);
 	if (a.start >= end || a.start > addr)
 		return -ENOMEM;
+	kmm_vma_call(x->cpu);
 	struct kmm_flush fl = { 0 };
 	uint64_t tmp = a.start, cur = addr;
 	int err = 0;
@@ -124,6 +134,8 @@ int kmm_vma_madvise(struct kmm_ctx *x, uint64_t addr, uint64_t end, int advice)
 {
 	const struct kmm_maps_ops *o = x->ops;
 	bool wr = vr_changes_flags(advice);
+	if (wr)
+		kmm_vma_call(x->cpu);
 	uint64_t start = addr;
 	int ret = 0, unmapped = 0;
 	struct kmm_flush fl = { 0 };
@@ -177,6 +189,7 @@ int kmm_vma_lock(struct kmm_ctx *x, uint64_t addr, uint64_t len, unsigned to)
 	const struct kmm_maps_ops *o = x->ops;
 	uint32_t bits = vr_lock_flags(to);
 	uint64_t cur = (to & VM_LOCK_ALL) ? 0 : addr, end = (to & VM_LOCK_ALL) ? VM_TASK_SIZE : addr + len;
+	kmm_vma_call(x->cpu);
 	for (void *v; cur < end && (v = o->from(x, cur));) {
 		struct vr_attr a = o->attr(v);
 		if (a.start >= end)
@@ -232,6 +245,7 @@ long kmm_vma_brk(struct kmm_ctx *x, struct vm_as *as, uint64_t brk)
 		if (!kmm_vma_find(x, newbrk, oldbrk, &m))
 			return (long)as->brk;
 		as->brk = brk;
+		kmm_vma_call(x->cpu);
 		o->unmap(x, newbrk, oldbrk);
 		return (long)brk;
 	case KMM_BRK_GROW:
@@ -240,6 +254,7 @@ long kmm_vma_brk(struct kmm_ctx *x, struct vm_as *as, uint64_t brk)
 		    !vr_gap_fits(newbrk, PAGE_SIZE, &m.a))
 			return (long)as->brk;
 		/* do_brk_flags: extend the brk VMA when it ends at the old break, else a new VMA. */
+		kmm_vma_call(x->cpu);
 		if (oldbrk > as->start_brk && kmm_vma_lookup(x, oldbrk - 1, &m) && m.a.end == oldbrk &&
 		    m.a.start >= as->start_brk && m.a.flags == (VR_BRK_FLAGS | vr_def_flags(as)) && !m.a.file)
 			o->grow(x, m.v, newbrk);

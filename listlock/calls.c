@@ -107,6 +107,7 @@ long ll_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 	long r = where(c.mm, cpu, addr, len, flags);
 	if (r >= 0) {
 		addr = (uint64_t)r;
+		kmm_vma_call(cpu);
 		if (flags & VM_MAP_FIXED) /* MAP_FIXED replaces what was there */
 			ll_unmap(c.mm, cpu, addr, addr + len);
 		uint64_t pgoff = kmm_mmap_pgoff(vf, f, off, addr);
@@ -119,6 +120,7 @@ long ll_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 int ll_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len)
 {
 	struct lctx c = begin(as, cpu, "munmap");
+	kmm_vma_call(cpu);
 	ll_unmap(c.mm, cpu, addr, addr + len);
 	end(&c);
 	return 0;

@@ -84,6 +84,7 @@ static const struct key keys[] = {
 	TIME("kern.slab_free", slab_free),
 	TIME("kern.node_visit", node_visit),
 	TIME("kern.mt_node", mt_node),
+	TIME("kern.vma_call", vma_call),
 	TIME("kern.ctx_switch", ctx_switch),
 	TIME("kern.wakeup", wakeup),
 	INT("kern.tick_hz", tick_hz, 1, 100000),

@@ -51,6 +51,7 @@ struct machine {
 	cycles_t syscall, trap, zero_page, frame_alloc, frame_free, node_visit;
 	cycles_t slab_alloc, slab_free; /* one kernel object from / back to its slab cache (kern.slab_*) */
 	cycles_t mt_node; /* the maple tree's own work per node it visits, builds or re-gaps (kern.mt_node) */
+	cycles_t vma_call; /* the VMA layer's own code in one call that changes VMAs (kern.vma_call) */
 	cycles_t ctx_switch, wakeup;
 	uint32_t tick_hz;
 

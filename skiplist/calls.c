@@ -167,6 +167,7 @@ long sl_mmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len,
 			return -ENOMEM;
 		}
 	}
+	kmm_vma_call(cpu);
 	if (flags & VM_MAP_FIXED)
 		sl_unmap(&s, addr, addr + len);
 	uint64_t pgoff = kmm_mmap_pgoff(vf, f, off, addr);
@@ -182,6 +183,7 @@ int sl_munmap(struct vm_as *as, struct mmu_cpu *cpu, uint64_t addr, uint64_t len
 	struct sl_lockset s;
 	bool g = sl_mode_enter(mm, cpu, !sl_one_area(mm, addr, addr + len));
 	lock_around(&s, mm, cpu, addr, addr + len, 0);
+	kmm_vma_call(cpu);
 	sl_unmap(&s, addr, addr + len);
 	sl_unlock(&s);
 	sl_mode_exit(mm, cpu, g);

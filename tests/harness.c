@@ -66,6 +66,7 @@ const char *test_machine_text =
 	"kern.slab_free = 20 cyc\n"
 	"kern.node_visit = 10 cyc\n"
 	"kern.mt_node = 10 cyc\n"
+	"kern.vma_call = 10 cyc\n"
 	"kern.ctx_switch = 1000 cyc\n"
 	"kern.wakeup = 2000 cyc\n"
 	"kern.tick_hz = 1000\n"

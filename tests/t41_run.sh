@@ -122,4 +122,23 @@ for d in linux cortenmm-adv; do
 	fi
 done
 
+# kern.vma_call is charged once per call that changes VMAs, by every design that keeps them: at 10,000 cycles each
+# mmap and munmap of linux, skiplist and listlock costs exactly 10,000 more on one core (nothing else moves with it);
+# the cortenmm designs keep no VMAs and do not move.
+sed 's/^kern\.vma_call = .*/kern.vma_call = 0 cyc/' "$tmp/m.machine" >"$tmp/vc0.machine"
+sed 's/^kern\.vma_call = .*/kern.vma_call = 10000 cyc/' "$tmp/m.machine" >"$tmp/vc1.machine"
+for d in linux skiplist listlock cortenmm-adv cortenmm-rw; do
+	for v in 0 1; do
+		"$M" run --machine "$tmp/vc$v.machine" --design $d --workload mmap --cores 1 --ops 8 --json >"$tmp/vc$d$v" || fail "$d vc$v run"
+	done
+	m0=$(key "$tmp/vc${d}0" mmap_mean_cycles); m1=$(key "$tmp/vc${d}1" mmap_mean_cycles)
+	u0=$(key "$tmp/vc${d}0" munmap_mean_cycles); u1=$(key "$tmp/vc${d}1" munmap_mean_cycles)
+	case $d in
+	cortenmm-*) want=0 ;;
+	*) want=10000 ;;
+	esac
+	awk -v a="$m0" -v b="$m1" -v c="$u0" -v e="$u1" -v w=$want 'BEGIN { exit !(b - a == w && e - c == w) }' ||
+		fail "$d: kern.vma_call 0 -> 10000 moved mmap $m0 -> $m1 and munmap $u0 -> $u1 (want +$want each)"
+done
+
 finish t41_run
