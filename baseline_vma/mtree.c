@@ -68,6 +68,17 @@ void mt_destroy(struct mtree *t)
 }
 
 /*
+ * Publishing: a node becomes reachable by one pointer store, the root or a
+ * parent's slot, with release order; readers load those pointers with
+ * acquire order, so a reader that finds a node sees it whole (what
+ * rcu_assign_pointer and rcu_dereference promise, said so that a race
+ * detector sees it too). Both are plain moves on x86-64.
+ */
+static inline struct mt_node *child_at(const struct mt_node *n, int i) { return __atomic_load_n(&n->child[i], __ATOMIC_ACQUIRE); }
+static inline struct mt_node *root_at(const struct mtree *t) { return __atomic_load_n(&t->root, __ATOMIC_ACQUIRE); }
+static inline void publish(struct mt_node **slot, struct mt_node *n) { __atomic_store_n(slot, n, __ATOMIC_RELEASE); }
+
+/*
  * Child of inner node n to descend into for addr: the last one whose lowest
  * key is <= addr. An inner key may be rewritten in place under a reader
  * (replace_in_place), so it is read atomically; either value routes right.
@@ -92,7 +103,7 @@ static struct mt_node *load_root(struct mtree *t, struct sim_core *c)
 {
 	if (c)
 		coh_read(c, &t->root_line);
-	return rcu_dereference(t->root);
+	return root_at(t);
 }
 
 /* Descend to the leaf for addr, recording the path. */
@@ -111,7 +122,7 @@ static void descend(struct mtree *t, struct sim_core *c, uint64_t addr, struct p
 		}
 		int i = route(n, addr);
 		p->idx[p->depth++] = i;
-		n = rcu_dereference(n->child[i]);
+		n = child_at(n, i);
 	}
 }
 
@@ -196,7 +207,7 @@ static void *leftmost(struct sim_core *c, struct mt_node *n)
 		visit(c, n);
 		if (n->leaf)
 			return n->n ? n->val[0] : NULL;
-		n = rcu_dereference(n->child[0]);
+		n = child_at(n, 0);
 	}
 	return NULL;
 }
@@ -207,7 +218,7 @@ static void *after_leaf(struct sim_core *c, struct path *p)
 	for (int d = p->depth - 2; d >= 0; d--) {
 		struct mt_node *in = p->node[d];
 		if (p->idx[d] + 1 < in->n)
-			return leftmost(c, rcu_dereference(in->child[p->idx[d] + 1]));
+			return leftmost(c, child_at(in, p->idx[d] + 1));
 	}
 	return NULL;
 }
@@ -239,10 +250,10 @@ void *mt_prev(struct mtree *t, struct sim_core *c, uint64_t addr)
 	for (int d = p.depth - 2; d >= 0; d--) {
 		struct mt_node *in = p.node[d];
 		if (p.idx[d] > 0) {
-			struct mt_node *n = rcu_dereference(in->child[p.idx[d] - 1]);
+			struct mt_node *n = child_at(in, p.idx[d] - 1);
 			while (n && !n->leaf) {
 				visit(c, n);
-				n = rcu_dereference(n->child[n->n - 1]);
+				n = child_at(n, n->n - 1);
 			}
 			if (n) {
 				visit(c, n);
@@ -306,7 +317,7 @@ uint64_t mt_gap_rev(struct mtree *t, struct sim_core *c, uint64_t high, uint64_t
 		p.idx[d] = i;
 		if (p.depth >= MT_MAX_HEIGHT)
 			panic("mtree deeper than %d", MT_MAX_HEIGHT);
-		struct mt_node *ch = rcu_dereference(n->child[i]);
+		struct mt_node *ch = child_at(n, i);
 		visit(c, ch);
 		p.node[p.depth] = ch;
 		p.idx[p.depth++] = ch->n;
@@ -330,7 +341,7 @@ static void replace_in_place(struct mtree *t, struct sim_core *c, struct path *p
 	struct mt_node *old = p->node[d];
 	uint64_t key = a->key[0], g = ga;
 	bool key_moves = true; /* the lowest key under the node at this level may have changed */
-	rcu_assign_pointer(p->node[d - 1]->child[p->idx[d - 1]], a);
+	publish(&p->node[d - 1]->child[p->idx[d - 1]], a);
 	for (int up = d - 1; up >= 0; up--) {
 		struct mt_node *n = p->node[up];
 		int i = p->idx[up];
@@ -438,7 +449,7 @@ static void rebuild(struct mtree *t, struct sim_core *c, struct path *p, int d, 
 	}
 	if (c)
 		coh_write(c, &t->root_line);
-	rcu_assign_pointer(t->root, root);
+	publish(&t->root, root);
 }
 
 void mt_insert(struct mtree *t, struct sim_core *c, void *v)
@@ -454,7 +465,7 @@ void mt_insert(struct mtree *t, struct sim_core *c, void *v)
 		t->height = 1;
 		if (c)
 			coh_write(c, &t->root_line);
-		rcu_assign_pointer(t->root, n);
+		publish(&t->root, n);
 		return;
 	}
 	struct mt_node *leaf = p.node[p.depth - 1];
