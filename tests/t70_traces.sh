@@ -108,6 +108,17 @@ done
 [ "$(key "$tmp/tk-r.json" segv)/$(key "$tmp/tk-r.json" fault_outcome_mismatches)" = 1/0 ] ||
 	fail "traced-kill: segv $(key "$tmp/tk-r.json" segv), $(key "$tmp/tk-r.json" fault_outcome_mismatches) fault mismatches; wanted the SIGSEGV, unchecked"
 
+# A pkey_mprotect the kernel refused for its key (EINVAL: pkey 0 on a host without PKU) changed nothing: left out
+# (dropped_calls); one with key -1 is the mprotect it also is (repro/pkey-refused.perf.txt: before, the refused call
+# was replayed as an mprotect that split the VMA, and the mremap of the whole VMA after it failed with EFAULT).
+"$M" import perf "$D/repro/pkey-refused.perf.txt" -o "$tmp/pk.mmtrace" --json >"$tmp/pk.json" || fail "pkey-refused import"
+[ "$(key "$tmp/pk.json" dropped_calls)" = 1 ] || fail "pkey-refused: $(key "$tmp/pk.json" dropped_calls) dropped calls, wanted 1"
+for d in linux cortenmm-adv skiplist; do
+	"$M" replay "$tmp/pk.mmtrace" --design $d --json >"$tmp/pk-r.json" || fail "pkey-refused replay on $d"
+	[ "$(key "$tmp/pk-r.json" result_mismatches)/$(key "$tmp/pk-r.json" mprotect_calls)" = 0/1 ] ||
+		fail "pkey-refused on $d: $(key "$tmp/pk-r.json" result_mismatches) result mismatches and $(key "$tmp/pk-r.json" mprotect_calls) mprotects, wanted 0 and 1"
+done
+
 # Switch events (the recipe's --switch-events): a thread blocked off its CPU sleeps (its core runs others), a
 # preempted one loses the time (the replay gives it its core); without them every gap is work
 # (repro/switch-sleep.perf.txt: thread 1 blocks 10 ms while thread 2 works 7.2 ms, after 3 ms preempted).

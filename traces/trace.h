@@ -224,7 +224,7 @@ struct tr_import_stats {
 	uint64_t lines, events, faults, syscalls, signals;
 	uint32_t threads, processes, files;
 	uint64_t absolute; /* addresses that fell in no known region */
-	uint64_t dropped;  /* calls left out: file mmaps refused for their descriptor (EBADF, EACCES, ...) */
+	uint64_t dropped;  /* calls left out: file mmaps refused for their descriptor (EBADF, EACCES, ...), pkey_mprotects refused for their key */
 	uint64_t duplicates; /* input lines that repeated the line before them to the letter (perf script can print an event twice) */
 	uint64_t sleeps;     /* times a thread blocked off its CPU (perf switch events), written as sleep events */
 	uint64_t unjudged;   /* faults whose outcome the recording does not show (the thread died before running on): not checked */
