@@ -172,10 +172,45 @@ static bool path_leftmost(const struct path *p, int d)
 }
 
 /*
+ * carry_up: from p's node at depth up to the root, write in place what the
+ * path's child below now has: its lowest key while that may have moved
+ * (key_moves: it can only move at a node reached through slot 0) and its
+ * largest gap g (only writers read gaps: in place, as mas_update_gap). Stops
+ * at the first node where nothing changes, unless slot says its slot was
+ * just rewritten. Each node written costs a line write and kern.mt_node.
+ */
+static void carry_up(struct sim_core *c, const struct path *p, int up, bool slot, bool key_moves, uint64_t key,
+		     uint64_t g)
+{
+	for (; up >= 0; up--, slot = false) {
+		struct mt_node *n = p->node[up];
+		int i = p->idx[up];
+		bool wrote = slot;
+		if (key_moves && n->key[i] != key) {
+			__atomic_store_n(&n->key[i], key, __ATOMIC_RELAXED);
+			wrote = true;
+			key_moves = i == 0;
+		} else {
+			key_moves = false;
+		}
+		if (n->gap[i] != g) {
+			n->gap[i] = g;
+			wrote = true;
+		}
+		if (!wrote)
+			return;
+		if (c) {
+			coh_write(c, &n->line);
+			sim_advance(c, c->sim->m->mt_node);
+		}
+		g = inner_gap(n);
+	}
+}
+
+/*
  * gap_fix: recompute the gap of the leaf holding addr and carry it up, in
  * place, until an ancestor already records it. The walk down is not
- * charged (mtree.h: mt_update); each node written costs a line write and
- * kern.mt_node.
+ * charged (mtree.h: mt_update).
  */
 static void gap_fix(struct mtree *t, struct sim_core *c, uint64_t addr)
 {
@@ -184,18 +219,7 @@ static void gap_fix(struct mtree *t, struct sim_core *c, uint64_t addr)
 	if (!p.depth)
 		return;
 	int d = p.depth - 1;
-	uint64_t g = leaf_gap(t, p.node[d], path_leftmost(&p, d), path_hi(&p, d));
-	for (d--; d >= 0; d--) {
-		struct mt_node *n = p.node[d];
-		if (n->gap[p.idx[d]] == g)
-			return;
-		n->gap[p.idx[d]] = g; /* only writers read gaps: in place, as mas_update_gap */
-		if (c) {
-			coh_write(c, &n->line);
-			sim_advance(c, c->sim->m->mt_node);
-		}
-		g = inner_gap(n);
-	}
+	carry_up(c, &p, d - 1, false, false, 0, leaf_gap(t, p.node[d], path_leftmost(&p, d), path_hi(&p, d)));
 }
 
 void mt_update(struct mtree *t, struct sim_core *c, uint64_t start) { gap_fix(t, c, start); }
@@ -339,32 +363,8 @@ uint64_t mt_gap_rev(struct mtree *t, struct sim_core *c, uint64_t high, uint64_t
 static void replace_in_place(struct mtree *t, struct sim_core *c, struct path *p, int d, struct mt_node *a, uint64_t ga)
 {
 	struct mt_node *old = p->node[d];
-	uint64_t key = a->key[0], g = ga;
-	bool key_moves = true; /* the lowest key under the node at this level may have changed */
 	publish(&p->node[d - 1]->child[p->idx[d - 1]], a);
-	for (int up = d - 1; up >= 0; up--) {
-		struct mt_node *n = p->node[up];
-		int i = p->idx[up];
-		bool wrote = up == d - 1; /* the slot */
-		if (key_moves && n->key[i] != key) {
-			__atomic_store_n(&n->key[i], key, __ATOMIC_RELAXED);
-			wrote = true;
-			key_moves = i == 0;
-		} else {
-			key_moves = false;
-		}
-		if (n->gap[i] != g) {
-			n->gap[i] = g; /* only writers read gaps */
-			wrote = true;
-		}
-		if (!wrote)
-			break;
-		if (c) {
-			coh_write(c, &n->line);
-			sim_advance(c, c->sim->m->mt_node);
-		}
-		g = inner_gap(n);
-	}
+	carry_up(c, p, d - 1, true, true, a->key[0], ga);
 	node_retire(t, c, old);
 }
 

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
 #define PG 4096ul
 #define REGION 512ul /* pages: the paper workloads' slot */
@@ -70,28 +69,11 @@ static void op_mmap(uint32_t rounds, double *v)
 	}
 }
 
-/* op_brk: grow the heap by 4 pages, then shrink it back (two calls per round). */
-static void op_brk(uint32_t rounds, double *v)
-{
-	char *top = sbrk(0);
-	for (uint32_t i = 0; i < rounds; i++) {
-		uint64_t t0 = now_ns();
-		if (brk(top + 4 * PG))
-			die("kcost: brk");
-		uint64_t t1 = now_ns();
-		if (brk(top))
-			die("kcost: brk");
-		uint64_t t2 = now_ns();
-		v[2 * i] = (double)(t1 - t0), v[2 * i + 1] = (double)(t2 - t1);
-	}
-}
-
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[1], "mprotect") && strcmp(argv[1], "mmap") && strcmp(argv[1], "brk"))) {
-		fprintf(stderr, "usage: kcost mprotect|brk|mmap ROUNDS\n"
+	if (argc != 3 || (strcmp(argv[1], "mprotect") && strcmp(argv[1], "mmap"))) {
+		fprintf(stderr, "usage: kcost mprotect|mmap ROUNDS\n"
 				"  mprotect: split an untouched 512-page anonymous region at its middle page and merge it back\n"
-				"  brk:      grow the heap by 4 pages and shrink it back\n"
 				"  mmap:     a 4-page anonymous mmap and its munmap (mmsim calibrate's mmap request)\n"
 				"Prints the median nanoseconds of the round's first and second call, each timed alone\n"
 				"(less a clock read's own median cost).\n");
@@ -108,8 +90,6 @@ int main(int argc, char **argv)
 		die("kcost: malloc");
 	if (!strcmp(argv[1], "mprotect"))
 		op_mprotect((uint32_t)rounds, v);
-	else if (!strcmp(argv[1], "brk"))
-		op_brk((uint32_t)rounds, v);
 	else
 		op_mmap((uint32_t)rounds, v);
 	/* a clock read's own cost, taken off each call's time as mmsim calibrate does */

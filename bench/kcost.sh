@@ -42,6 +42,7 @@ command -v "$PERF" >/dev/null || { echo "kcost: no perf ($PERF); Debian: apt-get
 "$M" machine check "$MACHINE" >/dev/null || exit 2
 val() { sed -n "s/^$1 = \([0-9.]*\) *\([a-z]*\).*/\1 \2/p" "$MACHINE"; }
 freq=$(val freq_ghz | cut -d' ' -f1)
+# shellcheck disable=SC2046 # the value and its unit, two words
 set -- $(val kern.syscall)
 case $2 in
 ns) sys_ns=$1 ;;
@@ -92,14 +93,17 @@ classify() { # $1 perf.data, $2 the call's frames (a regular expression): prints
 	}
 	END { for (k in c) print k, c[k]; print "total", total }'
 }
+perf10() { # $1 benchmark, then perf's arguments: perf over ten fresh runs of the benchmark, one after another
+	b=$1
+	shift
+	"$PERF" "$@" -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do "$0" "$1" "$2" || exit 1; done' "$K" "$b" "$ROUNDS"
+}
 for b in mprotect mmap; do
-	"$PERF" record -q -F 4000 -g -e cpu-clock -o "$tmp/$b.data" -- \
-		sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do "$0" "$1" "$2" || exit 1; done' "$K" $b "$ROUNDS" >/dev/null 2>"$tmp/perf.err" ||
+	perf10 $b record -q -F 4000 -g -e cpu-clock -o "$tmp/$b.data" >/dev/null 2>"$tmp/perf.err" ||
 		{ echo "kcost: perf record failed:" >&2; cat "$tmp/perf.err" >&2; exit 1; }
 done
 # 5. the kernel's own count of slab objects per call (mprotect only: its two calls are the same pair every round).
-"$PERF" stat -x, -e kmem:kmem_cache_alloc,kmem:kmem_cache_free,kmem:kfree -o "$tmp/stat" -- \
-	sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do "$0" "$1" "$2" || exit 1; done' "$K" mprotect "$ROUNDS" >/dev/null ||
+perf10 mprotect stat -x, -e kmem:kmem_cache_alloc,kmem:kmem_cache_free,kmem:kfree -o "$tmp/stat" >/dev/null ||
 	{ echo "kcost: perf stat of the kmem tracepoints failed" >&2; exit 1; }
 per_call() { awk -F, -v ev="$1" -v calls=$((20 * ROUNDS)) '$3 == ev { s += $1 } END { printf "%.3f", s / calls }' "$tmp/stat"; }
 real_alloc=$(per_call kmem:kmem_cache_alloc)
